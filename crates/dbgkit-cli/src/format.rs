@@ -1,0 +1,74 @@
+//! One line per event, in the words of the classic DbgEng example.
+
+use dbgkit::{signal_name, Event, EventKind, Module};
+
+fn module_line(m: &Module) -> String {
+    format!(
+        "{:016x}-{:016x} {} {}",
+        m.base,
+        m.end(),
+        m.name,
+        m.path.display()
+    )
+}
+
+/// The line printed for an event.
+pub fn event_line(event: &Event) -> String {
+    match &event.kind {
+        EventKind::ProcessCreated {
+            image, base, size, ..
+        } => {
+            format!(
+                "CreateProcess: pid={} {:016x}-{:016x} {}",
+                event.pid,
+                base,
+                base + size,
+                image.display()
+            )
+        }
+        EventKind::ProcessExited {
+            code: Some(code), ..
+        } => format!("ExitProcess: pid={} code={code}", event.pid),
+        EventKind::ProcessExited { signal, .. } => {
+            format!(
+                "ExitProcess: pid={} signal={}",
+                event.pid,
+                signal.map(signal_name).unwrap_or_default()
+            )
+        }
+        EventKind::ThreadCreated { start } => {
+            format!("CreateThread: tid={} start={start:016x}", event.tid)
+        }
+        EventKind::ThreadExited { code } => format!("ExitThread: tid={} code={code}", event.tid),
+        EventKind::ModuleLoaded(m) => format!("ModLoad: {}", module_line(m)),
+        EventKind::ModuleUnloaded(m) => format!("ModUnload: {:016x} {}", m.base, m.name),
+        EventKind::Exception {
+            signal,
+            code,
+            address,
+            fault_address,
+            first_chance,
+        } => {
+            let fault = fault_address
+                .map(|f| format!(" fault={f:016x}"))
+                .unwrap_or_default();
+            let chance = if *first_chance {
+                "first-chance"
+            } else {
+                "second-chance"
+            };
+            format!(
+                "Exception: {} code={code} at {address:016x}{fault} {chance} tid={}",
+                signal_name(*signal),
+                event.tid
+            )
+        }
+        EventKind::Breakpoint { id, address } => {
+            format!("Breakpoint: id={id} at {address:016x} tid={}", event.tid)
+        }
+        EventKind::StepComplete { address } => format!("Step: at {address:016x} tid={}", event.tid),
+        EventKind::BreakIn => format!("Break: pid={} tid={}", event.pid, event.tid),
+        EventKind::Exec { image } => format!("Exec: pid={} {}", event.pid, image.display()),
+        EventKind::Fork { child } => format!("Fork: pid={} child={child}", event.pid),
+    }
+}

@@ -1,0 +1,4 @@
+//! Processor architectures.
+
+pub mod registers;
+pub(crate) mod x86_64;

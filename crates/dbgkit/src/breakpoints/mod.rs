@@ -1,0 +1,117 @@
+//! Breakpoints: the user's view (ids, hit counts, callbacks) and the sites
+//! in target memory where an int3 byte is planted.
+//!
+//! Several breakpoints may share one site (a user breakpoint on the same
+//! address as the engine's own loader breakpoint, or two user breakpoints).
+//! The byte is planted once per site and never removed while the site lives:
+//! the instruction under it is run out of line (see `arch::x86_64`).
+
+pub(crate) mod scratch;
+
+use crate::arch::x86_64::{OutOfLine, MAX_INSTRUCTION_LEN};
+use crate::session::HitContext;
+
+/// What a fast breakpoint's callback asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HitAction {
+    /// Go on without reporting an event.
+    Continue,
+    /// Report a `Breakpoint` event (the process stops).
+    Stop,
+}
+
+/// A callback run by the engine on every hit of a fast breakpoint.
+pub type HitCallback = Box<dyn FnMut(&mut HitContext<'_>) -> HitAction>;
+
+/// How to create a breakpoint.
+///
+/// ```
+/// let opts = dbgkit::BreakpointOptions::default().one_shot(true);
+/// ```
+#[derive(Default)]
+pub struct BreakpointOptions {
+    pub(crate) one_shot: bool,
+    pub(crate) callback: Option<HitCallback>,
+    pub(crate) disabled: bool,
+}
+
+impl BreakpointOptions {
+    /// Remove the breakpoint after its first hit.
+    pub fn one_shot(mut self, on: bool) -> Self {
+        self.one_shot = on;
+        self
+    }
+    /// Create the breakpoint disabled.
+    pub fn disabled(mut self, on: bool) -> Self {
+        self.disabled = on;
+        self
+    }
+    /// Run `callback` on each hit; the event is reported only when it returns [`HitAction::Stop`].
+    pub fn callback(
+        mut self,
+        callback: impl FnMut(&mut HitContext<'_>) -> HitAction + 'static,
+    ) -> Self {
+        self.callback = Some(Box::new(callback));
+        self
+    }
+}
+
+/// A breakpoint as the user sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BreakpointInfo {
+    pub id: u32,
+    pub pid: i32,
+    pub address: u64,
+    pub enabled: bool,
+    pub one_shot: bool,
+    /// Hits counted so far (every hit, by every thread, counted once).
+    pub hits: u64,
+    /// True for fast breakpoints (with a callback).
+    pub fast: bool,
+}
+
+/// Why the engine itself keeps a breakpoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Internal {
+    /// The dynamic loader's `_dl_start_user`: the initial libraries are mapped.
+    LoaderReady,
+    /// `r_debug.r_brk`: the loader changed its list of objects.
+    LoaderChanged,
+}
+
+pub(crate) struct Breakpoint {
+    pub info: BreakpointInfo,
+    pub callback: Option<HitCallback>,
+    pub internal: Option<Internal>,
+}
+
+/// One planted int3 byte.
+pub(crate) struct Site {
+    /// The original bytes at the address (only the first is replaced).
+    pub original: [u8; MAX_INSTRUCTION_LEN],
+    /// How the original instruction runs while the byte stays planted.
+    pub plan: OutOfLine,
+    /// Where the relocated copy lives, for `OutOfLine::Relocated`.
+    pub slot: Option<u64>,
+    /// The breakpoints at this address.
+    pub ids: Vec<u32>,
+}
+
+impl Site {
+    /// Where a thread that ran the slot's relocated instruction is, if `rip`
+    /// is in this site's slot: `Some(original address)` at the slot's start
+    /// (the instruction has not run yet) or the next original instruction at
+    /// the jump back.
+    pub(crate) fn original_pc(&self, address: u64, rip: u64) -> Option<u64> {
+        let slot = self.slot?;
+        if rip == slot {
+            return Some(address);
+        }
+        let len = crate::arch::x86_64::decode(address, &self.original).map(|i| i.len() as u64)?;
+        let OutOfLine::Relocated { code } = &self.plan else {
+            return None;
+        };
+        let jump_back = crate::arch::x86_64::decode(slot, code).map(|i| slot + i.len() as u64)?;
+        (rip == jump_back).then_some(address + len)
+    }
+}

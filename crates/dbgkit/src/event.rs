@@ -1,0 +1,155 @@
+//! Events: what the debug object reports, and how each one is continued.
+
+use crate::module::Module;
+use std::path::PathBuf;
+
+/// One debug event. The process it names stays stopped (all its threads)
+/// until the event is continued with [`crate::Session::continue_event`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Event {
+    pub pid: i32,
+    pub tid: i32,
+    pub kind: EventKind,
+}
+
+/// What happened.
+#[derive(Clone, Debug, PartialEq)]
+pub enum EventKind {
+    /// A process is now debugged: launched, or attached (then synthetic).
+    ProcessCreated {
+        image: PathBuf,
+        base: u64,
+        size: u64,
+        entry: u64,
+    },
+    /// The process is gone; `code` is its exit status, or `signal` killed it.
+    ProcessExited {
+        code: Option<i32>,
+        signal: Option<i32>,
+    },
+    /// A new thread; `start` is the first instruction it will run.
+    ThreadCreated {
+        start: u64,
+    },
+    /// A thread ended with this exit code.
+    ThreadExited {
+        code: i32,
+    },
+    ModuleLoaded(Module),
+    ModuleUnloaded(Module),
+    /// A signal arrived for the thread (first chance), or a signal that will
+    /// kill the process is about to be delivered (second chance).
+    Exception {
+        signal: i32,
+        code: i32,
+        address: u64,
+        fault_address: Option<u64>,
+        first_chance: bool,
+    },
+    /// A breakpoint was hit; the thread's `rip` is the breakpoint address.
+    Breakpoint {
+        id: u32,
+        address: u64,
+    },
+    /// A single step requested with [`crate::Session::step_into`] finished.
+    StepComplete {
+        address: u64,
+    },
+    /// The process was stopped by [`crate::Session::break_in`].
+    BreakIn,
+    /// The process replaced its image with `execve`.
+    Exec {
+        image: PathBuf,
+    },
+    /// The process forked; the child runs undebugged, with no breakpoint in it.
+    Fork {
+        child: i32,
+    },
+}
+
+impl EventKind {
+    /// A short name for messages.
+    pub fn name(&self) -> &'static str {
+        match self {
+            EventKind::ProcessCreated { .. } => "process-created",
+            EventKind::ProcessExited { .. } => "process-exited",
+            EventKind::ThreadCreated { .. } => "thread-created",
+            EventKind::ThreadExited { .. } => "thread-exited",
+            EventKind::ModuleLoaded(_) => "module-loaded",
+            EventKind::ModuleUnloaded(_) => "module-unloaded",
+            EventKind::Exception { .. } => "exception",
+            EventKind::Breakpoint { .. } => "breakpoint",
+            EventKind::StepComplete { .. } => "step-complete",
+            EventKind::BreakIn => "break-in",
+            EventKind::Exec { .. } => "exec",
+            EventKind::Fork { .. } => "fork",
+        }
+    }
+}
+
+/// How to continue an event (the Win32 debug loop's continue status).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ContinueStatus {
+    /// Go on; the signal of an exception is suppressed.
+    Handled,
+    /// Go on and deliver the exception's signal to the target.
+    NotHandled,
+    /// End the event's thread (it exits with code 0), the rest go on.
+    TerminateThread,
+    /// Kill the whole process.
+    TerminateProcess,
+}
+
+impl ContinueStatus {
+    pub fn name(self) -> &'static str {
+        match self {
+            ContinueStatus::Handled => "Handled",
+            ContinueStatus::NotHandled => "NotHandled",
+            ContinueStatus::TerminateThread => "TerminateThread",
+            ContinueStatus::TerminateProcess => "TerminateProcess",
+        }
+    }
+
+    /// Whether this status makes sense for an event of `kind`.
+    pub(crate) fn fits(self, kind: &EventKind) -> bool {
+        match (self, kind) {
+            (_, EventKind::ProcessExited { .. }) => self == ContinueStatus::Handled,
+            (_, EventKind::ThreadExited { .. }) => matches!(
+                self,
+                ContinueStatus::Handled | ContinueStatus::TerminateProcess
+            ),
+            (ContinueStatus::NotHandled, EventKind::Exception { .. }) => true,
+            (ContinueStatus::NotHandled, _) => false,
+            _ => true,
+        }
+    }
+}
+
+/// The name of a signal (`SIGSEGV`), or its number when it has none.
+pub fn signal_name(signal: i32) -> String {
+    nix::sys::signal::Signal::try_from(signal)
+        .map(|s| s.as_str().to_string())
+        .unwrap_or_else(|_| {
+            if (libc::SIGRTMIN()..=libc::SIGRTMAX()).contains(&signal) {
+                format!("SIGRT{}", signal - libc::SIGRTMIN())
+            } else {
+                format!("SIG{signal}")
+            }
+        })
+}
+
+/// Parses `SIGSEGV`, `segv` or `11` into a signal number.
+pub fn parse_signal(text: &str) -> Option<i32> {
+    if let Ok(n) = text.parse::<i32>() {
+        return (1..=64).contains(&n).then_some(n);
+    }
+    let upper = text.to_ascii_uppercase();
+    let full = if upper.starts_with("SIG") {
+        upper
+    } else {
+        format!("SIG{upper}")
+    };
+    full.parse::<nix::sys::signal::Signal>()
+        .ok()
+        .map(|s| s as i32)
+}

@@ -1,0 +1,80 @@
+//! Running a system call inside a stopped thread.
+//!
+//! The thread's registers and the two code bytes used are saved, a `syscall`
+//! instruction is written at an executable address, the thread single-steps
+//! over it, and everything is put back. A thread stopped inside an
+//! interrupted system call restarts it afterwards as it would have anyway:
+//! the saved registers (with their restart state) are restored before the
+//! thread leaves its trap stop.
+
+use super::memory::Memory;
+use super::ptrace;
+use super::wait::{self, Block, WaitStatus};
+use crate::error::{Error, Result};
+
+const SYSCALL: [u8; 2] = [0x0f, 0x05];
+
+/// What an injected system call returned, and signals that arrived meanwhile
+/// (the caller must deliver them later: nothing meant for the target is lost).
+pub(crate) struct SyscallOutcome {
+    pub result: i64,
+    pub deferred_signals: Vec<i32>,
+}
+
+/// Runs system call `number` with `args` in thread `tid` (which must be
+/// stopped), using the two bytes at the executable address `at`.
+pub(crate) fn syscall(
+    memory: &Memory,
+    pid: i32,
+    tid: i32,
+    at: u64,
+    number: u64,
+    args: [u64; 6],
+) -> Result<SyscallOutcome> {
+    let fail = |reason: String| Error::InjectionFailed { pid, reason };
+    let saved = ptrace::get_regs(tid)?;
+    let mut saved_bytes = [0u8; 2];
+    memory
+        .read(at, &mut saved_bytes)
+        .map_err(|e| fail(format!("cannot read code at {at:#x}: {e}")))?;
+    memory
+        .write(at, &SYSCALL)
+        .map_err(|e| fail(format!("cannot write code at {at:#x}: {e}")))?;
+    let mut regs = saved;
+    regs.rax = number;
+    regs.orig_rax = u64::MAX; // not inside a system call: no restart logic on the way out
+    regs.rdi = args[0];
+    regs.rsi = args[1];
+    regs.rdx = args[2];
+    regs.r10 = args[3];
+    regs.r8 = args[4];
+    regs.r9 = args[5];
+    regs.rip = at;
+    let run = (|| -> Result<SyscallOutcome> {
+        ptrace::set_regs(tid, &regs)?;
+        ptrace::single_step(tid, 0)?;
+        let mut deferred_signals = Vec::new();
+        loop {
+            match wait::wait(Some(tid), Block::Yes)? {
+                Some((_, WaitStatus::Signal(libc::SIGTRAP))) => break,
+                Some((_, WaitStatus::Signal(sig))) => {
+                    // A signal arrived before the step completed: keep it for later.
+                    deferred_signals.push(sig);
+                    ptrace::single_step(tid, 0)?;
+                }
+                Some((_, s)) if s.is_death() => return Err(Error::ProcessGone(pid)),
+                Some(_) => ptrace::single_step(tid, 0)?,
+                None => return Err(fail("interrupted while waiting for the system call".into())),
+            }
+        }
+        let after = ptrace::get_regs(tid)?;
+        Ok(SyscallOutcome {
+            result: after.rax as i64,
+            deferred_signals,
+        })
+    })();
+    // Put everything back whatever happened (ignore failures of a dead thread).
+    let _ = memory.write(at, &saved_bytes);
+    let _ = ptrace::set_regs(tid, &saved);
+    run
+}

@@ -1,0 +1,102 @@
+//! `/proc/PID/maps`: the memory map of a process.
+
+use crate::error::{Error, Result};
+
+/// One mapping of a process's address space.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemoryRegion {
+    /// First address of the mapping.
+    pub start: u64,
+    /// One past the last address.
+    pub end: u64,
+    pub readable: bool,
+    pub writable: bool,
+    pub executable: bool,
+    pub shared: bool,
+    /// Offset of the mapping in its file.
+    pub offset: u64,
+    /// The file, or a pseudo-name such as `[heap]`, `[stack]`, `[vdso]`; empty for anonymous memory.
+    pub path: String,
+}
+
+impl MemoryRegion {
+    /// Size in bytes.
+    pub fn size(&self) -> u64 {
+        self.end - self.start
+    }
+
+    /// `rwxp`-style permission string, as `/proc/PID/maps` shows it.
+    pub fn permissions(&self) -> String {
+        let flag = |on: bool, c: char| if on { c } else { '-' };
+        [
+            flag(self.readable, 'r'),
+            flag(self.writable, 'w'),
+            flag(self.executable, 'x'),
+            if self.shared { 's' } else { 'p' },
+        ]
+        .iter()
+        .collect()
+    }
+}
+
+/// Reads and parses `/proc/PID/maps`.
+pub(crate) fn read_maps(pid: i32) -> Result<Vec<MemoryRegion>> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/maps")).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            Error::ProcessGone(pid)
+        } else {
+            Error::Os {
+                op: "read /proc/PID/maps",
+                target: pid,
+                source: e,
+            }
+        }
+    })?;
+    Ok(text.lines().filter_map(parse_line).collect())
+}
+
+fn parse_line(line: &str) -> Option<MemoryRegion> {
+    let mut fields = line.splitn(6, ' ');
+    let range = fields.next()?;
+    let perms = fields.next()?.as_bytes();
+    let offset = u64::from_str_radix(fields.next()?, 16).ok()?;
+    let _device = fields.next()?;
+    let _inode = fields.next()?;
+    let path = fields.next().unwrap_or("").trim_start().to_string();
+    let (start, end) = range.split_once('-')?;
+    if perms.len() < 4 {
+        return None;
+    }
+    Some(MemoryRegion {
+        start: u64::from_str_radix(start, 16).ok()?,
+        end: u64::from_str_radix(end, 16).ok()?,
+        readable: perms[0] == b'r',
+        writable: perms[1] == b'w',
+        executable: perms[2] == b'x',
+        shared: perms[3] == b's',
+        offset,
+        path,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_file_and_anonymous_lines() {
+        let r = parse_line(
+            "7f0000000000-7f0000001000 r-xp 00002000 08:01 1234          /usr/lib/libc.so.6",
+        )
+        .unwrap();
+        assert_eq!(
+            (r.start, r.end, r.offset),
+            (0x7f0000000000, 0x7f0000001000, 0x2000)
+        );
+        assert_eq!(r.permissions(), "r-xp");
+        assert_eq!(r.path, "/usr/lib/libc.so.6");
+        let anon = parse_line("7f0000001000-7f0000002000 rw-p 00000000 00:00 0 ").unwrap();
+        assert_eq!(anon.path, "");
+        assert!(anon.writable && !anon.executable);
+    }
+}

@@ -1,0 +1,12 @@
+//! The Linux ptrace backend.
+
+pub(crate) mod attach;
+pub(crate) mod auxv;
+pub(crate) mod inject;
+pub mod maps;
+pub(crate) mod memory;
+pub(crate) mod ptrace;
+pub(crate) mod rdebug;
+pub(crate) mod signals;
+pub mod spawn;
+pub(crate) mod wait;

@@ -1,0 +1,97 @@
+//! The dynamic linker's rendezvous structure (`r_debug`) and its list of
+//! loaded objects (`link_map`), read from the target's memory.
+
+use super::memory::Memory;
+use crate::error::Result;
+use object::{Object, ObjectSymbol};
+use std::path::{Path, PathBuf};
+
+/// `r_debug.r_state` values.
+pub(crate) const RT_CONSISTENT: u32 = 0;
+
+/// Offsets in `struct r_debug` (x86_64).
+const R_MAP: u64 = 8;
+const R_BRK: u64 = 16;
+const R_STATE: u64 = 24;
+
+/// One entry of the `link_map` list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct LinkMapEntry {
+    pub bias: u64,
+    pub name: String,
+    pub dynamic: u64,
+}
+
+/// Address of the `_r_debug` symbol in a loader file, relative to its load bias.
+pub(crate) fn r_debug_offset(loader: &Path) -> Option<u64> {
+    let data = std::fs::read(loader).ok()?;
+    let file = object::File::parse(&*data).ok()?;
+    let found = file
+        .dynamic_symbols()
+        .chain(file.symbols())
+        .find(|s| s.name() == Ok("_r_debug"))
+        .map(|s| s.address());
+    found
+}
+
+/// The program interpreter (`PT_INTERP`) named by an executable, if any.
+pub(crate) fn interpreter_of(executable: &Path) -> Option<PathBuf> {
+    let data = std::fs::read(executable).ok()?;
+    let file = object::File::parse(&*data).ok()?;
+    let section = file.section_by_name(".interp");
+    use object::ObjectSection;
+    let bytes = section?.data().ok()?;
+    let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+    Some(PathBuf::from(
+        String::from_utf8_lossy(&bytes[..end]).into_owned(),
+    ))
+}
+
+pub(crate) fn r_brk(memory: &Memory, r_debug: u64) -> Result<u64> {
+    memory.read_u64(r_debug + R_BRK)
+}
+
+pub(crate) fn r_state(memory: &Memory, r_debug: u64) -> Result<u32> {
+    Ok(memory.read_u64(r_debug + R_STATE)? as u32)
+}
+
+/// Walks the `link_map` list (bounded, so a corrupt list cannot loop forever).
+pub(crate) fn link_map(memory: &Memory, r_debug: u64) -> Result<Vec<LinkMapEntry>> {
+    let mut entries = Vec::new();
+    let mut node = memory.read_u64(r_debug + R_MAP)?;
+    while node != 0 && entries.len() < 4096 {
+        let mut raw = [0u8; 40];
+        memory.read(node, &mut raw)?;
+        let word = |i: usize| u64::from_le_bytes(raw[i * 8..i * 8 + 8].try_into().unwrap());
+        let name = read_c_string(memory, word(1), 4096);
+        entries.push(LinkMapEntry {
+            bias: word(0),
+            name,
+            dynamic: word(2),
+        });
+        node = word(3);
+    }
+    Ok(entries)
+}
+
+/// Reads a NUL-terminated string of at most `limit` bytes (empty when unreadable).
+pub(crate) fn read_c_string(memory: &Memory, address: u64, limit: usize) -> String {
+    if address == 0 {
+        return String::new();
+    }
+    let mut out = Vec::new();
+    let mut chunk = [0u8; 256];
+    while out.len() < limit {
+        let at = address + out.len() as u64;
+        let n = memory.read_partial(at, &mut chunk);
+        if n == 0 {
+            break;
+        }
+        if let Some(end) = chunk[..n].iter().position(|&b| b == 0) {
+            out.extend_from_slice(&chunk[..end]);
+            return String::from_utf8_lossy(&out).into_owned();
+        }
+        out.extend_from_slice(&chunk[..n]);
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}

@@ -1,0 +1,51 @@
+//! What a signal will do to a process: the facts `/proc` gives.
+
+/// Signals whose default action is to ignore, or to stop or continue the process.
+fn default_is_harmless(signal: i32) -> bool {
+    matches!(
+        signal,
+        libc::SIGCHLD
+            | libc::SIGCONT
+            | libc::SIGURG
+            | libc::SIGWINCH
+            | libc::SIGSTOP
+            | libc::SIGTSTP
+            | libc::SIGTTIN
+            | libc::SIGTTOU
+    )
+}
+
+fn mask_field(status: &str, field: &str) -> u64 {
+    status
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| u64::from_str_radix(l.split_whitespace().nth(1)?, 16).ok())
+        .unwrap_or(0)
+}
+
+/// Whether delivering `signal` to thread `tid` of `pid` ends the process:
+/// its default action terminates, and the process neither catches nor
+/// ignores it (a synchronous fault that is blocked or ignored kills anyway).
+pub(crate) fn would_kill(pid: i32, tid: i32, signal: i32) -> bool {
+    if default_is_harmless(signal) {
+        return false;
+    }
+    if signal == libc::SIGKILL {
+        return true;
+    }
+    let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/status")) else {
+        return false;
+    };
+    let bit = 1u64 << (signal - 1);
+    let caught = mask_field(&status, "SigCgt:") & bit != 0;
+    let ignored = mask_field(&status, "SigIgn:") & bit != 0;
+    let blocked = mask_field(&status, "SigBlk:") & bit != 0;
+    let synchronous_fault = matches!(
+        signal,
+        libc::SIGSEGV | libc::SIGBUS | libc::SIGILL | libc::SIGFPE | libc::SIGTRAP
+    );
+    if synchronous_fault && (blocked || ignored) {
+        return true;
+    }
+    !caught && !ignored
+}

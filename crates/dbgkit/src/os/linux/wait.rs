@@ -1,0 +1,144 @@
+//! The one place where raw wait statuses are read and classified.
+//!
+//! The classification follows the ptrace(2) man page: a status is an exit, a
+//! death by signal, a signal-delivery-stop, a group-stop (seized tracees
+//! report those as `PTRACE_EVENT_STOP` with the stopping signal), an
+//! interrupt stop (`PTRACE_EVENT_STOP` with `SIGTRAP`), a syscall stop, or a
+//! ptrace event stop.
+
+use crate::error::{Error, Result};
+use libc::pid_t;
+
+/// What a raw wait status means.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum WaitStatus {
+    /// The thread exited normally with this code.
+    Exited(i32),
+    /// The thread was killed by a signal.
+    Killed { signal: i32, core_dumped: bool },
+    /// Signal-delivery-stop: the thread is about to receive `signal`.
+    Signal(i32),
+    /// Group-stop of a seized tracee (`SIGSTOP`, `SIGTSTP`, `SIGTTIN`, `SIGTTOU`).
+    GroupStop(i32),
+    /// `PTRACE_EVENT_STOP` with `SIGTRAP`: our `PTRACE_INTERRUPT`, or the
+    /// first stop of a new auto-attached thread.
+    Interrupted,
+    /// Syscall-enter or syscall-exit stop (with `PTRACE_O_TRACESYSGOOD`).
+    Syscall,
+    /// A `PTRACE_EVENT_*` stop other than `PTRACE_EVENT_STOP`.
+    Event(i32),
+}
+
+impl WaitStatus {
+    /// Classifies a raw status as returned by `waitpid`.
+    pub(crate) fn classify(status: i32) -> WaitStatus {
+        if libc::WIFEXITED(status) {
+            return WaitStatus::Exited(libc::WEXITSTATUS(status));
+        }
+        if libc::WIFSIGNALED(status) {
+            return WaitStatus::Killed {
+                signal: libc::WTERMSIG(status),
+                core_dumped: libc::WCOREDUMP(status),
+            };
+        }
+        let signal = libc::WSTOPSIG(status);
+        let event = (status >> 16) & 0xff;
+        if event == libc::PTRACE_EVENT_STOP {
+            return match signal {
+                libc::SIGSTOP | libc::SIGTSTP | libc::SIGTTIN | libc::SIGTTOU => {
+                    WaitStatus::GroupStop(signal)
+                }
+                _ => WaitStatus::Interrupted,
+            };
+        }
+        if event != 0 {
+            return WaitStatus::Event(event);
+        }
+        if signal == (libc::SIGTRAP | 0x80) {
+            return WaitStatus::Syscall;
+        }
+        WaitStatus::Signal(signal)
+    }
+
+    /// True when the thread no longer exists after this status.
+    pub(crate) fn is_death(self) -> bool {
+        matches!(self, WaitStatus::Exited(_) | WaitStatus::Killed { .. })
+    }
+}
+
+/// How long `wait_any` may block.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Block {
+    /// Return at once when nothing is ready.
+    No,
+    /// Block until a status arrives or a signal interrupts the wait.
+    Yes,
+}
+
+/// Waits for a status from any traced thread (or from `tid` when given).
+///
+/// Returns `Ok(None)` when nothing is ready (`Block::No`), when a signal
+/// interrupted the wait (`EINTR`), or when no traced child remains (`ECHILD`).
+pub(crate) fn wait(tid: Option<pid_t>, block: Block) -> Result<Option<(pid_t, WaitStatus)>> {
+    let mut status = 0;
+    let flags = libc::__WALL
+        | if matches!(block, Block::No) {
+            libc::WNOHANG
+        } else {
+            0
+        };
+    // SAFETY: waitpid writes only to `status`.
+    let r = unsafe { libc::waitpid(tid.unwrap_or(-1), &mut status, flags) };
+    if r > 0 {
+        return Ok(Some((r, WaitStatus::classify(status))));
+    }
+    if r == 0 {
+        return Ok(None);
+    }
+    let err = std::io::Error::last_os_error();
+    match err.raw_os_error() {
+        Some(libc::EINTR) | Some(libc::ECHILD) => Ok(None),
+        _ => Err(Error::Os {
+            op: "waitpid",
+            target: tid.unwrap_or(-1),
+            source: err,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_exit_and_signal_statuses() {
+        assert_eq!(WaitStatus::classify(3 << 8), WaitStatus::Exited(3));
+        assert_eq!(
+            WaitStatus::classify(libc::SIGSEGV),
+            WaitStatus::Killed {
+                signal: libc::SIGSEGV,
+                core_dumped: false
+            }
+        );
+        assert_eq!(
+            WaitStatus::classify((libc::SIGUSR1 << 8) | 0x7f),
+            WaitStatus::Signal(libc::SIGUSR1)
+        );
+        let interrupt = (libc::PTRACE_EVENT_STOP << 16) | (libc::SIGTRAP << 8) | 0x7f;
+        assert_eq!(WaitStatus::classify(interrupt), WaitStatus::Interrupted);
+        let group = (libc::PTRACE_EVENT_STOP << 16) | (libc::SIGSTOP << 8) | 0x7f;
+        assert_eq!(
+            WaitStatus::classify(group),
+            WaitStatus::GroupStop(libc::SIGSTOP)
+        );
+        let clone = (libc::PTRACE_EVENT_CLONE << 16) | (libc::SIGTRAP << 8) | 0x7f;
+        assert_eq!(
+            WaitStatus::classify(clone),
+            WaitStatus::Event(libc::PTRACE_EVENT_CLONE)
+        );
+        assert_eq!(
+            WaitStatus::classify(((libc::SIGTRAP | 0x80) << 8) | 0x7f),
+            WaitStatus::Syscall
+        );
+    }
+}

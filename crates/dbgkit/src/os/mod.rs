@@ -1,0 +1,3 @@
+//! Operating-system backends.
+
+pub mod linux;

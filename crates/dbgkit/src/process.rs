@@ -1,0 +1,112 @@
+//! The engine's bookkeeping for each debugged process and thread.
+
+use crate::breakpoints::scratch::Scratch;
+use crate::breakpoints::Site;
+use crate::event::Event;
+use crate::module::Module;
+use crate::os::linux::auxv::Auxv;
+use crate::os::linux::memory::Memory;
+use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::path::PathBuf;
+
+/// Why a thread is single-stepping.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Step {
+    /// [`crate::Session::step_into`]: report `StepComplete`.
+    User,
+}
+
+#[derive(Debug)]
+pub(crate) struct ThreadState {
+    /// The thread is in a ptrace-stop that we hold.
+    pub stopped: bool,
+    /// Registers read at this stop (invalidated on resume).
+    pub regs: Option<libc::user_regs_struct>,
+    /// Signal to deliver when the thread is resumed.
+    pub signal_to_deliver: i32,
+    /// The thread is in a group-stop (`SIGSTOP` from outside): resume with `PTRACE_LISTEN`.
+    pub group_stopped: bool,
+    /// Single-step on the next resume.
+    pub step: Option<Step>,
+    /// The thread reported a hit at this site address and must run the
+    /// original instruction out of line when resumed there.
+    pub over_breakpoint: Option<u64>,
+    /// `break_in` chose this thread to report the `BreakIn` event.
+    pub break_in: bool,
+    /// A hit at this address was already counted (a classic step-over was
+    /// interrupted by a signal before the instruction ran).
+    pub uncounted_rehit: Option<u64>,
+}
+
+impl ThreadState {
+    pub(crate) fn new_stopped() -> ThreadState {
+        ThreadState {
+            stopped: true,
+            regs: None,
+            signal_to_deliver: 0,
+            group_stopped: false,
+            step: None,
+            over_breakpoint: None,
+            break_in: false,
+            uncounted_rehit: None,
+        }
+    }
+}
+
+/// Where the dynamic loader's hooks are.
+#[derive(Debug, Default)]
+pub(crate) struct LoaderState {
+    /// Address of `_r_debug` in the target, once known.
+    pub r_debug: u64,
+}
+
+pub(crate) struct ProcessState {
+    pub pid: i32,
+    pub image: PathBuf,
+    pub launched: bool,
+    pub kill_on_exit: bool,
+    pub threads: BTreeMap<i32, ThreadState>,
+    /// In load order: the executable first.
+    pub modules: Vec<Module>,
+    pub memory: Memory,
+    pub auxv: Auxv,
+    pub loader: LoaderState,
+    /// The event reported and not yet continued.
+    pub in_flight: Option<Event>,
+    /// Events decided but not yet reported; the process stays stopped until all are continued.
+    pub queued: VecDeque<Event>,
+    /// Planted int3 bytes, by address.
+    pub sites: BTreeMap<u64, Site>,
+    pub scratch: Scratch,
+    /// Addresses whose breakpoint byte was removed: a trap already taken
+    /// there by another thread is rewound, not reported as a signal.
+    pub removed_sites: HashSet<u64>,
+    /// Set once the leader's death is seen.
+    pub exited: bool,
+}
+
+impl ProcessState {
+    /// True while the process is held at an event (reported or queued).
+    pub(crate) fn is_held(&self) -> bool {
+        self.in_flight.is_some() || !self.queued.is_empty()
+    }
+
+    /// An executable address for injected system calls: the entry point.
+    pub(crate) fn injection_address(&self) -> u64 {
+        self.auxv.entry
+    }
+
+    /// A thread that is stopped, for running injected code (the leader first).
+    pub(crate) fn any_stopped_thread(&self) -> Option<i32> {
+        self.threads
+            .get(&self.pid)
+            .filter(|t| t.stopped)
+            .map(|_| self.pid)
+            .or_else(|| {
+                self.threads
+                    .iter()
+                    .find(|(_, t)| t.stopped)
+                    .map(|(&tid, _)| tid)
+            })
+    }
+}

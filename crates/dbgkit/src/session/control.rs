@@ -1,0 +1,444 @@
+//! Stopping and resuming threads: all-stop, out-of-line steps over
+//! breakpoints, continue statuses, detach and kill.
+
+use super::Session;
+use crate::arch::x86_64::{call_target, OutOfLine, INT3};
+use crate::error::{Error, Result};
+use crate::event::{ContinueStatus, Event, EventKind};
+use crate::os::linux::ptrace;
+use crate::os::linux::wait::{self, Block, WaitStatus};
+use crate::process::Step;
+
+/// Ignores "the thread is gone": a death is reported as an event later.
+fn tolerate_gone(r: Result<()>) -> Result<()> {
+    match r {
+        Err(e) if e.is_gone() => Ok(()),
+        other => other,
+    }
+}
+
+impl Session {
+    /// Stops every running thread of `pid` (all-stop). Statuses other than
+    /// our interrupt are held for later; nothing is lost.
+    pub(crate) fn stop_all(&mut self, pid: i32) -> Result<()> {
+        let p = self.process_mut(pid)?;
+        let mut waiting = Vec::new();
+        for (&tid, t) in p.threads.iter_mut() {
+            if t.stopped {
+                continue;
+            }
+            match ptrace::interrupt(tid) {
+                Ok(()) => waiting.push(tid),
+                Err(e) if e.is_gone() => {}
+                Err(e) => return Err(e),
+            }
+        }
+        for tid in waiting {
+            let status = match wait::wait(Some(tid), Block::Yes)? {
+                Some((_, status)) => status,
+                None => continue,
+            };
+            let p = self.process_mut(pid)?;
+            let Some(t) = p.threads.get_mut(&tid) else {
+                continue;
+            };
+            t.regs = None;
+            match status {
+                WaitStatus::Interrupted => t.stopped = true,
+                WaitStatus::GroupStop(_) => {
+                    t.stopped = true;
+                    t.group_stopped = true;
+                }
+                other => {
+                    t.stopped = !other.is_death();
+                    self.held.push_back((tid, other));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Resumes every stopped thread of `pid` that has nothing held.
+    pub(crate) fn resume_all(&mut self, pid: i32) -> Result<()> {
+        let tids: Vec<i32> = self
+            .process(pid)?
+            .threads
+            .iter()
+            .filter(|(_, t)| t.stopped)
+            .map(|(&tid, _)| tid)
+            .collect();
+        for tid in tids {
+            if self.held.iter().any(|(held, _)| *held == tid) {
+                continue;
+            }
+            tolerate_gone(self.resume_thread(pid, tid))?;
+        }
+        Ok(())
+    }
+
+    /// Resumes one thread: over its breakpoint if it reported one, stepping
+    /// if asked, listening if group-stopped, with its signal if any.
+    pub(crate) fn resume_thread(&mut self, pid: i32, tid: i32) -> Result<()> {
+        let p = self.process_mut(pid)?;
+        let Some(t) = p.threads.get_mut(&tid) else {
+            return Ok(());
+        };
+        let signal = std::mem::take(&mut t.signal_to_deliver);
+        let step = t.step;
+        let over = t.over_breakpoint.take();
+        if t.group_stopped && signal == 0 && step.is_none() {
+            t.stopped = false;
+            t.regs = None;
+            return ptrace::listen(tid);
+        }
+        t.group_stopped = false;
+        if let Some(address) = over {
+            let rip = self.regs_of(pid, tid)?.rip;
+            if rip == address && self.process(pid)?.sites.contains_key(&address) {
+                return self.run_over_site(pid, tid, address, signal, step.is_some());
+            }
+        }
+        self.restart(pid, tid, signal, step.is_some())
+    }
+
+    /// The plain restart: continue or single-step with `signal`.
+    fn restart(&mut self, pid: i32, tid: i32, signal: i32, step: bool) -> Result<()> {
+        let t = self
+            .process_mut(pid)?
+            .threads
+            .get_mut(&tid)
+            .expect("caller checked the thread");
+        t.stopped = false;
+        t.regs = None;
+        if step {
+            ptrace::single_step(tid, signal)
+        } else {
+            ptrace::cont(tid, signal)
+        }
+    }
+
+    /// Runs the original instruction under the site at `address` for thread
+    /// `tid` (stopped with `rip == address`) and lets it go on.
+    pub(crate) fn run_over_site(
+        &mut self,
+        pid: i32,
+        tid: i32,
+        address: u64,
+        signal: i32,
+        step: bool,
+    ) -> Result<()> {
+        let mut regs = self.regs_of(pid, tid)?;
+        let p = self.process(pid)?;
+        let site = &p.sites[&address];
+        match (&site.plan, site.slot) {
+            (OutOfLine::Relocated { .. }, Some(slot)) if signal == 0 => {
+                regs.rip = slot;
+                ptrace::set_regs(tid, &regs)?;
+                if step {
+                    // Step the relocated copy, then map the slot address back.
+                    self.process_mut(pid)?
+                        .threads
+                        .get_mut(&tid)
+                        .expect("stopped thread")
+                        .step = Some(Step::User);
+                }
+                self.restart(pid, tid, 0, step)
+            }
+            (
+                OutOfLine::Call {
+                    instruction,
+                    return_address,
+                },
+                _,
+            ) if signal == 0 => {
+                let (instruction, return_address) = (*instruction, *return_address);
+                let memory = &p.memory;
+                let target = call_target(&instruction, &regs.into(), |a| memory.read_u64(a).ok())
+                    .ok_or_else(|| Error::CannotPlantBreakpoint {
+                    address,
+                    reason: "cannot compute the call target".into(),
+                })?;
+                regs.rsp = regs.rsp.wrapping_sub(8);
+                p.memory.write(regs.rsp, &return_address.to_le_bytes())?;
+                regs.rip = target;
+                ptrace::set_regs(tid, &regs)?;
+                if step {
+                    // The call is done: the step is complete at its target.
+                    let t = self
+                        .process_mut(pid)?
+                        .threads
+                        .get_mut(&tid)
+                        .expect("stopped thread");
+                    t.regs = Some(regs);
+                    t.step = None;
+                    self.queue_event(pid, tid, EventKind::StepComplete { address: target });
+                    return Ok(());
+                }
+                self.restart(pid, tid, 0, false)
+            }
+            _ => self.classic_step_over(pid, tid, address, signal, step),
+        }
+    }
+
+    /// The classic way: with every other thread stopped, restore the byte,
+    /// single-step, plant it again.
+    fn classic_step_over(
+        &mut self,
+        pid: i32,
+        tid: i32,
+        address: u64,
+        signal: i32,
+        user_step: bool,
+    ) -> Result<()> {
+        let others_running: Vec<i32> = self
+            .process(pid)?
+            .threads
+            .iter()
+            .filter(|(&t, s)| t != tid && !s.stopped)
+            .map(|(&t, _)| t)
+            .collect();
+        if !others_running.is_empty() {
+            self.stop_all(pid)?;
+        }
+        let original = self.process(pid)?.sites[&address].original[0];
+        self.process(pid)?.memory.write(address, &[original])?;
+        ptrace::single_step(tid, signal)?;
+        let outcome = wait::wait(Some(tid), Block::Yes);
+        let _ = self.process(pid).map(|p| p.memory.write(address, &[INT3]));
+        let status = outcome?;
+        let t = self
+            .process_mut(pid)?
+            .threads
+            .get_mut(&tid)
+            .expect("stepping thread");
+        t.regs = None;
+        match status {
+            Some((_, WaitStatus::Signal(libc::SIGTRAP))) if user_step => {
+                t.step = None;
+                let rip = self.regs_of(pid, tid)?.rip;
+                self.queue_event(pid, tid, EventKind::StepComplete { address: rip });
+                self.stop_all(pid)?;
+                return Ok(());
+            }
+            Some((_, WaitStatus::Signal(libc::SIGTRAP))) => {}
+            Some((_, other)) => {
+                // Something else happened first: handle it later; the hit was counted.
+                t.uncounted_rehit = Some(address);
+                self.held.push_back((tid, other));
+                if !others_running.is_empty() {
+                    self.resume_all(pid)?;
+                }
+                return Ok(());
+            }
+            None => return Err(Error::ProcessGone(pid)),
+        }
+        self.restart(pid, tid, 0, false)?;
+        if !others_running.is_empty() {
+            self.resume_all(pid)?;
+        }
+        Ok(())
+    }
+
+    /// Applies a continue status to the event it continues, then lets the
+    /// process run when no other event of it is waiting.
+    pub(crate) fn apply_continue(&mut self, event: Event, status: ContinueStatus) -> Result<()> {
+        let pid = event.pid;
+        match (&event.kind, status) {
+            (EventKind::ProcessExited { .. }, _) => {
+                self.forget_process(pid);
+                return Ok(());
+            }
+            (_, ContinueStatus::TerminateProcess) => {
+                return self.kill(pid);
+            }
+            (_, ContinueStatus::TerminateThread) => self.terminate_thread(pid, event.tid)?,
+            (
+                EventKind::Exception {
+                    signal,
+                    first_chance: true,
+                    ..
+                },
+                ContinueStatus::NotHandled,
+            ) if crate::os::linux::signals::would_kill(pid, event.tid, *signal) => {
+                // Nobody handles it: this is the last look before the process dies.
+                let mut second = event.clone();
+                if let EventKind::Exception { first_chance, .. } = &mut second.kind {
+                    *first_chance = false;
+                }
+                self.process_mut(pid)?.queued.push_front(second);
+                return Ok(());
+            }
+            (EventKind::Exception { signal, .. }, ContinueStatus::NotHandled) => {
+                if let Some(t) = self.process_mut(pid)?.threads.get_mut(&event.tid) {
+                    t.signal_to_deliver = *signal;
+                }
+            }
+            _ => {}
+        }
+        if self.process(pid)?.queued.is_empty() {
+            self.resume_all(pid)?;
+        }
+        Ok(())
+    }
+
+    /// Ends one thread by making it call `exit(0)` from the scratch stub.
+    fn terminate_thread(&mut self, pid: i32, tid: i32) -> Result<()> {
+        let stub = self.syscall_stub(pid)?;
+        let mut regs = self.regs_of(pid, tid)?;
+        regs.rax = libc::SYS_exit as u64;
+        regs.orig_rax = u64::MAX;
+        regs.rdi = 0;
+        regs.rip = stub;
+        ptrace::set_regs(tid, &regs)?;
+        let t = self
+            .process_mut(pid)?
+            .threads
+            .get_mut(&tid)
+            .ok_or(Error::NoSuchThread { pid, tid })?;
+        t.regs = Some(regs);
+        t.over_breakpoint = None;
+        t.signal_to_deliver = 0;
+        t.step = None;
+        Ok(())
+    }
+
+    /// Detach: restore every breakpoint byte, move threads out of scratch
+    /// memory, unmap it, deliver held signals, let every thread go.
+    pub(crate) fn detach_process(&mut self, pid: i32) -> Result<()> {
+        if !self.process(pid)?.is_held() {
+            self.stop_all(pid)?;
+        }
+        let in_flight = self.process_mut(pid)?.in_flight.take();
+        self.process_mut(pid)?.queued.clear();
+        // A signal reported and not yet continued is still meant for the target.
+        if let Some(Event {
+            tid,
+            kind: EventKind::Exception { signal, .. },
+            ..
+        }) = in_flight
+        {
+            if let Some(t) = self.process_mut(pid)?.threads.get_mut(&tid) {
+                t.signal_to_deliver = signal;
+            }
+        }
+        let ids: Vec<u32> = self
+            .breakpoints
+            .iter()
+            .filter(|(_, b)| b.info.pid == pid)
+            .map(|(&id, _)| id)
+            .collect();
+        for id in ids {
+            self.breakpoints.remove(&id);
+        }
+        self.remove_all_sites(pid)?;
+        self.release_scratch(pid);
+        // Held statuses: deliver their signals at detach; a held breakpoint
+        // trap is rewound (its byte is gone now).
+        let tids: Vec<i32> = self.process(pid)?.threads.keys().copied().collect();
+        let mut held_here = Vec::new();
+        self.held.retain(|(tid, status)| {
+            if tids.contains(tid) {
+                held_here.push((*tid, *status));
+                false
+            } else {
+                true
+            }
+        });
+        for (tid, status) in held_here {
+            match status {
+                WaitStatus::Signal(libc::SIGTRAP) => {
+                    if let Ok(mut regs) = ptrace::get_regs(tid) {
+                        let was_breakpoint = self.removed_site(pid, regs.rip.wrapping_sub(1));
+                        if was_breakpoint {
+                            regs.rip -= 1;
+                            let _ = ptrace::set_regs(tid, &regs);
+                        } else if let Some(t) = self.process_mut(pid)?.threads.get_mut(&tid) {
+                            t.signal_to_deliver = libc::SIGTRAP;
+                        }
+                    }
+                }
+                WaitStatus::Signal(sig) => {
+                    if let Some(t) = self.process_mut(pid)?.threads.get_mut(&tid) {
+                        t.signal_to_deliver = sig;
+                    }
+                }
+                WaitStatus::Event(e)
+                    if e == libc::PTRACE_EVENT_CLONE
+                        || e == libc::PTRACE_EVENT_FORK
+                        || e == libc::PTRACE_EVENT_VFORK =>
+                {
+                    // The new thread or child was auto-attached: let it go too.
+                    if let Ok(child) = ptrace::event_message(tid) {
+                        self.release_new_task(child as i32);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let p = self.process_mut(pid)?;
+        for (&tid, t) in p.threads.iter() {
+            if t.stopped {
+                let signal = if t.group_stopped {
+                    0
+                } else {
+                    t.signal_to_deliver
+                };
+                let _ = ptrace::detach(tid, signal);
+            }
+        }
+        self.forget_process(pid);
+        Ok(())
+    }
+
+    /// Waits for the first stop of an auto-attached task and detaches it.
+    pub(crate) fn release_new_task(&mut self, tid: i32) {
+        let status = match self.orphans.remove(&tid) {
+            Some(s) => Some(s),
+            None => wait::wait(Some(tid), Block::Yes)
+                .ok()
+                .flatten()
+                .map(|(_, s)| s),
+        };
+        if status.is_some_and(|s| !s.is_death()) {
+            let _ = ptrace::detach(tid, 0);
+        }
+    }
+
+    pub(crate) fn forget_process(&mut self, pid: i32) {
+        if let Some(p) = self.processes.remove(&pid) {
+            for tid in p.threads.keys() {
+                self.owner.remove(tid);
+            }
+        }
+        self.owner.remove(&pid);
+        self.breakpoints.retain(|_, b| b.info.pid != pid);
+        self.pipes.remove(&pid);
+        if self.last_reported == Some(pid) {
+            self.last_reported = None;
+        }
+    }
+
+    /// Kills a process and reaps every thread, so no zombie is left behind.
+    pub(crate) fn kill_and_reap(&mut self, pid: i32) {
+        // SAFETY: sending a signal.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+        let tids: Vec<i32> = self
+            .processes
+            .get(&pid)
+            .map(|p| p.threads.keys().copied().collect())
+            .unwrap_or_default();
+        for tid in tids.into_iter().filter(|&t| t != pid) {
+            while let Ok(Some((_, s))) = wait::wait(Some(tid), Block::Yes) {
+                if s.is_death() {
+                    break;
+                }
+            }
+        }
+        while let Ok(Some((_, s))) = wait::wait(Some(pid), Block::Yes) {
+            if s.is_death() {
+                break;
+            }
+        }
+        self.forget_process(pid);
+    }
+}

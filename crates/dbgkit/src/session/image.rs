@@ -1,0 +1,433 @@
+//! A process's image and modules: what a new image (launch, exec, attach)
+//! reports, and the dynamic loader's hooks that report libraries as they
+//! come and go.
+
+use super::Session;
+use crate::arch::x86_64::after_first_call;
+use crate::breakpoints::{Breakpoint, BreakpointInfo, Internal};
+use crate::error::{Error, Result};
+use crate::event::EventKind;
+use crate::module::{
+    elf_entry, load_extent, module_from_file, phdr_vaddr, read_head, short_name, Module,
+};
+use crate::os::linux::attach::AttachedThread;
+use crate::os::linux::auxv::read_auxv;
+use crate::os::linux::memory::Memory;
+use crate::os::linux::rdebug;
+use crate::process::{LoaderState, ProcessState, ThreadState};
+use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::path::{Path, PathBuf};
+
+const VDSO_NAME: &str = "linux-vdso.so.1";
+
+/// The modules every image starts with, and what to report for them.
+struct InitialImage {
+    executable: Module,
+    entry: u64,
+    loader: Option<Module>,
+    vdso: Option<Module>,
+}
+
+fn read_initial_image(
+    pid: i32,
+    image: &Path,
+    memory: &Memory,
+    auxv: &crate::os::linux::auxv::Auxv,
+) -> Result<InitialImage> {
+    let bad = |reason: &str| Error::BadTargetData {
+        what: format!("executable {}", image.display()),
+        reason: reason.into(),
+    };
+    let head = read_head(image).ok_or_else(|| bad("cannot read the file"))?;
+    let phdr = phdr_vaddr(&head).ok_or_else(|| bad("not an ELF file with program headers"))?;
+    let (low, high) = load_extent(&head).ok_or_else(|| bad("no loadable segment"))?;
+    let bias = auxv.phdr.wrapping_sub(phdr);
+    let executable = Module {
+        name: short_name(image),
+        path: image.to_path_buf(),
+        base: bias.wrapping_add(low),
+        size: high - low,
+        bias,
+        dynamic: 0,
+    };
+    let loader = if auxv.interpreter_base != 0 {
+        let path =
+            rdebug::interpreter_of(image).or_else(|| path_of_mapping(pid, auxv.interpreter_base));
+        path.and_then(|p| module_from_file(p, auxv.interpreter_base, 0))
+    } else {
+        None
+    };
+    let vdso = (auxv.vdso != 0)
+        .then(|| {
+            let mut head = vec![0u8; 4096];
+            memory.read(auxv.vdso, &mut head).ok()?;
+            let (low, high) = load_extent(&head)?;
+            Some(Module {
+                name: VDSO_NAME.into(),
+                path: "[vdso]".into(),
+                base: auxv.vdso + low,
+                size: high - low,
+                bias: auxv.vdso,
+                dynamic: 0,
+            })
+        })
+        .flatten();
+    Ok(InitialImage {
+        executable,
+        entry: auxv.entry,
+        loader,
+        vdso,
+    })
+}
+
+/// The file mapped at `address`, from the memory map.
+fn path_of_mapping(pid: i32, address: u64) -> Option<PathBuf> {
+    let maps = crate::os::linux::maps::read_maps(pid).ok()?;
+    maps.iter()
+        .find(|r| r.start == address && r.path.starts_with('/'))
+        .map(|r| PathBuf::from(&r.path))
+}
+
+fn executable_path(pid: i32) -> PathBuf {
+    std::fs::read_link(format!("/proc/{pid}/exe"))
+        .unwrap_or_else(|_| PathBuf::from(format!("/proc/{pid}/exe")))
+}
+
+impl Session {
+    /// Takes a freshly launched process (stopped at its exec event) into the session.
+    pub(crate) fn adopt_new_image(
+        &mut self,
+        pid: i32,
+        image: PathBuf,
+        launched: bool,
+    ) -> Result<()> {
+        let image = std::fs::canonicalize(&image).unwrap_or(image);
+        let memory = Memory::open(pid)?;
+        let auxv = read_auxv(pid)?;
+        let initial = read_initial_image(pid, &image, &memory, &auxv)?;
+        let mut threads = BTreeMap::new();
+        threads.insert(pid, ThreadState::new_stopped());
+        self.processes.insert(
+            pid,
+            new_process(pid, image.clone(), launched, threads, memory, auxv),
+        );
+        self.owner.insert(pid, pid);
+        let exe = &initial.executable;
+        self.queue_event(
+            pid,
+            pid,
+            EventKind::ProcessCreated {
+                image,
+                base: exe.base,
+                size: exe.size,
+                entry: initial.entry,
+            },
+        );
+        self.report_initial_modules(pid, initial)?;
+        self.plant_loader_ready(pid)
+    }
+
+    /// Resets a process after `execve` and reports its new image.
+    pub(crate) fn adopt_exec(&mut self, pid: i32) -> Result<()> {
+        let image = executable_path(pid);
+        let memory = Memory::open(pid)?;
+        let auxv = read_auxv(pid)?;
+        let initial = read_initial_image(pid, &image, &memory, &auxv)?;
+        // The old image's breakpoints, sites and scratch pages went with it.
+        self.breakpoints.retain(|_, b| b.info.pid != pid);
+        let p = self.process_mut(pid)?;
+        let old_threads: Vec<i32> = p.threads.keys().copied().filter(|&t| t != pid).collect();
+        p.threads.retain(|&t, _| t == pid);
+        let launched = p.launched;
+        let kill_on_exit = p.kill_on_exit;
+        let threads = std::mem::take(&mut p.threads);
+        let mut fresh = new_process(pid, image.clone(), launched, threads, memory, auxv);
+        fresh.kill_on_exit = kill_on_exit;
+        *p = fresh;
+        for tid in old_threads {
+            self.owner.remove(&tid);
+        }
+        self.queue_event(pid, pid, EventKind::Exec { image });
+        self.report_initial_modules(pid, initial)?;
+        self.plant_loader_ready(pid)
+    }
+
+    /// Takes an attached process into the session and replays its present.
+    pub(crate) fn adopt_attached(
+        &mut self,
+        pid: i32,
+        stopped: BTreeMap<i32, AttachedThread>,
+    ) -> Result<()> {
+        let image = executable_path(pid);
+        let memory = Memory::open(pid)?;
+        let auxv = read_auxv(pid)?;
+        let initial = read_initial_image(pid, &image, &memory, &auxv)?;
+        let mut threads = BTreeMap::new();
+        for (&tid, how) in &stopped {
+            let mut t = ThreadState::new_stopped();
+            match how {
+                AttachedThread::Stopped { group_stopped } => t.group_stopped = *group_stopped,
+                AttachedThread::Held(status) => self.held.push_back((tid, *status)),
+            }
+            threads.insert(tid, t);
+            self.owner.insert(tid, pid);
+        }
+        self.processes.insert(
+            pid,
+            new_process(pid, image.clone(), false, threads, memory, auxv),
+        );
+        let exe = &initial.executable;
+        let leader = if stopped.contains_key(&pid) {
+            pid
+        } else {
+            *stopped.keys().next().expect("at least one thread")
+        };
+        self.queue_event(
+            pid,
+            leader,
+            EventKind::ProcessCreated {
+                image,
+                base: exe.base,
+                size: exe.size,
+                entry: initial.entry,
+            },
+        );
+        for &tid in stopped.keys().filter(|&&t| t != leader) {
+            let start = self.regs_of(pid, tid).map(|r| r.rip).unwrap_or(0);
+            self.queue_event(pid, tid, EventKind::ThreadCreated { start });
+        }
+        let has_loader = initial.loader.is_some();
+        self.report_initial_modules(pid, initial)?;
+        if has_loader {
+            self.sync_modules(pid, leader)?;
+            self.plant_loader_changed(pid)?;
+        }
+        Ok(())
+    }
+
+    fn report_initial_modules(&mut self, pid: i32, initial: InitialImage) -> Result<()> {
+        let p = self.process_mut(pid)?;
+        p.modules.push(initial.executable);
+        if let Some(loader) = &initial.loader {
+            if let Some(offset) = rdebug::r_debug_offset(&loader.path) {
+                p.loader.r_debug = loader.bias + offset;
+            }
+        }
+        let initial_modules: Vec<Module> = [initial.loader, initial.vdso]
+            .into_iter()
+            .flatten()
+            .collect();
+        p.modules.extend(initial_modules.iter().cloned());
+        for m in initial_modules {
+            self.queue_event(pid, pid, EventKind::ModuleLoaded(m));
+        }
+        Ok(())
+    }
+
+    fn add_internal_breakpoint(&mut self, pid: i32, address: u64, why: Internal) -> Result<()> {
+        let id = u32::MAX - self.breakpoints.range(u32::MAX / 2..).count() as u32;
+        self.attach_to_site_with(pid, address, id, false)?;
+        let info = BreakpointInfo {
+            id,
+            pid,
+            address,
+            enabled: true,
+            one_shot: false,
+            hits: 0,
+            fast: true,
+        };
+        self.breakpoints.insert(
+            id,
+            Breakpoint {
+                info,
+                callback: None,
+                internal: Some(why),
+            },
+        );
+        Ok(())
+    }
+
+    /// Plants the breakpoint where the loader has mapped and relocated the
+    /// initial libraries, before any of their initialisers runs.
+    fn plant_loader_ready(&mut self, pid: i32) -> Result<()> {
+        let p = self.process(pid)?;
+        let Some(loader) = p.modules.get(1).filter(|m| m.path != Path::new("[vdso]")) else {
+            return Ok(());
+        };
+        let Some(entry) = read_head(&loader.path).and_then(|h| elf_entry(&h)) else {
+            return Ok(());
+        };
+        let entry = loader.bias + entry;
+        let mut code = [0u8; 64];
+        let n = p.memory.read_partial(entry, &mut code);
+        if let Some(address) = after_first_call(entry, &code[..n]) {
+            self.add_internal_breakpoint(pid, address, Internal::LoaderReady)?;
+        }
+        Ok(())
+    }
+
+    /// Plants the breakpoint on `r_debug.r_brk`, which the loader calls on every change of its list.
+    fn plant_loader_changed(&mut self, pid: i32) -> Result<()> {
+        let p = self.process(pid)?;
+        if p.loader.r_debug == 0 {
+            return Ok(());
+        }
+        let brk = rdebug::r_brk(&p.memory, p.loader.r_debug)?;
+        let already = self
+            .breakpoints
+            .values()
+            .any(|b| b.info.pid == pid && b.internal == Some(Internal::LoaderChanged));
+        if brk != 0 && !already {
+            self.add_internal_breakpoint(pid, brk, Internal::LoaderChanged)?;
+        }
+        Ok(())
+    }
+
+    /// Handles a hit of one of the loader's breakpoints; queues module events.
+    pub(crate) fn on_loader_breakpoint(
+        &mut self,
+        pid: i32,
+        tid: i32,
+        id: u32,
+        why: Internal,
+    ) -> Result<()> {
+        match why {
+            Internal::LoaderReady => {
+                let address = self.breakpoints.remove(&id).map(|b| b.info.address);
+                if let Some(address) = address {
+                    self.detach_from_site(pid, address, id)?;
+                }
+                self.sync_modules(pid, tid)?;
+                self.plant_loader_changed(pid)
+            }
+            Internal::LoaderChanged => {
+                let p = self.process(pid)?;
+                if rdebug::r_state(&p.memory, p.loader.r_debug)? == rdebug::RT_CONSISTENT {
+                    self.sync_modules(pid, tid)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Compares the loader's list with the known modules and queues
+    /// `ModuleLoaded` / `ModuleUnloaded` for the differences.
+    pub(crate) fn sync_modules(&mut self, pid: i32, tid: i32) -> Result<()> {
+        let p = self.process(pid)?;
+        if p.loader.r_debug == 0 {
+            return Ok(());
+        }
+        let entries = rdebug::link_map(&p.memory, p.loader.r_debug)?;
+        let fixed: Vec<&Module> = p.modules.iter().take(3).collect();
+        let is_fixed = |e: &rdebug::LinkMapEntry| {
+            e.name.is_empty()
+                || e.name == VDSO_NAME
+                || fixed.iter().any(|m| {
+                    m.bias == e.bias
+                        && (m.path == Path::new(&e.name)
+                            || m.name == short_name(Path::new(&e.name)))
+                })
+        };
+        let libraries: Vec<rdebug::LinkMapEntry> =
+            entries.into_iter().filter(|e| !is_fixed(e)).collect();
+        let present: HashSet<(String, u64)> =
+            libraries.iter().map(|e| (e.name.clone(), e.bias)).collect();
+        let initial_count = self.initial_module_count(pid);
+        let p = self.process_mut(pid)?;
+        let mut gone = Vec::new();
+        let mut index = initial_count;
+        while index < p.modules.len() {
+            let m = &p.modules[index];
+            if present.contains(&(m.path.to_string_lossy().into_owned(), m.bias)) {
+                index += 1;
+            } else {
+                gone.push(p.modules.remove(index));
+            }
+        }
+        let known: HashSet<(String, u64)> = p
+            .modules
+            .iter()
+            .map(|m| (m.path.to_string_lossy().into_owned(), m.bias))
+            .collect();
+        let mut added = Vec::new();
+        for e in libraries {
+            if known.contains(&(e.name.clone(), e.bias)) {
+                continue;
+            }
+            if let Some(m) = module_from_file(PathBuf::from(&e.name), e.bias, e.dynamic) {
+                added.push(m);
+            }
+        }
+        for m in gone {
+            self.forget_module_sites(pid, &m);
+            self.queue_event(pid, tid, EventKind::ModuleUnloaded(m));
+        }
+        for m in added {
+            self.process_mut(pid)?.modules.push(m.clone());
+            self.queue_event(pid, tid, EventKind::ModuleLoaded(m));
+        }
+        Ok(())
+    }
+
+    /// How many modules come from the image itself (executable, loader, vDSO).
+    fn initial_module_count(&self, pid: i32) -> usize {
+        let Ok(p) = self.process(pid) else { return 0 };
+        1 + p
+            .modules
+            .iter()
+            .skip(1)
+            .take(2)
+            .filter(|m| {
+                m.path == Path::new("[vdso]") || Some(m.base) == Some(p.auxv.interpreter_base)
+            })
+            .count()
+    }
+
+    /// Breakpoints inside an unloaded module: their memory is gone, so forget them.
+    fn forget_module_sites(&mut self, pid: i32, module: &Module) {
+        let Some(p) = self.processes.get_mut(&pid) else {
+            return;
+        };
+        let addresses: Vec<u64> = p
+            .sites
+            .range(module.base..module.end())
+            .map(|(&a, _)| a)
+            .collect();
+        for a in addresses {
+            if let Some(site) = p.sites.remove(&a) {
+                if let Some(slot) = site.slot {
+                    p.scratch.release_slot(slot);
+                }
+            }
+        }
+        self.breakpoints
+            .retain(|_, b| !(b.info.pid == pid && module.contains(b.info.address)));
+    }
+}
+
+fn new_process(
+    pid: i32,
+    image: PathBuf,
+    launched: bool,
+    threads: BTreeMap<i32, ThreadState>,
+    memory: Memory,
+    auxv: crate::os::linux::auxv::Auxv,
+) -> ProcessState {
+    ProcessState {
+        pid,
+        image,
+        launched,
+        kill_on_exit: launched,
+        threads,
+        modules: Vec::new(),
+        memory,
+        auxv,
+        loader: LoaderState::default(),
+        in_flight: None,
+        queued: VecDeque::new(),
+        sites: BTreeMap::new(),
+        scratch: Default::default(),
+        removed_sites: HashSet::new(),
+        exited: false,
+    }
+}

@@ -1,0 +1,313 @@
+//! Planting and removing breakpoint bytes, and the scratch memory where
+//! instructions under breakpoints run out of line.
+
+use super::Session;
+use crate::arch::x86_64::{plan_out_of_line, OutOfLine, INT3, MAX_INSTRUCTION_LEN};
+use crate::breakpoints::scratch::{free_gap_near, PAGE_BYTES};
+use crate::breakpoints::Site;
+use crate::error::{Error, Result};
+use crate::os::linux::{inject, maps};
+use crate::process::ProcessState;
+
+/// Replaces planted int3 bytes in `buf` (read at `address`) by the original bytes.
+pub(crate) fn hide_breakpoints(p: &ProcessState, address: u64, buf: &mut [u8]) {
+    let end = address.saturating_add(buf.len() as u64);
+    for (&at, site) in p.sites.range(address..end) {
+        buf[(at - address) as usize] = site.original[0];
+    }
+}
+
+impl Session {
+    /// Adds breakpoint `id` to the site at `address`, planting it if new.
+    pub(crate) fn attach_to_site(&mut self, pid: i32, address: u64, id: u32) -> Result<()> {
+        self.attach_to_site_with(pid, address, id, true)
+    }
+
+    /// As `attach_to_site`; `out_of_line` false keeps the classic step-over
+    /// (for the engine's own rarely hit breakpoints: no scratch memory needed).
+    pub(crate) fn attach_to_site_with(
+        &mut self,
+        pid: i32,
+        address: u64,
+        id: u32,
+        out_of_line: bool,
+    ) -> Result<()> {
+        let p = self.process_mut(pid)?;
+        if let Some(site) = p.sites.get_mut(&address) {
+            site.ids.push(id);
+            return Ok(());
+        }
+        let cannot = |reason: String| Error::CannotPlantBreakpoint { address, reason };
+        let mut original = [0u8; MAX_INSTRUCTION_LEN];
+        let readable = p.memory.read_partial(address, &mut original);
+        if readable == 0 {
+            return Err(cannot(format!("address is not mapped in process {pid}")));
+        }
+        let executable = maps::read_maps(pid)?
+            .iter()
+            .any(|r| r.executable && (r.start..r.end).contains(&address));
+        if !executable {
+            return Err(cannot("address is not in executable memory".into()));
+        }
+        let (plan, slot) = if out_of_line {
+            self.plan_site(pid, address, &original)?
+        } else {
+            (OutOfLine::SingleStep, None)
+        };
+        let p = self.process_mut(pid)?;
+        p.memory
+            .write(address, &[INT3])
+            .map_err(|e| cannot(e.to_string()))?;
+        p.removed_sites.remove(&address);
+        p.sites.insert(
+            address,
+            Site {
+                original,
+                plan,
+                slot,
+                ids: vec![id],
+            },
+        );
+        Ok(())
+    }
+
+    /// Decides how the instruction at `address` runs, writing its slot if relocated.
+    fn plan_site(
+        &mut self,
+        pid: i32,
+        address: u64,
+        original: &[u8],
+    ) -> Result<(OutOfLine, Option<u64>)> {
+        let Some(slot) = self.scratch_slot(pid, address)? else {
+            return Ok((OutOfLine::SingleStep, None));
+        };
+        let plan = plan_out_of_line(address, original, slot);
+        let p = self.process_mut(pid)?;
+        match &plan {
+            OutOfLine::Relocated { code } => {
+                p.memory.write(slot, code)?;
+                Ok((plan, Some(slot)))
+            }
+            _ => {
+                p.scratch.release_slot(slot);
+                Ok((plan, None))
+            }
+        }
+    }
+
+    /// Removes breakpoint `id` from the site at `address`, restoring the byte when none is left.
+    pub(crate) fn detach_from_site(&mut self, pid: i32, address: u64, id: u32) -> Result<()> {
+        let p = self.process_mut(pid)?;
+        let Some(site) = p.sites.get_mut(&address) else {
+            return Ok(());
+        };
+        site.ids.retain(|&i| i != id);
+        if !site.ids.is_empty() {
+            return Ok(());
+        }
+        let site = p.sites.remove(&address).expect("site exists");
+        let restored = p.memory.write(address, &site.original[..1]);
+        if let Some(slot) = site.slot {
+            p.scratch.release_slot(slot);
+        }
+        p.removed_sites.insert(address);
+        // Threads stopped at the jump back of the slot go to the next original instruction;
+        // threads about to run the slot run the restored original.
+        let stopped: Vec<i32> = p
+            .threads
+            .iter()
+            .filter(|(_, t)| t.stopped)
+            .map(|(&t, _)| t)
+            .collect();
+        for tid in stopped {
+            let Ok(mut regs) = self.regs_of(pid, tid) else {
+                continue;
+            };
+            if let Some(pc) = site.original_pc(address, regs.rip) {
+                regs.rip = pc;
+                if crate::os::linux::ptrace::set_regs(tid, &regs).is_ok() {
+                    if let Some(t) = self.process_mut(pid)?.threads.get_mut(&tid) {
+                        t.regs = Some(regs);
+                    }
+                }
+            }
+        }
+        restored
+    }
+
+    /// Removes every site of a process (detach).
+    pub(crate) fn remove_all_sites(&mut self, pid: i32) -> Result<()> {
+        let sites: Vec<(u64, Vec<u32>)> = self
+            .process(pid)?
+            .sites
+            .iter()
+            .map(|(&a, s)| (a, s.ids.clone()))
+            .collect();
+        for (address, ids) in sites {
+            for id in ids {
+                self.detach_from_site(pid, address, id)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether a site was at `address` and is gone.
+    pub(crate) fn removed_site(&self, pid: i32, address: u64) -> bool {
+        self.processes
+            .get(&pid)
+            .is_some_and(|p| p.removed_sites.contains(&address))
+    }
+
+    /// A slot near `address`, mapping a new scratch page when needed.
+    /// `None` when the target cannot get one (the classic step is used then).
+    fn scratch_slot(&mut self, pid: i32, address: u64) -> Result<Option<u64>> {
+        if let Some(slot) = self.process_mut(pid)?.scratch.take_slot(address) {
+            return Ok(Some(slot));
+        }
+        let Some(hint) = free_gap_near(&maps::read_maps(pid)?, address) else {
+            return Ok(None);
+        };
+        if self.map_scratch_page(pid, hint).is_err() {
+            return Ok(None);
+        }
+        Ok(self.process_mut(pid)?.scratch.take_slot(address))
+    }
+
+    /// Maps one scratch page at `at` inside the target.
+    fn map_scratch_page(&mut self, pid: i32, at: u64) -> Result<u64> {
+        let p = self.process(pid)?;
+        let tid = p.any_stopped_thread().ok_or(Error::ProcessRunning(pid))?;
+        let prot = (libc::PROT_READ | libc::PROT_EXEC) as u64;
+        let flags = (libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED_NOREPLACE) as u64;
+        let outcome = inject::syscall(
+            &p.memory,
+            pid,
+            tid,
+            p.injection_address(),
+            libc::SYS_mmap as u64,
+            [at, PAGE_BYTES, prot, flags, u64::MAX, 0],
+        )?;
+        self.defer_signals(pid, tid, outcome.deferred_signals);
+        let base = outcome.result;
+        if base < 0 || base as u64 != at {
+            return Err(Error::InjectionFailed {
+                pid,
+                reason: format!(
+                    "mmap of scratch memory failed ({})",
+                    std::io::Error::from_raw_os_error((-base) as i32)
+                ),
+            });
+        }
+        let p = self.process_mut(pid)?;
+        let first = p.scratch.pages.is_empty();
+        p.scratch.add_page(at);
+        if first {
+            // Slot 0: the stub that ends a thread (`syscall`), then a trap.
+            p.memory.write(at, &[0x0f, 0x05, INT3])?;
+        }
+        Ok(at)
+    }
+
+    /// The address of a `syscall` instruction in scratch memory.
+    pub(crate) fn syscall_stub(&mut self, pid: i32) -> Result<u64> {
+        if let Some(stub) = self.process(pid)?.scratch.syscall_stub() {
+            return Ok(stub);
+        }
+        let near = self.process(pid)?.auxv.entry;
+        let hint =
+            free_gap_near(&maps::read_maps(pid)?, near).ok_or_else(|| Error::InjectionFailed {
+                pid,
+                reason: "no free address range for scratch memory".into(),
+            })?;
+        self.map_scratch_page(pid, hint)
+    }
+
+    /// Unmaps the scratch pages (detach). Best effort: a dying process keeps them.
+    pub(crate) fn release_scratch(&mut self, pid: i32) {
+        let Ok(p) = self.process(pid) else { return };
+        let Some(tid) = p.any_stopped_thread() else {
+            return;
+        };
+        let pages: Vec<u64> = p.scratch.pages.iter().map(|pg| pg.base).collect();
+        for base in pages {
+            let p = self.processes.get(&pid).expect("checked above");
+            if let Ok(outcome) = inject::syscall(
+                &p.memory,
+                pid,
+                tid,
+                p.injection_address(),
+                libc::SYS_munmap as u64,
+                [base, PAGE_BYTES, 0, 0, 0, 0],
+            ) {
+                self.defer_signals(pid, tid, outcome.deferred_signals);
+            }
+        }
+        if let Some(p) = self.processes.get_mut(&pid) {
+            p.scratch.pages.clear();
+        }
+    }
+
+    /// Keeps signals that arrived during injected code for delivery later.
+    fn defer_signals(&mut self, pid: i32, tid: i32, signals: Vec<i32>) {
+        for sig in signals {
+            if let Some(t) = self
+                .processes
+                .get_mut(&pid)
+                .and_then(|p| p.threads.get_mut(&tid))
+            {
+                if t.signal_to_deliver == 0 {
+                    t.signal_to_deliver = sig;
+                    continue;
+                }
+            }
+            // SAFETY: re-raising a signal for a thread of a traced process.
+            unsafe { libc::syscall(libc::SYS_tgkill, pid, tid, sig) };
+        }
+    }
+
+    /// Writes memory while keeping planted bytes planted: the written bytes
+    /// under a site become its original bytes (and its plan is redone).
+    pub(crate) fn write_memory_keeping_sites(
+        &mut self,
+        pid: i32,
+        address: u64,
+        data: &[u8],
+    ) -> Result<()> {
+        let end = address.saturating_add(data.len() as u64);
+        let p = self.process(pid)?;
+        let touched: Vec<u64> = p
+            .sites
+            .range(address.saturating_sub(MAX_INSTRUCTION_LEN as u64)..end)
+            .map(|(&a, _)| a)
+            .collect();
+        if touched.is_empty() {
+            return p.memory.write(address, data);
+        }
+        let mut patched = data.to_vec();
+        for &at in &touched {
+            if (address..end).contains(&at) {
+                patched[(at - address) as usize] = INT3;
+            }
+        }
+        p.memory.write(address, &patched)?;
+        for at in touched {
+            let p = self.process_mut(pid)?;
+            let site = p.sites.get_mut(&at).expect("site listed above");
+            for (i, byte) in site.original.iter_mut().enumerate() {
+                let a = at + i as u64;
+                if (address..end).contains(&a) {
+                    *byte = data[(a - address) as usize];
+                }
+            }
+            if let (OutOfLine::Relocated { .. }, Some(slot)) = (&site.plan, site.slot) {
+                let plan = plan_out_of_line(at, &site.original, slot);
+                if let OutOfLine::Relocated { code } = &plan {
+                    p.memory.write(slot, code)?;
+                }
+                let site = p.sites.get_mut(&at).expect("site listed above");
+                site.plan = plan;
+            }
+        }
+        Ok(())
+    }
+}
