@@ -3,38 +3,18 @@
 use dbgkit::{signal_name, Event, EventKind, Module};
 
 fn module_line(m: &Module) -> String {
-    format!(
-        "{:016x}-{:016x} {} {}",
-        m.base,
-        m.end(),
-        m.name,
-        m.path.display()
-    )
+    format!("{:016x}-{:016x} {} {}", m.base, m.end(), m.name, m.path.display())
 }
 
 /// The line printed for an event.
 pub fn event_line(event: &Event) -> String {
     match &event.kind {
-        EventKind::ProcessCreated {
-            image, base, size, ..
-        } => {
-            format!(
-                "CreateProcess: pid={} {:016x}-{:016x} {}",
-                event.pid,
-                base,
-                base + size,
-                image.display()
-            )
+        EventKind::ProcessCreated { image, base, size, .. } => {
+            format!("CreateProcess: pid={} {:016x}-{:016x} {}", event.pid, base, base + size, image.display())
         }
-        EventKind::ProcessExited {
-            code: Some(code), ..
-        } => format!("ExitProcess: pid={} code={code}", event.pid),
+        EventKind::ProcessExited { code: Some(code), .. } => format!("ExitProcess: pid={} code={code}", event.pid),
         EventKind::ProcessExited { signal, .. } => {
-            format!(
-                "ExitProcess: pid={} signal={}",
-                event.pid,
-                signal.map(signal_name).unwrap_or_default()
-            )
+            format!("ExitProcess: pid={} signal={}", event.pid, signal.map(signal_name).unwrap_or_default())
         }
         EventKind::ThreadCreated { start } => {
             format!("CreateThread: tid={} start={start:016x}", event.tid)
@@ -42,21 +22,9 @@ pub fn event_line(event: &Event) -> String {
         EventKind::ThreadExited { code } => format!("ExitThread: tid={} code={code}", event.tid),
         EventKind::ModuleLoaded(m) => format!("ModLoad: {}", module_line(m)),
         EventKind::ModuleUnloaded(m) => format!("ModUnload: {:016x} {}", m.base, m.name),
-        EventKind::Exception {
-            signal,
-            code,
-            address,
-            fault_address,
-            first_chance,
-        } => {
-            let fault = fault_address
-                .map(|f| format!(" fault={f:016x}"))
-                .unwrap_or_default();
-            let chance = if *first_chance {
-                "first-chance"
-            } else {
-                "second-chance"
-            };
+        EventKind::Exception { signal, code, address, fault_address, first_chance } => {
+            let fault = fault_address.map(|f| format!(" fault={f:016x}")).unwrap_or_default();
+            let chance = if *first_chance { "first-chance" } else { "second-chance" };
             format!(
                 "Exception: {} code={code} at {address:016x}{fault} {chance} tid={}",
                 signal_name(*signal),

@@ -7,11 +7,7 @@ mod trace;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(
-    name = "dbgkit",
-    version,
-    about = "A programmable debugger: trace and debug programs"
-)]
+#[command(name = "dbgkit", version, about = "A programmable debugger: trace and debug programs")]
 struct Cli {
     #[command(subcommand)]
     command: Command,

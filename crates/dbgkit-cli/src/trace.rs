@@ -34,10 +34,7 @@ enum BreakSpec {
 fn parse_number(text: &str) -> Option<u64> {
     match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
         Some(hex) => u64::from_str_radix(hex, 16).ok(),
-        None => text
-            .parse()
-            .ok()
-            .or_else(|| u64::from_str_radix(text, 16).ok()),
+        None => text.parse().ok().or_else(|| u64::from_str_radix(text, 16).ok()),
     }
 }
 
@@ -47,10 +44,7 @@ fn parse_break(text: &str) -> Result<BreakSpec> {
     }
     if let Some((module, offset)) = text.rsplit_once('+') {
         if let Some(offset) = parse_number(offset) {
-            return Ok(BreakSpec::ModuleOffset {
-                module: module.to_string(),
-                offset,
-            });
+            return Ok(BreakSpec::ModuleOffset { module: module.to_string(), offset });
         }
     }
     bail!("bad --break {text:?}: expected an address such as 0x401000 or MODULE+OFFSET such as libc.so.6+0x2a0c0")
@@ -62,25 +56,18 @@ pub fn run(args: TraceArgs) -> Result<i32> {
         .iter()
         .map(|s| parse_signal(s).with_context(|| format!("unknown signal {s:?} for --handle")))
         .collect::<Result<_>>()?;
-    let mut breaks: Vec<(BreakSpec, bool)> = args
-        .breaks
-        .iter()
-        .map(|b| parse_break(b).map(|s| (s, false)))
-        .collect::<Result<_>>()?;
+    let mut breaks: Vec<(BreakSpec, bool)> =
+        args.breaks.iter().map(|b| parse_break(b).map(|s| (s, false))).collect::<Result<_>>()?;
     let mut session = Session::new();
     let attached = if let Some(pid) = args.pid {
-        session
-            .attach(pid)
-            .with_context(|| format!("cannot attach to process {pid}"))?;
+        session.attach(pid).with_context(|| format!("cannot attach to process {pid}"))?;
         true
     } else {
         if args.program.is_empty() {
             bail!("nothing to trace: give a program, or -p PID");
         }
         let options = SpawnOptions::new(&args.program).disable_aslr(!args.aslr);
-        session
-            .spawn(&options)
-            .with_context(|| format!("cannot launch {}", args.program[0]))?;
+        session.spawn(&options).with_context(|| format!("cannot launch {}", args.program[0]))?;
         false
     };
     interrupt::install();
@@ -89,9 +76,7 @@ pub fn run(args: TraceArgs) -> Result<i32> {
     loop {
         if interrupt::take() && attached {
             for pid in session.processes() {
-                session
-                    .detach(pid)
-                    .with_context(|| format!("cannot detach from process {pid}"))?;
+                session.detach(pid).with_context(|| format!("cannot detach from process {pid}"))?;
                 writeln!(stdout.lock(), "Detach: pid={pid}")?;
             }
             return Ok(0);
@@ -105,9 +90,7 @@ pub fn run(args: TraceArgs) -> Result<i32> {
         writeln!(stdout.lock(), "{}", event_line(&event))?;
         plant_pending_breaks(&mut session, event.pid, &mut breaks);
         let status = match &event.kind {
-            EventKind::Exception { signal, .. } if handled.contains(signal) => {
-                ContinueStatus::Handled
-            }
+            EventKind::Exception { signal, .. } if handled.contains(signal) => ContinueStatus::Handled,
             EventKind::Exception { .. } => ContinueStatus::NotHandled,
             EventKind::ProcessExited { code, signal } => {
                 exit_code = code.unwrap_or_else(|| 128 + signal.unwrap_or(0));

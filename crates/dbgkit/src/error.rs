@@ -35,10 +35,7 @@ pub enum Error {
     #[error("no process is being debugged")]
     NoProcesses,
     #[error("continue status {status} does not fit a {event} event")]
-    StatusDoesNotFit {
-        status: &'static str,
-        event: &'static str,
-    },
+    StatusDoesNotFit { status: &'static str, event: &'static str },
     #[error("memory at {address:#x} ({len} bytes) is not mapped in process {pid}")]
     UnmappedMemory { pid: i32, address: u64, len: usize },
     #[error("no breakpoint with id {0}")]
@@ -68,11 +65,7 @@ pub type Result<T> = std::result::Result<T, Error>;
 impl Error {
     /// Wraps the current `errno` of a failed system call on `target`.
     pub(crate) fn last_os(op: &'static str, target: i32) -> Error {
-        Error::Os {
-            op,
-            target,
-            source: std::io::Error::last_os_error(),
-        }
+        Error::Os { op, target, source: std::io::Error::last_os_error() }
     }
 
     /// The `errno` behind an OS error, if this is one.

@@ -114,10 +114,9 @@ impl ContinueStatus {
     pub(crate) fn fits(self, kind: &EventKind) -> bool {
         match (self, kind) {
             (_, EventKind::ProcessExited { .. }) => self == ContinueStatus::Handled,
-            (_, EventKind::ThreadExited { .. }) => matches!(
-                self,
-                ContinueStatus::Handled | ContinueStatus::TerminateProcess
-            ),
+            (_, EventKind::ThreadExited { .. }) => {
+                matches!(self, ContinueStatus::Handled | ContinueStatus::TerminateProcess)
+            }
             (ContinueStatus::NotHandled, EventKind::Exception { .. }) => true,
             (ContinueStatus::NotHandled, _) => false,
             _ => true,
@@ -127,15 +126,13 @@ impl ContinueStatus {
 
 /// The name of a signal (`SIGSEGV`), or its number when it has none.
 pub fn signal_name(signal: i32) -> String {
-    nix::sys::signal::Signal::try_from(signal)
-        .map(|s| s.as_str().to_string())
-        .unwrap_or_else(|_| {
-            if (libc::SIGRTMIN()..=libc::SIGRTMAX()).contains(&signal) {
-                format!("SIGRT{}", signal - libc::SIGRTMIN())
-            } else {
-                format!("SIG{signal}")
-            }
-        })
+    nix::sys::signal::Signal::try_from(signal).map(|s| s.as_str().to_string()).unwrap_or_else(|_| {
+        if (libc::SIGRTMIN()..=libc::SIGRTMAX()).contains(&signal) {
+            format!("SIGRT{}", signal - libc::SIGRTMIN())
+        } else {
+            format!("SIG{signal}")
+        }
+    })
 }
 
 /// Parses `SIGSEGV`, `segv` or `11` into a signal number.
@@ -144,12 +141,6 @@ pub fn parse_signal(text: &str) -> Option<i32> {
         return (1..=64).contains(&n).then_some(n);
     }
     let upper = text.to_ascii_uppercase();
-    let full = if upper.starts_with("SIG") {
-        upper
-    } else {
-        format!("SIG{upper}")
-    };
-    full.parse::<nix::sys::signal::Signal>()
-        .ok()
-        .map(|s| s as i32)
+    let full = if upper.starts_with("SIG") { upper } else { format!("SIG{upper}") };
+    full.parse::<nix::sys::signal::Signal>().ok().map(|s| s as i32)
 }

@@ -33,9 +33,7 @@ impl Module {
 
 /// The file name of a path, for display.
 pub(crate) fn short_name(path: &std::path::Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| path.display().to_string())
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string())
 }
 
 /// Extent of an ELF image's loadable segments: (lowest page-aligned vaddr, end vaddr).
@@ -62,14 +60,7 @@ pub(crate) fn load_extent(header: &[u8]) -> Option<(u64, u64)> {
 pub(crate) fn module_from_file(path: PathBuf, bias: u64, dynamic: u64) -> Option<Module> {
     let header = read_head(&path)?;
     let (low, high) = load_extent(&header)?;
-    Some(Module {
-        name: short_name(&path),
-        base: bias.wrapping_add(low),
-        size: high - low,
-        bias,
-        dynamic,
-        path,
-    })
+    Some(Module { name: short_name(&path), base: bias.wrapping_add(low), size: high - low, bias, dynamic, path })
 }
 
 /// The first bytes of a file: enough for the ELF header and program headers.
@@ -99,10 +90,7 @@ pub(crate) fn phdr_vaddr(header: &[u8]) -> Option<u64> {
     let endian = elf.endian().ok()?;
     let phoff = elf.e_phoff(endian);
     let headers = elf.program_headers(endian, header).ok()?;
-    if let Some(ph) = headers
-        .iter()
-        .find(|ph| ph.p_type(endian) == object::elf::PT_PHDR)
-    {
+    if let Some(ph) = headers.iter().find(|ph| ph.p_type(endian) == object::elf::PT_PHDR) {
         return Some(ph.p_vaddr(endian));
     }
     headers

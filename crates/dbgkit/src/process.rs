@@ -102,11 +102,6 @@ impl ProcessState {
             .get(&self.pid)
             .filter(|t| t.stopped)
             .map(|_| self.pid)
-            .or_else(|| {
-                self.threads
-                    .iter()
-                    .find(|(_, t)| t.stopped)
-                    .map(|(&tid, _)| tid)
-            })
+            .or_else(|| self.threads.iter().find(|(_, t)| t.stopped).map(|(&tid, _)| tid))
     }
 }

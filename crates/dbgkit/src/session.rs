@@ -124,9 +124,17 @@ impl Session {
     /// vDSO) are waiting in the queue. Launched processes are killed when the
     /// session ends (see [`set_kill_on_exit`](Self::set_kill_on_exit)).
     pub fn spawn(&mut self, options: &SpawnOptions) -> Result<i32> {
-        let (pid, image, pipes) = spawn::spawn(options, true)?;
+        let (pid, _path, pipes) = spawn::spawn(options, true)?;
         self.pipes.insert(pid, pipes);
-        self.adopt_new_image(pid, image, true)?;
+        if let Err(e) = self.adopt_new_image(pid, true) {
+            // SAFETY: killing and reaping our own child, which we could not take over.
+            unsafe {
+                libc::kill(pid, libc::SIGKILL);
+                libc::waitpid(pid, std::ptr::null_mut(), libc::__WALL);
+            }
+            self.forget_process(pid);
+            return Err(e);
+        }
         Ok(pid)
     }
 
@@ -141,10 +149,7 @@ impl Session {
     /// are left running when the session ends.
     pub fn attach(&mut self, pid: i32) -> Result<()> {
         if self.processes.contains_key(&pid) {
-            return Err(Error::AlreadyTraced {
-                pid,
-                tracer: std::process::id() as i32,
-            });
+            return Err(Error::AlreadyTraced { pid, tracer: std::process::id() as i32 });
         }
         let stopped = attach::seize_all(pid)?;
         self.adopt_attached(pid, stopped)
@@ -232,16 +237,14 @@ impl Session {
             }
             let got = match deadline {
                 None => {
-                    let got =
-                        crate::os::linux::wait::wait(None, crate::os::linux::wait::Block::Yes)?;
+                    let got = crate::os::linux::wait::wait(None, crate::os::linux::wait::Block::Yes)?;
                     if got.is_none() {
                         return Ok(None);
                     }
                     got
                 }
                 Some(deadline) => {
-                    let got =
-                        crate::os::linux::wait::wait(None, crate::os::linux::wait::Block::No)?;
+                    let got = crate::os::linux::wait::wait(None, crate::os::linux::wait::Block::No)?;
                     if got.is_none() {
                         let now = Instant::now();
                         if now >= deadline {
@@ -265,11 +268,7 @@ impl Session {
     pub fn continue_event(&mut self, status: ContinueStatus) -> Result<()> {
         let pid = self
             .last_reported
-            .filter(|pid| {
-                self.processes
-                    .get(pid)
-                    .is_some_and(|p| p.in_flight.is_some())
-            })
+            .filter(|pid| self.processes.get(pid).is_some_and(|p| p.in_flight.is_some()))
             .or_else(|| {
                 let mut waiting = self.processes.values().filter(|p| p.in_flight.is_some());
                 let first = waiting.next().map(|p| p.pid);
@@ -284,10 +283,7 @@ impl Session {
         let p = self.process_mut(pid)?;
         let event = p.in_flight.take().ok_or(Error::NoEventInFlight(pid))?;
         if !status.fits(&event.kind) {
-            let err = Error::StatusDoesNotFit {
-                status: status.name(),
-                event: event.kind.name(),
-            };
+            let err = Error::StatusDoesNotFit { status: status.name(), event: event.kind.name() };
             p.in_flight = Some(event);
             return Err(err);
         }
@@ -299,11 +295,8 @@ impl Session {
     pub fn break_in(&mut self, pid: i32) -> Result<()> {
         let p = self.process(pid)?;
         let held = p.is_held();
-        let tid = if p.threads.contains_key(&pid) {
-            pid
-        } else {
-            *p.threads.keys().next().ok_or(Error::ProcessGone(pid))?
-        };
+        let tid =
+            if p.threads.contains_key(&pid) { pid } else { *p.threads.keys().next().ok_or(Error::ProcessGone(pid))? };
         if !held {
             self.stop_all(pid)?;
         }
@@ -317,23 +310,12 @@ impl Session {
     pub fn step_into(&mut self, pid: i32, tid: i32) -> Result<()> {
         let p = self.process_mut(pid)?;
         if p.in_flight.is_none() {
-            return Err(if p.is_held() {
-                Error::NoEventInFlight(pid)
-            } else {
-                Error::ProcessRunning(pid)
-            });
+            return Err(if p.is_held() { Error::NoEventInFlight(pid) } else { Error::ProcessRunning(pid) });
         }
-        let thread = p
-            .threads
-            .get_mut(&tid)
-            .ok_or(Error::NoSuchThread { pid, tid })?;
+        let thread = p.threads.get_mut(&tid).ok_or(Error::NoSuchThread { pid, tid })?;
         thread.step = Some(Step::User);
         if let Err(e) = self.continue_process(pid, ContinueStatus::Handled) {
-            if let Some(t) = self
-                .processes
-                .get_mut(&pid)
-                .and_then(|p| p.threads.get_mut(&tid))
-            {
+            if let Some(t) = self.processes.get_mut(&pid).and_then(|p| p.threads.get_mut(&tid)) {
                 t.step = None;
             }
             return Err(e);
@@ -446,20 +428,11 @@ impl Session {
         address: u64,
         callback: impl FnMut(&mut HitContext<'_>) -> HitAction + 'static,
     ) -> Result<u32> {
-        self.add_breakpoint_with(
-            pid,
-            address,
-            BreakpointOptions::default().callback(callback),
-        )
+        self.add_breakpoint_with(pid, address, BreakpointOptions::default().callback(callback))
     }
 
     /// Plants a breakpoint with options (one-shot, disabled, callback).
-    pub fn add_breakpoint_with(
-        &mut self,
-        pid: i32,
-        address: u64,
-        options: BreakpointOptions,
-    ) -> Result<u32> {
+    pub fn add_breakpoint_with(&mut self, pid: i32, address: u64, options: BreakpointOptions) -> Result<u32> {
         self.process(pid)?;
         let id = self.next_breakpoint_id;
         let info = BreakpointInfo {
@@ -475,24 +448,13 @@ impl Session {
             self.with_stopped(pid, |s| s.attach_to_site(pid, address, id))?;
         }
         self.next_breakpoint_id += 1;
-        self.breakpoints.insert(
-            id,
-            Breakpoint {
-                info,
-                callback: options.callback,
-                internal: None,
-            },
-        );
+        self.breakpoints.insert(id, Breakpoint { info, callback: options.callback, internal: None });
         Ok(id)
     }
 
     /// Removes a breakpoint (its byte goes when no other breakpoint shares the address).
     pub fn remove_breakpoint(&mut self, id: u32) -> Result<()> {
-        let bp = self
-            .breakpoints
-            .get(&id)
-            .filter(|b| b.internal.is_none())
-            .ok_or(Error::NoSuchBreakpoint(id))?;
+        let bp = self.breakpoints.get(&id).filter(|b| b.internal.is_none()).ok_or(Error::NoSuchBreakpoint(id))?;
         let (pid, address, enabled) = (bp.info.pid, bp.info.address, bp.info.enabled);
         if enabled && self.processes.contains_key(&pid) {
             self.with_stopped(pid, |s| s.detach_from_site(pid, address, id))?;
@@ -503,11 +465,7 @@ impl Session {
 
     /// Enables or disables a breakpoint.
     pub fn enable_breakpoint(&mut self, id: u32, enabled: bool) -> Result<()> {
-        let bp = self
-            .breakpoints
-            .get(&id)
-            .filter(|b| b.internal.is_none())
-            .ok_or(Error::NoSuchBreakpoint(id))?;
+        let bp = self.breakpoints.get(&id).filter(|b| b.internal.is_none()).ok_or(Error::NoSuchBreakpoint(id))?;
         if bp.info.enabled == enabled {
             return Ok(());
         }
@@ -519,29 +477,18 @@ impl Session {
                 s.detach_from_site(pid, address, id)
             }
         })?;
-        self.breakpoints
-            .get_mut(&id)
-            .expect("checked above")
-            .info
-            .enabled = enabled;
+        self.breakpoints.get_mut(&id).expect("checked above").info.enabled = enabled;
         Ok(())
     }
 
     /// One breakpoint.
     pub fn breakpoint(&self, id: u32) -> Option<BreakpointInfo> {
-        self.breakpoints
-            .get(&id)
-            .filter(|b| b.internal.is_none())
-            .map(|b| b.info.clone())
+        self.breakpoints.get(&id).filter(|b| b.internal.is_none()).map(|b| b.info.clone())
     }
 
     /// Every user breakpoint, by id.
     pub fn breakpoints(&self) -> Vec<BreakpointInfo> {
-        self.breakpoints
-            .values()
-            .filter(|b| b.internal.is_none())
-            .map(|b| b.info.clone())
-            .collect()
+        self.breakpoints.values().filter(|b| b.internal.is_none()).map(|b| b.info.clone()).collect()
     }
 
     // ---- internal helpers ------------------------------------------------
@@ -556,10 +503,7 @@ impl Session {
 
     fn stopped_thread(&mut self, pid: i32, tid: i32) -> Result<&mut crate::process::ThreadState> {
         let p = self.process_mut(pid)?;
-        let t = p
-            .threads
-            .get_mut(&tid)
-            .ok_or(Error::NoSuchThread { pid, tid })?;
+        let t = p.threads.get_mut(&tid).ok_or(Error::NoSuchThread { pid, tid })?;
         if !t.stopped {
             return Err(Error::ProcessRunning(pid));
         }
@@ -579,11 +523,7 @@ impl Session {
 
     /// Runs `f` with every thread of `pid` stopped, stopping and resuming
     /// the process around it when it was running.
-    pub(crate) fn with_stopped<T>(
-        &mut self,
-        pid: i32,
-        f: impl FnOnce(&mut Session) -> Result<T>,
-    ) -> Result<T> {
+    pub(crate) fn with_stopped<T>(&mut self, pid: i32, f: impl FnOnce(&mut Session) -> Result<T>) -> Result<T> {
         let was_held = self.process(pid)?.is_held();
         let all_stopped = self.process(pid)?.threads.values().all(|t| t.stopped);
         if was_held || all_stopped {
@@ -604,10 +544,7 @@ impl Session {
     }
 
     fn pop_queued(&mut self) -> Option<Event> {
-        let p = self
-            .processes
-            .values_mut()
-            .find(|p| p.in_flight.is_none() && !p.queued.is_empty())?;
+        let p = self.processes.values_mut().find(|p| p.in_flight.is_none() && !p.queued.is_empty())?;
         let event = p.queued.pop_front()?;
         p.in_flight = Some(event.clone());
         self.last_reported = Some(p.pid);
@@ -617,10 +554,7 @@ impl Session {
     /// The oldest held status whose process is free to handle it.
     fn take_held(&mut self) -> Option<(i32, WaitStatus)> {
         let index = self.held.iter().position(|(tid, _)| {
-            self.owner
-                .get(tid)
-                .and_then(|pid| self.processes.get(pid))
-                .is_none_or(|p| !p.is_held())
+            self.owner.get(tid).and_then(|pid| self.processes.get(pid)).is_none_or(|p| !p.is_held())
         })?;
         self.held.remove(index)
     }

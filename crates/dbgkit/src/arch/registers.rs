@@ -44,8 +44,8 @@ macro_rules! general_registers {
 }
 
 general_registers!(
-    r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8, rax, rcx, rdx, rsi, rdi, orig_rax, rip, cs,
-    eflags, rsp, ss, fs_base, gs_base, ds, es, fs, gs,
+    r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8, rax, rcx, rdx, rsi, rdi, orig_rax, rip, cs, eflags, rsp, ss,
+    fs_base, gs_base, ds, es, fs, gs,
 );
 
 /// A sub-register: which full register, the bit shift and the width in bits.
@@ -106,11 +106,7 @@ impl Registers {
         }
         let (full, shift, bits) = sub_register(&name)?;
         let v = self.full(full)? >> shift;
-        Some(if bits == 64 {
-            v
-        } else {
-            v & ((1u64 << bits) - 1)
-        })
+        Some(if bits == 64 { v } else { v & ((1u64 << bits) - 1) })
     }
 
     /// Writes a register by name; partial registers change only their bits
@@ -124,9 +120,7 @@ impl Registers {
         let Some((full, shift, bits)) = sub_register(&name) else {
             return false;
         };
-        let slot = self
-            .full_mut(full)
-            .expect("sub-register of a known register");
+        let slot = self.full_mut(full).expect("sub-register of a known register");
         if bits == 32 && shift == 0 {
             *slot = value & 0xffff_ffff;
         } else if bits == 64 {
@@ -160,9 +154,7 @@ pub struct FpRegisters {
 }
 
 fn words_to_u128(w: &[u32]) -> u128 {
-    w.iter()
-        .enumerate()
-        .fold(0u128, |acc, (i, &x)| acc | (x as u128) << (32 * i))
+    w.iter().enumerate().fold(0u128, |acc, (i, &x)| acc | (x as u128) << (32 * i))
 }
 
 fn u128_to_words(v: u128, out: &mut [u32]) {
@@ -219,10 +211,7 @@ mod tests {
 
     #[test]
     fn partial_registers_read_and_write_their_bits() {
-        let mut r = Registers {
-            rax: 0x1122_3344_5566_7788,
-            ..Default::default()
-        };
+        let mut r = Registers { rax: 0x1122_3344_5566_7788, ..Default::default() };
         assert_eq!(r.get("eax"), Some(0x5566_7788));
         assert_eq!(r.get("ax"), Some(0x7788));
         assert_eq!(r.get("al"), Some(0x88));

@@ -9,8 +9,8 @@
 
 use super::registers::Registers;
 use iced_x86::{
-    BlockEncoder, BlockEncoderOptions, Code, Decoder, DecoderOptions, FlowControl, Instruction,
-    InstructionBlock, OpKind, Register,
+    BlockEncoder, BlockEncoderOptions, Code, Decoder, DecoderOptions, FlowControl, Instruction, InstructionBlock,
+    OpKind, Register,
 };
 
 /// The int3 opcode.
@@ -24,10 +24,7 @@ pub(crate) enum OutOfLine {
     /// Place `code` at the slot address and run it: it ends by jumping back.
     Relocated { code: Vec<u8> },
     /// Emulate a call: push `return_address`, then go to the target.
-    Call {
-        instruction: Instruction,
-        return_address: u64,
-    },
+    Call { instruction: Instruction, return_address: u64 },
     /// Cannot run out of line: restore the byte and single-step (all other threads stopped).
     SingleStep,
 }
@@ -48,10 +45,9 @@ pub(crate) fn plan_out_of_line(address: u64, bytes: &[u8], slot_address: u64) ->
     match instruction.flow_control() {
         FlowControl::Call | FlowControl::IndirectCall => {
             return match instruction.code() {
-                Code::Call_rel32_64 | Code::Call_rm64 => OutOfLine::Call {
-                    instruction,
-                    return_address: instruction.next_ip(),
-                },
+                Code::Call_rel32_64 | Code::Call_rm64 => {
+                    OutOfLine::Call { instruction, return_address: instruction.next_ip() }
+                }
                 _ => OutOfLine::SingleStep,
             };
         }
@@ -65,14 +61,8 @@ pub(crate) fn plan_out_of_line(address: u64, bytes: &[u8], slot_address: u64) ->
         return OutOfLine::SingleStep;
     };
     let block = [instruction, jump_back];
-    match BlockEncoder::encode(
-        64,
-        InstructionBlock::new(&block, slot_address),
-        BlockEncoderOptions::NONE,
-    ) {
-        Ok(result) if result.code_buffer.len() <= SLOT_SIZE => OutOfLine::Relocated {
-            code: result.code_buffer,
-        },
+    match BlockEncoder::encode(64, InstructionBlock::new(&block, slot_address), BlockEncoderOptions::NONE) {
+        Ok(result) if result.code_buffer.len() <= SLOT_SIZE => OutOfLine::Relocated { code: result.code_buffer },
         _ => OutOfLine::SingleStep,
     }
 }
@@ -90,8 +80,7 @@ pub(crate) fn call_target(
         OpKind::NearBranch64 => Some(instruction.near_branch_target()),
         OpKind::Register => register_value(regs, instruction.op0_register()),
         OpKind::Memory => {
-            let address =
-                instruction.virtual_address(0, 0, |reg, _, _| register_value(regs, reg))?;
+            let address = instruction.virtual_address(0, 0, |reg, _, _| register_value(regs, reg))?;
             read_u64(address)
         }
         _ => None,
@@ -165,35 +154,20 @@ mod tests {
     #[test]
     fn calls_are_emulated_with_the_original_return_address() {
         let bytes = [0xe8, 0x00, 0x01, 0x00, 0x00]; // call +0x100
-        let OutOfLine::Call {
-            instruction,
-            return_address,
-        } = plan_out_of_line(0x1000, &bytes, 0x9000)
-        else {
+        let OutOfLine::Call { instruction, return_address } = plan_out_of_line(0x1000, &bytes, 0x9000) else {
             panic!()
         };
         assert_eq!(return_address, 0x1005);
-        assert_eq!(
-            call_target(&instruction, &Registers::default(), |_| None),
-            Some(0x1105)
-        );
+        assert_eq!(call_target(&instruction, &Registers::default(), |_| None), Some(0x1105));
         let indirect = [0xff, 0xd0]; // call rax
-        let OutOfLine::Call { instruction, .. } = plan_out_of_line(0x1000, &indirect, 0x9000)
-        else {
-            panic!()
-        };
-        let regs = Registers {
-            rax: 0x4242,
-            ..Default::default()
-        };
+        let OutOfLine::Call { instruction, .. } = plan_out_of_line(0x1000, &indirect, 0x9000) else { panic!() };
+        let regs = Registers { rax: 0x4242, ..Default::default() };
         assert_eq!(call_target(&instruction, &regs, |_| None), Some(0x4242));
     }
 
     #[test]
     fn finds_the_loader_start_user_point() {
-        let bytes = [
-            0x48, 0x89, 0xe7, 0xe8, 0xf8, 0x0b, 0x00, 0x00, 0x49, 0x89, 0xc4,
-        ];
+        let bytes = [0x48, 0x89, 0xe7, 0xe8, 0xf8, 0x0b, 0x00, 0x00, 0x49, 0x89, 0xc4];
         assert_eq!(after_first_call(0x1ab70, &bytes), Some(0x1ab78));
     }
 }

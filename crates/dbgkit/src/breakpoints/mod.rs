@@ -47,10 +47,7 @@ impl BreakpointOptions {
         self
     }
     /// Run `callback` on each hit; the event is reported only when it returns [`HitAction::Stop`].
-    pub fn callback(
-        mut self,
-        callback: impl FnMut(&mut HitContext<'_>) -> HitAction + 'static,
-    ) -> Self {
+    pub fn callback(mut self, callback: impl FnMut(&mut HitContext<'_>) -> HitAction + 'static) -> Self {
         self.callback = Some(Box::new(callback));
         self
     }

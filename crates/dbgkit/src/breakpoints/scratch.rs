@@ -28,9 +28,10 @@ pub(crate) struct ScratchPage {
 impl Scratch {
     /// A free slot within reach of `near`, if a page has one.
     pub(crate) fn take_slot(&mut self, near: u64) -> Option<u64> {
-        let page = self.pages.iter_mut().find(|p| {
-            p.base.abs_diff(near) < REACH && (p.next < PAGE_BYTES || !p.free.is_empty())
-        })?;
+        let page = self
+            .pages
+            .iter_mut()
+            .find(|p| p.base.abs_diff(near) < REACH && (p.next < PAGE_BYTES || !p.free.is_empty()))?;
         if let Some(slot) = page.free.pop() {
             return Some(slot);
         }
@@ -40,11 +41,7 @@ impl Scratch {
     }
 
     pub(crate) fn release_slot(&mut self, slot: u64) {
-        if let Some(page) = self
-            .pages
-            .iter_mut()
-            .find(|p| (p.base..p.base + PAGE_BYTES).contains(&slot))
-        {
+        if let Some(page) = self.pages.iter_mut().find(|p| (p.base..p.base + PAGE_BYTES).contains(&slot)) {
             page.free.push(slot);
         }
     }
@@ -52,11 +49,7 @@ impl Scratch {
     /// Registers a newly mapped page; the first page keeps slot 0 for the syscall stub.
     pub(crate) fn add_page(&mut self, base: u64) {
         let first = self.pages.is_empty();
-        self.pages.push(ScratchPage {
-            base,
-            next: if first { SLOT_SIZE as u64 } else { 0 },
-            free: Vec::new(),
-        });
+        self.pages.push(ScratchPage { base, next: if first { SLOT_SIZE as u64 } else { 0 }, free: Vec::new() });
     }
 
     /// Address of the `syscall` stub, once a page exists.
@@ -69,10 +62,7 @@ impl Scratch {
 pub(crate) fn free_gap_near(maps: &[MemoryRegion], near: u64) -> Option<u64> {
     let mut best: Option<u64> = None;
     let mut consider = |candidate: u64| {
-        if candidate.abs_diff(near) < REACH - PAGE_BYTES
-            && candidate >= 0x10000
-            && candidate < 0x7fff_ffff_0000
-        {
+        if candidate.abs_diff(near) < REACH - PAGE_BYTES && candidate >= 0x10000 && candidate < 0x7fff_ffff_0000 {
             if best.is_none_or(|b| candidate.abs_diff(near) < b.abs_diff(near)) {
                 best = Some(candidate);
             }

@@ -60,13 +60,8 @@ impl Session {
 
     /// Resumes every stopped thread of `pid` that has nothing held.
     pub(crate) fn resume_all(&mut self, pid: i32) -> Result<()> {
-        let tids: Vec<i32> = self
-            .process(pid)?
-            .threads
-            .iter()
-            .filter(|(_, t)| t.stopped)
-            .map(|(&tid, _)| tid)
-            .collect();
+        let tids: Vec<i32> =
+            self.process(pid)?.threads.iter().filter(|(_, t)| t.stopped).map(|(&tid, _)| tid).collect();
         for tid in tids {
             if self.held.iter().any(|(held, _)| *held == tid) {
                 continue;
@@ -103,11 +98,7 @@ impl Session {
 
     /// The plain restart: continue or single-step with `signal`.
     fn restart(&mut self, pid: i32, tid: i32, signal: i32, step: bool) -> Result<()> {
-        let t = self
-            .process_mut(pid)?
-            .threads
-            .get_mut(&tid)
-            .expect("caller checked the thread");
+        let t = self.process_mut(pid)?.threads.get_mut(&tid).expect("caller checked the thread");
         t.stopped = false;
         t.regs = None;
         if step {
@@ -119,14 +110,7 @@ impl Session {
 
     /// Runs the original instruction under the site at `address` for thread
     /// `tid` (stopped with `rip == address`) and lets it go on.
-    pub(crate) fn run_over_site(
-        &mut self,
-        pid: i32,
-        tid: i32,
-        address: u64,
-        signal: i32,
-        step: bool,
-    ) -> Result<()> {
+    pub(crate) fn run_over_site(&mut self, pid: i32, tid: i32, address: u64, signal: i32, step: bool) -> Result<()> {
         let mut regs = self.regs_of(pid, tid)?;
         let p = self.process(pid)?;
         let site = &p.sites[&address];
@@ -136,27 +120,15 @@ impl Session {
                 ptrace::set_regs(tid, &regs)?;
                 if step {
                     // Step the relocated copy, then map the slot address back.
-                    self.process_mut(pid)?
-                        .threads
-                        .get_mut(&tid)
-                        .expect("stopped thread")
-                        .step = Some(Step::User);
+                    self.process_mut(pid)?.threads.get_mut(&tid).expect("stopped thread").step = Some(Step::User);
                 }
                 self.restart(pid, tid, 0, step)
             }
-            (
-                OutOfLine::Call {
-                    instruction,
-                    return_address,
-                },
-                _,
-            ) if signal == 0 => {
+            (OutOfLine::Call { instruction, return_address }, _) if signal == 0 => {
                 let (instruction, return_address) = (*instruction, *return_address);
                 let memory = &p.memory;
-                let target = call_target(&instruction, &regs.into(), |a| memory.read_u64(a).ok())
-                    .ok_or_else(|| Error::CannotPlantBreakpoint {
-                    address,
-                    reason: "cannot compute the call target".into(),
+                let target = call_target(&instruction, &regs.into(), |a| memory.read_u64(a).ok()).ok_or_else(|| {
+                    Error::CannotPlantBreakpoint { address, reason: "cannot compute the call target".into() }
                 })?;
                 regs.rsp = regs.rsp.wrapping_sub(8);
                 p.memory.write(regs.rsp, &return_address.to_le_bytes())?;
@@ -164,11 +136,7 @@ impl Session {
                 ptrace::set_regs(tid, &regs)?;
                 if step {
                     // The call is done: the step is complete at its target.
-                    let t = self
-                        .process_mut(pid)?
-                        .threads
-                        .get_mut(&tid)
-                        .expect("stopped thread");
+                    let t = self.process_mut(pid)?.threads.get_mut(&tid).expect("stopped thread");
                     t.regs = Some(regs);
                     t.step = None;
                     self.queue_event(pid, tid, EventKind::StepComplete { address: target });
@@ -182,35 +150,22 @@ impl Session {
 
     /// The classic way: with every other thread stopped, restore the byte,
     /// single-step, plant it again.
-    fn classic_step_over(
-        &mut self,
-        pid: i32,
-        tid: i32,
-        address: u64,
-        signal: i32,
-        user_step: bool,
-    ) -> Result<()> {
-        let others_running: Vec<i32> = self
-            .process(pid)?
-            .threads
-            .iter()
-            .filter(|(&t, s)| t != tid && !s.stopped)
-            .map(|(&t, _)| t)
-            .collect();
+    fn classic_step_over(&mut self, pid: i32, tid: i32, address: u64, signal: i32, user_step: bool) -> Result<()> {
+        let others_running: Vec<i32> =
+            self.process(pid)?.threads.iter().filter(|(&t, s)| t != tid && !s.stopped).map(|(&t, _)| t).collect();
         if !others_running.is_empty() {
             self.stop_all(pid)?;
         }
         let original = self.process(pid)?.sites[&address].original[0];
+        let mut regs = self.regs_of(pid, tid)?;
+        regs.rip = address;
+        ptrace::set_regs(tid, &regs)?;
         self.process(pid)?.memory.write(address, &[original])?;
         ptrace::single_step(tid, signal)?;
         let outcome = wait::wait(Some(tid), Block::Yes);
         let _ = self.process(pid).map(|p| p.memory.write(address, &[INT3]));
         let status = outcome?;
-        let t = self
-            .process_mut(pid)?
-            .threads
-            .get_mut(&tid)
-            .expect("stepping thread");
+        let t = self.process_mut(pid)?.threads.get_mut(&tid).expect("stepping thread");
         t.regs = None;
         match status {
             Some((_, WaitStatus::Signal(libc::SIGTRAP))) if user_step => {
@@ -252,14 +207,9 @@ impl Session {
                 return self.kill(pid);
             }
             (_, ContinueStatus::TerminateThread) => self.terminate_thread(pid, event.tid)?,
-            (
-                EventKind::Exception {
-                    signal,
-                    first_chance: true,
-                    ..
-                },
-                ContinueStatus::NotHandled,
-            ) if crate::os::linux::signals::would_kill(pid, event.tid, *signal) => {
+            (EventKind::Exception { signal, first_chance: true, .. }, ContinueStatus::NotHandled)
+                if crate::os::linux::signals::would_kill(pid, event.tid, *signal) =>
+            {
                 // Nobody handles it: this is the last look before the process dies.
                 let mut second = event.clone();
                 if let EventKind::Exception { first_chance, .. } = &mut second.kind {
@@ -290,11 +240,7 @@ impl Session {
         regs.rdi = 0;
         regs.rip = stub;
         ptrace::set_regs(tid, &regs)?;
-        let t = self
-            .process_mut(pid)?
-            .threads
-            .get_mut(&tid)
-            .ok_or(Error::NoSuchThread { pid, tid })?;
+        let t = self.process_mut(pid)?.threads.get_mut(&tid).ok_or(Error::NoSuchThread { pid, tid })?;
         t.regs = Some(regs);
         t.over_breakpoint = None;
         t.signal_to_deliver = 0;
@@ -311,22 +257,12 @@ impl Session {
         let in_flight = self.process_mut(pid)?.in_flight.take();
         self.process_mut(pid)?.queued.clear();
         // A signal reported and not yet continued is still meant for the target.
-        if let Some(Event {
-            tid,
-            kind: EventKind::Exception { signal, .. },
-            ..
-        }) = in_flight
-        {
+        if let Some(Event { tid, kind: EventKind::Exception { signal, .. }, .. }) = in_flight {
             if let Some(t) = self.process_mut(pid)?.threads.get_mut(&tid) {
                 t.signal_to_deliver = signal;
             }
         }
-        let ids: Vec<u32> = self
-            .breakpoints
-            .iter()
-            .filter(|(_, b)| b.info.pid == pid)
-            .map(|(&id, _)| id)
-            .collect();
+        let ids: Vec<u32> = self.breakpoints.iter().filter(|(_, b)| b.info.pid == pid).map(|(&id, _)| id).collect();
         for id in ids {
             self.breakpoints.remove(&id);
         }
@@ -378,11 +314,7 @@ impl Session {
         let p = self.process_mut(pid)?;
         for (&tid, t) in p.threads.iter() {
             if t.stopped {
-                let signal = if t.group_stopped {
-                    0
-                } else {
-                    t.signal_to_deliver
-                };
+                let signal = if t.group_stopped { 0 } else { t.signal_to_deliver };
                 let _ = ptrace::detach(tid, signal);
             }
         }
@@ -394,10 +326,7 @@ impl Session {
     pub(crate) fn release_new_task(&mut self, tid: i32) {
         let status = match self.orphans.remove(&tid) {
             Some(s) => Some(s),
-            None => wait::wait(Some(tid), Block::Yes)
-                .ok()
-                .flatten()
-                .map(|(_, s)| s),
+            None => wait::wait(Some(tid), Block::Yes).ok().flatten().map(|(_, s)| s),
         };
         if status.is_some_and(|s| !s.is_death()) {
             let _ = ptrace::detach(tid, 0);
@@ -422,11 +351,7 @@ impl Session {
     pub(crate) fn kill_and_reap(&mut self, pid: i32) {
         // SAFETY: sending a signal.
         unsafe { libc::kill(pid, libc::SIGKILL) };
-        let tids: Vec<i32> = self
-            .processes
-            .get(&pid)
-            .map(|p| p.threads.keys().copied().collect())
-            .unwrap_or_default();
+        let tids: Vec<i32> = self.processes.get(&pid).map(|p| p.threads.keys().copied().collect()).unwrap_or_default();
         for tid in tids.into_iter().filter(|&t| t != pid) {
             while let Ok(Some((_, s))) = wait::wait(Some(tid), Block::Yes) {
                 if s.is_death() {

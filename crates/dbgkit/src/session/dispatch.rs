@@ -46,9 +46,7 @@ impl Session {
                 self.resume_thread(pid, tid)
             }
             WaitStatus::Interrupted => {
-                let break_in = self
-                    .thread_mut(pid, tid)
-                    .is_some_and(|t| std::mem::take(&mut t.break_in));
+                let break_in = self.thread_mut(pid, tid).is_some_and(|t| std::mem::take(&mut t.break_in));
                 if break_in {
                     self.report(pid, tid, EventKind::BreakIn)
                 } else {
@@ -70,13 +68,7 @@ impl Session {
         self.stop_all(pid)
     }
 
-    fn on_death(
-        &mut self,
-        pid: i32,
-        tid: i32,
-        code: Option<i32>,
-        signal: Option<i32>,
-    ) -> Result<()> {
+    fn on_death(&mut self, pid: i32, tid: i32, code: Option<i32>, signal: Option<i32>) -> Result<()> {
         self.owner.remove(&tid);
         let p = self.process_mut(pid)?;
         p.threads.remove(&tid);
@@ -87,13 +79,7 @@ impl Session {
             for other in rest {
                 self.owner.remove(&other);
                 self.process_mut(pid)?.threads.remove(&other);
-                self.queue_event(
-                    pid,
-                    other,
-                    EventKind::ThreadExited {
-                        code: code.unwrap_or(0),
-                    },
-                );
+                self.queue_event(pid, other, EventKind::ThreadExited { code: code.unwrap_or(0) });
             }
             self.held.retain(|(t, _)| *t != pid);
             self.queue_event(pid, tid, EventKind::ProcessExited { code, signal });
@@ -114,10 +100,7 @@ impl Session {
         let p = self.process(pid)?;
         if p.sites.contains_key(&at) {
             // Confirm it was our int3 (not a step that landed one byte after a site).
-            let from_int3 = stepping.is_none()
-                || ptrace::siginfo(tid)
-                    .map(|i| i.si_code == SI_KERNEL)
-                    .unwrap_or(false);
+            let from_int3 = stepping.is_none() || ptrace::siginfo(tid).map(|i| i.si_code == SI_KERNEL).unwrap_or(false);
             if from_int3 {
                 return self.on_breakpoint(pid, tid, at);
             }
@@ -141,11 +124,7 @@ impl Session {
             t.step = None;
         }
         // A step of a relocated copy ends in scratch memory: map it back.
-        let mapped = self
-            .process(pid)?
-            .sites
-            .iter()
-            .find_map(|(&a, s)| s.original_pc(a, rip));
+        let mapped = self.process(pid)?.sites.iter().find_map(|(&a, s)| s.original_pc(a, rip));
         let mut rip = rip;
         if let Some(pc) = mapped {
             let mut regs = self.regs_of(pid, tid)?;
@@ -169,13 +148,7 @@ impl Session {
 
     /// A hit at `address`: count it for every enabled breakpoint there, run
     /// callbacks, and either report it or run the instruction out of line.
-    fn on_breakpoint_at(
-        &mut self,
-        pid: i32,
-        tid: i32,
-        address: u64,
-        executed_int3: bool,
-    ) -> Result<()> {
+    fn on_breakpoint_at(&mut self, pid: i32, tid: i32, address: u64, executed_int3: bool) -> Result<()> {
         if let Some(t) = self.thread_mut(pid, tid) {
             t.step = None;
             if t.uncounted_rehit.take() == Some(address) {
@@ -183,12 +156,7 @@ impl Session {
                 return self.rewind_and_resume(pid, tid, address, executed_int3);
             }
         }
-        let ids = self
-            .process(pid)?
-            .sites
-            .get(&address)
-            .map(|s| s.ids.clone())
-            .unwrap_or_default();
+        let ids = self.process(pid)?.sites.get(&address).map(|s| s.ids.clone()).unwrap_or_default();
         let mut stop_id = None;
         let mut one_shots = Vec::new();
         for id in ids {
@@ -209,14 +177,7 @@ impl Session {
             }
             let action = match bp.callback.take() {
                 Some(mut callback) => {
-                    let mut ctx = HitContext {
-                        session: self,
-                        pid,
-                        tid,
-                        id,
-                        address,
-                        hits,
-                    };
+                    let mut ctx = HitContext { session: self, pid, tid, id, address, hits };
                     let action = callback(&mut ctx);
                     if let Some(bp) = self.breakpoints.get_mut(&id) {
                         bp.callback = Some(callback);
@@ -264,13 +225,7 @@ impl Session {
     }
 
     /// Goes on after a silent hit: straight to the out-of-line copy.
-    fn rewind_and_resume(
-        &mut self,
-        pid: i32,
-        tid: i32,
-        address: u64,
-        executed_int3: bool,
-    ) -> Result<()> {
+    fn rewind_and_resume(&mut self, pid: i32, tid: i32, address: u64, executed_int3: bool) -> Result<()> {
         if self.process(pid)?.sites.contains_key(&address) {
             if let Some(t) = self.thread_mut(pid, tid) {
                 t.over_breakpoint = None;
@@ -298,29 +253,16 @@ impl Session {
         }
         let info = ptrace::siginfo(tid)?;
         let rip = self.regs_of(pid, tid)?.rip;
-        let fault_address = matches!(
-            signal,
-            libc::SIGSEGV | libc::SIGBUS | libc::SIGILL | libc::SIGFPE
-        )
-        // SAFETY: si_addr is valid for these signals.
-        .then(|| unsafe { info.si_addr() } as u64);
+        let fault_address = matches!(signal, libc::SIGSEGV | libc::SIGBUS | libc::SIGILL | libc::SIGFPE)
+            // SAFETY: si_addr is valid for these signals.
+            .then(|| unsafe { info.si_addr() } as u64);
         // An instruction faulting in its out-of-line copy reports the original address.
-        let address = self
-            .process(pid)?
-            .sites
-            .iter()
-            .find_map(|(&a, s)| (s.slot == Some(rip)).then_some(a))
-            .unwrap_or(rip);
+        let address =
+            self.process(pid)?.sites.iter().find_map(|(&a, s)| (s.slot == Some(rip)).then_some(a)).unwrap_or(rip);
         self.report(
             pid,
             tid,
-            EventKind::Exception {
-                signal,
-                code: info.si_code,
-                address,
-                fault_address,
-                first_chance: true,
-            },
+            EventKind::Exception { signal, code: info.si_code, address, fault_address, first_chance: true },
         )
     }
 
@@ -359,9 +301,7 @@ impl Session {
             return Ok(());
         }
         self.owner.insert(child, pid);
-        self.process_mut(pid)?
-            .threads
-            .insert(child, ThreadState::new_stopped());
+        self.process_mut(pid)?.threads.insert(child, ThreadState::new_stopped());
         if !matches!(status, WaitStatus::Interrupted) {
             self.held.push_back((child, status));
         }
@@ -380,12 +320,7 @@ impl Session {
         if status.is_some_and(|s| s.is_death()) {
             return Ok(());
         }
-        let originals: Vec<(u64, u8)> = self
-            .process(pid)?
-            .sites
-            .iter()
-            .map(|(&a, s)| (a, s.original[0]))
-            .collect();
+        let originals: Vec<(u64, u8)> = self.process(pid)?.sites.iter().map(|(&a, s)| (a, s.original[0])).collect();
         if shares_memory {
             let p = self.process(pid)?;
             for (address, byte) in &originals {

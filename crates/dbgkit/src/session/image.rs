@@ -7,9 +7,7 @@ use crate::arch::x86_64::after_first_call;
 use crate::breakpoints::{Breakpoint, BreakpointInfo, Internal};
 use crate::error::{Error, Result};
 use crate::event::EventKind;
-use crate::module::{
-    elf_entry, load_extent, module_from_file, phdr_vaddr, read_head, short_name, Module,
-};
+use crate::module::{elf_entry, load_extent, module_from_file, phdr_vaddr, read_head, short_name, Module};
 use crate::os::linux::attach::AttachedThread;
 use crate::os::linux::auxv::read_auxv;
 use crate::os::linux::memory::Memory;
@@ -34,10 +32,8 @@ fn read_initial_image(
     memory: &Memory,
     auxv: &crate::os::linux::auxv::Auxv,
 ) -> Result<InitialImage> {
-    let bad = |reason: &str| Error::BadTargetData {
-        what: format!("executable {}", image.display()),
-        reason: reason.into(),
-    };
+    let bad =
+        |reason: &str| Error::BadTargetData { what: format!("executable {}", image.display()), reason: reason.into() };
     let head = read_head(image).ok_or_else(|| bad("cannot read the file"))?;
     let phdr = phdr_vaddr(&head).ok_or_else(|| bad("not an ELF file with program headers"))?;
     let (low, high) = load_extent(&head).ok_or_else(|| bad("no loadable segment"))?;
@@ -51,8 +47,7 @@ fn read_initial_image(
         dynamic: 0,
     };
     let loader = if auxv.interpreter_base != 0 {
-        let path =
-            rdebug::interpreter_of(image).or_else(|| path_of_mapping(pid, auxv.interpreter_base));
+        let path = rdebug::interpreter_of(image).or_else(|| path_of_mapping(pid, auxv.interpreter_base));
         path.and_then(|p| module_from_file(p, auxv.interpreter_base, 0))
     } else {
         None
@@ -72,56 +67,36 @@ fn read_initial_image(
             })
         })
         .flatten();
-    Ok(InitialImage {
-        executable,
-        entry: auxv.entry,
-        loader,
-        vdso,
-    })
+    Ok(InitialImage { executable, entry: auxv.entry, loader, vdso })
 }
 
 /// The file mapped at `address`, from the memory map.
 fn path_of_mapping(pid: i32, address: u64) -> Option<PathBuf> {
     let maps = crate::os::linux::maps::read_maps(pid).ok()?;
-    maps.iter()
-        .find(|r| r.start == address && r.path.starts_with('/'))
-        .map(|r| PathBuf::from(&r.path))
+    maps.iter().find(|r| r.start == address && r.path.starts_with('/')).map(|r| PathBuf::from(&r.path))
 }
 
 fn executable_path(pid: i32) -> PathBuf {
-    std::fs::read_link(format!("/proc/{pid}/exe"))
-        .unwrap_or_else(|_| PathBuf::from(format!("/proc/{pid}/exe")))
+    std::fs::read_link(format!("/proc/{pid}/exe")).unwrap_or_else(|_| PathBuf::from(format!("/proc/{pid}/exe")))
 }
 
 impl Session {
     /// Takes a freshly launched process (stopped at its exec event) into the session.
-    pub(crate) fn adopt_new_image(
-        &mut self,
-        pid: i32,
-        image: PathBuf,
-        launched: bool,
-    ) -> Result<()> {
-        let image = std::fs::canonicalize(&image).unwrap_or(image);
+    pub(crate) fn adopt_new_image(&mut self, pid: i32, launched: bool) -> Result<()> {
+        // The kernel's view: for a script this is its interpreter.
+        let image = executable_path(pid);
         let memory = Memory::open(pid)?;
         let auxv = read_auxv(pid)?;
         let initial = read_initial_image(pid, &image, &memory, &auxv)?;
         let mut threads = BTreeMap::new();
         threads.insert(pid, ThreadState::new_stopped());
-        self.processes.insert(
-            pid,
-            new_process(pid, image.clone(), launched, threads, memory, auxv),
-        );
+        self.processes.insert(pid, new_process(pid, image.clone(), launched, threads, memory, auxv));
         self.owner.insert(pid, pid);
         let exe = &initial.executable;
         self.queue_event(
             pid,
             pid,
-            EventKind::ProcessCreated {
-                image,
-                base: exe.base,
-                size: exe.size,
-                entry: initial.entry,
-            },
+            EventKind::ProcessCreated { image, base: exe.base, size: exe.size, entry: initial.entry },
         );
         self.report_initial_modules(pid, initial)?;
         self.plant_loader_ready(pid)
@@ -153,11 +128,7 @@ impl Session {
     }
 
     /// Takes an attached process into the session and replays its present.
-    pub(crate) fn adopt_attached(
-        &mut self,
-        pid: i32,
-        stopped: BTreeMap<i32, AttachedThread>,
-    ) -> Result<()> {
+    pub(crate) fn adopt_attached(&mut self, pid: i32, stopped: BTreeMap<i32, AttachedThread>) -> Result<()> {
         let image = executable_path(pid);
         let memory = Memory::open(pid)?;
         let auxv = read_auxv(pid)?;
@@ -172,25 +143,14 @@ impl Session {
             threads.insert(tid, t);
             self.owner.insert(tid, pid);
         }
-        self.processes.insert(
-            pid,
-            new_process(pid, image.clone(), false, threads, memory, auxv),
-        );
+        self.processes.insert(pid, new_process(pid, image.clone(), false, threads, memory, auxv));
         let exe = &initial.executable;
-        let leader = if stopped.contains_key(&pid) {
-            pid
-        } else {
-            *stopped.keys().next().expect("at least one thread")
-        };
+        let leader =
+            if stopped.contains_key(&pid) { pid } else { *stopped.keys().next().expect("at least one thread") };
         self.queue_event(
             pid,
             leader,
-            EventKind::ProcessCreated {
-                image,
-                base: exe.base,
-                size: exe.size,
-                entry: initial.entry,
-            },
+            EventKind::ProcessCreated { image, base: exe.base, size: exe.size, entry: initial.entry },
         );
         for &tid in stopped.keys().filter(|&&t| t != leader) {
             let start = self.regs_of(pid, tid).map(|r| r.rip).unwrap_or(0);
@@ -213,10 +173,7 @@ impl Session {
                 p.loader.r_debug = loader.bias + offset;
             }
         }
-        let initial_modules: Vec<Module> = [initial.loader, initial.vdso]
-            .into_iter()
-            .flatten()
-            .collect();
+        let initial_modules: Vec<Module> = [initial.loader, initial.vdso].into_iter().flatten().collect();
         p.modules.extend(initial_modules.iter().cloned());
         for m in initial_modules {
             self.queue_event(pid, pid, EventKind::ModuleLoaded(m));
@@ -227,23 +184,8 @@ impl Session {
     fn add_internal_breakpoint(&mut self, pid: i32, address: u64, why: Internal) -> Result<()> {
         let id = u32::MAX - self.breakpoints.range(u32::MAX / 2..).count() as u32;
         self.attach_to_site_with(pid, address, id, false)?;
-        let info = BreakpointInfo {
-            id,
-            pid,
-            address,
-            enabled: true,
-            one_shot: false,
-            hits: 0,
-            fast: true,
-        };
-        self.breakpoints.insert(
-            id,
-            Breakpoint {
-                info,
-                callback: None,
-                internal: Some(why),
-            },
-        );
+        let info = BreakpointInfo { id, pid, address, enabled: true, one_shot: false, hits: 0, fast: true };
+        self.breakpoints.insert(id, Breakpoint { info, callback: None, internal: Some(why) });
         Ok(())
     }
 
@@ -273,10 +215,8 @@ impl Session {
             return Ok(());
         }
         let brk = rdebug::r_brk(&p.memory, p.loader.r_debug)?;
-        let already = self
-            .breakpoints
-            .values()
-            .any(|b| b.info.pid == pid && b.internal == Some(Internal::LoaderChanged));
+        let already =
+            self.breakpoints.values().any(|b| b.info.pid == pid && b.internal == Some(Internal::LoaderChanged));
         if brk != 0 && !already {
             self.add_internal_breakpoint(pid, brk, Internal::LoaderChanged)?;
         }
@@ -284,13 +224,7 @@ impl Session {
     }
 
     /// Handles a hit of one of the loader's breakpoints; queues module events.
-    pub(crate) fn on_loader_breakpoint(
-        &mut self,
-        pid: i32,
-        tid: i32,
-        id: u32,
-        why: Internal,
-    ) -> Result<()> {
+    pub(crate) fn on_loader_breakpoint(&mut self, pid: i32, tid: i32, id: u32, why: Internal) -> Result<()> {
         match why {
             Internal::LoaderReady => {
                 let address = self.breakpoints.remove(&id).map(|b| b.info.address);
@@ -323,15 +257,11 @@ impl Session {
             e.name.is_empty()
                 || e.name == VDSO_NAME
                 || fixed.iter().any(|m| {
-                    m.bias == e.bias
-                        && (m.path == Path::new(&e.name)
-                            || m.name == short_name(Path::new(&e.name)))
+                    m.bias == e.bias && (m.path == Path::new(&e.name) || m.name == short_name(Path::new(&e.name)))
                 })
         };
-        let libraries: Vec<rdebug::LinkMapEntry> =
-            entries.into_iter().filter(|e| !is_fixed(e)).collect();
-        let present: HashSet<(String, u64)> =
-            libraries.iter().map(|e| (e.name.clone(), e.bias)).collect();
+        let libraries: Vec<rdebug::LinkMapEntry> = entries.into_iter().filter(|e| !is_fixed(e)).collect();
+        let present: HashSet<(String, u64)> = libraries.iter().map(|e| (e.name.clone(), e.bias)).collect();
         let initial_count = self.initial_module_count(pid);
         let p = self.process_mut(pid)?;
         let mut gone = Vec::new();
@@ -344,11 +274,8 @@ impl Session {
                 gone.push(p.modules.remove(index));
             }
         }
-        let known: HashSet<(String, u64)> = p
-            .modules
-            .iter()
-            .map(|m| (m.path.to_string_lossy().into_owned(), m.bias))
-            .collect();
+        let known: HashSet<(String, u64)> =
+            p.modules.iter().map(|m| (m.path.to_string_lossy().into_owned(), m.bias)).collect();
         let mut added = Vec::new();
         for e in libraries {
             if known.contains(&(e.name.clone(), e.bias)) {
@@ -377,9 +304,7 @@ impl Session {
             .iter()
             .skip(1)
             .take(2)
-            .filter(|m| {
-                m.path == Path::new("[vdso]") || Some(m.base) == Some(p.auxv.interpreter_base)
-            })
+            .filter(|m| m.path == Path::new("[vdso]") || Some(m.base) == Some(p.auxv.interpreter_base))
             .count()
     }
 
@@ -388,11 +313,7 @@ impl Session {
         let Some(p) = self.processes.get_mut(&pid) else {
             return;
         };
-        let addresses: Vec<u64> = p
-            .sites
-            .range(module.base..module.end())
-            .map(|(&a, _)| a)
-            .collect();
+        let addresses: Vec<u64> = p.sites.range(module.base..module.end()).map(|(&a, _)| a).collect();
         for a in addresses {
             if let Some(site) = p.sites.remove(&a) {
                 if let Some(slot) = site.slot {
@@ -400,8 +321,7 @@ impl Session {
                 }
             }
         }
-        self.breakpoints
-            .retain(|_, b| !(b.info.pid == pid && module.contains(b.info.address)));
+        self.breakpoints.retain(|_, b| !(b.info.pid == pid && module.contains(b.info.address)));
     }
 }
 

@@ -25,13 +25,7 @@ impl Session {
 
     /// As `attach_to_site`; `out_of_line` false keeps the classic step-over
     /// (for the engine's own rarely hit breakpoints: no scratch memory needed).
-    pub(crate) fn attach_to_site_with(
-        &mut self,
-        pid: i32,
-        address: u64,
-        id: u32,
-        out_of_line: bool,
-    ) -> Result<()> {
+    pub(crate) fn attach_to_site_with(&mut self, pid: i32, address: u64, id: u32, out_of_line: bool) -> Result<()> {
         let p = self.process_mut(pid)?;
         if let Some(site) = p.sites.get_mut(&address) {
             site.ids.push(id);
@@ -43,41 +37,21 @@ impl Session {
         if readable == 0 {
             return Err(cannot(format!("address is not mapped in process {pid}")));
         }
-        let executable = maps::read_maps(pid)?
-            .iter()
-            .any(|r| r.executable && (r.start..r.end).contains(&address));
+        let executable = maps::read_maps(pid)?.iter().any(|r| r.executable && (r.start..r.end).contains(&address));
         if !executable {
             return Err(cannot("address is not in executable memory".into()));
         }
-        let (plan, slot) = if out_of_line {
-            self.plan_site(pid, address, &original)?
-        } else {
-            (OutOfLine::SingleStep, None)
-        };
+        let (plan, slot) =
+            if out_of_line { self.plan_site(pid, address, &original)? } else { (OutOfLine::SingleStep, None) };
         let p = self.process_mut(pid)?;
-        p.memory
-            .write(address, &[INT3])
-            .map_err(|e| cannot(e.to_string()))?;
+        p.memory.write(address, &[INT3]).map_err(|e| cannot(e.to_string()))?;
         p.removed_sites.remove(&address);
-        p.sites.insert(
-            address,
-            Site {
-                original,
-                plan,
-                slot,
-                ids: vec![id],
-            },
-        );
+        p.sites.insert(address, Site { original, plan, slot, ids: vec![id] });
         Ok(())
     }
 
     /// Decides how the instruction at `address` runs, writing its slot if relocated.
-    fn plan_site(
-        &mut self,
-        pid: i32,
-        address: u64,
-        original: &[u8],
-    ) -> Result<(OutOfLine, Option<u64>)> {
+    fn plan_site(&mut self, pid: i32, address: u64, original: &[u8]) -> Result<(OutOfLine, Option<u64>)> {
         let Some(slot) = self.scratch_slot(pid, address)? else {
             return Ok((OutOfLine::SingleStep, None));
         };
@@ -113,12 +87,7 @@ impl Session {
         p.removed_sites.insert(address);
         // Threads stopped at the jump back of the slot go to the next original instruction;
         // threads about to run the slot run the restored original.
-        let stopped: Vec<i32> = p
-            .threads
-            .iter()
-            .filter(|(_, t)| t.stopped)
-            .map(|(&t, _)| t)
-            .collect();
+        let stopped: Vec<i32> = p.threads.iter().filter(|(_, t)| t.stopped).map(|(&t, _)| t).collect();
         for tid in stopped {
             let Ok(mut regs) = self.regs_of(pid, tid) else {
                 continue;
@@ -137,12 +106,7 @@ impl Session {
 
     /// Removes every site of a process (detach).
     pub(crate) fn remove_all_sites(&mut self, pid: i32) -> Result<()> {
-        let sites: Vec<(u64, Vec<u32>)> = self
-            .process(pid)?
-            .sites
-            .iter()
-            .map(|(&a, s)| (a, s.ids.clone()))
-            .collect();
+        let sites: Vec<(u64, Vec<u32>)> = self.process(pid)?.sites.iter().map(|(&a, s)| (a, s.ids.clone())).collect();
         for (address, ids) in sites {
             for id in ids {
                 self.detach_from_site(pid, address, id)?;
@@ -153,9 +117,7 @@ impl Session {
 
     /// Whether a site was at `address` and is gone.
     pub(crate) fn removed_site(&self, pid: i32, address: u64) -> bool {
-        self.processes
-            .get(&pid)
-            .is_some_and(|p| p.removed_sites.contains(&address))
+        self.processes.get(&pid).is_some_and(|p| p.removed_sites.contains(&address))
     }
 
     /// A slot near `address`, mapping a new scratch page when needed.
@@ -214,11 +176,8 @@ impl Session {
             return Ok(stub);
         }
         let near = self.process(pid)?.auxv.entry;
-        let hint =
-            free_gap_near(&maps::read_maps(pid)?, near).ok_or_else(|| Error::InjectionFailed {
-                pid,
-                reason: "no free address range for scratch memory".into(),
-            })?;
+        let hint = free_gap_near(&maps::read_maps(pid)?, near)
+            .ok_or_else(|| Error::InjectionFailed { pid, reason: "no free address range for scratch memory".into() })?;
         self.map_scratch_page(pid, hint)
     }
 
@@ -250,11 +209,7 @@ impl Session {
     /// Keeps signals that arrived during injected code for delivery later.
     fn defer_signals(&mut self, pid: i32, tid: i32, signals: Vec<i32>) {
         for sig in signals {
-            if let Some(t) = self
-                .processes
-                .get_mut(&pid)
-                .and_then(|p| p.threads.get_mut(&tid))
-            {
+            if let Some(t) = self.processes.get_mut(&pid).and_then(|p| p.threads.get_mut(&tid)) {
                 if t.signal_to_deliver == 0 {
                     t.signal_to_deliver = sig;
                     continue;
@@ -267,19 +222,11 @@ impl Session {
 
     /// Writes memory while keeping planted bytes planted: the written bytes
     /// under a site become its original bytes (and its plan is redone).
-    pub(crate) fn write_memory_keeping_sites(
-        &mut self,
-        pid: i32,
-        address: u64,
-        data: &[u8],
-    ) -> Result<()> {
+    pub(crate) fn write_memory_keeping_sites(&mut self, pid: i32, address: u64, data: &[u8]) -> Result<()> {
         let end = address.saturating_add(data.len() as u64);
         let p = self.process(pid)?;
-        let touched: Vec<u64> = p
-            .sites
-            .range(address.saturating_sub(MAX_INSTRUCTION_LEN as u64)..end)
-            .map(|(&a, _)| a)
-            .collect();
+        let touched: Vec<u64> =
+            p.sites.range(address.saturating_sub(MAX_INSTRUCTION_LEN as u64)..end).map(|(&a, _)| a).collect();
         if touched.is_empty() {
             return p.memory.write(address, data);
         }

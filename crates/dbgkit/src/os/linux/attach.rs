@@ -15,22 +15,15 @@ pub(crate) enum AttachedThread {
 }
 
 fn thread_ids(pid: i32) -> Result<Vec<i32>> {
-    let dir =
-        std::fs::read_dir(format!("/proc/{pid}/task")).map_err(|_| Error::NoSuchProcess(pid))?;
-    Ok(dir
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-        .collect())
+    let dir = std::fs::read_dir(format!("/proc/{pid}/task")).map_err(|_| Error::NoSuchProcess(pid))?;
+    Ok(dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok()).collect())
 }
 
 /// The tracer of `tid`, from `/proc`, when it has one.
 pub(crate) fn tracer_of(tid: i32) -> Option<i32> {
     let status = std::fs::read_to_string(format!("/proc/{tid}/status")).ok()?;
     let line = status.lines().find(|l| l.starts_with("TracerPid:"))?;
-    line.split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
-        .filter(|&t| t != 0)
+    line.split_whitespace().nth(1)?.parse().ok().filter(|&t| t != 0)
 }
 
 /// Seizes every thread of `pid`, rescanning the thread list until no new
@@ -39,13 +32,9 @@ pub(crate) fn seize_all(pid: i32) -> Result<BTreeMap<i32, AttachedThread>> {
     if pid <= 0 || !std::path::Path::new(&format!("/proc/{pid}")).exists() {
         return Err(Error::NoSuchProcess(pid));
     }
-    let tgid = std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Tgid:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<i32>().ok())
-        });
+    let tgid = std::fs::read_to_string(format!("/proc/{pid}/status")).ok().and_then(|s| {
+        s.lines().find(|l| l.starts_with("Tgid:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<i32>().ok())
+    });
     if tgid != Some(pid) {
         return Err(Error::NoSuchProcess(pid));
     }
@@ -71,9 +60,7 @@ pub(crate) fn seize_all(pid: i32) -> Result<BTreeMap<i32, AttachedThread>> {
                     match tracer_of(tid) {
                         // Created by a seized thread since: auto-attached, its clone event will claim it.
                         Some(t) if t == me => {}
-                        Some(tracer) if tid == pid => {
-                            return Err(Error::AlreadyTraced { pid, tracer })
-                        }
+                        Some(tracer) if tid == pid => return Err(Error::AlreadyTraced { pid, tracer }),
                         _ if seized.is_empty() => return Err(Error::PermissionDenied(pid)),
                         _ => {}
                     }
@@ -92,20 +79,10 @@ pub(crate) fn seize_all(pid: i32) -> Result<BTreeMap<i32, AttachedThread>> {
     for tid in seized {
         match wait::wait(Some(tid), Block::Yes)? {
             Some((_, WaitStatus::Interrupted)) => {
-                threads.insert(
-                    tid,
-                    AttachedThread::Stopped {
-                        group_stopped: false,
-                    },
-                );
+                threads.insert(tid, AttachedThread::Stopped { group_stopped: false });
             }
             Some((_, WaitStatus::GroupStop(_))) => {
-                threads.insert(
-                    tid,
-                    AttachedThread::Stopped {
-                        group_stopped: true,
-                    },
-                );
+                threads.insert(tid, AttachedThread::Stopped { group_stopped: true });
             }
             Some((_, status)) => {
                 threads.insert(tid, AttachedThread::Held(status));

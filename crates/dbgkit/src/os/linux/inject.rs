@@ -34,12 +34,8 @@ pub(crate) fn syscall(
     let fail = |reason: String| Error::InjectionFailed { pid, reason };
     let saved = ptrace::get_regs(tid)?;
     let mut saved_bytes = [0u8; 2];
-    memory
-        .read(at, &mut saved_bytes)
-        .map_err(|e| fail(format!("cannot read code at {at:#x}: {e}")))?;
-    memory
-        .write(at, &SYSCALL)
-        .map_err(|e| fail(format!("cannot write code at {at:#x}: {e}")))?;
+    memory.read(at, &mut saved_bytes).map_err(|e| fail(format!("cannot read code at {at:#x}: {e}")))?;
+    memory.write(at, &SYSCALL).map_err(|e| fail(format!("cannot write code at {at:#x}: {e}")))?;
     let mut regs = saved;
     regs.rax = number;
     regs.orig_rax = u64::MAX; // not inside a system call: no restart logic on the way out
@@ -68,10 +64,7 @@ pub(crate) fn syscall(
             }
         }
         let after = ptrace::get_regs(tid)?;
-        Ok(SyscallOutcome {
-            result: after.rax as i64,
-            deferred_signals,
-        })
+        Ok(SyscallOutcome { result: after.rax as i64, deferred_signals })
     })();
     // Put everything back whatever happened (ignore failures of a dead thread).
     let _ = memory.write(at, &saved_bytes);

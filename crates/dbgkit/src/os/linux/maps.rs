@@ -45,11 +45,7 @@ pub(crate) fn read_maps(pid: i32) -> Result<Vec<MemoryRegion>> {
         if e.kind() == std::io::ErrorKind::NotFound {
             Error::ProcessGone(pid)
         } else {
-            Error::Os {
-                op: "read /proc/PID/maps",
-                target: pid,
-                source: e,
-            }
+            Error::Os { op: "read /proc/PID/maps", target: pid, source: e }
         }
     })?;
     Ok(text.lines().filter_map(parse_line).collect())
@@ -85,14 +81,8 @@ mod tests {
 
     #[test]
     fn parses_file_and_anonymous_lines() {
-        let r = parse_line(
-            "7f0000000000-7f0000001000 r-xp 00002000 08:01 1234          /usr/lib/libc.so.6",
-        )
-        .unwrap();
-        assert_eq!(
-            (r.start, r.end, r.offset),
-            (0x7f0000000000, 0x7f0000001000, 0x2000)
-        );
+        let r = parse_line("7f0000000000-7f0000001000 r-xp 00002000 08:01 1234          /usr/lib/libc.so.6").unwrap();
+        assert_eq!((r.start, r.end, r.offset), (0x7f0000000000, 0x7f0000001000, 0x2000));
         assert_eq!(r.permissions(), "r-xp");
         assert_eq!(r.path, "/usr/lib/libc.so.6");
         let anon = parse_line("7f0000001000-7f0000002000 rw-p 00000000 00:00 0 ").unwrap();

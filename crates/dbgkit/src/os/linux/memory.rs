@@ -26,11 +26,7 @@ impl Memory {
             .read(true)
             .write(true)
             .open(format!("/proc/{pid}/mem"))
-            .map_err(|source| Error::Os {
-                op: "open /proc/PID/mem",
-                target: pid,
-                source,
-            })?;
+            .map_err(|source| Error::Os { op: "open /proc/PID/mem", target: pid, source })?;
         Ok(Memory { pid, file })
     }
 
@@ -60,11 +56,7 @@ impl Memory {
         if self.read_partial(address, buf) == buf.len() {
             Ok(())
         } else {
-            Err(Error::UnmappedMemory {
-                pid: self.pid,
-                address,
-                len: buf.len(),
-            })
+            Err(Error::UnmappedMemory { pid: self.pid, address, len: buf.len() })
         }
     }
 
@@ -74,13 +66,7 @@ impl Memory {
         while done < data.len() {
             match self.file.write_at(&data[done..], address + done as u64) {
                 Ok(n) if n > 0 => done += n,
-                _ => {
-                    return Err(Error::UnmappedMemory {
-                        pid: self.pid,
-                        address,
-                        len: data.len(),
-                    })
-                }
+                _ => return Err(Error::UnmappedMemory { pid: self.pid, address, len: data.len() }),
             }
         }
         Ok(())
@@ -98,14 +84,8 @@ fn vm_readv(pid: i32, address: u64, buf: &mut [u8]) -> usize {
     if buf.is_empty() {
         return 0;
     }
-    let local = libc::iovec {
-        iov_base: buf.as_mut_ptr().cast(),
-        iov_len: buf.len(),
-    };
-    let remote = libc::iovec {
-        iov_base: address as *mut libc::c_void,
-        iov_len: buf.len(),
-    };
+    let local = libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() };
+    let remote = libc::iovec { iov_base: address as *mut libc::c_void, iov_len: buf.len() };
     // SAFETY: `local` describes `buf`, which we own mutably; the kernel checks `remote`.
     let n = unsafe { libc::process_vm_readv(pid, &local, 1, &remote, 1, 0) };
     if n < 0 {

@@ -23,13 +23,7 @@ pub(crate) fn options(kill_on_exit: bool) -> c_long {
     }
 }
 
-fn request(
-    op: &'static str,
-    req: libc::c_uint,
-    tid: pid_t,
-    addr: usize,
-    data: usize,
-) -> Result<c_long> {
+fn request(op: &'static str, req: libc::c_uint, tid: pid_t, addr: usize, data: usize) -> Result<c_long> {
     // SAFETY: ptrace with plain integer arguments; pointer arguments are only
     // passed by the typed wrappers below, which own the memory they point to.
     let r = unsafe { libc::ptrace(req, tid, addr as *mut c_void, data as *mut c_void) };
@@ -53,14 +47,7 @@ pub(crate) fn cont(tid: pid_t, signal: i32) -> Result<()> {
 }
 
 pub(crate) fn single_step(tid: pid_t, signal: i32) -> Result<()> {
-    request(
-        "PTRACE_SINGLESTEP",
-        libc::PTRACE_SINGLESTEP,
-        tid,
-        0,
-        signal as usize,
-    )
-    .map(drop)
+    request("PTRACE_SINGLESTEP", libc::PTRACE_SINGLESTEP, tid, 0, signal as usize).map(drop)
 }
 
 pub(crate) fn listen(tid: pid_t) -> Result<()> {
@@ -68,96 +55,44 @@ pub(crate) fn listen(tid: pid_t) -> Result<()> {
 }
 
 pub(crate) fn detach(tid: pid_t, signal: i32) -> Result<()> {
-    request(
-        "PTRACE_DETACH",
-        libc::PTRACE_DETACH,
-        tid,
-        0,
-        signal as usize,
-    )
-    .map(drop)
+    request("PTRACE_DETACH", libc::PTRACE_DETACH, tid, 0, signal as usize).map(drop)
 }
 
 pub(crate) fn set_options(tid: pid_t, options: c_long) -> Result<()> {
-    request(
-        "PTRACE_SETOPTIONS",
-        libc::PTRACE_SETOPTIONS,
-        tid,
-        0,
-        options as usize,
-    )
-    .map(drop)
+    request("PTRACE_SETOPTIONS", libc::PTRACE_SETOPTIONS, tid, 0, options as usize).map(drop)
 }
 
 pub(crate) fn event_message(tid: pid_t) -> Result<u64> {
     let mut msg: libc::c_ulong = 0;
-    request(
-        "PTRACE_GETEVENTMSG",
-        libc::PTRACE_GETEVENTMSG,
-        tid,
-        0,
-        &mut msg as *mut _ as usize,
-    )?;
+    request("PTRACE_GETEVENTMSG", libc::PTRACE_GETEVENTMSG, tid, 0, &mut msg as *mut _ as usize)?;
     Ok(msg)
 }
 
 pub(crate) fn siginfo(tid: pid_t) -> Result<libc::siginfo_t> {
     // SAFETY: siginfo_t is plain data; the kernel fills it.
     let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-    request(
-        "PTRACE_GETSIGINFO",
-        libc::PTRACE_GETSIGINFO,
-        tid,
-        0,
-        &mut info as *mut _ as usize,
-    )?;
+    request("PTRACE_GETSIGINFO", libc::PTRACE_GETSIGINFO, tid, 0, &mut info as *mut _ as usize)?;
     Ok(info)
 }
 
 pub(crate) fn get_regs(tid: pid_t) -> Result<libc::user_regs_struct> {
     // SAFETY: user_regs_struct is plain data; the kernel fills it.
     let mut regs: libc::user_regs_struct = unsafe { std::mem::zeroed() };
-    request(
-        "PTRACE_GETREGS",
-        libc::PTRACE_GETREGS,
-        tid,
-        0,
-        &mut regs as *mut _ as usize,
-    )?;
+    request("PTRACE_GETREGS", libc::PTRACE_GETREGS, tid, 0, &mut regs as *mut _ as usize)?;
     Ok(regs)
 }
 
 pub(crate) fn set_regs(tid: pid_t, regs: &libc::user_regs_struct) -> Result<()> {
-    request(
-        "PTRACE_SETREGS",
-        libc::PTRACE_SETREGS,
-        tid,
-        0,
-        regs as *const _ as usize,
-    )
-    .map(drop)
+    request("PTRACE_SETREGS", libc::PTRACE_SETREGS, tid, 0, regs as *const _ as usize).map(drop)
 }
 
 pub(crate) fn get_fpregs(tid: pid_t) -> Result<libc::user_fpregs_struct> {
     // SAFETY: user_fpregs_struct is plain data; the kernel fills it.
     let mut regs: libc::user_fpregs_struct = unsafe { std::mem::zeroed() };
-    request(
-        "PTRACE_GETFPREGS",
-        libc::PTRACE_GETFPREGS,
-        tid,
-        0,
-        &mut regs as *mut _ as usize,
-    )?;
+    request("PTRACE_GETFPREGS", libc::PTRACE_GETFPREGS, tid, 0, &mut regs as *mut _ as usize)?;
     Ok(regs)
 }
 
 pub(crate) fn set_fpregs(tid: pid_t, regs: &libc::user_fpregs_struct) -> Result<()> {
-    request(
-        "PTRACE_SETFPREGS",
-        libc::PTRACE_SETFPREGS,
-        tid,
-        0,
-        regs as *const _ as usize,
-    )
-    .map(drop)
+    request("PTRACE_SETFPREGS", libc::PTRACE_SETFPREGS, tid, 0, regs as *const _ as usize).map(drop)
 }

@@ -26,11 +26,7 @@ pub(crate) struct LinkMapEntry {
 pub(crate) fn r_debug_offset(loader: &Path) -> Option<u64> {
     let data = std::fs::read(loader).ok()?;
     let file = object::File::parse(&*data).ok()?;
-    let found = file
-        .dynamic_symbols()
-        .chain(file.symbols())
-        .find(|s| s.name() == Ok("_r_debug"))
-        .map(|s| s.address());
+    let found = file.dynamic_symbols().chain(file.symbols()).find(|s| s.name() == Ok("_r_debug")).map(|s| s.address());
     found
 }
 
@@ -42,9 +38,7 @@ pub(crate) fn interpreter_of(executable: &Path) -> Option<PathBuf> {
     use object::ObjectSection;
     let bytes = section?.data().ok()?;
     let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
-    Some(PathBuf::from(
-        String::from_utf8_lossy(&bytes[..end]).into_owned(),
-    ))
+    Some(PathBuf::from(String::from_utf8_lossy(&bytes[..end]).into_owned()))
 }
 
 pub(crate) fn r_brk(memory: &Memory, r_debug: u64) -> Result<u64> {
@@ -64,11 +58,7 @@ pub(crate) fn link_map(memory: &Memory, r_debug: u64) -> Result<Vec<LinkMapEntry
         memory.read(node, &mut raw)?;
         let word = |i: usize| u64::from_le_bytes(raw[i * 8..i * 8 + 8].try_into().unwrap());
         let name = read_c_string(memory, word(1), 4096);
-        entries.push(LinkMapEntry {
-            bias: word(0),
-            name,
-            dynamic: word(2),
-        });
+        entries.push(LinkMapEntry { bias: word(0), name, dynamic: word(2) });
         node = word(3);
     }
     Ok(entries)

@@ -40,10 +40,8 @@ pub(crate) fn would_kill(pid: i32, tid: i32, signal: i32) -> bool {
     let caught = mask_field(&status, "SigCgt:") & bit != 0;
     let ignored = mask_field(&status, "SigIgn:") & bit != 0;
     let blocked = mask_field(&status, "SigBlk:") & bit != 0;
-    let synchronous_fault = matches!(
-        signal,
-        libc::SIGSEGV | libc::SIGBUS | libc::SIGILL | libc::SIGFPE | libc::SIGTRAP
-    );
+    let synchronous_fault =
+        matches!(signal, libc::SIGSEGV | libc::SIGBUS | libc::SIGILL | libc::SIGFPE | libc::SIGTRAP);
     if synchronous_fault && (blocked || ignored) {
         return true;
     }

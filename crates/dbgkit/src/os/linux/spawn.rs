@@ -50,10 +50,7 @@ impl SpawnOptions {
         S: AsRef<OsStr>,
     {
         SpawnOptions {
-            argv: argv
-                .into_iter()
-                .map(|s| s.as_ref().to_os_string())
-                .collect(),
+            argv: argv.into_iter().map(|s| s.as_ref().to_os_string()).collect(),
             env: None,
             extra_env: Vec::new(),
             cwd: None,
@@ -65,8 +62,7 @@ impl SpawnOptions {
     }
     /// Adds or replaces one environment variable.
     pub fn env(mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> Self {
-        self.extra_env
-            .push((key.as_ref().into(), value.as_ref().into()));
+        self.extra_env.push((key.as_ref().into(), value.as_ref().into()));
         self
     }
     /// Replaces the whole environment (variables set with [`env`](Self::env) still apply).
@@ -112,26 +108,17 @@ fn resolve_program(program: &OsStr) -> Result<PathBuf> {
     let candidates: Vec<PathBuf> = if program.as_bytes().contains(&b'/') {
         vec![as_path.to_path_buf()]
     } else {
-        let path =
-            std::env::var_os("PATH").unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin".into());
-        std::env::split_paths(&path)
-            .map(|dir| dir.join(program))
-            .collect()
+        let path = std::env::var_os("PATH").unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin".into());
+        std::env::split_paths(&path).map(|dir| dir.join(program)).collect()
     };
     for candidate in &candidates {
         if let Ok(meta) = std::fs::metadata(candidate) {
             use std::os::unix::fs::PermissionsExt;
             if meta.is_dir() {
-                return Err(Error::CannotExecute {
-                    path: candidate.clone(),
-                    reason: "is a directory".into(),
-                });
+                return Err(Error::CannotExecute { path: candidate.clone(), reason: "is a directory".into() });
             }
             if meta.permissions().mode() & 0o111 == 0 {
-                return Err(Error::CannotExecute {
-                    path: candidate.clone(),
-                    reason: "permission denied".into(),
-                });
+                return Err(Error::CannotExecute { path: candidate.clone(), reason: "permission denied".into() });
             }
             return Ok(candidate.clone());
         }
@@ -140,10 +127,8 @@ fn resolve_program(program: &OsStr) -> Result<PathBuf> {
 }
 
 fn cstring(bytes: Vec<u8>, what: &str) -> Result<CString> {
-    CString::new(bytes).map_err(|_| Error::CannotExecute {
-        path: what.into(),
-        reason: "argument contains a NUL byte".into(),
-    })
+    CString::new(bytes)
+        .map_err(|_| Error::CannotExecute { path: what.into(), reason: "argument contains a NUL byte".into() })
 }
 
 struct Pipe {
@@ -157,10 +142,7 @@ fn pipe() -> Result<Pipe> {
     if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
         return Err(Error::last_os("pipe2", 0));
     }
-    Ok(Pipe {
-        read: fds[0],
-        write: fds[1],
-    })
+    Ok(Pipe { read: fds[0], write: fds[1] })
 }
 
 fn close(fd: i32) {
@@ -170,14 +152,8 @@ fn close(fd: i32) {
 
 /// Forks, seizes and execs. Returns the pid stopped at its exec event
 /// (already reaped from `waitpid`), the resolved path, and the pipes.
-pub(crate) fn spawn(
-    opts: &SpawnOptions,
-    kill_on_exit: bool,
-) -> Result<(i32, PathBuf, SpawnedPipes)> {
-    let program = opts
-        .argv
-        .first()
-        .ok_or_else(|| Error::ProgramNotFound(PathBuf::new()))?;
+pub(crate) fn spawn(opts: &SpawnOptions, kill_on_exit: bool) -> Result<(i32, PathBuf, SpawnedPipes)> {
+    let program = opts.argv.first().ok_or_else(|| Error::ProgramNotFound(PathBuf::new()))?;
     let path = resolve_program(program)?;
     if let Some(cwd) = &opts.cwd {
         if !cwd.is_dir() {
@@ -188,15 +164,9 @@ pub(crate) fn spawn(
         }
     }
     let c_path = cstring(path.clone().into_os_string().into_vec(), "program")?;
-    let c_argv: Vec<CString> = opts
-        .argv
-        .iter()
-        .map(|a| cstring(a.as_bytes().to_vec(), "argument"))
-        .collect::<Result<_>>()?;
-    let mut env: Vec<(OsString, OsString)> = opts
-        .env
-        .clone()
-        .unwrap_or_else(|| std::env::vars_os().collect());
+    let c_argv: Vec<CString> =
+        opts.argv.iter().map(|a| cstring(a.as_bytes().to_vec(), "argument")).collect::<Result<_>>()?;
+    let mut env: Vec<(OsString, OsString)> = opts.env.clone().unwrap_or_else(|| std::env::vars_os().collect());
     for (k, v) in &opts.extra_env {
         env.retain(|(key, _)| key != k);
         env.push((k.clone(), v.clone()));
@@ -210,11 +180,7 @@ pub(crate) fn spawn(
             cstring(b, "environment")
         })
         .collect::<Result<_>>()?;
-    let c_cwd = opts
-        .cwd
-        .as_ref()
-        .map(|d| cstring(d.as_os_str().as_bytes().to_vec(), "directory"))
-        .transpose()?;
+    let c_cwd = opts.cwd.as_ref().map(|d| cstring(d.as_os_str().as_bytes().to_vec(), "directory")).transpose()?;
     let mut argv_ptrs: Vec<*const libc::c_char> = c_argv.iter().map(|c| c.as_ptr()).collect();
     argv_ptrs.push(std::ptr::null());
     let mut env_ptrs: Vec<*const libc::c_char> = c_env.iter().map(|c| c.as_ptr()).collect();
@@ -223,10 +189,7 @@ pub(crate) fn spawn(
     let go = pipe()?;
     let exec_error = pipe()?;
     let mut stdio_pipes: [Option<Pipe>; 3] = [None, None, None];
-    for (i, s) in [opts.stdin, opts.stdout, opts.stderr]
-        .into_iter()
-        .enumerate()
-    {
+    for (i, s) in [opts.stdin, opts.stdout, opts.stderr].into_iter().enumerate() {
         if s == Stdio::Piped {
             stdio_pipes[i] = Some(pipe()?);
         }
@@ -273,9 +236,7 @@ pub(crate) fn spawn(
             }
             if opts.disable_aslr {
                 let current = libc::personality(0xffff_ffff);
-                libc::personality(
-                    (current as libc::c_ulong) | libc::ADDR_NO_RANDOMIZE as libc::c_ulong,
-                );
+                libc::personality((current as libc::c_ulong) | libc::ADDR_NO_RANDOMIZE as libc::c_ulong);
             }
             // The debugger ignores SIGPIPE; the program must start with defaults.
             libc::signal(libc::SIGPIPE, libc::SIG_DFL);
@@ -295,11 +256,7 @@ pub(crate) fn spawn(
     for (i, p) in stdio_pipes.into_iter().enumerate() {
         if let Some(p) = p {
             use std::os::fd::FromRawFd;
-            let (ours, theirs) = if i == 0 {
-                (p.write, p.read)
-            } else {
-                (p.read, p.write)
-            };
+            let (ours, theirs) = if i == 0 { (p.write, p.read) } else { (p.read, p.write) };
             close(theirs);
             // SAFETY: we own `ours` and hand it to exactly one File.
             let file = unsafe { std::fs::File::from_raw_fd(ours) };
@@ -333,20 +290,14 @@ pub(crate) fn spawn(
         let mut status = 0;
         // SAFETY: reaping our own child.
         unsafe { libc::waitpid(pid, &mut status, libc::__WALL) };
-        return Err(Error::CannotExecute {
-            path,
-            reason: std::io::Error::from_raw_os_error(errno).to_string(),
-        });
+        return Err(Error::CannotExecute { path, reason: std::io::Error::from_raw_os_error(errno).to_string() });
     }
     // execve succeeded: the child stops at PTRACE_EVENT_EXEC.
     loop {
         match super::wait::wait(Some(pid), super::wait::Block::Yes)? {
             Some((_, super::wait::WaitStatus::Event(libc::PTRACE_EVENT_EXEC))) => break,
             Some((_, s)) if s.is_death() => {
-                return Err(Error::CannotExecute {
-                    path,
-                    reason: "the program died before it started".into(),
-                })
+                return Err(Error::CannotExecute { path, reason: "the program died before it started".into() })
             }
             Some((_, super::wait::WaitStatus::Signal(sig))) => {
                 // A signal before exec completed (e.g. from a terminal): keep it for the program.

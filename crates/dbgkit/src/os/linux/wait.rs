@@ -36,18 +36,13 @@ impl WaitStatus {
             return WaitStatus::Exited(libc::WEXITSTATUS(status));
         }
         if libc::WIFSIGNALED(status) {
-            return WaitStatus::Killed {
-                signal: libc::WTERMSIG(status),
-                core_dumped: libc::WCOREDUMP(status),
-            };
+            return WaitStatus::Killed { signal: libc::WTERMSIG(status), core_dumped: libc::WCOREDUMP(status) };
         }
         let signal = libc::WSTOPSIG(status);
         let event = (status >> 16) & 0xff;
         if event == libc::PTRACE_EVENT_STOP {
             return match signal {
-                libc::SIGSTOP | libc::SIGTSTP | libc::SIGTTIN | libc::SIGTTOU => {
-                    WaitStatus::GroupStop(signal)
-                }
+                libc::SIGSTOP | libc::SIGTSTP | libc::SIGTTIN | libc::SIGTTOU => WaitStatus::GroupStop(signal),
                 _ => WaitStatus::Interrupted,
             };
         }
@@ -81,12 +76,9 @@ pub(crate) enum Block {
 /// interrupted the wait (`EINTR`), or when no traced child remains (`ECHILD`).
 pub(crate) fn wait(tid: Option<pid_t>, block: Block) -> Result<Option<(pid_t, WaitStatus)>> {
     let mut status = 0;
-    let flags = libc::__WALL
-        | if matches!(block, Block::No) {
-            libc::WNOHANG
-        } else {
-            0
-        };
+    // __WNOTHREAD: only this thread's tracees. A session lives on one thread,
+    // and sessions on other threads of the same process keep their own.
+    let flags = libc::__WALL | libc::__WNOTHREAD | if matches!(block, Block::No) { libc::WNOHANG } else { 0 };
     // SAFETY: waitpid writes only to `status`.
     let r = unsafe { libc::waitpid(tid.unwrap_or(-1), &mut status, flags) };
     if r > 0 {
@@ -98,11 +90,7 @@ pub(crate) fn wait(tid: Option<pid_t>, block: Block) -> Result<Option<(pid_t, Wa
     let err = std::io::Error::last_os_error();
     match err.raw_os_error() {
         Some(libc::EINTR) | Some(libc::ECHILD) => Ok(None),
-        _ => Err(Error::Os {
-            op: "waitpid",
-            target: tid.unwrap_or(-1),
-            source: err,
-        }),
+        _ => Err(Error::Os { op: "waitpid", target: tid.unwrap_or(-1), source: err }),
     }
 }
 
@@ -115,30 +103,15 @@ mod tests {
         assert_eq!(WaitStatus::classify(3 << 8), WaitStatus::Exited(3));
         assert_eq!(
             WaitStatus::classify(libc::SIGSEGV),
-            WaitStatus::Killed {
-                signal: libc::SIGSEGV,
-                core_dumped: false
-            }
+            WaitStatus::Killed { signal: libc::SIGSEGV, core_dumped: false }
         );
-        assert_eq!(
-            WaitStatus::classify((libc::SIGUSR1 << 8) | 0x7f),
-            WaitStatus::Signal(libc::SIGUSR1)
-        );
+        assert_eq!(WaitStatus::classify((libc::SIGUSR1 << 8) | 0x7f), WaitStatus::Signal(libc::SIGUSR1));
         let interrupt = (libc::PTRACE_EVENT_STOP << 16) | (libc::SIGTRAP << 8) | 0x7f;
         assert_eq!(WaitStatus::classify(interrupt), WaitStatus::Interrupted);
         let group = (libc::PTRACE_EVENT_STOP << 16) | (libc::SIGSTOP << 8) | 0x7f;
-        assert_eq!(
-            WaitStatus::classify(group),
-            WaitStatus::GroupStop(libc::SIGSTOP)
-        );
+        assert_eq!(WaitStatus::classify(group), WaitStatus::GroupStop(libc::SIGSTOP));
         let clone = (libc::PTRACE_EVENT_CLONE << 16) | (libc::SIGTRAP << 8) | 0x7f;
-        assert_eq!(
-            WaitStatus::classify(clone),
-            WaitStatus::Event(libc::PTRACE_EVENT_CLONE)
-        );
-        assert_eq!(
-            WaitStatus::classify(((libc::SIGTRAP | 0x80) << 8) | 0x7f),
-            WaitStatus::Syscall
-        );
+        assert_eq!(WaitStatus::classify(clone), WaitStatus::Event(libc::PTRACE_EVENT_CLONE));
+        assert_eq!(WaitStatus::classify(((libc::SIGTRAP | 0x80) << 8) | 0x7f), WaitStatus::Syscall);
     }
 }
