@@ -27,7 +27,9 @@ fn build_dir() -> &'static Path {
             assert!(out.status.success(), "gcc {:?} failed: {}", args, String::from_utf8_lossy(&out.stderr));
         };
         let s = |name: &str| src.join(name).to_string_lossy().into_owned();
-        for name in ["threads", "signals", "crash", "worker", "spin", "dlopener", "execer", "forker", "counter"] {
+        for name in
+            ["threads", "signals", "crash", "worker", "spin", "dlopener", "execer", "forker", "counter", "sigcount"]
+        {
             cc(&["-g", "-O0", "-pthread", "-o", name, &s(&format!("{name}.c")), "-ldl"]);
         }
         cc(&["-g", "-O2", "-shared", "-fPIC", "-o", "libfixture.so", &s("fixture_lib.c")]);

@@ -52,6 +52,13 @@ pub(crate) fn syscall(
         let mut deferred_signals = Vec::new();
         loop {
             match wait::wait(Some(tid), Block::Yes)? {
+                // Stepping out of a stop inside a system call (such as the
+                // exec event) traps once before the first instruction runs.
+                // The syscall exit path may have rewritten registers: set them again.
+                Some((_, WaitStatus::Signal(libc::SIGTRAP))) if ptrace::get_regs(tid)?.rip == at => {
+                    ptrace::set_regs(tid, &regs)?;
+                    ptrace::single_step(tid, 0)?;
+                }
                 Some((_, WaitStatus::Signal(libc::SIGTRAP))) => break,
                 Some((_, WaitStatus::Signal(sig))) => {
                     // A signal arrived before the step completed: keep it for later.
