@@ -14,7 +14,7 @@ pub enum Error {
     CannotExecute { path: PathBuf, reason: String },
     #[error("no such process: {0}")]
     NoSuchProcess(i32),
-    #[error("process {pid} is already traced by process {tracer}")]
+    #[error("process {pid} is already traced (by thread {tracer})")]
     AlreadyTraced { pid: i32, tracer: i32 },
     #[error("permission denied to debug process {0}")]
     PermissionDenied(i32),

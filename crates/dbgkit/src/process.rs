@@ -31,8 +31,6 @@ pub(crate) struct ThreadState {
     /// The thread reported a hit at this site address and must run the
     /// original instruction out of line when resumed there.
     pub over_breakpoint: Option<u64>,
-    /// `break_in` chose this thread to report the `BreakIn` event.
-    pub break_in: bool,
     /// A hit at this address was already counted (a classic step-over was
     /// interrupted by a signal before the instruction ran).
     pub uncounted_rehit: Option<u64>,
@@ -47,7 +45,6 @@ impl ThreadState {
             group_stopped: false,
             step: None,
             over_breakpoint: None,
-            break_in: false,
             uncounted_rehit: None,
         }
     }

@@ -149,7 +149,7 @@ impl Session {
     /// are left running when the session ends.
     pub fn attach(&mut self, pid: i32) -> Result<()> {
         if self.processes.contains_key(&pid) {
-            return Err(Error::AlreadyTraced { pid, tracer: std::process::id() as i32 });
+            return Err(Error::AlreadyTraced { pid, tracer: unsafe { libc::gettid() } });
         }
         let stopped = attach::seize_all(pid)?;
         self.adopt_attached(pid, stopped)
@@ -229,7 +229,7 @@ impl Session {
                 return Err(Error::NoProcesses);
             }
             if let Some((tid, status)) = self.take_held() {
-                self.dispatch(tid, status)?;
+                self.dispatch_tolerating_death(tid, status)?;
                 continue;
             }
             if self.processes.values().all(|p| p.is_held()) {
@@ -259,7 +259,7 @@ impl Session {
             };
             if let Some((tid, status)) = got {
                 backoff = Duration::from_micros(20);
-                self.dispatch(tid, status)?;
+                self.dispatch_tolerating_death(tid, status)?;
             }
         }
     }
@@ -287,7 +287,11 @@ impl Session {
             p.in_flight = Some(event);
             return Err(err);
         }
-        self.apply_continue(event, status)
+        match self.apply_continue(event, status) {
+            // The process died while stopped: its exit is the next event.
+            Err(e) if e.is_gone() => Ok(()),
+            other => other,
+        }
     }
 
     /// Stops a running process and reports a `BreakIn` event for it (the
@@ -549,6 +553,26 @@ impl Session {
         p.in_flight = Some(event.clone());
         self.last_reported = Some(p.pid);
         Some(event)
+    }
+
+    /// Handles a status; a thread that vanished meanwhile (`ESRCH`) is not
+    /// an error: its death is a status still to come.
+    fn dispatch_tolerating_death(&mut self, tid: i32, status: WaitStatus) -> Result<()> {
+        match self.dispatch(tid, status) {
+            Err(e) if e.is_gone() => {
+                if let Some(t) = self
+                    .owner
+                    .get(&tid)
+                    .and_then(|pid| self.processes.get_mut(pid))
+                    .and_then(|p| p.threads.get_mut(&tid))
+                {
+                    t.stopped = false;
+                    t.regs = None;
+                }
+                Ok(())
+            }
+            other => other,
+        }
     }
 
     /// The oldest held status whose process is free to handle it.

@@ -62,10 +62,10 @@ impl Scratch {
 pub(crate) fn free_gap_near(maps: &[MemoryRegion], near: u64) -> Option<u64> {
     let mut best: Option<u64> = None;
     let mut consider = |candidate: u64| {
-        if candidate.abs_diff(near) < REACH - PAGE_BYTES && candidate >= 0x10000 && candidate < 0x7fff_ffff_0000 {
-            if best.is_none_or(|b| candidate.abs_diff(near) < b.abs_diff(near)) {
-                best = Some(candidate);
-            }
+        let in_reach =
+            candidate.abs_diff(near) < REACH - PAGE_BYTES && (0x10000..0x7fff_ffff_0000).contains(&candidate);
+        if in_reach && best.is_none_or(|b| candidate.abs_diff(near) < b.abs_diff(near)) {
+            best = Some(candidate);
         }
     };
     for pair in maps.windows(2) {

@@ -9,6 +9,13 @@ use crate::os::linux::ptrace;
 use crate::os::linux::wait::{self, Block, WaitStatus};
 use crate::process::Step;
 
+/// Whether a thread is dead but not reaped (`/proc/TID/stat` state `Z`).
+fn is_zombie(tid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{tid}/stat"))
+        .map(|stat| stat.rsplit(')').next().and_then(|rest| rest.split_whitespace().next()) == Some("Z"))
+        .unwrap_or(false)
+}
+
 /// Ignores "the thread is gone": a death is reported as an event later.
 fn tolerate_gone(r: Result<()>) -> Result<()> {
     match r {
@@ -20,31 +27,48 @@ fn tolerate_gone(r: Result<()>) -> Result<()> {
 impl Session {
     /// Stops every running thread of `pid` (all-stop). Statuses other than
     /// our interrupt are held for later; nothing is lost.
+    ///
+    /// Waits take any tracee's status, not one thread's: a dead leader is
+    /// reported only after every other thread is reaped, so waiting for it
+    /// alone could block forever.
     pub(crate) fn stop_all(&mut self, pid: i32) -> Result<()> {
+        let leader_is_zombie = is_zombie(pid);
         let p = self.process_mut(pid)?;
-        let mut waiting = Vec::new();
+        let mut waiting = std::collections::HashSet::new();
         for (&tid, t) in p.threads.iter_mut() {
-            if t.stopped {
+            if t.stopped || (tid == pid && leader_is_zombie) {
                 continue;
             }
             match ptrace::interrupt(tid) {
-                Ok(()) => waiting.push(tid),
+                Ok(()) => {
+                    waiting.insert(tid);
+                }
                 Err(e) if e.is_gone() => {}
                 Err(e) => return Err(e),
             }
         }
-        for tid in waiting {
-            let status = match wait::wait(Some(tid), Block::Yes)? {
-                Some((_, status)) => status,
-                None => continue,
-            };
-            let p = self.process_mut(pid)?;
-            let Some(t) = p.threads.get_mut(&tid) else {
+        while !waiting.is_empty() {
+            let Some((tid, status)) = wait::wait(None, Block::Yes)? else { continue };
+            if !waiting.remove(&tid) {
+                self.hold(tid, status);
                 continue;
-            };
+            }
+            let p = self.process_mut(pid)?;
+            let Some(t) = p.threads.get_mut(&tid) else { continue };
             t.regs = None;
             match status {
-                WaitStatus::Interrupted => t.stopped = true,
+                WaitStatus::Interrupted => {
+                    t.stopped = true;
+                    // A trap (not a stop signal) means no group-stop is in effect.
+                    t.group_stopped = false;
+                    if self.trap_pending_at_site(pid, tid)? {
+                        // It executed an int3 and the interrupt overtook the trap:
+                        // let the trap be reported now, so it is held and not lost.
+                        self.process_mut(pid)?.threads.get_mut(&tid).expect("known thread").stopped = false;
+                        ptrace::cont(tid, 0)?;
+                        waiting.insert(tid);
+                    }
+                }
                 WaitStatus::GroupStop(_) => {
                     t.stopped = true;
                     t.group_stopped = true;
@@ -54,8 +78,36 @@ impl Session {
                     self.held.push_back((tid, other));
                 }
             }
+            if waiting.len() == 1 && waiting.contains(&pid) && is_zombie(pid) {
+                break;
+            }
         }
         Ok(())
+    }
+
+    /// Whether `tid` (just stopped by our interrupt) sits right after a
+    /// planted int3 with its `SIGTRAP` still pending in the kernel.
+    fn trap_pending_at_site(&mut self, pid: i32, tid: i32) -> Result<bool> {
+        let rip = self.regs_of(pid, tid)?.rip;
+        if !self.process(pid)?.sites.contains_key(&rip.wrapping_sub(1)) {
+            return Ok(false);
+        }
+        let status = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/status")).unwrap_or_default();
+        let pending = status
+            .lines()
+            .find(|l| l.starts_with("SigPnd:"))
+            .and_then(|l| u64::from_str_radix(l.split_whitespace().nth(1)?, 16).ok())
+            .unwrap_or(0);
+        Ok(pending & (1 << (libc::SIGTRAP - 1)) != 0)
+    }
+
+    /// Keeps a status for later: held for a known thread, orphaned for a new one.
+    pub(crate) fn hold(&mut self, tid: i32, status: WaitStatus) {
+        if self.owner.contains_key(&tid) {
+            self.held.push_back((tid, status));
+        } else if !status.is_death() {
+            self.orphans.insert(tid, status);
+        }
     }
 
     /// Resumes every stopped thread of `pid` that has nothing held.

@@ -46,12 +46,12 @@ impl Session {
                 self.resume_thread(pid, tid)
             }
             WaitStatus::Interrupted => {
-                let break_in = self.thread_mut(pid, tid).is_some_and(|t| std::mem::take(&mut t.break_in));
-                if break_in {
-                    self.report(pid, tid, EventKind::BreakIn)
-                } else {
-                    self.resume_thread(pid, tid)
+                // SIGCONT ends a group-stop by re-trapping listening threads with SIGTRAP.
+                if let Some(t) = self.thread_mut(pid, tid) {
+                    t.group_stopped = false;
                 }
+                // Our interrupt, after the stop it was for was handled otherwise: go on.
+                self.resume_thread(pid, tid)
             }
             WaitStatus::Syscall => self.resume_thread(pid, tid),
             WaitStatus::Event(event) => self.on_ptrace_event(pid, tid, event),
