@@ -43,6 +43,10 @@ pub(crate) fn plan_out_of_line(address: u64, bytes: &[u8], slot_address: u64) ->
         return OutOfLine::SingleStep;
     };
     match instruction.flow_control() {
+        // A system call runs fine from the slot: an interrupted one restarts
+        // there (the kernel rewinds rip by its length), and a new thread or
+        // child starts at the jump back.
+        _ if instruction.code() == Code::Syscall => {}
         FlowControl::Call | FlowControl::IndirectCall => {
             return match instruction.code() {
                 Code::Call_rel32_64 | Code::Call_rm64 => {
@@ -163,6 +167,38 @@ mod tests {
         let OutOfLine::Call { instruction, .. } = plan_out_of_line(0x1000, &indirect, 0x9000) else { panic!() };
         let regs = Registers { rax: 0x4242, ..Default::default() };
         assert_eq!(call_target(&instruction, &regs, |_| None), Some(0x4242));
+    }
+
+    #[test]
+    fn every_common_form_runs_out_of_line() {
+        let forms: &[(&str, &[u8])] = &[
+            ("call [rip+x]", &[0xff, 0x15, 0x10, 0x00, 0x00, 0x00]),
+            ("call [rsp+8]", &[0xff, 0x54, 0x24, 0x08]),
+            ("jmp short", &[0xeb, 0x05]),
+            ("jmp near", &[0xe9, 0x00, 0x01, 0x00, 0x00]),
+            ("je short", &[0x74, 0x05]),
+            ("jne near", &[0x0f, 0x85, 0x00, 0x01, 0x00, 0x00]),
+            ("loop", &[0xe2, 0xf0]),
+            ("ret", &[0xc3]),
+            ("push rdi", &[0x57]),
+            ("pop rax", &[0x58]),
+            ("mov rax, [rsp+8]", &[0x48, 0x8b, 0x44, 0x24, 0x08]),
+            ("lea rax, [rip+x]", &[0x48, 0x8d, 0x05, 0x10, 0x00, 0x00, 0x00]),
+            ("mov [rip+x], rdi", &[0x48, 0x89, 0x3d, 0x10, 0x00, 0x00, 0x00]),
+            ("endbr64", &[0xf3, 0x0f, 0x1e, 0xfa]),
+            ("syscall", &[0x0f, 0x05]),
+        ];
+        for (name, bytes) in forms {
+            let plan = plan_out_of_line(0x401000, bytes, 0x402000);
+            assert!(!matches!(plan, OutOfLine::SingleStep), "{name} falls back to the classic step");
+        }
+        // A relocated conditional branch keeps both its target and its fall-through.
+        let OutOfLine::Relocated { code } = plan_out_of_line(0x401000, &[0x74, 0x05], 0x402000) else { panic!() };
+        let mut decoder = Decoder::with_ip(64, &code, 0x402000, DecoderOptions::NONE);
+        let targets: Vec<u64> = (0..2).map(|_| decoder.decode().near_branch_target()).collect();
+        assert_eq!(targets, vec![0x401007, 0x401002]);
+        // int3 cannot be relocated meaningfully.
+        assert!(matches!(plan_out_of_line(0x401000, &[0xcc], 0x402000), OutOfLine::SingleStep));
     }
 
     #[test]

@@ -32,6 +32,13 @@ fn build_dir() -> &'static Path {
         {
             cc(&["-g", "-O0", "-pthread", "-o", name, &s(&format!("{name}.c")), "-ldl"]);
         }
+        cc(&["-g", "-O0", "-o", "forms", &s("forms.c")]);
+        let out = Command::new("g++")
+            .args(["-g", "-O2", "-o", "throw", &s("throw.cpp")])
+            .current_dir(&dir)
+            .output()
+            .expect("g++ runs");
+        assert!(out.status.success(), "g++ failed: {}", String::from_utf8_lossy(&out.stderr));
         cc(&["-g", "-O2", "-shared", "-fPIC", "-o", "libfixture.so", &s("fixture_lib.c")]);
         cc(&["-g", "-O0", "-static", "-o", "static_hello", &s("static_hello.c")]);
         dir
