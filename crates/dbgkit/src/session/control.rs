@@ -32,11 +32,13 @@ impl Session {
     /// reported only after every other thread is reaped, so waiting for it
     /// alone could block forever.
     pub(crate) fn stop_all(&mut self, pid: i32) -> Result<()> {
-        let leader_is_zombie = is_zombie(pid);
         let p = self.process_mut(pid)?;
+        if p.threads.values().all(|t| t.stopped) {
+            return Ok(());
+        }
         let mut waiting = std::collections::HashSet::new();
         for (&tid, t) in p.threads.iter_mut() {
-            if t.stopped || (tid == pid && leader_is_zombie) {
+            if t.stopped {
                 continue;
             }
             match ptrace::interrupt(tid) {
@@ -48,6 +50,10 @@ impl Session {
             }
         }
         while !waiting.is_empty() {
+            // A leader that exited alone stays a zombie while other threads live: never wait for it.
+            if waiting.len() == 1 && waiting.contains(&pid) && is_zombie(pid) {
+                break;
+            }
             let Some((tid, status)) = wait::wait(None, Block::Yes)? else { continue };
             if !waiting.remove(&tid) {
                 self.hold(tid, status);
@@ -77,9 +83,6 @@ impl Session {
                     t.stopped = !other.is_death();
                     self.held.push_back((tid, other));
                 }
-            }
-            if waiting.len() == 1 && waiting.contains(&pid) && is_zombie(pid) {
-                break;
             }
         }
         Ok(())

@@ -156,10 +156,14 @@ impl Session {
                 return self.rewind_and_resume(pid, tid, address, executed_int3);
             }
         }
-        let ids = self.process(pid)?.sites.get(&address).map(|s| s.ids.clone()).unwrap_or_default();
         let mut stop_id = None;
         let mut one_shots = Vec::new();
-        for id in ids {
+        // By index, not by a copy of the list: no allocation on the hot path;
+        // a callback may change the site's list, so it is looked up each time.
+        let mut index = 0;
+        loop {
+            let Some(&id) = self.process(pid)?.sites.get(&address).and_then(|s| s.ids.get(index)) else { break };
+            index += 1;
             let Some(bp) = self.breakpoints.get_mut(&id) else {
                 continue;
             };

@@ -43,10 +43,11 @@ pub(crate) fn seize_all(pid: i32) -> Result<BTreeMap<i32, AttachedThread>> {
     }
     let me = std::process::id() as i32;
     let mut seized: Vec<i32> = Vec::new();
+    let mut known = std::collections::HashSet::new();
     loop {
         let mut new = 0;
         for tid in thread_ids(pid)? {
-            if seized.contains(&tid) {
+            if !known.insert(tid) {
                 continue;
             }
             match ptrace::seize(tid, ptrace::options(false)) {
