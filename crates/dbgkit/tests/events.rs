@@ -269,3 +269,18 @@ fn two_processes_interleave_and_continue_independently() {
     assert_eq!(hits[&a], 20);
     assert_eq!(hits[&b], 30);
 }
+
+#[test]
+fn a_leader_that_exits_first_does_not_stall_the_process() {
+    let mut s = Session::new();
+    let pid = s.spawn(&SpawnOptions::new([fixture("leader_exit").to_str().unwrap()]).stdout(Stdio::Piped)).unwrap();
+    let mut pipes = s.take_pipes(pid).unwrap();
+    let hit = exe_symbol(&s, pid, "hit");
+    s.add_breakpoint(pid, hit).unwrap();
+    let events = run_to_exit(&mut s, pid);
+    let hits: Vec<_> = events.iter().filter(|e| matches!(e.kind, EventKind::Breakpoint { .. })).collect();
+    assert_eq!(hits.len(), 5);
+    assert!(hits.iter().all(|e| e.tid != pid), "the worker hits, not the exited leader");
+    assert_eq!(events.last().unwrap().kind, EventKind::ProcessExited { code: Some(0), signal: None });
+    assert_eq!(read_all(&mut pipes.stdout).trim(), "worker hits 5");
+}

@@ -28,7 +28,7 @@ fn build_dir() -> &'static Path {
         };
         let s = |name: &str| src.join(name).to_string_lossy().into_owned();
         for name in
-            ["threads", "signals", "crash", "worker", "spin", "dlopener", "execer", "forker", "counter", "sigcount"]
+            ["threads", "signals", "crash", "worker", "spin", "dlopener", "execer", "forker", "counter", "sigcount", "leader_exit"]
         {
             cc(&["-g", "-O0", "-pthread", "-o", name, &s(&format!("{name}.c")), "-ldl"]);
         }
