@@ -27,9 +27,19 @@ fn build_dir() -> &'static Path {
             assert!(out.status.success(), "gcc {:?} failed: {}", args, String::from_utf8_lossy(&out.stderr));
         };
         let s = |name: &str| src.join(name).to_string_lossy().into_owned();
-        for name in
-            ["threads", "signals", "crash", "worker", "spin", "dlopener", "execer", "forker", "counter", "sigcount", "leader_exit"]
-        {
+        for name in [
+            "threads",
+            "signals",
+            "crash",
+            "worker",
+            "spin",
+            "dlopener",
+            "execer",
+            "forker",
+            "counter",
+            "sigcount",
+            "leader_exit",
+        ] {
             cc(&["-g", "-O0", "-pthread", "-o", name, &s(&format!("{name}.c")), "-ldl"]);
         }
         cc(&["-g", "-O0", "-o", "forms", &s("forms.c")]);
