@@ -20,6 +20,7 @@ mod control;
 mod dispatch;
 mod image;
 mod sites;
+mod stack;
 
 use crate::arch::registers::{FpRegisters, Registers};
 use crate::breakpoints::{Breakpoint, BreakpointInfo, BreakpointOptions, HitAction};

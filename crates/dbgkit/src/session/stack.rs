@@ -1,0 +1,1 @@
+//! Stack traces of stopped threads.
