@@ -48,6 +48,16 @@ pub enum Error {
     InjectionFailed { pid: i32, reason: String },
     #[error("cannot read {what}: {reason}")]
     BadTargetData { what: String, reason: String },
+    #[error("symbol not found: {0}")]
+    SymbolNotFound(String),
+    #[error("ambiguous symbol {name}: {}; say which with MODULE!{name}", candidates.join(", "))]
+    AmbiguousSymbol { name: String, candidates: Vec<String> },
+    #[error("no module named {0}")]
+    NoSuchModule(String),
+    #[error("no code for line {line} of {file}")]
+    NoCodeForLine { file: String, line: u32 },
+    #[error("bad pattern {pattern:?}: {reason}")]
+    BadPattern { pattern: String, reason: String },
     #[error("{op} failed for {target}: {source}")]
     Os {
         op: &'static str,

@@ -12,6 +12,7 @@ pub mod module;
 pub mod os;
 mod process;
 pub mod session;
+pub mod symbols;
 
 pub use arch::registers::{FpRegisters, Registers};
 pub use breakpoints::{BreakpointInfo, BreakpointOptions, HitAction};
@@ -21,3 +22,4 @@ pub use module::Module;
 pub use os::linux::maps::MemoryRegion;
 pub use os::linux::spawn::{SpawnOptions, SpawnedPipes, Stdio};
 pub use session::{HitContext, Session};
+pub use symbols::{SourceLocation, Symbol, Symbolized};

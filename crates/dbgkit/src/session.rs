@@ -21,6 +21,7 @@ mod dispatch;
 mod image;
 mod sites;
 mod stack;
+mod symbols;
 
 use crate::arch::registers::{FpRegisters, Registers};
 use crate::breakpoints::{Breakpoint, BreakpointInfo, BreakpointOptions, HitAction};
@@ -56,6 +57,8 @@ pub struct Session {
     last_reported: Option<i32>,
     /// Pipes of launched processes, until the caller takes them.
     pipes: HashMap<i32, SpawnedPipes>,
+    /// Symbols of every module file seen, loaded when first asked for.
+    symbols: crate::symbols::SymbolCache,
     _not_send: PhantomData<*const ()>,
 }
 
@@ -114,6 +117,7 @@ impl Session {
             quiet_signals: HashSet::new(),
             last_reported: None,
             pipes: HashMap::new(),
+            symbols: Default::default(),
             _not_send: PhantomData,
         }
     }

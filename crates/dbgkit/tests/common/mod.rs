@@ -19,7 +19,10 @@ fn fixtures_source() -> PathBuf {
 fn build_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("fixtures-{}", std::process::id()));
+        // One directory per test binary, rebuilt on each run (test binaries run one after another).
+        let binary = std::env::current_exe().unwrap().file_stem().unwrap().to_string_lossy().into_owned();
+        let binary = binary.split('-').next().unwrap_or("tests").to_string();
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("fixtures-{binary}"));
         std::fs::create_dir_all(&dir).unwrap();
         let src = fixtures_source();
         let cc = |args: &[&str]| {
@@ -51,6 +54,21 @@ fn build_dir() -> &'static Path {
         assert!(out.status.success(), "g++ failed: {}", String::from_utf8_lossy(&out.stderr));
         cc(&["-g", "-O2", "-shared", "-fPIC", "-o", "libfixture.so", &s("fixture_lib.c")]);
         cc(&["-g", "-O0", "-static", "-o", "static_hello", &s("static_hello.c")]);
+        cc(&["-g", "-O2", "-o", "inline", &s("inline.c")]);
+        cc(&["-g", "-O0", "-shared", "-fPIC", "-DDUP=1", "-o", "libdup1.so", &s("dup.c")]);
+        cc(&["-g", "-O0", "-shared", "-fPIC", "-DDUP=2", "-o", "libdup2.so", &s("dup.c")]);
+        cc(&[
+            "-g",
+            "-O0",
+            "-o",
+            "twolibs",
+            &s("twolibs.c"),
+            "-L.",
+            "-Wl,--no-as-needed",
+            "-ldup1",
+            "-ldup2",
+            "-Wl,-rpath,$ORIGIN",
+        ]);
         dir
     })
 }

@@ -1,0 +1,92 @@
+//! DWARF line tables and inline chains through addr2line, loaded once per
+//! file when first asked for. Compressed sections (`SHF_COMPRESSED`,
+//! `.zdebug_*`) are uncompressed by `object`.
+
+use gimli::{EndianRcSlice, RunTimeEndian};
+use object::{Object, ObjectSection};
+use std::rc::Rc;
+
+type Reader = EndianRcSlice<RunTimeEndian>;
+
+/// A source position.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourceLocation {
+    pub file: String,
+    pub line: u32,
+    pub column: Option<u32>,
+}
+
+/// One function of an inline chain: the innermost first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InlineFrame {
+    pub function: Option<String>,
+    pub location: Option<SourceLocation>,
+}
+
+pub struct DwarfInfo {
+    context: addr2line::Context<Reader>,
+}
+
+impl std::fmt::Debug for DwarfInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DwarfInfo")
+    }
+}
+
+impl DwarfInfo {
+    /// The DWARF of a file, or `None` when it has none (or it is unreadable).
+    pub fn load(file: &object::File<'_>) -> Option<DwarfInfo> {
+        file.section_by_name(".debug_info")?;
+        let endian = if file.is_little_endian() { RunTimeEndian::Little } else { RunTimeEndian::Big };
+        let load = |id: gimli::SectionId| -> Result<Reader, gimli::Error> {
+            let data = file
+                .section_by_name(id.name())
+                .and_then(|s| s.uncompressed_data().ok())
+                .map(|d| Rc::<[u8]>::from(&*d))
+                .unwrap_or_else(|| Rc::from(&[][..]));
+            Ok(EndianRcSlice::new(data, endian))
+        };
+        let dwarf = gimli::Dwarf::load(load).ok()?;
+        let context = addr2line::Context::from_dwarf(dwarf).ok()?;
+        Some(DwarfInfo { context })
+    }
+
+    /// The inline chain at a file address, innermost function first.
+    pub fn frames(&self, address: u64) -> Vec<InlineFrame> {
+        let mut out = Vec::new();
+        let Ok(mut frames) = self.context.find_frames(address).skip_all_loads() else { return out };
+        while let Ok(Some(frame)) = frames.next() {
+            let function = frame.function.as_ref().and_then(|f| f.demangle().ok().map(|n| n.into_owned()));
+            let location = frame.location.as_ref().and_then(|l| {
+                Some(SourceLocation { file: l.file?.to_string(), line: l.line?, column: l.column.filter(|&c| c != 0) })
+            });
+            out.push(InlineFrame { function, location });
+            if out.len() > 256 {
+                break;
+            }
+        }
+        out
+    }
+
+    /// Start addresses of the code for `line` of every file whose path ends
+    /// with `file` (a whole path component): one per distinct range.
+    pub fn addresses_for_line(&self, file: &str, line: u32) -> Vec<u64> {
+        let mut out: Vec<u64> = Vec::new();
+        let Ok(ranges) = self.context.find_location_range(0, u64::MAX) else { return out };
+        let mut last_end = 0u64;
+        for (address, len, location) in ranges {
+            let matches = location.line == Some(line)
+                && location.file.is_some_and(|f| f == file || f.ends_with(&format!("/{file}")));
+            if matches {
+                // Contiguous rows of the same line are one place.
+                if address != last_end {
+                    out.push(address);
+                }
+                last_end = address + len;
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+}
