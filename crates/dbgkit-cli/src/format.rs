@@ -1,13 +1,31 @@
 //! One line per event, in the words of the classic DbgEng example.
 
-use dbgkit::{signal_name, Event, EventKind, Module};
+use dbgkit::{signal_name, Event, EventKind, Module, Session};
+
+/// The address an event is about, if any.
+pub fn event_address(event: &Event) -> Option<u64> {
+    match event.kind {
+        EventKind::Exception { address, .. }
+        | EventKind::Breakpoint { address, .. }
+        | EventKind::StepComplete { address } => Some(address),
+        _ => None,
+    }
+}
+
+/// `module!symbol+off (file.c:7)` for an address, or nothing when it is in no module.
+pub fn place(session: &mut Session, pid: i32, address: u64) -> Option<String> {
+    let s = session.symbolize(pid, address).ok()?;
+    s.module.is_some().then(|| s.with_location())
+}
 
 fn module_line(m: &Module) -> String {
     format!("{:016x}-{:016x} {} {}", m.base, m.end(), m.name, m.path.display())
 }
 
-/// The line printed for an event.
-pub fn event_line(event: &Event) -> String {
+/// The line printed for an event; `place` names the event's address
+/// (`crash!deref+0x10 (crash.c:7)`) when it has one.
+pub fn event_line(event: &Event, place: Option<&str>) -> String {
+    let place = place.map(|p| format!(" {p}")).unwrap_or_default();
     match &event.kind {
         EventKind::ProcessCreated { image, base, size, .. } => {
             format!("CreateProcess: pid={} {:016x}-{:016x} {}", event.pid, base, base + size, image.display())
@@ -26,15 +44,15 @@ pub fn event_line(event: &Event) -> String {
             let fault = fault_address.map(|f| format!(" fault={f:016x}")).unwrap_or_default();
             let chance = if *first_chance { "first-chance" } else { "second-chance" };
             format!(
-                "Exception: {} code={code} at {address:016x}{fault} {chance} tid={}",
+                "Exception: {} code={code} at {address:016x}{place}{fault} {chance} tid={}",
                 signal_name(*signal),
                 event.tid
             )
         }
         EventKind::Breakpoint { id, address } => {
-            format!("Breakpoint: id={id} at {address:016x} tid={}", event.tid)
+            format!("Breakpoint: id={id} at {address:016x}{place} tid={}", event.tid)
         }
-        EventKind::StepComplete { address } => format!("Step: at {address:016x} tid={}", event.tid),
+        EventKind::StepComplete { address } => format!("Step: at {address:016x}{place} tid={}", event.tid),
         EventKind::BreakIn => format!("Break: pid={} tid={}", event.pid, event.tid),
         EventKind::Exec { image } => format!("Exec: pid={} {}", event.pid, image.display()),
         EventKind::Fork { child } => format!("Fork: pid={} child={child}", event.pid),

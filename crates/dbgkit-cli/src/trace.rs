@@ -1,6 +1,7 @@
 //! `dbgkit trace`: the debugger in five minutes, as a command.
 
-use crate::{format::event_line, interrupt};
+use crate::format::{event_address, event_line, place};
+use crate::interrupt;
 use anyhow::{bail, Context, Result};
 use dbgkit::{parse_signal, ContinueStatus, EventKind, Session, SpawnOptions};
 use std::collections::HashSet;
@@ -14,9 +15,13 @@ pub struct TraceArgs {
     /// Suppress this signal (continue its exceptions as handled); repeatable.
     #[arg(long = "handle", value_name = "SIGNAL")]
     handle: Vec<String>,
-    /// Plant a breakpoint: an address (`0x401000`) or `MODULE+OFFSET` (`libc.so.6+0x2a0c0`); repeatable.
-    #[arg(long = "break", value_name = "ADDRESS")]
+    /// Plant a breakpoint on an expression: `main`, `libc.so.6!socket`, `crash.c:7`, `0x401000`,
+    /// `libc.so.6+0x2a0c0`; pending until its module loads; repeatable.
+    #[arg(long = "break", value_name = "EXPR")]
     breaks: Vec<String>,
+    /// Print the stack of the thread at every exception and breakpoint.
+    #[arg(long)]
+    stack: bool,
     /// Keep address-space randomisation on (it is turned off by default, as gdb does).
     #[arg(long)]
     aslr: bool,
@@ -25,49 +30,24 @@ pub struct TraceArgs {
     program: Vec<String>,
 }
 
-/// Where a `--break` goes.
-enum BreakSpec {
-    Address(u64),
-    ModuleOffset { module: String, offset: u64 },
-}
-
-fn parse_number(text: &str) -> Option<u64> {
-    match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
-        Some(hex) => u64::from_str_radix(hex, 16).ok(),
-        None => text.parse().ok().or_else(|| u64::from_str_radix(text, 16).ok()),
-    }
-}
-
-fn parse_break(text: &str) -> Result<BreakSpec> {
-    if let Some(address) = parse_number(text) {
-        return Ok(BreakSpec::Address(address));
-    }
-    if let Some((module, offset)) = text.rsplit_once('+') {
-        if let Some(offset) = parse_number(offset) {
-            return Ok(BreakSpec::ModuleOffset { module: module.to_string(), offset });
-        }
-    }
-    bail!("bad --break {text:?}: expected an address such as 0x401000 or MODULE+OFFSET such as libc.so.6+0x2a0c0")
-}
-
 pub fn run(args: TraceArgs) -> Result<i32> {
     let handled: HashSet<i32> = args
         .handle
         .iter()
         .map(|s| parse_signal(s).with_context(|| format!("unknown signal {s:?} for --handle")))
         .collect::<Result<_>>()?;
-    let mut breaks: Vec<(BreakSpec, bool)> =
-        args.breaks.iter().map(|b| parse_break(b).map(|s| (s, false))).collect::<Result<_>>()?;
     let mut session = Session::new();
     let attached = if let Some(pid) = args.pid {
         session.attach(pid).with_context(|| format!("cannot attach to process {pid}"))?;
+        plant_breaks(&mut session, pid, &args.breaks)?;
         true
     } else {
         if args.program.is_empty() {
             bail!("nothing to trace: give a program, or -p PID");
         }
         let options = SpawnOptions::new(&args.program).disable_aslr(!args.aslr);
-        session.spawn(&options).with_context(|| format!("cannot launch {}", args.program[0]))?;
+        let pid = session.spawn(&options).with_context(|| format!("cannot launch {}", args.program[0]))?;
+        plant_breaks(&mut session, pid, &args.breaks)?;
         false
     };
     interrupt::install();
@@ -87,8 +67,11 @@ pub fn run(args: TraceArgs) -> Result<i32> {
             Err(dbgkit::Error::NoProcesses) => break,
             Err(e) => return Err(e.into()),
         };
-        writeln!(stdout.lock(), "{}", event_line(&event))?;
-        plant_pending_breaks(&mut session, event.pid, &mut breaks);
+        let place = event_address(&event).and_then(|a| place(&mut session, event.pid, a));
+        writeln!(stdout.lock(), "{}", event_line(&event, place.as_deref()))?;
+        if args.stack && matches!(event.kind, EventKind::Exception { .. } | EventKind::Breakpoint { .. }) {
+            print_stack(&mut session, event.pid, event.tid, &mut stdout.lock())?;
+        }
         let status = match &event.kind {
             EventKind::Exception { signal, .. } if handled.contains(signal) => ContinueStatus::Handled,
             EventKind::Exception { .. } => ContinueStatus::NotHandled,
@@ -103,27 +86,31 @@ pub fn run(args: TraceArgs) -> Result<i32> {
     Ok(exit_code)
 }
 
-/// Plants each `--break` as soon as its address exists in the process.
-fn plant_pending_breaks(session: &mut Session, pid: i32, breaks: &mut [(BreakSpec, bool)]) {
-    let Ok(modules) = session.modules(pid) else {
-        return;
-    };
-    for (spec, planted) in breaks.iter_mut().filter(|(_, planted)| !*planted) {
-        let address = match spec {
-            BreakSpec::Address(a) => modules.iter().any(|m| m.contains(*a)).then_some(*a),
-            BreakSpec::ModuleOffset { module, offset } => modules
-                .iter()
-                .find(|m| &m.name == module || m.name.starts_with(&format!("{module}.")))
-                .map(|m| m.base + *offset),
-        };
-        if let Some(address) = address {
-            match session.add_breakpoint(pid, address) {
-                Ok(_) => *planted = true,
-                Err(e) => {
-                    eprintln!("dbgkit: {e}");
-                    *planted = true;
-                }
+/// Sets every `--break` on a new process (pending ones wait for their module).
+fn plant_breaks(session: &mut Session, pid: i32, breaks: &[String]) -> Result<()> {
+    for expression in breaks {
+        session
+            .add_breakpoint_at(pid, expression, Default::default())
+            .with_context(|| format!("bad --break {expression:?}"))?;
+    }
+    Ok(())
+}
+
+/// The stack of a thread, one frame a line, as in the classic example.
+fn print_stack(session: &mut Session, pid: i32, tid: i32, out: &mut impl Write) -> Result<()> {
+    match session.stack(pid, tid) {
+        Ok(stack) => {
+            for frame in &stack.frames {
+                // A caller's pc is a return address: name the call, one byte before.
+                let lookup = if frame.number == 0 { frame.pc } else { frame.pc.wrapping_sub(1) };
+                let name = session.symbolize(pid, lookup).map(|s| s.with_location()).unwrap_or_default();
+                writeln!(out, "  #{} {:016x} {}", frame.number, frame.pc, name)?;
+            }
+            if let Some(reason) = &stack.stopped {
+                writeln!(out, "  ({reason})")?;
             }
         }
+        Err(e) => writeln!(out, "  (no stack: {e})")?,
     }
+    Ok(())
 }

@@ -48,6 +48,8 @@ pub enum Error {
     InjectionFailed { pid: i32, reason: String },
     #[error("cannot read {what}: {reason}")]
     BadTargetData { what: String, reason: String },
+    #[error("bad expression {text:?}: {error}")]
+    BadExpression { text: String, error: crate::expr::ExprError },
     #[error("symbol not found: {0}")]
     SymbolNotFound(String),
     #[error("ambiguous symbol {name}: {}; say which with MODULE!{name}", candidates.join(", "))]

@@ -8,11 +8,13 @@ pub mod arch;
 pub mod breakpoints;
 pub mod error;
 pub mod event;
+pub mod expr;
 pub mod module;
 pub mod os;
 mod process;
 pub mod session;
 pub mod symbols;
+pub mod unwind;
 
 pub use arch::registers::{FpRegisters, Registers};
 pub use breakpoints::{BreakpointInfo, BreakpointOptions, HitAction};
@@ -23,3 +25,4 @@ pub use os::linux::maps::MemoryRegion;
 pub use os::linux::spawn::{SpawnOptions, SpawnedPipes, Stdio};
 pub use session::{HitContext, Session};
 pub use symbols::{SourceLocation, Symbol, Symbolized};
+pub use unwind::{FoundBy, RecoveredRegisters, Stack, StackFrame, Unwinder};

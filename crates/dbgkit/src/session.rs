@@ -16,15 +16,17 @@
 //! # Ok::<(), dbgkit::Error>(())
 //! ```
 
+mod breakpoints;
 mod control;
 mod dispatch;
+mod eval;
 mod image;
 mod sites;
 mod stack;
 mod symbols;
 
 use crate::arch::registers::{FpRegisters, Registers};
-use crate::breakpoints::{Breakpoint, BreakpointInfo, BreakpointOptions, HitAction};
+use crate::breakpoints::Breakpoint;
 use crate::error::{Error, Result};
 use crate::event::{ContinueStatus, Event, EventKind};
 use crate::module::Module;
@@ -410,94 +412,6 @@ impl Session {
         let mut raw = ptrace::get_fpregs(tid)?;
         regs.store(&mut raw);
         ptrace::set_fpregs(tid, &raw)
-    }
-
-    // ---- breakpoints -----------------------------------------------------
-
-    /// Plants a software breakpoint at `address`; a hit reports a `Breakpoint` event.
-    pub fn add_breakpoint(&mut self, pid: i32, address: u64) -> Result<u32> {
-        self.add_breakpoint_with(pid, address, BreakpointOptions::default())
-    }
-
-    /// Plants a fast breakpoint: `callback` runs on every hit inside the
-    /// engine and the target goes on, unless it returns [`HitAction::Stop`].
-    ///
-    /// ```no_run
-    /// # let mut session = dbgkit::Session::new();
-    /// # let (pid, address) = (1, 0x401000);
-    /// let id = session.add_fast_breakpoint(pid, address, |hit| {
-    ///     if hit.hits % 1000 == 0 { println!("{} hits", hit.hits) }
-    ///     dbgkit::HitAction::Continue
-    /// })?;
-    /// # Ok::<(), dbgkit::Error>(())
-    /// ```
-    pub fn add_fast_breakpoint(
-        &mut self,
-        pid: i32,
-        address: u64,
-        callback: impl FnMut(&mut HitContext<'_>) -> HitAction + 'static,
-    ) -> Result<u32> {
-        self.add_breakpoint_with(pid, address, BreakpointOptions::default().callback(callback))
-    }
-
-    /// Plants a breakpoint with options (one-shot, disabled, callback).
-    pub fn add_breakpoint_with(&mut self, pid: i32, address: u64, options: BreakpointOptions) -> Result<u32> {
-        self.process(pid)?;
-        let id = self.next_breakpoint_id;
-        let info = BreakpointInfo {
-            id,
-            pid,
-            address,
-            enabled: !options.disabled,
-            one_shot: options.one_shot,
-            hits: 0,
-            fast: options.callback.is_some(),
-        };
-        if info.enabled {
-            self.with_stopped(pid, |s| s.attach_to_site(pid, address, id))?;
-        }
-        self.next_breakpoint_id += 1;
-        self.breakpoints.insert(id, Breakpoint { info, callback: options.callback, internal: None });
-        Ok(id)
-    }
-
-    /// Removes a breakpoint (its byte goes when no other breakpoint shares the address).
-    pub fn remove_breakpoint(&mut self, id: u32) -> Result<()> {
-        let bp = self.breakpoints.get(&id).filter(|b| b.internal.is_none()).ok_or(Error::NoSuchBreakpoint(id))?;
-        let (pid, address, enabled) = (bp.info.pid, bp.info.address, bp.info.enabled);
-        if enabled && self.processes.contains_key(&pid) {
-            self.with_stopped(pid, |s| s.detach_from_site(pid, address, id))?;
-        }
-        self.breakpoints.remove(&id);
-        Ok(())
-    }
-
-    /// Enables or disables a breakpoint.
-    pub fn enable_breakpoint(&mut self, id: u32, enabled: bool) -> Result<()> {
-        let bp = self.breakpoints.get(&id).filter(|b| b.internal.is_none()).ok_or(Error::NoSuchBreakpoint(id))?;
-        if bp.info.enabled == enabled {
-            return Ok(());
-        }
-        let (pid, address) = (bp.info.pid, bp.info.address);
-        self.with_stopped(pid, |s| {
-            if enabled {
-                s.attach_to_site(pid, address, id)
-            } else {
-                s.detach_from_site(pid, address, id)
-            }
-        })?;
-        self.breakpoints.get_mut(&id).expect("checked above").info.enabled = enabled;
-        Ok(())
-    }
-
-    /// One breakpoint.
-    pub fn breakpoint(&self, id: u32) -> Option<BreakpointInfo> {
-        self.breakpoints.get(&id).filter(|b| b.internal.is_none()).map(|b| b.info.clone())
-    }
-
-    /// Every user breakpoint, by id.
-    pub fn breakpoints(&self) -> Vec<BreakpointInfo> {
-        self.breakpoints.values().filter(|b| b.internal.is_none()).map(|b| b.info.clone()).collect()
     }
 
     // ---- internal helpers ------------------------------------------------

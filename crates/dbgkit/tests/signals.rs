@@ -82,7 +82,12 @@ fn stop_and_continue_from_outside_behave_as_without_a_debugger() {
     let pid =
         s.spawn(&SpawnOptions::new([fixture("worker").to_str().unwrap(), "3", "1.5"]).stdout(Stdio::Piped)).unwrap();
     let mut pipes = s.take_pipes(pid).unwrap();
-    run_until(&mut s, |e| matches!(e.kind, EventKind::ThreadCreated { .. }));
+    // Every thread exists before the stop (a clone under way would still report its thread).
+    let mut created = 0;
+    run_until(&mut s, |e| {
+        created += matches!(e.kind, EventKind::ThreadCreated { .. }) as u32;
+        created == 3
+    });
     s.continue_event(ContinueStatus::Handled).unwrap();
     // SAFETY: signalling our own child.
     unsafe { libc::kill(pid, libc::SIGSTOP) };
@@ -90,7 +95,8 @@ fn stop_and_continue_from_outside_behave_as_without_a_debugger() {
     assert!(matches!(e.kind, EventKind::Exception { signal: libc::SIGSTOP, .. }));
     s.continue_event(ContinueStatus::NotHandled).unwrap();
     // The process now sits in a group-stop: no event, no progress.
-    assert!(s.wait_event(Some(Duration::from_millis(300))).unwrap().is_none());
+    let quiet = s.wait_event(Some(Duration::from_millis(300))).unwrap();
+    assert!(quiet.is_none(), "{quiet:?}");
     let stopped_state = state(pid);
     assert!(stopped_state == "t" || stopped_state == "T", "state {stopped_state}");
     // SAFETY: signalling our own child.

@@ -31,6 +31,8 @@ pub type HitCallback = Box<dyn FnMut(&mut HitContext<'_>) -> HitAction>;
 #[derive(Default)]
 pub struct BreakpointOptions {
     pub(crate) one_shot: bool,
+    pub(crate) condition: Option<String>,
+    pub(crate) ignore_count: u64,
     pub(crate) callback: Option<HitCallback>,
     pub(crate) disabled: bool,
 }
@@ -44,6 +46,16 @@ impl BreakpointOptions {
     /// Create the breakpoint disabled.
     pub fn disabled(mut self, on: bool) -> Self {
         self.disabled = on;
+        self
+    }
+    /// Report (or call back) only when `expression` is not zero at the hit, e.g. `rdi == 0x10`.
+    pub fn condition(mut self, expression: impl Into<String>) -> Self {
+        self.condition = Some(expression.into());
+        self
+    }
+    /// Let the first `count` hits pass (they are still counted).
+    pub fn ignore_count(mut self, count: u64) -> Self {
+        self.ignore_count = count;
         self
     }
     /// Run `callback` on each hit; the event is reported only when it returns [`HitAction::Stop`].
@@ -65,6 +77,15 @@ pub struct BreakpointInfo {
     pub hits: u64,
     /// True for fast breakpoints (with a callback).
     pub fast: bool,
+    /// The expression it was set on (`libc.so.6!socket`), when set by name.
+    pub expression: Option<String>,
+    /// Why it is not planted yet (the module is not loaded, the name is
+    /// unknown...); `None` once planted.
+    pub unresolved: Option<String>,
+    /// Stop only when this expression is not zero (evaluated at each hit, in the engine).
+    pub condition: Option<String>,
+    /// Hits to let pass before reporting (those hits are counted).
+    pub ignore_count: u64,
 }
 
 /// Why the engine itself keeps a breakpoint.
@@ -78,6 +99,8 @@ pub(crate) enum Internal {
 
 pub(crate) struct Breakpoint {
     pub info: BreakpointInfo,
+    /// The parsed condition.
+    pub condition: Option<crate::expr::Expr>,
     pub callback: Option<HitCallback>,
     pub internal: Option<Internal>,
 }

@@ -164,14 +164,24 @@ impl Session {
         loop {
             let Some(&id) = self.process(pid)?.sites.get(&address).and_then(|s| s.ids.get(index)) else { break };
             index += 1;
-            let Some(bp) = self.breakpoints.get_mut(&id) else {
-                continue;
-            };
+            let Some(bp) = self.breakpoints.get_mut(&id) else { continue };
             if !bp.info.enabled {
                 continue;
             }
+            if let Some(condition) = bp.condition.take() {
+                let holds = self.condition_holds(pid, tid, address, &condition);
+                let Some(bp) = self.breakpoints.get_mut(&id) else { continue };
+                bp.condition = Some(condition);
+                if !holds {
+                    continue;
+                }
+            }
+            let Some(bp) = self.breakpoints.get_mut(&id) else { continue };
             bp.info.hits += 1;
             let hits = bp.info.hits;
+            if hits <= bp.info.ignore_count {
+                continue;
+            }
             if bp.info.one_shot {
                 one_shots.push(id);
             }
@@ -213,6 +223,14 @@ impl Session {
             return self.stop_all(pid);
         }
         self.rewind_and_resume(pid, tid, address, executed_int3)
+    }
+
+    /// A breakpoint condition at a hit; an expression that fails to
+    /// evaluate counts as true, so the user sees the stop rather than losing it.
+    fn condition_holds(&mut self, pid: i32, tid: i32, address: u64, condition: &crate::expr::Expr) -> bool {
+        let Ok(mut regs) = self.registers(pid, tid) else { return true };
+        regs.rip = address;
+        self.evaluate(pid, Some(regs), condition).map(|v| v != 0).unwrap_or(true)
     }
 
     fn set_rip(&mut self, pid: i32, tid: i32, address: u64, needed: bool) -> Result<()> {

@@ -99,6 +99,7 @@ impl Session {
             EventKind::ProcessCreated { image, base: exe.base, size: exe.size, entry: initial.entry },
         );
         self.report_initial_modules(pid, initial)?;
+        self.resolve_pending_breakpoints(pid);
         self.plant_loader_ready(pid)
     }
 
@@ -108,8 +109,18 @@ impl Session {
         let memory = Memory::open(pid)?;
         let auxv = read_auxv(pid)?;
         let initial = read_initial_image(pid, &image, &memory, &auxv)?;
-        // The old image's breakpoints, sites and scratch pages went with it.
-        self.breakpoints.retain(|_, b| b.info.pid != pid);
+        // The old image's sites and scratch pages went with it; breakpoints
+        // set by name wait for the new image to resolve them.
+        self.breakpoints.retain(|_, b| {
+            if b.info.pid != pid || b.internal.is_some() {
+                return b.info.pid != pid;
+            }
+            if b.info.expression.is_some() {
+                b.info.unresolved = Some("the process executed a new image".into());
+                return true;
+            }
+            false
+        });
         let p = self.process_mut(pid)?;
         let old_threads: Vec<i32> = p.threads.keys().copied().filter(|&t| t != pid).collect();
         p.threads.retain(|&t, _| t == pid);
@@ -124,6 +135,7 @@ impl Session {
         }
         self.queue_event(pid, pid, EventKind::Exec { image });
         self.report_initial_modules(pid, initial)?;
+        self.resolve_pending_breakpoints(pid);
         self.plant_loader_ready(pid)
     }
 
@@ -184,8 +196,20 @@ impl Session {
     fn add_internal_breakpoint(&mut self, pid: i32, address: u64, why: Internal) -> Result<()> {
         let id = u32::MAX - self.breakpoints.range(u32::MAX / 2..).count() as u32;
         self.attach_to_site_with(pid, address, id, false)?;
-        let info = BreakpointInfo { id, pid, address, enabled: true, one_shot: false, hits: 0, fast: true };
-        self.breakpoints.insert(id, Breakpoint { info, callback: None, internal: Some(why) });
+        let info = BreakpointInfo {
+            id,
+            pid,
+            address,
+            enabled: true,
+            one_shot: false,
+            hits: 0,
+            fast: true,
+            expression: None,
+            unresolved: None,
+            condition: None,
+            ignore_count: 0,
+        };
+        self.breakpoints.insert(id, Breakpoint { info, condition: None, callback: None, internal: Some(why) });
         Ok(())
     }
 
@@ -289,9 +313,14 @@ impl Session {
             self.forget_module_sites(pid, &m);
             self.queue_event(pid, tid, EventKind::ModuleUnloaded(m));
         }
+        let any_added = !added.is_empty();
         for m in added {
             self.process_mut(pid)?.modules.push(m.clone());
             self.queue_event(pid, tid, EventKind::ModuleLoaded(m));
+        }
+        if any_added {
+            // Before any code of the new modules runs.
+            self.resolve_pending_breakpoints(pid);
         }
         Ok(())
     }
@@ -321,7 +350,46 @@ impl Session {
                 }
             }
         }
-        self.breakpoints.retain(|_, b| !(b.info.pid == pid && module.contains(b.info.address)));
+        // Breakpoints set by name wait for the module to come back; others go.
+        let reason = format!("module {} was unloaded", module.name);
+        self.breakpoints.retain(|_, b| {
+            if b.info.pid != pid || !module.contains(b.info.address) || b.info.unresolved.is_some() {
+                return true;
+            }
+            if b.info.expression.is_some() {
+                b.info.unresolved = Some(reason.clone());
+                return true;
+            }
+            false
+        });
+    }
+
+    /// Plants every pending breakpoint of `pid` whose expression now resolves.
+    pub(crate) fn resolve_pending_breakpoints(&mut self, pid: i32) {
+        let pending: Vec<(u32, String)> = self
+            .breakpoints
+            .iter()
+            .filter(|(_, b)| b.info.pid == pid && b.internal.is_none() && b.info.unresolved.is_some())
+            .filter_map(|(&id, b)| Some((id, b.info.expression.clone()?)))
+            .collect();
+        for (id, expression) in pending {
+            let outcome = self.resolve_location(pid, &expression).and_then(|address| {
+                let enabled = self.breakpoints.get(&id).is_some_and(|b| b.info.enabled);
+                if enabled {
+                    self.attach_to_site(pid, address, id)?;
+                }
+                Ok(address)
+            });
+            if let Some(bp) = self.breakpoints.get_mut(&id) {
+                match outcome {
+                    Ok(address) => {
+                        bp.info.address = address;
+                        bp.info.unresolved = None;
+                    }
+                    Err(e) => bp.info.unresolved = Some(e.to_string()),
+                }
+            }
+        }
     }
 }
 

@@ -121,6 +121,18 @@ impl Session {
                 for module in &modules {
                     self.collect_named(pid, module, name, &mut found);
                 }
+                // As in WinDbg, a module's name stands for its base (`libc.so.6+0x1234`).
+                if found.is_empty() {
+                    if let Some(m) = modules.iter().find(|m| m.name == name || module_matches(m, name)) {
+                        found.push(Symbol {
+                            module: m.name.clone(),
+                            name: m.name.clone(),
+                            raw_name: m.name.clone(),
+                            address: m.base,
+                            size: m.size,
+                        });
+                    }
+                }
             }
             NameQuery::Line { file, line } => {
                 for module in &modules {

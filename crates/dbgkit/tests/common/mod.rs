@@ -42,6 +42,7 @@ fn build_dir() -> &'static Path {
             "counter",
             "sigcount",
             "leader_exit",
+            "socket",
         ] {
             cc(&["-g", "-O0", "-pthread", "-o", name, &s(&format!("{name}.c")), "-ldl"]);
         }
