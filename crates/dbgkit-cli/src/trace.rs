@@ -101,9 +101,7 @@ fn print_stack(session: &mut Session, pid: i32, tid: i32, out: &mut impl Write) 
     match session.stack(pid, tid) {
         Ok(stack) => {
             for frame in &stack.frames {
-                // A caller's pc is a return address: name the call, one byte before.
-                let lookup = if frame.number == 0 { frame.pc } else { frame.pc.wrapping_sub(1) };
-                let name = session.symbolize(pid, lookup).map(|s| s.with_location()).unwrap_or_default();
+                let name = frame.symbol.as_ref().map(|s| s.with_location()).unwrap_or_default();
                 writeln!(out, "  #{} {:016x} {}", frame.number, frame.pc, name)?;
             }
             if let Some(reason) = &stack.stopped {

@@ -154,3 +154,27 @@ fn killing_the_debugger_kills_launched_targets_and_spares_attached_ones() {
     worker_out.read_to_string(&mut out).unwrap();
     assert_eq!(out.trim(), "finished 3 worked");
 }
+
+#[test]
+fn names_and_stacks_at_exceptions_and_breakpoints() {
+    let exe = fixture("crash");
+    let (_, out, _) = trace(&["--stack", exe.to_str().unwrap()]);
+    let lines: Vec<&str> = out.lines().collect();
+    let at = lines.iter().position(|l| l.starts_with("Exception: SIGSEGV")).unwrap();
+    assert!(lines[at].contains(" crash!deref+0x") && lines[at].contains("(crash.c:"), "{}", lines[at]);
+    assert!(lines[at + 1].starts_with("  #0 ") && lines[at + 1].contains("crash!deref+0x"), "{}", lines[at + 1]);
+    assert!(lines[at + 2].starts_with("  #1 ") && lines[at + 2].contains("crash!main+0x"), "{}", lines[at + 2]);
+    assert!(lines[at + 3].contains("libc.so.6!__libc_start_call_main+0x"), "{}", lines[at + 3]);
+
+    let counter = fixture("counter");
+    let (code, out, err) =
+        trace(&["--break", "counter!bump", "--break", "libc.so.6!exit", counter.to_str().unwrap(), "2"]);
+    assert_eq!(code, 0, "{err}");
+    let hits = lines_starting(&out, "Breakpoint: id=1 at ");
+    assert_eq!(hits.len(), 2);
+    assert!(hits.iter().all(|l| l.contains(" counter!bump (counter.c:")), "{hits:?}");
+    assert_eq!(lines_starting(&out, "Breakpoint: id=2 at ").len(), 1, "libc's exit, planted once libc loaded");
+    let (code, _, err) = trace(&["--break", "main +", counter.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("bad --break \"main +\""), "{err}");
+}

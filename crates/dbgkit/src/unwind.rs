@@ -154,6 +154,9 @@ pub struct StackFrame {
     /// The frame is a signal trampoline (glibc's `__restore_rt`; gdb shows
     /// it as `<signal handler called>`): the next frame is the interrupted code.
     pub signal_trampoline: bool,
+    /// The frame's place (module, function, line), filled in by
+    /// [`crate::Session::stack`]; `None` from the bare unwinder.
+    pub symbol: Option<crate::symbols::Symbolized>,
 }
 
 impl StackFrame {
@@ -249,8 +252,19 @@ struct DebugFrameInfo {
 
 impl EhFrameInfo {
     fn fde_for(&self, address: u64) -> Option<FrameDescriptionEntry<Reader>> {
-        if let Some(table) = self.hdr.as_ref().and_then(|h| h.table()) {
-            return table.fde_for_address(&self.section, &self.bases, address, EhFrame::cie_from_offset).ok();
+        if let Some(hdr) = self.hdr.as_ref() {
+            if let Some(table) = hdr.table() {
+                // gimli's own fde_for_address subtracts without a check (a
+                // damaged table would panic in debug builds): check first.
+                let found = table.lookup(address, &self.bases).ok()?.direct().ok()?;
+                let section_start = hdr.eh_frame_ptr().direct().ok()?;
+                if found < section_start {
+                    return None;
+                }
+                let offset = table.pointer_to_offset(gimli::Pointer::Direct(found)).ok()?;
+                let fde = self.section.fde_from_offset(&self.bases, offset, EhFrame::cie_from_offset).ok()?;
+                return fde.contains(address).then_some(fde);
+            }
         }
         lookup_sorted(&self.sorted, address)
     }
@@ -389,6 +403,7 @@ impl State {
             found_by: self.found_by,
             after_call: self.after_call,
             signal_trampoline,
+            symbol: None,
         }
     }
 }

@@ -225,3 +225,82 @@ fn a_debug_link_is_followed_only_when_its_crc_matches() {
     std::fs::write(&debug, bytes).unwrap();
     assert!(!run(), "a file with the wrong CRC is not used");
 }
+
+#[test]
+fn compressed_debug_sections_are_read() {
+    let dir = scratch_dir("compressed");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/inline.c");
+    for (flag, name) in [("-gz=zlib", "zlib"), ("-gz=zlib-gnu", "zdebug")] {
+        let exe = dir.join(name);
+        let out = Command::new("gcc").args(["-g", "-O2", flag, "-o"]).arg(&exe).arg(&src).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let symbols = dbgkit::symbols::ModuleSymbols::load(&exe, None, &Default::default());
+        let compute = symbols.elf.named("compute").next().expect("compute in the symbol table").address;
+        let frames = symbols.frames_at(compute);
+        let location = frames[0].location.clone().unwrap_or_else(|| panic!("{name}: no line for compute: {frames:?}"));
+        assert!(location.file.ends_with("inline.c"), "{name}: {location:?}");
+    }
+}
+
+/// A tiny deterministic generator: enough to vary the damage without a dependency.
+struct Lcg(u64);
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+}
+
+#[test]
+fn malformed_and_truncated_files_never_panic() {
+    let dir = scratch_dir("malformed");
+    let original = std::fs::read(fixture("inline")).unwrap();
+    let (start, end) = text_range(&fixture("inline"));
+    let mut rng = Lcg(0x5eed);
+    let mut unwinder = dbgkit::Unwinder::new();
+    for round in 0..300 {
+        let mut bytes = original.clone();
+        match round % 3 {
+            // Truncated anywhere, headers included.
+            0 => bytes.truncate(rng.next() as usize % original.len()),
+            // Random bytes flipped (headers, tables, DWARF).
+            1 => {
+                for _ in 0..(1 + rng.next() % 64) {
+                    let at = rng.next() as usize % bytes.len();
+                    bytes[at] ^= (rng.next() & 0xff) as u8 | 1;
+                }
+            }
+            // A run of garbage in the second half, where the debug sections are.
+            _ => {
+                let at = bytes.len() / 2 + rng.next() as usize % (bytes.len() / 2);
+                let len = (rng.next() as usize % 4096).min(bytes.len() - at);
+                for b in &mut bytes[at..at + len] {
+                    *b = rng.next() as u8;
+                }
+            }
+        }
+        let path = dir.join(format!("broken-{round}"));
+        std::fs::write(&path, &bytes).unwrap();
+        let symbols = dbgkit::symbols::ModuleSymbols::load(&path, None, &Default::default());
+        for address in (start..end).step_by(7) {
+            let _ = symbols.frames_at(address);
+            let _ = symbols.elf.covering(address);
+        }
+        // Unwinding through the broken file's call-frame information, from a made-up state.
+        let module =
+            dbgkit::Module { name: "broken".into(), path: path.clone(), base: 0, size: end, bias: 0, dynamic: 0 };
+        let regs = dbgkit::Registers {
+            rip: start + rng.next() % (end - start),
+            rsp: 0x7000_0000,
+            rbp: 0x7000_0100,
+            ..Default::default()
+        };
+        let mut memory = |_: u64, buf: &mut [u8]| {
+            buf.fill(0x41);
+            true
+        };
+        let stack = unwinder.unwind(&regs, std::slice::from_ref(&module), &mut memory);
+        assert!(stack.frames.len() <= 1024);
+        std::fs::remove_file(&path).unwrap();
+    }
+}

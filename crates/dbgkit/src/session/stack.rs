@@ -27,7 +27,24 @@ impl Session {
             .ok()
             .and_then(|map| map.into_iter().find(|r| r.start <= regs.rsp && regs.rsp < r.end))
             .map(|r| r.start..r.end);
+        // A thread about to run a relocated copy in scratch memory is, for
+        // the user, at the original instruction: unwind from there.
+        let mut regs = regs;
+        regs.rip = self.original_address(pid, regs.rip)?;
         let mut read = |address: u64, buf: &mut [u8]| self.read_memory(pid, address, buf).is_ok();
-        Ok(UNWINDER.with(|u| u.borrow_mut().unwind_in(&regs, &modules, bounds, &mut read)))
+        let mut stack = UNWINDER.with(|u| u.borrow_mut().unwind_in(&regs, &modules, bounds, &mut read));
+        for frame in &mut stack.frames {
+            let mut place = self.symbolize(pid, frame.lookup_pc()).ok();
+            if let Some(p) = place.as_mut() {
+                // Name the frame's own pc (a return address), found through the call before it.
+                if frame.after_call {
+                    p.address = frame.pc;
+                    p.offset += 1;
+                    p.module_offset += 1;
+                }
+            }
+            frame.symbol = place;
+        }
+        Ok(stack)
     }
 }

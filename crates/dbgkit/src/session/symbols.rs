@@ -78,13 +78,7 @@ impl Session {
         let symbols = self.module_symbols(pid, &module);
         let file_address = address.wrapping_sub(module.bias);
         let entry = symbols.elf.covering(file_address);
-        let mut inlined = symbols.dwarf.as_ref().map(|d| d.frames(file_address)).unwrap_or_default();
-        if inlined.iter().all(|f| f.function.is_none() && f.location.is_none()) {
-            // No line information here: the symbol table still names the function.
-            inlined = entry
-                .map(|e| vec![crate::symbols::InlineFrame { function: Some(e.name.to_string()), location: None }])
-                .unwrap_or_default();
-        }
+        let inlined = symbols.frames_at(file_address);
         Ok(Symbolized {
             address,
             module: Some(module.name.clone()),
@@ -93,12 +87,12 @@ impl Session {
             raw_symbol: entry.map(|e| e.raw.to_string()),
             offset: entry.map(|e| file_address - e.address).unwrap_or(0),
             location: inlined.first().and_then(|f| f.location.clone()),
-            inlined: inlined.into_iter().filter(|f| f.function.is_some() || f.location.is_some()).collect(),
+            inlined,
         })
     }
 
     /// An address in scratch memory stands for the original instruction it copies.
-    fn original_address(&self, pid: i32, address: u64) -> Result<u64> {
+    pub(crate) fn original_address(&self, pid: i32, address: u64) -> Result<u64> {
         let p = self.process(pid)?;
         Ok(p.sites.iter().find_map(|(&a, s)| s.original_pc(a, address)).unwrap_or(address))
     }

@@ -44,7 +44,7 @@ impl ElfSymbols {
             entries.push(SymbolEntry {
                 address: sym.address(),
                 size: sym.size(),
-                name: demangle(raw).into(),
+                name: demangle(without_version(raw)).into(),
                 raw: raw.into(),
                 is_function,
                 is_global: sym.is_global(),
@@ -85,6 +85,15 @@ impl ElfSymbols {
     /// Symbols with this raw or demangled name.
     pub fn named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a SymbolEntry> + 'a {
         self.entries.iter().filter(move |e| &*e.raw == name || &*e.name == name)
+    }
+}
+
+/// `__libc_start_main@@GLIBC_2.34` -> `__libc_start_main` (symbol versions
+/// appear in the names of some `.symtab`s).
+fn without_version(raw: &str) -> &str {
+    match raw.find('@') {
+        Some(at) if at > 0 => &raw[..at],
+        _ => raw,
     }
 }
 

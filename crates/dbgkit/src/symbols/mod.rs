@@ -93,6 +93,12 @@ impl ModuleSymbols {
     /// Reads a module's symbols from its file (or from `image` for the vDSO),
     /// plus its separate debug file when there is one. Bad files give empty tables.
     pub fn load(path: &Path, image: Option<&[u8]>, search: &DebugSearchPath) -> ModuleSymbols {
+        // The parsers are third-party code fed with untrusted files: a bug
+        // in them must cost this module's symbols, not the debugger.
+        std::panic::catch_unwind(|| ModuleSymbols::load_unguarded(path, image, search)).unwrap_or_default()
+    }
+
+    fn load_unguarded(path: &Path, image: Option<&[u8]>, search: &DebugSearchPath) -> ModuleSymbols {
         let owned;
         let data: &[u8] = match image {
             Some(bytes) => bytes,
@@ -124,6 +130,22 @@ impl ModuleSymbols {
             }
         }
         symbols
+    }
+}
+
+impl ModuleSymbols {
+    /// The inline chain at a file address, innermost first; where DWARF
+    /// says nothing, the covering symbol of the symbol table alone.
+    pub fn frames_at(&self, file_address: u64) -> Vec<InlineFrame> {
+        let dwarf_frames = || self.dwarf.as_ref().map(|d| d.frames(file_address)).unwrap_or_default();
+        let frames = std::panic::catch_unwind(std::panic::AssertUnwindSafe(dwarf_frames)).unwrap_or_default();
+        if frames.iter().any(|f| f.function.is_some() || f.location.is_some()) {
+            return frames.into_iter().filter(|f| f.function.is_some() || f.location.is_some()).collect();
+        }
+        self.elf
+            .covering(file_address)
+            .map(|e| vec![InlineFrame { function: Some(e.name.to_string()), location: None }])
+            .unwrap_or_default()
     }
 }
 
