@@ -2,6 +2,7 @@
 
 mod format;
 mod interrupt;
+mod symbolize;
 mod trace;
 
 use clap::{Parser, Subcommand};
@@ -17,12 +18,15 @@ struct Cli {
 enum Command {
     /// Print one line per debug event of a program (launched or attached).
     Trace(trace::TraceArgs),
+    /// Name addresses of an ELF file offline (the output of `addr2line -f -i -C`).
+    Symbolize(symbolize::SymbolizeArgs),
 }
 
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Trace(args) => trace::run(args),
+        Command::Symbolize(args) => symbolize::run(args),
     };
     match result {
         Ok(code) => std::process::exit(code),

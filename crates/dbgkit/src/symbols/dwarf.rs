@@ -12,6 +12,7 @@ type Reader = EndianRcSlice<RunTimeEndian>;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SourceLocation {
     pub file: String,
+    /// 0 when the line is not known.
     pub line: u32,
     pub column: Option<u32>,
 }
@@ -56,9 +57,15 @@ impl DwarfInfo {
         let mut out = Vec::new();
         let Ok(mut frames) = self.context.find_frames(address).skip_all_loads() else { return out };
         while let Ok(Some(frame)) = frames.next() {
-            let function = frame.function.as_ref().and_then(|f| f.demangle().ok().map(|n| n.into_owned()));
+            let function =
+                frame.function.as_ref().and_then(|f| f.raw_name().ok().map(|raw| super::demangle::demangle(&raw)));
+            // A file without a line is still worth showing (line 0: unknown).
             let location = frame.location.as_ref().and_then(|l| {
-                Some(SourceLocation { file: l.file?.to_string(), line: l.line?, column: l.column.filter(|&c| c != 0) })
+                Some(SourceLocation {
+                    file: l.file?.to_string(),
+                    line: l.line.unwrap_or(0),
+                    column: l.column.filter(|&c| c != 0),
+                })
             });
             out.push(InlineFrame { function, location });
             if out.len() > 256 {
