@@ -50,6 +50,10 @@ pub enum Error {
     BadTargetData { what: String, reason: String },
     #[error("bad expression {text:?}: {error}")]
     BadExpression { text: String, error: crate::expr::ExprError },
+    #[error("cannot call {address:#x} in process {pid}: {reason}")]
+    CallFailed { pid: i32, address: u64, reason: String },
+    #[error("{0}")]
+    InvalidArgument(String),
     #[error("symbol not found: {0}")]
     SymbolNotFound(String),
     #[error("ambiguous symbol {name}: {}; say which with MODULE!{name}", candidates.join(", "))]

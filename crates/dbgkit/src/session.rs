@@ -21,11 +21,13 @@ mod control;
 mod dispatch;
 mod eval;
 mod image;
+mod inject;
 mod sites;
 mod stack;
 mod symbols;
 
 use crate::arch::registers::{FpRegisters, Registers};
+pub use inject::{CallArg, CallResult, Protection};
 use crate::breakpoints::Breakpoint;
 use crate::error::{Error, Result};
 use crate::event::{ContinueStatus, Event, EventKind};

@@ -64,7 +64,9 @@ pub(crate) fn free_gap_near(maps: &[MemoryRegion], near: u64) -> Option<u64> {
     let mut consider = |candidate: u64| {
         let in_reach =
             candidate.abs_diff(near) < REACH - PAGE_BYTES && (0x10000..0x7fff_ffff_0000).contains(&candidate);
-        if in_reach && best.is_none_or(|b| candidate.abs_diff(near) < b.abs_diff(near)) {
+        // Below the code first: above an executable is where its heap grows.
+        let rank = |c: u64| (c > near, c.abs_diff(near));
+        if in_reach && best.is_none_or(|b| rank(candidate) < rank(b)) {
             best = Some(candidate);
         }
     };

@@ -207,7 +207,7 @@ impl Session {
     }
 
     /// Keeps signals that arrived during injected code for delivery later.
-    fn defer_signals(&mut self, pid: i32, tid: i32, signals: Vec<i32>) {
+    pub(crate) fn defer_signals(&mut self, pid: i32, tid: i32, signals: Vec<i32>) {
         for sig in signals {
             if let Some(t) = self.processes.get_mut(&pid).and_then(|p| p.threads.get_mut(&tid)) {
                 if t.signal_to_deliver == 0 {

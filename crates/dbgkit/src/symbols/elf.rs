@@ -16,6 +16,9 @@ pub struct SymbolEntry {
     pub name: Box<str>,
     pub is_function: bool,
     pub is_global: bool,
+    /// An indirect function (`STT_GNU_IFUNC`): the address is a resolver
+    /// that returns the implementation chosen for this CPU.
+    pub is_ifunc: bool,
 }
 
 /// Every symbol of one file, sorted by address, the preferred name first at
@@ -48,6 +51,7 @@ impl ElfSymbols {
                 raw: raw.into(),
                 is_function,
                 is_global: sym.is_global(),
+                is_ifunc: matches!(sym.flags(), object::SymbolFlags::Elf { st_info, .. } if st_info & 0xf == object::elf::STT_GNU_IFUNC),
             });
         }
         entries.extend(plt_entries(file));
@@ -142,6 +146,7 @@ fn plt_entries(file: &object::File<'_>) -> Vec<SymbolEntry> {
                 raw: raw.into(),
                 is_function: true,
                 is_global: false,
+                is_ifunc: false,
             });
         }
     }

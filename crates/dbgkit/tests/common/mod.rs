@@ -56,6 +56,9 @@ fn build_dir() -> &'static Path {
         cc(&["-g", "-O2", "-shared", "-fPIC", "-o", "libfixture.so", &s("fixture_lib.c")]);
         cc(&["-g", "-O0", "-static", "-o", "static_hello", &s("static_hello.c")]);
         cc(&["-g", "-O2", "-o", "inline", &s("inline.c")]);
+        // `marker` lives in the executable (exported for the library's constructor).
+        cc(&["-g", "-O0", "-rdynamic", "-o", "calls", &s("calls.c")]);
+        cc(&["-g", "-O0", "-shared", "-fPIC", "-o", "libinject.so", &s("inject_lib.c")]);
         cc(&["-g", "-O0", "-shared", "-fPIC", "-DDUP=1", "-o", "libdup1.so", &s("dup.c")]);
         cc(&["-g", "-O0", "-shared", "-fPIC", "-DDUP=2", "-o", "libdup2.so", &s("dup.c")]);
         cc(&[
