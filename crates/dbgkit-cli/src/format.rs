@@ -12,6 +12,17 @@ pub fn event_address(event: &Event) -> Option<u64> {
     }
 }
 
+/// Bytes as the little-endian number they hold (hex), or as hex bytes when longer than 8.
+fn hex_value(bytes: &[u8]) -> String {
+    if bytes.len() <= 8 {
+        let mut word = [0u8; 8];
+        word[..bytes.len()].copy_from_slice(bytes);
+        format!("{:#x}", u64::from_le_bytes(word))
+    } else {
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
 /// `module!symbol+off (file.c:7)` for an address, or nothing when it is in no module.
 pub fn place(session: &mut Session, pid: i32, address: u64) -> Option<String> {
     let s = session.symbolize(pid, address).ok()?;
@@ -51,6 +62,15 @@ pub fn event_line(event: &Event, place: Option<&str>) -> String {
         }
         EventKind::Breakpoint { id, address } => {
             format!("Breakpoint: id={id} at {address:016x}{place} tid={}", event.tid)
+        }
+        EventKind::Watchpoint { id, access, address, pc, old, new } => {
+            let value = |bytes: &Option<Vec<u8>>| bytes.as_ref().map(|b| hex_value(b)).unwrap_or_else(|| "?".into());
+            let values = if old.is_some() { format!(" old={} new={}", value(old), value(new)) } else { String::new() };
+            format!(
+                "Watchpoint: id={id} {} at {address:016x}{values} pc={pc:016x}{place} tid={}",
+                access.name(),
+                event.tid
+            )
         }
         EventKind::StepComplete { address } => format!("Step: at {address:016x}{place} tid={}", event.tid),
         EventKind::BreakIn => format!("Break: pid={} tid={}", event.pid, event.tid),

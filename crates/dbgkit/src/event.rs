@@ -51,6 +51,19 @@ pub enum EventKind {
         id: u32,
         address: u64,
     },
+    /// A watchpoint fired: hardware (the debug registers) or page. `address`
+    /// is the data address (for an execute watch, the instruction), `pc` the
+    /// thread's `rip` after the access (for data watchpoints the access is
+    /// the instruction before). `old` and `new` are the watched bytes around
+    /// a write, when known.
+    Watchpoint {
+        id: u32,
+        access: crate::breakpoints::hardware::WatchAccess,
+        address: u64,
+        pc: u64,
+        old: Option<Vec<u8>>,
+        new: Option<Vec<u8>>,
+    },
     /// A single step requested with [`crate::Session::step_into`] finished.
     StepComplete {
         address: u64,
@@ -79,6 +92,7 @@ impl EventKind {
             EventKind::ModuleUnloaded(_) => "module-unloaded",
             EventKind::Exception { .. } => "exception",
             EventKind::Breakpoint { .. } => "breakpoint",
+            EventKind::Watchpoint { .. } => "watchpoint",
             EventKind::StepComplete { .. } => "step-complete",
             EventKind::BreakIn => "break-in",
             EventKind::Exec { .. } => "exec",

@@ -31,6 +31,9 @@ pub(crate) struct ThreadState {
     /// The thread reported a hit at this site address and must run the
     /// original instruction out of line when resumed there.
     pub over_breakpoint: Option<u64>,
+    /// Resume with the resume flag set: the thread stopped at a hardware
+    /// execute breakpoint, which would fire again on the same instruction.
+    pub resume_flag: bool,
     /// A hit at this address was already counted (a classic step-over was
     /// interrupted by a signal before the instruction ran).
     pub uncounted_rehit: Option<u64>,
@@ -46,6 +49,7 @@ impl ThreadState {
             step: None,
             over_breakpoint: None,
             uncounted_rehit: None,
+            resume_flag: false,
         }
     }
 }
@@ -80,6 +84,8 @@ pub(crate) struct ProcessState {
     pub removed_sites: HashSet<u64>,
     /// Set once the leader's death is seen.
     pub exited: bool,
+    /// What each debug register DR0-DR3 holds: (watchpoint id, address, length, access).
+    pub debug_slots: [Option<(u32, u64, u64, crate::breakpoints::hardware::WatchAccess)>; 4],
 }
 
 impl ProcessState {

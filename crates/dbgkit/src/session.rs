@@ -22,12 +22,15 @@ mod dispatch;
 mod eval;
 mod image;
 mod inject;
+mod search;
 mod sites;
 mod stack;
 mod symbols;
+mod watchpoints;
 
 use crate::arch::registers::{FpRegisters, Registers};
 pub use inject::{CallArg, CallResult, Protection};
+pub use watchpoints::WatchpointInfo;
 use crate::breakpoints::Breakpoint;
 use crate::error::{Error, Result};
 use crate::event::{ContinueStatus, Event, EventKind};
@@ -54,6 +57,8 @@ pub struct Session {
     /// arrive before its creator's clone event).
     orphans: HashMap<i32, WaitStatus>,
     breakpoints: BTreeMap<u32, Breakpoint>,
+    /// Hardware and page watchpoints (ids shared with breakpoints).
+    watchpoints: BTreeMap<u32, watchpoints::Watchpoint>,
     next_breakpoint_id: u32,
     /// Signals passed to the target without an event.
     quiet_signals: HashSet<i32>,
@@ -117,6 +122,7 @@ impl Session {
             held: VecDeque::new(),
             orphans: HashMap::new(),
             breakpoints: BTreeMap::new(),
+            watchpoints: BTreeMap::new(),
             next_breakpoint_id: 1,
             quiet_signals: HashSet::new(),
             last_reported: None,

@@ -6,6 +6,7 @@
 //! The byte is planted once per site and never removed while the site lives:
 //! the instruction under it is run out of line (see `arch::x86_64`).
 
+pub mod hardware;
 pub(crate) mod scratch;
 
 use crate::arch::x86_64::{OutOfLine, MAX_INSTRUCTION_LEN};

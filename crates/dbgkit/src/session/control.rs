@@ -142,6 +142,7 @@ impl Session {
             return ptrace::listen(tid);
         }
         t.group_stopped = false;
+        self.apply_resume_flag(pid, tid)?;
         if let Some(address) = over {
             let rip = self.regs_of(pid, tid)?.rip;
             if rip == address && self.process(pid)?.sites.contains_key(&address) {
@@ -322,6 +323,17 @@ impl Session {
             self.breakpoints.remove(&id);
         }
         self.remove_all_sites(pid)?;
+        self.clear_debug_registers(pid);
+        let page_watches: Vec<(u32, Vec<(u64, u64)>)> = self
+            .watchpoints
+            .iter()
+            .filter(|(_, w)| w.info.pid == pid && w.info.page)
+            .map(|(&id, w)| (id, w.pages.clone()))
+            .collect();
+        for (id, pages) in page_watches {
+            let _ = self.restore_pages(pid, &pages);
+            self.watchpoints.remove(&id);
+        }
         self.release_scratch(pid);
         // Held statuses: deliver their signals at detach; a held breakpoint
         // trap is rewound (its byte is gone now).
@@ -396,6 +408,7 @@ impl Session {
         }
         self.owner.remove(&pid);
         self.breakpoints.retain(|_, b| b.info.pid != pid);
+        self.watchpoints.retain(|_, w| w.info.pid != pid);
         self.pipes.remove(&pid);
         if self.last_reported == Some(pid) {
             self.last_reported = None;

@@ -94,6 +94,9 @@ impl Session {
 
     /// `SIGTRAP`: a breakpoint hit, a completed step, or a genuine trap of the program.
     fn on_trap(&mut self, pid: i32, tid: i32) -> Result<()> {
+        if self.on_debug_register_trap(pid, tid)? {
+            return Ok(());
+        }
         let regs = self.regs_of(pid, tid)?;
         let stepping = self.thread_mut(pid, tid).and_then(|t| t.step);
         let at = regs.rip.wrapping_sub(1);
@@ -324,6 +327,10 @@ impl Session {
         }
         self.owner.insert(child, pid);
         self.process_mut(pid)?.threads.insert(child, ThreadState::new_stopped());
+        // Debug registers are not inherited by new threads.
+        if self.process(pid)?.debug_slots.iter().any(Option::is_some) {
+            self.apply_debug_registers(pid, child)?;
+        }
         if !matches!(status, WaitStatus::Interrupted) {
             self.held.push_back((child, status));
         }

@@ -417,5 +417,6 @@ fn new_process(
         scratch: Default::default(),
         removed_sites: HashSet::new(),
         exited: false,
+        debug_slots: [None; 4],
     }
 }

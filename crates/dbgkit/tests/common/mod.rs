@@ -43,6 +43,7 @@ fn build_dir() -> &'static Path {
             "sigcount",
             "leader_exit",
             "socket",
+            "watch",
         ] {
             cc(&["-g", "-O0", "-pthread", "-o", name, &s(&format!("{name}.c")), "-ldl"]);
         }

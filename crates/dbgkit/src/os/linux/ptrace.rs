@@ -96,3 +96,22 @@ pub(crate) fn get_fpregs(tid: pid_t) -> Result<libc::user_fpregs_struct> {
 pub(crate) fn set_fpregs(tid: pid_t, regs: &libc::user_fpregs_struct) -> Result<()> {
     request("PTRACE_SETFPREGS", libc::PTRACE_SETFPREGS, tid, 0, regs as *const _ as usize).map(drop)
 }
+
+/// Reads one word of the user area (the debug registers live there).
+pub(crate) fn peek_user(tid: pid_t, offset: usize) -> Result<u64> {
+    // PTRACE_PEEKUSER returns the word; -1 is a valid value, so errno decides.
+    // SAFETY: errno is thread-local; ptrace with integer arguments.
+    unsafe {
+        *libc::__errno_location() = 0;
+        let r = libc::ptrace(libc::PTRACE_PEEKUSER, tid, offset as *mut c_void, std::ptr::null_mut::<c_void>());
+        if r == -1 && *libc::__errno_location() != 0 {
+            return Err(Error::last_os("PTRACE_PEEKUSER", tid));
+        }
+        Ok(r as u64)
+    }
+}
+
+/// Writes one word of the user area.
+pub(crate) fn poke_user(tid: pid_t, offset: usize, value: u64) -> Result<()> {
+    request("PTRACE_POKEUSER", libc::PTRACE_POKEUSER, tid, offset, value as usize).map(drop)
+}

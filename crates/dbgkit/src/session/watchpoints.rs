@@ -1,0 +1,239 @@
+//! Watchpoints: hardware ones through the debug registers (per process,
+//! applied to every thread, new ones included), and page watchpoints that
+//! take access rights away from the watched pages.
+
+use super::Session;
+use crate::breakpoints::hardware::{debugreg_offset, dr7_with, fired_slots, split_range, WatchAccess};
+use crate::error::{Error, Result};
+use crate::event::EventKind;
+use crate::os::linux::ptrace;
+
+/// A watchpoint as the user sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WatchpointInfo {
+    pub id: u32,
+    pub pid: i32,
+    pub address: u64,
+    pub len: u64,
+    pub access: WatchAccess,
+    /// Hits so far.
+    pub hits: u64,
+    /// True for a page watchpoint, false for a hardware one.
+    pub page: bool,
+}
+
+pub(crate) struct Watchpoint {
+    pub info: WatchpointInfo,
+    /// The watched bytes as last seen, for old and new values.
+    pub shadow: Vec<u8>,
+    /// Page watchpoints: each watched page and its original protection bits.
+    pub pages: Vec<(u64, u64)>,
+}
+
+const DR6: usize = 6;
+const DR7: usize = 7;
+const RESUME_FLAG: u64 = 1 << 16;
+
+impl Session {
+    /// A hardware breakpoint: stops before the instruction at `address`
+    /// runs, without touching the code (works on read-only code and in
+    /// memory shared with other processes).
+    pub fn add_hardware_breakpoint(&mut self, pid: i32, address: u64) -> Result<u32> {
+        self.add_hardware_watch(pid, address, 1, WatchAccess::Execute)
+    }
+
+    /// A hardware data watchpoint on `len` bytes at `address`, for writes or
+    /// for reads and writes. Lengths 1, 2, 4 and 8 on aligned addresses use
+    /// one debug register; other ranges are split over several when enough
+    /// of the four are free.
+    pub fn add_watchpoint(&mut self, pid: i32, address: u64, len: u64, access: WatchAccess) -> Result<u32> {
+        if access == WatchAccess::Execute {
+            return self.add_hardware_breakpoint(pid, address);
+        }
+        self.add_hardware_watch(pid, address, len, access)
+    }
+
+    fn add_hardware_watch(&mut self, pid: i32, address: u64, len: u64, access: WatchAccess) -> Result<u32> {
+        if len == 0 || len > 32 {
+            return Err(Error::InvalidArgument(format!(
+                "cannot watch {len} bytes with the debug registers: 1 to 32 bytes (four registers of 8)"
+            )));
+        }
+        let pieces = if access == WatchAccess::Execute { vec![(address, 1)] } else { split_range(address, len) };
+        let p = self.process(pid)?;
+        let free: Vec<usize> = (0..4).filter(|&i| p.debug_slots[i].is_none()).collect();
+        if pieces.len() > free.len() {
+            return Err(Error::InvalidArgument(format!(
+                "not enough free debug registers: {} bytes at {address:#x} need {}, {} of 4 free",
+                len,
+                pieces.len(),
+                free.len()
+            )));
+        }
+        let mut shadow = vec![0u8; len as usize];
+        if access != WatchAccess::Execute {
+            self.read_memory(pid, address, &mut shadow)?;
+        }
+        let id = self.next_breakpoint_id;
+        let p = self.process_mut(pid)?;
+        for (&slot, &(at, size)) in free.iter().zip(&pieces) {
+            p.debug_slots[slot] = Some((id, at, size, access));
+        }
+        if let Err(e) = self.with_stopped(pid, |s| s.apply_debug_registers_all(pid)) {
+            let p = self.process_mut(pid)?;
+            for slot in p.debug_slots.iter_mut() {
+                if slot.is_some_and(|(owner, ..)| owner == id) {
+                    *slot = None;
+                }
+            }
+            return Err(e);
+        }
+        self.next_breakpoint_id += 1;
+        let info = WatchpointInfo { id, pid, address, len, access, hits: 0, page: false };
+        self.watchpoints.insert(id, Watchpoint { info, shadow, pages: Vec::new() });
+        Ok(id)
+    }
+
+    /// Removes a watchpoint (hardware or page).
+    pub fn remove_watchpoint(&mut self, id: u32) -> Result<()> {
+        let wp = self.watchpoints.get(&id).ok_or(Error::NoSuchBreakpoint(id))?;
+        let (pid, page) = (wp.info.pid, wp.info.page);
+        if !self.processes.contains_key(&pid) {
+            self.watchpoints.remove(&id);
+            return Ok(());
+        }
+        if page {
+            let pages = wp.pages.clone();
+            self.with_stopped(pid, |s| s.restore_pages(pid, &pages))?;
+        } else {
+            let p = self.process_mut(pid)?;
+            for slot in p.debug_slots.iter_mut() {
+                if slot.is_some_and(|(owner, ..)| owner == id) {
+                    *slot = None;
+                }
+            }
+            self.with_stopped(pid, |s| s.apply_debug_registers_all(pid))?;
+        }
+        self.watchpoints.remove(&id);
+        Ok(())
+    }
+
+    /// One watchpoint.
+    pub fn watchpoint(&self, id: u32) -> Option<WatchpointInfo> {
+        self.watchpoints.get(&id).map(|w| w.info.clone())
+    }
+
+    /// Every watchpoint, by id.
+    pub fn watchpoints(&self) -> Vec<WatchpointInfo> {
+        self.watchpoints.values().map(|w| w.info.clone()).collect()
+    }
+
+    /// Writes the process's debug registers into every thread.
+    pub(crate) fn apply_debug_registers_all(&mut self, pid: i32) -> Result<()> {
+        let tids: Vec<i32> = self.process(pid)?.threads.keys().copied().collect();
+        for tid in tids {
+            match self.apply_debug_registers(pid, tid) {
+                Err(e) if e.is_gone() => {}
+                other => other?,
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the process's debug registers into one (stopped) thread.
+    pub(crate) fn apply_debug_registers(&mut self, pid: i32, tid: i32) -> Result<()> {
+        let slots = self.process(pid)?.debug_slots;
+        // Disable first: the kernel checks each address against DR7 as it is written.
+        ptrace::poke_user(tid, debugreg_offset(DR7), 0)?;
+        let mut dr7 = 0;
+        for (i, slot) in slots.iter().enumerate() {
+            let (address, len, access) = slot.map(|(_, a, l, acc)| (a, l, acc)).unwrap_or((0, 1, WatchAccess::Execute));
+            ptrace::poke_user(tid, debugreg_offset(i), address)?;
+            if slot.is_some() {
+                dr7 = dr7_with(dr7, i, access, len).expect("lengths are checked when set");
+            }
+        }
+        if dr7 != 0 {
+            ptrace::poke_user(tid, debugreg_offset(DR7), dr7)?;
+        }
+        Ok(())
+    }
+
+    /// Clears the debug registers of every thread (detach).
+    pub(crate) fn clear_debug_registers(&mut self, pid: i32) {
+        let Ok(p) = self.process_mut(pid) else { return };
+        if p.debug_slots.iter().all(Option::is_none) {
+            return;
+        }
+        p.debug_slots = [None; 4];
+        let tids: Vec<i32> = p.threads.keys().copied().collect();
+        for tid in tids {
+            let _ = ptrace::poke_user(tid, debugreg_offset(DR7), 0);
+            for i in 0..4 {
+                let _ = ptrace::poke_user(tid, debugreg_offset(i), 0);
+            }
+        }
+        self.watchpoints.retain(|_, w| w.info.pid != pid || w.info.page);
+    }
+
+    /// A `SIGTRAP` from the debug registers: which watchpoint, reported as
+    /// an event. Returns false when DR6 names none of ours.
+    pub(crate) fn on_debug_register_trap(&mut self, pid: i32, tid: i32) -> Result<bool> {
+        let slots = self.process(pid)?.debug_slots;
+        if slots.iter().all(Option::is_none) {
+            return Ok(false);
+        }
+        let dr6 = ptrace::peek_user(tid, debugreg_offset(DR6))?;
+        let Some((id, slot_address, access)) =
+            fired_slots(dr6).find_map(|i| slots[i].map(|(id, address, _, access)| (id, address, access)))
+        else {
+            return Ok(false);
+        };
+        // DR6 is sticky: clear it for the next trap.
+        ptrace::poke_user(tid, debugreg_offset(DR6), 0)?;
+        let pc = self.regs_of(pid, tid)?.rip;
+        let (address, old, new) = match self.watchpoints.get(&id) {
+            Some(w) if access == WatchAccess::Execute => (w.info.address, None, None),
+            Some(w) => {
+                let mut now = vec![0u8; w.shadow.len()];
+                let address = w.info.address;
+                self.read_memory(pid, address, &mut now)?;
+                let w = self.watchpoints.get_mut(&id).expect("checked above");
+                let old = std::mem::replace(&mut w.shadow, now.clone());
+                (address, Some(old), Some(now))
+            }
+            None => (slot_address, None, None),
+        };
+        if let Some(w) = self.watchpoints.get_mut(&id) {
+            w.info.hits += 1;
+        }
+        if access == WatchAccess::Execute {
+            if let Some(t) = self.process_mut(pid)?.threads.get_mut(&tid) {
+                t.resume_flag = true;
+            }
+        }
+        self.queue_event(pid, tid, EventKind::Watchpoint { id, access, address, pc, old, new });
+        self.stop_all(pid)?;
+        Ok(true)
+    }
+
+    /// Sets the resume flag in a thread about to run again from a hardware
+    /// execute breakpoint, so it does not fire twice on one instruction.
+    pub(crate) fn apply_resume_flag(&mut self, pid: i32, tid: i32) -> Result<()> {
+        let wants = self.process_mut(pid)?.threads.get_mut(&tid).is_some_and(|t| std::mem::take(&mut t.resume_flag));
+        if wants {
+            let mut regs = self.regs_of(pid, tid)?;
+            regs.eflags |= RESUME_FLAG;
+            ptrace::set_regs(tid, &regs)?;
+        }
+        Ok(())
+    }
+
+    /// Puts back the original protection of page-watched pages.
+    pub(crate) fn restore_pages(&mut self, pid: i32, pages: &[(u64, u64)]) -> Result<()> {
+        for &(page, prot) in pages {
+            self.syscall(pid, None, libc::SYS_mprotect as u64, &[page, 4096, prot])?;
+        }
+        Ok(())
+    }
+}
