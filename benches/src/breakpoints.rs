@@ -6,19 +6,19 @@
 //! as an undebugged run.
 
 use crate::fixture::{self, Fixture};
-use crate::report::{Goal, Report, Row, Series};
+use crate::report::{median, Goal, Kind, Report, Row, Series};
 use crate::run::{Run, Watchdog};
-use crate::{gdb, raw_ptrace, Options};
+use crate::{gdb, raw, Options};
 use anyhow::{bail, ensure, Context, Result};
 use dbgkit::{ContinueStatus, EventKind, HitAction, Session, SpawnOptions, Stdio};
 use std::cell::Cell;
-use std::path::Path;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 pub const NAME: &str = "breakpoints";
 
 const DBGKIT: &str = "dbgkit";
+const RAW_OOL: &str = "raw out-of-line";
 const RAW: &str = "raw classic";
 const GDB: &str = "gdb";
 
@@ -100,7 +100,7 @@ fn check(tool: &str, run: &Run, calls: u64, expected: &str) -> Result<()> {
 
 fn progress(run_index: usize, runs: usize, tool: &str, run: &Run) {
     eprintln!(
-        "  run {}/{runs}  {tool:<12} {:>8} hits in {:>7.3} s  {:>10.0} hits/s",
+        "  run {}/{runs}  {tool:<16} {:>8} hits in {:>7.3} s  {:>10.0} hits/s",
         run_index + 1,
         run.hits,
         run.elapsed.as_secs_f64(),
@@ -111,29 +111,31 @@ fn progress(run_index: usize, runs: usize, tool: &str, run: &Run) {
 pub fn run(opts: &Options) -> Result<Report> {
     let fixture = fixture::build("counter")?;
     let bump = fixture.symbol_address("bump")?;
+    let code_end = fixture.segment_end(bump)?;
     let work_dir = fixture::work_dir()?;
     let args = [opts.calls.to_string()];
     let expected = expected_output(opts.calls);
     let reference = fixture.reference_output(&args)?;
     ensure!(reference == expected, "the fixture itself prints {reference:?}, expected {expected:?}: was it changed?");
 
-    let gdb = if opts.gdb { gdb::find().ok_or("not found on PATH") } else { Err("--no-gdb") };
+    let gdb = opts.gdb.as_ref();
     let gdb_args = [opts.gdb_calls.to_string()];
     let gdb_expected = expected_output(opts.gdb_calls);
     let mut notes = Vec::new();
     let mut gdb_startup = None;
-    if let Ok(gdb_path) = &gdb {
+    if let Ok(gdb) = gdb {
         // gdb's start-up (symbols, libthread_db, the shell it launches through)
         // is inside its timed runs; a run with no call shows how much of the
         // figure it is, so the ratio can be read fairly.
-        let idle = gdb::breakpoint_loop(gdb_path, &fixture.path, &["0".into()], bump, &work_dir, opts.timeout)?;
+        let idle = gdb::breakpoint_loop(gdb, &fixture.path, &["0".into()], bump, &work_dir, opts.timeout)?;
         check("gdb (0 calls)", &idle, 0, &expected_output(0))?;
         gdb_startup = Some(idle.elapsed);
     }
 
-    let mut dbgkit = Series { name: DBGKIT.into(), calls: opts.calls, rates: Vec::new() };
-    let mut raw = Series { name: RAW.into(), calls: opts.calls, rates: Vec::new() };
-    let mut gdb_series = Series { name: GDB.into(), calls: opts.gdb_calls, rates: Vec::new() };
+    let mut dbgkit = Series::new(DBGKIT, opts.calls);
+    let mut raw_ool = Series::new(RAW_OOL, opts.calls);
+    let mut raw = Series::new(RAW, opts.calls);
+    let mut gdb_series = Series::new(GDB, opts.gdb_calls);
     let mut gdb_times = Vec::new();
     eprintln!("{NAME}: {} runs of each; `counter {}` (gdb: `counter {}`)", opts.runs, opts.calls, opts.gdb_calls);
     // Runs are interleaved (dbgkit, raw, gdb, dbgkit, ...) so that a slow
@@ -142,32 +144,35 @@ pub fn run(opts: &Options) -> Result<Report> {
         let run = dbgkit_run(&fixture, &args, bump, opts.timeout)?;
         check(DBGKIT, &run, opts.calls, &expected)?;
         progress(i, opts.runs, DBGKIT, &run);
-        dbgkit.rates.push(run.hits_per_second());
+        dbgkit.values.push(run.hits_per_second());
 
-        let run = raw_ptrace::breakpoint_loop(&fixture.path, &args, bump, opts.timeout)?;
+        let run = raw::breakpoints::out_of_line_loop(&fixture.path, &args, bump, code_end, opts.timeout)?;
+        check(RAW_OOL, &run, opts.calls, &expected)?;
+        progress(i, opts.runs, RAW_OOL, &run);
+        raw_ool.values.push(run.hits_per_second());
+
+        let run = raw::breakpoints::classic_loop(&fixture.path, &args, bump, opts.timeout)?;
         check(RAW, &run, opts.calls, &expected)?;
         progress(i, opts.runs, RAW, &run);
-        raw.rates.push(run.hits_per_second());
+        raw.values.push(run.hits_per_second());
 
-        if let Ok(gdb_path) = &gdb {
-            let run = gdb::breakpoint_loop(gdb_path, &fixture.path, &gdb_args, bump, &work_dir, opts.timeout)?;
+        if let Ok(gdb) = gdb {
+            let run = gdb::breakpoint_loop(gdb, &fixture.path, &gdb_args, bump, &work_dir, opts.timeout)?;
             check(GDB, &run, opts.gdb_calls, &gdb_expected)?;
             progress(i, opts.runs, GDB, &run);
-            gdb_series.rates.push(run.hits_per_second());
-            gdb_times.push(run.elapsed);
+            gdb_series.values.push(run.hits_per_second());
+            gdb_times.push(run.elapsed.as_secs_f64());
         }
     }
 
-    let mut rows = vec![Row::Measured(dbgkit), Row::Measured(raw)];
-    match &gdb {
-        Ok(path) => {
+    let mut rows = vec![Row::Measured(dbgkit), Row::Measured(raw_ool), Row::Measured(raw)];
+    match gdb {
+        Ok(gdb) => {
             if let Some(startup) = gdb_startup {
-                gdb_times.sort();
-                let median_time = gdb_times[gdb_times.len() / 2];
                 notes.push(format!(
                     "gdb times are whole gdb runs; gdb with 0 calls takes {:.2} s, {:.0}% of its median run",
                     startup.as_secs_f64(),
-                    100.0 * startup.as_secs_f64() / median_time.as_secs_f64()
+                    100.0 * startup.as_secs_f64() / median(&gdb_times)
                 ));
             }
             if opts.gdb_calls != opts.calls {
@@ -177,8 +182,7 @@ pub fn run(opts: &Options) -> Result<Report> {
                 ));
             }
             rows.push(Row::Measured(gdb_series));
-            let version = gdb::version(path).unwrap_or_else(|| "version unknown".into());
-            notes.push(format!("{}: {version}", path.display()));
+            notes.push(gdb::version(gdb));
         }
         Err(reason) => rows.push(Row::Skipped { name: GDB.into(), reason: reason.to_string() }),
     }
@@ -189,22 +193,24 @@ pub fn run(opts: &Options) -> Result<Report> {
             opts.runs
         ),
         unit: "hits/s",
+        work: "hits",
+        kind: Kind::Rate,
+        decimals: 0,
         context: vec![
-            format!("fixture: {} (built with gcc -O0 -g -no-pie -fno-omit-frame-pointer)", display(&fixture.path)),
+            fixture.build_line(),
             format!("breakpoint: bump at {bump:#x}, every hit counted and checked; output checked against an undebugged run"),
+            "raw out-of-line: int3 kept, `push %rbp; jmp bump+1` in the padding after the code, one stop per hit"
+                .into(),
+            "raw classic: restore the byte, single-step, re-plant: two stops per hit".into(),
         ],
         rows,
         goals: vec![
-            Goal { numerator: DBGKIT, denominator: RAW, at_least: 1.0 },
-            Goal { numerator: DBGKIT, denominator: GDB, at_least: 3.0 },
+            Goal::at_least(DBGKIT, RAW_OOL, 0.9),
+            Goal::at_least(DBGKIT, RAW, 3.0),
+            Goal::at_least(DBGKIT, GDB, 10.0),
         ],
         notes,
     })
-}
-
-fn display(path: &Path) -> String {
-    let root = fixture::repo_root();
-    path.strip_prefix(&root).unwrap_or(path).display().to_string()
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Building the C fixtures the benchmarks debug, and finding their symbols.
 
 use anyhow::{bail, ensure, Context, Result};
-use object::{Object, ObjectKind, ObjectSymbol, SymbolKind};
+use object::{Object, ObjectKind, ObjectSegment, ObjectSymbol, SymbolKind};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -26,9 +26,14 @@ pub fn work_dir() -> Result<PathBuf> {
     Ok(dir)
 }
 
+/// The flags every fixture is built with (see [`build`]).
+pub const CFLAGS: &[&str] = &["-O0", "-g", "-no-pie", "-fno-omit-frame-pointer", "-fcf-protection=none", "-pthread"];
+
 /// Compiles `tests/fixtures/<name>.c` the way the numbers were taken:
-/// no optimisation (so the call is not inlined away), frame pointers, and a
-/// fixed load address (so symbol values are runtime addresses).
+/// no optimisation (so the call is not inlined away), frame pointers, no CET
+/// (so a function starts with `push %rbp`, not `endbr64`, whichever default
+/// the distribution's gcc has), and a fixed load address (so symbol values
+/// are runtime addresses).
 pub fn build(name: &str) -> Result<Fixture> {
     let source = repo_root().join("tests/fixtures").join(format!("{name}.c"));
     ensure!(source.is_file(), "fixture source {} not found", source.display());
@@ -38,7 +43,8 @@ pub fn build(name: &str) -> Result<Fixture> {
     // never execute a half-written binary.
     let partial = dir.join(format!("{name}.{}.partial", std::process::id()));
     let output = Command::new("gcc")
-        .args(["-O0", "-g", "-no-pie", "-fno-omit-frame-pointer", "-o"])
+        .args(CFLAGS)
+        .arg("-o")
         .arg(&partial)
         .arg(&source)
         .output()
@@ -67,6 +73,29 @@ impl Fixture {
             .map(|s| s.address())
             .filter(|&a| a != 0)
             .with_context(|| format!("no function symbol `{name}` in {}", self.path.display()))
+    }
+
+    /// Where the loadable segment holding `address` ends (its size in memory):
+    /// what follows up to the end of its last page is padding.
+    pub fn segment_end(&self, address: u64) -> Result<u64> {
+        let data = std::fs::read(&self.path).with_context(|| format!("reading {}", self.path.display()))?;
+        let file = object::File::parse(&*data).with_context(|| format!("parsing {}", self.path.display()))?;
+        file.segments()
+            .map(|s| (s.address(), s.address() + s.size()))
+            .find(|(start, end)| (*start..*end).contains(&address))
+            .map(|(_, end)| end)
+            .with_context(|| format!("no segment of {} holds {address:#x}", self.path.display()))
+    }
+
+    /// The path relative to the repository, for reports.
+    pub fn display(&self) -> String {
+        let root = repo_root();
+        self.path.strip_prefix(&root).unwrap_or(&self.path).display().to_string()
+    }
+
+    /// How the fixture was built, for reports.
+    pub fn build_line(&self) -> String {
+        format!("fixture: {} (built with gcc {})", self.display(), CFLAGS.join(" "))
     }
 
     /// Runs the fixture without any debugger: what every debugged run must

@@ -1,16 +1,18 @@
-//! dbgkit-bench: throughput of the dbgkit engine next to a raw ptrace loop and
-//! gdb, on the same fixture, with every result checked before it is timed.
+//! dbgkit-bench: the dbgkit engine next to raw ptrace loops and gdb, on the
+//! same fixtures, with every result checked before it is timed.
 //!
-//! Usage: dbgkit-bench [BENCHMARK...] [--calls N] [--gdb-calls N] [--runs R]
-//!                     [--timeout SECS] [--no-gdb]
+//! Usage: dbgkit-bench [BENCHMARK...] [OPTIONS]; see `--help`.
 //! With no benchmark named, all of them run. See docs/benchmarks.md.
 
+mod attach;
 mod breakpoints;
 mod fixture;
 mod gdb;
-mod raw_ptrace;
+mod memory;
+mod raw;
 mod report;
 mod run;
+mod steps;
 
 use anyhow::{bail, Context, Result};
 use std::time::Duration;
@@ -22,47 +24,94 @@ pub struct Options {
     /// The same for gdb, which is slow enough that the full count would
     /// dominate the whole benchmark's time.
     pub gdb_calls: u64,
+    /// Single steps per run.
+    pub steps: u64,
+    /// The same for gdb (at most `steps`).
+    pub gdb_steps: u64,
+    /// The size of the buffer read by `memory`, in MiB.
+    pub mib: u64,
+    /// Threads of the process `attach` attaches to, the main one included.
+    pub threads: usize,
     /// Runs per debugger; the median is reported.
     pub runs: usize,
     /// Time limit of one run, after which the target is killed.
     pub timeout: Duration,
-    /// Whether to measure gdb when it is installed.
-    pub gdb: bool,
+    /// gdb, or why it is left out.
+    pub gdb: Result<gdb::Gdb, String>,
+    /// Where to pin the benchmark and everything it runs.
+    pub pin: Pin,
+}
+
+/// CPU placement. On a small VM a ptrace stop that wakes the other side on
+/// another CPU costs several times one that stays on the same CPU, and the
+/// scheduler's choice changes from run to run: pinned, the figures are both
+/// faster and steadier, and every contender is placed alike.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pin {
+    /// The highest-numbered CPU the benchmark may run on.
+    Default,
+    Cpu(usize),
+    /// Leave placement to the scheduler.
+    Off,
 }
 
 const DEFAULT_CALLS: u64 = 200_000;
 /// gdb manages a few thousand hits a second; this keeps one gdb run to seconds.
 const DEFAULT_GDB_CALLS: u64 = 20_000;
+const DEFAULT_STEPS: u64 = 100_000;
+/// gdb manages a few thousand steps a second.
+const DEFAULT_GDB_STEPS: u64 = 20_000;
+const DEFAULT_MIB: u64 = 256;
+const DEFAULT_THREADS: usize = 1000;
 const DEFAULT_RUNS: usize = 3;
 const DEFAULT_TIMEOUT_SECS: u64 = 60;
 
 type Benchmark = fn(&Options) -> Result<report::Report>;
 
 /// Every benchmark, in the order a full run takes them.
-const BENCHMARKS: &[(&str, Benchmark)] = &[(breakpoints::NAME, breakpoints::run)];
+const BENCHMARKS: &[(&str, Benchmark)] = &[
+    (breakpoints::NAME, breakpoints::run),
+    (steps::NAME, steps::run),
+    (memory::NAME, memory::run),
+    (attach::NAME, attach::run),
+];
 
 const USAGE: &str = "\
 usage: dbgkit-bench [BENCHMARK...] [OPTIONS]
 
-Benchmarks (all of them when none is named):
-  breakpoints        breakpoint hits/s: dbgkit vs a raw ptrace loop vs gdb
+Benchmarks (all of them when none is named), each dbgkit vs raw ptrace vs gdb:
+  breakpoints        breakpoint hits/s (raw: out-of-line and classic loops)
+  steps              single steps/s
+  memory             MB/s reading a stopped program's memory
+  attach             ms to attach to a running process with many threads
 
 Options:
-  --calls N          calls (breakpoint hits) per run of the fixture [200000]
-  --gdb-calls N      calls per gdb run [min(calls, 20000)]
+  --calls N          breakpoints: calls (breakpoint hits) per run [200000]
+  --gdb-calls N      breakpoints: calls per gdb run [min(calls, 20000)]
+  --steps N          steps: single steps per run [100000]
+  --gdb-steps N      steps: single steps per gdb run [min(steps, 20000)]
+  --mib N            memory: MiB read per run [256]
+  --threads N        attach: threads of the process, the main one included [1000]
   --runs R           runs per debugger; the median is reported [3]
   --timeout SECS     time limit of one run [60]
+  --cpu N            pin the benchmark and all it runs to CPU N [the last one allowed]
+  --no-pin           let the scheduler place everything
   --no-gdb           do not measure gdb even if it is installed
   -h, --help         this text";
 
-/// The benchmarks to run, and the options.
+/// The benchmarks to run, the options, and whether gdb is wanted.
 fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<(Vec<Benchmark>, Options)>> {
     let mut selected: Vec<Benchmark> = Vec::new();
     let mut calls = DEFAULT_CALLS;
     let mut gdb_calls = None;
+    let mut steps = DEFAULT_STEPS;
+    let mut gdb_steps = None;
+    let mut mib = DEFAULT_MIB;
+    let mut threads = DEFAULT_THREADS as u64;
     let mut runs = DEFAULT_RUNS;
     let mut timeout = DEFAULT_TIMEOUT_SECS;
     let mut gdb = true;
+    let mut pin = Pin::Default;
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         // Both `--calls N` and `--calls=N`.
@@ -78,9 +127,15 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<(Vec<Benc
             "-h" | "--help" => return Ok(None),
             "--calls" => calls = value("--calls")?,
             "--gdb-calls" => gdb_calls = Some(value("--gdb-calls")?),
+            "--steps" => steps = value("--steps")?,
+            "--gdb-steps" => gdb_steps = Some(value("--gdb-steps")?),
+            "--mib" => mib = value("--mib")?,
+            "--threads" => threads = value("--threads")?,
             "--runs" => runs = value("--runs")? as usize,
             "--timeout" => timeout = value("--timeout")?,
             "--no-gdb" => gdb = false,
+            "--cpu" => pin = Pin::Cpu(value("--cpu")? as usize),
+            "--no-pin" => pin = Pin::Off,
             _ if flag.starts_with('-') => bail!("unknown option `{arg}`\n\n{USAGE}"),
             name => match BENCHMARKS.iter().find(|(n, _)| *n == name) {
                 Some((_, bench)) => selected.push(*bench),
@@ -91,15 +146,68 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<(Vec<Benc
     if runs == 0 {
         bail!("--runs must be at least 1");
     }
+    if steps == 0 || mib == 0 || threads == 0 {
+        bail!("--steps, --mib and --threads must be at least 1");
+    }
+    if mib > 1 << 20 || threads > 100_000 {
+        bail!("--mib or --threads is unreasonably large");
+    }
+    let gdb_steps = gdb_steps.unwrap_or(steps.min(DEFAULT_GDB_STEPS));
+    if gdb_steps == 0 || gdb_steps > steps {
+        bail!("--gdb-steps must be between 1 and --steps ({steps}): gdb's end point is checked against the raw run's");
+    }
     if selected.is_empty() {
         selected = BENCHMARKS.iter().map(|(_, b)| *b).collect();
     }
     let gdb_calls = gdb_calls.unwrap_or(calls.min(DEFAULT_GDB_CALLS));
-    Ok(Some((selected, Options { calls, gdb_calls, runs, timeout: Duration::from_secs(timeout), gdb })))
+    let options = Options {
+        calls,
+        gdb_calls,
+        steps,
+        gdb_steps,
+        mib,
+        threads: threads as usize,
+        runs,
+        timeout: Duration::from_secs(timeout),
+        gdb: Err(if gdb { "not looked up yet" } else { "--no-gdb" }.into()),
+        pin,
+    };
+    Ok(Some((selected, options)))
+}
+
+/// Pins the calling thread, before it starts any thread or program (they
+/// all inherit its CPU set), to one CPU; returns which.
+fn pin(pin: Pin) -> Result<Option<usize>> {
+    if pin == Pin::Off {
+        return Ok(None);
+    }
+    // SAFETY: cpu_set_t is plain data; sched_getaffinity fills it.
+    let mut allowed: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    let size = std::mem::size_of::<libc::cpu_set_t>();
+    // SAFETY: `allowed` is a valid cpu_set_t of `size` bytes.
+    if unsafe { libc::sched_getaffinity(0, size, &mut allowed) } != 0 {
+        return Err(std::io::Error::last_os_error()).context("sched_getaffinity");
+    }
+    // SAFETY: CPU_ISSET reads inside the set for any cpu < CPU_SETSIZE.
+    let usable: Vec<usize> =
+        (0..libc::CPU_SETSIZE as usize).filter(|&cpu| unsafe { libc::CPU_ISSET(cpu, &allowed) }).collect();
+    let cpu = match pin {
+        Pin::Cpu(cpu) if usable.contains(&cpu) => cpu,
+        Pin::Cpu(cpu) => bail!("--cpu {cpu}: this process may only run on CPUs {usable:?}"),
+        _ => *usable.last().context("no CPU allowed")?,
+    };
+    // SAFETY: as above; CPU_SET writes inside the set.
+    let mut only: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    unsafe { libc::CPU_SET(cpu, &mut only) };
+    // SAFETY: `only` is a valid cpu_set_t of `size` bytes.
+    if unsafe { libc::sched_setaffinity(0, size, &only) } != 0 {
+        return Err(std::io::Error::last_os_error()).with_context(|| format!("pinning to CPU {cpu}"));
+    }
+    Ok(Some(cpu))
 }
 
 fn main() {
-    let (benchmarks, options) = match parse_args(std::env::args().skip(1)) {
+    let (benchmarks, mut options) = match parse_args(std::env::args().skip(1)) {
         Ok(Some(parsed)) => parsed,
         Ok(None) => {
             println!("{USAGE}");
@@ -110,18 +218,38 @@ fn main() {
             std::process::exit(2);
         }
     };
+    if options.gdb.as_ref().is_err_and(|e| e != "--no-gdb") {
+        options.gdb = gdb::find().ok_or_else(|| "gdb not found on PATH".to_string());
+    }
+    match pin(options.pin) {
+        Ok(Some(cpu)) => println!(
+            "dbgkit-bench: pinned to CPU {cpu} with every program it runs, debuggers and targets alike \
+             (--no-pin to let them move)\n"
+        ),
+        Ok(None) => println!("dbgkit-bench: not pinned: the scheduler places debuggers and targets (--no-pin)\n"),
+        Err(e) => {
+            eprintln!("dbgkit-bench: {e:#}");
+            std::process::exit(2);
+        }
+    }
+    let started = std::time::Instant::now();
     // A missed goal is a result, not a failure; only a wrong count, a wrong
     // output or a broken run makes the exit status non-zero.
     let mut failed = false;
     for bench in benchmarks {
         match bench(&options) {
-            Ok(report) => report.print(),
+            Ok(report) => {
+                report.print();
+                // Progress goes to stderr as it happens; keep each report next to it.
+                let _ = std::io::Write::flush(&mut std::io::stdout());
+            }
             Err(e) => {
                 eprintln!("dbgkit-bench: FAILED: {e:#}");
                 failed = true;
             }
         }
     }
+    eprintln!("dbgkit-bench: finished in {:.0} s", started.elapsed().as_secs_f64());
     if failed {
         std::process::exit(1);
     }
@@ -139,13 +267,23 @@ mod tests {
     fn defaults_and_flags() {
         let (benches, o) = parse(&[]).unwrap().unwrap();
         assert_eq!(benches.len(), BENCHMARKS.len());
-        assert_eq!((o.calls, o.gdb_calls, o.runs, o.gdb), (200_000, 20_000, 3, true));
+        assert_eq!((o.calls, o.gdb_calls, o.runs), (DEFAULT_CALLS, DEFAULT_GDB_CALLS, 3));
+        assert_eq!((o.steps, o.gdb_steps, o.mib, o.threads), (100_000, 20_000, 256, 1000));
+        assert_eq!(o.pin, Pin::Default);
+        assert!(o.gdb.is_err_and(|e| e != "--no-gdb"));
         let (benches, o) = parse(&["breakpoints", "--calls", "500", "--runs=5", "--no-gdb"]).unwrap().unwrap();
         assert_eq!(benches.len(), 1);
-        assert_eq!((o.calls, o.gdb_calls, o.runs, o.gdb), (500, 500, 5, false));
+        assert_eq!((o.calls, o.gdb_calls, o.runs), (500, 500, 5));
+        assert!(o.gdb.is_err_and(|e| e == "--no-gdb"));
+        let (benches, o) = parse(&["steps", "attach", "--steps=300", "--threads", "8"]).unwrap().unwrap();
+        assert_eq!(benches.len(), 2);
+        assert_eq!((o.steps, o.gdb_steps, o.threads), (300, 300, 8));
+        assert_eq!(parse(&["--cpu", "1"]).unwrap().unwrap().1.pin, Pin::Cpu(1));
+        assert_eq!(parse(&["--no-pin"]).unwrap().unwrap().1.pin, Pin::Off);
         assert!(parse(&["nope"]).is_err());
         assert!(parse(&["--calls"]).is_err());
         assert!(parse(&["--runs", "0"]).is_err());
+        assert!(parse(&["--steps", "10", "--gdb-steps", "11"]).is_err());
         assert!(parse(&["--help"]).unwrap().is_none());
     }
 }

@@ -4,30 +4,39 @@
 //! benchmark reads the same way: medians first, the spread next to them,
 //! and goals judged on medians only (a single lucky run proves nothing).
 
-/// One debugger's results: a rate per run.
+/// One contender's results: one value per run (a rate or a time, as the
+/// report's unit says).
 pub struct Series {
     pub name: String,
-    /// The fixture's work per run (calls, hence expected hits).
-    pub calls: u64,
-    pub rates: Vec<f64>,
+    /// The work done per run (hits, steps, MiB, threads: the report's `work`).
+    pub work: u64,
+    pub values: Vec<f64>,
 }
 
 impl Series {
+    pub fn new(name: &str, work: u64) -> Series {
+        Series { name: name.into(), work, values: Vec::new() }
+    }
     pub fn median(&self) -> f64 {
-        let mut sorted = self.rates.clone();
-        sorted.sort_by(f64::total_cmp);
-        let n = sorted.len();
-        match n {
-            0 => f64::NAN,
-            _ if n % 2 == 1 => sorted[n / 2],
-            _ => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
-        }
+        median(&self.values)
     }
     pub fn min(&self) -> f64 {
-        self.rates.iter().copied().fold(f64::INFINITY, f64::min)
+        self.values.iter().copied().fold(f64::INFINITY, f64::min)
     }
     pub fn max(&self) -> f64 {
-        self.rates.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+        self.values.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+    }
+}
+
+/// The median of some values (NaN for none).
+pub fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let n = sorted.len();
+    match n {
+        0 => f64::NAN,
+        _ if n % 2 == 1 => sorted[n / 2],
+        _ => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
     }
 }
 
@@ -45,11 +54,34 @@ impl Row {
     }
 }
 
-/// "numerator must be at least `at_least` times denominator", on medians.
+/// What the values are: a rate (higher is better) or a time (lower is better).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Rate,
+    Time,
+}
+
+/// A bound on the ratio of two medians.
+#[derive(Clone, Copy)]
+pub enum Bound {
+    AtLeast(f64),
+    AtMost(f64),
+}
+
+/// "median(numerator) / median(denominator) must be within `bound`".
 pub struct Goal {
     pub numerator: &'static str,
     pub denominator: &'static str,
-    pub at_least: f64,
+    pub bound: Bound,
+}
+
+impl Goal {
+    pub fn at_least(numerator: &'static str, denominator: &'static str, ratio: f64) -> Goal {
+        Goal { numerator, denominator, bound: Bound::AtLeast(ratio) }
+    }
+    pub fn at_most(numerator: &'static str, denominator: &'static str, ratio: f64) -> Goal {
+        Goal { numerator, denominator, bound: Bound::AtMost(ratio) }
+    }
 }
 
 pub struct Report {
@@ -57,8 +89,13 @@ pub struct Report {
     pub name: &'static str,
     /// One line on what one number means.
     pub measures: String,
-    /// The rate's unit, such as `hits/s`.
+    /// The values' unit, such as `hits/s` or `ms`.
     pub unit: &'static str,
+    /// What the work column counts, such as `hits` or `threads`.
+    pub work: &'static str,
+    pub kind: Kind,
+    /// Decimals printed for values.
+    pub decimals: usize,
     /// Setup details a reader needs to reproduce the numbers.
     pub context: Vec<String>,
     pub rows: Vec<Row>,
@@ -66,18 +103,27 @@ pub struct Report {
     pub notes: Vec<String>,
 }
 
-/// 1234567.8 -> "1,234,568": rates are easier to compare with separators.
-fn thousands(value: f64) -> String {
+/// 1234567.8 -> "1,234,568" (or "1,234,567.80" with 2 decimals): values are
+/// easier to compare with separators.
+fn thousands(value: f64, decimals: usize) -> String {
     if !value.is_finite() {
         return "-".into();
     }
-    let digits = format!("{:.0}", value.abs());
+    let text = format!("{:.decimals$}", value.abs());
+    let (digits, fraction) = match text.split_once('.') {
+        Some((d, f)) => (d, Some(f)),
+        None => (text.as_str(), None),
+    };
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i) % 3 == 0 {
             out.push(',');
         }
         out.push(c);
+    }
+    if let Some(f) = fraction {
+        out.push('.');
+        out.push_str(f);
     }
     if value < 0.0 {
         out.insert(0, '-');
@@ -101,11 +147,12 @@ impl Report {
         }
         println!();
         let width = self.rows.iter().map(|r| r.name().len()).max().unwrap_or(4).max(4);
-        let unit = self.unit;
+        let (unit, decimals) = (self.unit, self.decimals);
+        let work_width = self.work.len().max(8);
         println!(
-            "  {:<width$}  {:>8}  {:>16}  {:>16}  {:>16}",
+            "  {:<width$}  {:>work_width$}  {:>16}  {:>16}  {:>16}",
             "name",
-            "calls",
+            self.work,
             format!("median {unit}"),
             format!("min {unit}"),
             format!("max {unit}")
@@ -113,35 +160,62 @@ impl Report {
         for row in &self.rows {
             match row {
                 Row::Measured(s) => println!(
-                    "  {:<width$}  {:>8}  {:>16}  {:>16}  {:>16}",
+                    "  {:<width$}  {:>work_width$}  {:>16}  {:>16}  {:>16}",
                     s.name,
-                    s.calls,
-                    thousands(s.median()),
-                    thousands(s.min()),
-                    thousands(s.max())
+                    s.work,
+                    thousands(s.median(), decimals),
+                    thousands(s.min(), decimals),
+                    thousands(s.max(), decimals)
                 ),
                 Row::Skipped { name, reason } => println!("  {name:<width$}  skipped: {reason}"),
             }
         }
         if !self.goals.is_empty() {
             println!();
-            println!("  goals (from the issue), on medians:");
+            match self.kind {
+                Kind::Rate => println!("  goals (from the issue), ratios of median rates (higher is faster):"),
+                Kind::Time => println!("  goals (from the issue), ratios of median times (lower is faster):"),
+            }
+            let label_width = self.goals.iter().map(|g| g.numerator.len() + g.denominator.len() + 3).max().unwrap_or(0);
             for goal in &self.goals {
                 let label = format!("{} / {}", goal.numerator, goal.denominator);
-                let target = format!("goal >= {:.1}x", goal.at_least);
+                let target = match goal.bound {
+                    Bound::AtLeast(x) => format!("goal >= {x:.1}x"),
+                    Bound::AtMost(x) => format!("goal <= {x:.1}x"),
+                };
                 match (self.series(goal.numerator), self.series(goal.denominator)) {
                     (Some(n), Some(d)) => {
                         let ratio = n.median() / d.median();
-                        let verdict = if ratio >= goal.at_least { "met" } else { "NOT met" };
-                        println!("    {label:<24} {:>8}  {target:<14} {verdict}", format!("{ratio:.2}x"));
+                        let met = match goal.bound {
+                            Bound::AtLeast(x) => ratio >= x,
+                            Bound::AtMost(x) => ratio <= x,
+                        };
+                        let verdict = if met { "met" } else { "NOT met" };
+                        // The same ratio run by run (the runs are interleaved, so
+                        // run i of both was taken at nearly the same moment): its
+                        // spread shows how far the machine's noise moves the verdict.
+                        let spread = if n.values.len() == d.values.len() && n.values.len() > 1 {
+                            let ratios: Vec<f64> = n.values.iter().zip(&d.values).map(|(a, b)| a / b).collect();
+                            let lo = ratios.iter().copied().fold(f64::INFINITY, f64::min);
+                            let hi = ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                            format!("  (run by run: {lo:.2}x to {hi:.2}x)")
+                        } else {
+                            String::new()
+                        };
+                        let line = format!(
+                            "    {label:<label_width$}  {:>8}  {target:<14} {verdict:<8}{spread}",
+                            format!("{ratio:.2}x")
+                        );
+                        println!("{}", line.trim_end());
                     }
-                    _ => println!("    {label:<24} {:>8}  {target:<14} not judged (not measured)", "-"),
+                    _ => println!("    {label:<label_width$}  {:>8}  {target:<14} not judged (not measured)", "-"),
                 }
             }
         }
         for note in &self.notes {
             println!("  note: {note}");
         }
+        println!();
     }
 }
 
@@ -151,12 +225,15 @@ mod tests {
 
     #[test]
     fn median_and_separators() {
-        let s = Series { name: "x".into(), calls: 1, rates: vec![3.0, 1.0, 2.0] };
+        let s = Series { name: "x".into(), work: 1, values: vec![3.0, 1.0, 2.0] };
         assert_eq!((s.median(), s.min(), s.max()), (2.0, 1.0, 3.0));
-        let even = Series { name: "x".into(), calls: 1, rates: vec![4.0, 1.0, 2.0, 3.0] };
-        assert_eq!(even.median(), 2.5);
-        assert_eq!(thousands(1234567.6), "1,234,568");
-        assert_eq!(thousands(999.0), "999");
-        assert_eq!(thousands(1000.0), "1,000");
+        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
+        assert!(median(&[]).is_nan());
+        assert_eq!(thousands(1234567.6, 0), "1,234,568");
+        assert_eq!(thousands(999.0, 0), "999");
+        assert_eq!(thousands(1000.0, 0), "1,000");
+        assert_eq!(thousands(1234.567, 2), "1,234.57");
+        assert_eq!(thousands(-0.5, 1), "-0.5");
+        assert_eq!(thousands(f64::NAN, 1), "-");
     }
 }

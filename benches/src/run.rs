@@ -29,6 +29,16 @@ impl Run {
     }
 }
 
+/// What one debugger's stepping run saw.
+pub struct StepRun {
+    /// The time of the steps alone.
+    pub elapsed: Duration,
+    /// `rip` after the checkpoint's number of steps, and after all of them:
+    /// every debugger stepping from the same place must reach the same ones.
+    pub rip_at_checkpoint: u64,
+    pub final_rip: u64,
+}
+
 /// How long after killing the target the benchmark waits before exiting.
 const GRACE: Duration = Duration::from_secs(10);
 

@@ -34,6 +34,9 @@ pub(crate) struct ThreadState {
     /// Resume with the resume flag set: the thread stopped at a hardware
     /// execute breakpoint, which would fire again on the same instruction.
     pub resume_flag: bool,
+    /// The thread faulted on a page-watched page: when it goes on, its
+    /// access is replayed with the page's rights restored (watchpoint id).
+    pub page_step: Option<u32>,
     /// A hit at this address was already counted (a classic step-over was
     /// interrupted by a signal before the instruction ran).
     pub uncounted_rehit: Option<u64>,
@@ -50,6 +53,7 @@ impl ThreadState {
             over_breakpoint: None,
             uncounted_rehit: None,
             resume_flag: false,
+            page_step: None,
         }
     }
 }

@@ -22,6 +22,7 @@ mod dispatch;
 mod eval;
 mod image;
 mod inject;
+mod page_watch;
 mod search;
 mod sites;
 mod stack;

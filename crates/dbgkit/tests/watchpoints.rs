@@ -112,3 +112,73 @@ fn detach_clears_the_debug_registers_of_every_thread() {
     assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "status {status:#x}");
     assert_eq!(read_all(&mut pipes.stdout).trim(), "counter 200 sum 35");
 }
+
+#[test]
+fn a_page_watchpoint_sees_exactly_the_accesses_in_its_range() {
+    let mut s = Session::new();
+    let pid = s.spawn(&SpawnOptions::new([fixture("pagewatch").to_str().unwrap()]).stdout(Stdio::Piped)).unwrap();
+    let mut pipes = s.take_pipes(pid).unwrap();
+    s.add_breakpoint_at(pid, "ready", Default::default()).unwrap();
+    let e = run_until(&mut s, |e| matches!(e.kind, EventKind::Breakpoint { .. }));
+    let buf = s.registers(pid, e.tid).unwrap().rdi;
+    let id = s.add_page_watchpoint(pid, buf + 16, 3 * 4096 - 32, WatchAccess::ReadWrite).unwrap();
+    let perms: Vec<String> =
+        s.memory_map(pid).unwrap().iter().filter(|r| r.start <= buf && buf < r.end).map(|r| r.permissions()).collect();
+    assert_eq!(perms, vec!["---p".to_string()]);
+    // The debugger still reads and writes the watched memory.
+    let mut byte = [0xffu8; 1];
+    s.read_memory(pid, buf + 5000, &mut byte).unwrap();
+    assert_eq!(byte, [0]);
+    s.write_memory(pid, buf + 5000, &[9]).unwrap();
+    s.continue_event(ContinueStatus::Handled).unwrap();
+    let mut seen = Vec::new();
+    loop {
+        let e = next(&mut s);
+        match e.kind {
+            EventKind::Watchpoint { id: hit, access, address, .. } => {
+                assert_eq!(hit, id);
+                seen.push((access, address - buf));
+                if seen.len() == 4 {
+                    s.remove_watchpoint(id).unwrap();
+                }
+            }
+            EventKind::Exception { .. } => panic!("the target saw a fault: {e:?}"),
+            EventKind::ProcessExited { code, .. } => {
+                assert_eq!(code, Some(0));
+                s.continue_event(ContinueStatus::Handled).unwrap();
+                break;
+            }
+            _ => {}
+        }
+        s.continue_event(ContinueStatus::Handled).unwrap();
+    }
+    assert_eq!(
+        seen,
+        vec![
+            (WatchAccess::Write, 100),
+            (WatchAccess::Read, 5000),
+            (WatchAccess::Read, 9000),
+            (WatchAccess::Write, 9001)
+        ]
+    );
+    assert_eq!(read_all(&mut pipes.stdout).trim(), "read 9 0");
+}
+
+#[test]
+fn page_watchpoints_are_undone_by_detach() {
+    let mut s = Session::new();
+    let pid = s.spawn(&SpawnOptions::new([fixture("pagewatch").to_str().unwrap()]).stdout(Stdio::Piped)).unwrap();
+    let mut pipes = s.take_pipes(pid).unwrap();
+    s.add_breakpoint_at(pid, "ready", Default::default()).unwrap();
+    let e = run_until(&mut s, |e| matches!(e.kind, EventKind::Breakpoint { .. }));
+    let buf = s.registers(pid, e.tid).unwrap().rdi;
+    s.add_page_watchpoint(pid, buf, 4096, WatchAccess::Write).unwrap();
+    assert!(s.add_page_watchpoint(pid, buf + 10, 1, WatchAccess::Write).is_err(), "one watch per page");
+    assert!(s.add_page_watchpoint(pid, 0x10, 1, WatchAccess::Write).is_err(), "unmapped");
+    s.detach(pid).unwrap();
+    let mut status = 0;
+    // SAFETY: reaping our own child.
+    assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "the page is writable again: {status:#x}");
+    assert_eq!(read_all(&mut pipes.stdout).trim(), "read 0 0");
+}

@@ -10,6 +10,8 @@ pub enum WatchAccess {
     Write,
     /// Reading or writing.
     ReadWrite,
+    /// Reading: only in reports of page watchpoints (the debug registers cannot watch reads alone).
+    Read,
 }
 
 impl WatchAccess {
@@ -18,6 +20,7 @@ impl WatchAccess {
             WatchAccess::Execute => "execute",
             WatchAccess::Write => "write",
             WatchAccess::ReadWrite => "read/write",
+            WatchAccess::Read => "read",
         }
     }
 
@@ -26,7 +29,7 @@ impl WatchAccess {
         match self {
             WatchAccess::Execute => 0b00,
             WatchAccess::Write => 0b01,
-            WatchAccess::ReadWrite => 0b11,
+            WatchAccess::ReadWrite | WatchAccess::Read => 0b11,
         }
     }
 }

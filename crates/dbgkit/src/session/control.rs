@@ -115,6 +115,10 @@ impl Session {
 
     /// Resumes every stopped thread of `pid` that has nothing held.
     pub(crate) fn resume_all(&mut self, pid: i32) -> Result<()> {
+        // Accesses to page-watched pages run first, while every thread is still stopped.
+        if self.process(pid)?.threads.values().any(|t| t.page_step.is_some()) {
+            self.replay_page_accesses(pid)?;
+        }
         let tids: Vec<i32> =
             self.process(pid)?.threads.iter().filter(|(_, t)| t.stopped).map(|(&tid, _)| tid).collect();
         for tid in tids {

@@ -277,6 +277,9 @@ impl Session {
             return self.resume_thread(pid, tid);
         }
         let info = ptrace::siginfo(tid)?;
+        if signal == libc::SIGSEGV && self.on_page_fault(pid, tid, &info)? {
+            return Ok(());
+        }
         let rip = self.regs_of(pid, tid)?.rip;
         let fault_address = matches!(signal, libc::SIGSEGV | libc::SIGBUS | libc::SIGILL | libc::SIGFPE)
             // SAFETY: si_addr is valid for these signals.

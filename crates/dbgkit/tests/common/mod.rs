@@ -44,6 +44,7 @@ fn build_dir() -> &'static Path {
             "leader_exit",
             "socket",
             "watch",
+            "pagewatch",
         ] {
             cc(&["-g", "-O0", "-pthread", "-o", name, &s(&format!("{name}.c")), "-ldl"]);
         }
