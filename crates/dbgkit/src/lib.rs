@@ -18,13 +18,13 @@ pub mod symbols;
 pub mod unwind;
 
 pub use arch::registers::{FpRegisters, Registers};
+pub use breakpoints::hardware::WatchAccess;
 pub use breakpoints::{BreakpointInfo, BreakpointOptions, HitAction};
 pub use error::{Error, Result};
 pub use event::{parse_signal, signal_name, ContinueStatus, Event, EventKind};
 pub use module::Module;
 pub use os::linux::maps::MemoryRegion;
 pub use os::linux::spawn::{SpawnOptions, SpawnedPipes, Stdio};
-pub use breakpoints::hardware::WatchAccess;
 pub use session::{CallArg, CallResult, HitContext, Protection, Session, WatchpointInfo};
 pub use symbols::{SourceLocation, Symbol, Symbolized};
 pub use unwind::{FoundBy, RecoveredRegisters, Stack, StackFrame, Unwinder};

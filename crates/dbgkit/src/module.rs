@@ -66,7 +66,8 @@ pub(crate) fn module_from_file(path: PathBuf, bias: u64, dynamic: u64) -> Option
 /// The first bytes of a file: enough for the ELF header and program headers.
 pub(crate) fn read_head(path: &std::path::Path) -> Option<Vec<u8>> {
     use std::io::Read;
-    let mut buf = vec![0u8; 64 * 1024];
+    // The ELF header and program headers sit at the start of every ordinary file.
+    let mut buf = vec![0u8; 8 * 1024];
     let mut file = std::fs::File::open(path).ok()?;
     let mut len = 0;
     while len < buf.len() {

@@ -30,8 +30,6 @@ mod symbols;
 mod watchpoints;
 
 use crate::arch::registers::{FpRegisters, Registers};
-pub use inject::{CallArg, CallResult, Protection};
-pub use watchpoints::WatchpointInfo;
 use crate::breakpoints::Breakpoint;
 use crate::error::{Error, Result};
 use crate::event::{ContinueStatus, Event, EventKind};
@@ -41,9 +39,11 @@ use crate::os::linux::spawn::{SpawnOptions, SpawnedPipes};
 use crate::os::linux::wait::WaitStatus;
 use crate::os::linux::{attach, ptrace, spawn};
 use crate::process::{ProcessState, Step};
+pub use inject::{CallArg, CallResult, Protection};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::marker::PhantomData;
 use std::time::{Duration, Instant};
+pub use watchpoints::WatchpointInfo;
 
 /// The debug object. Not `Send`: ptrace requires that the thread that
 /// attached makes every call, so a session lives on one thread.
@@ -451,6 +451,25 @@ impl Session {
         let r = ptrace::get_regs(tid)?;
         t.regs = Some(r);
         Ok(r)
+    }
+
+    /// The `rip` of a stopped thread: from the registers read at this stop,
+    /// or one word of the user area (cheaper than all registers: the hot path).
+    pub(crate) fn rip_of(&mut self, pid: i32, tid: i32) -> Result<u64> {
+        let t = self.stopped_thread(pid, tid)?;
+        match t.regs {
+            Some(r) => Ok(r.rip),
+            None => ptrace::peek_user(tid, ptrace::USER_RIP_OFFSET),
+        }
+    }
+
+    /// Sets only `rip` of a stopped thread (one word written).
+    pub(crate) fn set_rip_of(&mut self, pid: i32, tid: i32, rip: u64) -> Result<()> {
+        ptrace::poke_user(tid, ptrace::USER_RIP_OFFSET, rip)?;
+        if let Some(r) = self.stopped_thread(pid, tid)?.regs.as_mut() {
+            r.rip = rip;
+        }
+        Ok(())
     }
 
     /// Runs `f` with every thread of `pid` stopped, stopping and resuming

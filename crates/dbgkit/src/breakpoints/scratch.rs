@@ -52,6 +52,11 @@ impl Scratch {
         self.pages.push(ScratchPage { base, next: if first { SLOT_SIZE as u64 } else { 0 }, free: Vec::new() });
     }
 
+    /// Whether `address` is in scratch memory.
+    pub(crate) fn contains(&self, address: u64) -> bool {
+        self.pages.iter().any(|p| (p.base..p.base + PAGE_BYTES).contains(&address))
+    }
+
     /// Address of the `syscall` stub, once a page exists.
     pub(crate) fn syscall_stub(&self) -> Option<u64> {
         self.pages.first().map(|p| p.base)

@@ -91,7 +91,7 @@ impl Session {
     /// Whether `tid` (just stopped by our interrupt) sits right after a
     /// planted int3 with its `SIGTRAP` still pending in the kernel.
     fn trap_pending_at_site(&mut self, pid: i32, tid: i32) -> Result<bool> {
-        let rip = self.regs_of(pid, tid)?.rip;
+        let rip = self.rip_of(pid, tid)?;
         if !self.process(pid)?.sites.contains_key(&rip.wrapping_sub(1)) {
             return Ok(false);
         }
@@ -148,7 +148,7 @@ impl Session {
         t.group_stopped = false;
         self.apply_resume_flag(pid, tid)?;
         if let Some(address) = over {
-            let rip = self.regs_of(pid, tid)?.rip;
+            let rip = self.rip_of(pid, tid)?;
             if rip == address && self.process(pid)?.sites.contains_key(&address) {
                 return self.run_over_site(pid, tid, address, signal, step.is_some());
             }
@@ -171,19 +171,21 @@ impl Session {
     /// Runs the original instruction under the site at `address` for thread
     /// `tid` (stopped with `rip == address`) and lets it go on.
     pub(crate) fn run_over_site(&mut self, pid: i32, tid: i32, address: u64, signal: i32, step: bool) -> Result<()> {
+        let p = self.process(pid)?;
+        let site = &p.sites[&address];
+        if let (OutOfLine::Relocated { .. }, Some(slot), 0) = (&site.plan, site.slot, signal) {
+            // The hot path: one word written, then go.
+            self.set_rip_of(pid, tid, slot)?;
+            if step {
+                // Step the relocated copy, then map the slot address back.
+                self.process_mut(pid)?.threads.get_mut(&tid).expect("stopped thread").step = Some(Step::User);
+            }
+            return self.restart(pid, tid, 0, step);
+        }
         let mut regs = self.regs_of(pid, tid)?;
         let p = self.process(pid)?;
         let site = &p.sites[&address];
         match (&site.plan, site.slot) {
-            (OutOfLine::Relocated { .. }, Some(slot)) if signal == 0 => {
-                regs.rip = slot;
-                ptrace::set_regs(tid, &regs)?;
-                if step {
-                    // Step the relocated copy, then map the slot address back.
-                    self.process_mut(pid)?.threads.get_mut(&tid).expect("stopped thread").step = Some(Step::User);
-                }
-                self.restart(pid, tid, 0, step)
-            }
             (OutOfLine::Call { instruction, return_address }, _) if signal == 0 => {
                 let (instruction, return_address) = (*instruction, *return_address);
                 let memory = &p.memory;

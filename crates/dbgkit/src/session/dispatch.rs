@@ -97,9 +97,9 @@ impl Session {
         if self.on_debug_register_trap(pid, tid)? {
             return Ok(());
         }
-        let regs = self.regs_of(pid, tid)?;
+        let rip = self.rip_of(pid, tid)?;
         let stepping = self.thread_mut(pid, tid).and_then(|t| t.step);
-        let at = regs.rip.wrapping_sub(1);
+        let at = rip.wrapping_sub(1);
         let p = self.process(pid)?;
         if p.sites.contains_key(&at) {
             // Confirm it was our int3 (not a step that landed one byte after a site).
@@ -109,14 +109,12 @@ impl Session {
             }
         }
         if let Some(Step::User) = stepping {
-            return self.on_step_complete(pid, tid, regs.rip);
+            return self.on_step_complete(pid, tid, rip);
         }
         let info = ptrace::siginfo(tid).ok();
         if info.is_some_and(|i| i.si_code == SI_KERNEL) && self.removed_site(pid, at) {
             // A hit taken before its breakpoint was removed: run the restored instruction.
-            let mut regs = regs;
-            regs.rip = at;
-            ptrace::set_regs(tid, &regs)?;
+            self.set_rip_of(pid, tid, at)?;
             return self.resume_thread(pid, tid);
         }
         self.on_signal(pid, tid, libc::SIGTRAP)
@@ -127,7 +125,9 @@ impl Session {
             t.step = None;
         }
         // A step of a relocated copy ends in scratch memory: map it back.
-        let mapped = self.process(pid)?.sites.iter().find_map(|(&a, s)| s.original_pc(a, rip));
+        let p = self.process(pid)?;
+        let mapped =
+            if p.scratch.contains(rip) { p.sites.iter().find_map(|(&a, s)| s.original_pc(a, rip)) } else { None };
         let mut rip = rip;
         if let Some(pc) = mapped {
             let mut regs = self.regs_of(pid, tid)?;
@@ -240,13 +240,7 @@ impl Session {
         if !needed {
             return Ok(());
         }
-        let mut regs = self.regs_of(pid, tid)?;
-        regs.rip = address;
-        ptrace::set_regs(tid, &regs)?;
-        if let Some(t) = self.thread_mut(pid, tid) {
-            t.regs = Some(regs);
-        }
-        Ok(())
+        self.set_rip_of(pid, tid, address)
     }
 
     /// Goes on after a silent hit: straight to the out-of-line copy.
@@ -255,14 +249,7 @@ impl Session {
             if let Some(t) = self.thread_mut(pid, tid) {
                 t.over_breakpoint = None;
             }
-            if executed_int3 {
-                // run_over_site sets rip itself; keep the cached registers consistent.
-                if let Some(t) = self.thread_mut(pid, tid) {
-                    if let Some(r) = t.regs.as_mut() {
-                        r.rip = address;
-                    }
-                }
-            }
+            // run_over_site sets rip itself (the int3 left it one byte on).
             return self.run_over_site(pid, tid, address, 0, false);
         }
         self.set_rip(pid, tid, address, executed_int3)?;

@@ -165,7 +165,7 @@ impl Session {
             EventKind::ProcessCreated { image, base: exe.base, size: exe.size, entry: initial.entry },
         );
         for &tid in stopped.keys().filter(|&&t| t != leader) {
-            let start = self.regs_of(pid, tid).map(|r| r.rip).unwrap_or(0);
+            let start = self.rip_of(pid, tid).unwrap_or(0);
             self.queue_event(pid, tid, EventKind::ThreadCreated { start });
         }
         let has_loader = initial.loader.is_some();

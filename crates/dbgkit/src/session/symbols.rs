@@ -94,6 +94,9 @@ impl Session {
     /// An address in scratch memory stands for the original instruction it copies.
     pub(crate) fn original_address(&self, pid: i32, address: u64) -> Result<u64> {
         let p = self.process(pid)?;
+        if !p.scratch.contains(address) {
+            return Ok(address);
+        }
         Ok(p.sites.iter().find_map(|(&a, s)| s.original_pc(a, address)).unwrap_or(address))
     }
 

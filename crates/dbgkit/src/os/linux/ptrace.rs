@@ -115,3 +115,6 @@ pub(crate) fn peek_user(tid: pid_t, offset: usize) -> Result<u64> {
 pub(crate) fn poke_user(tid: pid_t, offset: usize, value: u64) -> Result<()> {
     request("PTRACE_POKEUSER", libc::PTRACE_POKEUSER, tid, offset, value as usize).map(drop)
 }
+
+/// Byte offset of `rip` in the user area (`struct user` starts with the registers).
+pub(crate) const USER_RIP_OFFSET: usize = std::mem::offset_of!(libc::user_regs_struct, rip);
