@@ -39,7 +39,8 @@ impl std::fmt::Debug for State {
 fn state(s: &mut Session, pid: i32) -> State {
     let regs = s.registers(pid, pid).unwrap();
     let fp = s.fp_registers(pid, pid).unwrap();
-    let mut stack = vec![0u8; 8192];
+    // 4 KiB below rsp (where calls build their frames) and the frame above it.
+    let mut stack = vec![0u8; 4096 + 256];
     s.read_memory(pid, regs.rsp - 4096, &mut stack).unwrap();
     State { regs, fp, stack }
 }
