@@ -8,6 +8,8 @@ pub fn event_address(event: &Event) -> Option<u64> {
         EventKind::Exception { address, .. }
         | EventKind::Breakpoint { address, .. }
         | EventKind::StepComplete { address } => Some(address),
+        // The code that made the access (for data watchpoints, the instruction after it).
+        EventKind::Watchpoint { pc, .. } => Some(pc),
         _ => None,
     }
 }

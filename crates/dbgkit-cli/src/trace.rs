@@ -19,6 +19,11 @@ pub struct TraceArgs {
     /// `libc.so.6+0x2a0c0`; pending until its module loads; repeatable.
     #[arg(long = "break", value_name = "EXPR")]
     breaks: Vec<String>,
+    /// A hardware watchpoint, WinDbg's `ba` syntax: an access letter (`w` write,
+    /// `r` read/write, `e` execute) and a size, then an expression:
+    /// `--watch "w8 counter"`; repeatable.
+    #[arg(long = "watch", value_name = "ACCESS+SIZE EXPR")]
+    watches: Vec<String>,
     /// Print the stack of the thread at every exception and breakpoint.
     #[arg(long)]
     stack: bool,
@@ -40,6 +45,7 @@ pub fn run(args: TraceArgs) -> Result<i32> {
     let attached = if let Some(pid) = args.pid {
         session.attach(pid).with_context(|| format!("cannot attach to process {pid}"))?;
         plant_breaks(&mut session, pid, &args.breaks)?;
+        set_watches(&mut session, pid, &args.watches)?;
         true
     } else {
         if args.program.is_empty() {
@@ -48,6 +54,7 @@ pub fn run(args: TraceArgs) -> Result<i32> {
         let options = SpawnOptions::new(&args.program).disable_aslr(!args.aslr);
         let pid = session.spawn(&options).with_context(|| format!("cannot launch {}", args.program[0]))?;
         plant_breaks(&mut session, pid, &args.breaks)?;
+        set_watches(&mut session, pid, &args.watches)?;
         false
     };
     interrupt::install();
@@ -69,7 +76,12 @@ pub fn run(args: TraceArgs) -> Result<i32> {
         };
         let place = event_address(&event).and_then(|a| place(&mut session, event.pid, a));
         writeln!(stdout.lock(), "{}", event_line(&event, place.as_deref()))?;
-        if args.stack && matches!(event.kind, EventKind::Exception { .. } | EventKind::Breakpoint { .. }) {
+        if args.stack
+            && matches!(
+                event.kind,
+                EventKind::Exception { .. } | EventKind::Breakpoint { .. } | EventKind::Watchpoint { .. }
+            )
+        {
             print_stack(&mut session, event.pid, event.tid, &mut stdout.lock())?;
         }
         let status = match &event.kind {
@@ -92,6 +104,27 @@ fn plant_breaks(session: &mut Session, pid: i32, breaks: &[String]) -> Result<()
         session
             .add_breakpoint_at(pid, expression, Default::default())
             .with_context(|| format!("bad --break {expression:?}"))?;
+    }
+    Ok(())
+}
+
+/// Sets every `--watch` (`w8 counter`: access letter, size, expression).
+fn set_watches(session: &mut Session, pid: i32, watches: &[String]) -> Result<()> {
+    for spec in watches {
+        let bad = || {
+            anyhow::anyhow!("bad --watch {spec:?}: expected ACCESS+SIZE EXPR, e.g. \"w8 counter\" (w write, r read/write, e execute; size 1, 2, 4 or 8)")
+        };
+        let (kind, expression) = spec.trim().split_once(char::is_whitespace).ok_or_else(bad)?;
+        let mut letters = kind.chars();
+        let access = match letters.next() {
+            Some('w') => dbgkit::WatchAccess::Write,
+            Some('r') => dbgkit::WatchAccess::ReadWrite,
+            Some('e') => dbgkit::WatchAccess::Execute,
+            _ => return Err(bad()),
+        };
+        let size: u64 = letters.as_str().parse().map_err(|_| bad())?;
+        let address = session.resolve(pid, expression.trim()).with_context(|| format!("bad --watch {spec:?}"))?;
+        session.add_watchpoint(pid, address, size, access).with_context(|| format!("cannot set --watch {spec:?}"))?;
     }
     Ok(())
 }

@@ -178,3 +178,18 @@ fn names_and_stacks_at_exceptions_and_breakpoints() {
     assert_eq!(code, 2);
     assert!(err.contains("bad --break \"main +\""), "{err}");
 }
+
+#[test]
+fn watchpoint_hits_are_traced() {
+    let watch = fixture("watch");
+    let (code, out, err) = trace(&["--watch", "w8 counter", watch.to_str().unwrap(), "2", "3"]);
+    assert_eq!(code, 0, "{err}");
+    let hits = lines_starting(&out, "Watchpoint: id=1 write at ");
+    assert_eq!(hits.len(), 6, "{out}");
+    assert!(hits[0].contains(" old=0x0 new=0x1 pc="), "{}", hits[0]);
+    assert!(hits[5].contains(" old=0x5 new=0x6 pc="), "{}", hits[5]);
+    assert!(hits.iter().all(|l| l.contains(" watch!run+0x")), "the accessing code is named: {hits:?}");
+    let (code, _, err) = trace(&["--watch", "q8 counter", watch.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("bad --watch"), "{err}");
+}

@@ -181,3 +181,31 @@ fn detach_after_injection_leaves_nothing_behind() {
     assert!(libc::WIFEXITED(status));
     assert_eq!(read_all(&mut pipes.stdout).trim(), "marker 0");
 }
+
+#[test]
+fn memory_search_finds_every_match_with_alignment() {
+    let (mut s, pid, _pipes) = stopped_in_ready();
+    let rw = Protection::parse("rw").unwrap();
+    let area = s.allocate_memory(pid, 3 * 4096, rw, None).unwrap();
+    // A needle at a page boundary (split across two reads is impossible to miss), and two more.
+    let needle = b"dbgkit-needle";
+    for at in [4096 - 5, 5000, 8200] {
+        s.write_memory(pid, area + at, needle).unwrap();
+    }
+    let in_area = s.search_memory(pid, needle, Some(area..area + 3 * 4096), 1).unwrap();
+    assert_eq!(in_area, vec![area + 4096 - 5, area + 5000, area + 8200]);
+    let aligned = s.search_memory(pid, needle, Some(area..area + 3 * 4096), 8).unwrap();
+    assert_eq!(aligned, vec![area + 5000, area + 8200]);
+    let everywhere = s.search_memory(pid, needle, None, 1).unwrap();
+    for hit in &in_area {
+        assert!(everywhere.contains(hit));
+    }
+    // Breakpoint bytes never show: the code of `sum8` is found as it is in the file.
+    let sum8 = s.lookup(pid, "sum8").unwrap();
+    let mut code = [0u8; 12];
+    s.read_memory(pid, sum8, &mut code).unwrap();
+    s.add_breakpoint(pid, sum8).unwrap();
+    let found = s.search_memory(pid, &code, None, 1).unwrap();
+    assert!(found.contains(&sum8));
+    assert!(matches!(s.search_memory(pid, b"", None, 1), Err(Error::InvalidArgument(_))));
+}

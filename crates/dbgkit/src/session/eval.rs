@@ -68,6 +68,12 @@ impl Session {
         }
     }
 
+    /// Evaluates an expression that needs no registers (symbols, numbers,
+    /// memory): where a breakpoint or watchpoint expression points.
+    pub fn resolve(&mut self, pid: i32, text: &str) -> Result<u64> {
+        self.resolve_location(pid, text)
+    }
+
     /// Where a breakpoint expression points, without any thread's registers.
     pub(crate) fn resolve_location(&mut self, pid: i32, text: &str) -> Result<u64> {
         let expr = crate::expr::parse(text).map_err(|error| Error::BadExpression { text: text.into(), error })?;
