@@ -75,7 +75,7 @@ pub(crate) fn split_range(address: u64, len: u64) -> Vec<(u64, u64)> {
     let mut at = address;
     let end = address + len;
     while at < end {
-        let size = [8u64, 4, 2, 1].into_iter().find(|&s| at % s == 0 && at + s <= end).expect("1 always fits");
+        let size = [8u64, 4, 2, 1].into_iter().find(|&s| at.is_multiple_of(s) && at + s <= end).expect("1 always fits");
         pieces.push((at, size));
         at += size;
     }

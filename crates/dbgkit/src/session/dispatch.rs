@@ -164,8 +164,7 @@ impl Session {
         // By index, not by a copy of the list: no allocation on the hot path;
         // a callback may change the site's list, so it is looked up each time.
         let mut index = 0;
-        loop {
-            let Some(&id) = self.process(pid)?.sites.get(&address).and_then(|s| s.ids.get(index)) else { break };
+        while let Some(&id) = self.process(pid)?.sites.get(&address).and_then(|s| s.ids.get(index)) {
             index += 1;
             let Some(bp) = self.breakpoints.get_mut(&id) else { continue };
             if !bp.info.enabled {

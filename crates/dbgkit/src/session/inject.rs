@@ -116,7 +116,7 @@ impl Session {
 
     /// Unmaps memory of the target (`munmap`).
     pub fn free_memory(&mut self, pid: i32, address: u64, size: u64) -> Result<()> {
-        if size == 0 || address % PAGE != 0 {
+        if size == 0 || !address.is_multiple_of(PAGE) {
             return Err(Error::InvalidArgument(format!(
                 "cannot free {size} bytes at {address:#x}: need a page-aligned address and a positive size"
             )));
@@ -130,7 +130,7 @@ impl Session {
 
     /// Changes the protection of target memory (`mprotect`).
     pub fn protect_memory(&mut self, pid: i32, address: u64, size: u64, protection: Protection) -> Result<()> {
-        if size == 0 || address % PAGE != 0 {
+        if size == 0 || !address.is_multiple_of(PAGE) {
             return Err(Error::InvalidArgument(format!(
                 "cannot protect {size} bytes at {address:#x}: need a page-aligned address and a positive size"
             )));

@@ -79,7 +79,7 @@ impl Session {
                 }
                 find_all(&buf[..got], pattern, |offset| {
                     let address = at + offset as u64;
-                    if offset < CHUNK && address % alignment == 0 {
+                    if offset < CHUNK && address.is_multiple_of(alignment) {
                         found.push(address);
                     }
                 });
