@@ -267,5 +267,6 @@ pub fn run(opts: &Options) -> Result<Report> {
         rows,
         goals: vec![Goal::at_most(DBGKIT, RAW, 1.5), Goal::at_least(GDB, DBGKIT, 8.0)],
         notes,
+        also: Vec::new(),
     })
 }

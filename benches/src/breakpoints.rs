@@ -210,6 +210,7 @@ pub fn run(opts: &Options) -> Result<Report> {
             Goal::at_least(DBGKIT, GDB, 10.0),
         ],
         notes,
+        also: Vec::new(),
     })
 }
 

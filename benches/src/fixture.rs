@@ -109,3 +109,78 @@ impl Fixture {
         String::from_utf8(output.stdout).context("fixture output is not UTF-8")
     }
 }
+
+/// An executable named `name` on `PATH`, if any.
+pub fn find_on_path(name: &str) -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).map(|dir| dir.join(name)).find(|candidate| {
+        std::fs::metadata(candidate).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    })
+}
+
+/// Builds binary `bin` of workspace package `package` with `cargo build -p
+/// PACKAGE [--release]` (cargo skips it when up to date) and returns the
+/// executable's path, as cargo reports it (so a configured target directory
+/// is honoured). The cargo running the benchmark holds no lock meanwhile.
+/// cargo's progress and errors go to stderr; the build is not pinned to the
+/// benchmark's CPU, so it may use them all.
+pub fn cargo_build(package: &str, bin: &str, release: bool) -> Result<PathBuf> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = Command::new(&cargo);
+    command.args(["build", "-p", package]);
+    if release {
+        command.arg("--release");
+    }
+    // Artifacts as JSON on stdout, diagnostics rendered as usual on stderr.
+    command
+        .arg("--message-format=json-render-diagnostics")
+        .current_dir(repo_root())
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::inherit());
+    // SAFETY: between fork and exec the closure only makes a system call on
+    // a set it owns. The benchmark pins itself before anything runs, and
+    // every child inherits that: widen the build's set again (the kernel
+    // keeps only the CPUs the process may use).
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut command, || {
+            let mut all: libc::cpu_set_t = std::mem::zeroed();
+            for cpu in 0..libc::CPU_SETSIZE as usize {
+                libc::CPU_SET(cpu, &mut all);
+            }
+            libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &all);
+            Ok(())
+        })
+    };
+    let what = format!("`cargo build -p {package}{}`", if release { " --release" } else { "" });
+    let output = command.output().with_context(|| format!("running {what} ({})", cargo.to_string_lossy()))?;
+    ensure!(output.status.success(), "{what} failed ({}); its errors are above", output.status);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let found = stdout.lines().filter_map(artifact_executable).find(|p| p.file_name() == Some(bin.as_ref()));
+    let path = found.with_context(|| format!("{what} reported no executable `{bin}`"))?;
+    ensure!(path.is_file(), "{what} reported {}, which is not a file", path.display());
+    Ok(path)
+}
+
+/// The `executable` of one line of cargo's JSON messages, if it is a
+/// compiler artifact that has one (escaped paths are not expected, and skipped).
+fn artifact_executable(line: &str) -> Option<PathBuf> {
+    if !line.contains(r#""reason":"compiler-artifact""#) {
+        return None;
+    }
+    let (_, rest) = line.split_once(r#""executable":""#)?;
+    let (path, _) = rest.split_once('"')?;
+    (!path.contains('\\')).then(|| PathBuf::from(path))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn executable_of_cargo_messages() {
+        let line = r#"{"reason":"compiler-artifact","package_id":"x","target":{"kind":["bin"],"name":"dbgkit"},"executable":"/r/target/debug/dbgkit","fresh":true}"#;
+        assert_eq!(super::artifact_executable(line), Some("/r/target/debug/dbgkit".into()));
+        let lib = r#"{"reason":"compiler-artifact","target":{"kind":["lib"]},"executable":null,"fresh":true}"#;
+        assert_eq!(super::artifact_executable(lib), None);
+        assert_eq!(super::artifact_executable(r#"{"reason":"build-finished","success":true}"#), None);
+    }
+}

@@ -28,11 +28,7 @@ pub struct Gdb {
 
 /// gdb on `PATH`, if any, with what it can do.
 pub fn find() -> Option<Gdb> {
-    let path = std::env::var_os("PATH")?;
-    let path = std::env::split_paths(&path).map(|dir| dir.join("gdb")).find(|candidate| {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::metadata(candidate).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-    })?;
+    let path = crate::fixture::find_on_path("gdb")?;
     let python = gdb_command(&path)
         .args(["-batch", "-nx", "-ex", "python print(6 * 7)"])
         .output()

@@ -1,5 +1,6 @@
 //! dbgkit-bench: the dbgkit engine next to raw ptrace loops and gdb, on the
-//! same fixtures, with every result checked before it is timed.
+//! same fixtures, and its symbolizer next to binutils addr2line and
+//! llvm-symbolizer, with every result checked before it is timed.
 //!
 //! Usage: dbgkit-bench [BENCHMARK...] [OPTIONS]; see `--help`.
 //! With no benchmark named, all of them run. See docs/benchmarks.md.
@@ -13,6 +14,7 @@ mod raw;
 mod report;
 mod run;
 mod steps;
+mod symbolize;
 
 use anyhow::{bail, Context, Result};
 use std::time::Duration;
@@ -32,7 +34,9 @@ pub struct Options {
     pub mib: u64,
     /// Threads of the process `attach` attaches to, the main one included.
     pub threads: usize,
-    /// Runs per debugger; the median is reported.
+    /// Addresses `symbolize` looks up per run.
+    pub addresses: usize,
+    /// Runs per contender; the median is reported.
     pub runs: usize,
     /// Time limit of one run, after which the target is killed.
     pub timeout: Duration,
@@ -63,6 +67,7 @@ const DEFAULT_STEPS: u64 = 100_000;
 const DEFAULT_GDB_STEPS: u64 = 20_000;
 const DEFAULT_MIB: u64 = 256;
 const DEFAULT_THREADS: usize = 1000;
+const DEFAULT_ADDRESSES: usize = 10_000;
 const DEFAULT_RUNS: usize = 3;
 const DEFAULT_TIMEOUT_SECS: u64 = 60;
 
@@ -74,16 +79,20 @@ const BENCHMARKS: &[(&str, Benchmark)] = &[
     (steps::NAME, steps::run),
     (memory::NAME, memory::run),
     (attach::NAME, attach::run),
+    (symbolize::NAME, symbolize::run),
 ];
 
 const USAGE: &str = "\
 usage: dbgkit-bench [BENCHMARK...] [OPTIONS]
 
-Benchmarks (all of them when none is named), each dbgkit vs raw ptrace vs gdb:
+Benchmarks (all of them when none is named), dbgkit vs raw ptrace vs gdb:
   breakpoints        breakpoint hits/s (raw: out-of-line and classic loops)
   steps              single steps/s
   memory             MB/s reading a stopped program's memory
   attach             ms to attach to a running process with many threads
+and dbgkit vs binutils addr2line vs llvm-symbolizer:
+  symbolize          s and peak MiB to symbolize addresses of a large binary
+                     (the debug build of dbgkit itself)
 
 Options:
   --calls N          breakpoints: calls (breakpoint hits) per run [200000]
@@ -92,7 +101,8 @@ Options:
   --gdb-steps N      steps: single steps per gdb run [min(steps, 20000)]
   --mib N            memory: MiB read per run [256]
   --threads N        attach: threads of the process, the main one included [1000]
-  --runs R           runs per debugger; the median is reported [3]
+  --addresses N      symbolize: addresses looked up per run [10000]
+  --runs R           runs per contender; the median is reported [3]
   --timeout SECS     time limit of one run [60]
   --cpu N            pin the benchmark and all it runs to CPU N [the last one allowed]
   --no-pin           let the scheduler place everything
@@ -108,6 +118,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<(Vec<Benc
     let mut gdb_steps = None;
     let mut mib = DEFAULT_MIB;
     let mut threads = DEFAULT_THREADS as u64;
+    let mut addresses = DEFAULT_ADDRESSES as u64;
     let mut runs = DEFAULT_RUNS;
     let mut timeout = DEFAULT_TIMEOUT_SECS;
     let mut gdb = true;
@@ -131,6 +142,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<(Vec<Benc
             "--gdb-steps" => gdb_steps = Some(value("--gdb-steps")?),
             "--mib" => mib = value("--mib")?,
             "--threads" => threads = value("--threads")?,
+            "--addresses" => addresses = value("--addresses")?,
             "--runs" => runs = value("--runs")? as usize,
             "--timeout" => timeout = value("--timeout")?,
             "--no-gdb" => gdb = false,
@@ -146,11 +158,11 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<(Vec<Benc
     if runs == 0 {
         bail!("--runs must be at least 1");
     }
-    if steps == 0 || mib == 0 || threads == 0 {
-        bail!("--steps, --mib and --threads must be at least 1");
+    if steps == 0 || mib == 0 || threads == 0 || addresses == 0 {
+        bail!("--steps, --mib, --threads and --addresses must be at least 1");
     }
-    if mib > 1 << 20 || threads > 100_000 {
-        bail!("--mib or --threads is unreasonably large");
+    if mib > 1 << 20 || threads > 100_000 || addresses > 100_000_000 {
+        bail!("--mib, --threads or --addresses is unreasonably large");
     }
     let gdb_steps = gdb_steps.unwrap_or(steps.min(DEFAULT_GDB_STEPS));
     if gdb_steps == 0 || gdb_steps > steps {
@@ -167,6 +179,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<(Vec<Benc
         gdb_steps,
         mib,
         threads: threads as usize,
+        addresses: addresses as usize,
         runs,
         timeout: Duration::from_secs(timeout),
         gdb: Err(if gdb { "not looked up yet" } else { "--no-gdb" }.into()),
@@ -268,7 +281,7 @@ mod tests {
         let (benches, o) = parse(&[]).unwrap().unwrap();
         assert_eq!(benches.len(), BENCHMARKS.len());
         assert_eq!((o.calls, o.gdb_calls, o.runs), (DEFAULT_CALLS, DEFAULT_GDB_CALLS, 3));
-        assert_eq!((o.steps, o.gdb_steps, o.mib, o.threads), (100_000, 20_000, 256, 1000));
+        assert_eq!((o.steps, o.gdb_steps, o.mib, o.threads, o.addresses), (100_000, 20_000, 256, 1000, 10_000));
         assert_eq!(o.pin, Pin::Default);
         assert!(o.gdb.is_err_and(|e| e != "--no-gdb"));
         let (benches, o) = parse(&["breakpoints", "--calls", "500", "--runs=5", "--no-gdb"]).unwrap().unwrap();
@@ -278,6 +291,9 @@ mod tests {
         let (benches, o) = parse(&["steps", "attach", "--steps=300", "--threads", "8"]).unwrap().unwrap();
         assert_eq!(benches.len(), 2);
         assert_eq!((o.steps, o.gdb_steps, o.threads), (300, 300, 8));
+        let (benches, o) = parse(&["symbolize", "--addresses=500"]).unwrap().unwrap();
+        assert_eq!((benches.len(), o.addresses), (1, 500));
+        assert!(parse(&["--addresses", "0"]).is_err());
         assert_eq!(parse(&["--cpu", "1"]).unwrap().unwrap().1.pin, Pin::Cpu(1));
         assert_eq!(parse(&["--no-pin"]).unwrap().unwrap().1.pin, Pin::Off);
         assert!(parse(&["nope"]).is_err());

@@ -54,11 +54,13 @@ impl Row {
     }
 }
 
-/// What the values are: a rate (higher is better) or a time (lower is better).
+/// What the values are: a rate (higher is better), a time or an amount of
+/// memory (lower is better).
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Rate,
     Time,
+    Memory,
 }
 
 /// A bound on the ratio of two medians.
@@ -101,6 +103,10 @@ pub struct Report {
     pub rows: Vec<Row>,
     pub goals: Vec<Goal>,
     pub notes: Vec<String>,
+    /// Further tables of the same runs in other units (peak memory next to
+    /// time), printed under this one, each with its own `measures` line;
+    /// their `name` is not printed.
+    pub also: Vec<Report>,
 }
 
 /// 1234567.8 -> "1,234,568" (or "1,234,567.80" with 2 decimals): values are
@@ -141,6 +147,16 @@ impl Report {
 
     pub fn print(&self) {
         println!("== {} ==", self.name);
+        self.print_table();
+        for table in &self.also {
+            println!();
+            table.print_table();
+        }
+        println!();
+    }
+
+    /// Everything but the name: what is measured, the table, goals and notes.
+    fn print_table(&self) {
         println!("{}", self.measures);
         for line in &self.context {
             println!("  {line}");
@@ -175,6 +191,7 @@ impl Report {
             match self.kind {
                 Kind::Rate => println!("  goals (from the issue), ratios of median rates (higher is faster):"),
                 Kind::Time => println!("  goals (from the issue), ratios of median times (lower is faster):"),
+                Kind::Memory => println!("  goals (from the issue), ratios of median peak memory (lower is less):"),
             }
             let label_width = self.goals.iter().map(|g| g.numerator.len() + g.denominator.len() + 3).max().unwrap_or(0);
             for goal in &self.goals {
@@ -215,7 +232,6 @@ impl Report {
         for note in &self.notes {
             println!("  note: {note}");
         }
-        println!();
     }
 }
 

@@ -185,5 +185,6 @@ pub fn run(opts: &Options) -> Result<Report> {
         rows,
         goals: vec![Goal::at_least(DBGKIT, RAW, 0.9), Goal::at_least(DBGKIT, GDB, 3.0)],
         notes,
+        also: Vec::new(),
     })
 }
