@@ -2,16 +2,29 @@
 
 mod format;
 mod interrupt;
+mod repl;
 mod symbolize;
 mod trace;
 
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "dbgkit", version, about = "A programmable debugger: trace and debug programs")]
+#[command(
+    name = "dbgkit",
+    version,
+    about = "A programmable debugger: debug, trace and symbolize programs",
+    long_about = "A programmable debugger: debug, trace and symbolize programs.\n\n\
+                  With a PROGRAM (or -p PID) and no subcommand, dbgkit is an interactive debugger that \
+                  speaks WinDbg's commands and answers to gdb's names for them.",
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true,
+    after_help = repl::help_overview(),
+)]
 struct Cli {
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
+    #[command(flatten)]
+    debug: repl::DebugArgs,
 }
 
 #[derive(Subcommand)]
@@ -25,8 +38,9 @@ enum Command {
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Trace(args) => trace::run(args),
-        Command::Symbolize(args) => symbolize::run(args),
+        Some(Command::Trace(args)) => trace::run(args),
+        Some(Command::Symbolize(args)) => symbolize::run(args),
+        None => repl::run(cli.debug),
     };
     match result {
         Ok(code) => std::process::exit(code),

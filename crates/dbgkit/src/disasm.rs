@@ -99,7 +99,6 @@ fn formatter(names: HashMap<u64, String>) -> IntelFormatter {
     o.set_hex_suffix("");
     o.set_uppercase_hex(false);
     o.set_space_after_operand_separator(true);
-    o.set_rip_relative_addresses(true);
     o.set_branch_leading_zeros(false);
     o.set_first_operand_char_index(8);
     f
@@ -276,6 +275,7 @@ mod tests {
         assert_eq!(insns[1].flow, Flow::ConditionalJump);
         assert_eq!(insns[1].target, Some(0x1005));
         assert_eq!(insns[2].memory, Some(0x100e + 0x10));
+        assert_eq!(insns[2].text, "mov     rax, [0x101e]", "RIP-relative operands show their address");
         assert!(insns[3].repeated && insns[3].steps_over());
         assert_eq!(insns[4].flow, Flow::Return);
         assert_eq!(insns[4].next_address(), 0x1011);

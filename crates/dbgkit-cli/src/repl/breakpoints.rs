@@ -1,0 +1,253 @@
+//! Breakpoints as the user numbers them: bp, bu, tbreak, bl, bc, bd, be,
+//! condition, ignore. Numbers stay the same across `.restart`.
+
+use super::args;
+use super::commands::Call;
+use super::debugger::{say, Debugger, UserBreakpoint};
+use super::eval::gdb_registers;
+use crate::format::place;
+use anyhow::{anyhow, bail, Result};
+
+/// `[/1] EXPR ["COND"]` or gdb's `[*]EXPR [if COND]`: (place, condition, one-shot).
+fn parse_spec(text: &str) -> Result<(String, Option<String>, bool)> {
+    let mut text = text.trim();
+    let mut one_shot = false;
+    if let Some(rest) = text.strip_prefix("/1") {
+        one_shot = true;
+        text = rest.trim();
+    }
+    let (spec, condition) = match text.find(" if ") {
+        Some(i) => (text[..i].trim().to_string(), Some(text[i + 4..].trim().to_string())),
+        None => args::trailing_quoted(text)?,
+    };
+    let spec = spec.strip_prefix('*').unwrap_or(&spec).trim().to_string();
+    if spec.is_empty() {
+        bail!("give a place: bp main, bp counter.c:12, bp 0x401000");
+    }
+    if condition.as_deref().is_some_and(|c| c.trim().is_empty()) {
+        bail!("empty condition");
+    }
+    Ok((spec, condition, one_shot))
+}
+
+fn set(dbg: &mut Debugger, text: &str, deferred: bool, one_shot: bool) -> Result<()> {
+    let (spec, condition, once) = parse_spec(text)?;
+    let mut b = UserBreakpoint {
+        number: dbg.next_breakpoint,
+        pid: None,
+        engine: None,
+        spec,
+        deferred,
+        condition,
+        one_shot: one_shot || once,
+        enabled: true,
+        ignore: 0,
+    };
+    match dbg.current {
+        Some(c) => {
+            let (id, pending) = dbg.plant(c.pid, &b)?;
+            b.engine = Some(id);
+            b.pid = Some(c.pid);
+            match pending {
+                Some(why) => say!("Breakpoint {} pending: {} ({why})", b.number, b.spec),
+                None => {
+                    let address = dbg.session.breakpoint(id).map(|i| i.address).unwrap_or(0);
+                    let name = place(&mut dbg.session, c.pid, address).unwrap_or_default();
+                    say!("Breakpoint {} at {address:016x} {name}", b.number);
+                }
+            }
+        }
+        None => say!("Breakpoint {} pending: {} (no process yet)", b.number, b.spec),
+    }
+    dbg.next_breakpoint += 1;
+    dbg.breakpoints.push(b);
+    Ok(())
+}
+
+pub fn bp(dbg: &mut Debugger, call: &Call) -> Result<()> {
+    set(dbg, call.args, false, false)
+}
+
+pub fn bu(dbg: &mut Debugger, call: &Call) -> Result<()> {
+    set(dbg, call.args, true, false)
+}
+
+pub fn tbreak(dbg: &mut Debugger, call: &Call) -> Result<()> {
+    set(dbg, call.args, false, true)
+}
+
+/// `bl`: one line per breakpoint.
+pub fn bl(dbg: &mut Debugger, _call: &Call) -> Result<()> {
+    if dbg.breakpoints.is_empty() {
+        say!("No breakpoints.");
+        return Ok(());
+    }
+    for i in 0..dbg.breakpoints.len() {
+        let b = dbg.breakpoints[i].clone();
+        let info = b.engine.and_then(|id| dbg.session.breakpoint(id));
+        let state = if b.enabled { "e" } else { "d" };
+        let (address, hits, pending) = match &info {
+            Some(i) if i.unresolved.is_none() => (format!("{:016x}", i.address), i.hits, None),
+            Some(i) => ("pending".to_string(), i.hits, i.unresolved.clone()),
+            None => ("pending".to_string(), 0, Some("no process".to_string())),
+        };
+        let mut line = format!("{:>3} {state} {address:<16} hits={hits} {}", b.number, b.spec);
+        if let (Some(i), Some(pid)) = (&info, b.pid) {
+            if i.unresolved.is_none() {
+                if let Some(name) = place(&mut dbg.session, pid, i.address) {
+                    line.push_str(&format!(" = {name}"));
+                }
+            }
+        }
+        if let Some(c) = &b.condition {
+            line.push_str(&format!(" if \"{c}\""));
+        }
+        if let Some(i) = &info {
+            if i.ignore_count > i.hits {
+                line.push_str(&format!(" ignore={}", i.ignore_count - i.hits));
+            }
+        }
+        if b.one_shot {
+            line.push_str(" once");
+        }
+        if b.deferred {
+            line.push_str(" deferred");
+        }
+        if let Some(why) = pending {
+            line.push_str(&format!(" ({why})"));
+        }
+        say!("{line}");
+    }
+    Ok(())
+}
+
+/// The records named by an id list (every one for `*`), all checked first.
+fn selected(dbg: &Debugger, call: &Call) -> Result<Vec<usize>> {
+    let text = call.args.trim();
+    let gdb_all = text.is_empty() && matches!(call.name, "delete" | "d" | "disable" | "enable");
+    let ids = if gdb_all { None } else { args::id_list(text)? };
+    match ids {
+        None => Ok((0..dbg.breakpoints.len()).collect()),
+        Some(ids) => ids
+            .iter()
+            .map(|id| {
+                dbg.breakpoints
+                    .iter()
+                    .position(|b| b.number == *id)
+                    .ok_or_else(|| anyhow!("no breakpoint {id}: bl lists them"))
+            })
+            .collect(),
+    }
+}
+
+fn forget_engine(dbg: &mut Debugger, id: u32) -> Result<()> {
+    match dbg.session.remove_breakpoint(id) {
+        Ok(()) | Err(dbgkit::Error::NoSuchBreakpoint(_)) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `bc`: clear.
+pub fn bc(dbg: &mut Debugger, call: &Call) -> Result<()> {
+    let mut indexes = selected(dbg, call)?;
+    indexes.sort_unstable();
+    for &i in indexes.iter().rev() {
+        if let Some(id) = dbg.breakpoints[i].engine {
+            forget_engine(dbg, id)?;
+        }
+        dbg.breakpoints.remove(i);
+    }
+    Ok(())
+}
+
+fn enable(dbg: &mut Debugger, call: &Call, on: bool) -> Result<()> {
+    for i in selected(dbg, call)? {
+        let b = dbg.breakpoints[i].clone();
+        if b.enabled == on {
+            continue;
+        }
+        if let (Some(id), Some(pid)) = (b.engine, b.pid) {
+            let pending = dbg.session.breakpoint(id).is_none_or(|info| info.unresolved.is_some());
+            if pending {
+                // A pending breakpoint has no address to plant: set it again in its new state.
+                forget_engine(dbg, id)?;
+                let mut again = b.clone();
+                again.enabled = on;
+                let (id, _) = dbg.plant(pid, &again)?;
+                dbg.breakpoints[i].engine = Some(id);
+            } else {
+                dbg.session.enable_breakpoint(id, on)?;
+            }
+        }
+        dbg.breakpoints[i].enabled = on;
+    }
+    Ok(())
+}
+
+pub fn bd(dbg: &mut Debugger, call: &Call) -> Result<()> {
+    enable(dbg, call, false)
+}
+
+pub fn be(dbg: &mut Debugger, call: &Call) -> Result<()> {
+    enable(dbg, call, true)
+}
+
+fn one(dbg: &Debugger, text: &str) -> Result<usize> {
+    let n: u32 = text.parse().map_err(|_| anyhow!("bad breakpoint id {text:?}: expected a number"))?;
+    dbg.breakpoints.iter().position(|b| b.number == n).ok_or_else(|| anyhow!("no breakpoint {n}: bl lists them"))
+}
+
+/// `condition N [EXPR]`.
+pub fn condition(dbg: &mut Debugger, call: &Call) -> Result<()> {
+    let text = call.args.trim();
+    let (id_text, expr) = text.split_once(char::is_whitespace).unwrap_or((text, ""));
+    if id_text.is_empty() {
+        bail!("give a breakpoint id: condition 1 rdi == 3");
+    }
+    let i = one(dbg, id_text)?;
+    let expr = expr.trim().trim_matches('"').trim();
+    let condition = (!expr.is_empty()).then(|| expr.to_string());
+    if let Some(id) = dbg.breakpoints[i].engine {
+        dbg.session.set_breakpoint_condition(id, condition.as_deref().map(gdb_registers).as_deref())?;
+    } else if let Some(c) = &condition {
+        dbgkit::expr::parse(&gdb_registers(c))
+            .map_err(|error| dbgkit::Error::BadExpression { text: gdb_registers(c), error })?;
+    }
+    let number = dbg.breakpoints[i].number;
+    match &condition {
+        Some(c) => say!("Breakpoint {number} stops only if \"{c}\""),
+        None => say!("Breakpoint {number} now unconditional"),
+    }
+    dbg.breakpoints[i].condition = condition;
+    Ok(())
+}
+
+/// `ignore N COUNT`.
+pub fn ignore(dbg: &mut Debugger, call: &Call) -> Result<()> {
+    let mut words = call.args.split_whitespace();
+    let (Some(id_text), Some(count_text), None) = (words.next(), words.next(), words.next()) else {
+        bail!("give a breakpoint id and a count: ignore 1 5");
+    };
+    let i = one(dbg, id_text)?;
+    let count = args::number(count_text)?;
+    if let Some(id) = dbg.breakpoints[i].engine {
+        dbg.session.set_breakpoint_ignore_count(id, count)?;
+    }
+    dbg.breakpoints[i].ignore = count;
+    say!("Breakpoint {} ignores its next {count} hits", dbg.breakpoints[i].number);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windbg_and_gdb_forms() {
+        assert_eq!(parse_spec("compute").unwrap(), ("compute".into(), None, false));
+        assert_eq!(parse_spec("/1 compute \"rdi == 3\"").unwrap(), ("compute".into(), Some("rdi == 3".into()), true));
+        assert_eq!(parse_spec("compute if $rdi == 3").unwrap(), ("compute".into(), Some("$rdi == 3".into()), false));
+        assert_eq!(parse_spec("*0x401000").unwrap(), ("0x401000".into(), None, false));
+        assert!(parse_spec("").is_err());
+    }
+}

@@ -1,0 +1,477 @@
+//! Every command, declared once: its name (WinDbg's), the other names it
+//! answers to (gdb's first), its arguments, a line of help and more. The
+//! same table parses command lines and writes `help`, `help CMD` and the
+//! command list of `dbgkit --help`.
+
+use super::args::distance;
+use super::debugger::{say, Debugger};
+use super::{breakpoints, control, inspect, memory, signals};
+use anyhow::{anyhow, bail, Result};
+
+pub type Handler = fn(&mut Debugger, &Call) -> Result<()>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Group {
+    Run,
+    Breakpoints,
+    Stack,
+    Memory,
+    Symbols,
+    Signals,
+    Other,
+}
+
+impl Group {
+    fn title(self) -> &'static str {
+        match self {
+            Group::Run => "Run control",
+            Group::Breakpoints => "Breakpoints",
+            Group::Stack => "Registers, stack, threads",
+            Group::Memory => "Memory and disassembly",
+            Group::Symbols => "Symbols and modules",
+            Group::Signals => "Signals",
+            Group::Other => "Other",
+        }
+    }
+}
+
+pub struct Command {
+    pub name: &'static str,
+    pub aliases: &'static [&'static str],
+    pub args: &'static str,
+    pub group: Group,
+    pub help: &'static str,
+    pub details: &'static str,
+    pub run: Handler,
+    /// An empty line at the prompt repeats it (steps and listings).
+    pub repeats: bool,
+}
+
+/// A parsed command line: the name as typed, gdb's `/FMT`, and the rest.
+pub struct Call<'a> {
+    pub name: &'a str,
+    pub fmt: Option<&'a str>,
+    pub args: &'a str,
+}
+
+macro_rules! cmd {
+    ($name:expr, [$($alias:expr),*], $args:expr, $group:ident, $run:expr, $help:expr $(, details: $details:expr)? $(, repeats: $rep:expr)?) => {
+        Command {
+            name: $name,
+            aliases: &[$($alias),*],
+            args: $args,
+            group: Group::$group,
+            help: $help,
+            details: { #[allow(unused_mut, unused_assignments)] let mut d = ""; $(d = $details;)? d },
+            run: $run,
+            repeats: { #[allow(unused_mut, unused_assignments)] let mut r = false; $(r = $rep;)? r },
+        }
+    };
+}
+
+pub static COMMANDS: &[Command] = &[
+    // ---- run control
+    cmd!("g", ["c", "continue", "advance", "until"], "[ADDR]", Run, control::go,
+        "go: run until an event stops the target; with ADDR, run to ADDR",
+        details: "Exceptions are passed to the program or not as the signal table says (sx, handle).\n\
+                  With ADDR (an expression; gdb's `*ADDR` is accepted), a one-shot breakpoint is set there\n\
+                  and removed at the next stop, whatever stopped the target."),
+    cmd!(
+        "gh",
+        [],
+        "",
+        Run,
+        control::go_handled,
+        "go, with the current exception handled (the signal is not delivered)"
+    ),
+    cmd!(
+        "gn",
+        [],
+        "",
+        Run,
+        control::go_not_handled,
+        "go, with the current exception not handled (the signal is delivered)"
+    ),
+    cmd!("t", ["si", "stepi"], "[COUNT]", Run, control::trace,
+        "trace: step one instruction, into calls", repeats: true),
+    cmd!("p", ["ni", "nexti"], "[COUNT]", Run, control::step_over,
+        "step one instruction, over calls (and rep string instructions)",
+        details: "Over a call, the target runs until the call returns to this frame (a one-shot\n\
+                  breakpoint after the call that only this stack depth takes); other threads run meanwhile.\n\
+                  To print an expression, use `?` or `print`.", repeats: true),
+    cmd!("pc", [], "", Run, control::step_to_call, "step (over calls) until the current instruction is a call", repeats: true),
+    cmd!("gu", ["finish"], "", Run, control::go_up, "go up: run until the selected frame returns to its caller"),
+    cmd!(".restart", ["run"], "", Run, control::restart, "kill the program and start it again (breakpoints are kept)"),
+    cmd!(".attach", ["attach"], "PID", Run, control::attach, "attach to a running process"),
+    cmd!(".detach", ["detach"], "", Run, control::detach, "detach: the program runs on as if never debugged"),
+    cmd!(".kill", ["kill"], "", Run, control::kill, "kill the program"),
+    cmd!(
+        "q",
+        ["quit", ".quit", "exit"],
+        "",
+        Run,
+        control::quit,
+        "quit (launched programs are killed, attached ones left running)"
+    ),
+    // ---- breakpoints
+    cmd!("bp", ["break", "b"], "[/1] EXPR [\"CONDITION\"]", Breakpoints, breakpoints::bp,
+        "set a breakpoint on an address or symbol, with an optional condition",
+        details: "EXPR: main, counter!bump, libc.so.6!malloc+0x10, counter.c:12, 0x401000, rip+5.\n\
+                  The condition is an expression evaluated at each hit; the target stops when it is not 0:\n\
+                  bp counter!bump \"rdi == 3\". gdb's form works too: break bump if $rdi == 3.\n\
+                  /1 makes it one-shot. A name not loaded yet makes the breakpoint pending, as `bu` does."),
+    cmd!("tbreak", [], "EXPR [if CONDITION]", Breakpoints, breakpoints::tbreak, "set a one-shot breakpoint"),
+    cmd!("bu", [], "EXPR [\"CONDITION\"]", Breakpoints, breakpoints::bu,
+        "set a deferred breakpoint: kept as an expression, planted when its module loads",
+        details: "The expression is resolved again each time a module loads or comes back:\n\
+                  bu libc.so.6!socket sets itself when libc is loaded, and again after a dlclose/dlopen."),
+    cmd!("bl", ["info breakpoints", "info break", "i b"], "", Breakpoints, breakpoints::bl, "list breakpoints"),
+    cmd!(
+        "bc",
+        ["delete", "d"],
+        "IDS",
+        Breakpoints,
+        breakpoints::bc,
+        "clear (delete) breakpoints: 1, 1-3, 1,4 or *; gdb's delete alone deletes all"
+    ),
+    cmd!("bd", ["disable"], "IDS", Breakpoints, breakpoints::bd, "disable breakpoints: 1, 1-3, 1,4 or *"),
+    cmd!("be", ["enable"], "IDS", Breakpoints, breakpoints::be, "enable breakpoints: 1, 1-3, 1,4 or *"),
+    cmd!(
+        "condition",
+        [],
+        "ID [EXPR]",
+        Breakpoints,
+        breakpoints::condition,
+        "set (or, without EXPR, remove) the condition of a breakpoint"
+    ),
+    cmd!("ignore", [], "ID COUNT", Breakpoints, breakpoints::ignore, "let the next COUNT hits of a breakpoint pass"),
+    // ---- registers, stack, threads
+    cmd!("r", ["info registers", "info reg", "i r"], "[REG[=EXPR][, ...]]", Stack, inspect::registers,
+        "show registers, or set one: r rax=0x10",
+        details: "r alone shows every general register and the current instruction; r rip shows one;\n\
+                  r rax=rbx+1, rcx=0 sets them. Names: rax..r15, eax, ax, al, ah, r8d, rip, eflags (efl),\n\
+                  fs_base, gs_base. gdb's set $rax = 1 does the same."),
+    cmd!(
+        "k",
+        ["kn", "bt", "backtrace", "where"],
+        "[COUNT]",
+        Stack,
+        inspect::stack,
+        "show the call stack of the current thread (COUNT frames at most)"
+    ),
+    cmd!(
+        ".frame",
+        ["frame", "f"],
+        "[N]",
+        Stack,
+        inspect::frame,
+        "select frame N of the stack (expressions then see its registers), or show the selected one"
+    ),
+    cmd!("up", [], "[N]", Stack, inspect::up, "select the frame N levels up (towards the callers)"),
+    cmd!("down", [], "[N]", Stack, inspect::down, "select the frame N levels down"),
+    cmd!("~", ["info threads"], "[N|*][s|CMD]", Stack, inspect::threads,
+        "list threads; ~Ns selects thread N; ~N CMD and ~* CMD run CMD on thread N or on each thread",
+        details: "~ lists the threads of the current process (. marks the current one);\n\
+                  ~1s selects thread 1; ~1 k shows its stack; ~* k shows every stack;\n\
+                  ~~[TID]s selects a thread by its id."),
+    cmd!(
+        "thread",
+        [],
+        "[N | apply all|N CMD]",
+        Stack,
+        inspect::thread,
+        "gdb's thread: select thread N (numbers as ~ shows them), or apply a command"
+    ),
+    cmd!("|", ["info inferiors"], "[Ns]", Stack, inspect::processes, "list debugged processes; |Ns selects process N"),
+    // ---- memory and disassembly
+    cmd!("db", [], "ADDR [L COUNT]", Memory, memory::dump, "display bytes and their characters", repeats: true),
+    cmd!("dw", [], "ADDR [L COUNT]", Memory, memory::dump, "display 16-bit words", repeats: true),
+    cmd!("dd", [], "ADDR [L COUNT]", Memory, memory::dump, "display 32-bit double words", repeats: true),
+    cmd!("dq", [], "ADDR [L COUNT]", Memory, memory::dump, "display 64-bit quad words", repeats: true),
+    cmd!("dps", [], "ADDR [L COUNT]", Memory, memory::dump, "display pointers with the symbols they point to", repeats: true),
+    cmd!("da", [], "ADDR [L COUNT]", Memory, memory::dump, "display an ASCII string", repeats: true),
+    cmd!("du", [], "ADDR [L COUNT]", Memory, memory::dump, "display a UTF-16 string", repeats: true),
+    cmd!("x/", [], "FMT ADDR", Memory, memory::examine,
+        "gdb's examine: x/8xb ADDR, x/4gx, x/2dw, x/s, x/3i, x/2a",
+        details: "FMT is [COUNT][FORMAT][SIZE]: FORMAT x (hex), d (signed), u (unsigned), o, t (binary),\n\
+                  c (bytes), a (pointers), s (string), i (instructions); SIZE b, h, w, g (1, 2, 4, 8 bytes).\n\
+                  The output is the same as db/dw/dd/dq, dps, da and u give."),
+    cmd!("eb", [], "ADDR VALUE...", Memory, memory::edit, "write bytes (each VALUE an expression)"),
+    cmd!("ew", [], "ADDR VALUE...", Memory, memory::edit, "write 16-bit words"),
+    cmd!("ed", [], "ADDR VALUE...", Memory, memory::edit, "write 32-bit double words"),
+    cmd!("eq", [], "ADDR VALUE...", Memory, memory::edit, "write 64-bit quad words"),
+    cmd!("ea", [], "ADDR \"TEXT\"", Memory, memory::edit, "write an ASCII string (no terminating zero)"),
+    cmd!("eza", [], "ADDR \"TEXT\"", Memory, memory::edit, "write an ASCII string and its terminating zero"),
+    cmd!(
+        "set",
+        ["set var", "set variable"],
+        "$REG|{TYPE}ADDR = EXPR",
+        Memory,
+        memory::set,
+        "gdb's set: a register (set $rax = 1) or memory (set {char}ADDR = 0x41; char, short, int, long)"
+    ),
+    cmd!("s", [], "-b|-w|-d|-q|-a RANGE WHAT", Memory, memory::search,
+        "search memory: s -b START L LEN 68 65 (hex bytes), s -a START END \"text\", s -q ... VALUE",
+        details: "The range is START L LENGTH or START END. Bytes of -b are hexadecimal, as in a dump;\n\
+                  values of -w/-d/-q are expressions. Every match is shown as a line of db."),
+    cmd!("u", [], "[ADDR] [L COUNT]", Memory, inspect::unassemble,
+        "disassemble COUNT (8) instructions at ADDR (the selected frame's pc; after u, where it stopped)",
+        repeats: true),
+    cmd!(
+        "uf",
+        ["disassemble", "disas"],
+        "[ADDR]",
+        Memory,
+        inspect::unassemble_function,
+        "disassemble the whole function holding ADDR (default: the selected frame's pc)"
+    ),
+    cmd!(
+        "!address",
+        ["info proc mappings"],
+        "[ADDR]",
+        Memory,
+        inspect::address,
+        "show the memory map, or the region holding ADDR"
+    ),
+    // ---- symbols and modules
+    cmd!(
+        "ln",
+        ["info symbol"],
+        "ADDR",
+        Symbols,
+        inspect::near_symbol,
+        "name an address: module!symbol+offset (file:line)"
+    ),
+    cmd!("x", [], "[MODULE!]PATTERN", Symbols, inspect::examine_symbols,
+        "list symbols matching a wildcard pattern: x counter!b*, x *!malloc",
+        details: "* matches any text and ? one character. Without MODULE! every module is searched.\n\
+                  gdb's x/FMT is memory, not symbols: see x/."),
+    cmd!(
+        "info functions",
+        ["info variables"],
+        "REGEX",
+        Symbols,
+        inspect::info_functions,
+        "gdb's info functions: symbols matching a regular expression, in every module"
+    ),
+    cmd!("lm", ["info sharedlibrary", "info shared"], "", Symbols, inspect::modules, "list loaded modules"),
+    cmd!(
+        "?",
+        ["print", "output"],
+        "EXPR",
+        Symbols,
+        inspect::evaluate,
+        "evaluate an expression: ? rsp+8, ? poi(rsp), print $rax (alone, ? shows help)"
+    ),
+    // ---- signals
+    cmd!("sxe", [], "SIGNAL", Signals, signals::sx, "stop when the program receives SIGNAL (first chance)"),
+    cmd!(
+        "sxd",
+        [],
+        "SIGNAL",
+        Signals,
+        signals::sx,
+        "stop only at the second chance (when SIGNAL would kill); print at the first"
+    ),
+    cmd!("sxn", [], "SIGNAL", Signals, signals::sx, "print a line when SIGNAL arrives, do not stop"),
+    cmd!(
+        "sxi",
+        [],
+        "SIGNAL",
+        Signals,
+        signals::sx,
+        "ignore SIGNAL: neither stop nor print (second chances still stop)"
+    ),
+    cmd!("sx", ["info signals", "info handle"], "", Signals, signals::list, "show the signal table"),
+    cmd!(
+        "handle",
+        [],
+        "SIGNAL KEYWORDS...",
+        Signals,
+        signals::handle,
+        "gdb's handle: whether SIGNAL stops, prints, and is passed to the program"
+    ),
+    // ---- other
+    cmd!("help", [".help", "h"], "[COMMAND]", Other, help, "list commands, or show one in full"),
+    cmd!(".echo", ["echo"], "TEXT", Other, control::echo, "print TEXT"),
+];
+
+/// The entry for a name (or alias), exactly.
+fn by_name(name: &str) -> Option<&'static Command> {
+    COMMANDS.iter().find(|c| c.name == name || c.aliases.contains(&name))
+}
+
+/// Every name and alias.
+pub fn all_names() -> impl Iterator<Item = &'static str> {
+    COMMANDS.iter().flat_map(|c| std::iter::once(c.name).chain(c.aliases.iter().copied()))
+}
+
+/// Parses a command line into its entry and arguments.
+pub fn find(line: &str) -> Result<(&'static Command, Call<'_>)> {
+    let line = line.trim();
+    // WinDbg's one-character commands take their argument without a space: ~1s, ?rax, |0s.
+    for prefix in ["~", "?", "|"] {
+        if let Some(rest) = line.strip_prefix(prefix) {
+            let command = by_name(prefix).expect("declared");
+            return Ok((command, Call { name: &line[..1], fmt: None, args: rest.trim() }));
+        }
+    }
+    // Names of several words (gdb's info ...): the longest that matches.
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let mut best: Option<(&'static Command, &'static str, usize)> = None;
+    for c in COMMANDS {
+        for name in std::iter::once(&c.name).chain(c.aliases.iter()) {
+            let parts: Vec<&str> = name.split(' ').collect();
+            if parts.len() > 1
+                && words.len() >= parts.len()
+                && words[..parts.len()] == parts[..]
+                && best.is_none_or(|(_, _, n)| parts.len() > n)
+            {
+                best = Some((c, name, parts.len()));
+            }
+        }
+    }
+    if let Some((command, name, n)) = best {
+        let mut rest = line;
+        for _ in 0..n {
+            rest = rest.trim_start();
+            rest = &rest[rest.find(char::is_whitespace).unwrap_or(rest.len())..];
+        }
+        return Ok((command, Call { name, fmt: None, args: rest.trim() }));
+    }
+    let end = line.find(|c: char| c.is_whitespace() || c == '/').unwrap_or(line.len());
+    let (word, rest) = line.split_at(end);
+    let (fmt, args) = match rest.strip_prefix('/') {
+        Some(after) => {
+            let fmt_end = after.find(char::is_whitespace).unwrap_or(after.len());
+            (Some(&after[..fmt_end]), after[fmt_end..].trim())
+        }
+        None => (None, rest.trim()),
+    };
+    // gdb's x/FMT (memory) is not WinDbg's x (symbols).
+    let lookup = if word == "x" && fmt.is_some() { "x/" } else { word };
+    match by_name(lookup) {
+        Some(command) => Ok((command, Call { name: word, fmt, args })),
+        None if word.is_empty() => bail!("empty command"),
+        None => Err(unknown(line)),
+    }
+}
+
+/// "unknown command" with the nearest name.
+fn unknown(line: &str) -> anyhow::Error {
+    let word = line.split_whitespace().next().unwrap_or(line);
+    let two: String = line.split_whitespace().take(2).collect::<Vec<_>>().join(" ");
+    let nearest = all_names()
+        .map(|name| {
+            let typed = if name.contains(' ') { two.as_str() } else { word };
+            (distance(typed, name), name)
+        })
+        .min_by_key(|(d, name)| (*d, name.len()));
+    match nearest {
+        Some((_, name)) => anyhow!("unknown command {word:?}: did you mean `{name}`? (help lists every command)"),
+        None => anyhow!("unknown command {word:?}"),
+    }
+}
+
+/// Whether an empty line after `line` runs it again.
+pub fn repeats(line: &str) -> bool {
+    find(line).is_ok_and(|(c, _)| c.repeats)
+}
+
+fn usage(c: &Command) -> String {
+    let name = if c.name == "x/" { "x/FMT" } else { c.name };
+    let args = if c.name == "x/" { "ADDR" } else { c.args };
+    if args.is_empty() {
+        name.to_string()
+    } else {
+        format!("{name} {args}")
+    }
+}
+
+/// The command list: every command by group, with its other names.
+pub fn help_overview() -> String {
+    let mut out = String::from("Commands at the prompt (`help COMMAND` there shows one in full):\n");
+    let groups =
+        [Group::Run, Group::Breakpoints, Group::Stack, Group::Memory, Group::Symbols, Group::Signals, Group::Other];
+    for group in groups {
+        out.push_str(&format!("\n{}:\n", group.title()));
+        for c in COMMANDS.iter().filter(|c| c.group == group) {
+            let aliases = if c.aliases.is_empty() { String::new() } else { format!("  [{}]", c.aliases.join(", ")) };
+            out.push_str(&format!("  {:<34} {}{}\n", usage(c), c.help, aliases));
+        }
+    }
+    out.push_str(
+        "\nExpressions: 0x10 (hex), 16 (decimal), rax or @rax, $rax, poi(rsp+8), by/wo/dwo/qwo(ADDR), \
+         module!symbol+0x10,\nfile.c:12, C operators. Commands may be joined with `;`.\n",
+    );
+    out
+}
+
+/// `help` and `help COMMAND`.
+fn help(_dbg: &mut Debugger, call: &Call) -> Result<()> {
+    let topic = call.args.trim();
+    if topic.is_empty() {
+        say!("{}", help_overview().trim_end());
+        return Ok(());
+    }
+    let (c, _) = find(topic).map_err(|_| unknown(topic))?;
+    say!("{}", usage(c));
+    if !c.aliases.is_empty() {
+        say!("  also: {}", c.aliases.join(", "));
+    }
+    say!("  {}", c.help);
+    for line in c.details.lines() {
+        say!("  {}", line.trim());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for name in all_names() {
+            assert!(seen.insert(name), "{name} declared twice");
+        }
+    }
+
+    #[test]
+    fn lines_find_their_commands() {
+        let (c, call) = find("info registers rip").unwrap();
+        assert_eq!((c.name, call.args), ("r", "rip"));
+        let (c, call) = find("x/4gx rsp").unwrap();
+        assert_eq!((c.name, call.fmt, call.args), ("x/", Some("4gx"), "rsp"));
+        let (c, call) = find("x counter!b*").unwrap();
+        assert_eq!((c.name, call.args), ("x", "counter!b*"));
+        let (c, call) = find("~1s").unwrap();
+        assert_eq!((c.name, call.args), ("~", "1s"));
+        let (c, call) = find("?rax+1").unwrap();
+        assert_eq!((c.name, call.args), ("?", "rax+1"));
+        let (c, call) = find("print/x $rax").unwrap();
+        assert_eq!((c.name, call.fmt, call.args), ("?", Some("x"), "$rax"));
+        assert_eq!(find("info proc mappings").unwrap().0.name, "!address");
+        assert_eq!(find("bt 3").unwrap().0.name, "k");
+    }
+
+    #[test]
+    fn unknown_commands_suggest_the_nearest() {
+        let e = find("bpp main").err().unwrap().to_string();
+        assert!(e.contains("did you mean `bp`"), "{e}");
+        let e = find("info registr").err().unwrap().to_string();
+        assert!(e.contains("did you mean `info registers`"), "{e}");
+    }
+
+    #[test]
+    fn help_lists_every_command() {
+        let text = help_overview();
+        for c in COMMANDS {
+            assert!(text.contains(&usage(c)), "{} missing from help", c.name);
+            for alias in c.aliases {
+                assert!(text.contains(alias), "{alias} missing from help");
+            }
+        }
+    }
+}

@@ -1,0 +1,173 @@
+//! Run control: go, steps into and over, go up, run to, restart, attach,
+//! detach, kill, quit.
+
+use super::args;
+use super::commands::Call;
+use super::debugger::{say, Debugger, Stop};
+use anyhow::{anyhow, bail, Result};
+use dbgkit::disasm::Flow;
+use dbgkit::{ContinueStatus, EventKind};
+
+/// At most this many steps for `pc` before it gives up.
+const MAX_STEPS: usize = 100_000;
+
+fn count(call: &Call, what: &str) -> Result<u64> {
+    let text = call.args.trim();
+    if text.is_empty() {
+        return Ok(1);
+    }
+    args::number(text).map_err(|_| {
+        anyhow!("{} takes a count of {what}, not {text:?}; to print an expression use `?` or `print`", call.name)
+    })
+}
+
+/// `g [ADDR]`: go, or run to ADDR.
+pub fn go(dbg: &mut Debugger, call: &Call) -> Result<()> {
+    let target = call.args.trim();
+    let target = target.strip_prefix('*').unwrap_or(target).trim();
+    if target.is_empty() {
+        return dbg.go(None);
+    }
+    let c = dbg.stopped()?;
+    let address = dbg.eval(target)?;
+    dbg.temporary_breakpoint(c.pid, address, None)?;
+    if let Err(e) = dbg.continue_held(None) {
+        dbg.remove_internal();
+        return Err(e);
+    }
+    dbg.wait_and_show()
+}
+
+pub fn go_handled(dbg: &mut Debugger, _call: &Call) -> Result<()> {
+    dbg.go(Some(ContinueStatus::Handled))
+}
+
+pub fn go_not_handled(dbg: &mut Debugger, _call: &Call) -> Result<()> {
+    dbg.go(Some(ContinueStatus::NotHandled))
+}
+
+/// Whether a stop is the end of a step of thread `tid`.
+fn is_step(stop: &Stop, tid: i32) -> bool {
+    stop.event.tid == tid && matches!(stop.shown.kind, EventKind::StepComplete { .. })
+}
+
+/// `t [COUNT]`: step into.
+pub fn trace(dbg: &mut Debugger, call: &Call) -> Result<()> {
+    let n = count(call, "instructions")?;
+    dbg.interrupted = false;
+    for _ in 0..n {
+        let c = dbg.start_step()?;
+        let Some(stop) = dbg.wait_stop()? else { break };
+        dbg.show_stop(&stop);
+        if !is_step(&stop, c.tid) || dbg.interrupted {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// One step over: a call (or `rep` string instruction) runs until it
+/// returns to this stack depth; anything else is a step into.
+fn step_over_once(dbg: &mut Debugger) -> Result<Option<Stop>> {
+    let c = dbg.stopped()?;
+    let regs = dbg.session.registers(c.pid, c.tid)?;
+    let insn = dbg.instruction_at(c.pid, regs.rip)?;
+    if insn.steps_over() {
+        dbg.temporary_breakpoint(c.pid, insn.next_address(), Some(format!("@rsp == {:#x}", regs.rsp)))?;
+        if let Err(e) = dbg.continue_held(None) {
+            dbg.remove_internal();
+            return Err(e);
+        }
+    } else {
+        dbg.start_step()?;
+    }
+    dbg.wait_stop()
+}
+
+/// `p [COUNT]`: step over.
+pub fn step_over(dbg: &mut Debugger, call: &Call) -> Result<()> {
+    let n = count(call, "instructions")?;
+    dbg.interrupted = false;
+    for _ in 0..n {
+        let tid = dbg.stopped()?.tid;
+        let Some(stop) = step_over_once(dbg)? else { break };
+        dbg.show_stop(&stop);
+        if !is_step(&stop, tid) || dbg.interrupted {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// `pc`: step over until the current instruction is a call.
+pub fn step_to_call(dbg: &mut Debugger, _call: &Call) -> Result<()> {
+    dbg.interrupted = false;
+    for _ in 0..MAX_STEPS {
+        let tid = dbg.stopped()?.tid;
+        let Some(stop) = step_over_once(dbg)? else { return Ok(()) };
+        let c = dbg.stopped()?;
+        let rip = dbg.session.registers(c.pid, c.tid)?.rip;
+        let at_call = dbg.instruction_at(c.pid, rip).is_ok_and(|i| i.flow == Flow::Call);
+        if at_call || !is_step(&stop, tid) || dbg.interrupted {
+            dbg.show_stop(&stop);
+            return Ok(());
+        }
+    }
+    let c = dbg.stopped()?;
+    let rip = dbg.session.registers(c.pid, c.tid)?.rip;
+    dbg.show_place(c.pid, rip, Some(rip));
+    bail!("no call within {MAX_STEPS} instructions")
+}
+
+/// `gu`: run until the selected frame returns.
+pub fn go_up(dbg: &mut Debugger, _call: &Call) -> Result<()> {
+    let c = dbg.stopped()?;
+    let stack = dbg.session.stack(c.pid, c.tid)?;
+    let frame = stack.frames.get(c.frame).ok_or_else(|| anyhow!("no frame {}", c.frame))?;
+    let caller =
+        stack.frames.get(c.frame + 1).ok_or_else(|| anyhow!("frame {} has no caller to return to", c.frame))?;
+    // Only this depth returns there: recursion and other threads go by.
+    let condition = (frame.cfa != 0).then(|| format!("@rsp == {:#x}", frame.cfa));
+    dbg.temporary_breakpoint(c.pid, caller.pc, condition)?;
+    if let Err(e) = dbg.continue_held(None) {
+        dbg.remove_internal();
+        return Err(e);
+    }
+    dbg.wait_and_show()
+}
+
+/// `.restart`: kill and launch again.
+pub fn restart(dbg: &mut Debugger, _call: &Call) -> Result<()> {
+    if dbg.program.is_none() {
+        bail!("no program to restart: dbgkit was attached to a process (use .detach, then .attach PID)");
+    }
+    for pid in dbg.session.processes() {
+        dbg.kill(pid)?;
+    }
+    dbg.launch()
+}
+
+pub fn attach(dbg: &mut Debugger, call: &Call) -> Result<()> {
+    let pid = args::number(call.args).map_err(|_| anyhow!("give a process id: .attach 4242"))? as i32;
+    dbg.attach(pid).map_err(|e| e.context(format!("cannot attach to process {pid}")))
+}
+
+pub fn detach(dbg: &mut Debugger, _call: &Call) -> Result<()> {
+    let pid = dbg.process()?;
+    dbg.detach(pid)
+}
+
+pub fn kill(dbg: &mut Debugger, _call: &Call) -> Result<()> {
+    let pid = dbg.process()?;
+    dbg.kill(pid)
+}
+
+pub fn quit(dbg: &mut Debugger, _call: &Call) -> Result<()> {
+    dbg.quit = true;
+    Ok(())
+}
+
+pub fn echo(_dbg: &mut Debugger, call: &Call) -> Result<()> {
+    say!("{}", call.args);
+    Ok(())
+}

@@ -1,0 +1,697 @@
+//! The state behind the prompt: the session, where we are (process,
+//! thread, frame), the breakpoints as the user numbers them, the signal
+//! policy, and the loop that runs the target until something stops it.
+
+use super::commands;
+use super::eval::{self, FrameRegisters};
+use super::signals::Signals;
+use crate::format::{event_address, event_line, place};
+use crate::interrupt;
+use anyhow::{anyhow, bail, Result};
+use dbgkit::disasm::Instruction;
+use dbgkit::{BreakpointOptions, ContinueStatus, Event, EventKind, Session, SpawnOptions};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::rc::Rc;
+
+/// Prints a line on standard output; a closed pipe is not an error worth dying for.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+pub(crate) use say;
+
+/// Where commands apply: a process, one of its threads, one frame of its stack.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Current {
+    pub pid: i32,
+    pub tid: i32,
+    pub frame: usize,
+}
+
+/// A breakpoint as the user numbers it; the engine's id changes when the
+/// program is restarted.
+#[derive(Clone, Debug)]
+pub struct UserBreakpoint {
+    pub number: u32,
+    pub pid: Option<i32>,
+    pub engine: Option<u32>,
+    /// What the user typed for the place (`compute`, `counter.c:7`, `0x401000`).
+    pub spec: String,
+    /// `bu`: kept as an expression, re-resolved when modules load.
+    pub deferred: bool,
+    pub condition: Option<String>,
+    pub one_shot: bool,
+    pub enabled: bool,
+    pub ignore: u64,
+}
+
+/// What stopped the target, and how to show it.
+pub struct Stop {
+    pub event: Event,
+    /// The event as shown: user numbers for breakpoints, a step for the
+    /// debugger's own one-shot breakpoints, a break for the initial stop.
+    pub shown: Event,
+}
+
+/// Why the debugger planted one of its own breakpoints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Internal {
+    /// The program's entry point, at launch: the initial stop.
+    Initial,
+    /// `p`, `gu`, `g ADDR`: shown as a step when hit.
+    Step,
+}
+
+pub struct Debugger {
+    pub session: Session,
+    pub tty: bool,
+    pub echo: bool,
+    pub quit: bool,
+    /// The program and its arguments, for `.restart`.
+    pub program: Option<Vec<String>>,
+    pub aslr: bool,
+    pub current: Option<Current>,
+    /// Processes stopped at an event we reported and have not continued.
+    pub held: BTreeMap<i32, Event>,
+    pub breakpoints: Vec<UserBreakpoint>,
+    pub next_breakpoint: u32,
+    internal: HashMap<(i32, u32), Internal>,
+    /// Launched processes whose initial stop is still to come.
+    initial: HashSet<i32>,
+    pub signals: Signals,
+    /// Thread numbers: index in this list, per process, in the order seen.
+    threads: HashMap<i32, Vec<i32>>,
+    /// Break-ins asked for (Ctrl-C) and not reported yet.
+    breakins: HashSet<i32>,
+    /// Break-ins that will arrive after the target already stopped otherwise: continued silently.
+    stale_breakins: HashMap<i32, usize>,
+    /// Threads single-stepping for a command, and steps whose command ended
+    /// otherwise (a breakpoint, a break-in): their completion is not shown.
+    steps: HashSet<(i32, i32)>,
+    stale_steps: HashSet<(i32, i32)>,
+    /// Where `u` and the `d*` commands go on when given no address.
+    pub next_disassembly: Option<u64>,
+    pub next_dump: Option<u64>,
+    /// Ctrl-C was pressed while the target ran (for commands that run it several times).
+    pub interrupted: bool,
+    sources: HashMap<String, Option<Rc<Vec<String>>>>,
+}
+
+impl Debugger {
+    pub fn new(tty: bool, aslr: bool) -> Debugger {
+        let mut session = Session::new();
+        Signals::apply_defaults(&mut session);
+        Debugger {
+            session,
+            tty,
+            echo: false,
+            quit: false,
+            program: None,
+            aslr,
+            current: None,
+            held: BTreeMap::new(),
+            breakpoints: Vec::new(),
+            next_breakpoint: 1,
+            internal: HashMap::new(),
+            initial: HashSet::new(),
+            signals: Signals::default(),
+            threads: HashMap::new(),
+            breakins: HashSet::new(),
+            stale_breakins: HashMap::new(),
+            steps: HashSet::new(),
+            stale_steps: HashSet::new(),
+            next_disassembly: None,
+            next_dump: None,
+            interrupted: false,
+            sources: HashMap::new(),
+        }
+    }
+
+    /// `0:4242:4243> `: process index, pid, current thread.
+    pub fn prompt(&self) -> String {
+        match self.current {
+            Some(c) => {
+                let index = self.session.processes().iter().position(|&p| p == c.pid).unwrap_or(0);
+                format!("{index}:{}:{}> ", c.pid, c.tid)
+            }
+            None => "dbgkit> ".to_string(),
+        }
+    }
+
+    // ---- commands ----------------------------------------------------------
+
+    /// Runs one line (commands separated by `;`); a failure is printed and
+    /// ends the line. Returns whether every command succeeded.
+    pub fn run_line(&mut self, line: &str, echo: bool) -> bool {
+        for command in super::args::split_commands(line) {
+            if echo {
+                say!("{}{command}", self.prompt());
+            }
+            // A Ctrl-C pressed before the command is not meant for it.
+            interrupt::take();
+            self.interrupted = false;
+            if let Err(e) = self.execute(&command) {
+                report_error(&e, self.tty);
+                return false;
+            }
+            if self.quit {
+                break;
+            }
+        }
+        true
+    }
+
+    /// Runs one command.
+    pub fn execute(&mut self, command: &str) -> Result<()> {
+        let (spec, call) = commands::find(command)?;
+        (spec.run)(self, &call)
+    }
+
+    // ---- where we are --------------------------------------------------------
+
+    /// The current process, stopped at an event.
+    pub fn stopped(&self) -> Result<Current> {
+        let c = self.current.ok_or_else(no_process)?;
+        if !self.held.contains_key(&c.pid) {
+            bail!("process {} is running: break in with Ctrl-C first", c.pid);
+        }
+        Ok(c)
+    }
+
+    /// The current process (running or not).
+    pub fn process(&self) -> Result<i32> {
+        self.current.map(|c| c.pid).ok_or_else(no_process)
+    }
+
+    /// Live threads of a process with their numbers, numbering new ones.
+    pub fn thread_list(&mut self, pid: i32) -> Result<Vec<(usize, i32)>> {
+        let live = self.session.threads(pid)?;
+        let known = self.threads.entry(pid).or_default();
+        for &tid in &live {
+            if !known.contains(&tid) {
+                known.push(tid);
+            }
+        }
+        Ok(known.iter().enumerate().filter(|(_, tid)| live.contains(tid)).map(|(i, &tid)| (i, tid)).collect())
+    }
+
+    /// The thread with number `n` in the current process.
+    pub fn thread_by_number(&mut self, n: usize) -> Result<i32> {
+        let pid = self.process()?;
+        self.thread_list(pid)?
+            .into_iter()
+            .find(|&(i, _)| i == n)
+            .map(|(_, tid)| tid)
+            .ok_or_else(|| anyhow!("no thread {n}: `~` lists the threads"))
+    }
+
+    /// The registers that expressions see: the selected frame's.
+    fn frame_registers(&mut self) -> FrameRegisters {
+        let Some(c) = self.current.filter(|c| self.held.contains_key(&c.pid)) else {
+            return FrameRegisters::None;
+        };
+        if c.frame == 0 {
+            return match self.session.registers(c.pid, c.tid) {
+                Ok(r) => FrameRegisters::All(r),
+                Err(_) => FrameRegisters::None,
+            };
+        }
+        match self.session.stack(c.pid, c.tid) {
+            Ok(stack) => match stack.frames.get(c.frame) {
+                Some(f) => FrameRegisters::Recovered(f.registers),
+                None => FrameRegisters::None,
+            },
+            Err(_) => FrameRegisters::None,
+        }
+    }
+
+    /// Evaluates an expression in the current frame.
+    pub fn eval(&mut self, text: &str) -> std::result::Result<u64, dbgkit::Error> {
+        let registers = self.frame_registers();
+        match self.current {
+            Some(c) => eval::evaluate(Some(&mut self.session), c.pid, registers, text),
+            None => eval::evaluate(None, 0, registers, text),
+        }
+    }
+
+    /// The pc of the selected frame.
+    pub fn frame_pc(&mut self) -> Result<u64> {
+        let c = self.stopped()?;
+        if c.frame == 0 {
+            return Ok(self.session.registers(c.pid, c.tid)?.rip);
+        }
+        let stack = self.session.stack(c.pid, c.tid)?;
+        Ok(stack.frames.get(c.frame).ok_or_else(|| anyhow!("no frame {}", c.frame))?.pc)
+    }
+
+    // ---- starting and ending ---------------------------------------------------
+
+    /// Launches the program and runs it to its entry point (every library
+    /// loaded and initialised), where it stops.
+    pub fn launch(&mut self) -> Result<()> {
+        let argv = self.program.clone().ok_or_else(|| anyhow!("no program to launch: start dbgkit with one"))?;
+        let options = SpawnOptions::new(&argv).disable_aslr(!self.aslr);
+        let pid = self.session.spawn(&options)?;
+        self.threads.insert(pid, vec![pid]);
+        self.current = Some(Current { pid, tid: pid, frame: 0 });
+        self.initial.insert(pid);
+        let stop = self.wait_stop()?;
+        if self.session.processes().contains(&pid) {
+            self.restore_breakpoints(pid);
+        }
+        if let Some(stop) = stop {
+            self.show_stop(&stop);
+        }
+        Ok(())
+    }
+
+    /// Attaches to a process; it stops once its threads and modules are reported.
+    pub fn attach(&mut self, pid: i32) -> Result<()> {
+        self.session.attach(pid)?;
+        self.threads.insert(pid, vec![pid]);
+        self.current = Some(Current { pid, tid: pid, frame: 0 });
+        // Queued after the replayed events: the stop comes once they are all shown.
+        self.session.break_in(pid)?;
+        self.breakins.insert(pid);
+        if let Some(stop) = self.wait_stop()? {
+            self.show_stop(&stop);
+        }
+        Ok(())
+    }
+
+    /// Forgets what belonged to a process that is gone.
+    fn forget(&mut self, pid: i32) {
+        self.held.remove(&pid);
+        self.internal.retain(|(p, _), _| *p != pid);
+        self.initial.remove(&pid);
+        self.breakins.remove(&pid);
+        self.stale_breakins.remove(&pid);
+        self.steps.retain(|(p, _)| *p != pid);
+        self.stale_steps.retain(|(p, _)| *p != pid);
+        self.threads.remove(&pid);
+        for b in self.breakpoints.iter_mut().filter(|b| b.pid == Some(pid)) {
+            b.engine = None;
+        }
+        if self.current.is_some_and(|c| c.pid == pid) {
+            self.current = self.session.processes().first().map(|&p| Current { pid: p, tid: p, frame: 0 });
+        }
+    }
+
+    /// Kills a process and waits until it is gone.
+    pub fn kill(&mut self, pid: i32) -> Result<()> {
+        self.session.kill(pid)?;
+        self.held.remove(&pid);
+        loop {
+            let event = match self.session.wait_event(Some(std::time::Duration::from_secs(30))) {
+                Ok(Some(e)) => e,
+                Ok(None) => bail!("process {pid} did not die"),
+                Err(dbgkit::Error::NoProcesses) => break,
+                Err(e) => return Err(e.into()),
+            };
+            let done = event.pid == pid && matches!(event.kind, EventKind::ProcessExited { .. });
+            if done {
+                say!("{}", event_line(&event, None));
+            }
+            self.session.continue_process(event.pid, ContinueStatus::Handled)?;
+            if done {
+                break;
+            }
+        }
+        self.forget(pid);
+        Ok(())
+    }
+
+    /// Detaches from a process: it runs on as if never debugged.
+    pub fn detach(&mut self, pid: i32) -> Result<()> {
+        self.session.detach(pid)?;
+        say!("Detach: pid={pid}");
+        self.forget(pid);
+        Ok(())
+    }
+
+    // ---- running -----------------------------------------------------------------
+
+    /// The continue status an event gets by default: signals per the policy.
+    fn default_status(&self, event: &Event) -> ContinueStatus {
+        match event.kind {
+            EventKind::Exception { signal, .. } if self.signals.get(signal).pass => ContinueStatus::NotHandled,
+            _ => ContinueStatus::Handled,
+        }
+    }
+
+    /// Continues every process we hold (with `status`, or each event's default).
+    pub fn continue_held(&mut self, status: Option<ContinueStatus>) -> Result<()> {
+        if self.held.is_empty() {
+            return Err(match self.current {
+                Some(c) => anyhow!("process {} is running: break in with Ctrl-C first", c.pid),
+                None => no_process(),
+            });
+        }
+        let pids: Vec<i32> = self.held.keys().copied().collect();
+        for pid in pids {
+            let event = self.held.remove(&pid).expect("listed");
+            let status = status.unwrap_or_else(|| self.default_status(&event));
+            if let Err(e) = self.session.continue_process(pid, status) {
+                self.held.insert(pid, event);
+                return Err(e.into());
+            }
+        }
+        Ok(())
+    }
+
+    /// `g`: continue and wait for the next stop.
+    pub fn go(&mut self, status: Option<ContinueStatus>) -> Result<()> {
+        self.continue_held(status)?;
+        self.wait_and_show()
+    }
+
+    pub fn wait_and_show(&mut self) -> Result<()> {
+        if let Some(stop) = self.wait_stop()? {
+            self.show_stop(&stop);
+        }
+        Ok(())
+    }
+
+    /// Single-steps the current thread (its process's event is continued).
+    pub fn start_step(&mut self) -> Result<Current> {
+        let c = self.stopped()?;
+        let event = self.held.remove(&c.pid).expect("stopped");
+        if let Err(e) = self.session.step_into(c.pid, c.tid) {
+            self.held.insert(c.pid, event);
+            return Err(e.into());
+        }
+        self.stale_steps.remove(&(c.pid, c.tid));
+        self.steps.insert((c.pid, c.tid));
+        Ok(c)
+    }
+
+    /// Plants one of the debugger's own one-shot breakpoints.
+    pub fn temporary_breakpoint(&mut self, pid: i32, address: u64, condition: Option<String>) -> Result<u32> {
+        let mut options = BreakpointOptions::default().one_shot(true);
+        if let Some(c) = condition {
+            options = options.condition(c);
+        }
+        let id = self.session.add_breakpoint_with(pid, address, options)?;
+        self.internal.insert((pid, id), Internal::Step);
+        Ok(id)
+    }
+
+    /// Removes the debugger's own breakpoints that were not hit.
+    pub fn remove_internal(&mut self) {
+        for ((_, id), _) in std::mem::take(&mut self.internal) {
+            let _ = self.session.remove_breakpoint(id);
+        }
+    }
+
+    /// Runs until an event stops the target; the events on the way are
+    /// printed and continued. `None`: the current process is gone.
+    pub fn wait_stop(&mut self) -> Result<Option<Stop>> {
+        loop {
+            if interrupt::take() {
+                self.interrupted = true;
+                self.request_break_in();
+            }
+            let event = match self.session.wait_event(None) {
+                Ok(Some(e)) => e,
+                Ok(None) => continue,
+                Err(dbgkit::Error::NoProcesses) => {
+                    self.current = None;
+                    return Ok(None);
+                }
+                Err(e) => return Err(e.into()),
+            };
+            if let Some(shown) = self.decide(&event)? {
+                return Ok(Some(self.stopped_at(event, shown)));
+            }
+            let pid = event.pid;
+            let exited = matches!(event.kind, EventKind::ProcessExited { .. });
+            let status = self.default_status(&event);
+            match self.session.continue_process(pid, status) {
+                Ok(()) => {}
+                Err(e) if exited => return Err(e.into()),
+                Err(e) => {
+                    // Cannot go on (should not happen): show it as a stop rather than lose it.
+                    report_error(&anyhow::Error::from(e), self.tty);
+                    return Ok(Some(self.stopped_at(event.clone(), event)));
+                }
+            }
+            if exited {
+                let was_current = self.current.is_some_and(|c| c.pid == pid);
+                self.forget(pid);
+                if was_current {
+                    return Ok(None);
+                }
+            }
+        }
+    }
+
+    fn request_break_in(&mut self) {
+        for pid in self.session.processes() {
+            if self.held.contains_key(&pid) || self.breakins.contains(&pid) {
+                continue;
+            }
+            if self.session.break_in(pid).is_ok() {
+                self.breakins.insert(pid);
+            }
+        }
+    }
+
+    /// Whether an event stops the target: `Some(how to show it)`, or
+    /// `None` after printing it when it deserves a line.
+    fn decide(&mut self, event: &Event) -> Result<Option<Event>> {
+        let pid = event.pid;
+        let print = |dbg: &mut Debugger| {
+            let place = event_address(event).and_then(|a| place(&mut dbg.session, pid, a));
+            say!("{}", event_line(event, place.as_deref()));
+        };
+        match &event.kind {
+            EventKind::ProcessCreated { entry, .. } => {
+                print(self);
+                self.threads.insert(pid, vec![pid]);
+                if self.initial.remove(&pid) {
+                    match self.session.add_breakpoint_with(pid, *entry, BreakpointOptions::default().one_shot(true)) {
+                        Ok(id) => {
+                            self.internal.insert((pid, id), Internal::Initial);
+                        }
+                        Err(_) => {
+                            // No breakpoint at the entry: stop once the first events are shown.
+                            self.session.break_in(pid)?;
+                            self.breakins.insert(pid);
+                        }
+                    }
+                }
+                Ok(None)
+            }
+            EventKind::ThreadCreated { .. } => {
+                self.threads.entry(pid).or_default().push(event.tid);
+                print(self);
+                Ok(None)
+            }
+            EventKind::ProcessExited { .. }
+            | EventKind::ThreadExited { .. }
+            | EventKind::ModuleLoaded(_)
+            | EventKind::ModuleUnloaded(_)
+            | EventKind::Exec { .. }
+            | EventKind::Fork { .. } => {
+                print(self);
+                Ok(None)
+            }
+            EventKind::Exception { signal, first_chance, .. } => {
+                let policy = self.signals.get(*signal);
+                if !*first_chance || policy.stop {
+                    return Ok(Some(event.clone()));
+                }
+                if policy.print {
+                    print(self);
+                }
+                Ok(None)
+            }
+            EventKind::Breakpoint { id, address } => {
+                let shown = match self.internal.get(&(pid, *id)) {
+                    Some(Internal::Initial) => EventKind::BreakIn,
+                    Some(Internal::Step) => EventKind::StepComplete { address: *address },
+                    None => match self.breakpoints.iter().find(|b| b.pid == Some(pid) && b.engine == Some(*id)) {
+                        Some(b) => EventKind::Breakpoint { id: b.number, address: *address },
+                        None => event.kind.clone(),
+                    },
+                };
+                Ok(Some(Event { kind: shown, ..event.clone() }))
+            }
+            EventKind::StepComplete { .. } => {
+                let thread = (pid, event.tid);
+                if !self.steps.remove(&thread) && self.stale_steps.remove(&thread) {
+                    // The end of a step whose command already stopped for something else.
+                    return Ok(None);
+                }
+                Ok(Some(event.clone()))
+            }
+            EventKind::BreakIn => {
+                if let Some(n) = self.stale_breakins.get_mut(&pid).filter(|n| **n > 0) {
+                    *n -= 1;
+                    return Ok(None);
+                }
+                self.breakins.remove(&pid);
+                Ok(Some(event.clone()))
+            }
+            // Steps, watchpoints, and whatever else the engine reports: the user asked for them.
+            _ => Ok(Some(event.clone())),
+        }
+    }
+
+    /// Bookkeeping at a stop: the event is held, the debugger's own
+    /// breakpoints go, and the stop's thread becomes the current one.
+    fn stopped_at(&mut self, event: Event, shown: Event) -> Stop {
+        let pid = event.pid;
+        self.held.insert(pid, event.clone());
+        self.remove_internal();
+        // Break-ins asked for and not the reason of this stop will come later: let them pass.
+        for other in std::mem::take(&mut self.breakins) {
+            if !(other == pid && matches!(event.kind, EventKind::BreakIn)) {
+                *self.stale_breakins.entry(other).or_default() += 1;
+            }
+        }
+        // Steps still under way finish unseen.
+        let finished = (pid, event.tid);
+        for step in std::mem::take(&mut self.steps) {
+            if !(step == finished && matches!(event.kind, EventKind::StepComplete { .. })) {
+                self.stale_steps.insert(step);
+            }
+        }
+        // One-shot breakpoints the engine removed at their hit are gone for the user too.
+        let session = &self.session;
+        self.breakpoints.retain(|b| {
+            !(b.one_shot && b.pid == Some(pid) && b.engine.is_some_and(|id| session.breakpoint(id).is_none()))
+        });
+        self.current = Some(Current { pid, tid: event.tid, frame: 0 });
+        self.next_disassembly = None;
+        if interrupt::take() {
+            self.interrupted = true;
+        }
+        Stop { event, shown }
+    }
+
+    /// Prints a stop: the event line, then where the thread is.
+    pub fn show_stop(&mut self, stop: &Stop) {
+        let shown = &stop.shown;
+        let place = event_address(shown).and_then(|a| place(&mut self.session, shown.pid, a));
+        say!("{}", event_line(shown, place.as_deref()));
+        if let Ok(regs) = self.session.registers(stop.event.pid, stop.event.tid) {
+            self.show_place(stop.event.pid, regs.rip, Some(regs.rip));
+        }
+    }
+
+    /// The place line (`module!symbol+off (file.c:12):`), the source line
+    /// when its file is there, and the instruction at `pc`.
+    pub fn show_place(&mut self, pid: i32, pc: u64, current_rip: Option<u64>) {
+        if let Ok(s) = self.session.symbolize(pid, pc) {
+            if s.module.is_some() {
+                say!("{}:", s.with_location());
+            }
+            if let Some(loc) = &s.location {
+                if let Some(text) = self.source_line(&loc.file, loc.line) {
+                    say!("{:>6}  {}", loc.line, text);
+                }
+            }
+        }
+        if let Ok(insns) = self.session.disassemble(pid, pc, 1) {
+            if let Some(insn) = insns.first() {
+                say!("{}", instruction_line(insn, current_rip));
+            }
+        }
+    }
+
+    /// One line of a source file, if the file can be read.
+    pub fn source_line(&mut self, file: &str, line: u32) -> Option<String> {
+        if line == 0 {
+            return None;
+        }
+        let lines = self
+            .sources
+            .entry(file.to_string())
+            .or_insert_with(|| {
+                std::fs::read(file)
+                    .ok()
+                    .map(|b| Rc::new(String::from_utf8_lossy(&b).lines().map(str::to_string).collect()))
+            })
+            .clone()?;
+        lines.get(line as usize - 1).map(|l| l.trim_end().to_string())
+    }
+
+    // ---- breakpoints ---------------------------------------------------------------
+
+    /// Creates a user breakpoint in the engine for process `pid`.
+    pub fn plant(&mut self, pid: i32, b: &UserBreakpoint) -> Result<(u32, Option<String>)> {
+        let mut options = BreakpointOptions::default().one_shot(b.one_shot).disabled(!b.enabled).ignore_count(b.ignore);
+        if let Some(c) = &b.condition {
+            options = options.condition(eval::gdb_registers(c));
+        }
+        let spec = eval::gdb_registers(&b.spec);
+        let id = if b.deferred {
+            self.session.add_breakpoint_at(pid, &spec, options)?
+        } else {
+            match self.eval(&spec) {
+                Ok(address) => self.session.add_breakpoint_with(pid, address, options)?,
+                // Not loaded yet: wait for the module, as `bu` does.
+                Err(e) if eval::is_unknown_name(&e) => self.session.add_breakpoint_at(pid, &spec, options)?,
+                Err(e) => return Err(e.into()),
+            }
+        };
+        let pending = self.session.breakpoint(id).and_then(|i| i.unresolved);
+        Ok((id, pending))
+    }
+
+    /// Plants the user's breakpoints again in a new process (after `.restart`).
+    fn restore_breakpoints(&mut self, pid: i32) {
+        for i in 0..self.breakpoints.len() {
+            if self.breakpoints[i].engine.is_some() {
+                continue;
+            }
+            let b = self.breakpoints[i].clone();
+            match self.plant(pid, &b) {
+                Ok((id, _)) => {
+                    self.breakpoints[i].engine = Some(id);
+                    self.breakpoints[i].pid = Some(pid);
+                }
+                Err(e) => say!("breakpoint {} not set again: {e:#}", b.number),
+            }
+        }
+    }
+
+    /// Reads the instruction at an address.
+    pub fn instruction_at(&mut self, pid: i32, address: u64) -> Result<Instruction> {
+        self.session
+            .disassemble(pid, address, 1)?
+            .into_iter()
+            .next()
+            .ok_or_else(|| anyhow!("no instruction at {address:#x}"))
+    }
+}
+
+/// `=> 0000555555555189 f30f1efa               endbr64` (the marker when it is the thread's pc).
+pub fn instruction_line(insn: &Instruction, current_rip: Option<u64>) -> String {
+    let marker = if current_rip == Some(insn.address) { "=> " } else { "   " };
+    format!("{marker}{:016x} {:<22} {}", insn.address, insn.hex_bytes(), insn.text)
+}
+
+pub fn no_process() -> anyhow::Error {
+    anyhow!("no process: start one with .restart, or .attach PID")
+}
+
+/// Prints why a command failed; a bad expression shows its column.
+pub fn report_error(e: &anyhow::Error, tty: bool) {
+    use std::io::Write as _;
+    let _ = std::io::stdout().flush();
+    let (red, plain) = if tty { ("\x1b[31m", "\x1b[0m") } else { ("", "") };
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{red}error:{plain} {e:#}");
+    for cause in e.chain() {
+        if let Some(dbgkit::Error::BadExpression { text, error }) = cause.downcast_ref::<dbgkit::Error>() {
+            for line in error.pointed(text).lines() {
+                let _ = writeln!(err, "  {line}");
+            }
+            break;
+        }
+    }
+}

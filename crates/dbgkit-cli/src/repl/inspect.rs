@@ -1,0 +1,515 @@
+//! Looking around: registers, stacks and frames, threads and processes,
+//! disassembly, symbols, modules, the memory map, expressions.
+
+use super::args;
+use super::commands::Call;
+use super::debugger::{instruction_line, no_process, say, Current, Debugger};
+use anyhow::{anyhow, bail, Result};
+use dbgkit::{Registers, StackFrame};
+
+// ---- registers ---------------------------------------------------------------
+
+/// How many hex digits a register has (`eax`: 8, `al`: 2).
+fn register_digits(name: &str) -> Option<usize> {
+    let mut ones = Registers::default();
+    for n in Registers::NAMES {
+        ones.set(n, u64::MAX);
+    }
+    let mask = ones.get(name)?;
+    Some((64 - mask.leading_zeros() as usize).div_ceil(4))
+}
+
+fn flags(efl: u64) -> String {
+    const BITS: [(u32, &str); 9] =
+        [(0, "CF"), (2, "PF"), (4, "AF"), (6, "ZF"), (7, "SF"), (8, "TF"), (9, "IF"), (10, "DF"), (11, "OF")];
+    BITS.iter().filter(|(bit, _)| efl & (1 << bit) != 0).map(|(_, n)| *n).collect::<Vec<_>>().join(" ")
+}
+
+/// `r`, `r rip`, `r rax=0x10, rbx=rax+1`.
+pub fn registers(dbg: &mut Debugger, call: &Call) -> Result<()> {
+    let c = dbg.stopped()?;
+    let text = call.args.trim();
+    let mut regs = dbg.session.registers(c.pid, c.tid)?;
+    if text.is_empty() {
+        let g = |n: &str| regs.get(n).unwrap_or(0);
+        let rows: [&[&str]; 5] = [
+            &["rax", "rbx", "rcx"],
+            &["rdx", "rsi", "rdi"],
+            &["rip", "rsp", "rbp"],
+            &["r8", "r9", "r10"],
+            &["r11", "r12", "r13"],
+        ];
+        for row in rows {
+            let line: Vec<String> = row.iter().map(|n| format!("{n:>3}={:016x}", g(n))).collect();
+            say!("{}", line.join(" "));
+        }
+        say!("r14={:016x} r15={:016x} efl={:08x} [{}]", g("r14"), g("r15"), g("eflags"), flags(g("eflags")));
+        say!(
+            "cs={:04x} ss={:04x} ds={:04x} es={:04x} fs={:04x} gs={:04x} fs_base={:016x} gs_base={:016x}",
+            g("cs"),
+            g("ss"),
+            g("ds"),
+            g("es"),
+            g("fs"),
+            g("gs"),
+            g("fs_base"),
+            g("gs_base")
+        );
+        dbg.show_place(c.pid, regs.rip, Some(regs.rip));
+        return Ok(());
+    }
+    let items: Vec<&str> = text.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+    let mut changed = false;
+    let mut shown = Vec::new();
+    for item in &items {
+        let (name, value) = match item.split_once('=') {
+            Some((n, v)) => (n.trim(), Some(v.trim())),
+            None => (item.trim(), None),
+        };
+        let name = name.trim_start_matches(['@', '$']).to_ascii_lowercase();
+        if regs.get(&name).is_none() {
+            bail!("unknown register {name:?}: r alone lists them");
+        }
+        match value {
+            Some(v) => {
+                let value = dbg.eval(v)?;
+                regs.set(&name, value);
+                changed = true;
+            }
+            None => shown.push(name),
+        }
+    }
+    if changed {
+        dbg.session.set_registers(c.pid, c.tid, &regs)?;
+    }
+    for name in shown {
+        let digits = register_digits(&name).unwrap_or(16);
+        say!("{name}={:0digits$x}", regs.get(&name).unwrap_or(0));
+    }
+    Ok(())
+}
+
+// ---- stack and frames --------------------------------------------------------
+
+fn frame_line(frame: &StackFrame, ret: u64) -> String {
+    let name = frame.symbol.as_ref().map(|s| s.with_location()).unwrap_or_else(|| format!("{:#x}", frame.pc));
+    format!("{:02} {:016x} {:016x} {name}", frame.number, frame.sp, ret)
+}
+
+/// `k [COUNT]`.
+pub fn stack(dbg: &mut Debugger, call: &Call) -> Result<()> {
+    let c = dbg.stopped()?;
+    let limit = if call.args.trim().is_empty() { usize::MAX } else { args::number(call.args)? as usize };
+    let stack = dbg.session.stack(c.pid, c.tid)?;
+    say!(" # Child-SP         RetAddr          Call Site");
+    for (i, frame) in stack.frames.iter().enumerate().take(limit) {
+        let ret = stack.frames.get(i + 1).map(|f| f.pc).unwrap_or(0);
+        say!("{}", frame_line(frame, ret));
+    }
+    if let Some(reason) = &stack.stopped {
+        if limit >= stack.frames.len() {
+            say!("(the walk stopped: {reason})");
+        }
+    }
+    Ok(())
+}
+
+fn select_frame(dbg: &mut Debugger, n: usize) -> Result<()> {
+    let c = dbg.stopped()?;
+    let stack = dbg.session.stack(c.pid, c.tid)?;
+    let frame = stack.frames.get(n).ok_or_else(|| anyhow!("no frame {n}: the stack has {}", stack.frames.len()))?;
+    let ret = stack.frames.get(n + 1).map(|f| f.pc).unwrap_or(0);
+    dbg.current = Some(Current { frame: n, ..c });
+    dbg.next_disassembly = None;
+    say!("{}", frame_line(frame, ret));
+    if let Some(loc) = frame.symbol.as_ref().and_then(|s| s.location.clone()) {
+        if let Some(text) = dbg.source_line(&loc.file, loc.line) {
+            say!("{:>6}  {}", loc.line, text);
+        }
+    }
+    Ok(())
+}
+
+/// `.frame [N]`.
+pub fn frame(dbg: &mut Debugger, call: &Call) -> Result<()> {
+    let c = dbg.stopped()?;
+    let n = if call.args.trim().is_empty() { c.frame } else { args::number(call.args)? as usize };
+    select_frame(dbg, n)
+}
+
+pub fn up(dbg: &mut Debugger, call: &Call) -> Result<()> {
+    let c = dbg.stopped()?;
+    let n = if call.args.trim().is_empty() { 1 } else { args::number(call.args)? as usize };
+    select_frame(dbg, c.frame + n)
+}
+
+pub fn down(dbg: &mut Debugger, call: &Call) -> Result<()> {
+    let c = dbg.stopped()?;
+    let n = if call.args.trim().is_empty() { 1 } else { args::number(call.args)? as usize };
+    if n > c.frame {
+        bail!("frame {} is the innermost", 0);
+    }
+    select_frame(dbg, c.frame - n)
+}
+
+// ---- threads and processes -----------------------------------------------------
+
+fn thread_line(dbg: &mut Debugger, pid: i32, n: usize, tid: i32) -> String {
+    let mark = if dbg.current.is_some_and(|c| c.tid == tid) { '.' } else { ' ' };
+    let rip = dbg.session.registers(pid, tid).map(|r| r.rip).unwrap_or(0);
+    let place = crate::format::place(&mut dbg.session, pid, rip).unwrap_or_default();
+    format!("{mark}{n:>2}  Id: {pid}.{tid} rip={rip:016x} {place}")
+}
+
+fn list_threads(dbg: &mut Debugger) -> Result<()> {
+    let c = dbg.stopped()?;
+    for (n, tid) in dbg.thread_list(c.pid)? {
+        let line = thread_line(dbg, c.pid, n, tid);
+        say!("{line}");
+    }
+    Ok(())
+}
+
+fn select_thread(dbg: &mut Debugger, tid: i32) -> Result<()> {
+    let c = dbg.stopped()?;
+    dbg.current = Some(Current { pid: c.pid, tid, frame: 0 });
+    dbg.next_disassembly = None;
+    let rip = dbg.session.registers(c.pid, tid)?.rip;
+    dbg.show_place(c.pid, rip, Some(rip));
+    Ok(())
+}
+
+/// Runs a command with each of `tids` as the current thread, then comes back.
+fn on_threads(dbg: &mut Debugger, tids: &[(usize, i32)], command: &str) -> Result<()> {
+    let saved = dbg.stopped()?;
+    let mut result = Ok(());
+    for &(n, tid) in tids {
+        if tids.len() > 1 {
+            let line = thread_line(dbg, saved.pid, n, tid);
+            say!("{line}");
+        }
+        dbg.current = Some(Current { pid: saved.pid, tid, frame: 0 });
+        result = dbg.execute(command);
+        if result.is_err() {
+            break;
+        }
+    }
+    if dbg.current.is_some_and(|c| c.pid == saved.pid) {
+        dbg.current = Some(saved);
+    }
+    result
+}
+
+/// `~`, `~Ns`, `~N CMD`, `~* CMD`, `~~[TID]s`.
+pub fn threads(dbg: &mut Debugger, call: &Call) -> Result<()> {
+    let text = call.args.trim();
+    if text.is_empty() {
+        return list_threads(dbg);
+    }
+    let c = dbg.stopped()?;
+    let all = dbg.thread_list(c.pid)?;
+    let (which, rest): (Vec<(usize, i32)>, &str) = if let Some(rest) = text.strip_prefix('*') {
+        (all.clone(), rest)
+    } else if let Some(rest) = text.strip_prefix('.') {
+        (all.iter().copied().filter(|&(_, t)| t == c.tid).collect(), rest)
+    } else if let Some(rest) = text.strip_prefix("~[") {
+        let (tid_text, rest) = rest.split_once(']').ok_or_else(|| anyhow!("~~[TID] needs its closing ]"))?;
+        let tid = args::number(tid_text)? as i32;
+        let found: Vec<(usize, i32)> = all.iter().copied().filter(|&(_, t)| t == tid).collect();
+        if found.is_empty() {
+            bail!("no thread with id {tid} in process {}", c.pid);
+        }
+        (found, rest)
+    } else {
+        let digits: String = text.chars().take_while(|c| c.is_ascii_digit()).collect();
+        if digits.is_empty() {
+            bail!("bad thread command {text:?}: ~, ~1s, ~1 k, ~* k, ~~[TID]s");
+        }
+        let n: usize = digits.parse()?;
+        let tid = dbg.thread_by_number(n)?;
+        (vec![(n, tid)], &text[digits.len()..])
+    };
+    let rest = rest.trim();
+    match rest {
+        "" => {
+            for (n, tid) in which {
+                let line = thread_line(dbg, c.pid, n, tid);
+                say!("{line}");
+            }
+            Ok(())
+        }
+        "s" if which.len() == 1 => select_thread(dbg, which[0].1),
+        "s" => bail!("~* s: select one thread, e.g. ~1s"),
+        command => on_threads(dbg, &which, command),
+    }
+}
+
+/// gdb's `thread [N]`, `thread apply all|N CMD`.
+pub fn thread(dbg: &mut Debugger, call: &Call) -> Result<()> {
+    let text = call.args.trim();
+    if text.is_empty() {
+        let c = dbg.stopped()?;
+        let n = dbg.thread_list(c.pid)?.into_iter().find(|&(_, t)| t == c.tid).map(|(n, _)| n).unwrap_or(0);
+        let line = thread_line(dbg, c.pid, n, c.tid);
+        say!("{line}");
+        return Ok(());
+    }
+    if let Some(rest) = text.strip_prefix("apply") {
+        let rest = rest.trim();
+        let (which, command) = rest.split_once(char::is_whitespace).ok_or_else(|| anyhow!("thread apply all CMD"))?;
+        let c = dbg.stopped()?;
+        let all = dbg.thread_list(c.pid)?;
+        let tids = if which == "all" {
+            all
+        } else {
+            let n: usize = which.parse().map_err(|_| anyhow!("thread apply all|N CMD"))?;
+            let tid = dbg.thread_by_number(n)?;
+            vec![(n, tid)]
+        };
+        return on_threads(dbg, &tids, command.trim());
+    }
+    let n: usize = text.parse().map_err(|_| anyhow!("bad thread number {text:?}: info threads lists them"))?;
+    let tid = dbg.thread_by_number(n)?;
+    select_thread(dbg, tid)
+}
+
+/// `|`, `|Ns`.
+pub fn processes(dbg: &mut Debugger, call: &Call) -> Result<()> {
+    let pids = dbg.session.processes();
+    let text = call.args.trim();
+    if let Some(n) = text.strip_suffix('s') {
+        let n: usize = n.trim().parse().map_err(|_| anyhow!("|Ns: select process N"))?;
+        let pid = *pids.get(n).ok_or_else(|| anyhow!("no process {n}"))?;
+        dbg.current = Some(Current { pid, tid: pid, frame: 0 });
+        return Ok(());
+    }
+    if pids.is_empty() {
+        return Err(no_process());
+    }
+    for (i, pid) in pids.iter().enumerate() {
+        let mark = if dbg.current.is_some_and(|c| c.pid == *pid) { '.' } else { ' ' };
+        let state = if dbg.held.contains_key(pid) { "stopped" } else { "running" };
+        let image = dbg.session.image(*pid).map(|p| p.display().to_string()).unwrap_or_default();
+        say!("{mark}{i:>2}  pid={pid} {state} {image}");
+    }
+    Ok(())
+}
+
+// ---- disassembly ---------------------------------------------------------------
+
+/// Prints `count` instructions from `address`; returns where the next would be.
+pub fn disassemble_lines(dbg: &mut Debugger, address: u64, count: usize) -> Result<u64> {
+    let c = dbg.current.ok_or_else(no_process)?;
+    let rip = dbg.session.registers(c.pid, c.tid).ok().map(|r| r.rip);
+    let insns = dbg.session.disassemble(c.pid, address, count)?;
+    if let Some(place) = crate::format::place(&mut dbg.session, c.pid, address) {
+        say!("{place}:");
+    }
+    let mut next = address;
+    for insn in &insns {
+        say!("{}", instruction_line(insn, rip));
+        next = insn.next_address();
+    }
+    Ok(next)
+}
+
+/// `u [ADDR] [L COUNT]`.
+pub fn unassemble(dbg: &mut Debugger, call: &Call) -> Result<()> {
+    let (address_text, count_text) = args::split_length(call.args);
+    let count = match count_text {
+        Some(t) => args::number(&t)? as usize,
+        None => 8,
+    };
+    let address = if !address_text.is_empty() {
+        dbg.eval(&address_text)?
+    } else if let Some(next) = dbg.next_disassembly {
+        next
+    } else {
+        dbg.frame_pc()?
+    };
+    let next = disassemble_lines(dbg, address, count.clamp(1, 10_000))?;
+    dbg.next_disassembly = Some(next);
+    Ok(())
+}
+
+/// `uf [ADDR]`: the whole function.
+pub fn unassemble_function(dbg: &mut Debugger, call: &Call) -> Result<()> {
+    let address = if call.args.trim().is_empty() { dbg.frame_pc()? } else { dbg.eval(call.args)? };
+    let c = dbg.current.ok_or_else(no_process)?;
+    let s = dbg.session.symbolize(c.pid, address)?;
+    let (Some(module), Some(raw)) = (s.module.clone(), s.raw_symbol.clone()) else {
+        bail!("no function holds {address:#x}: use u {address:#x}");
+    };
+    let start = address - s.offset;
+    let pattern = format!("^{}$", args::regex_escape(&raw));
+    let size = dbg
+        .session
+        .search_symbols(c.pid, &pattern, Some(&module))?
+        .into_iter()
+        .find(|sym| sym.address == start)
+        .map(|sym| sym.size)
+        .unwrap_or(0);
+    if size == 0 {
+        disassemble_lines(dbg, start, 32)?;
+        return Ok(());
+    }
+    let rip = dbg.session.registers(c.pid, c.tid).ok().map(|r| r.rip);
+    let insns = dbg.session.disassemble_range(c.pid, start, start + size)?;
+    if let Some(place) = crate::format::place(&mut dbg.session, c.pid, start) {
+        say!("{place}:");
+    }
+    for insn in &insns {
+        say!("{}", instruction_line(insn, rip));
+    }
+    Ok(())
+}
+
+// ---- memory map, symbols, modules ------------------------------------------------
+
+/// `!address [ADDR]`.
+pub fn address(dbg: &mut Debugger, call: &Call) -> Result<()> {
+    let pid = dbg.process()?;
+    let wanted = if call.args.trim().is_empty() { None } else { Some(dbg.eval(call.args)?) };
+    let map = dbg.session.memory_map(pid)?;
+    let regions: Vec<_> = map.iter().filter(|r| wanted.is_none_or(|a| r.start <= a && a < r.end)).collect();
+    if regions.is_empty() {
+        bail!("no mapping holds {:#x} in process {pid}", wanted.unwrap_or(0));
+    }
+    say!("start            end              size             perm offset   path");
+    for r in regions {
+        say!("{:016x} {:016x} {:>16x} {} {:08x} {}", r.start, r.end, r.size(), r.permissions(), r.offset, r.path);
+    }
+    Ok(())
+}
+
+/// `ln ADDR`.
+pub fn near_symbol(dbg: &mut Debugger, call: &Call) -> Result<()> {
+    if call.args.trim().is_empty() {
+        bail!("give an address: ln rip");
+    }
+    let address = dbg.eval(call.args)?;
+    let pid = dbg.process()?;
+    let s = dbg.session.symbolize(pid, address)?;
+    if s.module.is_none() {
+        bail!("no module holds {address:#x}");
+    }
+    say!("{address:016x} {}", s.with_location());
+    for frame in s.inlined.iter().skip(1) {
+        let function = frame.function.as_deref().unwrap_or("??");
+        match &frame.location {
+            Some(l) => say!("  inlined into {function} ({}:{})", l.file, l.line),
+            None => say!("  inlined into {function}"),
+        }
+    }
+    Ok(())
+}
+
+fn print_symbols(mut found: Vec<dbgkit::Symbol>) {
+    found.sort_by(|a, b| (a.address, &a.module, &a.name).cmp(&(b.address, &b.module, &b.name)));
+    found.dedup_by(|a, b| a.address == b.address && a.name == b.name && a.module == b.module);
+    for s in found {
+        say!("{:016x} {}!{}", s.address, s.module, s.name);
+    }
+}
+
+/// `x [MODULE!]PATTERN` with WinDbg wildcards.
+pub fn examine_symbols(dbg: &mut Debugger, call: &Call) -> Result<()> {
+    let pid = dbg.process()?;
+    let text = call.args.trim();
+    if text.is_empty() {
+        bail!("give a pattern: x counter!b*, x *!malloc");
+    }
+    let (module_pattern, name_pattern) = text.split_once('!').unwrap_or(("*", text));
+    let regex = args::wildcard_regex(name_pattern);
+    let module_regex = args::wildcard_regex(module_pattern);
+    let modules: Vec<String> = dbg
+        .session
+        .modules(pid)?
+        .into_iter()
+        .filter(|m| dbgkit::symbols::module_matches(m, module_pattern) || simple_match(&module_regex, &m.name))
+        .map(|m| m.name)
+        .collect();
+    if modules.is_empty() {
+        bail!("no module matches {module_pattern:?}: lm lists them");
+    }
+    let mut found = Vec::new();
+    for m in modules {
+        found.extend(dbg.session.search_symbols(pid, &regex, Some(&m))?);
+    }
+    print_symbols(found);
+    Ok(())
+}
+
+/// Whether a module name matches an anchored wildcard regex made by
+/// `wildcard_regex` (only `.*` and `.` are special in it).
+fn simple_match(regex: &str, name: &str) -> bool {
+    fn go(p: &[char], s: &[char]) -> bool {
+        match p.first() {
+            None => s.is_empty(),
+            Some('.') if p.get(1) == Some(&'*') => (0..=s.len()).any(|i| go(&p[2..], &s[i..])),
+            Some('.') => !s.is_empty() && go(&p[1..], &s[1..]),
+            Some('\\') if p.len() > 1 => s.first() == Some(&p[1]) && go(&p[2..], &s[1..]),
+            Some(c) => s.first() == Some(c) && go(&p[1..], &s[1..]),
+        }
+    }
+    let body = regex.trim_start_matches('^').trim_end_matches('$');
+    let p: Vec<char> = body.chars().collect();
+    let s: Vec<char> = name.chars().collect();
+    go(&p, &s)
+}
+
+/// gdb's `info functions REGEX`.
+pub fn info_functions(dbg: &mut Debugger, call: &Call) -> Result<()> {
+    let pid = dbg.process()?;
+    let pattern = call.args.trim();
+    let pattern = if pattern.is_empty() { "." } else { pattern };
+    let found = dbg.session.search_symbols(pid, pattern, None)?;
+    print_symbols(found);
+    Ok(())
+}
+
+/// `lm`.
+pub fn modules(dbg: &mut Debugger, _call: &Call) -> Result<()> {
+    let pid = dbg.process()?;
+    say!("start            end              module");
+    for m in dbg.session.modules(pid)? {
+        say!("{:016x} {:016x} {:<24} {}", m.base, m.end(), m.name, m.path.display());
+    }
+    Ok(())
+}
+
+/// `? EXPR`: the value in decimal and hex, and the symbol it points into.
+pub fn evaluate(dbg: &mut Debugger, call: &Call) -> Result<()> {
+    let text = call.args.trim();
+    if text.is_empty() {
+        say!("{}", super::commands::help_overview().trim_end());
+        return Ok(());
+    }
+    let value = dbg.eval(text)?;
+    let place = dbg.current.and_then(|c| crate::format::place(&mut dbg.session, c.pid, value));
+    match place {
+        Some(p) => say!("{value} = {value:#x} {p}"),
+        None => say!("{value} = {value:#x}"),
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn register_widths() {
+        assert_eq!(register_digits("rax"), Some(16));
+        assert_eq!(register_digits("eax"), Some(8));
+        assert_eq!(register_digits("al"), Some(2));
+        assert_eq!(register_digits("nope"), None);
+    }
+
+    #[test]
+    fn module_wildcards() {
+        assert!(simple_match(&args::wildcard_regex("libc*"), "libc.so.6"));
+        assert!(simple_match(&args::wildcard_regex("*"), "x"));
+        assert!(!simple_match(&args::wildcard_regex("libm*"), "libc.so.6"));
+    }
+}

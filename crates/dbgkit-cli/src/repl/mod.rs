@@ -1,0 +1,180 @@
+//! The interactive debugger: `dbgkit PROGRAM`, `dbgkit -p PID`, command
+//! scripts (`-c`, `-x`) and batch runs (`--batch`).
+//!
+//! Every command is declared once in [`commands::COMMANDS`]; that table
+//! parses command lines and writes `help`, `help CMD` and the command list
+//! of `dbgkit --help`.
+
+mod args;
+mod breakpoints;
+mod commands;
+mod complete;
+mod control;
+mod debugger;
+mod eval;
+mod inspect;
+mod memory;
+mod signals;
+
+use crate::interrupt;
+use anyhow::{Context, Result};
+use debugger::Debugger;
+use std::cell::RefCell;
+use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
+use std::rc::Rc;
+
+pub use commands::help_overview;
+
+#[derive(clap::Args)]
+pub struct DebugArgs {
+    /// Attach to this running process.
+    #[arg(short = 'p', long = "pid", conflicts_with = "program")]
+    pid: Option<i32>,
+    /// Run these commands (separated by `;`) once the program is stopped, then go on interactively.
+    #[arg(short = 'c', long = "command", value_name = "COMMANDS")]
+    commands: Vec<String>,
+    /// Run the commands of FILE (one or more a line) once the program is stopped.
+    #[arg(short = 'x', long = "script", value_name = "FILE")]
+    scripts: Vec<PathBuf>,
+    /// Exit after the -c and -x commands; the exit status is 0 only if every command succeeded.
+    #[arg(long)]
+    batch: bool,
+    /// Print each command of a script before running it, after the prompt.
+    #[arg(long)]
+    echo: bool,
+    /// Keep address-space randomisation on (it is turned off by default, as gdb does).
+    #[arg(long)]
+    aslr: bool,
+    /// The program to debug and its arguments.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "PROGRAM [ARGS]")]
+    program: Vec<String>,
+}
+
+/// Where command history is kept: `$DBGKIT_HISTORY`, else `~/.dbgkit_history`.
+fn history_path() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("DBGKIT_HISTORY") {
+        return (!p.is_empty()).then(|| PathBuf::from(p));
+    }
+    std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".dbgkit_history"))
+}
+
+pub fn run(args: DebugArgs) -> Result<i32> {
+    let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+    let mut dbg = Debugger::new(std::io::stdout().is_terminal(), args.aslr);
+    dbg.echo = args.echo;
+    interrupt::install();
+    if let Some(pid) = args.pid {
+        dbg.attach(pid).with_context(|| format!("cannot attach to process {pid}"))?;
+    } else if !args.program.is_empty() {
+        dbg.program = Some(args.program.clone());
+        dbg.launch().with_context(|| format!("cannot launch {}", args.program[0]))?;
+    } else if args.batch && args.commands.is_empty() && args.scripts.is_empty() {
+        anyhow::bail!("nothing to do: give a program, -p PID, or commands with -c or -x");
+    }
+
+    let mut all_ok = true;
+    for text in &args.commands {
+        all_ok &= dbg.run_line(text, dbg.echo);
+        if dbg.quit {
+            break;
+        }
+    }
+    for path in &args.scripts {
+        if dbg.quit {
+            break;
+        }
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read script {}", path.display()))?;
+        for line in text.lines() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') || line.starts_with('*') {
+                continue;
+            }
+            all_ok &= dbg.run_line(line, dbg.echo);
+            if dbg.quit {
+                break;
+            }
+        }
+    }
+    if args.batch || dbg.quit {
+        return Ok(if all_ok { 0 } else { 1 });
+    }
+    if interactive {
+        interactive_loop(dbg)?;
+        Ok(0)
+    } else {
+        // Commands from a pipe or a file: no prompt, no line editing.
+        let stdin = std::io::stdin();
+        let mut line = String::new();
+        loop {
+            line.clear();
+            match stdin.lock().read_line(&mut line) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e.into()),
+            }
+            let text = line.trim();
+            if text.is_empty() || text.starts_with('#') {
+                continue;
+            }
+            all_ok &= dbg.run_line(text, dbg.echo);
+            if dbg.quit {
+                break;
+            }
+        }
+        Ok(if all_ok { 0 } else { 1 })
+    }
+}
+
+/// The prompt with line editing, history and completion.
+fn interactive_loop(dbg: Debugger) -> Result<()> {
+    use rustyline::error::ReadlineError;
+    let dbg = Rc::new(RefCell::new(dbg));
+    let config = rustyline::Config::builder()
+        .auto_add_history(false)
+        .completion_type(rustyline::CompletionType::List)
+        .max_history_size(5000)?
+        .build();
+    let mut editor: rustyline::Editor<complete::Helper, rustyline::history::DefaultHistory> =
+        rustyline::Editor::with_config(config)?;
+    editor.set_helper(Some(complete::Helper::new(dbg.clone())));
+    let history = history_path();
+    if let Some(path) = &history {
+        let _ = editor.load_history(path);
+    }
+    let mut last: Option<String> = None;
+    loop {
+        let prompt = dbg.borrow().prompt();
+        interrupt::take();
+        match editor.readline(&prompt) {
+            Ok(line) => {
+                let text = line.trim();
+                if text.is_empty() {
+                    // An empty line repeats a step, a trace or a listing, as in WinDbg and gdb.
+                    if let Some(previous) = last.clone().filter(|l| commands::repeats(l)) {
+                        dbg.borrow_mut().run_line(&previous, false);
+                    }
+                } else {
+                    if editor.add_history_entry(text).unwrap_or(false) {
+                        if let Some(path) = &history {
+                            let _ = editor.append_history(path);
+                        }
+                    }
+                    last = Some(text.to_string());
+                    dbg.borrow_mut().run_line(text, false);
+                }
+                if dbg.borrow().quit {
+                    break;
+                }
+            }
+            Err(ReadlineError::Interrupted) => {
+                // Ctrl-C at the prompt: a fresh line, the debugger stays.
+                continue;
+            }
+            Err(ReadlineError::Eof) => break,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
