@@ -5,7 +5,7 @@
 
 use super::args::distance;
 use super::debugger::{say, Debugger};
-use super::{breakpoints, control, inspect, memory, signals};
+use super::{breakpoints, control, inspect, memory, reach, signals};
 use anyhow::{anyhow, bail, Result};
 
 pub type Handler = fn(&mut Debugger, &Call) -> Result<()>;
@@ -121,6 +121,31 @@ pub static COMMANDS: &[Command] = &[
                   bp counter!bump \"rdi == 3\". gdb's form works too: break bump if $rdi == 3.\n\
                   /1 makes it one-shot. A name not loaded yet makes the breakpoint pending, as `bu` does."),
     cmd!("tbreak", [], "EXPR [if CONDITION]", Breakpoints, breakpoints::tbreak, "set a one-shot breakpoint"),
+    cmd!("ba", [], "w|r|e SIZE EXPR", Breakpoints, reach::ba,
+        "hardware breakpoint or watchpoint: ba w8 counter, ba r4 p, ba e1 main",
+        details: "Uses the debug registers (four in all): w write, r read or write, e execute;\n\
+                  sizes 1, 2, 4, 8 (other ranges are split over several registers).\n\
+                  Each hit prints a `Watchpoint:` line with the old and new value."),
+    cmd!(
+        "watch",
+        ["rwatch", "awatch"],
+        "EXPR [SIZE]",
+        Breakpoints,
+        reach::watch,
+        "gdb's watchpoints on SIZE bytes (8): watch = writes, rwatch/awatch = reads and writes"
+    ),
+    cmd!("hbreak", ["hb"], "EXPR", Breakpoints, reach::watch, "hardware breakpoint (no code byte is changed)"),
+    cmd!("wl", ["info watchpoints"], "", Breakpoints, reach::list, "list watchpoints"),
+    cmd!("wc", [], "ID", Breakpoints, reach::clear, "remove a watchpoint"),
+    cmd!(
+        ".call",
+        ["call"],
+        "FUNCTION [ARG...]",
+        Other,
+        reach::dot_call,
+        "call a function of the target: .call strlen \"text\" (strings are copied in), prints rax"
+    ),
+    cmd!(".inject", [], "PATH", Other, reach::inject, "load a shared object into the target through its dlopen"),
     cmd!("bu", [], "EXPR [\"CONDITION\"]", Breakpoints, breakpoints::bu,
         "set a deferred breakpoint: kept as an expression, planted when its module loads",
         details: "The expression is resolved again each time a module loads or comes back:\n\

@@ -14,6 +14,7 @@ mod debugger;
 mod eval;
 mod inspect;
 mod memory;
+mod reach;
 mod signals;
 
 use crate::interrupt;

@@ -1,0 +1,122 @@
+//! Reaching into the target: hardware breakpoints and watchpoints, calls
+//! of its functions, loading a library into it.
+
+use super::commands::Call;
+use super::debugger::{say, Debugger};
+use anyhow::{anyhow, bail, Result};
+use dbgkit::{CallArg, WatchAccess};
+
+/// `ba w8 EXPR`, `ba r4 EXPR`, `ba e1 EXPR`: access letter and size, then the address.
+pub fn ba(dbg: &mut Debugger, call: &Call) -> Result<()> {
+    let (kind, expression) =
+        call.args.trim().split_once(char::is_whitespace).ok_or_else(|| {
+            anyhow!("ba takes ACCESS+SIZE EXPR, e.g. `ba w8 counter` (w write, r read/write, e execute)")
+        })?;
+    let mut letters = kind.chars();
+    let access = match letters.next() {
+        Some('w') => WatchAccess::Write,
+        Some('r') => WatchAccess::ReadWrite,
+        Some('e') => WatchAccess::Execute,
+        _ => bail!("bad access {kind:?}: w (write), r (read/write) or e (execute), then a size: w8"),
+    };
+    let size: u64 = letters.as_str().parse().map_err(|_| anyhow!("bad size in {kind:?}: 1, 2, 4 or 8 (e.g. w8)"))?;
+    set_watch(dbg, expression.trim(), size, access)
+}
+
+/// gdb's `watch`, `rwatch`, `awatch` (`EXPR [SIZE]`, 8 bytes by default) and `hbreak EXPR`.
+pub fn watch(dbg: &mut Debugger, call: &Call) -> Result<()> {
+    let access = match call.name {
+        "hbreak" | "hb" => WatchAccess::Execute,
+        // The debug registers cannot watch reads alone: rwatch watches reads and writes.
+        "rwatch" | "awatch" => WatchAccess::ReadWrite,
+        _ => WatchAccess::Write,
+    };
+    let text = call.args.trim();
+    if text.is_empty() {
+        bail!("{} takes an expression (the address to watch)", call.name);
+    }
+    let (expression, size) = match text.rsplit_once(char::is_whitespace) {
+        Some((e, s)) if access != WatchAccess::Execute && s.parse::<u64>().is_ok() => (e.trim(), s.parse()?),
+        _ => (text, 8),
+    };
+    set_watch(dbg, expression, size, access)
+}
+
+fn set_watch(dbg: &mut Debugger, expression: &str, size: u64, access: WatchAccess) -> Result<()> {
+    let pid = dbg.process()?;
+    let address = dbg.eval(expression.trim_start_matches('*'))?;
+    let id = dbg.session.add_watchpoint(pid, address, size, access)?;
+    let place = crate::format::place(&mut dbg.session, pid, address).map(|p| format!(" {p}")).unwrap_or_default();
+    say!("Watchpoint {id}: {} {size} bytes at {address:016x}{place}", access.name());
+    Ok(())
+}
+
+/// `wl`: the watchpoints.
+pub fn list(dbg: &mut Debugger, _call: &Call) -> Result<()> {
+    for w in dbg.session.watchpoints() {
+        let kind = if w.page { "page" } else { "hardware" };
+        say!("{:3} {kind} {} {} bytes at {:016x} hits={}", w.id, w.access.name(), w.len, w.address, w.hits);
+    }
+    Ok(())
+}
+
+/// `wc ID` or `wc *`: remove watchpoints.
+pub fn clear(dbg: &mut Debugger, call: &Call) -> Result<()> {
+    let ids: Vec<u32> = match call.args.trim() {
+        "*" => dbg.session.watchpoints().iter().map(|w| w.id).collect(),
+        text => vec![text.parse().map_err(|_| anyhow!("wc takes a watchpoint id (see wl) or *"))?],
+    };
+    for id in ids {
+        dbg.session.remove_watchpoint(id)?;
+    }
+    Ok(())
+}
+
+/// Splits `.call` arguments: `"text"` is a string copied into the target, anything else an expression.
+fn call_words(text: &str) -> Result<Vec<(bool, String)>> {
+    let mut out = Vec::new();
+    let mut rest = text.trim();
+    while !rest.is_empty() {
+        if let Some(quoted) = rest.strip_prefix('"') {
+            let end = quoted.find('"').ok_or_else(|| anyhow!("unclosed string in {text:?}"))?;
+            out.push((true, quoted[..end].to_string()));
+            rest = quoted[end + 1..].trim_start();
+        } else {
+            let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            out.push((false, rest[..end].to_string()));
+            rest = rest[end..].trim_start();
+        }
+    }
+    Ok(out)
+}
+
+/// `.call FUNCTION [ARG...]`: call a function of the target in the current thread.
+pub fn dot_call(dbg: &mut Debugger, call: &Call) -> Result<()> {
+    let current = dbg.stopped()?;
+    let mut words = call_words(call.args)?.into_iter();
+    let (_, function) =
+        words.next().ok_or_else(|| anyhow!(".call takes a function and its arguments: .call strlen \"abc\""))?;
+    let address = dbg.eval(&function)?;
+    let mut args = Vec::new();
+    for (quoted, word) in words {
+        args.push(if quoted { CallArg::Str(word) } else { CallArg::Int(dbg.eval(&word)?) });
+    }
+    let result = dbg.session.call(current.pid, current.tid, address, &args)?;
+    say!("rax = {:#x} ({})", result.rax, result.rax as i64);
+    Ok(())
+}
+
+/// `.inject PATH`: load a shared object into the target with its `dlopen`.
+pub fn inject(dbg: &mut Debugger, call: &Call) -> Result<()> {
+    let current = dbg.stopped()?;
+    let path = call.args.trim().trim_matches('"');
+    if path.is_empty() {
+        bail!(".inject takes the path of a shared object");
+    }
+    // The target resolves relative paths from its own directory: give it ours, made absolute.
+    // A missing file is left to dlopen, whose dlerror() says why.
+    let full = std::fs::canonicalize(path).unwrap_or_else(|_| path.into());
+    let handle = dbg.session.inject_library(current.pid, current.tid, &full.to_string_lossy())?;
+    say!("loaded {} (handle {handle:#x})", full.display());
+    Ok(())
+}
