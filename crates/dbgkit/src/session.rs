@@ -253,7 +253,7 @@ impl Session {
             }
             let got = match deadline {
                 None => {
-                    let got = crate::os::linux::wait::wait(None, crate::os::linux::wait::Block::Yes)?;
+                    let got = crate::os::linux::wait::wait(None, crate::os::linux::wait::Block::Interruptible)?;
                     if got.is_none() {
                         return Ok(None);
                     }

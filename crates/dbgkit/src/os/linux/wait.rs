@@ -61,36 +61,44 @@ impl WaitStatus {
     }
 }
 
-/// How long `wait_any` may block.
+/// How long a wait may block.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Block {
     /// Return at once when nothing is ready.
     No,
-    /// Block until a status arrives or a signal interrupts the wait.
+    /// Block until a status arrives (a signal to the debugger does not end the wait).
     Yes,
+    /// Block until a status arrives or a signal to the debugger interrupts
+    /// the wait (how Ctrl-C reaches a front end waiting for events).
+    Interruptible,
 }
 
 /// Waits for a status from any traced thread (or from `tid` when given).
 ///
 /// Returns `Ok(None)` when nothing is ready (`Block::No`), when a signal
-/// interrupted the wait (`EINTR`), or when no traced child remains (`ECHILD`).
+/// interrupted an interruptible wait (`EINTR`), or when no traced child
+/// remains (`ECHILD`). Other waits retry after a signal: an inner wait (one
+/// thread's stop, an all-stop) must not give up half-way.
 pub(crate) fn wait(tid: Option<pid_t>, block: Block) -> Result<Option<(pid_t, WaitStatus)>> {
     let mut status = 0;
     // __WNOTHREAD: only this thread's tracees. A session lives on one thread,
     // and sessions on other threads of the same process keep their own.
     let flags = libc::__WALL | libc::__WNOTHREAD | if matches!(block, Block::No) { libc::WNOHANG } else { 0 };
-    // SAFETY: waitpid writes only to `status`.
-    let r = unsafe { libc::waitpid(tid.unwrap_or(-1), &mut status, flags) };
-    if r > 0 {
-        return Ok(Some((r, WaitStatus::classify(status))));
-    }
-    if r == 0 {
-        return Ok(None);
-    }
-    let err = std::io::Error::last_os_error();
-    match err.raw_os_error() {
-        Some(libc::EINTR) | Some(libc::ECHILD) => Ok(None),
-        _ => Err(Error::Os { op: "waitpid", target: tid.unwrap_or(-1), source: err }),
+    loop {
+        // SAFETY: waitpid writes only to `status`.
+        let r = unsafe { libc::waitpid(tid.unwrap_or(-1), &mut status, flags) };
+        if r > 0 {
+            return Ok(Some((r, WaitStatus::classify(status))));
+        }
+        if r == 0 {
+            return Ok(None);
+        }
+        let err = std::io::Error::last_os_error();
+        match err.raw_os_error() {
+            Some(libc::EINTR) if !matches!(block, Block::Interruptible) => continue,
+            Some(libc::EINTR) | Some(libc::ECHILD) => return Ok(None),
+            _ => return Err(Error::Os { op: "waitpid", target: tid.unwrap_or(-1), source: err }),
+        }
     }
 }
 

@@ -1,0 +1,753 @@
+"""Type stubs of dbgkit's native module (re-exported by ``dbgkit``)."""
+
+import os
+from typing import IO, Any, Callable, ClassVar, final, Iterator, Literal, Mapping, Optional, Sequence, Tuple, Union, overload
+
+__version__: str
+
+
+_Status = Union["ContinueStatus", Literal["handled", "not_handled", "terminate_thread", "terminate_process"]]
+_ProcessArg = Union["Process", int, None]
+_ThreadArg = Union["Thread", int, None]
+_Stdio = Union[Literal["inherit", "null", "pipe"], int, None]
+_Bytes = Union[bytes, bytearray, memoryview]
+_CallArg = Union[int, str, bytes, bytearray]
+_EventKind = Literal[
+    "process-created",
+    "process-exited",
+    "thread-created",
+    "thread-exited",
+    "module-loaded",
+    "module-unloaded",
+    "exception",
+    "breakpoint",
+    "watchpoint",
+    "step-complete",
+    "break-in",
+    "exec",
+    "fork",
+]
+
+# ---- errors -------------------------------------------------------------------
+
+class DebugError(Exception):
+    """Base class of every error dbgkit raises."""
+
+class ProcessGone(DebugError):
+    """The process or thread behind a handle has exited, or is not debugged by this session."""
+
+class MemoryError(DebugError):
+    """Target memory that is not mapped or cannot be read or written (not Python's MemoryError)."""
+
+class ExpressionError(DebugError):
+    """An expression or pattern that does not parse or evaluate."""
+
+class SymbolNotFound(DebugError):
+    """No symbol, module or source line by that name."""
+
+class AmbiguousSymbol(SymbolNotFound):
+    """A bare name found in several modules: say which with MODULE!NAME."""
+
+class ProcessRunning(DebugError):
+    """The call needs the process stopped: wait for an event or break in first."""
+
+class StateError(DebugError):
+    """The session cannot do that now: nothing to continue, no process left, closed, or busy in a callback."""
+
+class BreakpointError(DebugError):
+    """No such breakpoint, or a breakpoint that cannot be planted."""
+
+class InjectionError(DebugError):
+    """Running code in the target (call, syscall, dlopen) failed."""
+
+class LaunchError(DebugError):
+    """A program that cannot be launched, or a process that cannot be attached."""
+
+class WrongThreadError(DebugError):
+    """A session (or a handle of one) used from a thread other than the one that created it (ptrace's rule)."""
+
+class InvalidArgument(DebugError):
+    """An argument the engine refuses."""
+
+class WaitTimeout(DebugError):
+    """No event came within the timeout given to events()."""
+
+# ---- functions ------------------------------------------------------------------
+
+def signal_name(signal: int) -> str:
+    """The name of a signal (``"SIGSEGV"``), or ``"SIG<n>"`` when it has none."""
+
+def parse_signal(text: str) -> Optional[int]:
+    """A signal number from ``"SIGSEGV"``, ``"segv"`` or ``"11"``; ``None`` when it is not one."""
+
+# ---- continue status ----------------------------------------------------------------
+
+@final
+class ContinueStatus:
+    """How to continue an event (the Win32 debug loop's continue status).
+    Wherever a status is taken, its lower-case name works too
+    (``"handled"``, ``"not_handled"``, ``"terminate_thread"``, ``"terminate_process"``)."""
+
+    HANDLED: ClassVar["ContinueStatus"]
+    """Go on; the signal of an exception is suppressed."""
+    NOT_HANDLED: ClassVar["ContinueStatus"]
+    """Go on and deliver the exception's signal to the program."""
+    TERMINATE_THREAD: ClassVar["ContinueStatus"]
+    """End the event's thread (it exits with code 0); the others go on."""
+    TERMINATE_PROCESS: ClassVar["ContinueStatus"]
+    """Kill the whole process."""
+    def __int__(self) -> int: ...
+
+# ---- the session ----------------------------------------------------------------------
+
+@final
+class Session:
+    """The debug object: owns every debugged process and one queue of events.
+
+    A session belongs to the thread that created it (ptrace's rule): using
+    it, or a handle of it, from another thread raises ``WrongThreadError``.
+    Launched processes die with the session (``close()``, ``with``, or
+    garbage collection); attached ones are detached.
+
+    Process-level calls taken here (``read_memory``, ``lookup``,
+    ``add_breakpoint``...) work on the default process: the one spawned or
+    attached last while it lives, else the only one; ``process=`` names another.
+    """
+
+    def __init__(self) -> None: ...
+    @property
+    def owner_thread(self) -> int:
+        """``threading.get_ident()`` of the thread the session belongs to."""
+    @property
+    def closed(self) -> bool:
+        """True once ``close()`` was called."""
+    def close(self) -> None:
+        """Ends the session: launched processes are killed, attached ones detached."""
+    def __enter__(self) -> "Session": ...
+    def __exit__(self, *args: object) -> bool: ...
+
+    # processes
+    def spawn(
+        self,
+        argv: Union[Sequence[Union[str, bytes, os.PathLike[str]]], str, bytes, os.PathLike[str]],
+        *,
+        env: Optional[Mapping[str, str]] = None,
+        cwd: Optional[Union[str, os.PathLike[str]]] = None,
+        stdin: _Stdio = None,
+        stdout: _Stdio = None,
+        stderr: _Stdio = None,
+        clear_env: bool = False,
+        aslr: bool = False,
+        kill_on_exit: bool = True,
+    ) -> "Process":
+        """Launches a program under the debugger, stopped before its first
+        instruction; its first events (``process-created``, ``module-loaded``
+        for the loader and the vDSO) wait in the queue.
+
+        ``argv``: a list (program first; searched in ``PATH`` without a
+        ``/``) or a program alone. ``env`` adds variables (``clear_env``
+        starts from none). ``stdin``/``stdout``/``stderr``: ``"inherit"``,
+        ``"null"`` or ``"pipe"`` (see ``Process.take_pipes``; subprocess.PIPE
+        and DEVNULL work too). Address-space randomisation is off unless
+        ``aslr=True``. ``kill_on_exit=False`` lets it outlive the session."""
+    def attach(self, pid: int) -> "Process":
+        """Attaches to a running process: every thread is stopped and the
+        present is replayed as events (``process-created``, ``thread-created``
+        for each other thread, ``module-loaded`` for each module)."""
+    def detach(self, process: _ProcessArg = None) -> None:
+        """Detaches from a process, leaving it running as if never debugged."""
+    def kill(self, process: _ProcessArg = None) -> None:
+        """Kills a process; its ``process-exited`` event follows."""
+    @property
+    def processes(self) -> list["Process"]:
+        """Every debugged process."""
+    def process(self, pid: Optional[int] = None) -> "Process":
+        """A process by pid; without one, the default process."""
+    @property
+    def threads(self) -> list["Thread"]:
+        """The threads of the default process."""
+    @property
+    def modules(self) -> list["Module"]:
+        """The modules of the default process."""
+    def set_signal_quiet(self, signal: Union[int, str], quiet: bool = True) -> None:
+        """Signals passed to the program at once, without an ``exception`` event."""
+    def add_symbol_path(self, path: Union[str, os.PathLike[str]]) -> None:
+        """Adds a directory searched for separate debug files (before the standard ones)."""
+
+    # events
+    def wait_event(self, timeout: Optional[float] = None) -> Optional["Event"]:
+        """Waits for the next event, at most ``timeout`` seconds (``None``:
+        until one comes); ``None`` on timeout. The event's process stays
+        stopped until ``continue_event``. The GIL is released while waiting.
+
+        Ctrl-C during the wait raises ``KeyboardInterrupt`` with every running
+        process stopped (their ``break-in`` events wait in the queue). An
+        exception a breakpoint callback raised is raised here, with the
+        breakpoint's event in flight."""
+    def continue_event(self, status: Optional[_Status] = None, process: _ProcessArg = None) -> None:
+        """Continues the waiting event (default: the last one reported) with
+        ``status`` (default: ``NOT_HANDLED`` for exceptions, ``HANDLED`` otherwise)."""
+    def events(self, timeout: Optional[float] = None) -> "EventIterator":
+        """The everyday loop: waits, yields each event, and continues it when
+        the loop body ends (with ``event.status``). Ends when no process is
+        left; a wait of ``timeout`` seconds without an event raises ``WaitTimeout``."""
+    def break_in(self, process: _ProcessArg = None) -> None:
+        """Stops a running process; a ``break-in`` event follows."""
+    def step_into(self, thread: _ThreadArg = None) -> None:
+        """Single-steps a thread (default: the thread of the waiting event),
+        continuing the waiting event; a ``step-complete`` event follows."""
+
+    # breakpoints
+    def add_breakpoint(
+        self,
+        location: Union[int, str],
+        *,
+        process: _ProcessArg = None,
+        condition: Optional[str] = None,
+        callback: Optional[Callable[["Event"], object]] = None,
+        one_shot: bool = False,
+        enabled: bool = True,
+        ignore_count: int = 0,
+    ) -> "Breakpoint":
+        """Sets a breakpoint on an address or an expression (``"libc.so.6!socket"``,
+        ``"main"``, ``"file.c:12"``, ``"bump+4"``); a name whose module is not
+        loaded yet is pending until it loads.
+
+        ``condition``: an engine expression evaluated at each hit
+        (``"rdi == 5"``). ``callback(event)`` runs inside the engine on every
+        hit: a false return (``False``, ``None``) goes on without an event,
+        a true one stops with a ``breakpoint`` event. Inside it the hitting
+        thread's registers can be read and the process's memory read and
+        written. An exception it raises stops the process and is raised by
+        ``wait_event``/``events()``."""
+    def add_hardware_breakpoint(self, address: int, *, process: _ProcessArg = None) -> "Watchpoint":
+        """A hardware breakpoint (debug registers; the code is not touched)."""
+    def add_watchpoint(
+        self,
+        address: int,
+        size: int = 8,
+        access: Literal["write", "read_write", "execute"] = "write",
+        *,
+        page: bool = False,
+        process: _ProcessArg = None,
+    ) -> "Watchpoint":
+        """Watches ``size`` bytes at ``address`` (debug registers: up to 32
+        bytes; ``page=True``: page protection, any size)."""
+    @property
+    def breakpoints(self) -> list["Breakpoint"]:
+        """Every breakpoint of every process."""
+    @property
+    def watchpoints(self) -> list["Watchpoint"]:
+        """Every watchpoint of every process."""
+    def remove_breakpoint(self, breakpoint: Union["Breakpoint", "Watchpoint", int]) -> None:
+        """Removes a breakpoint or a watchpoint."""
+
+    # memory, symbols, expressions (default process)
+    def read_memory(self, address: int, size: int, *, process: _ProcessArg = None) -> bytes:
+        """Reads ``size`` bytes at ``address``."""
+    def write_memory(self, address: int, data: _Bytes, *, process: _ProcessArg = None) -> None:
+        """Writes ``data`` at ``address``."""
+    def read_pointers(self, address: int, count: int = 1, *, process: _ProcessArg = None) -> list[int]:
+        """Reads ``count`` 64-bit pointers at ``address``."""
+    @overload
+    def read_cstring(
+        self, address: int, max_length: int = 4096, encoding: str = "utf-8", errors: str = "replace", *, process: _ProcessArg = None
+    ) -> str: ...
+    @overload
+    def read_cstring(
+        self, address: int, max_length: int, encoding: None, errors: str = "replace", *, process: _ProcessArg = None
+    ) -> bytes: ...
+    def symbolize(self, address: int, *, process: _ProcessArg = None) -> "Symbolized":
+        """Names an address (module, symbol+offset, source line)."""
+    def lookup(self, name: str, *, process: _ProcessArg = None) -> int:
+        """The address of ``module!name``, ``name``, ``file.c:42`` or a module (its base)."""
+    def search_symbols(self, pattern: str, module: Optional[str] = None, *, process: _ProcessArg = None) -> list["Symbol"]:
+        """Symbols whose name matches a regular expression."""
+    def eval(self, expression: str, *, thread: _ThreadArg = None) -> int:
+        """Evaluates a WinDbg-style expression with the registers of ``thread``
+        (default: the thread of the waiting event)."""
+    def stack(self, thread: _ThreadArg = None) -> "Stack":
+        """The call stack of ``thread`` (default: the thread of the waiting event)."""
+
+    # running code in the target
+    def call(self, function: Union[int, str], *args: _CallArg, thread: _ThreadArg = None) -> "CallResult":
+        """Calls a function in the target (see ``Process.call``)."""
+    def allocate_memory(
+        self, size: int, protection: str = "rw", address: Optional[int] = None, *, process: _ProcessArg = None
+    ) -> int:
+        """Maps new memory in a process; returns its address."""
+    def inject_library(self, path: Union[str, os.PathLike[str]], *, thread: _ThreadArg = None) -> int:
+        """Loads a shared object into the target (``dlopen``); returns its handle."""
+
+@final
+class EventIterator(Iterator["Event"]):
+    """What ``Session.events()`` returns."""
+
+    def __iter__(self) -> "EventIterator": ...
+    def __next__(self) -> "Event": ...
+
+# ---- events ---------------------------------------------------------------------------------
+
+@final
+class Event:
+    """One debug event. Its process stays stopped (every thread) until the
+    event is continued. Attributes that do not apply to the kind are ``None``."""
+
+    @property
+    def kind(self) -> _EventKind:
+        """What happened."""
+    @property
+    def pid(self) -> int: ...
+    @property
+    def tid(self) -> int: ...
+    @property
+    def process(self) -> "Process": ...
+    @property
+    def thread(self) -> "Thread":
+        """The thread the event happened on."""
+    @property
+    def image(self) -> Optional[str]:
+        """The executable (``process-created``, ``exec``)."""
+    @property
+    def base(self) -> Optional[int]:
+        """The image's or the module's base (``process-created``, ``module-*``)."""
+    @property
+    def size(self) -> Optional[int]:
+        """The image's or the module's size."""
+    @property
+    def entry(self) -> Optional[int]:
+        """The executable's entry point (``process-created``)."""
+    @property
+    def exit_code(self) -> Optional[int]:
+        """The exit status (``process-exited``, ``thread-exited``); ``None`` when a signal killed the process."""
+    @property
+    def signal(self) -> Optional[int]:
+        """The signal (``exception``; ``process-exited`` when one killed it)."""
+    @property
+    def signal_name(self) -> Optional[str]: ...
+    @property
+    def code(self) -> Optional[int]:
+        """The signal's ``si_code`` (``exception``)."""
+    @property
+    def address(self) -> Optional[int]:
+        """The instruction (``exception``, ``breakpoint``, ``step-complete``) or the watched address (``watchpoint``)."""
+    @property
+    def fault_address(self) -> Optional[int]:
+        """The data address of a memory fault (``exception``)."""
+    @property
+    def first_chance(self) -> Optional[bool]:
+        """First chance, or the second chance before the signal kills the process (``exception``)."""
+    @property
+    def module(self) -> Optional["Module"]:
+        """The module (``module-loaded``, ``module-unloaded``)."""
+    @property
+    def breakpoint(self) -> Optional["Breakpoint"]:
+        """The breakpoint hit (``breakpoint``)."""
+    @property
+    def watchpoint(self) -> Optional["Watchpoint"]:
+        """The watchpoint that fired (``watchpoint``)."""
+    @property
+    def access(self) -> Optional[str]:
+        """``"read"``, ``"write"``, ``"read/write"`` or ``"execute"`` (``watchpoint``)."""
+    @property
+    def pc(self) -> Optional[int]:
+        """``rip`` after the access (``watchpoint``) or at the breakpoint (``breakpoint``)."""
+    @property
+    def old(self) -> Optional[bytes]:
+        """The watched bytes before a write (``watchpoint``), when known."""
+    @property
+    def new(self) -> Optional[bytes]:
+        """The watched bytes after a write (``watchpoint``), when known."""
+    @property
+    def start(self) -> Optional[int]:
+        """The new thread's first instruction (``thread-created``)."""
+    @property
+    def child(self) -> Optional[int]:
+        """The child's pid (``fork``; it runs undebugged)."""
+    @property
+    def hits(self) -> Optional[int]:
+        """The breakpoint's hits so far, this one included (in a breakpoint callback)."""
+    @property
+    def default_status(self) -> ContinueStatus:
+        """``NOT_HANDLED`` for exceptions, ``HANDLED`` otherwise."""
+    status: ContinueStatus
+    """The status the ``events()`` loop continues this event with (assign a
+    ``ContinueStatus``, its name, or ``None`` for the default)."""
+    @property
+    def waiting(self) -> bool:
+        """True while the event waits to be continued."""
+    def continue_event(self, status: Optional[_Status] = None) -> None:
+        """Continues this event now (with ``status``, else ``self.status``)."""
+
+# ---- handles ------------------------------------------------------------------------------------
+
+@final
+class Process:
+    """A debugged process: a session and a pid. Calls on a process that is
+    gone raise ``ProcessGone``; ``alive`` says whether it is still debugged."""
+
+    @property
+    def pid(self) -> int: ...
+    @property
+    def alive(self) -> bool:
+        """True while this session debugs the process."""
+    @property
+    def stopped(self) -> bool:
+        """True while the process is held at an event (every thread stopped)."""
+    @property
+    def image(self) -> str:
+        """The executable's path."""
+    @property
+    def threads(self) -> list["Thread"]: ...
+    def thread(self, tid: Optional[int] = None) -> "Thread":
+        """A thread by id; without one, the thread of the waiting event (else the main thread)."""
+    @property
+    def modules(self) -> list["Module"]:
+        """The modules in load order, the executable first."""
+    def module(self, name: str) -> "Module":
+        """A module by name (``libc.so.6``, ``libc``, or its path)."""
+    def memory_map(self) -> list["MemoryRegion"]:
+        """The memory map (``/proc/PID/maps``)."""
+    def read_memory(self, address: int, size: int) -> bytes:
+        """Reads memory (breakpoint bytes show as the original bytes)."""
+    def write_memory(self, address: int, data: _Bytes) -> None:
+        """Writes memory (read-only code included)."""
+    def read_pointers(self, address: int, count: int = 1) -> list[int]:
+        """Reads ``count`` 64-bit pointers."""
+    @overload
+    def read_cstring(self, address: int, max_length: int = 4096, encoding: str = "utf-8", errors: str = "replace") -> str: ...
+    @overload
+    def read_cstring(self, address: int, max_length: int, encoding: None, errors: str = "replace") -> bytes: ...
+    def search_memory(
+        self, pattern: Union[bytes, str], start: Optional[int] = None, end: Optional[int] = None, alignment: int = 1
+    ) -> list[int]:
+        """Every address where ``pattern`` occurs, in [start, end) or in every readable mapping."""
+    def symbolize(self, address: int) -> "Symbolized":
+        """Names an address."""
+    def lookup(self, name: str) -> int:
+        """The address of a name."""
+    def lookup_all(self, name: str) -> list["Symbol"]:
+        """Every symbol a name stands for."""
+    def search_symbols(self, pattern: str, module: Optional[str] = None) -> list["Symbol"]:
+        """Symbols whose name matches a regular expression."""
+    def eval(self, expression: str, thread: _ThreadArg = None) -> int:
+        """Evaluates an expression with the registers of ``thread`` (default: the event's thread)."""
+    def break_in(self) -> None:
+        """Stops the running process; a ``break-in`` event follows."""
+    def continue_event(self, status: Optional[_Status] = None) -> None:
+        """Continues the event this process waits at."""
+    def detach(self) -> None:
+        """Detaches: breakpoints removed, the process left running as if never debugged."""
+    def kill(self) -> None:
+        """Kills the process; its ``process-exited`` event follows."""
+    def set_kill_on_exit(self, on: bool) -> None:
+        """Whether the process dies with the session."""
+    def add_breakpoint(
+        self,
+        location: Union[int, str],
+        *,
+        condition: Optional[str] = None,
+        callback: Optional[Callable[["Event"], object]] = None,
+        one_shot: bool = False,
+        enabled: bool = True,
+        ignore_count: int = 0,
+    ) -> "Breakpoint":
+        """Sets a breakpoint in this process (see ``Session.add_breakpoint``)."""
+    def add_hardware_breakpoint(self, address: int) -> "Watchpoint": ...
+    def add_watchpoint(
+        self, address: int, size: int = 8, access: Literal["write", "read_write", "execute"] = "write", *, page: bool = False
+    ) -> "Watchpoint": ...
+    @property
+    def breakpoints(self) -> list["Breakpoint"]: ...
+    @property
+    def watchpoints(self) -> list["Watchpoint"]: ...
+    def call(self, function: Union[int, str], *args: _CallArg, thread: _ThreadArg = None) -> "CallResult":
+        """Calls a function (address or name) in the target with int, str or
+        bytes arguments (strings and bytes are copied in; the function gets
+        their address). Every register and the stack are restored afterwards."""
+    def syscall(self, number: int, *args: int, thread: _ThreadArg = None) -> int:
+        """Runs a system call in a stopped thread; its raw result (-errno on failure)."""
+    def allocate_memory(self, size: int, protection: str = "rw", address: Optional[int] = None) -> int:
+        """Maps new memory (``"rw"``, ``"rwx"``...); returns its address."""
+    def free_memory(self, address: int, size: int) -> None: ...
+    def protect_memory(self, address: int, size: int, protection: str) -> None: ...
+    def inject_library(self, path: Union[str, os.PathLike[str]], thread: _ThreadArg = None) -> int:
+        """Loads a shared object (``dlopen``); returns its handle."""
+    def take_pipes(self) -> Tuple[Optional[IO[bytes]], Optional[IO[bytes]], Optional[IO[bytes]]]:
+        """``(stdin, stdout, stderr)`` of a process spawned with ``"pipe"`` streams (once)."""
+
+@final
+class Thread:
+    """A thread of a debugged process. Registers, stack and expressions need
+    it stopped (at an event, or as the hitting thread inside a callback)."""
+
+    @property
+    def tid(self) -> int: ...
+    @property
+    def pid(self) -> int: ...
+    @property
+    def process(self) -> Process: ...
+    @property
+    def alive(self) -> bool: ...
+    @property
+    def regs(self) -> "Registers":
+        """The registers, live: ``t.regs.rax``, ``t.regs["rip"] = x``, ``dict(t.regs)``."""
+    pc: int
+    """The instruction pointer (settable)."""
+    sp: int
+    """The stack pointer (settable)."""
+    def stack(self) -> "Stack":
+        """The call stack, innermost frame first."""
+    def symbolize(self, address: Optional[int] = None) -> "Symbolized":
+        """Names an address (default: this thread's ``pc``)."""
+    def eval(self, expression: str) -> int:
+        """Evaluates an expression with this thread's registers."""
+    def step_into(self) -> None:
+        """Single-steps this thread (continuing the waiting event); a ``step-complete`` event follows."""
+    def call(self, function: Union[int, str], *args: _CallArg) -> "CallResult": ...
+    def syscall(self, number: int, *args: int) -> int: ...
+
+@final
+class Module:
+    """A module mapped in a process, as it was when the handle was made."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def base(self) -> int: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+    @property
+    def bias(self) -> int: ...
+    @property
+    def process(self) -> Process: ...
+    @property
+    def alive(self) -> bool:
+        """True while the module is loaded in a debugged process."""
+    def contains(self, address: int) -> bool: ...
+    def __contains__(self, address: int, /) -> bool: ...
+    def lookup(self, name: str) -> int:
+        """The address of a symbol of this module."""
+    def symbols(self, pattern: str = "") -> list["Symbol"]:
+        """This module's symbols matching a regular expression."""
+
+@final
+class Breakpoint:
+    """A breakpoint; its state is read from the session each time."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def pid(self) -> int: ...
+    @property
+    def process(self) -> Process: ...
+    @property
+    def address(self) -> Optional[int]:
+        """The address, or ``None`` while pending."""
+    @property
+    def hits(self) -> int: ...
+    enabled: bool
+    condition: Optional[str]
+    ignore_count: int
+    @property
+    def one_shot(self) -> bool: ...
+    @property
+    def has_callback(self) -> bool: ...
+    @property
+    def expression(self) -> Optional[str]: ...
+    @property
+    def unresolved(self) -> Optional[str]:
+        """Why it is not planted yet, or ``None``."""
+    @property
+    def pending(self) -> bool: ...
+    @property
+    def alive(self) -> bool: ...
+    def remove(self) -> None: ...
+
+@final
+class Watchpoint:
+    """A hardware or page watchpoint (or a hardware breakpoint)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def pid(self) -> int: ...
+    @property
+    def process(self) -> Process: ...
+    @property
+    def address(self) -> int: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def access(self) -> str: ...
+    @property
+    def hits(self) -> int: ...
+    @property
+    def page(self) -> bool: ...
+    @property
+    def alive(self) -> bool: ...
+    def remove(self) -> None: ...
+
+# ---- values ---------------------------------------------------------------------------------------
+
+@final
+class Registers(Mapping[str, int]):
+    """The registers of a stopped thread, live: reads give the current value,
+    assignments write into the thread at once. Names: the general registers
+    (``rax``... ``gs``, ``fs_base``), sub-registers (``eax``, ``ax``, ``al``,
+    ``ah``, ``r8d``), ``xmm0``-``xmm15``, ``st0``-``st7``, ``mxcsr``,
+    ``fcw``, ``fsw``, ``ftw``. Iteration gives the general registers."""
+
+    def __getattr__(self, name: str) -> int: ...
+    def __setattr__(self, name: str, value: int, /) -> None: ...
+    def __getitem__(self, name: str, /) -> int: ...
+    def __setitem__(self, name: str, value: int, /) -> None: ...
+    def __contains__(self, name: object, /) -> bool: ...
+    def __len__(self) -> int: ...
+    def __iter__(self) -> Iterator[str]: ...
+    def get(self, name: str, default: Any = None) -> Any:
+        """A register's value, or ``default`` for an unknown name."""
+    def keys(self) -> list[str]:  # type: ignore[override]
+        """The names of the general registers."""
+    def values(self) -> list[int]:  # type: ignore[override]
+        """The values of the general registers, in ``keys()`` order."""
+    def items(self) -> list[Tuple[str, int]]:  # type: ignore[override]
+        """``(name, value)`` for every general register."""
+    def as_dict(self) -> dict[str, int]:
+        """A snapshot of every general register."""
+    def update(self, values: Optional[Mapping[str, int]] = None, **kwargs: int) -> None:
+        """Writes several registers at once."""
+
+@final
+class Symbolized:
+    """What is known about an address; ``str()`` gives ``libc.so.6!malloc+0x1f``."""
+
+    @property
+    def address(self) -> int: ...
+    @property
+    def module(self) -> Optional[str]: ...
+    @property
+    def module_offset(self) -> int: ...
+    @property
+    def symbol(self) -> Optional[str]: ...
+    @property
+    def raw_symbol(self) -> Optional[str]: ...
+    @property
+    def offset(self) -> int: ...
+    @property
+    def file(self) -> Optional[str]: ...
+    @property
+    def line(self) -> Optional[int]: ...
+    @property
+    def column(self) -> Optional[int]: ...
+    @property
+    def inlined(self) -> list[Tuple[Optional[str], Optional[str], Optional[int]]]:
+        """The inline chain, innermost first: ``(function, file, line)``."""
+    def with_location(self) -> str:
+        """``libc.so.6!malloc+0x1f (malloc.c:3287)``."""
+
+@final
+class Symbol:
+    """A named symbol at its runtime address; ``str()`` gives ``module!name``."""
+
+    @property
+    def module(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def raw_name(self) -> str: ...
+    @property
+    def address(self) -> int: ...
+    @property
+    def size(self) -> int: ...
+
+@final
+class StackFrame:
+    """One frame; ``str()`` gives ``#N ADDRESS module!function+off (file:line)``."""
+
+    @property
+    def number(self) -> int: ...
+    @property
+    def pc(self) -> int: ...
+    @property
+    def sp(self) -> int: ...
+    @property
+    def cfa(self) -> int: ...
+    @property
+    def found_by(self) -> Literal["registers", "cfi", "frame-pointer", "stack-top"]: ...
+    @property
+    def after_call(self) -> bool: ...
+    @property
+    def signal_trampoline(self) -> bool: ...
+    @property
+    def lookup_pc(self) -> int: ...
+    @property
+    def symbol(self) -> Optional[Symbolized]: ...
+    @property
+    def function(self) -> Optional[str]: ...
+    @property
+    def registers(self) -> list[Tuple[str, int]]:
+        """The registers recovered for this frame."""
+
+@final
+class Stack(Sequence[StackFrame]):
+    """A walked call stack, innermost frame first."""
+
+    @property
+    def frames(self) -> list[StackFrame]: ...
+    @property
+    def stopped(self) -> Optional[str]:
+        """Why the walk ended before the outermost frame, or ``None``."""
+    def __len__(self) -> int: ...
+    @overload
+    def __getitem__(self, index: int, /) -> StackFrame: ...
+    @overload
+    def __getitem__(self, index: slice, /) -> Sequence[StackFrame]: ...
+    def __iter__(self) -> Iterator[StackFrame]: ...
+
+@final
+class MemoryRegion:
+    """One mapping of a process's address space."""
+
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def readable(self) -> bool: ...
+    @property
+    def writable(self) -> bool: ...
+    @property
+    def executable(self) -> bool: ...
+    @property
+    def shared(self) -> bool: ...
+    @property
+    def offset(self) -> int: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def permissions(self) -> str: ...
+    def __contains__(self, address: int, /) -> bool: ...
+
+@final
+class CallResult:
+    """What a called function returned; ``int()`` gives ``rax``."""
+
+    @property
+    def rax(self) -> int: ...
+    @property
+    def value(self) -> int:
+        """``rax`` as a signed integer."""
+    @property
+    def xmm0(self) -> int: ...
+    @property
+    def double(self) -> float:
+        """``xmm0`` as a double."""
+    def __int__(self) -> int: ...
+    def __index__(self) -> int: ...

@@ -1,0 +1,565 @@
+//! The heart of the binding: one engine session, the thread that owns it,
+//! and what the binding remembers between calls (events in flight, the
+//! exception a callback raised).
+//!
+//! # Threads
+//!
+//! ptrace has thread affinity: the thread that attached must make every
+//! call, so `dbgkit::Session` is not `Send`. PyO3's `#[pyclass(unsendable)]`
+//! would panic (or raise a `RuntimeError`) on another thread; we want a
+//! `dbgkit.WrongThreadError`, a `DebugError`. So [`Core`] records its owner
+//! thread and every access goes through [`Core::check_thread`] first; only
+//! then is the `RefCell` touched. That is what makes the `unsafe impl Send +
+//! Sync` below sound: the non-`Sync` parts are only ever used on the owner
+//! thread. Dropped on another thread (the last handle released there), the
+//! engine session is leaked rather than dropped (its ptrace calls would fail
+//! there); the kernel detaches or kills its tracees when the owner thread ends.
+//!
+//! # The GIL while waiting
+//!
+//! `wait_event` releases the GIL (`Python::detach`) around the engine's wait.
+//! PyO3 asks the closure to be `Send` because it cannot know the closure
+//! stays on this thread; it does (`detach` runs it right here), so the
+//! `&mut Session` goes in through [`AssertSend`]. Nothing in the engine
+//! touches Python without attaching first: the breakpoint callbacks we give
+//! it call `Python::attach`, and `Py` values dropped meanwhile are queued by
+//! PyO3 until the GIL is back.
+//!
+//! # Fast breakpoint callbacks
+//!
+//! The engine calls a breakpoint's callback from inside `wait_event`, with a
+//! `HitContext` (registers and memory of the hitting thread) while the
+//! session itself is borrowed. The callback stores a pointer to the context
+//! in [`Core::hit`] for the duration of the Python call, so that handles used
+//! inside the callback (`event.thread.regs.rdi`, `process.read_memory`) reach
+//! the context instead of the busy session. An exception raised by the
+//! callback is kept in [`State::pending_error`], the callback answers
+//! `HitAction::Stop` (the process stops at a `Breakpoint` event) and
+//! `wait_event` raises the exception with that event in flight.
+
+use crate::errors::{self, IntoPyResult, ProcessRunning, StateError, WrongThreadError};
+use crate::event::Event;
+use dbgkit::{ContinueStatus, EventKind, HitContext};
+use pyo3::prelude::*;
+use std::cell::{Cell, RefCell, RefMut};
+use std::collections::HashMap;
+use std::ptr::NonNull;
+use std::sync::Arc;
+use std::thread::ThreadId;
+use std::time::{Duration, Instant};
+
+/// The longest single wait when a timeout is given: signals (Ctrl-C) are
+/// checked between slices, since the engine's timed wait sleeps through them.
+const SLICE: Duration = Duration::from_millis(100);
+
+/// An event reported and not yet continued.
+#[derive(Clone, Copy, Debug)]
+pub struct InFlight {
+    pub serial: u64,
+    pub tid: i32,
+    pub default_status: ContinueStatus,
+}
+
+#[derive(Default)]
+pub struct State {
+    /// What a breakpoint callback raised, to be raised by `wait_event`.
+    pub pending_error: Option<PyErr>,
+    /// Per process, the event reported and not yet continued.
+    pub in_flight: HashMap<i32, InFlight>,
+    /// The same events (with their serials), for an `events()` loop that
+    /// starts while one waits. Engine values, not Python objects: an `Event`
+    /// holds the core, and the core must not hold it back.
+    pub waiting: HashMap<i32, (dbgkit::Event, u64)>,
+    /// The process of the last reported event.
+    pub last_reported: Option<i32>,
+    /// The process spawned or attached last: the default process.
+    pub last_added: Option<i32>,
+    pub next_serial: u64,
+}
+
+pub struct Core {
+    owner: ThreadId,
+    /// `threading.get_ident()` of the owner thread (its `pthread_self`), for messages.
+    owner_ident: u64,
+    engine: RefCell<Option<dbgkit::Session>>,
+    /// The context of the breakpoint callback running now, if any.
+    hit: Cell<Option<NonNull<HitContext<'static>>>>,
+    pub state: RefCell<State>,
+}
+
+// SAFETY: every access to `engine`, `hit` and `state` is preceded by
+// `check_thread`, so these non-`Sync` cells are only used on the owner
+// thread; `Drop` leaks the engine session on any other thread.
+unsafe impl Send for Core {}
+unsafe impl Sync for Core {}
+
+impl Drop for Core {
+    fn drop(&mut self) {
+        if std::thread::current().id() != self.owner {
+            // ptrace calls from here would fail: leave the targets to the kernel.
+            std::mem::forget(self.engine.take());
+        } else {
+            let blocked = SignalsBlocked::new();
+            drop(self.engine.take());
+            drop(blocked);
+        }
+    }
+}
+
+/// A value that crosses into `Python::detach`, which runs its closure on
+/// the current thread; see the module documentation.
+pub struct AssertSend<T>(T);
+// SAFETY: `Python::detach` runs the closure on the calling thread.
+unsafe impl<T> Send for AssertSend<T> {}
+impl<T> AssertSend<T> {
+    /// Taking the value through a method makes the closure capture the whole wrapper.
+    fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+/// Blocks asynchronous signals on this thread while an engine call other
+/// than the top-level wait runs, and restores the mask after.
+///
+/// Python installs its handlers (SIGINT's among them) without `SA_RESTART`,
+/// so a Ctrl-C would make a blocking system call inside the engine fail
+/// with `EINTR`. Only the wait for the next event is meant to be cut short
+/// that way; the engine's inner waits for one thread (a single step, an
+/// injected call, killing and reaping on close) are not. Blocked, the
+/// signal stays pending and its handler runs when the call returns (Python
+/// raises `KeyboardInterrupt` at its next check). Faults stay unblocked;
+/// launched programs start with an empty mask (the engine resets it).
+pub struct SignalsBlocked(libc::sigset_t);
+
+impl SignalsBlocked {
+    pub fn new() -> SignalsBlocked {
+        // SAFETY: plain signal-mask manipulation of the calling thread.
+        unsafe {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigfillset(&mut set);
+            for sync in
+                [libc::SIGSEGV, libc::SIGBUS, libc::SIGFPE, libc::SIGILL, libc::SIGTRAP, libc::SIGSYS, libc::SIGABRT]
+            {
+                libc::sigdelset(&mut set, sync);
+            }
+            let mut old: libc::sigset_t = std::mem::zeroed();
+            libc::pthread_sigmask(libc::SIG_BLOCK, &set, &mut old);
+            SignalsBlocked(old)
+        }
+    }
+}
+
+impl Drop for SignalsBlocked {
+    fn drop(&mut self) {
+        // SAFETY: restores the mask saved by `new`.
+        unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &self.0, std::ptr::null_mut()) };
+    }
+}
+
+/// Clears [`Core::hit`] when the callback ends, however it ends.
+pub struct HitScope<'a> {
+    core: &'a Core,
+    previous: Option<NonNull<HitContext<'static>>>,
+}
+
+impl Drop for HitScope<'_> {
+    fn drop(&mut self) {
+        self.core.hit.set(self.previous);
+    }
+}
+
+/// The continue status an event gets when the user does not choose one:
+/// exceptions go back to the program (`NotHandled`), everything else goes on.
+pub fn default_status(kind: &EventKind) -> ContinueStatus {
+    match kind {
+        EventKind::Exception { .. } => ContinueStatus::NotHandled,
+        _ => ContinueStatus::Handled,
+    }
+}
+
+impl Core {
+    pub fn new() -> Arc<Core> {
+        Arc::new(Core {
+            owner: std::thread::current().id(),
+            // SAFETY: pthread_self has no preconditions.
+            owner_ident: unsafe { libc::pthread_self() } as u64,
+            engine: RefCell::new(Some(dbgkit::Session::new())),
+            hit: Cell::new(None),
+            state: RefCell::new(State::default()),
+        })
+    }
+
+    pub fn owner_ident(&self) -> u64 {
+        self.owner_ident
+    }
+
+    /// True on the thread that created the session: the only one allowed
+    /// to touch its cells.
+    fn on_owner(&self) -> bool {
+        std::thread::current().id() == self.owner
+    }
+
+    /// Fails unless called on the thread that created the session.
+    pub fn check_thread(&self) -> PyResult<()> {
+        if self.on_owner() {
+            return Ok(());
+        }
+        // SAFETY: pthread_self has no preconditions.
+        let here = unsafe { libc::pthread_self() } as u64;
+        Err(WrongThreadError::new_err(format!(
+            "this dbgkit session belongs to thread {} and was used from thread {here}: ptrace requires \
+             every call from the thread that started or attached the process; use the session on its \
+             own thread (send that thread work through a queue)",
+            self.owner_ident
+        )))
+    }
+
+    fn busy(&self) -> PyErr {
+        if self.hit.get().is_some() {
+            StateError::new_err(
+                "inside a breakpoint callback only the hitting thread's registers (read) and its \
+                 process's memory are available; return True from the callback to stop there and \
+                 do the rest at the Breakpoint event",
+            )
+        } else {
+            StateError::new_err("the session is busy (waiting for an event)")
+        }
+    }
+
+    fn engine(&self) -> PyResult<RefMut<'_, dbgkit::Session>> {
+        self.check_thread()?;
+        let guard = self.engine.try_borrow_mut().map_err(|_| self.busy())?;
+        RefMut::filter_map(guard, |e| e.as_mut()).map_err(|_| StateError::new_err("the session is closed"))
+    }
+
+    /// Runs an engine call on the session.
+    pub fn with<R>(&self, f: impl FnOnce(&mut dbgkit::Session) -> dbgkit::Result<R>) -> PyResult<R> {
+        let mut engine = self.engine()?;
+        let _blocked = SignalsBlocked::new();
+        f(&mut engine).py_err()
+    }
+
+    pub fn is_closed(&self) -> PyResult<bool> {
+        self.check_thread()?;
+        Ok(self.engine.try_borrow().map(|e| e.is_none()).unwrap_or(false))
+    }
+
+    /// Ends the session: launched processes are killed, attached ones detached.
+    pub fn close(&self) -> PyResult<()> {
+        self.check_thread()?;
+        let session = self.engine.try_borrow_mut().map_err(|_| self.busy())?.take();
+        let blocked = SignalsBlocked::new();
+        drop(session);
+        drop(blocked);
+        let mut state = self.state.borrow_mut();
+        state.in_flight.clear();
+        state.waiting.clear();
+        state.last_reported = None;
+        state.last_added = None;
+        Ok(())
+    }
+
+    // ---- the callback context ------------------------------------------
+
+    /// Makes `ctx` reachable through handles until the scope ends.
+    pub fn enter_hit<'a>(&'a self, ctx: &mut HitContext<'_>) -> HitScope<'a> {
+        let ptr = NonNull::from(ctx).cast::<HitContext<'static>>();
+        HitScope { core: self, previous: self.hit.replace(Some(ptr)) }
+    }
+
+    /// Runs `f` on the context of the callback running now, when it is one of `pid`.
+    fn with_hit<R>(&self, pid: i32, f: impl FnOnce(&mut HitContext<'static>) -> R) -> Option<R> {
+        if !self.on_owner() {
+            return None;
+        }
+        let ptr = self.hit.get()?;
+        // SAFETY: `hit` is set only by `enter_hit`, on this thread (callers
+        // checked it), for the duration of the engine's call of our callback
+        // with this context; the callback does not use its own reference
+        // while Python runs, and `f` does not call back into Python.
+        let ctx = unsafe { &mut *ptr.as_ptr() };
+        (ctx.pid == pid).then(|| f(ctx))
+    }
+
+    // ---- memory and registers (through the callback context when in one) --
+
+    pub fn read_memory(&self, pid: i32, address: u64, len: usize) -> PyResult<Vec<u8>> {
+        self.check_thread()?;
+        let mut buf = vec![0u8; len];
+        match self.with_hit(pid, |ctx| ctx.read_memory(address, &mut buf)) {
+            Some(result) => result.py_err()?,
+            None => self.with(|s| s.read_memory(pid, address, &mut buf))?,
+        }
+        Ok(buf)
+    }
+
+    /// Reads what is readable from `address` on; returns how many bytes were read.
+    pub fn read_memory_partial(&self, pid: i32, address: u64, buf: &mut [u8]) -> PyResult<usize> {
+        self.check_thread()?;
+        let in_hit = self.with_hit(pid, |ctx| {
+            // The context reads whole ranges only: go a page at a time.
+            let mut done = 0usize;
+            while done < buf.len() {
+                let at = address.wrapping_add(done as u64);
+                let page_left = (0x1000 - (at & 0xfff)) as usize;
+                let n = page_left.min(buf.len() - done);
+                if ctx.read_memory(at, &mut buf[done..done + n]).is_err() {
+                    break;
+                }
+                done += n;
+            }
+            done
+        });
+        match in_hit {
+            Some(n) => Ok(n),
+            None => self.with(|s| s.read_memory_partial(pid, address, buf)),
+        }
+    }
+
+    pub fn write_memory(&self, pid: i32, address: u64, data: &[u8]) -> PyResult<()> {
+        self.check_thread()?;
+        match self.with_hit(pid, |ctx| ctx.write_memory(address, data)) {
+            Some(result) => result.py_err(),
+            None => self.with(|s| s.write_memory(pid, address, data)),
+        }
+    }
+
+    pub fn registers(&self, pid: i32, tid: i32) -> PyResult<dbgkit::Registers> {
+        self.check_thread()?;
+        let in_hit = self.with_hit(pid, |ctx| {
+            if ctx.tid == tid {
+                ctx.registers().py_err()
+            } else {
+                Err(ProcessRunning::new_err(format!(
+                    "thread {tid} is running: inside a breakpoint callback only the hitting thread \
+                     ({}) is stopped",
+                    ctx.tid
+                )))
+            }
+        });
+        match in_hit {
+            Some(result) => result,
+            None => self.with(|s| s.registers(pid, tid)),
+        }
+    }
+
+    /// The process whose breakpoint callback is running, if one is.
+    pub fn hit_pid(&self) -> Option<i32> {
+        if !self.on_owner() {
+            return None;
+        }
+        // SAFETY: as in `with_hit`.
+        self.hit.get().map(|ptr| unsafe { ptr.as_ref() }.pid)
+    }
+
+    /// The id and hit count of the breakpoint whose callback is running, for `pid`.
+    pub fn hit_breakpoint(&self, pid: i32) -> Option<(u32, u64, u64)> {
+        self.with_hit(pid, |ctx| (ctx.id, ctx.address, ctx.hits))
+    }
+
+    // ---- processes -------------------------------------------------------
+
+    /// The process meant when none is named: the one spawned or attached
+    /// last while it lives, else the only one.
+    pub fn default_pid(&self) -> PyResult<i32> {
+        self.check_thread()?;
+        if let Some(pid) = self.hit_pid() {
+            return Ok(pid);
+        }
+        let last = self.state.borrow().last_added;
+        let pids = self.with(|s| Ok(s.processes()))?;
+        if let Some(pid) = last.filter(|p| pids.contains(p)) {
+            return Ok(pid);
+        }
+        match pids.as_slice() {
+            [only] => Ok(*only),
+            [] => Err(StateError::new_err("no process is being debugged: spawn or attach one first")),
+            _ => {
+                Err(StateError::new_err(format!("several processes are debugged ({pids:?}): say which with process=")))
+            }
+        }
+    }
+
+    /// The thread meant when none is named in `pid`: the thread of the
+    /// event in flight, else the main thread, else the first one.
+    pub fn default_tid(&self, pid: i32) -> PyResult<i32> {
+        self.check_thread()?;
+        if let Some(f) = self.state.borrow().in_flight.get(&pid) {
+            return Ok(f.tid);
+        }
+        if let Some(tid) = self.with_hit(pid, |ctx| ctx.tid) {
+            return Ok(tid);
+        }
+        let threads = self.with(|s| s.threads(pid))?;
+        if threads.contains(&pid) {
+            return Ok(pid);
+        }
+        threads.first().copied().ok_or_else(|| errors::ProcessGone::new_err(format!("process {pid} has no thread")))
+    }
+
+    pub fn added(&self, pid: i32) {
+        if !self.on_owner() {
+            return;
+        }
+        self.state.borrow_mut().last_added = Some(pid);
+    }
+
+    /// Forgets what the binding knew of the event in flight for `pid`.
+    pub fn forget_in_flight(&self, pid: i32) {
+        if !self.on_owner() {
+            return;
+        }
+        let mut state = self.state.borrow_mut();
+        state.in_flight.remove(&pid);
+        state.waiting.remove(&pid);
+        if state.last_reported == Some(pid) {
+            state.last_reported = None;
+        }
+    }
+
+    /// The event reported last that still waits (else any waiting one), for a new `events()` loop.
+    pub fn waiting_event(self: &Arc<Self>, py: Python<'_>) -> PyResult<Option<Py<Event>>> {
+        self.check_thread()?;
+        let found = {
+            let state = self.state.borrow();
+            let pid = state
+                .last_reported
+                .filter(|p| state.waiting.contains_key(p))
+                .or_else(|| state.waiting.keys().next().copied());
+            pid.and_then(|pid| state.waiting.get(&pid).cloned())
+        };
+        found.map(|(event, serial)| Py::new(py, Event::new(self.clone(), event, serial, None))).transpose()
+    }
+
+    /// The event in flight for `pid` (`None` off the owner thread: callers check it first).
+    pub fn in_flight(&self, pid: i32) -> Option<InFlight> {
+        if !self.on_owner() {
+            return None;
+        }
+        self.state.borrow().in_flight.get(&pid).copied()
+    }
+
+    // ---- events ----------------------------------------------------------
+
+    /// Waits for the next event with the GIL released; `None` on timeout.
+    ///
+    /// Ctrl-C (or any signal whose Python handler raises) during the wait
+    /// stops every running process with a break-in (so the targets are left
+    /// stopped, their `BreakIn` events waiting) and raises the handler's
+    /// exception (`KeyboardInterrupt`).
+    pub fn wait(self: &Arc<Self>, py: Python<'_>, timeout: Option<Duration>) -> PyResult<Option<Py<Event>>> {
+        self.check_thread()?;
+        if let Some(err) = self.state.borrow_mut().pending_error.take() {
+            return Err(err);
+        }
+        let deadline = timeout.map(|t| Instant::now() + t);
+        loop {
+            let slice = deadline.map(|d| d.saturating_duration_since(Instant::now()).min(SLICE));
+            let result = {
+                let mut engine = self.engine()?;
+                let session = AssertSend(&mut *engine);
+                let waited = py.detach(move || AssertSend(session.into_inner().wait_event(slice)));
+                waited.into_inner()
+            };
+            let pending = self.state.borrow_mut().pending_error.take();
+            match result {
+                Ok(Some(event)) => {
+                    let event = self.record(py, event)?;
+                    return match pending {
+                        // The callback's exception, with its event in flight (the process stopped).
+                        Some(err) => Err(err),
+                        None => Ok(Some(event)),
+                    };
+                }
+                Ok(None) => {
+                    if let Some(err) = pending {
+                        return Err(err);
+                    }
+                    if let Err(err) = py.check_signals() {
+                        self.stop_running();
+                        return Err(err);
+                    }
+                    if deadline.is_some_and(|d| Instant::now() >= d) {
+                        return Ok(None);
+                    }
+                }
+                Err(e) => return Err(pending.unwrap_or_else(|| errors::to_py(e))),
+            }
+        }
+    }
+
+    /// Breaks into every process that is running (after an interrupted wait).
+    fn stop_running(&self) {
+        let _ = self.with(|s| {
+            for pid in s.processes() {
+                if matches!(s.is_stopped(pid), Ok(false)) {
+                    let _ = s.break_in(pid);
+                }
+            }
+            Ok(())
+        });
+    }
+
+    /// Notes an event the engine reported (it is in flight) and wraps it.
+    fn record(self: &Arc<Self>, py: Python<'_>, event: dbgkit::Event) -> PyResult<Py<Event>> {
+        let serial = {
+            let mut state = self.state.borrow_mut();
+            state.next_serial += 1;
+            let serial = state.next_serial;
+            state
+                .in_flight
+                .insert(event.pid, InFlight { serial, tid: event.tid, default_status: default_status(&event.kind) });
+            state.last_reported = Some(event.pid);
+            serial
+        };
+        self.state.borrow_mut().waiting.insert(event.pid, (event.clone(), serial));
+        Py::new(py, Event::new(self.clone(), event, serial, None))
+    }
+
+    /// The process whose event `continue_event` continues when none is named.
+    pub fn continuable_pid(&self) -> PyResult<i32> {
+        self.check_thread()?;
+        let state = self.state.borrow();
+        if let Some(pid) = state.last_reported.filter(|p| state.in_flight.contains_key(p)) {
+            return Ok(pid);
+        }
+        let mut waiting = state.in_flight.keys();
+        match (waiting.next(), waiting.next()) {
+            (Some(&pid), None) => Ok(pid),
+            (None, _) => Err(StateError::new_err("no event is waiting to be continued")),
+            _ => Err(StateError::new_err("several processes wait at an event: say which with process=")),
+        }
+    }
+
+    /// Continues the event in flight for `pid` (with its default status when `status` is `None`).
+    pub fn continue_process(&self, pid: i32, status: Option<ContinueStatus>) -> PyResult<()> {
+        let status = match status {
+            Some(s) => s,
+            None => self.in_flight(pid).map(|f| f.default_status).unwrap_or(ContinueStatus::Handled),
+        };
+        let mut engine = self.engine()?;
+        let blocked = SignalsBlocked::new();
+        let result = engine.continue_process(pid, status);
+        drop(blocked);
+        match result {
+            Ok(()) => {
+                drop(engine);
+                self.forget_in_flight(pid);
+                Ok(())
+            }
+            // Refused: the event stays in flight.
+            Err(e @ dbgkit::Error::StatusDoesNotFit { .. }) => Err(errors::to_py(e)),
+            // The engine has no event for it (any more): neither do we.
+            Err(e) => {
+                drop(engine);
+                self.forget_in_flight(pid);
+                Err(errors::to_py(e))
+            }
+        }
+    }
+
+    /// Whether any process is left.
+    pub fn has_processes(&self) -> PyResult<bool> {
+        self.with(|s| Ok(!s.processes().is_empty()))
+    }
+}

@@ -1,0 +1,49 @@
+//! dbgkit's Python module: a thin layer over the engine (PyO3). Installed
+//! as `dbgkit._dbgkit` and re-exported by the `dbgkit` package; see
+//! `python/dbgkit/_dbgkit.pyi` for the documented API.
+
+mod core;
+mod errors;
+mod event;
+mod handles;
+mod session;
+mod values;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+fn _dbgkit(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    errors::register(m)?;
+    m.add_class::<session::Session>()?;
+    m.add_class::<event::Event>()?;
+    m.add_class::<event::EventIterator>()?;
+    m.add_class::<event::PyContinueStatus>()?;
+    m.add_class::<handles::Process>()?;
+    m.add_class::<handles::Thread>()?;
+    m.add_class::<handles::Module>()?;
+    m.add_class::<handles::Breakpoint>()?;
+    m.add_class::<handles::Watchpoint>()?;
+    m.add_class::<values::Registers>()?;
+    m.add_class::<values::Symbolized>()?;
+    m.add_class::<values::Symbol>()?;
+    m.add_class::<values::StackFrame>()?;
+    m.add_class::<values::Stack>()?;
+    m.add_class::<values::MemoryRegion>()?;
+    m.add_class::<values::CallResult>()?;
+    m.add_function(wrap_pyfunction!(signal_name, m)?)?;
+    m.add_function(wrap_pyfunction!(parse_signal, m)?)?;
+    Ok(())
+}
+
+/// The name of a signal (`"SIGSEGV"`), or `"SIG<n>"` when it has none.
+#[pyfunction]
+fn signal_name(signal: i32) -> String {
+    dbgkit::signal_name(signal)
+}
+
+/// A signal number from `"SIGSEGV"`, `"segv"` or `"11"`; `None` when it is not one.
+#[pyfunction]
+fn parse_signal(text: &str) -> Option<i32> {
+    dbgkit::parse_signal(text)
+}

@@ -1,0 +1,74 @@
+"""Shared fixtures: the C programs of tests/fixtures/, built once per test
+run with gcc into a temporary directory, and a session closed after each test."""
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import dbgkit
+
+ROOT = Path(__file__).resolve().parents[3]
+SOURCES = ROOT / "tests" / "fixtures"
+
+# Generous for one wait; a test that needs it has already failed.
+PATIENCE = 30.0
+
+
+class Fixtures:
+    def __init__(self, directory: Path) -> None:
+        self.dir = directory
+
+    def __getitem__(self, name: str) -> str:
+        return str(self.dir / name)
+
+
+def _cc(directory: Path, *args: str) -> None:
+    result = subprocess.run(["gcc", *args], cwd=directory, capture_output=True, text=True)
+    assert result.returncode == 0, f"gcc {' '.join(args)} failed:\n{result.stderr}"
+
+
+@pytest.fixture(scope="session")
+def fixtures(tmp_path_factory) -> Fixtures:
+    directory = tmp_path_factory.mktemp("fixtures")
+    src = lambda name: str(SOURCES / name)  # noqa: E731
+    for name in ["socket", "counter", "crash", "threads", "signals", "spin", "worker", "dlopener", "execer", "forker", "watch"]:
+        _cc(directory, "-g", "-O0", "-pthread", "-o", name, src(f"{name}.c"), "-ldl")
+    # `marker` lives in the executable (exported for the injected library's constructor).
+    _cc(directory, "-g", "-O0", "-rdynamic", "-o", "calls", src("calls.c"))
+    _cc(directory, "-g", "-O2", "-shared", "-fPIC", "-o", "libfixture.so", src("fixture_lib.c"))
+    _cc(directory, "-g", "-O0", "-shared", "-fPIC", "-o", "libinject.so", src("inject_lib.c"))
+    return Fixtures(directory)
+
+
+@pytest.fixture
+def session():
+    s = dbgkit.Session()
+    yield s
+    s.close()
+
+
+def run_to(session: dbgkit.Session, kind: str, **match) -> dbgkit.Event:
+    """Continues events (the default way) until one of `kind` (whose
+    attributes equal `match`) comes; returns it, waiting."""
+    while True:
+        event = session.wait_event(PATIENCE)
+        assert event is not None, f"no {kind} event within {PATIENCE} s"
+        if event.kind == kind and all(getattr(event, k) == v for k, v in match.items()):
+            return event
+        assert event.kind != "process-exited" or kind == "process-exited", f"exited before a {kind} event: {event!r}"
+        session.continue_event()
+
+
+def run_to_module(session: dbgkit.Session, name: str) -> dbgkit.Event:
+    """Continues events until module `name` is loaded; returns that event, waiting."""
+    while True:
+        event = run_to(session, "module-loaded")
+        if event.module.name == name:
+            return event
+        session.continue_event()
+
+
+def run_to_exit(session: dbgkit.Session) -> list:
+    """Runs the loop to its end; returns every event seen."""
+    return list(session.events(timeout=PATIENCE))
