@@ -285,7 +285,17 @@ impl Core {
 
     pub fn read_memory(&self, pid: i32, address: u64, len: usize) -> PyResult<Vec<u8>> {
         self.check_thread()?;
-        let mut buf = vec![0u8; len];
+        // No process maps more than 128 TiB; a bigger request is a mistake, not an allocation to try.
+        if len as u64 > 1 << 47 {
+            return Err(crate::errors::InvalidArgument::new_err(format!(
+                "cannot read {len} bytes: more than an address space holds"
+            )));
+        }
+        let mut buf = Vec::new();
+        buf.try_reserve_exact(len).map_err(|_| {
+            pyo3::exceptions::PyMemoryError::new_err(format!("cannot allocate {len} bytes to read into"))
+        })?;
+        buf.resize(len, 0);
         match self.with_hit(pid, |ctx| ctx.read_memory(address, &mut buf)) {
             Some(result) => result.py_err()?,
             None => self.with(|s| s.read_memory(pid, address, &mut buf))?,

@@ -344,8 +344,8 @@ impl Process {
         Ok(self.core.with(|s| s.memory_map(self.pid))?.into_iter().map(MemoryRegion::from).collect())
     }
     /// Reads `size` bytes at `address` (breakpoint bytes show as the original bytes).
-    fn read_memory<'py>(&self, py: Python<'py>, address: u64, size: usize) -> PyResult<Bound<'py, PyBytes>> {
-        Ok(PyBytes::new(py, &self.core.read_memory(self.pid, address, size)?))
+    fn read_memory<'py>(&self, py: Python<'py>, address: u64, size: i64) -> PyResult<Bound<'py, PyBytes>> {
+        Ok(PyBytes::new(py, &self.core.read_memory(self.pid, address, crate::values::count(size, "size")? as usize)?))
     }
     /// Writes `data` at `address` (read-only code included).
     fn write_memory(&self, address: u64, data: &Bound<'_, PyAny>) -> PyResult<()> {
@@ -353,8 +353,12 @@ impl Process {
     }
     /// Reads `count` 64-bit pointers at `address`.
     #[pyo3(signature = (address, count=1))]
-    fn read_pointers(&self, address: u64, count: usize) -> PyResult<Vec<u64>> {
-        let bytes = self.core.read_memory(self.pid, address, count * 8)?;
+    fn read_pointers(&self, address: u64, count: i64) -> PyResult<Vec<u64>> {
+        let bytes = self.core.read_memory(
+            self.pid,
+            address,
+            crate::values::count(count, "count")?.saturating_mul(8) as usize,
+        )?;
         Ok(bytes.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes"))).collect())
     }
     /// Reads a NUL-terminated string (at most `max_length` bytes), decoded
@@ -466,8 +470,8 @@ impl Process {
     /// access: with the debug registers, or (`page=True`) by taking rights
     /// away from the pages.
     #[pyo3(signature = (address, size=8, access="write", *, page=false))]
-    fn add_watchpoint(&self, address: u64, size: u64, access: &str, page: bool) -> PyResult<Watchpoint> {
-        add_watchpoint(&self.core, self.pid, address, size, access, page)
+    fn add_watchpoint(&self, address: u64, size: i64, access: &str, page: bool) -> PyResult<Watchpoint> {
+        add_watchpoint(&self.core, self.pid, address, crate::values::count(size, "size")?, access, page)
     }
     /// The breakpoints of this process.
     #[getter]
@@ -510,16 +514,19 @@ impl Process {
     }
     /// Maps `size` bytes of new memory in the target (`protection` like `"rw"`, `"rwx"`).
     #[pyo3(signature = (size, protection="rw", address=None))]
-    fn allocate_memory(&self, size: u64, protection: &str, address: Option<u64>) -> PyResult<u64> {
+    fn allocate_memory(&self, size: i64, protection: &str, address: Option<u64>) -> PyResult<u64> {
+        let size = crate::values::count(size, "size")?;
         let protection = Protection::parse(protection).py_err()?;
         self.core.with(|s| s.allocate_memory(self.pid, size, protection, address))
     }
     /// Unmaps memory.
-    fn free_memory(&self, address: u64, size: u64) -> PyResult<()> {
+    fn free_memory(&self, address: u64, size: i64) -> PyResult<()> {
+        let size = crate::values::count(size, "size")?;
         self.core.with(|s| s.free_memory(self.pid, address, size))
     }
     /// Changes the protection of memory (`"r"`, `"rw"`, `"rx"`, ...).
-    fn protect_memory(&self, address: u64, size: u64, protection: &str) -> PyResult<()> {
+    fn protect_memory(&self, address: u64, size: i64, protection: &str) -> PyResult<()> {
+        let size = crate::values::count(size, "size")?;
         let protection = Protection::parse(protection).py_err()?;
         self.core.with(|s| s.protect_memory(self.pid, address, size, protection))
     }

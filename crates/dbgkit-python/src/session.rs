@@ -351,13 +351,13 @@ impl Session {
     fn add_watchpoint(
         &self,
         address: u64,
-        size: u64,
+        size: i64,
         access: &str,
         page: bool,
         process: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Watchpoint> {
         let pid = pid_arg(&self.core, process)?;
-        ops::add_watchpoint(&self.core, pid, address, size, access, page)
+        ops::add_watchpoint(&self.core, pid, address, crate::values::count(size, "size")?, access, page)
     }
 
     /// Every breakpoint of every process.
@@ -398,10 +398,11 @@ impl Session {
         &self,
         py: Python<'py>,
         address: u64,
-        size: usize,
+        size: i64,
         process: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Bound<'py, PyBytes>> {
         let pid = pid_arg(&self.core, process)?;
+        let size = crate::values::count(size, "size")? as usize;
         Ok(PyBytes::new(py, &self.core.read_memory(pid, address, size)?))
     }
 
@@ -414,9 +415,10 @@ impl Session {
 
     /// Reads `count` 64-bit pointers at `address`.
     #[pyo3(signature = (address, count=1, *, process=None))]
-    fn read_pointers(&self, address: u64, count: usize, process: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<u64>> {
+    fn read_pointers(&self, address: u64, count: i64, process: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<u64>> {
         let pid = pid_arg(&self.core, process)?;
-        let bytes = self.core.read_memory(pid, address, count * 8)?;
+        let bytes =
+            self.core.read_memory(pid, address, crate::values::count(count, "count")?.saturating_mul(8) as usize)?;
         Ok(bytes.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes"))).collect())
     }
 
@@ -496,12 +498,13 @@ impl Session {
     #[pyo3(signature = (size, protection="rw", address=None, *, process=None))]
     fn allocate_memory(
         &self,
-        size: u64,
+        size: i64,
         protection: &str,
         address: Option<u64>,
         process: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<u64> {
         let pid = pid_arg(&self.core, process)?;
+        let size = crate::values::count(size, "size")?;
         let protection = dbgkit::Protection::parse(protection).py_err()?;
         self.core.with(|s| s.allocate_memory(pid, size, protection, address))
     }

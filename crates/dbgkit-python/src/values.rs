@@ -616,3 +616,10 @@ impl CallResult {
         format!("<dbgkit.CallResult rax={:#x}>", self.inner.rax)
     }
 }
+
+/// A size or count from Python: a negative one is a clear error, not an
+/// `OverflowError` about unsigned integers.
+pub fn count(value: i64, what: &str) -> pyo3::PyResult<u64> {
+    u64::try_from(value)
+        .map_err(|_| crate::errors::InvalidArgument::new_err(format!("{what} must not be negative (got {value})")))
+}

@@ -113,3 +113,25 @@ def test_registers_need_a_stopped_thread(session, fixtures):
     run_to(session, "break-in")
     assert p.thread().regs.rip
     p.kill()
+
+
+def test_negative_and_absurd_sizes_are_clear_errors():
+    import dbgkit
+
+    s = dbgkit.Session()
+    s.spawn(["/bin/sleep", "5"])
+    s.wait_event()
+    for call in (lambda: s.allocate_memory(-5), lambda: s.read_memory(0x1000, -1), lambda: s.read_pointers(0x1000, -2)):
+        try:
+            call()
+        except dbgkit.InvalidArgument as e:
+            assert "must not be negative" in str(e)
+        else:
+            raise AssertionError("a negative size was accepted")
+    try:
+        s.read_memory(0x1000, 1 << 60)
+    except dbgkit.InvalidArgument as e:
+        assert "more than an address space holds" in str(e)
+    else:
+        raise AssertionError("an absurd size was accepted")
+    s.kill()
