@@ -283,6 +283,13 @@ impl Core {
 
     // ---- memory and registers (through the callback context when in one) --
 
+    /// `count` 64-bit little-endian pointers at `address`.
+    pub fn read_pointers(&self, pid: i32, address: u64, count: i64) -> PyResult<Vec<u64>> {
+        let len = crate::values::count(count, "count")?.saturating_mul(8) as usize;
+        let bytes = self.read_memory(pid, address, len)?;
+        Ok(bytes.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes"))).collect())
+    }
+
     pub fn read_memory(&self, pid: i32, address: u64, len: usize) -> PyResult<Vec<u8>> {
         self.check_thread()?;
         // No process maps more than 128 TiB; a bigger request is a mistake, not an allocation to try.

@@ -354,12 +354,7 @@ impl Process {
     /// Reads `count` 64-bit pointers at `address`.
     #[pyo3(signature = (address, count=1))]
     fn read_pointers(&self, address: u64, count: i64) -> PyResult<Vec<u64>> {
-        let bytes = self.core.read_memory(
-            self.pid,
-            address,
-            crate::values::count(count, "count")?.saturating_mul(8) as usize,
-        )?;
-        Ok(bytes.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes"))).collect())
+        self.core.read_pointers(self.pid, address, count)
     }
     /// Reads a NUL-terminated string (at most `max_length` bytes), decoded
     /// with `encoding` (`None`: the raw bytes).

@@ -417,9 +417,7 @@ impl Session {
     #[pyo3(signature = (address, count=1, *, process=None))]
     fn read_pointers(&self, address: u64, count: i64, process: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<u64>> {
         let pid = pid_arg(&self.core, process)?;
-        let bytes =
-            self.core.read_memory(pid, address, crate::values::count(count, "count")?.saturating_mul(8) as usize)?;
-        Ok(bytes.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes"))).collect())
+        self.core.read_pointers(pid, address, count)
     }
 
     /// Reads a NUL-terminated string (see `Process.read_cstring`).

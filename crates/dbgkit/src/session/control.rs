@@ -95,12 +95,7 @@ impl Session {
         if !self.process(pid)?.sites.contains_key(&rip.wrapping_sub(1)) {
             return Ok(false);
         }
-        let status = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/status")).unwrap_or_default();
-        let pending = status
-            .lines()
-            .find(|l| l.starts_with("SigPnd:"))
-            .and_then(|l| u64::from_str_radix(l.split_whitespace().nth(1)?, 16).ok())
-            .unwrap_or(0);
+        let pending = crate::os::linux::signals::thread_signal_mask(pid, tid, "SigPnd:");
         Ok(pending & (1 << (libc::SIGTRAP - 1)) != 0)
     }
 
@@ -395,12 +390,18 @@ impl Session {
         Ok(())
     }
 
+    /// The first status of an auto-attached task (new thread or child): kept
+    /// as an orphan if it came before its creator's event, else waited for.
+    pub(crate) fn first_stop(&mut self, tid: i32) -> Result<Option<WaitStatus>> {
+        match self.orphans.remove(&tid) {
+            Some(s) => Ok(Some(s)),
+            None => Ok(wait::wait(Some(tid), Block::Yes)?.map(|(_, s)| s)),
+        }
+    }
+
     /// Waits for the first stop of an auto-attached task and detaches it.
     pub(crate) fn release_new_task(&mut self, tid: i32) {
-        let status = match self.orphans.remove(&tid) {
-            Some(s) => Some(s),
-            None => wait::wait(Some(tid), Block::Yes).ok().flatten().map(|(_, s)| s),
-        };
+        let status = self.first_stop(tid).ok().flatten();
         if status.is_some_and(|s| !s.is_death()) {
             let _ = ptrace::detach(tid, 0);
         }

@@ -8,7 +8,7 @@ use crate::breakpoints::HitAction;
 use crate::error::Result;
 use crate::event::EventKind;
 use crate::os::linux::ptrace;
-use crate::os::linux::wait::{self, Block, WaitStatus};
+use crate::os::linux::wait::WaitStatus;
 use crate::process::{Step, ThreadState};
 
 const SI_KERNEL: i32 = 0x80;
@@ -306,10 +306,7 @@ impl Session {
 
     /// A new thread: wait for its first stop, then report it.
     fn on_new_thread(&mut self, pid: i32, child: i32) -> Result<()> {
-        let status = match self.orphans.remove(&child) {
-            Some(s) => Some(s),
-            None => wait::wait(Some(child), Block::Yes)?.map(|(_, s)| s),
-        };
+        let status = self.first_stop(child)?;
         let Some(status) = status else { return Ok(()) };
         if status.is_death() {
             return Ok(());
@@ -331,10 +328,7 @@ impl Session {
     /// After `vfork` the child shares the parent's memory, so the bytes come
     /// out of both until the child execs or exits (`VFORK_DONE`).
     fn on_fork(&mut self, pid: i32, child: i32, shares_memory: bool) -> Result<()> {
-        let status = match self.orphans.remove(&child) {
-            Some(s) => Some(s),
-            None => wait::wait(Some(child), Block::Yes)?.map(|(_, s)| s),
-        };
+        let status = self.first_stop(child)?;
         if status.is_some_and(|s| s.is_death()) {
             return Ok(());
         }

@@ -15,6 +15,13 @@ fn default_is_harmless(signal: i32) -> bool {
     )
 }
 
+/// One signal mask of a thread from `/proc/PID/task/TID/status` (`SigPnd:`,
+/// `SigBlk:`, `SigCgt:`...); 0 when it cannot be read.
+pub(crate) fn thread_signal_mask(pid: i32, tid: i32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/status")).unwrap_or_default();
+    mask_field(&status, field)
+}
+
 fn mask_field(status: &str, field: &str) -> u64 {
     status
         .lines()
