@@ -1,6 +1,6 @@
 //! Building the C fixtures the benchmarks debug, and finding their symbols.
 
-use anyhow::{bail, ensure, Context, Result};
+use anyhow::{ensure, Context, Result};
 use object::{Object, ObjectKind, ObjectSegment, ObjectSymbol, SymbolKind};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -26,34 +26,20 @@ pub fn work_dir() -> Result<PathBuf> {
     Ok(dir)
 }
 
-/// The flags every fixture is built with (see [`build`]).
+/// The flags every benchmark fixture is built with (`bench_*` in
+/// `tests/fixtures/manifest.txt`): no optimisation (so the call is not
+/// inlined away), frame pointers, no CET (so a function starts with
+/// `push %rbp`, not `endbr64`, whichever default the distribution's gcc
+/// has), and a fixed load address (so symbol values are runtime addresses).
 pub const CFLAGS: &[&str] = &["-O0", "-g", "-no-pie", "-fno-omit-frame-pointer", "-fcf-protection=none", "-pthread"];
 
-/// Compiles `tests/fixtures/<name>.c` the way the numbers were taken:
-/// no optimisation (so the call is not inlined away), frame pointers, no CET
-/// (so a function starts with `push %rbp`, not `endbr64`, whichever default
-/// the distribution's gcc has), and a fixed load address (so symbol values
-/// are runtime addresses).
+/// The benchmark build of `tests/fixtures/<name>.c` (`bench_<name>` in the
+/// shared fixture manifest, built once per run with every other fixture).
 pub fn build(name: &str) -> Result<Fixture> {
-    let source = repo_root().join("tests/fixtures").join(format!("{name}.c"));
-    ensure!(source.is_file(), "fixture source {} not found", source.display());
-    let dir = work_dir()?;
-    let path = dir.join(name);
-    // Compile under a private name and rename: two benchmark runs at once must
-    // never execute a half-written binary.
-    let partial = dir.join(format!("{name}.{}.partial", std::process::id()));
-    let output = Command::new("gcc")
-        .args(CFLAGS)
-        .arg("-o")
-        .arg(&partial)
-        .arg(&source)
-        .output()
-        .context("running gcc (is it installed?)")?;
-    if !output.status.success() {
-        let _ = std::fs::remove_file(&partial);
-        bail!("gcc failed to build {}:\n{}", source.display(), String::from_utf8_lossy(&output.stderr));
-    }
-    std::fs::rename(&partial, &path).with_context(|| format!("moving the build to {}", path.display()))?;
+    let out = dbgkit_fixtures::output_dir();
+    dbgkit_fixtures::build_all(&out).map_err(|e| anyhow::anyhow!("building fixtures: {e}"))?;
+    let path = out.join(format!("bench_{name}"));
+    ensure!(path.is_file(), "no fixture bench_{name} in tests/fixtures/manifest.txt");
     Ok(Fixture { path })
 }
 

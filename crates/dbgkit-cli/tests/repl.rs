@@ -4,38 +4,12 @@
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 const DBGKIT: &str = env!("CARGO_BIN_EXE_dbgkit");
 
-/// Builds the fixtures these tests use (once per test binary) and gives the path of one.
 fn fixture(name: &str) -> PathBuf {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    let dir = DIR.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fixtures-repl");
-        std::fs::create_dir_all(&dir).unwrap();
-        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures").canonicalize().unwrap();
-        let builds: Vec<_> = ["repl_threads", "counter", "spin", "signals", "crash", "worker"]
-            .into_iter()
-            .map(|name| {
-                let source = src.join(format!("{name}.c"));
-                Command::new("gcc")
-                    .args(["-g", "-O0", "-pthread", "-o", name])
-                    .arg(&source)
-                    .current_dir(&dir)
-                    .stderr(Stdio::piped())
-                    .spawn()
-                    .expect("gcc runs")
-            })
-            .collect();
-        for build in builds {
-            let out = build.wait_with_output().unwrap();
-            assert!(out.status.success(), "gcc failed: {}", String::from_utf8_lossy(&out.stderr));
-        }
-        dir
-    });
-    dir.join(name)
+    dbgkit_fixtures::path(name)
 }
 
 struct Run {

@@ -10,11 +10,10 @@ use std::process::{Command, Stdio};
 const DBGKIT: &str = env!("CARGO_BIN_EXE_dbgkit");
 
 fn batch(script: &str, program: &[&str]) -> (i32, String, String) {
-    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
-        "reach-{}-{}.txt",
-        std::process::id(),
-        program.len()
-    ));
+    // Tests run in parallel threads: each script needs a name of its own.
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("reach-{}-{n}.txt", std::process::id()));
     std::fs::write(&path, script).unwrap();
     let out =
         Command::new(DBGKIT).args(["--batch", "-x"]).arg(&path).args(program).stdin(Stdio::null()).output().unwrap();

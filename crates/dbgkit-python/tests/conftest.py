@@ -1,5 +1,6 @@
-"""Shared fixtures: the C programs of tests/fixtures/, built once per test
-run with gcc into a temporary directory, and a session closed after each test."""
+"""Shared fixtures: the C programs of tests/fixtures/ (built by
+crates/dbgkit-fixtures, shared with the Rust tests), and a session closed
+after each test."""
 
 import subprocess
 from pathlib import Path
@@ -9,7 +10,6 @@ import pytest
 import dbgkit
 
 ROOT = Path(__file__).resolve().parents[3]
-SOURCES = ROOT / "tests" / "fixtures"
 
 # Generous for one wait; a test that needs it has already failed.
 PATIENCE = 30.0
@@ -23,22 +23,15 @@ class Fixtures:
         return str(self.dir / name)
 
 
-def _cc(directory: Path, *args: str) -> None:
-    result = subprocess.run(["gcc", *args], cwd=directory, capture_output=True, text=True)
-    assert result.returncode == 0, f"gcc {' '.join(args)} failed:\n{result.stderr}"
-
-
 @pytest.fixture(scope="session")
-def fixtures(tmp_path_factory) -> Fixtures:
-    directory = tmp_path_factory.mktemp("fixtures")
-    src = lambda name: str(SOURCES / name)  # noqa: E731
-    for name in ["socket", "counter", "crash", "threads", "signals", "spin", "worker", "dlopener", "execer", "forker", "watch"]:
-        _cc(directory, "-g", "-O0", "-pthread", "-o", name, src(f"{name}.c"), "-ldl")
-    # `marker` lives in the executable (exported for the injected library's constructor).
-    _cc(directory, "-g", "-O0", "-rdynamic", "-o", "calls", src("calls.c"))
-    _cc(directory, "-g", "-O2", "-shared", "-fPIC", "-o", "libfixture.so", src("fixture_lib.c"))
-    _cc(directory, "-g", "-O0", "-shared", "-fPIC", "-o", "libinject.so", src("inject_lib.c"))
-    return Fixtures(directory)
+def fixtures() -> Fixtures:
+    """Every program of tests/fixtures/manifest.txt, built once per run by
+    the same builder the Rust tests use (crates/dbgkit-fixtures)."""
+    result = subprocess.run(
+        ["cargo", "run", "-q", "-p", "dbgkit-fixtures"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 0, f"building the fixtures failed:\n{result.stderr}"
+    return Fixtures(Path(result.stdout.strip()))
 
 
 @pytest.fixture

@@ -9,54 +9,15 @@
 
 mod common;
 
-use common::{exe_symbol, next, run_to_exit, run_until};
+use common::{exe_symbol, fixture, next, run_to_exit, run_until};
 use dbgkit::{EventKind, FoundBy, Module, Session, SpawnOptions, Stack, StackFrame, Stdio};
 use object::{Object, ObjectSection, ObjectSymbol, SymbolKind};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
 
 /// The environment of every run, dbgkit's and gdb's alike: the stack then
 /// starts at the same address in both.
 const ENV: [(&str, &str); 2] = [("PATH", "/usr/local/bin:/usr/bin:/bin"), ("LANG", "C")];
-
-fn build_dir() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("stack-fixtures-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures").canonicalize().unwrap();
-        let cc = |out: &str, source: &str, flags: &[&str]| {
-            let source = src.join(source);
-            let result = Command::new("gcc")
-                .args(flags)
-                .arg("-o")
-                .arg(out)
-                .arg(&source)
-                .current_dir(&dir)
-                .output()
-                .expect("gcc runs");
-            assert!(result.status.success(), "gcc {flags:?} {out} failed: {}", String::from_utf8_lossy(&result.stderr));
-        };
-        cc("stack_recurse", "stack_recurse.c", &["-g", "-O0"]);
-        cc("stack_signal", "stack_signal.c", &["-g", "-O0"]);
-        cc("stack_qsort", "stack_qsort.c", &["-g", "-O0"]);
-        cc("stack_thread", "stack_thread.c", &["-g", "-O0", "-pthread"]);
-        cc("stack_vdso", "stack_vdso.c", &["-g", "-O0"]);
-        cc("stack_nofp", "stack_nofp.c", &["-g", "-O2", "-fomit-frame-pointer"]);
-        let no_unwind_tables =
-            ["-O0", "-fno-omit-frame-pointer", "-fno-asynchronous-unwind-tables", "-fno-unwind-tables"];
-        // With -g but no unwind tables, gcc describes the frames in .debug_frame only.
-        cc("stack_nocfi", "stack_nocfi.c", &[&["-g"], &no_unwind_tables[..]].concat());
-        // Without -g: no call-frame information at all, only frame pointers.
-        cc("stack_nocfi_fp", "stack_nocfi.c", &no_unwind_tables);
-        dir
-    })
-}
-
-fn fixture(name: &str) -> PathBuf {
-    build_dir().join(name)
-}
 
 fn options(exe: &Path) -> SpawnOptions {
     let mut options = SpawnOptions::new([exe]).disable_aslr(true).stdout(Stdio::Null).env_clear();

@@ -1,87 +1,19 @@
-//! Shared test support: builds the C fixtures under `tests/fixtures/` with
-//! the system compiler (once per test binary) and drives sessions.
+//! Shared test support: the fixture programs (built once per run by
+//! `dbgkit-fixtures` from `tests/fixtures/manifest.txt`) and helpers that
+//! drive sessions.
 #![allow(dead_code)]
 
 use dbgkit::{ContinueStatus, Event, EventKind, Session};
 use object::{Object, ObjectSymbol};
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::OnceLock;
 use std::time::Duration;
 
 /// How long any single wait in a test may take before the test fails.
 pub const PATIENCE: Duration = Duration::from_secs(60);
 
-fn fixtures_source() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures").canonicalize().expect("tests/fixtures exists")
-}
-
-fn build_dir() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        // One directory per test binary, rebuilt on each run (test binaries run one after another).
-        let binary = std::env::current_exe().unwrap().file_stem().unwrap().to_string_lossy().into_owned();
-        let binary = binary.split('-').next().unwrap_or("tests").to_string();
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("fixtures-{binary}"));
-        std::fs::create_dir_all(&dir).unwrap();
-        let src = fixtures_source();
-        let cc = |args: &[&str]| {
-            let out = Command::new("gcc").args(args).current_dir(&dir).output().expect("gcc runs");
-            assert!(out.status.success(), "gcc {:?} failed: {}", args, String::from_utf8_lossy(&out.stderr));
-        };
-        let s = |name: &str| src.join(name).to_string_lossy().into_owned();
-        for name in [
-            "threads",
-            "signals",
-            "crash",
-            "worker",
-            "spin",
-            "dlopener",
-            "execer",
-            "forker",
-            "counter",
-            "sigcount",
-            "leader_exit",
-            "socket",
-            "watch",
-            "pagewatch",
-        ] {
-            cc(&["-g", "-O0", "-pthread", "-o", name, &s(&format!("{name}.c")), "-ldl"]);
-        }
-        cc(&["-g", "-O0", "-o", "forms", &s("forms.c")]);
-        let out = Command::new("g++")
-            .args(["-g", "-O2", "-o", "throw", &s("throw.cpp")])
-            .current_dir(&dir)
-            .output()
-            .expect("g++ runs");
-        assert!(out.status.success(), "g++ failed: {}", String::from_utf8_lossy(&out.stderr));
-        cc(&["-g", "-O2", "-shared", "-fPIC", "-o", "libfixture.so", &s("fixture_lib.c")]);
-        cc(&["-g", "-O0", "-static", "-o", "static_hello", &s("static_hello.c")]);
-        cc(&["-g", "-O2", "-o", "inline", &s("inline.c")]);
-        // `marker` lives in the executable (exported for the library's constructor).
-        cc(&["-g", "-O0", "-rdynamic", "-o", "calls", &s("calls.c")]);
-        cc(&["-g", "-O0", "-shared", "-fPIC", "-o", "libinject.so", &s("inject_lib.c")]);
-        cc(&["-g", "-O0", "-shared", "-fPIC", "-DDUP=1", "-o", "libdup1.so", &s("dup.c")]);
-        cc(&["-g", "-O0", "-shared", "-fPIC", "-DDUP=2", "-o", "libdup2.so", &s("dup.c")]);
-        cc(&[
-            "-g",
-            "-O0",
-            "-o",
-            "twolibs",
-            &s("twolibs.c"),
-            "-L.",
-            "-Wl,--no-as-needed",
-            "-ldup1",
-            "-ldup2",
-            "-Wl,-rpath,$ORIGIN",
-        ]);
-        dir
-    })
-}
-
 /// The path of a built fixture.
 pub fn fixture(name: &str) -> PathBuf {
-    build_dir().join(name)
+    dbgkit_fixtures::path(name)
 }
 
 /// The file address of a symbol in an ELF file.
