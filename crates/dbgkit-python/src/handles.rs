@@ -129,11 +129,7 @@ fn watch_access(text: &str) -> PyResult<WatchAccess> {
 fn run_callback(core: &Weak<Core>, callback: &Py<PyAny>, ctx: &mut HitContext<'_>) -> HitAction {
     let Some(core) = core.upgrade() else { return HitAction::Continue };
     Python::attach(|py| {
-        let event = dbgkit::Event {
-            pid: ctx.pid,
-            tid: ctx.tid,
-            kind: EventKind::Breakpoint { id: ctx.id, address: ctx.address },
-        };
+        let event = dbgkit::Event::new(ctx.pid, ctx.tid, EventKind::Breakpoint { id: ctx.id, address: ctx.address });
         let hits = ctx.hits;
         let _scope = core.enter_hit(ctx);
         let outcome = Py::new(py, Event::new(core.clone(), event, 0, Some(hits)))

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 /// Each variant carries enough context to print a message a user can act on;
 /// none of them is ever a panic.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     #[error("program not found: {0}")]
     ProgramNotFound(PathBuf),
@@ -54,6 +55,8 @@ pub enum Error {
     CallFailed { pid: i32, address: u64, reason: String },
     #[error("{0}")]
     InvalidArgument(String),
+    #[error("{what} is not supported by this target ({target})")]
+    NotSupported { what: &'static str, target: &'static str },
     #[error("symbol not found: {0}")]
     SymbolNotFound(String),
     #[error("ambiguous symbol {name}: {}; say which with MODULE!{name}", candidates.join(", "))]

@@ -33,12 +33,13 @@ use crate::arch::registers::{FpRegisters, Registers};
 use crate::breakpoints::Breakpoint;
 use crate::error::{Error, Result};
 use crate::event::{ContinueStatus, Event, EventKind};
+use crate::launch::{SpawnOptions, SpawnedPipes};
 use crate::module::Module;
-use crate::os::linux::maps::{read_maps, MemoryRegion};
-use crate::os::linux::spawn::{SpawnOptions, SpawnedPipes};
-use crate::os::linux::wait::WaitStatus;
-use crate::os::linux::{attach, ptrace, spawn};
+use crate::os::linux::target::PtraceEvents;
+use crate::os::linux::{attach, spawn};
 use crate::process::{ProcessState, Step};
+use crate::target::MemoryRegion;
+use crate::target::{EventSource, StopReason, WaitMode};
 pub use inject::{CallArg, CallResult, Protection};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::marker::PhantomData;
@@ -53,10 +54,14 @@ pub struct Session {
     owner: HashMap<i32, i32>,
     /// Statuses already taken from the kernel but not yet handled (their
     /// threads stay stopped until then).
-    held: VecDeque<(i32, WaitStatus)>,
+    held: VecDeque<(i32, StopReason)>,
     /// Statuses of threads not known yet (a new thread's first stop can
     /// arrive before its creator's clone event).
-    orphans: HashMap<i32, WaitStatus>,
+    orphans: HashMap<i32, StopReason>,
+    /// Where stops come from; each process names one (or none: a core file).
+    sources: Vec<Box<dyn EventSource>>,
+    /// Which source is the `waitpid` of this thread's ptrace tracees.
+    ptrace_source: Option<usize>,
     breakpoints: BTreeMap<u32, Breakpoint>,
     /// Hardware and page watchpoints (ids shared with breakpoints).
     watchpoints: BTreeMap<u32, watchpoints::Watchpoint>,
@@ -122,6 +127,8 @@ impl Session {
             owner: HashMap::new(),
             held: VecDeque::new(),
             orphans: HashMap::new(),
+            sources: Vec::new(),
+            ptrace_source: None,
             breakpoints: BTreeMap::new(),
             watchpoints: BTreeMap::new(),
             next_breakpoint_id: 1,
@@ -193,8 +200,12 @@ impl Session {
 
     /// The memory map of a process.
     pub fn memory_map(&self, pid: i32) -> Result<Vec<MemoryRegion>> {
-        self.process(pid)?;
-        read_maps(pid)
+        self.process(pid)?.target.memory_map()
+    }
+
+    /// What kind of target a process is ("live process", "core file").
+    pub fn target_kind(&self, pid: i32) -> Result<&'static str> {
+        Ok(self.process(pid)?.target.kind())
     }
 
     /// Whether a process is held at an event (all its threads stopped).
@@ -208,8 +219,9 @@ impl Session {
         self.with_stopped(pid, |s| {
             let p = s.process_mut(pid)?;
             p.kill_on_exit = on;
+            let p = s.process(pid)?;
             for &tid in p.threads.keys() {
-                match ptrace::set_options(tid, ptrace::options(on)) {
+                match p.control()?.set_kill_on_exit(tid, on) {
                     Err(e) if e.is_gone() => {}
                     other => other?,
                 }
@@ -248,20 +260,29 @@ impl Session {
                 self.dispatch_tolerating_death(tid, status)?;
                 continue;
             }
-            if self.processes.values().all(|p| p.is_held()) {
+            if self.processes.values().all(|p| p.is_held() || p.source.is_none()) {
                 return Err(Error::AllProcessesStopped);
             }
-            let got = match deadline {
-                None => {
-                    let got = crate::os::linux::wait::wait(None, crate::os::linux::wait::Block::Interruptible)?;
+            let got = match (deadline, self.runnable_source()) {
+                // One source with something that may run: block on it.
+                (None, Some(only)) => {
+                    let got = self.sources[only].wait_any(WaitMode::Interruptible)?;
                     if got.is_none() {
                         return Ok(None);
                     }
                     got
                 }
-                Some(deadline) => {
-                    let got = crate::os::linux::wait::wait(None, crate::os::linux::wait::Block::No)?;
+                // A deadline, or several sources: poll each with a short back-off.
+                (deadline, _) => {
+                    let mut got = None;
+                    for source in &self.sources {
+                        got = source.wait_any(WaitMode::Poll)?;
+                        if got.is_some() {
+                            break;
+                        }
+                    }
                     if got.is_none() {
+                        let deadline = deadline.unwrap_or_else(|| Instant::now() + backoff);
                         let now = Instant::now();
                         if now >= deadline {
                             return Ok(None);
@@ -353,13 +374,10 @@ impl Session {
 
     /// Kills a process; its `ProcessExited` event follows.
     pub fn kill(&mut self, pid: i32) -> Result<()> {
+        self.process(pid)?.control()?.kill()?;
         let p = self.process_mut(pid)?;
         p.in_flight = None;
         p.queued.clear();
-        // SAFETY: sending a signal.
-        if unsafe { libc::kill(pid, libc::SIGKILL) } != 0 {
-            return Err(Error::last_os("kill", pid));
-        }
         for t in p.threads.values_mut() {
             t.stopped = false;
         }
@@ -372,7 +390,7 @@ impl Session {
     /// Breakpoint bytes show as the original bytes.
     pub fn read_memory(&self, pid: i32, address: u64, buf: &mut [u8]) -> Result<()> {
         let p = self.process(pid)?;
-        p.memory.read(address, buf)?;
+        p.read_exact(address, buf)?;
         sites::hide_breakpoints(p, address, buf);
         Ok(())
     }
@@ -380,7 +398,7 @@ impl Session {
     /// Reads what is readable from `address` on; returns how many bytes were read.
     pub fn read_memory_partial(&self, pid: i32, address: u64, buf: &mut [u8]) -> Result<usize> {
         let p = self.process(pid)?;
-        let n = p.memory.read_partial(address, buf);
+        let n = p.target.read_memory(address, buf);
         sites::hide_breakpoints(p, address, &mut buf[..n]);
         Ok(n)
     }
@@ -393,14 +411,14 @@ impl Session {
 
     /// The general-purpose registers of a stopped thread.
     pub fn registers(&mut self, pid: i32, tid: i32) -> Result<Registers> {
-        Ok(self.regs_of(pid, tid)?.into())
+        self.regs_of(pid, tid)
     }
 
     /// Sets the general-purpose registers of a stopped thread.
     pub fn set_registers(&mut self, pid: i32, tid: i32, regs: &Registers) -> Result<()> {
-        let raw: libc::user_regs_struct = (*regs).into();
+        let raw = *regs;
         self.stopped_thread(pid, tid)?;
-        ptrace::set_regs(tid, &raw)?;
+        self.process(pid)?.writer()?.set_registers(tid, &raw)?;
         let t = self.stopped_thread(pid, tid)?;
         t.regs = Some(raw);
         if t.over_breakpoint.is_some_and(|a| a != raw.rip) {
@@ -412,15 +430,19 @@ impl Session {
     /// The x87 and SSE registers of a stopped thread.
     pub fn fp_registers(&mut self, pid: i32, tid: i32) -> Result<FpRegisters> {
         self.stopped_thread(pid, tid)?;
-        Ok(ptrace::get_fpregs(tid)?.into())
+        self.process(pid)?.target.fp_registers(tid)
+    }
+
+    /// The whole `xsave` area of a stopped thread (AVX and beyond), as the kernel lays it out.
+    pub fn xstate(&mut self, pid: i32, tid: i32) -> Result<Vec<u8>> {
+        self.stopped_thread(pid, tid)?;
+        self.process(pid)?.target.xstate(tid)
     }
 
     /// Sets the x87 and SSE registers of a stopped thread.
     pub fn set_fp_registers(&mut self, pid: i32, tid: i32, regs: &FpRegisters) -> Result<()> {
         self.stopped_thread(pid, tid)?;
-        let mut raw = ptrace::get_fpregs(tid)?;
-        regs.store(&mut raw);
-        ptrace::set_fpregs(tid, &raw)
+        self.process(pid)?.writer()?.set_fp_registers(tid, regs)
     }
 
     // ---- internal helpers ------------------------------------------------
@@ -443,14 +465,23 @@ impl Session {
     }
 
     /// The registers of a stopped thread, read once per stop.
-    pub(crate) fn regs_of(&mut self, pid: i32, tid: i32) -> Result<libc::user_regs_struct> {
+    pub(crate) fn regs_of(&mut self, pid: i32, tid: i32) -> Result<Registers> {
         let t = self.stopped_thread(pid, tid)?;
         if let Some(r) = t.regs {
             return Ok(r);
         }
-        let r = ptrace::get_regs(tid)?;
-        t.regs = Some(r);
+        let r = self.process(pid)?.target.registers(tid)?;
+        self.stopped_thread(pid, tid)?.regs = Some(r);
         Ok(r)
+    }
+
+    /// Writes the registers of a stopped thread and keeps them as read at this stop.
+    pub(crate) fn put_regs(&mut self, pid: i32, tid: i32, regs: Registers) -> Result<()> {
+        self.process(pid)?.writer()?.set_registers(tid, &regs)?;
+        if let Some(t) = self.process_mut(pid)?.threads.get_mut(&tid) {
+            t.regs = Some(regs);
+        }
+        Ok(())
     }
 
     /// The `rip` of a stopped thread: from the registers read at this stop,
@@ -459,13 +490,13 @@ impl Session {
         let t = self.stopped_thread(pid, tid)?;
         match t.regs {
             Some(r) => Ok(r.rip),
-            None => ptrace::peek_user(tid, ptrace::USER_RIP_OFFSET),
+            None => self.process(pid)?.target.pc(tid),
         }
     }
 
     /// Sets only `rip` of a stopped thread (one word written).
     pub(crate) fn set_rip_of(&mut self, pid: i32, tid: i32, rip: u64) -> Result<()> {
-        ptrace::poke_user(tid, ptrace::USER_RIP_OFFSET, rip)?;
+        self.process(pid)?.writer()?.set_pc(tid, rip)?;
         if let Some(r) = self.stopped_thread(pid, tid)?.regs.as_mut() {
             r.rip = rip;
         }
@@ -504,7 +535,7 @@ impl Session {
 
     /// Handles a status; a thread that vanished meanwhile (`ESRCH`) is not
     /// an error: its death is a status still to come.
-    fn dispatch_tolerating_death(&mut self, tid: i32, status: WaitStatus) -> Result<()> {
+    fn dispatch_tolerating_death(&mut self, tid: i32, status: StopReason) -> Result<()> {
         match self.dispatch(tid, status) {
             Err(e) if e.is_gone() => {
                 if let Some(t) = self
@@ -522,8 +553,33 @@ impl Session {
         }
     }
 
+    /// The one event source serving every process that may run, if there
+    /// is exactly one (no allocation: this runs once per silent breakpoint hit).
+    fn runnable_source(&self) -> Option<usize> {
+        let mut only = None;
+        for p in self.processes.values().filter(|p| !p.is_held()) {
+            match (only, p.source) {
+                (_, None) => {}
+                (None, Some(s)) => only = Some(s),
+                (Some(a), Some(b)) if a == b => {}
+                _ => return None,
+            }
+        }
+        only
+    }
+
+    /// The event source of every ptrace process of this session.
+    pub(crate) fn ptrace_source(&mut self) -> usize {
+        if let Some(source) = self.ptrace_source {
+            return source;
+        }
+        self.sources.push(Box::new(PtraceEvents));
+        self.ptrace_source = Some(self.sources.len() - 1);
+        self.sources.len() - 1
+    }
+
     /// The oldest held status whose process is free to handle it.
-    fn take_held(&mut self) -> Option<(i32, WaitStatus)> {
+    fn take_held(&mut self) -> Option<(i32, StopReason)> {
         let index = self.held.iter().position(|(tid, _)| {
             self.owner.get(tid).and_then(|pid| self.processes.get(pid)).is_none_or(|p| !p.is_held())
         })?;

@@ -517,7 +517,7 @@ impl Debugger {
                         None => event.kind.clone(),
                     },
                 };
-                Ok(Some(Event { kind: shown, ..event.clone() }))
+                Ok(Some(Event::new(event.pid, event.tid, shown)))
             }
             EventKind::StepComplete { .. } => {
                 let thread = (pid, event.tid);

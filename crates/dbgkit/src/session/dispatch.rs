@@ -7,15 +7,12 @@ use super::{HitContext, Session};
 use crate::breakpoints::HitAction;
 use crate::error::Result;
 use crate::event::EventKind;
-use crate::os::linux::ptrace;
-use crate::os::linux::wait::WaitStatus;
 use crate::process::{Step, ThreadState};
-
-const SI_KERNEL: i32 = 0x80;
+use crate::target::{StopReason, TRAP_BY_INT3};
 
 impl Session {
     /// Handles one status of thread `tid`.
-    pub(crate) fn dispatch(&mut self, tid: i32, status: WaitStatus) -> Result<()> {
+    pub(crate) fn dispatch(&mut self, tid: i32, status: StopReason) -> Result<()> {
         let Some(&pid) = self.owner.get(&tid) else {
             // A new thread or child whose creator's event has not come yet.
             if !status.is_death() {
@@ -35,17 +32,17 @@ impl Session {
             t.regs = None;
         }
         match status {
-            WaitStatus::Exited(code) => self.on_death(pid, tid, Some(code), None),
-            WaitStatus::Killed { signal, .. } => self.on_death(pid, tid, None, Some(signal)),
-            WaitStatus::Signal(libc::SIGTRAP) => self.on_trap(pid, tid),
-            WaitStatus::Signal(signal) => self.on_signal(pid, tid, signal),
-            WaitStatus::GroupStop(_) => {
+            StopReason::Exited(code) => self.on_death(pid, tid, Some(code), None),
+            StopReason::Killed { signal } => self.on_death(pid, tid, None, Some(signal)),
+            StopReason::Signal(libc::SIGTRAP) => self.on_trap(pid, tid),
+            StopReason::Signal(signal) => self.on_signal(pid, tid, signal),
+            StopReason::GroupStop(_) => {
                 if let Some(t) = self.thread_mut(pid, tid) {
                     t.group_stopped = true;
                 }
                 self.resume_thread(pid, tid)
             }
-            WaitStatus::Interrupted => {
+            StopReason::Interrupted => {
                 // SIGCONT ends a group-stop by re-trapping listening threads with SIGTRAP.
                 if let Some(t) = self.thread_mut(pid, tid) {
                     t.group_stopped = false;
@@ -53,8 +50,23 @@ impl Session {
                 // Our interrupt, after the stop it was for was handled otherwise: go on.
                 self.resume_thread(pid, tid)
             }
-            WaitStatus::Syscall => self.resume_thread(pid, tid),
-            WaitStatus::Event(event) => self.on_ptrace_event(pid, tid, event),
+            StopReason::Syscall | StopReason::Other => self.resume_thread(pid, tid),
+            StopReason::NewThread { child } => {
+                self.on_new_thread(pid, child)?;
+                self.resume_thread(pid, tid)
+            }
+            StopReason::Forked { child, vfork } => {
+                self.on_fork(pid, child, vfork)?;
+                self.report(pid, tid, EventKind::Fork { child })
+            }
+            StopReason::VforkDone => {
+                self.replant_all(pid)?;
+                self.resume_thread(pid, tid)
+            }
+            StopReason::Exec => {
+                self.adopt_exec(pid)?;
+                self.stop_all(pid)
+            }
         }
     }
 
@@ -103,7 +115,7 @@ impl Session {
         let p = self.process(pid)?;
         if p.sites.contains_key(&at) {
             // Confirm it was our int3 (not a step that landed one byte after a site).
-            let from_int3 = stepping.is_none() || ptrace::siginfo(tid).map(|i| i.si_code == SI_KERNEL).unwrap_or(false);
+            let from_int3 = stepping.is_none() || self.trapped_by_int3(pid, tid);
             if from_int3 {
                 return self.on_breakpoint(pid, tid, at);
             }
@@ -111,8 +123,7 @@ impl Session {
         if let Some(Step::User) = stepping {
             return self.on_step_complete(pid, tid, rip);
         }
-        let info = ptrace::siginfo(tid).ok();
-        if info.is_some_and(|i| i.si_code == SI_KERNEL) && self.removed_site(pid, at) {
+        if self.removed_site(pid, at) && self.trapped_by_int3(pid, tid) {
             // A hit taken before its breakpoint was removed: run the restored instruction.
             self.set_rip_of(pid, tid, at)?;
             return self.resume_thread(pid, tid);
@@ -130,12 +141,7 @@ impl Session {
             if p.scratch.contains(rip) { p.sites.iter().find_map(|(&a, s)| s.original_pc(a, rip)) } else { None };
         let mut rip = rip;
         if let Some(pc) = mapped {
-            let mut regs = self.regs_of(pid, tid)?;
-            regs.rip = pc;
-            ptrace::set_regs(tid, &regs)?;
-            if let Some(t) = self.thread_mut(pid, tid) {
-                t.regs = Some(regs);
-            }
+            self.set_rip_of(pid, tid, pc)?;
             rip = pc;
         }
         // Landing on a breakpoint counts as hitting it.
@@ -262,51 +268,38 @@ impl Session {
             }
             return self.resume_thread(pid, tid);
         }
-        let info = ptrace::siginfo(tid)?;
+        let info = self.process(pid)?.target.signal_info(tid)?;
         if signal == libc::SIGSEGV && self.on_page_fault(pid, tid, &info)? {
             return Ok(());
         }
         let rip = self.regs_of(pid, tid)?.rip;
-        let fault_address = matches!(signal, libc::SIGSEGV | libc::SIGBUS | libc::SIGILL | libc::SIGFPE)
-            // SAFETY: si_addr is valid for these signals.
-            .then(|| unsafe { info.si_addr() } as u64);
+        let fault_address =
+            matches!(signal, libc::SIGSEGV | libc::SIGBUS | libc::SIGILL | libc::SIGFPE).then_some(info.address);
         // An instruction faulting in its out-of-line copy reports the original address.
         let address =
             self.process(pid)?.sites.iter().find_map(|(&a, s)| (s.slot == Some(rip)).then_some(a)).unwrap_or(rip);
         self.report(
             pid,
             tid,
-            EventKind::Exception { signal, code: info.si_code, address, fault_address, first_chance: true },
+            EventKind::Exception {
+                signal,
+                code: info.code,
+                address,
+                fault_address,
+                first_chance: true,
+                os_code: crate::event::ExceptionCode::Signal(signal),
+            },
         )
     }
 
-    fn on_ptrace_event(&mut self, pid: i32, tid: i32, event: i32) -> Result<()> {
-        match event {
-            libc::PTRACE_EVENT_CLONE => {
-                let child = ptrace::event_message(tid)? as i32;
-                self.on_new_thread(pid, child)?;
-                self.resume_thread(pid, tid)
-            }
-            libc::PTRACE_EVENT_FORK | libc::PTRACE_EVENT_VFORK => {
-                let child = ptrace::event_message(tid)? as i32;
-                self.on_fork(pid, child, event == libc::PTRACE_EVENT_VFORK)?;
-                self.report(pid, tid, EventKind::Fork { child })
-            }
-            libc::PTRACE_EVENT_VFORK_DONE => {
-                self.replant_all(pid)?;
-                self.resume_thread(pid, tid)
-            }
-            libc::PTRACE_EVENT_EXEC => {
-                self.adopt_exec(pid)?;
-                self.stop_all(pid)
-            }
-            _ => self.resume_thread(pid, tid),
-        }
+    /// Whether the trap of a stopped thread came from an `int3` (not a step).
+    fn trapped_by_int3(&self, pid: i32, tid: i32) -> bool {
+        self.process(pid).and_then(|p| p.target.signal_info(tid)).is_ok_and(|i| i.code == TRAP_BY_INT3)
     }
 
     /// A new thread: wait for its first stop, then report it.
     fn on_new_thread(&mut self, pid: i32, child: i32) -> Result<()> {
-        let status = self.first_stop(child)?;
+        let status = self.first_stop(pid, child)?;
         let Some(status) = status else { return Ok(()) };
         if status.is_death() {
             return Ok(());
@@ -317,7 +310,7 @@ impl Session {
         if self.process(pid)?.debug_slots.iter().any(Option::is_some) {
             self.apply_debug_registers(pid, child)?;
         }
-        if !matches!(status, WaitStatus::Interrupted) {
+        if !matches!(status, StopReason::Interrupted) {
             self.held.push_back((child, status));
         }
         let start = self.regs_of(pid, child).map(|r| r.rip).unwrap_or(0);
@@ -328,30 +321,35 @@ impl Session {
     /// After `vfork` the child shares the parent's memory, so the bytes come
     /// out of both until the child execs or exits (`VFORK_DONE`).
     fn on_fork(&mut self, pid: i32, child: i32, shares_memory: bool) -> Result<()> {
-        let status = self.first_stop(child)?;
+        let status = self.first_stop(pid, child)?;
         if status.is_some_and(|s| s.is_death()) {
             return Ok(());
         }
-        let originals: Vec<(u64, u8)> = self.process(pid)?.sites.iter().map(|(&a, s)| (a, s.original[0])).collect();
-        if shares_memory {
-            let p = self.process(pid)?;
+        let p = self.process(pid)?;
+        let originals: Vec<(u64, u8)> = p.sites.iter().map(|(&a, s)| (a, s.original[0])).collect();
+        let control = p.control()?;
+        // The child's memory: the parent's own while a vfork child borrows it.
+        let child_target = if shares_memory { None } else { control.open_child(child).ok() };
+        let writer = match &child_target {
+            Some(t) => t.write_access(),
+            None => p.target.write_access(),
+        };
+        if let Some(writer) = writer {
             for (address, byte) in &originals {
-                let _ = p.memory.write(*address, &[*byte]);
-            }
-        } else if let Ok(child_memory) = crate::os::linux::memory::Memory::open(child) {
-            for (address, byte) in &originals {
-                let _ = child_memory.write(*address, &[*byte]);
+                // Best effort: a child that is already gone has no bytes to restore.
+                let _ = writer.write_memory(*address, &[*byte]);
             }
         }
-        let _ = ptrace::detach(child, 0);
+        let _ = control.detach_thread(child, 0);
         Ok(())
     }
 
     /// Plants every site's byte again (after a vfork child released the shared memory).
     fn replant_all(&mut self, pid: i32) -> Result<()> {
         let p = self.process(pid)?;
+        let writer = p.writer()?;
         for &address in p.sites.keys() {
-            p.memory.write(address, &[crate::arch::x86_64::INT3])?;
+            writer.write_memory(address, &[crate::arch::x86_64::INT3])?;
         }
         Ok(())
     }

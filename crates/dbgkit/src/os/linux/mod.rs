@@ -9,4 +9,5 @@ pub(crate) mod ptrace;
 pub(crate) mod rdebug;
 pub(crate) mod signals;
 pub mod spawn;
+pub(crate) mod target;
 pub(crate) mod wait;
