@@ -16,6 +16,8 @@
 //! # Ok::<(), dbgkit::Error>(())
 //! ```
 
+#[cfg(test)]
+mod all_stop_tests;
 mod breakpoints;
 mod control;
 mod dispatch;

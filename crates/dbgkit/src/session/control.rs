@@ -48,7 +48,8 @@ impl Session {
             if waiting.len() == 1 && waiting.contains(&pid) && self.process(pid)?.control()?.is_zombie(pid) {
                 break;
             }
-            let Some((tid, status)) = self.sources[source].wait_any(WaitMode::Block)? else { continue };
+            // Nothing left to wait for (no tracee at all): the rest are gone.
+            let Some((tid, status)) = self.sources[source].wait_any(WaitMode::Block)? else { break };
             if !waiting.remove(&tid) {
                 self.hold(tid, status);
                 continue;
@@ -113,7 +114,11 @@ impl Session {
             if self.held.iter().any(|(held, _)| *held == tid) {
                 continue;
             }
-            tolerate_gone(self.resume_thread(pid, tid))?;
+            // A classic step-over of an earlier thread may have resumed this one already.
+            let still_stopped = self.process(pid)?.threads.get(&tid).is_some_and(|t| t.stopped);
+            if still_stopped {
+                tolerate_gone(self.resume_thread(pid, tid))?;
+            }
         }
         Ok(())
     }

@@ -53,6 +53,10 @@ impl Session {
             StopReason::Syscall | StopReason::Other => self.resume_thread(pid, tid),
             StopReason::NewThread { child } => {
                 self.on_new_thread(pid, child)?;
+                // The creator stays stopped with the rest while ThreadCreated is reported.
+                if self.process(pid)?.is_held() {
+                    return Ok(());
+                }
                 self.resume_thread(pid, tid)
             }
             StopReason::Forked { child, vfork } => {
@@ -111,13 +115,16 @@ impl Session {
         }
         let rip = self.rip_of(pid, tid)?;
         let stepping = self.thread_mut(pid, tid).and_then(|t| t.step);
-        let at = rip.wrapping_sub(1);
         let p = self.process(pid)?;
+        // An int3 the engine wrote leaves rip one byte on; a target that plants
+        // its own breakpoints reports the breakpoint's address.
+        let owned = p.target.target_breakpoints().is_some();
+        let at = if owned { rip } else { rip.wrapping_sub(1) };
         if p.sites.contains_key(&at) {
             // Confirm it was our int3 (not a step that landed one byte after a site).
             let from_int3 = stepping.is_none() || self.trapped_by_int3(pid, tid);
             if from_int3 {
-                return self.on_breakpoint(pid, tid, at);
+                return self.on_breakpoint_at(pid, tid, at, !owned);
             }
         }
         if let Some(Step::User) = stepping {
@@ -149,10 +156,6 @@ impl Session {
             return self.on_breakpoint_at(pid, tid, rip, false);
         }
         self.report(pid, tid, EventKind::StepComplete { address: rip })
-    }
-
-    fn on_breakpoint(&mut self, pid: i32, tid: i32, address: u64) -> Result<()> {
-        self.on_breakpoint_at(pid, tid, address, true)
     }
 
     /// A hit at `address`: count it for every enabled breakpoint there, run

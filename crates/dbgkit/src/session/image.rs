@@ -12,7 +12,7 @@ use crate::os::linux::attach::AttachedThread;
 use crate::os::linux::rdebug;
 use crate::os::linux::target::LinuxProcess;
 use crate::process::{LoaderState, ProcessState, ThreadState};
-use crate::target::{Image, Target};
+use crate::target::{EventSource, Image, Target};
 use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 
@@ -173,6 +173,63 @@ impl Session {
             self.plant_loader_changed(pid)?;
         }
         Ok(())
+    }
+
+    /// Takes a target whose threads are all stopped (a core file, a remote
+    /// process, a test's fake) into the session and replays its present as
+    /// events, as attaching does: `ProcessCreated`, `ThreadCreated` for every
+    /// other thread, `ModuleLoaded` for each module (from the loader's list
+    /// in the target's memory). `source` reports its stops when it runs.
+    pub(crate) fn adopt_target(
+        &mut self,
+        target: Box<dyn Target>,
+        source: Option<Box<dyn EventSource>>,
+    ) -> Result<i32> {
+        let pid = target.pid();
+        if self.processes.contains_key(&pid) {
+            return Err(Error::InvalidArgument(format!("a process with id {pid} is already debugged by this session")));
+        }
+        let image_info = target.image()?;
+        let initial = read_initial_image(&*target, &image_info)?;
+        let mut tids = target.thread_ids()?;
+        tids.sort_unstable();
+        // The leader first, as the kernel lists it.
+        if let Some(i) = tids.iter().position(|&t| t == pid) {
+            tids[..=i].rotate_right(1);
+        }
+        let leader = *tids.first().ok_or_else(|| Error::BadTargetData {
+            what: format!("process {pid}"),
+            reason: "the target has no thread".into(),
+        })?;
+        let threads = tids.iter().map(|&tid| (tid, ThreadState::new_stopped())).collect();
+        for &tid in &tids {
+            self.owner.insert(tid, pid);
+        }
+        let source = source.map(|s| {
+            self.sources.push(s);
+            self.sources.len() - 1
+        });
+        let image = image_info.executable.clone();
+        self.processes.insert(pid, new_process(pid, image.clone(), false, threads, target, source, image_info.auxv));
+        let exe = &initial.executable;
+        self.queue_event(
+            pid,
+            leader,
+            EventKind::ProcessCreated { image, base: exe.base, size: exe.size, entry: initial.entry },
+        );
+        for &tid in tids.iter().skip(1) {
+            let start = self.rip_of(pid, tid).unwrap_or(0);
+            self.queue_event(pid, tid, EventKind::ThreadCreated { start });
+        }
+        let has_loader = initial.loader.is_some();
+        self.report_initial_modules(pid, initial)?;
+        if has_loader {
+            self.sync_modules(pid, leader)?;
+            if self.process(pid)?.target.write_access().is_some() {
+                self.plant_loader_changed(pid)?;
+            }
+        }
+        Ok(pid)
     }
 
     fn report_initial_modules(&mut self, pid: i32, initial: InitialImage) -> Result<()> {

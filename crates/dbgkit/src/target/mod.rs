@@ -21,6 +21,9 @@
 //! | [`TargetBreakpoints`] | no (int3 written by the engine) | no |
 //! | [`EventSource`]       | yes (one for every ptrace process) | no |
 
+#[cfg(test)]
+pub(crate) mod fake;
+
 use crate::arch::registers::{FpRegisters, Registers};
 use crate::error::{Error, Result};
 use std::path::PathBuf;
