@@ -19,6 +19,7 @@
 #[cfg(test)]
 mod all_stop_tests;
 mod breakpoints;
+mod checkpoint;
 mod control;
 mod dispatch;
 mod eval;
@@ -42,6 +43,7 @@ use crate::os::linux::{attach, spawn};
 use crate::process::{ProcessState, Step};
 use crate::target::MemoryRegion;
 use crate::target::{EventSource, StopReason, WaitMode};
+pub use checkpoint::CheckpointInfo;
 pub use inject::{CallArg, CallResult, Protection};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::marker::PhantomData;
@@ -74,6 +76,9 @@ pub struct Session {
     last_reported: Option<i32>,
     /// Pipes of launched processes, until the caller takes them.
     pipes: HashMap<i32, SpawnedPipes>,
+    /// Saved moments of processes, by id.
+    checkpoints: BTreeMap<u32, checkpoint::Checkpoint>,
+    next_checkpoint_id: u32,
     /// Symbols of every module file seen, loaded when first asked for.
     symbols: crate::symbols::SymbolCache,
     _not_send: PhantomData<*const ()>,
@@ -137,6 +142,8 @@ impl Session {
             quiet_signals: HashSet::new(),
             last_reported: None,
             pipes: HashMap::new(),
+            checkpoints: BTreeMap::new(),
+            next_checkpoint_id: 1,
             symbols: Default::default(),
             _not_send: PhantomData,
         }
@@ -591,6 +598,7 @@ impl Session {
 
 impl Drop for Session {
     fn drop(&mut self) {
+        self.drop_checkpoints();
         let pids: Vec<i32> = self.processes.keys().copied().collect();
         for pid in pids {
             let kill = self.processes.get(&pid).is_some_and(|p| p.kill_on_exit);

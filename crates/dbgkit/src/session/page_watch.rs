@@ -54,7 +54,7 @@ impl Session {
         self.next_breakpoint_id += 1;
         let info = WatchpointInfo { id, pid, address, len, access, hits: 0, page: true };
         self.watchpoints.insert(id, Watchpoint { info, shadow: Vec::new(), pages: pages.clone() });
-        if let Err(e) = self.with_stopped(pid, |s| s.close_pages(pid, id)) {
+        if let Err(e) = self.with_stopped(pid, |s| s.close_watched_pages(pid, id)) {
             self.watchpoints.remove(&id);
             return Err(e);
         }
@@ -62,7 +62,7 @@ impl Session {
     }
 
     /// Takes the rights away from a page watchpoint's pages.
-    fn close_pages(&mut self, pid: i32, id: u32) -> Result<()> {
+    pub(crate) fn close_watched_pages(&mut self, pid: i32, id: u32) -> Result<()> {
         let w = self.watchpoints.get(&id).ok_or(Error::NoSuchBreakpoint(id))?;
         let access = w.info.access;
         for (page, original) in w.pages.clone() {
@@ -152,7 +152,7 @@ impl Session {
             let Some(pages) = self.watchpoints.get(&id).map(|w| w.pages.clone()) else { continue };
             self.restore_pages(pid, &pages)?;
             let outcome = self.step_one(pid, tid);
-            self.close_pages(pid, id)?;
+            self.close_watched_pages(pid, id)?;
             outcome?;
         }
         Ok(())

@@ -265,6 +265,10 @@ pub trait RunControl {
     /// Whether `signal`, delivered to `tid` now, would end the process
     /// (not caught, not ignored): the last look is a second chance.
     fn signal_would_kill(&self, tid: i32, signal: i32) -> bool;
+    /// The process's open files and their offsets (file descriptor, offset).
+    fn file_offsets(&self) -> Vec<(i32, u64)> {
+        Vec::new()
+    }
     /// Whether `tid` has a `SIGTRAP` pending that has not stopped it yet.
     fn trap_pending(&self, _tid: i32) -> bool {
         false

@@ -176,6 +176,21 @@ impl RunControl for LinuxProcess {
         signals::would_kill(self.pid, tid, signal)
     }
 
+    fn file_offsets(&self) -> Vec<(i32, u64)> {
+        let Ok(dir) = std::fs::read_dir(format!("/proc/{}/fdinfo", self.pid)) else { return Vec::new() };
+        let mut out: Vec<(i32, u64)> = dir
+            .filter_map(|e| {
+                let e = e.ok()?;
+                let fd: i32 = e.file_name().to_str()?.parse().ok()?;
+                let info = std::fs::read_to_string(e.path()).ok()?;
+                let pos = info.lines().find_map(|l| l.strip_prefix("pos:"))?.trim().parse().ok()?;
+                Some((fd, pos))
+            })
+            .collect();
+        out.sort_unstable();
+        out
+    }
+
     fn trap_pending(&self, tid: i32) -> bool {
         signals::thread_signal_mask(self.pid, tid, "SigPnd:") & (1 << (libc::SIGTRAP - 1)) != 0
     }
