@@ -18,6 +18,7 @@
 
 mod breakpoints;
 mod control;
+mod core_dump;
 mod dispatch;
 mod eval;
 mod image;
