@@ -1,6 +1,7 @@
 //! Support for the core file tests: cores written by the kernel and by
 //! gdb, and gdb's stacks of a live process and of a core, reduced to what
 //! must agree (function and source line of every frame, per thread).
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -66,7 +67,8 @@ pub fn gdb_core_stacks(exe: &Path, core: &Path) -> Option<Vec<Vec<String>>> {
 pub fn parse_stacks(text: &str) -> Vec<Vec<String>> {
     let mut stacks: Vec<Vec<String>> = Vec::new();
     for line in text.lines() {
-        if line.starts_with("Thread ") {
+        // `Thread 2 (Thread 0x7ffff7d8f6c0 (LWP 4242) "name"):` starts a stack.
+        if line.starts_with("Thread ") && line.ends_with("):") {
             stacks.push(Vec::new());
             continue;
         }
