@@ -225,17 +225,36 @@ fn damage(original: &[u8], rounds: u32, seed: u64) {
     assert!(refused > 0, "some damage is refused ({opened} opened)");
 }
 
+/// A core written by dbgkit of `core_threads` stopped at `checkpoint`: always at hand.
+fn dbgkit_core(path: &Path) {
+    use dbgkit::{EventKind, Session, SpawnOptions, Stdio};
+    let exe = fixture("core_threads");
+    let mut s = Session::new();
+    let pid = s.spawn(&SpawnOptions::new([exe.to_str().unwrap(), "break"]).stdout(Stdio::Null)).unwrap();
+    let checkpoint = exe_symbol(&s, pid, "checkpoint");
+    s.add_breakpoint(pid, checkpoint).unwrap();
+    run_until(&mut s, |e| matches!(e.kind, EventKind::Breakpoint { .. }));
+    s.write_core(pid, path).unwrap();
+    s.kill(pid).unwrap();
+}
+
 #[test]
 fn damaged_cores_give_errors_never_panics() {
     let dir = scratch_dir("damaged");
-    let exe = fixture("core_threads");
-    let Some((path, _)) = kernel_core(&exe, &["crash"], &dir) else { return };
-    let original = std::fs::read(&path).unwrap();
-    exercise(&CoreFile::parse(original.clone()).unwrap());
-    damage(&original, 400, 0x5eed);
+    let ours = dir.join("dbgkit.core");
+    dbgkit_core(&ours);
+    let mut originals = vec![std::fs::read(&ours).unwrap()];
+    // The kernel's too, where this machine writes cores into the working directory.
+    if let Some((path, _)) = kernel_core(&fixture("core_threads"), &["crash"], &dir) {
+        originals.push(std::fs::read(path).unwrap());
+    }
+    for (i, original) in originals.iter().enumerate() {
+        exercise(&CoreFile::parse(original.clone()).unwrap());
+        damage(original, 300, 0x5eed + i as u64);
+    }
     // A truncated file on disk says so.
     let cut = dir.join("cut");
-    std::fs::write(&cut, &original[..original.len() / 2]).unwrap();
+    std::fs::write(&cut, &originals[0][..originals[0].len() / 2]).unwrap();
     let err = CoreFile::open(&cut).unwrap_err().to_string();
     assert!(err.contains("truncated") && err.contains("cut"), "{err}");
 }
