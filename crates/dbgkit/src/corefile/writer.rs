@@ -252,3 +252,81 @@ fn stream_region(
     }
     Ok(readable)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::corefile::CoreFile;
+
+    fn thread(tid: i32) -> CoreThread {
+        let mut t = CoreThread { tid, ..Default::default() };
+        t.registers.rip = 0x1000 + tid as u64;
+        t
+    }
+
+    /// More regions than `e_phnum` holds, a hole, and a region with nothing
+    /// readable: what the reader sees is what the source gave.
+    #[test]
+    fn extended_numbering_holes_and_unreadable_regions_round_trip() {
+        let mut regions: Vec<DumpRegion> = (0..70_000u64)
+            .map(|i| DumpRegion {
+                start: 0x10_0000 + i * 0x2000,
+                end: 0x10_1000 + i * 0x2000,
+                readable: true,
+                writable: false,
+                executable: false,
+                contents: false,
+            })
+            .collect();
+        // Three pages of which the middle one cannot be read; then a region nothing of which can.
+        regions.push(DumpRegion {
+            start: 0x1_0000_0000,
+            end: 0x1_0000_3000,
+            readable: true,
+            writable: true,
+            executable: false,
+            contents: true,
+        });
+        regions.push(DumpRegion {
+            start: 0x2_0000_0000,
+            end: 0x2_0000_1000,
+            readable: true,
+            writable: true,
+            executable: false,
+            contents: true,
+        });
+        let description = CoreDescription {
+            process: ProcessInfo { pid: 7, name: "made-up".into(), ..Default::default() },
+            threads: vec![thread(7), thread(8)],
+            auxv: vec![0; 16],
+            files: Vec::new(),
+            regions,
+        };
+        let mut memory = |address: u64, buf: &mut [u8]| -> usize {
+            let readable_end = match address {
+                a if (0x1_0000_0000..0x1_0000_1000).contains(&a) => 0x1_0000_1000,
+                a if (0x1_0000_2000..0x1_0000_3000).contains(&a) => 0x1_0000_3000,
+                _ => return 0,
+            };
+            let n = ((readable_end - address) as usize).min(buf.len());
+            buf[..n].fill(0xab);
+            n
+        };
+        let path = std::env::temp_dir().join(format!("dbgkit-writer-test-{}.core", std::process::id()));
+        let mut file = File::create(&path).unwrap();
+        let written = write_core(&mut file, &description, &mut memory).unwrap();
+        drop(file);
+        assert_eq!((written.memory_bytes, written.unreadable_bytes), (0x2000, 0x2000));
+        let core = CoreFile::open(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(core.memory_map().len(), 70_002);
+        assert_eq!(core.threads().iter().map(|t| t.tid).collect::<Vec<_>>(), [7, 8]);
+        assert_eq!(core.process().unwrap().name, "made-up");
+        let mut buf = vec![0u8; 0x3000];
+        assert_eq!(core.read_memory(0x1_0000_0000, &mut buf), 0x3000);
+        assert!(buf[..0x1000].iter().all(|&b| b == 0xab) && buf[0x2000..].iter().all(|&b| b == 0xab));
+        assert!(buf[0x1000..0x2000].iter().all(|&b| b == 0), "the unreadable page is a hole of zeros");
+        // Anonymous memory without bytes in the core reads as zeros, as the kernel's cores do.
+        assert_eq!(core.read_memory(0x2_0000_0000, &mut buf[..16]), 16);
+    }
+}
