@@ -7,6 +7,7 @@
 
 mod attach;
 mod breakpoints;
+mod core_write;
 mod fixture;
 mod gdb;
 mod memory;
@@ -79,6 +80,7 @@ const BENCHMARKS: &[(&str, Benchmark)] = &[
     (steps::NAME, steps::run),
     (memory::NAME, memory::run),
     (attach::NAME, attach::run),
+    (core_write::NAME, core_write::run),
     (symbolize::NAME, symbolize::run),
 ];
 
@@ -90,6 +92,8 @@ Benchmarks (all of them when none is named), dbgkit vs raw ptrace vs gdb:
   steps              single steps/s
   memory             MB/s reading a stopped program's memory
   attach             ms to attach to a running process with many threads
+  core               ms to write the core of a stopped program (raw: the
+                     same bytes copied with process_vm_readv; gdb: gcore)
 and dbgkit vs binutils addr2line vs llvm-symbolizer:
   symbolize          s and peak MiB to symbolize addresses of a large binary
                      (the debug build of dbgkit itself)
@@ -99,7 +103,7 @@ Options:
   --gdb-calls N      breakpoints: calls per gdb run [min(calls, 20000)]
   --steps N          steps: single steps per run [100000]
   --gdb-steps N      steps: single steps per gdb run [min(steps, 20000)]
-  --mib N            memory: MiB read per run [256]
+  --mib N            memory, core: MiB of the program's buffer [256]
   --threads N        attach: threads of the process, the main one included [1000]
   --addresses N      symbolize: addresses looked up per run [10000]
   --runs R           runs per contender; the median is reported [3]

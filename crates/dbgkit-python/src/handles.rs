@@ -528,6 +528,19 @@ impl Process {
         let path = path.to_string_lossy().into_owned();
         self.core.with(|s| s.inject_library(self.pid, tid, &path))
     }
+    /// Writes the stopped process as an ELF core file (gdb, elfutils and
+    /// dbgkit read it); the process stays as it was. Returns the file's
+    /// size, the bytes of memory written and those that could not be read.
+    fn write_core(&self, path: std::path::PathBuf) -> PyResult<std::collections::HashMap<&'static str, u64>> {
+        let written = self.core.with(|s| s.write_core(self.pid, &path))?;
+        Ok([
+            ("file_size", written.file_size),
+            ("memory_bytes", written.memory_bytes),
+            ("unreadable_bytes", written.unreadable_bytes),
+        ]
+        .into_iter()
+        .collect())
+    }
     /// The pipes of a process spawned with `stdin`/`stdout`/`stderr="pipe"`,
     /// as binary file objects (once; `None` for streams not piped).
     fn take_pipes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {

@@ -49,6 +49,8 @@ pub enum Error {
     InjectionFailed { pid: i32, reason: String },
     #[error("cannot read {what}: {reason}")]
     BadTargetData { what: String, reason: String },
+    #[error("bad core file {}: {reason}", path.display())]
+    BadCoreFile { path: PathBuf, reason: String },
     #[error("bad expression {text:?}: {error}")]
     BadExpression { text: String, error: crate::expr::ExprError },
     #[error("cannot call {address:#x} in process {pid}: {reason}")]

@@ -6,6 +6,7 @@
 
 pub mod arch;
 pub mod breakpoints;
+pub mod corefile;
 pub mod disasm;
 pub mod error;
 pub mod event;

@@ -21,6 +21,7 @@ mod all_stop_tests;
 mod breakpoints;
 mod checkpoint;
 mod control;
+mod core_dump;
 mod dispatch;
 mod eval;
 mod image;

@@ -11,6 +11,7 @@ mod commands;
 mod complete;
 mod control;
 mod debugger;
+mod dump;
 mod eval;
 mod inspect;
 mod memory;

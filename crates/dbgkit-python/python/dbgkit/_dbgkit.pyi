@@ -1,7 +1,7 @@
 """Type stubs of dbgkit's native module (re-exported by ``dbgkit``)."""
 
 import os
-from typing import IO, Any, Callable, ClassVar, final, Iterator, Literal, Mapping, Optional, Sequence, Tuple, Union, overload
+from typing import IO, Any, Callable, ClassVar, Dict, final, Iterator, Literal, Mapping, Optional, Sequence, Tuple, Union, overload
 
 __version__: str
 
@@ -473,6 +473,12 @@ class Process:
     def protect_memory(self, address: int, size: int, protection: str) -> None: ...
     def inject_library(self, path: Union[str, os.PathLike[str]], thread: _ThreadArg = None) -> int:
         """Loads a shared object (``dlopen``); returns its handle."""
+    def write_core(self, path: Union[str, os.PathLike[str]]) -> Dict[str, int]:
+        """Writes the stopped process as an ELF core file (replacing ``path``):
+        every thread's registers, the current event's signal, the mapped files
+        and all readable memory, breakpoints hidden. gdb, elfutils and dbgkit
+        read it; the process stays as it was. Returns ``file_size``,
+        ``memory_bytes`` and ``unreadable_bytes``."""
     def take_pipes(self) -> Tuple[Optional[IO[bytes]], Optional[IO[bytes]], Optional[IO[bytes]]]:
         """``(stdin, stdout, stderr)`` of a process spawned with ``"pipe"`` streams (once)."""
 

@@ -2,6 +2,7 @@
 
 pub(crate) mod attach;
 pub(crate) mod auxv;
+pub(crate) mod core_sources;
 pub(crate) mod inject;
 pub mod maps;
 pub(crate) mod memory;
