@@ -11,9 +11,7 @@ use crate::corefile::writer::{self, CoreDescription, DumpRegion, WrittenCore};
 use crate::corefile::{CoreThread, MappedFile, SigInfo};
 use crate::error::{Error, Result};
 use crate::event::EventKind;
-use crate::os::linux::core_sources;
-use crate::os::linux::maps::MemoryRegion;
-use crate::os::linux::{ptrace, signals};
+use crate::target::MemoryRegion;
 use std::path::Path;
 
 /// `si_code` of a trap from `int3` (`SI_KERNEL`), a single step (`TRAP_TRACE`)
@@ -67,7 +65,7 @@ impl Session {
                 tids.insert(0, first);
             }
         }
-        let event_siginfo = event.as_ref().and_then(|e| Some((e.tid, self.event_siginfo(e.tid, &e.kind)?)));
+        let event_siginfo = event.as_ref().and_then(|e| Some((e.tid, self.event_siginfo(pid, e.tid, &e.kind)?)));
         let mut threads = Vec::with_capacity(tids.len());
         for tid in tids {
             let siginfo = event_siginfo.as_ref().filter(|(t, _)| *t == tid).map(|(_, info)| info.clone());
@@ -101,9 +99,9 @@ impl Session {
             .map(|r| MappedFile { start: r.start, end: r.end, offset: r.offset, path: r.path.clone() })
             .collect();
         Ok(CoreDescription {
-            process: core_sources::process_info(pid)?,
+            process: p.target.process_info()?,
             threads,
-            auxv: core_sources::auxv_bytes(pid)?,
+            auxv: p.target.image()?.raw_auxv,
             files,
             regions,
         })
@@ -115,15 +113,16 @@ impl Session {
         registers.rip = self.original_address(pid, registers.rip)?;
         let fp_registers = Some(self.fp_registers(pid, tid)?);
         // Older processors have no XSAVE: the core then has the fxsave area only.
-        let xstate = core_sources::xstate(tid).ok();
+        let xstate = self.xstate(pid, tid).ok();
+        let (pending_signals, blocked_signals) = self.process(pid)?.target.signal_masks(tid);
         Ok(CoreThread {
             tid,
             registers,
             fp_registers,
             xstate,
             signal: siginfo.as_ref().map_or(0, |i| i.signal),
-            pending_signals: signals::thread_signal_mask(pid, tid, "SigPnd:"),
-            blocked_signals: signals::thread_signal_mask(pid, tid, "SigBlk:"),
+            pending_signals,
+            blocked_signals,
             siginfo,
         })
     }
@@ -131,7 +130,7 @@ impl Session {
     /// The `siginfo` of the event a thread is stopped at: the kernel's own for
     /// an exception, the trap's for breakpoints, steps and watchpoints;
     /// `None` for events that are no signal.
-    fn event_siginfo(&self, tid: i32, kind: &EventKind) -> Option<SigInfo> {
+    fn event_siginfo(&self, pid: i32, tid: i32, kind: &EventKind) -> Option<SigInfo> {
         let trap = |code: i32, address: u64| SigInfo {
             signal: libc::SIGTRAP,
             code,
@@ -141,7 +140,13 @@ impl Session {
         };
         match kind {
             EventKind::Exception { signal, code, fault_address, .. } => {
-                let live = ptrace::siginfo(tid).ok().map(|i| core_sources::siginfo_of(&i));
+                let live = self.process(pid).ok()?.target.signal_info(tid).ok().map(|i| SigInfo {
+                    signal: i.signal,
+                    code: i.code,
+                    errno: 0,
+                    fault_address: i.address,
+                    raw: Vec::new(),
+                });
                 live.filter(|i| i.signal == *signal).or(Some(SigInfo {
                     signal: *signal,
                     code: *code,

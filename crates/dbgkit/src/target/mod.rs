@@ -168,6 +168,15 @@ pub trait Target {
     fn signal_info(&self, tid: i32) -> Result<SignalInfo>;
     /// The executable and auxiliary vector.
     fn image(&self) -> Result<Image>;
+    /// Who the process is (parent, group, user, name, arguments), as a core
+    /// file's `NT_PRPSINFO` records it.
+    fn process_info(&self) -> Result<crate::corefile::ProcessInfo> {
+        Ok(crate::corefile::ProcessInfo { pid: self.pid(), state: b't', ..Default::default() })
+    }
+    /// The pending and blocked signal masks of a thread (bit `n - 1` for signal `n`).
+    fn signal_masks(&self, _tid: i32) -> (u64, u64) {
+        (0, 0)
+    }
 
     /// Writing memory and registers.
     fn write_access(&self) -> Option<&dyn WriteAccess> {

@@ -2,7 +2,7 @@
 
 pub(crate) mod attach;
 pub(crate) mod auxv;
-pub(crate) mod core_sources;
+pub(crate) mod process_info;
 pub(crate) mod inject;
 pub mod maps;
 pub(crate) mod memory;

@@ -93,6 +93,14 @@ impl Target for LinuxProcess {
         Ok(Image { executable: executable_path(self.pid), auxv: crate::target::Auxv::parse(&raw_auxv), raw_auxv })
     }
 
+    fn process_info(&self) -> Result<crate::corefile::ProcessInfo> {
+        super::process_info::process_info(self.pid)
+    }
+
+    fn signal_masks(&self, tid: i32) -> (u64, u64) {
+        (signals::thread_signal_mask(self.pid, tid, "SigPnd:"), signals::thread_signal_mask(self.pid, tid, "SigBlk:"))
+    }
+
     fn write_access(&self) -> Option<&dyn WriteAccess> {
         Some(self)
     }
