@@ -188,6 +188,50 @@ impl Session {
         self.adopt_attached(pid, stopped)
     }
 
+    /// Opens an ELF core file for post-mortem debugging; returns its process
+    /// id. The process is replayed as for an attach (`ProcessCreated`,
+    /// `ThreadCreated`, `ModuleLoaded`), then an `Exception` event (second
+    /// chance) names the thread that received the fatal signal, when the
+    /// core records one. Everything that reads works (threads, registers,
+    /// memory, modules, symbols, stacks, expressions); what would run or
+    /// change the process is `Error::NotSupported`. `executable` names the
+    /// program when the core's own record of it should not be used.
+    ///
+    /// ```no_run
+    /// let mut session = dbgkit::Session::new();
+    /// let pid = session.open_core("core", Some("./crash".as_ref()))?;
+    /// # Ok::<(), dbgkit::Error>(())
+    /// ```
+    pub fn open_core(
+        &mut self,
+        path: impl AsRef<std::path::Path>,
+        executable: Option<&std::path::Path>,
+    ) -> Result<i32> {
+        let core = crate::target::core::CoreTarget::open(path.as_ref(), executable)?;
+        let faulting = core.signalled_thread();
+        let pid = self.adopt_target(Box::new(core), None)?;
+        let p = self.process(pid)?;
+        let info = p.target.signal_info(faulting)?;
+        if info.signal != 0 {
+            let address = p.target.pc(faulting)?;
+            let fault_address = matches!(info.signal, libc::SIGSEGV | libc::SIGBUS | libc::SIGILL | libc::SIGFPE)
+                .then_some(info.address);
+            self.queue_event(
+                pid,
+                faulting,
+                EventKind::Exception {
+                    signal: info.signal,
+                    code: info.code,
+                    address,
+                    fault_address,
+                    first_chance: false,
+                    os_code: crate::event::ExceptionCode::Signal(info.signal),
+                },
+            );
+        }
+        Ok(pid)
+    }
+
     /// Processes debugged by this session, in the order they were added.
     pub fn processes(&self) -> Vec<i32> {
         self.processes.keys().copied().collect()
@@ -328,6 +372,10 @@ impl Session {
     /// Continues the event waiting for process `pid`.
     pub fn continue_process(&mut self, pid: i32, status: ContinueStatus) -> Result<()> {
         let p = self.process_mut(pid)?;
+        // A target that cannot run (a core file) stays at its last event.
+        if p.queued.is_empty() && p.in_flight.is_some() && p.target.run_control().is_none() {
+            return Err(crate::target::not_supported("running the process", p.target.kind()));
+        }
         let event = p.in_flight.take().ok_or(Error::NoEventInFlight(pid))?;
         if !status.fits(&event.kind) {
             let err = Error::StatusDoesNotFit { status: status.name(), event: event.kind.name() };

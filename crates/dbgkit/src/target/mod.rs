@@ -21,6 +21,7 @@
 //! | [`TargetBreakpoints`] | no (int3 written by the engine) | no |
 //! | [`EventSource`]       | yes (one for every ptrace process) | no |
 
+pub(crate) mod core;
 #[cfg(test)]
 pub(crate) mod fake;
 

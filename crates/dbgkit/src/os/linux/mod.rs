@@ -2,10 +2,10 @@
 
 pub(crate) mod attach;
 pub(crate) mod auxv;
-pub(crate) mod process_info;
 pub(crate) mod inject;
 pub mod maps;
 pub(crate) mod memory;
+pub(crate) mod process_info;
 pub(crate) mod ptrace;
 pub(crate) mod rdebug;
 pub(crate) mod signals;
