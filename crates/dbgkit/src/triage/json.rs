@@ -268,3 +268,29 @@ mod tests {
         assert!(json.ends_with(r#""class": null, "severity": null, "explanation": null, "hash": null}"#));
     }
 }
+
+/// The whole result of a triage: every record and the ranked clusters
+/// (`rank`, `hash`, `class`, `severity`, `count`, the smallest and the
+/// representative input, every input), as one JSON object.
+pub fn triage_to_json(records: &[Record], clusters: &[super::cluster::Cluster]) -> String {
+    let mut out = String::from("{\"clusters\": [\n");
+    for (rank, c) in clusters.iter().enumerate() {
+        out.push_str("  ");
+        let mut o = Object::new(&mut out);
+        number(o.key("rank"), Some(rank as i64 + 1));
+        string(o.key("hash"), &c.hash);
+        string(o.key("class"), &c.class.id());
+        string(o.key("severity"), c.severity.name());
+        number(o.key("count"), Some(c.members.len() as i64));
+        string(o.key("smallest"), &records[c.smallest].input.to_string_lossy());
+        string(o.key("representative"), &records[c.representative].input.to_string_lossy());
+        let inputs: Vec<String> = c.members.iter().map(|&i| records[i].input.to_string_lossy().into_owned()).collect();
+        strings(o.key("inputs"), &inputs);
+        o.end();
+        out.push_str(if rank + 1 < clusters.len() { ",\n" } else { "\n" });
+    }
+    out.push_str("],\n\"records\": ");
+    out.push_str(&records_to_json(records));
+    out.push_str("}\n");
+    out
+}

@@ -108,7 +108,8 @@ fn assertion(line: &str) -> Option<AbortReason> {
 /// `thread 'main' panicked at 'message', src/main.rs:4:5` (before).
 fn rust_panic(line: &str, next: Option<&str>) -> Option<AbortReason> {
     let rest = line.strip_prefix("thread '")?;
-    let (_, after) = rest.split_once("' panicked at ")?;
+    // Newer versions put the thread's id after its name: `thread 'main' (4242) panicked at`.
+    let (_, after) = rest.split_once(" panicked at ")?;
     if let Some(old) = after.strip_prefix('\'') {
         let (message, location) = old.rsplit_once("', ")?;
         return Some(AbortReason::RustPanic { message: message.to_string(), location: Some(location.to_string()) });
@@ -181,6 +182,8 @@ mod tests {
                 location: Some("src/main.rs:4:5".into())
             })
         );
+        let with_id = "thread 'main' (4242) panicked at src/main.rs:4:5:\nboom\n";
+        assert_eq!(find_abort_reason(with_id).unwrap().summary(), "boom (at src/main.rs:4:5)");
         let old = "thread 'main' panicked at 'boom', src/main.rs:2:5\n";
         assert_eq!(
             find_abort_reason(old),

@@ -32,7 +32,7 @@ pub use class::{Access, CrashClass, Severity};
 pub use cluster::{cluster, Cluster};
 pub use conclude::{conclude, Analysis};
 pub use fault::{address_from_input, classify_fault, signal_code_name, FaultFacts, FaultFinding, FaultingInstruction};
-pub use json::records_to_json;
+pub use json::{records_to_json, triage_to_json};
 pub use messages::{find_abort_reason, type_name_from_type_info, AbortReason};
 pub use run::{run_input, run_inputs, Outcome, Record, RunOptions, INPUT_PLACEHOLDER};
 pub use sanitizer::{parse_report, SanitizerFrame, SanitizerReport};

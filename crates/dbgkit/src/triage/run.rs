@@ -240,7 +240,8 @@ fn run_checked(
     let thrown = watch_cxx_throws(session, pid);
     let panic_breakpoint = watch_rust_panics(session, pid);
 
-    let deadline = started + options.timeout;
+    // The time spent analysing (the first time, symbols are loaded) is not the program's.
+    let mut deadline = started + options.timeout;
     let mut snapshot: Option<Snapshot> = None;
     let mut exit: Option<(Option<i32>, Option<i32>)> = None;
     let mut hang = false;
@@ -257,13 +258,22 @@ fn run_checked(
             session.break_in(pid)?;
             continue;
         };
+        let analysed_at = Instant::now();
         let status = match &event.kind {
+            // Loading a module is where the engine reads symbols (to plant
+            // pending breakpoints): the program's time starts again after it.
+            EventKind::ModuleLoaded(_) if !hang => {
+                deadline = deadline.max(Instant::now() + options.timeout);
+                ContinueStatus::Handled
+            }
             EventKind::ProcessExited { code, signal } if event.pid == pid => {
                 exit = Some((*code, *signal));
                 ContinueStatus::Handled
             }
             EventKind::BreakIn if hang && event.pid == pid => {
-                if snapshot.is_none() || snapshot.as_ref().is_some_and(|s| s.trigger != Trigger::Panic) {
+                // A crash seen before the time ran out (a handler that then
+                // hung, a panic that deadlocked) is the better report.
+                if snapshot.is_none() {
                     snapshot = capture(session, pid, event.tid, Trigger::Hang, input_bytes).ok();
                 }
                 ContinueStatus::TerminateProcess
@@ -285,6 +295,9 @@ fn run_checked(
             }
             _ => ContinueStatus::Handled,
         };
+        if !hang {
+            deadline += analysed_at.elapsed();
+        }
         session.continue_event(status)?;
     }
     let (exit_code, exit_signal) = exit.unwrap_or((None, None));
