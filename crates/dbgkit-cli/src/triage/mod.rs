@@ -102,7 +102,8 @@ pub fn run(args: TriageArgs) -> Result<i32> {
 
 /// The files of a directory, sorted by name.
 fn inputs_in(dir: &std::path::Path) -> Result<Vec<PathBuf>> {
-    let entries = std::fs::read_dir(dir).with_context(|| format!("cannot read the input directory {}", dir.display()))?;
+    let entries =
+        std::fs::read_dir(dir).with_context(|| format!("cannot read the input directory {}", dir.display()))?;
     let mut files = Vec::new();
     for entry in entries {
         let entry = entry.with_context(|| format!("reading {}", dir.display()))?;

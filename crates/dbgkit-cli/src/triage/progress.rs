@@ -37,11 +37,18 @@ impl Progress {
     /// The line as drawn: `[#####-----] 412/1000  read-near-null 200  hang 2  no-crash 30`.
     pub fn line(&self) -> String {
         const WIDTH: usize = 24;
-        let filled = if self.total == 0 { WIDTH } else { self.done * WIDTH / self.total };
+        let filled = (self.done * WIDTH).checked_div(self.total).unwrap_or(WIDTH);
         let mut counts: Vec<(&String, &usize)> = self.counts.iter().collect();
         counts.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
         let classes: Vec<String> = counts.iter().map(|(k, v)| format!("{k} {v}")).collect();
-        format!("[{}{}] {}/{}  {}", "#".repeat(filled), "-".repeat(WIDTH - filled), self.done, self.total, classes.join("  "))
+        format!(
+            "[{}{}] {}/{}  {}",
+            "#".repeat(filled),
+            "-".repeat(WIDTH - filled),
+            self.done,
+            self.total,
+            classes.join("  ")
+        )
     }
 
     fn draw(&self) {

@@ -1,8 +1,8 @@
 //! The summary: one line per cluster, most severe first, then the
 //! representative report of each.
 
-use dbgkit::triage::{signal_code_name, Analysis, Cluster, Outcome, Record};
 use dbgkit::signal_name;
+use dbgkit::triage::{signal_code_name, Analysis, Cluster, Outcome, Record};
 use std::io::Write;
 use std::time::Duration;
 
@@ -117,9 +117,23 @@ fn crash_place(a: &Analysis) -> String {
 fn report(out: &mut impl Write, rank: usize, c: &Cluster, records: &[Record]) -> std::io::Result<()> {
     let r = &records[c.representative];
     let Some(a) = &r.analysis else { return Ok(()) };
-    writeln!(out, "== {rank}. {} {} ({} inputs, hash {}) ==", c.severity.name(), c.class.id(), c.members.len(), c.hash)?;
+    writeln!(
+        out,
+        "== {rank}. {} {} ({} inputs, hash {}) ==",
+        c.severity.name(),
+        c.class.id(),
+        c.members.len(),
+        c.hash
+    )?;
     writeln!(out, "  {}", a.explanation())?;
-    writeln!(out, "  input: {} ({} B); smallest: {} ({} B)", r.input.display(), r.size, records[c.smallest].input.display(), records[c.smallest].size)?;
+    writeln!(
+        out,
+        "  input: {} ({} B); smallest: {} ({} B)",
+        r.input.display(),
+        r.size,
+        records[c.smallest].input.display(),
+        records[c.smallest].size
+    )?;
     if let Some(signal) = a.signal {
         let code = a.code.map(|c| format!(" {}", signal_code_name(signal, c))).unwrap_or_default();
         let fault = a.fault_address.map(|f| format!(" fault address {f:#x}")).unwrap_or_default();
@@ -160,7 +174,10 @@ fn report(out: &mut impl Write, rank: usize, c: &Cluster, records: &[Record]) ->
         }
     }
     if let Some(regs) = &a.registers {
-        let names = ["rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "rip"];
+        let names = [
+            "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp", "r8", "r9", "r10", "r11", "r12", "r13", "r14",
+            "r15", "rip",
+        ];
         for chunk in names.chunks(4) {
             let cells: Vec<String> =
                 chunk.iter().map(|n| format!("{n:>3}={:016x}", regs.get(n).unwrap_or(0))).collect();

@@ -311,7 +311,10 @@ mod tests {
             kind: "signed-integer-overflow".into(),
             access: None,
         };
-        assert_eq!((ub.id().as_str(), ub.severity()), ("ubsan-signed-integer-overflow", Severity::ProbablyNotExploitable));
+        assert_eq!(
+            (ub.id().as_str(), ub.severity()),
+            ("ubsan-signed-integer-overflow", Severity::ProbablyNotExploitable)
+        );
         assert!(CrashClass::StackSmashing.explanation().contains("stack smashing"));
     }
 }

@@ -41,7 +41,8 @@ pub fn cluster(records: &[Record]) -> Vec<Cluster> {
         .into_iter()
         .map(|key| {
             let members = groups.remove(&key).unwrap_or_default();
-            let severity_of = |i: usize| records[i].analysis.as_ref().map(|a| a.severity()).unwrap_or(Severity::Unknown);
+            let severity_of =
+                |i: usize| records[i].analysis.as_ref().map(|a| a.severity()).unwrap_or(Severity::Unknown);
             let representative = members.iter().copied().min_by_key(|&i| (severity_of(i), i)).unwrap_or(members[0]);
             let smallest = members.iter().copied().min_by_key(|&i| (records[i].size, i)).unwrap_or(members[0]);
             let class = records[representative].analysis.as_ref().map(|a| a.class.clone()).unwrap_or(CrashClass::Abort);

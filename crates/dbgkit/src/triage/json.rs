@@ -241,34 +241,6 @@ fn sanitizer_frames(out: &mut String, frames: &[SanitizerFrame]) {
     out.push(']');
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn strings_are_escaped() {
-        let mut out = String::new();
-        string(&mut out, "a\"b\\c\nd\u{1}");
-        assert_eq!(out, r#""a\"b\\c\nd\u0001""#);
-    }
-
-    #[test]
-    fn a_record_without_analysis() {
-        let r = Record {
-            input: "in/a".into(),
-            size: 3,
-            outcome: super::super::run::Outcome::NoCrash,
-            exit_code: Some(0),
-            exit_signal: None,
-            analysis: None,
-            elapsed: std::time::Duration::from_millis(2),
-        };
-        let json = r.to_json();
-        assert!(json.starts_with(r#"{"input": "in/a", "size": 3, "outcome": "no-crash", "error": null, "exit_code": 0"#));
-        assert!(json.ends_with(r#""class": null, "severity": null, "explanation": null, "hash": null}"#));
-    }
-}
-
 /// The whole result of a triage: every record and the ranked clusters
 /// (`rank`, `hash`, `class`, `severity`, `count`, the smallest and the
 /// representative input, every input), as one JSON object.
@@ -293,4 +265,34 @@ pub fn triage_to_json(records: &[Record], clusters: &[super::cluster::Cluster]) 
     out.push_str(&records_to_json(records));
     out.push_str("}\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_are_escaped() {
+        let mut out = String::new();
+        string(&mut out, "a\"b\\c\nd\u{1}");
+        assert_eq!(out, r#""a\"b\\c\nd\u0001""#);
+    }
+
+    #[test]
+    fn a_record_without_analysis() {
+        let r = Record {
+            input: "in/a".into(),
+            size: 3,
+            outcome: super::super::run::Outcome::NoCrash,
+            exit_code: Some(0),
+            exit_signal: None,
+            analysis: None,
+            elapsed: std::time::Duration::from_millis(2),
+        };
+        let json = r.to_json();
+        assert!(
+            json.starts_with(r#"{"input": "in/a", "size": 3, "outcome": "no-crash", "error": null, "exit_code": 0"#)
+        );
+        assert!(json.ends_with(r#""class": null, "severity": null, "explanation": null, "hash": null}"#));
+    }
 }

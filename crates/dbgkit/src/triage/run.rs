@@ -248,7 +248,11 @@ fn run_checked(
     let input_bytes = Some(data.as_slice());
     while exit.is_none() {
         let remaining = deadline.saturating_duration_since(Instant::now());
-        let event = if hang { session.wait_event(Some(Duration::from_secs(10)))? } else { session.wait_event(Some(remaining))? };
+        let event = if hang {
+            session.wait_event(Some(Duration::from_secs(10)))?
+        } else {
+            session.wait_event(Some(remaining))?
+        };
         let Some(event) = event else {
             if hang {
                 return Err(Error::InvalidArgument(format!("process {pid} did not die after SIGKILL")));
@@ -408,8 +412,6 @@ pub fn run_inputs(
     records
         .into_iter()
         .zip(inputs.iter())
-        .map(|(r, input)| {
-            r.unwrap_or_else(|| Record::failed(input, 0, "the run's thread died".into(), Duration::ZERO))
-        })
+        .map(|(r, input)| r.unwrap_or_else(|| Record::failed(input, 0, "the run's thread died".into(), Duration::ZERO)))
         .collect()
 }

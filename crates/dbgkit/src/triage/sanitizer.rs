@@ -258,7 +258,10 @@ Shadow bytes around the buggy address:
         assert_eq!(parse_report(double).unwrap().kind, "double-free");
         let msan = "==7==WARNING: MemorySanitizer: use-of-uninitialized-value\n    #0 0x4 in main /m.c:5:7\n";
         let r = parse_report(msan).unwrap();
-        assert_eq!((r.tool.as_str(), r.kind.as_str(), r.stack.len()), ("MemorySanitizer", "use-of-uninitialized-value", 1));
+        assert_eq!(
+            (r.tool.as_str(), r.kind.as_str(), r.stack.len()),
+            ("MemorySanitizer", "use-of-uninitialized-value", 1)
+        );
     }
 
     #[test]
@@ -276,7 +279,9 @@ Shadow bytes around the buggy address:
     fn frames_of_every_shape() {
         let f = parse_frame("#2 0x401095  (/tmp/p+0x401095)").unwrap();
         assert_eq!((f.function, f.module.as_deref()), (None, Some("p")));
-        let f = parse_frame("#1 0x7f00 in std::vector<int>::at(unsigned long) /usr/include/c++/12/bits/stl_vector.h:1126").unwrap();
+        let f =
+            parse_frame("#1 0x7f00 in std::vector<int>::at(unsigned long) /usr/include/c++/12/bits/stl_vector.h:1126")
+                .unwrap();
         assert_eq!(f.function.as_deref(), Some("std::vector<int>::at(unsigned long)"));
         assert!(parse_frame("#x nothing").is_none());
     }

@@ -168,10 +168,7 @@ fn frames_of(stack: &[StackFrame]) -> Vec<Frame> {
 /// glibc keeps the message of its last fatal error (assertions, heap checks,
 /// the stack protector) in `__abort_msg`: a pointer to `{ u32 size; char msg[]; }`.
 fn read_abort_message(session: &mut Session, pid: i32) -> Option<String> {
-    let variable = session
-        .lookup(pid, "libc.so.6!__abort_msg")
-        .or_else(|_| session.lookup(pid, "__abort_msg"))
-        .ok()?;
+    let variable = session.lookup(pid, "libc.so.6!__abort_msg").or_else(|_| session.lookup(pid, "__abort_msg")).ok()?;
     let mut word = [0u8; 8];
     session.read_memory(pid, variable, &mut word).ok()?;
     let record = u64::from_le_bytes(word);

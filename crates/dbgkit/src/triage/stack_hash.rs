@@ -102,7 +102,10 @@ pub fn is_runtime_frame(module: Option<&str>, function: Option<&str>) -> bool {
 /// The frames that make the hash, as `module!function`: the first `count`
 /// frames outside the runtime that are in a module. A frame without a
 /// function name is `module!?`.
-pub fn hash_frames<'a>(frames: impl IntoIterator<Item = (Option<&'a str>, Option<&'a str>)>, count: usize) -> Vec<String> {
+pub fn hash_frames<'a>(
+    frames: impl IntoIterator<Item = (Option<&'a str>, Option<&'a str>)>,
+    count: usize,
+) -> Vec<String> {
     frames
         .into_iter()
         .filter(|(module, function)| module.is_some() && !is_runtime_frame(*module, *function))
