@@ -324,6 +324,11 @@ mod tests {
         assert!(parse(&["--addresses", "0"]).is_err());
         assert_eq!(parse(&["--cpu", "1"]).unwrap().unwrap().1.pin, Pin::Cpu(1));
         assert_eq!(parse(&["--no-pin"]).unwrap().unwrap().1.pin, Pin::Off);
+        let (_, o) = parse(&["triage", "--inputs", "300", "--casr"]).unwrap().unwrap();
+        assert_eq!((o.inputs, o.gdb_inputs, o.casr), (300, 100, true));
+        let (_, o) = parse(&["triage", "--inputs=50"]).unwrap().unwrap();
+        assert_eq!((o.inputs, o.gdb_inputs, o.casr), (50, 50, false));
+        assert!(parse(&["--gdb-inputs", "0"]).is_err());
         assert!(parse(&["nope"]).is_err());
         assert!(parse(&["--calls"]).is_err());
         assert!(parse(&["--runs", "0"]).is_err());
