@@ -8,7 +8,7 @@
 use super::class::{Access, CrashClass};
 use crate::arch::registers::Registers;
 use crate::arch::x86_64::register_value;
-use crate::os::linux::maps::MemoryRegion;
+use crate::MemoryRegion;
 use iced_x86::{
     Decoder, DecoderOptions, FlowControl, Formatter, InstructionInfoFactory, IntelFormatter, Mnemonic, OpAccess, OpKind,
 };
