@@ -64,3 +64,30 @@ impl Progress {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(outcome: Outcome) -> Record {
+        Record {
+            input: "x".into(),
+            size: 1,
+            outcome,
+            exit_code: None,
+            exit_signal: None,
+            analysis: None,
+            elapsed: std::time::Duration::ZERO,
+        }
+    }
+
+    #[test]
+    fn the_bar_counts_each_kind_of_run() {
+        let mut p = Progress::new(4, false);
+        assert_eq!(p.line(), "[------------------------] 0/4  ");
+        p.add(&record(Outcome::NoCrash));
+        p.add(&record(Outcome::NoCrash));
+        p.add(&record(Outcome::Error("gone".into())));
+        assert_eq!(p.line(), "[##################------] 3/4  no-crash 2  error 1");
+    }
+}
