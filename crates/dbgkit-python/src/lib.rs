@@ -7,6 +7,7 @@ mod errors;
 mod event;
 mod handles;
 mod session;
+mod triage;
 mod values;
 
 use pyo3::prelude::*;
@@ -33,6 +34,7 @@ fn _dbgkit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<values::CallResult>()?;
     m.add_function(wrap_pyfunction!(signal_name, m)?)?;
     m.add_function(wrap_pyfunction!(parse_signal, m)?)?;
+    m.add_function(wrap_pyfunction!(triage::triage_run, m)?)?;
     Ok(())
 }
 

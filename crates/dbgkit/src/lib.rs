@@ -18,6 +18,7 @@ mod process;
 pub mod session;
 pub mod symbols;
 pub mod target;
+pub mod triage;
 pub mod unwind;
 
 pub use arch::registers::{FpRegisters, Registers};

@@ -757,3 +757,9 @@ class CallResult:
         """``xmm0`` as a double."""
     def __int__(self) -> int: ...
     def __index__(self) -> int: ...
+
+def triage_run(argv: list[str], inputs: list[str], jobs: int, timeout: float, frames: int, aslr: bool) -> str:
+    """Runs ``argv`` (``"@@"`` for the input's path) on each input, ``jobs``
+    at a time; returns ``{"clusters": [...], "records": [...]}`` as JSON
+    text. Use :func:`dbgkit.triage.run`, which wraps it."""
+    ...
