@@ -174,6 +174,20 @@ impl Session {
         Ok(Process::new(self.core.clone(), pid))
     }
 
+    /// Opens an ELF core file for post-mortem debugging and returns its
+    /// process: threads, registers, memory, modules, symbols and stacks read
+    /// as for a live process; what would run or change it raises
+    /// `NotSupported`. Its events (`process-created`, `thread-created`,
+    /// `module-loaded`, then the fatal `exception` or a `break-in`) are
+    /// waiting. `executable` names the program when the core's own record of
+    /// it should not be used.
+    #[pyo3(signature = (path, executable=None))]
+    fn open_core(&self, path: std::path::PathBuf, executable: Option<std::path::PathBuf>) -> PyResult<Process> {
+        let pid = self.core.with(|s| s.open_core(&path, executable.as_deref()))?;
+        self.core.added(pid);
+        Ok(Process::new(self.core.clone(), pid))
+    }
+
     /// Detaches from a process (default: the default process), leaving it
     /// running as if it had never been debugged.
     #[pyo3(signature = (process=None))]

@@ -39,3 +39,45 @@ def test_write_core_at_a_breakpoint(session, fixtures, tmp_path):
     session.continue_event()
     run_to_exit(session)
     assert out.read().decode().strip() == "sum=33"
+
+
+def test_open_core_reads_like_a_stopped_process(fixtures, tmp_path):
+    """A core written at a crash opens again as a read-only process: the
+    same stacks, registers and memory; running it raises NotSupported."""
+    exe = fixtures["core_threads"]
+    core = tmp_path / "crash.core"
+    live = dbgkit.Session()
+    p = live.spawn([exe, "crash"], stdout="null")
+    event = run_to(live, "exception")
+    crashed_tid = event.thread.tid
+    live_stack = [str(f) for f in event.thread.stack()]
+    live_rip = event.thread.regs.rip
+    p.write_core(core)
+    live.close()
+
+    s = dbgkit.Session()
+    try:
+        proc = s.open_core(core, executable=exe)
+        kinds = []
+        while True:
+            ev = s.wait_event(5)
+            kinds.append(ev.kind)
+            if ev.kind == "exception":
+                break
+            s.continue_event()
+        assert kinds[0] == "process-created" and kinds.count("thread-created") == 3
+        assert ev.signal == 11 and not ev.first_chance
+        assert ev.thread.tid == crashed_tid and ev.thread.regs.rip == live_rip
+        assert [str(f) for f in ev.thread.stack()] == live_stack
+        assert any(m.name == "libc.so.6" for m in proc.modules)
+        assert len(proc.threads) == 4
+        assert len(proc.read_memory(live_rip, 2)) == 2
+        with pytest.raises(dbgkit.NotSupported):
+            s.continue_event()
+        with pytest.raises(dbgkit.NotSupported):
+            s.add_breakpoint("checkpoint")
+    finally:
+        s.close()
+
+    with pytest.raises(dbgkit.DebugError):
+        dbgkit.Session().open_core(exe)  # a program is no core

@@ -228,8 +228,17 @@ impl Session {
                     os_code: crate::event::ExceptionCode::Signal(info.signal),
                 },
             );
+        } else {
+            // No signal recorded (a snapshot of a process that was simply stopped).
+            self.queue_event(pid, faulting, EventKind::BreakIn);
         }
         Ok(pid)
+    }
+
+    /// Who a process is: parent, user, command name and arguments (from
+    /// `/proc` for a live process, from `NT_PRPSINFO` for a core).
+    pub fn process_info(&self, pid: i32) -> Result<crate::corefile::ProcessInfo> {
+        self.process(pid)?.target.process_info()
     }
 
     /// Processes debugged by this session, in the order they were added.

@@ -33,6 +33,9 @@ pub struct DebugArgs {
     /// Attach to this running process.
     #[arg(short = 'p', long = "pid", conflicts_with = "program")]
     pid: Option<i32>,
+    /// Open a core file (post-mortem debugging); PROGRAM, if given, is its program.
+    #[arg(short = 'z', long = "core", value_name = "CORE", conflicts_with = "pid")]
+    core: Option<PathBuf>,
     /// Run these commands (separated by `;`) once the program is stopped, then go on interactively.
     #[arg(short = 'c', long = "command", value_name = "COMMANDS")]
     commands: Vec<String>,
@@ -68,6 +71,12 @@ pub fn run(args: DebugArgs) -> Result<i32> {
     interrupt::install();
     if let Some(pid) = args.pid {
         dbg.attach(pid).with_context(|| format!("cannot attach to process {pid}"))?;
+    } else if let Some(core) = &args.core {
+        if args.program.len() > 1 {
+            anyhow::bail!("a core file takes at most its program, not arguments: {:?}", &args.program[1..]);
+        }
+        let program = args.program.first().map(PathBuf::from);
+        dbg.open_core(core, program.as_deref()).with_context(|| format!("cannot open core file {}", core.display()))?;
     } else if !args.program.is_empty() {
         dbg.program = Some(args.program.clone());
         dbg.launch().with_context(|| format!("cannot launch {}", args.program[0]))?;

@@ -66,6 +66,9 @@ class LaunchError(DebugError):
 class WrongThreadError(DebugError):
     """A session (or a handle of one) used from a thread other than the one that created it (ptrace's rule)."""
 
+class NotSupported(DebugError):
+    """The target cannot do that (a core file cannot run or be written)."""
+
 class InvalidArgument(DebugError):
     """An argument the engine refuses."""
 
@@ -154,6 +157,10 @@ class Session:
         """Attaches to a running process: every thread is stopped and the
         present is replayed as events (``process-created``, ``thread-created``
         for each other thread, ``module-loaded`` for each module)."""
+    def open_core(self, path: Union[str, "os.PathLike[str]"], executable: Optional[Union[str, "os.PathLike[str]"]] = None) -> "Process":
+        """Opens an ELF core file for post-mortem debugging: threads,
+        registers, memory, modules, symbols and stacks read as for a live
+        process; what would run or change it raises ``NotSupported``."""
     def detach(self, process: _ProcessArg = None) -> None:
         """Detaches from a process, leaving it running as if never debugged."""
     def kill(self, process: _ProcessArg = None) -> None:
