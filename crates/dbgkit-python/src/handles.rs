@@ -528,6 +528,14 @@ impl Process {
         let path = path.to_string_lossy().into_owned();
         self.core.with(|s| s.inject_library(self.pid, tid, &path))
     }
+    /// Saves the moment of this stopped (single-threaded) process: a stopped
+    /// copy keeps its memory, registers and file offsets. `Session.restore`
+    /// goes back to it, as often as wanted.
+    fn checkpoint(&self) -> PyResult<crate::values::Checkpoint> {
+        let id = self.core.with(|s| s.checkpoint(self.pid))?;
+        let pc = self.core.with(|s| Ok(s.checkpoints().into_iter().find(|c| c.id == id).map(|c| c.pc).unwrap_or(0)))?;
+        Ok(crate::values::Checkpoint { id, pc })
+    }
     /// Writes the stopped process as an ELF core file (gdb, elfutils and
     /// dbgkit read it); the process stays as it was. Returns the file's
     /// size, the bytes of memory written and those that could not be read.

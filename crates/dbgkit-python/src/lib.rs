@@ -26,6 +26,7 @@ fn _dbgkit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<handles::Breakpoint>()?;
     m.add_class::<handles::Watchpoint>()?;
     m.add_class::<values::Registers>()?;
+    m.add_class::<values::Checkpoint>()?;
     m.add_class::<values::Symbolized>()?;
     m.add_class::<values::Symbol>()?;
     m.add_class::<values::StackFrame>()?;

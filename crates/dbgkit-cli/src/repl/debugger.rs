@@ -298,6 +298,26 @@ impl Debugger {
         Ok(())
     }
 
+    /// The process `old` now goes by `new` (a restored checkpoint): its
+    /// breakpoints, thread numbers and selection follow; its stop comes as
+    /// an event.
+    pub fn renumber_process(&mut self, old: i32, new: i32) {
+        self.held.remove(&old);
+        self.internal.retain(|(p, _), _| *p != old);
+        self.breakins.remove(&old);
+        self.stale_breakins.remove(&old);
+        self.steps.retain(|(p, _)| *p != old);
+        self.stale_steps.retain(|(p, _)| *p != old);
+        self.threads.remove(&old);
+        self.threads.insert(new, vec![new]);
+        for b in self.breakpoints.iter_mut().filter(|b| b.pid == Some(old)) {
+            b.pid = Some(new);
+        }
+        if self.current.is_some_and(|c| c.pid == old) {
+            self.current = Some(Current { pid: new, tid: new, frame: 0 });
+        }
+    }
+
     /// Forgets what belonged to a process that is gone.
     fn forget(&mut self, pid: i32) {
         self.held.remove(&pid);

@@ -7,6 +7,7 @@
 
 mod args;
 mod breakpoints;
+mod checkpoints;
 mod commands;
 mod complete;
 mod control;

@@ -161,6 +161,12 @@ class Session:
         """Opens an ELF core file for post-mortem debugging: threads,
         registers, memory, modules, symbols and stacks read as for a live
         process; what would run or change it raises ``NotSupported``."""
+    def restore(self, checkpoint: Union["Checkpoint", int]) -> "Process":
+        """Goes back to a checkpoint: its process is replaced by a copy of that
+        moment (a new process id), stopped with a ``break-in`` event waiting;
+        breakpoints stay; the checkpoint stays for another restore."""
+    def delete_checkpoint(self, checkpoint: Union["Checkpoint", int]) -> None:
+        """Drops a checkpoint (its stopped copy is killed)."""
     def detach(self, process: _ProcessArg = None) -> None:
         """Detaches from a process, leaving it running as if never debugged."""
     def kill(self, process: _ProcessArg = None) -> None:
@@ -480,6 +486,9 @@ class Process:
     def protect_memory(self, address: int, size: int, protection: str) -> None: ...
     def inject_library(self, path: Union[str, os.PathLike[str]], thread: _ThreadArg = None) -> int:
         """Loads a shared object (``dlopen``); returns its handle."""
+    def checkpoint(self) -> "Checkpoint":
+        """Saves the moment of this stopped single-threaded process (memory,
+        registers, file offsets); ``Session.restore`` goes back to it."""
     def write_core(self, path: Union[str, os.PathLike[str]]) -> Dict[str, int]:
         """Writes the stopped process as an ELF core file (replacing ``path``):
         every thread's registers, the current event's signal, the mapped files
@@ -770,3 +779,11 @@ def triage_run(argv: list[str], inputs: list[str], jobs: int, timeout: float, fr
     at a time; returns ``{"clusters": [...], "records": [...]}`` as JSON
     text. Use :func:`dbgkit.triage.run`, which wraps it."""
     ...
+
+@final
+class Checkpoint:
+    """A saved moment of a process (``Process.checkpoint()``)."""
+    @property
+    def id(self) -> int: ...
+    @property
+    def pc(self) -> int: ...
