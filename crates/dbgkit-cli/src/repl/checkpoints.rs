@@ -25,7 +25,7 @@ pub fn checkpoint(dbg: &mut Debugger, call: &Call) -> Result<()> {
 
 /// `restart N`: the process goes back to checkpoint N (a new process id).
 pub fn restart(dbg: &mut Debugger, call: &Call) -> Result<()> {
-    let id = checkpoint_number(&call.args)?;
+    let id = checkpoint_number(call.args)?;
     let old = dbg.session.checkpoints().into_iter().find(|c| c.id == id).map(|c| c.pid);
     let Some(old) = old else { bail!("no checkpoint {id} (see `info checkpoints`)") };
     let new = dbg.session.restore(id)?;
@@ -52,7 +52,7 @@ pub fn info_checkpoints(dbg: &mut Debugger, _call: &Call) -> Result<()> {
 
 /// `delete checkpoint N`.
 pub fn delete_checkpoint(dbg: &mut Debugger, call: &Call) -> Result<()> {
-    let id = checkpoint_number(&call.args)?;
+    let id = checkpoint_number(call.args)?;
     dbg.session.delete_checkpoint(id)?;
     say!("Deleted checkpoint {id}");
     Ok(())
