@@ -71,6 +71,8 @@ pub struct Session {
     /// Hardware and page watchpoints (ids shared with breakpoints).
     watchpoints: BTreeMap<u32, watchpoints::Watchpoint>,
     next_breakpoint_id: u32,
+    /// The engine's own breakpoints count down from `u32::MAX`, never reused.
+    next_internal_id: u32,
     /// Signals passed to the target without an event.
     quiet_signals: HashSet<i32>,
     /// The process of the last reported event, for `continue_event`.
@@ -140,6 +142,7 @@ impl Session {
             breakpoints: BTreeMap::new(),
             watchpoints: BTreeMap::new(),
             next_breakpoint_id: 1,
+            next_internal_id: u32::MAX,
             quiet_signals: HashSet::new(),
             last_reported: None,
             pipes: HashMap::new(),

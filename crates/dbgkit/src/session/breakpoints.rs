@@ -108,6 +108,37 @@ impl Session {
         Ok(id)
     }
 
+    /// Plants one of the engine's own breakpoints (the loader's hooks, a
+    /// step's stop). Their ids come from their own space, counting down from
+    /// `u32::MAX` and never reused, so they can never be taken for, or
+    /// overwrite, a user's breakpoint or another process's hook.
+    pub(crate) fn add_internal_breakpoint(
+        &mut self,
+        pid: i32,
+        address: u64,
+        why: crate::breakpoints::Internal,
+        out_of_line: bool,
+    ) -> Result<u32> {
+        let id = self.next_internal_id;
+        self.attach_to_site_with(pid, address, id, out_of_line)?;
+        self.next_internal_id -= 1;
+        let info = BreakpointInfo {
+            id,
+            pid,
+            address,
+            enabled: true,
+            one_shot: false,
+            hits: 0,
+            fast: true,
+            expression: None,
+            unresolved: None,
+            condition: None,
+            ignore_count: 0,
+        };
+        self.breakpoints.insert(id, Breakpoint { info, condition: None, callback: None, internal: Some(why) });
+        Ok(id)
+    }
+
     /// Changes the condition of a breakpoint (`None` removes it).
     pub fn set_breakpoint_condition(&mut self, id: u32, condition: Option<&str>) -> Result<()> {
         let parsed = condition
