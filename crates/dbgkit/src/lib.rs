@@ -28,7 +28,10 @@ pub use error::{Error, Result};
 pub use event::{parse_signal, signal_name, ContinueStatus, Event, EventKind, ExceptionCode};
 pub use launch::{SpawnOptions, SpawnedPipes, Stdio};
 pub use module::Module;
-pub use session::{CallArg, CallResult, CheckpointInfo, HitContext, Protection, Session, WatchpointInfo};
+pub use session::{
+    CallArg, CallResult, CheckpointInfo, HitContext, Protection, Session, StepKind, StepOptions, WatchpointInfo,
+    SCRATCH_NAME,
+};
 pub use symbols::{SourceLocation, Symbol, Symbolized};
 pub use target::MemoryRegion;
 pub use unwind::{FoundBy, RecoveredRegisters, Stack, StackFrame, Unwinder};

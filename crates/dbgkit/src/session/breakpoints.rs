@@ -139,6 +139,17 @@ impl Session {
         Ok(id)
     }
 
+    /// Removes one of the engine's own breakpoints (best effort: a process
+    /// that is gone has no byte left to restore).
+    pub(crate) fn remove_internal_breakpoint(&mut self, pid: i32, id: u32) {
+        if let Some(b) = self.breakpoints.remove(&id) {
+            if self.processes.contains_key(&pid) {
+                // As for a one-shot breakpoint: a thread that already took the trap is rewound later.
+                let _ = self.detach_from_site(pid, b.info.address, id);
+            }
+        }
+    }
+
     /// Changes the condition of a breakpoint (`None` removes it).
     pub fn set_breakpoint_condition(&mut self, id: u32, condition: Option<&str>) -> Result<()> {
         let parsed = condition

@@ -300,6 +300,8 @@ impl Session {
                 }
                 Ok(())
             }
+            // Steps handle their own breakpoints (session/plans.rs).
+            Internal::Plan { .. } => Ok(()),
         }
     }
 
