@@ -526,6 +526,18 @@ class Thread:
         """Evaluates an expression with this thread's registers."""
     def step_into(self) -> None:
         """Single-steps this thread (continuing the waiting event); a ``step-complete`` event follows."""
+    def step_over(self, *, lock_other_threads: bool = False) -> None:
+        """Steps over one instruction (a call runs to its return: WinDbg ``p``,
+        gdb ``nexti``); ``step-complete`` follows, or whatever stopped it first."""
+    def step_out(self, *, lock_other_threads: bool = False) -> None:
+        """Runs until the current function returns (WinDbg ``gu``, gdb
+        ``finish``); ``step-complete`` follows with the return value in ``rax``."""
+    def run_to(self, address: Union[int, str], *, lock_other_threads: bool = False) -> None:
+        """Runs until this thread reaches ``address`` (an address or an
+        expression), or the current function returns first (gdb ``advance``)."""
+    def step_line(self, *, over_calls: bool = False, lock_other_threads: bool = False) -> None:
+        """Steps one source line: into functions with line information
+        (gdb ``step``), or over calls with ``over_calls`` (gdb ``next``)."""
     def call(self, function: Union[int, str], *args: _CallArg) -> "CallResult": ...
     def syscall(self, number: int, *args: int) -> int: ...
 
