@@ -62,6 +62,16 @@ pub enum Error {
     NoSuchModule(String),
     #[error("no code for line {line} of {file}")]
     NoCodeForLine { file: String, line: u32 },
+    #[error("No symbol \"{0}\" in current context.")]
+    UnknownName(String),
+    #[error("No type named {0}.")]
+    UnknownType(String),
+    #[error("{0}: value has been optimized out")]
+    OptimizedOut(String),
+    #[error("no debugging information for {0}")]
+    NoDebugInfo(String),
+    #[error("no frame {frame}: the stack has {count}")]
+    NoSuchFrame { frame: usize, count: usize },
     #[error("bad pattern {pattern:?}: {reason}")]
     BadPattern { pattern: String, reason: String },
     #[error("{op} failed for {target}: {source}")]

@@ -6,6 +6,7 @@
 
 pub mod arch;
 pub mod breakpoints;
+pub mod debuginfo;
 pub mod disasm;
 pub mod error;
 pub mod event;

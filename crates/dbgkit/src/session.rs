@@ -20,6 +20,7 @@ mod breakpoints;
 mod control;
 mod dispatch;
 mod eval;
+mod frame_location;
 mod image;
 mod inject;
 mod page_watch;
@@ -27,6 +28,9 @@ mod search;
 mod sites;
 mod stack;
 mod symbols;
+mod typed_eval;
+mod value_target;
+mod variables;
 mod watchpoints;
 
 use crate::arch::registers::{FpRegisters, Registers};
@@ -43,6 +47,8 @@ pub use inject::{CallArg, CallResult, Protection};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::marker::PhantomData;
 use std::time::{Duration, Instant};
+pub use typed_eval::{FieldInfo, SourceCondition, TypeInfo, TypedValue};
+pub use variables::{SourceFrame, Variable, VariableKind};
 pub use watchpoints::WatchpointInfo;
 
 /// The debug object. Not `Send`: ptrace requires that the thread that

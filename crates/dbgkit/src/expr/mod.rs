@@ -96,6 +96,7 @@ mod lexer;
 mod parser;
 #[cfg(test)]
 mod tests;
+pub mod typed;
 
 use std::fmt;
 use std::str::FromStr;
@@ -183,6 +184,12 @@ pub enum ExprErrorKind {
     Memory,
     /// Division or remainder by zero.
     DivisionByZero,
+    /// (Typed expressions) an operation that does not fit the operands' types.
+    Type,
+    /// (Typed expressions) a type name that names no type.
+    UnknownType,
+    /// (Typed expressions) a value the compiler optimized out.
+    OptimizedOut,
 }
 
 /// A parse or evaluation error, at a 1-based column of the expression text.

@@ -26,6 +26,8 @@ pub struct InlineFrame {
 
 pub struct DwarfInfo {
     context: addr2line::Context<Reader>,
+    /// The same sections for source-level work: types, variables, scopes.
+    pub(crate) debug: Rc<crate::debuginfo::ModuleDebugInfo>,
 }
 
 impl std::fmt::Debug for DwarfInfo {
@@ -39,17 +41,19 @@ impl DwarfInfo {
     pub fn load(file: &object::File<'_>) -> Option<DwarfInfo> {
         file.section_by_name(".debug_info")?;
         let endian = if file.is_little_endian() { RunTimeEndian::Little } else { RunTimeEndian::Big };
-        let load = |id: gimli::SectionId| -> Result<Reader, gimli::Error> {
-            let data = file
+        let load = |id: gimli::SectionId| -> Result<Rc<[u8]>, gimli::Error> {
+            Ok(file
                 .section_by_name(id.name())
                 .and_then(|s| s.uncompressed_data().ok())
                 .map(|d| Rc::<[u8]>::from(&*d))
-                .unwrap_or_else(|| Rc::from(&[][..]));
-            Ok(EndianRcSlice::new(data, endian))
+                .unwrap_or_else(|| Rc::from(&[][..])))
         };
-        let dwarf = gimli::Dwarf::load(load).ok()?;
+        let sections = gimli::DwarfSections::load(load).ok()?;
+        // addr2line and the source-level reader share the section bytes.
+        let dwarf = sections.borrow(|data| EndianRcSlice::new(data.clone(), endian));
         let context = addr2line::Context::from_dwarf(dwarf).ok()?;
-        Some(DwarfInfo { context })
+        let debug = Rc::new(crate::debuginfo::ModuleDebugInfo::new(sections, endian));
+        Some(DwarfInfo { context, debug })
     }
 
     /// The inline chain at a file address, innermost function first.

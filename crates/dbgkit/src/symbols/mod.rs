@@ -134,6 +134,11 @@ impl ModuleSymbols {
 }
 
 impl ModuleSymbols {
+    /// The module's DWARF for source-level work, when it has some.
+    pub fn debug_info(&self) -> Option<&Rc<crate::debuginfo::ModuleDebugInfo>> {
+        self.dwarf.as_ref().map(|d| &d.debug)
+    }
+
     /// The inline chain at a file address, innermost first; where DWARF
     /// says nothing, the covering symbol of the symbol table alone.
     pub fn frames_at(&self, file_address: u64) -> Vec<InlineFrame> {
@@ -150,10 +155,25 @@ impl ModuleSymbols {
 }
 
 /// Symbols of every file seen, by path.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct SymbolCache {
     files: HashMap<PathBuf, Rc<ModuleSymbols>>,
     pub search: DebugSearchPath,
+    /// Every type looked at, from any module (see `debuginfo::types`).
+    pub types: crate::debuginfo::TypeTable,
+    /// Pretty printers for values of every module.
+    pub printers: crate::debuginfo::PrettyPrinters,
+}
+
+impl Default for SymbolCache {
+    fn default() -> Self {
+        SymbolCache {
+            files: HashMap::new(),
+            search: DebugSearchPath::default(),
+            types: crate::debuginfo::TypeTable::new(),
+            printers: Default::default(),
+        }
+    }
 }
 
 impl SymbolCache {
