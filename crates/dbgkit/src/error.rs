@@ -68,6 +68,8 @@ pub enum Error {
     UnknownType(String),
     #[error("{0}: value has been optimized out")]
     OptimizedOut(String),
+    #[error("Line {line} is out of range for \"{file}\".")]
+    LineOutOfRange { file: String, line: u32 },
     #[error("no debugging information for {0}")]
     NoDebugInfo(String),
     #[error("no frame {frame}: the stack has {count}")]

@@ -17,6 +17,7 @@
 
 pub mod access;
 pub mod format;
+pub(crate) mod lines;
 pub mod location;
 pub mod pretty;
 pub(crate) mod scopes;

@@ -38,7 +38,6 @@ pub(crate) struct FunctionEntry {
 
 /// One inlined copy of a function: a `DW_TAG_inlined_subroutine`.
 #[derive(Clone, Debug)]
-#[allow(dead_code)] // read by name lookups of inlined functions
 pub(crate) struct InlineEntry {
     pub low: u64,
     pub high: u64,
@@ -117,9 +116,15 @@ pub(crate) struct UnitData {
     pub unit: gimli::Unit<Reader>,
     pub language: Language,
     index: OnceCell<UnitIndex>,
+    lines: OnceCell<super::lines::UnitLines>,
 }
 
 impl UnitData {
+    /// The unit's line table, read on first use.
+    pub fn lines(&self, module: &ModuleDebugInfo) -> &super::lines::UnitLines {
+        self.lines.get_or_init(|| super::lines::read_lines(module, self))
+    }
+
     /// The unit's index, made on first use.
     pub fn index(&self, module: &ModuleDebugInfo) -> &UnitIndex {
         self.index.get_or_init(|| index_unit(&module.dwarf, &self.unit, self.language).unwrap_or_default())
@@ -140,6 +145,8 @@ impl UnitData {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum NameKind {
     Function,
+    /// An inlined copy of a function.
+    Inline,
     Variable,
     Type,
 }
@@ -259,7 +266,7 @@ impl ModuleDebugInfo {
         let header = self.dwarf.debug_info.header_from_offset(gimli::DebugInfoOffset(offset)).ok()?;
         let unit = self.dwarf.unit(header).ok()?;
         let language = unit_language(&unit);
-        let data = Rc::new(UnitData { offset, unit, language, index: OnceCell::new() });
+        let data = Rc::new(UnitData { offset, unit, language, index: OnceCell::new(), lines: OnceCell::new() });
         self.units.borrow_mut().insert(offset, data.clone());
         Some(data)
     }
@@ -330,6 +337,30 @@ impl ModuleDebugInfo {
         out
     }
 
+    /// Every unit whose line table names a file matching `file` (read from
+    /// the line-program headers; only the matching units are kept).
+    pub(crate) fn units_naming_file(&self, file: &str) -> Vec<Rc<UnitData>> {
+        let mut out = Vec::new();
+        let mut headers = self.dwarf.units();
+        while let Ok(Some(header)) = headers.next() {
+            let Some(offset) = header.offset().as_debug_info_offset().map(|o| o.0) else { continue };
+            let cached = self.units.borrow().get(&offset).cloned();
+            let matches = match &cached {
+                Some(u) => super::lines::header_names_file(self, &u.unit, file),
+                None => match self.dwarf.unit(header) {
+                    Ok(unit) => super::lines::header_names_file(self, &unit, file),
+                    Err(_) => false,
+                },
+            };
+            if matches {
+                if let Some(u) = cached.or_else(|| self.unit(offset)) {
+                    out.push(u);
+                }
+            }
+        }
+        out
+    }
+
     /// Offsets of every compilation unit.
     pub(crate) fn unit_offsets(&self) -> Vec<usize> {
         let mut out = Vec::new();
@@ -390,11 +421,14 @@ impl ModuleDebugInfo {
                 names.add(&f.name, NameKind::Function, offset, f.die);
                 if let Some(linkage) = &f.linkage {
                     let plain = super::super::symbols::demangle::demangle(linkage);
-                    let plain = strip_parameters(&plain);
+                    let plain = function_name(&plain);
                     if plain != f.name {
                         names.add(plain, NameKind::Function, offset, f.die);
                     }
                 }
+            }
+            for i in &index.inlines {
+                names.add(&i.name, NameKind::Inline, offset, i.die);
             }
             for g in &index.globals {
                 names.add(&g.name, NameKind::Variable, offset, g.die);
@@ -434,6 +468,28 @@ pub(crate) fn strip_parameters(name: &str) -> &str {
         i += 1;
     }
     name
+}
+
+/// A function's name as gdb shows it, from a demangled name: no
+/// parameter list and no return type (`int ns::twice<int>(int)` gives
+/// `ns::twice<int>`).
+pub(crate) fn function_name(demangled: &str) -> &str {
+    let name = strip_parameters(demangled);
+    // A return type ends at the last space outside template arguments.
+    let bytes = name.as_bytes();
+    let mut depth = 0i32;
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'<' | b'(' => depth += 1,
+            b'>' | b')' => depth -= 1,
+            b' ' if depth == 0 && !name[..i].ends_with("operator") && !name[i + 1..].starts_with("const") => {
+                start = i + 1
+            }
+            _ => {}
+        }
+    }
+    &name[start..]
 }
 
 fn unit_language<R: gimli::Reader>(unit: &gimli::Unit<R>) -> Language {

@@ -103,7 +103,7 @@ pub(crate) fn expand_frames(frames: &[StackFrame]) -> Vec<SourceFrame> {
             let function = entry
                 .and_then(|f| f.function.clone())
                 .or_else(|| frame.symbol.as_ref().and_then(|s| s.symbol.clone()))
-                .map(|name| crate::debuginfo::units::strip_parameters(&name).to_string());
+                .map(|name| crate::debuginfo::units::function_name(&name).to_string());
             out.push(SourceFrame {
                 number: out.len(),
                 physical,

@@ -94,6 +94,15 @@ impl Evaluator<'_> {
         self.ctx.types().base(name, size, kind, language)
     }
 
+    /// `sizeof`'s result: gdb types it `int` in C and C++, `usize` in Rust.
+    fn sizeof_value(&mut self, size: u64) -> Value {
+        if self.language() == Language::Rust {
+            self.int_value(size as i128, 8, false)
+        } else {
+            self.int_value(size as i128, 4, true)
+        }
+    }
+
     fn float_type(&mut self, size: u64) -> TypeId {
         let language = self.language();
         let name = match (language, size) {
@@ -350,7 +359,7 @@ impl Evaluator<'_> {
             NodeKind::SizeofType(ty) => {
                 let target = self.resolve_type(ty, column)?;
                 let size = self.table().size_of(target).ok_or_else(|| type_error(column, "the type has no size"))?;
-                Ok(self.int_value(size as i128, 8, false))
+                Ok(self.sizeof_value(size))
             }
             NodeKind::SizeofExpr(operand) => {
                 let saved = self.no_side_effects;
@@ -359,7 +368,7 @@ impl Evaluator<'_> {
                 self.no_side_effects = saved;
                 let value = value?;
                 let size = self.table().size_of(value.ty).ok_or_else(|| type_error(column, "the value has no size"))?;
-                Ok(self.int_value(size as i128, 8, false))
+                Ok(self.sizeof_value(size))
             }
             NodeKind::Conditional { condition, then, otherwise } => {
                 let c = self.eval(condition)?;
@@ -499,7 +508,12 @@ impl Evaluator<'_> {
             (Scalar::Float { .. }, _) | (_, Scalar::Float { .. }) => {
                 let (a, sa) = Self::as_float(l);
                 let (b, sb) = Self::as_float(r);
-                let size = sa.max(sb);
+                // An integer takes the floating type of the other side (`1.0f + 1` is a float).
+                let size = match (l, r) {
+                    (Scalar::Float { size, .. }, Scalar::Int { .. })
+                    | (Scalar::Int { .. }, Scalar::Float { size, .. }) => size,
+                    _ => sa.max(sb),
+                };
                 if comparison {
                     let result = match op {
                         Eq => a == b,
