@@ -68,7 +68,7 @@ pub enum Error {
     UnknownType(String),
     #[error("{0}: value has been optimized out")]
     OptimizedOut(String),
-    #[error("Line {line} is out of range for \"{file}\".")]
+    #[error("No line {line} in file \"{file}\".")]
     LineOutOfRange { file: String, line: u32 },
     #[error("no debugging information for {0}")]
     NoDebugInfo(String),

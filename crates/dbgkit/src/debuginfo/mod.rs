@@ -16,6 +16,7 @@
 //! `session/typed_eval.rs`; the typed expression language is `expr::typed`.
 
 pub mod access;
+pub mod cpp_names;
 pub mod format;
 pub(crate) mod lines;
 pub mod location;

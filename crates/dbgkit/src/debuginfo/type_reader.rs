@@ -482,7 +482,18 @@ impl TypeReader<'_> {
             _ => {}
         });
         let prototyped = flag(entry, gimli::DW_AT_prototyped) || self.unit.language != Language::C;
-        let kind = TypeKind::Function { return_type: self.type_attr(entry), params, variadic, prototyped };
+        // A definition may leave its return type to its declaration.
+        let mut return_type = self.type_attr(entry);
+        let mut origin = crate::debuginfo::scopes::origin_of(self.unit, entry);
+        for _ in 0..4 {
+            if return_type.is_some() {
+                break;
+            }
+            let Some(declaration) = origin.and_then(|o| self.unit.entry(o)) else { break };
+            return_type = self.type_attr(&declaration);
+            origin = crate::debuginfo::scopes::origin_of(self.unit, &declaration);
+        }
+        let kind = TypeKind::Function { return_type, params, variadic, prototyped };
         Some(Type::new(None, Some(1), kind, self.unit.language))
     }
 }

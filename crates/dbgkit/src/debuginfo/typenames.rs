@@ -13,7 +13,10 @@ pub fn type_name(table: &TypeTable, id: TypeId) -> String {
 /// The name of a type as the start of a declaration (`struct point`,
 /// `geometry::Point`, `enum color`), without declarator parts.
 fn base_name(ty: &Type) -> String {
-    let name = ty.name.clone();
+    let name = match (&ty.name, ty.language) {
+        (Some(n), Language::Cpp) => Some(super::cpp_names::simplify(n)),
+        (n, _) => n.clone(),
+    };
     match &ty.kind {
         TypeKind::Composite(c) => {
             let name = name.unwrap_or_else(|| "{...}".to_string());
@@ -250,12 +253,12 @@ fn c_expand(table: &TypeTable, ty: &Type, level: usize) -> String {
             }
             out.push_str(" {\n");
             let cpp = ty.language == Language::Cpp;
+            // gdb labels the fields' access only when it is not the default
+            // of the keyword for some member; the methods' always.
             let default_access = if c.kind == CompositeKind::Class { Access::Private } else { Access::Public };
-            // gdb shows access labels for a class, or a struct with any non-public part.
             let labels = cpp
-                && (c.kind == CompositeKind::Class
-                    || c.members.iter().any(|m| !m.is_base && m.access != Access::Public)
-                    || c.methods.iter().any(|m| !m.artificial && m.access != Access::Public));
+                && (c.members.iter().any(|m| !m.is_base && !m.artificial && m.access != default_access)
+                    || c.methods.iter().any(|m| !m.artificial && m.access != default_access));
             let mut current: Option<Access> = None;
             let fields: Vec<_> = c.members.iter().filter(|m| !m.is_base && !m.artificial).collect();
             for m in &fields {
@@ -269,25 +272,23 @@ fn c_expand(table: &TypeTable, ty: &Type, level: usize) -> String {
                     None => {
                         // An anonymous struct or union: its body inline.
                         let inner = table.get(table.strip(m.ty));
-                        format!("{};", c_expand(table, &inner, level + 1)).trim_end_matches(';').to_string()
+                        c_expand(table, &inner, level + 1).trim_start().to_string()
                     }
                 };
                 let bits = m.bits.map(|b| format!(" : {}", b.bit_size)).unwrap_or_default();
                 out.push_str(&format!("{}{static_word}{declaration}{bits};\n", indent(level + 1)));
             }
             let methods: Vec<&Method> = c.methods.iter().filter(|m| !m.artificial).collect();
-            if !methods.is_empty() {
-                if !fields.is_empty() {
+            if !methods.is_empty() && cpp {
+                if !fields.is_empty() && current.is_some() {
                     out.push('\n');
                 }
                 let class_name = ty.name.as_deref().map(|n| super::units::last_component(n).to_string());
-                let mut current_method_access: Option<Access> = None;
                 for m in methods {
-                    if labels && current_method_access != Some(m.access) {
+                    if current != Some(m.access) {
                         out.push_str(&format!("{}  {}:\n", indent(level), m.access.keyword()));
-                        current_method_access = Some(m.access);
+                        current = Some(m.access);
                     }
-                    let _ = default_access;
                     out.push_str(&format!("{}{};\n", indent(level + 1), method_line(table, m, class_name.as_deref())));
                 }
             }

@@ -59,7 +59,9 @@ impl Session {
     /// ```
     pub fn add_breakpoint_at(&mut self, pid: i32, expression: &str, options: BreakpointOptions) -> Result<u32> {
         self.process(pid)?;
-        crate::expr::parse(expression).map_err(|e| Error::BadExpression { text: expression.into(), error: e })?;
+        if let super::locations::Spec::Address(text) = super::locations::classify(expression) {
+            crate::expr::parse(text).map_err(|e| Error::BadExpression { text: text.into(), error: e })?;
+        }
         let address = match self.resolve_breakpoint(pid, expression) {
             Ok(address) => Some(address),
             Err(e) if is_not_yet_loaded(&e) => None,

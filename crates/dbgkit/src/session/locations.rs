@@ -465,7 +465,7 @@ impl Session {
             let symbols = self.module_symbols(pid, &m);
             let Some(debug) = symbols.debug_info().cloned() else { continue };
             let function = unit.index(&debug).function_at(file_address).cloned();
-            let block = innermost_inline(&debug, &unit, file_address);
+            let block = innermost_inline(&debug, &unit, file_address, chosen);
             let key = (m.bias, function.as_ref().map(|f| f.die).unwrap_or(0), block.unwrap_or(0));
             if seen_blocks.contains(&key) {
                 continue;
@@ -481,13 +481,27 @@ impl Session {
     }
 }
 
-/// The innermost inlined copy holding a file address, if any.
-fn innermost_inline(debug: &ModuleDebugInfo, unit: &crate::debuginfo::units::UnitData, address: u64) -> Option<usize> {
-    unit.index(debug)
-        .inlines
-        .iter()
-        .filter(|i| i.low <= address && address < i.high)
-        .min_by_key(|i| i.high - i.low)
+/// The innermost inlined copy holding a file address whose code the line
+/// belongs to: a copy called from that very line is the caller's code there.
+fn innermost_inline(
+    debug: &ModuleDebugInfo,
+    unit: &crate::debuginfo::units::UnitData,
+    address: u64,
+    line: u32,
+) -> Option<usize> {
+    let mut holding: Vec<&crate::debuginfo::units::InlineEntry> =
+        unit.index(debug).inlines.iter().filter(|i| i.low <= address && address < i.high).collect();
+    holding.sort_by_key(|i| i.high - i.low);
+    holding
+        .into_iter()
+        .find(|i| {
+            let call_line = unit
+                .entry(i.die)
+                .and_then(|e| e.attr_value(gimli::DW_AT_call_line).ok().flatten())
+                .as_ref()
+                .and_then(crate::debuginfo::type_reader::udata);
+            call_line != Some(u64::from(line))
+        })
         .map(|i| i.die)
 }
 

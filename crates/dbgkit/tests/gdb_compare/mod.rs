@@ -56,7 +56,7 @@ pub fn gdb_outputs(exe: &Path, breakpoint: &str, commands: &[&str]) -> Option<Ve
     let mut parts: Vec<String> = stdout.split(&format!("{MARK}\n")).skip(1).map(|s| s.trim_end().to_string()).collect();
     let stderr = String::from_utf8_lossy(&out.stderr);
     let mut errors =
-        stderr.lines().filter(|l| !l.starts_with("warning:") && !l.contains("libthread_db") && !l.trim().is_empty());
+        stderr.lines().filter(|l| !l.contains("warning:") && !l.contains("libthread_db") && !l.trim().is_empty());
     for part in parts.iter_mut() {
         if part.is_empty() {
             *part = errors.next().unwrap_or("").to_string();
@@ -92,7 +92,10 @@ pub fn stop_at(name: &str, place: &str) -> Stopped {
     }
     let mut s = Session::new();
     let pid = s.spawn(&options).unwrap();
-    s.add_breakpoint_at(pid, place, Default::default()).unwrap();
+    // Every location, as gdb plants them (an inlined function has several).
+    for location in s.breakpoint_locations(pid, place).unwrap() {
+        s.add_breakpoint(pid, location.address).unwrap();
+    }
     loop {
         let e = s.wait_event(Some(std::time::Duration::from_secs(60))).unwrap().expect("an event");
         if matches!(e.kind, EventKind::Breakpoint { .. }) {
@@ -188,7 +191,7 @@ pub fn compare(stopped: &mut Stopped, breakpoint: &str, frame: usize, commands: 
         if let Some(gdb) = &gdb {
             let theirs = value_of(&gdb[i]).to_string();
             if theirs != ours {
-                mismatches.push(format!("{command}\n  gdb:    {theirs}\n  dbgkit: {ours}"));
+                mismatches.push(format!("{command}\n  gdb:\n{theirs}\n  dbgkit:\n{ours}"));
             }
             out.push((theirs, ours));
         } else {
