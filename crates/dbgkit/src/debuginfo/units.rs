@@ -475,21 +475,30 @@ pub(crate) fn strip_parameters(name: &str) -> &str {
 /// `ns::twice<int>`).
 pub(crate) fn function_name(demangled: &str) -> &str {
     let name = strip_parameters(demangled);
-    // A return type ends at the last space outside template arguments.
-    let bytes = name.as_bytes();
+    &name[name_start(name)..]
+}
+
+/// Where the name starts in a demangled name that may begin with a return
+/// type (`int ns::twice<int>(int)`): after the last space outside brackets.
+pub(crate) fn name_start(demangled: &str) -> usize {
+    let bytes = demangled.as_bytes();
     let mut depth = 0i32;
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
         match b {
-            b'<' | b'(' => depth += 1,
-            b'>' | b')' => depth -= 1,
-            b' ' if depth == 0 && !name[..i].ends_with("operator") && !name[i + 1..].starts_with("const") => {
+            b'<' | b'(' | b'[' => depth += 1,
+            b'>' | b')' | b']' => depth -= 1,
+            b' ' if depth == 0 && !demangled[..i].ends_with("operator") && !demangled[i + 1..].starts_with("const") => {
                 start = i + 1
             }
             _ => {}
         }
+        // The parameter list starts: no return type after this.
+        if b == b'(' && depth == 1 && i > 0 && !demangled[..i].ends_with("operator") {
+            break;
+        }
     }
-    &name[start..]
+    start
 }
 
 fn unit_language<R: gimli::Reader>(unit: &gimli::Unit<R>) -> Language {

@@ -64,10 +64,12 @@
 //!
 //! **Symbols.** `main`, `libc!malloc`, `libc.so.6!malloc`, `malloc@plt`,
 //! `std::rt::lang_start`, `Foo::~Foo`, and source locations `file.c:42` (a
-//! name containing a `.` followed by `:` and a line number). Anything else
-//! can be quoted between backticks and is passed on verbatim:
-//! `` `src/main.c:42` ``, `` `ld-linux-x86-64.so.2!_dl_start` ``. A `-` or
-//! `+` outside backticks is always an operator.
+//! name containing a `.` followed by `:` and a line number). A module name
+//! may contain `-` and `+` (`libstdc++.so.6!__cxa_throw`,
+//! `ld-linux-x86-64.so.2!_dl_start`) or be quoted (`"libmy-plugin.so"!fn`);
+//! when no module has such a name, the text is read as arithmetic instead
+//! (`rsp+libc.so.6!malloc`). Anything else can be quoted between backticks
+//! and is passed on verbatim: `` `src/main.c:42` ``.
 //!
 //! **Memory.** `poi(x)` and `qwo(x)` read 8 bytes, `dwo(x)` 4, `wo(x)` 2,
 //! `by(x)` 1, little-endian and zero-extended.

@@ -146,7 +146,7 @@ pub(crate) fn symbol_matches(entry: &SymbolEntry, wanted: &str) -> bool {
     }
     if wanted.contains('(') {
         // With parameters: compare the whole demangled names, spaces aside.
-        let full = squeeze(&entry.name);
+        let full = squeeze(&entry.name[crate::debuginfo::units::name_start(&entry.name)..]);
         let w = squeeze(wanted);
         return full == w || (full.ends_with(&w) && full[..full.len() - w.len()].ends_with("::"));
     }
