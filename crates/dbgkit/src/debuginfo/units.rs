@@ -481,6 +481,21 @@ pub(crate) fn function_name(demangled: &str) -> &str {
 /// Where the name starts in a demangled name that may begin with a return
 /// type (`int ns::twice<int>(int)`): after the last space outside brackets.
 pub(crate) fn name_start(demangled: &str) -> usize {
+    // Special names (`transaction clone for f`, `non-virtual thunk to f`) are
+    // not a function's own name: nothing is taken off them.
+    const SPECIAL: [&str; 8] = [
+        "transaction clone for ",
+        "non-transaction clone for ",
+        "non-virtual thunk to ",
+        "virtual thunk to ",
+        "covariant return thunk to ",
+        "guard variable for ",
+        "vtable for ",
+        "typeinfo for ",
+    ];
+    if SPECIAL.iter().any(|p| demangled.starts_with(p)) {
+        return 0;
+    }
     let bytes = demangled.as_bytes();
     let mut depth = 0i32;
     let mut start = 0;
