@@ -64,7 +64,7 @@ pub enum Error {
     NoCodeForLine { file: String, line: u32 },
     #[error("No symbol \"{0}\" in current context.")]
     UnknownName(String),
-    #[error("No type named {0}.")]
+    #[error("{}", unknown_type_message(.0))]
     UnknownType(String),
     #[error("{0}: value has been optimized out")]
     OptimizedOut(String),
@@ -85,6 +85,17 @@ pub enum Error {
     },
     #[error("{0}")]
     Io(#[from] std::io::Error),
+}
+
+/// gdb's words for a type name that names nothing.
+fn unknown_type_message(name: &str) -> String {
+    for keyword in ["struct", "union", "enum", "class"] {
+        if let Some(tag) = name.strip_prefix(keyword).and_then(|rest| rest.strip_prefix(' ')) {
+            let keyword = if keyword == "class" { "struct" } else { keyword };
+            return format!("No {keyword} type named {}.", tag.trim());
+        }
+    }
+    format!("No symbol \"{name}\" in current context.")
 }
 
 /// Results of the engine.

@@ -27,8 +27,8 @@ pub use module::Module;
 pub use os::linux::maps::MemoryRegion;
 pub use os::linux::spawn::{SpawnOptions, SpawnedPipes, Stdio};
 pub use session::{
-    BreakpointLocation, CallArg, CallResult, FieldInfo, HitContext, LineRange, Protection, Session, SourceCondition,
-    SourceFrame, TypeInfo, TypedValue, Variable, VariableKind, WatchpointInfo,
+    expand_frames, BreakpointLocation, CallArg, CallResult, FieldInfo, HitContext, LineRange, Protection, Session,
+    SourceCondition, SourceFrame, SourceInfo, TypeInfo, TypedValue, Variable, VariableKind, WatchpointInfo,
 };
 pub use symbols::{SourceLocation, Symbol, Symbolized};
 pub use unwind::{FoundBy, RecoveredRegisters, Stack, StackFrame, Unwinder};

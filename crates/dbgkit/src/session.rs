@@ -45,12 +45,12 @@ use crate::os::linux::wait::WaitStatus;
 use crate::os::linux::{attach, ptrace, spawn};
 use crate::process::{ProcessState, Step};
 pub use inject::{CallArg, CallResult, Protection};
-pub use locations::{BreakpointLocation, LineRange};
+pub use locations::{BreakpointLocation, LineRange, SourceInfo};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::marker::PhantomData;
 use std::time::{Duration, Instant};
 pub use typed_eval::{FieldInfo, SourceCondition, TypeInfo, TypedValue};
-pub use variables::{SourceFrame, Variable, VariableKind};
+pub use variables::{expand_frames, SourceFrame, Variable, VariableKind};
 pub use watchpoints::WatchpointInfo;
 
 /// The debug object. Not `Send`: ptrace requires that the thread that

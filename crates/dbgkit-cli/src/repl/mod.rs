@@ -16,6 +16,7 @@ mod inspect;
 mod memory;
 mod reach;
 mod signals;
+mod source;
 
 use crate::interrupt;
 use anyhow::{Context, Result};

@@ -26,6 +26,8 @@ pub(crate) struct UnitLines {
     pub rows: Vec<LineRow>,
     /// Full paths of the files the rows name.
     pub files: Vec<String>,
+    /// The same files as the line table writes them (`types.c`, `../x/y.h`).
+    pub written: Vec<String>,
 }
 
 /// Whether a file of a line table is the one a user named: the same path,
@@ -67,6 +69,27 @@ pub(crate) fn file_path<R: gimli::Reader>(
     }
 }
 
+/// A file's name as gdb writes it: the name itself when it is absolute or
+/// in the compilation directory (directory 0), else its directory and name.
+fn written_name(
+    module: &ModuleDebugInfo,
+    unit: &UnitData,
+    header: &gimli::LineProgramHeader<Reader>,
+    index: u64,
+) -> Option<String> {
+    let file = header.file(index)?;
+    let name = module.dwarf.attr_string(&unit.unit, file.path_name()).ok()?;
+    let name = gimli::Reader::to_string_lossy(&name).ok()?.into_owned();
+    // Directory 0 is the compilation directory (DWARF 5; in earlier versions it means "none").
+    let in_comp_dir = file.directory_index() == 0;
+    if name.starts_with('/') || in_comp_dir {
+        return Some(name);
+    }
+    let dir = module.dwarf.attr_string(&unit.unit, file.directory(header)?).ok()?;
+    let dir = gimli::Reader::to_string_lossy(&dir).ok()?.into_owned();
+    Some(format!("{}/{name}", dir.trim_end_matches('/')))
+}
+
 /// Reads a unit's whole line table.
 pub(crate) fn read_lines(module: &ModuleDebugInfo, unit: &UnitData) -> UnitLines {
     let mut lines = UnitLines::default();
@@ -79,7 +102,9 @@ pub(crate) fn read_lines(module: &ModuleDebugInfo, unit: &UnitData) -> UnitLines
             Some(&s) => s,
             None => {
                 let path = file_path(&module.dwarf, &unit.unit, header, index).unwrap_or_else(|| "??".into());
+                let written = written_name(module, unit, header, index).unwrap_or_else(|| path.clone());
                 lines.files.push(path);
+                lines.written.push(written);
                 let s = lines.files.len() as u32 - 1;
                 file_slots.insert(index, s);
                 s
@@ -149,6 +174,7 @@ mod tests {
         let lines = UnitLines {
             rows: vec![row(0x100, 10), row(0x108, 12), row(0x110, 13), LineRow { end_sequence: true, ..row(0x120, 0) }],
             files: vec!["/src/a.c".into()],
+            written: vec!["a.c".into()],
         };
         assert_eq!(lines.row_at(0x10a).map(|(r, end)| (r.line, end)), Some((12, 0x110)));
         assert_eq!(lines.row_at(0x11f).map(|(r, end)| (r.line, end)), Some((13, 0x120)));

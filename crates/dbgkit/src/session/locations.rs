@@ -34,11 +34,29 @@ pub struct BreakpointLocation {
 /// The code of one source line (gdb's `info line`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LineRange {
+    /// The file (full path) and line.
     pub location: SourceLocation,
+    /// The file's name as the line table writes it (`types.c`).
+    pub file_as_written: String,
     /// The first address of the line's code that holds the address asked about.
     pub start: u64,
     /// One past its last byte.
     pub end: u64,
+}
+
+/// A compilation unit, as gdb's `info source` describes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourceInfo {
+    /// The unit's name (`types.c`).
+    pub name: String,
+    pub comp_dir: Option<String>,
+    /// The full path of the unit's file.
+    pub path: String,
+    /// `c`, `c++` or `rust`.
+    pub language: String,
+    /// The compiler that made it.
+    pub producer: Option<String>,
+    pub dwarf_version: u16,
 }
 
 /// What a breakpoint specification names.
@@ -154,6 +172,13 @@ pub(crate) fn symbol_matches(entry: &SymbolEntry, wanted: &str) -> bool {
 }
 
 impl Session {
+    /// Whether a breakpoint specification names a source place (a function
+    /// or `FILE:LINE`), whose address follows gdb's rules (after the
+    /// prologue, slid to a line with code), rather than an expression.
+    pub fn is_source_location(spec: &str) -> bool {
+        !matches!(classify(spec), Spec::Address(_))
+    }
+
     /// Every place a breakpoint on `spec` plants a byte: a function's
     /// definitions in every module (after their prologues) and its inlined
     /// copies, every start of a source line's code, or exactly an
@@ -201,10 +226,48 @@ impl Session {
         let lines = unit.lines(&debug);
         let Some((row, end)) = lines.row_at(file_address) else { return Ok(None) };
         let file = lines.files.get(row.file as usize).cloned().unwrap_or_default();
+        let file_as_written = lines.written.get(row.file as usize).cloned().unwrap_or_else(|| file.clone());
         Ok(Some(LineRange {
             location: SourceLocation { file, line: row.line, column: None },
+            file_as_written,
             start: module.bias.wrapping_add(row.address),
             end: module.bias.wrapping_add(end),
+        }))
+    }
+
+    /// What gdb's `info source` tells of the compilation unit holding `address`.
+    pub fn source_info(&mut self, pid: i32, address: u64) -> Result<Option<SourceInfo>> {
+        let Some(module) = self.process(pid)?.modules.iter().find(|m| m.contains(address)).cloned() else {
+            return Ok(None);
+        };
+        let symbols = self.module_symbols(pid, &module);
+        let Some(debug) = symbols.debug_info().cloned() else { return Ok(None) };
+        let Some(unit) = debug.unit_at(address.wrapping_sub(module.bias)) else { return Ok(None) };
+        let text = |value: Option<gimli::AttributeValue<crate::debuginfo::units::Reader>>| -> Option<String> {
+            let raw = debug.dwarf.attr_string(&unit.unit, value?).ok()?;
+            Some(gimli::Reader::to_string_lossy(&raw).ok()?.into_owned())
+        };
+        let mut entries = unit.unit.entries();
+        let Ok(Some((_, root))) = entries.next_dfs() else { return Ok(None) };
+        let name = text(root.attr_value(gimli::DW_AT_name).ok().flatten()).unwrap_or_default();
+        let comp_dir = text(root.attr_value(gimli::DW_AT_comp_dir).ok().flatten());
+        let producer = text(root.attr_value(gimli::DW_AT_producer).ok().flatten());
+        let path = match &comp_dir {
+            Some(dir) if !name.starts_with('/') => format!("{}/{name}", dir.trim_end_matches('/')),
+            _ => name.clone(),
+        };
+        let language = match unit.language {
+            crate::debuginfo::types::Language::C => "c",
+            crate::debuginfo::types::Language::Cpp => "c++",
+            crate::debuginfo::types::Language::Rust => "rust",
+        };
+        Ok(Some(SourceInfo {
+            name,
+            comp_dir,
+            path,
+            language: language.to_string(),
+            producer,
+            dwarf_version: unit.unit.header.version(),
         }))
     }
 

@@ -375,7 +375,7 @@ impl Session {
     /// is a typedef, the type it names (one level).
     pub fn whatis(&mut self, pid: i32, tid: i32, frame: usize, text: &str) -> Result<String> {
         let context = self.frame_context(pid, tid, frame).ok();
-        if let Some(ty) = self.type_named(pid, context.as_ref(), text) {
+        if let Some(ty) = self.type_named_or_error(pid, context.as_ref(), text)? {
             let table = &self.symbols.types;
             let shown = match table.get(ty).kind {
                 TypeKind::Typedef(target) if !text.contains('*') => target,
@@ -393,7 +393,7 @@ impl Session {
     /// `ptype TEXT`: the type of an expression or a type name, written out.
     pub fn ptype(&mut self, pid: i32, tid: i32, frame: usize, text: &str) -> Result<String> {
         let context = self.frame_context(pid, tid, frame).ok();
-        let ty = match self.type_named(pid, context.as_ref(), text) {
+        let ty = match self.type_named_or_error(pid, context.as_ref(), text)? {
             Some(ty) => ty,
             None => match &context {
                 Some(c) => self.evaluate_in(pid, c, text, true)?.ty,
@@ -403,22 +403,29 @@ impl Session {
         Ok(crate::debuginfo::ptype(&self.symbols.types, ty))
     }
 
-    /// The type a text names, if it names one.
-    fn type_named(&mut self, pid: i32, context: Option<&FrameContext>, text: &str) -> Option<TypeId> {
+    /// The type a text names: `Ok(None)` when it is not a type name, an
+    /// error when it is one that names no type (`struct nosuch`).
+    fn type_named_or_error(&mut self, pid: i32, context: Option<&FrameContext>, text: &str) -> Result<Option<TypeId>> {
         let mut evaluation = Evaluation { session: self, pid, context };
-        let spec = typed::parse_type(text, &mut evaluation).ok()?;
+        let Ok(spec) = typed::parse_type(text, &mut evaluation) else { return Ok(None) };
         // A bare word that is a variable is not a type here.
         if spec.pointers == 0 && !spec.base.contains(' ') && evaluation.variable(&spec.base).ok().flatten().is_some() {
-            return None;
+            return Ok(None);
         }
-        typed::resolve_type(&spec, &mut evaluation).ok()
+        match typed::resolve_type(&spec, &mut evaluation) {
+            Ok(ty) => Ok(Some(ty)),
+            Err(_) if ["struct ", "union ", "enum ", "class "].iter().any(|k| spec.base.starts_with(k)) => {
+                Err(Error::UnknownType(spec.base.clone()))
+            }
+            Err(_) => Ok(None),
+        }
     }
 
     /// A type by name, with its members: `int`, `struct node`,
     /// `geometry::Point`, `rusty::Player`, `binary_op`.
     pub fn find_type(&mut self, pid: i32, name: &str) -> Result<TypeInfo> {
         self.process(pid)?;
-        let ty = self.type_named(pid, None, name).ok_or_else(|| Error::UnknownType(name.to_string()))?;
+        let ty = self.type_named_or_error(pid, None, name)?.ok_or_else(|| Error::UnknownType(name.to_string()))?;
         Ok(self.type_info(ty))
     }
 
@@ -449,6 +456,36 @@ impl Session {
             fields,
             declaration: crate::debuginfo::ptype(table, ty),
         }
+    }
+
+    /// The object of type `ty` at an address (WinDbg's `dt TYPE ADDR`).
+    pub fn object_at(&mut self, ty: TypeId, address: u64) -> Value {
+        Value::at(ty, address)
+    }
+
+    /// The members of a struct, class or union value (base classes and
+    /// C++ static members included), each with its value as gdb prints a
+    /// member: WinDbg's `dt` shows these.
+    pub fn member_values(&mut self, pid: i32, value: &Value) -> Result<Vec<(FieldInfo, String)>> {
+        let info = self.type_info(value.ty);
+        let owner = self.symbols.types.get(self.symbols.types.strip(value.ty));
+        let members = crate::debuginfo::access::members(&self.symbols.types, value.ty);
+        let mut out = Vec::new();
+        for (field, member) in info.fields.into_iter().zip(members) {
+            let mut target = SessionTarget::new(self, pid);
+            let member_value = if member.is_static {
+                use crate::debuginfo::format::FormatTarget;
+                target.static_member(&owner, &member)
+            } else {
+                Some(crate::debuginfo::access::member_value(value, &member, &mut target))
+            };
+            let text = match member_value {
+                Some(v) => format_value(&v, &FormatOptions::default(), &mut target, Position::Variable),
+                None => "<optimized out>".into(),
+            };
+            out.push((field, text));
+        }
+        Ok(out)
     }
 
     /// Assigns `value` (an expression) to `target` (an lvalue expression)

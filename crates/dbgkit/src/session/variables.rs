@@ -91,8 +91,10 @@ impl FrameContext {
     }
 }
 
-/// Expands physical frames into source frames (inlined functions first).
-pub(crate) fn expand_frames(frames: &[StackFrame]) -> Vec<SourceFrame> {
+/// Expands the physical frames of a stack (as [`crate::Session::stack`]
+/// names them) into source frames: each function inlined into a frame
+/// comes first, as a frame of its own.
+pub fn expand_frames(frames: &[StackFrame]) -> Vec<SourceFrame> {
     let mut out = Vec::new();
     for (physical, frame) in frames.iter().enumerate() {
         let chain = frame.symbol.as_ref().map(|s| s.inlined.clone()).unwrap_or_default();
