@@ -7,6 +7,7 @@ mod errors;
 mod event;
 mod handles;
 mod session;
+mod source;
 mod values;
 
 use pyo3::prelude::*;
@@ -31,6 +32,11 @@ fn _dbgkit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<values::Stack>()?;
     m.add_class::<values::MemoryRegion>()?;
     m.add_class::<values::CallResult>()?;
+    m.add_class::<source::Frame>()?;
+    m.add_class::<source::Variable>()?;
+    m.add_class::<source::Value>()?;
+    m.add_class::<source::Type>()?;
+    m.add_class::<source::Field>()?;
     m.add_function(wrap_pyfunction!(signal_name, m)?)?;
     m.add_function(wrap_pyfunction!(parse_signal, m)?)?;
     Ok(())

@@ -106,3 +106,57 @@ pub fn active_variant(value: &Value, target: &mut dyn ValueTarget) -> Option<Mem
         .or_else(|| (part.variants.len() == 1).then(|| &part.variants[0]))
         .map(|v| v.member.clone())
 }
+
+/// A value with references (and, when `pointers`, pointers) followed.
+pub fn through_references(value: &Value, pointers: bool, target: &mut dyn ValueTarget) -> Result<Value, ValueError> {
+    let mut current = value.clone();
+    for _ in 0..8 {
+        let table = target.types();
+        match table.get(table.strip(current.ty)).kind {
+            TypeKind::Reference { .. } => current = deref(&current, target)?,
+            TypeKind::Pointer(_) if pointers => current = deref(&current, target)?,
+            _ => return Ok(current),
+        }
+    }
+    Ok(current)
+}
+
+/// A member by name, through references and pointers (`p.x` on a
+/// `struct point *` reads `p->x`, as gdb allows); a Rust enum's active
+/// variant's fields too.
+pub fn member_named(value: &Value, name: &str, target: &mut dyn ValueTarget) -> Result<Value, ValueError> {
+    let object = through_references(value, true, target)?;
+    if let Some(found) = field(&object, name, target) {
+        return Ok(found);
+    }
+    if let Some(variant) = active_variant(&object, target) {
+        let inner = member_value(&object, &variant, target);
+        if variant.name.as_deref() == Some(name) {
+            return Ok(inner);
+        }
+        if let Some(found) = field(&inner, name, target) {
+            return Ok(found);
+        }
+    }
+    Err(ValueError::Unavailable(format!("There is no member named {name}.")))
+}
+
+/// Element `index` of an array, or what a pointer points to `index` elements on.
+pub fn index_value(value: &Value, index: i64, target: &mut dyn ValueTarget) -> Result<Value, ValueError> {
+    let value = through_references(value, false, target)?;
+    let table = target.types();
+    match table.get(table.strip(value.ty)).kind {
+        TypeKind::Array { count, .. } => {
+            if index < 0 || count.is_some_and(|c| index as u64 >= c) {
+                return Err(ValueError::Unavailable(format!("no such vector element: {index}")));
+            }
+            element(&value, index as u64, target).ok_or_else(|| ValueError::Unavailable("cannot index".into()))
+        }
+        TypeKind::Pointer(pointee) => {
+            let size = table.size_of(pointee).unwrap_or(1).max(1);
+            let address = as_u64(&value, target)?;
+            Ok(Value::at(pointee, address.wrapping_add((index as u64).wrapping_mul(size))))
+        }
+        _ => Err(ValueError::Unavailable("cannot subscript a value that is not an array or a pointer".into())),
+    }
+}

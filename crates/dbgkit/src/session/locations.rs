@@ -71,10 +71,10 @@ pub(crate) enum Spec<'a> {
 }
 
 /// Whether text is a module name: a file name, with `.`, `-` and `+` allowed
-/// (`libstdc++.so.6`, `ld-linux-x86-64.so.2`).
+/// (`libstdc++.so.6`, `ld-linux-x86-64.so.2`), or a module's path.
 pub(crate) fn looks_like_module(text: &str) -> bool {
     !text.is_empty()
-        && text.chars().all(|c| c.is_alphanumeric() || "._-+".contains(c))
+        && text.chars().all(|c| c.is_alphanumeric() || "._-+/".contains(c))
         && !text.ends_with("operator")
         && !text.starts_with(['-', '+', '.'])
 }

@@ -458,6 +458,87 @@ impl Session {
         }
     }
 
+    /// Every type looked at so far (to name and size the types of values).
+    pub fn types(&self) -> &TypeTable {
+        &self.symbols.types
+    }
+
+    /// A member of a value by name (through references and pointers).
+    pub fn value_member(&mut self, pid: i32, value: &Value, name: &str) -> Result<Value> {
+        let mut target = SessionTarget::new(self, pid);
+        crate::debuginfo::access::member_named(value, name, &mut target).map_err(|e| value_error(e, pid))
+    }
+
+    /// Element `index` of an array, a pointer, or a container a pretty
+    /// printer knows (`std::vector`, `Vec`, slices).
+    pub fn value_element(&mut self, pid: i32, value: &Value, index: i64) -> Result<Value> {
+        let mut target = SessionTarget::new(self, pid);
+        match crate::debuginfo::access::index_value(value, index, &mut target) {
+            Ok(v) => Ok(v),
+            Err(e) => {
+                let printer =
+                    self.symbols.printers.find(&self.symbols.types, value.ty).ok_or_else(|| value_error(e, pid))?;
+                let mut target = SessionTarget::new(self, pid);
+                match printer.print(value, &mut target, index.max(0) as usize + 1).map_err(|e| value_error(e, pid))? {
+                    crate::debuginfo::pretty::Printed::Children { children, .. } => children
+                        .into_iter()
+                        .nth(index.max(0) as usize)
+                        .filter(|_| index >= 0)
+                        .map(|(_, v)| v)
+                        .ok_or_else(|| Error::InvalidArgument(format!("no such element: {index}"))),
+                    _ => Err(Error::InvalidArgument("the value has no elements".into())),
+                }
+            }
+        }
+    }
+
+    /// What a pointer or reference points to.
+    pub fn value_deref(&mut self, pid: i32, value: &Value) -> Result<Value> {
+        let mut target = SessionTarget::new(self, pid);
+        crate::debuginfo::access::deref(value, &mut target).map_err(|e| value_error(e, pid))
+    }
+
+    /// A value as an integer (pointers, enums, characters, booleans; floats truncated).
+    pub fn value_integer(&mut self, pid: i32, value: &Value) -> Result<i128> {
+        let mut target = SessionTarget::new(self, pid);
+        let value =
+            crate::debuginfo::access::through_references(value, false, &mut target).map_err(|e| value_error(e, pid))?;
+        if crate::debuginfo::value::base_kind(target.types(), value.ty) == Some(BaseKind::Float) {
+            return crate::debuginfo::access::as_f64(&value, &mut target)
+                .map(|f| f as i128)
+                .map_err(|e| value_error(e, pid));
+        }
+        crate::debuginfo::access::as_i128(&value, &mut target).map_err(|e| value_error(e, pid))
+    }
+
+    /// A value as a float.
+    pub fn value_float(&mut self, pid: i32, value: &Value) -> Result<f64> {
+        let mut target = SessionTarget::new(self, pid);
+        let value =
+            crate::debuginfo::access::through_references(value, false, &mut target).map_err(|e| value_error(e, pid))?;
+        if crate::debuginfo::value::base_kind(target.types(), value.ty) == Some(BaseKind::Float) {
+            return crate::debuginfo::access::as_f64(&value, &mut target).map_err(|e| value_error(e, pid));
+        }
+        crate::debuginfo::access::as_i128(&value, &mut target).map(|i| i as f64).map_err(|e| value_error(e, pid))
+    }
+
+    /// Registers a pretty printer for values of every process; it is asked
+    /// before the built-in ones (C++ `std::string`/`std::vector`, Rust
+    /// `String`/`Vec`/`&str`/slices).
+    pub fn add_pretty_printer(&mut self, printer: std::rc::Rc<dyn crate::debuginfo::PrettyPrinter>) {
+        self.symbols.printers.add(printer);
+    }
+
+    /// Removes the pretty printers with this name; returns how many there were.
+    pub fn remove_pretty_printer(&mut self, name: &str) -> usize {
+        self.symbols.printers.remove(name)
+    }
+
+    /// The names of the pretty printers, the first asked first.
+    pub fn pretty_printers(&self) -> Vec<String> {
+        self.symbols.printers.names()
+    }
+
     /// The object of type `ty` at an address (WinDbg's `dt TYPE ADDR`).
     pub fn object_at(&mut self, ty: TypeId, address: u64) -> Value {
         Value::at(ty, address)
@@ -612,6 +693,15 @@ impl Session {
             TypeKind::Base(BaseKind::Float) => crate::debuginfo::value::float_from_bytes(&bytes) != 0.0,
             _ => bytes.iter().any(|&b| b != 0),
         })
+    }
+}
+
+/// A value that cannot be read, as an engine error.
+fn value_error(e: ValueError, pid: i32) -> Error {
+    match e {
+        ValueError::OptimizedOut => Error::OptimizedOut("value".into()),
+        ValueError::Memory(address) => Error::UnmappedMemory { pid, address, len: 1 },
+        other => Error::InvalidArgument(other.to_string()),
     }
 }
 
