@@ -17,8 +17,9 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// The reader the engine's DWARF is read through.
-pub(crate) type Reader = gimli::EndianRcSlice<RunTimeEndian>;
+/// The reader the engine's DWARF is read through (mapped file sections).
+pub(crate) type Reader = crate::symbols::mapped::Reader;
+use crate::symbols::mapped::SectionBytes;
 type Slice<'a> = gimli::EndianSlice<'a, RunTimeEndian>;
 
 static NEXT_MODULE_ID: AtomicUsize = AtomicUsize::new(1);
@@ -229,7 +230,7 @@ pub(crate) fn last_component(name: &str) -> &str {
 /// The DWARF of one file, with its caches.
 pub struct ModuleDebugInfo {
     pub(crate) id: usize,
-    sections: gimli::DwarfSections<Rc<[u8]>>,
+    sections: gimli::DwarfSections<SectionBytes>,
     pub(crate) dwarf: gimli::Dwarf<Reader>,
     endian: RunTimeEndian,
     address_ranges: OnceCell<Vec<(u64, u64, usize)>>,
@@ -245,7 +246,7 @@ impl std::fmt::Debug for ModuleDebugInfo {
 
 impl ModuleDebugInfo {
     /// The DWARF of a file from its sections (already uncompressed).
-    pub(crate) fn new(sections: gimli::DwarfSections<Rc<[u8]>>, endian: RunTimeEndian) -> ModuleDebugInfo {
+    pub(crate) fn new(sections: gimli::DwarfSections<SectionBytes>, endian: RunTimeEndian) -> ModuleDebugInfo {
         let dwarf = sections.borrow(|data| Reader::new(data.clone(), endian));
         ModuleDebugInfo {
             id: NEXT_MODULE_ID.fetch_add(1, Ordering::Relaxed),
