@@ -398,6 +398,16 @@ impl Process {
     fn symbolize(&self, address: u64) -> PyResult<Symbolized> {
         Ok(Symbolized::from(self.core.with(|s| s.symbolize(self.pid, address))?))
     }
+    /// A type by name: `int`, `struct node`, `geometry::Point`, `rusty::Player`.
+    fn find_type(&self, name: &str) -> PyResult<crate::source::Type> {
+        crate::source::find_type(&self.core, self.pid, name)
+    }
+    /// Evaluates an expression in the program's language with no frame
+    /// (globals, types, literals): `process.eval_typed("first.next->value")`.
+    fn eval_typed(&self, expression: &str) -> PyResult<crate::source::Value> {
+        let v = self.core.with(|s| s.evaluate_global(self.pid, expression))?;
+        Ok(crate::source::Value::new(self.core.clone(), self.pid, v.value, Some(v.type_name), Some(v.text)))
+    }
     /// The address of a name: `module!name`, `name`, `file.c:42`, or a module (its base).
     fn lookup(&self, name: &str) -> PyResult<u64> {
         self.core.with(|s| s.lookup(self.pid, name))
@@ -653,7 +663,26 @@ impl Thread {
     }
     /// The call stack, innermost frame first (a sequence of `StackFrame`).
     fn stack(&self) -> PyResult<Stack> {
-        Ok(Stack::from(self.core.with(|s| s.stack(self.pid, self.tid))?))
+        let stack = self.core.with(|s| s.stack(self.pid, self.tid))?;
+        Ok(Stack::for_thread(stack, &self.core, self.pid, self.tid))
+    }
+    /// The frames as a source-level debugger numbers them (inlined
+    /// functions are frames of their own), innermost first: each has its
+    /// variables (`locals()`, `args()`, `variable(name)`) and `eval(text)`.
+    fn frames(&self) -> PyResult<Vec<crate::source::Frame>> {
+        crate::source::frames(&self.core, self.pid, self.tid)
+    }
+    /// Source frame `number` (0: the innermost).
+    #[pyo3(signature = (number=0))]
+    fn frame(&self, number: usize) -> PyResult<crate::source::Frame> {
+        let mut frames = crate::source::frames(&self.core, self.pid, self.tid)?;
+        if number >= frames.len() {
+            return Err(pyo3::exceptions::PyIndexError::new_err(format!(
+                "no frame {number}: the stack has {}",
+                frames.len()
+            )));
+        }
+        Ok(frames.swap_remove(number))
     }
     /// Names an address (default: this thread's `pc`).
     #[pyo3(signature = (address=None))]

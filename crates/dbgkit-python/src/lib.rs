@@ -8,6 +8,7 @@ mod event;
 mod handles;
 mod session;
 mod triage;
+mod source;
 mod values;
 
 use pyo3::prelude::*;
@@ -33,6 +34,11 @@ fn _dbgkit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<values::Stack>()?;
     m.add_class::<values::MemoryRegion>()?;
     m.add_class::<values::CallResult>()?;
+    m.add_class::<source::Frame>()?;
+    m.add_class::<source::Variable>()?;
+    m.add_class::<source::Value>()?;
+    m.add_class::<source::Type>()?;
+    m.add_class::<source::Field>()?;
     m.add_function(wrap_pyfunction!(signal_name, m)?)?;
     m.add_function(wrap_pyfunction!(parse_signal, m)?)?;
     m.add_function(wrap_pyfunction!(triage::triage_run, m)?)?;

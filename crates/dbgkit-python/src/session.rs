@@ -509,7 +509,29 @@ impl Session {
     #[pyo3(signature = (thread=None))]
     fn stack(&self, thread: Option<&Bound<'_, PyAny>>) -> PyResult<Stack> {
         let (pid, tid) = thread_arg(&self.core, thread)?;
-        Ok(Stack::from(self.core.with(|s| s.stack(pid, tid))?))
+        let stack = self.core.with(|s| s.stack(pid, tid))?;
+        Ok(Stack::for_thread(stack, &self.core, pid, tid))
+    }
+
+    // ---- pretty printers ------------------------------------------------------
+
+    /// Registers a pretty printer: values whose type name (typedefs and
+    /// qualifiers taken off) matches the regular expression `pattern` are
+    /// printed by `printer(value)`, which returns a string, or a pair
+    /// `(summary, children)` whose children are `Value`s or `(name, Value)`
+    /// pairs. It is asked before the built-in printers.
+    fn add_pretty_printer(&self, name: &str, pattern: &str, printer: Py<PyAny>) -> PyResult<()> {
+        crate::source::add_printer(&self.core, name, pattern, printer)
+    }
+
+    /// Removes the pretty printers named `name`; returns how many there were.
+    fn remove_pretty_printer(&self, name: &str) -> PyResult<usize> {
+        self.core.with(|s| Ok(s.remove_pretty_printer(name)))
+    }
+
+    /// The names of the pretty printers, the first asked first.
+    fn pretty_printers(&self) -> PyResult<Vec<String>> {
+        self.core.with(|s| Ok(s.pretty_printers()))
     }
 
     // ---- running code in the target -----------------------------------------

@@ -7,6 +7,7 @@
 pub mod arch;
 pub mod breakpoints;
 pub mod corefile;
+pub mod debuginfo;
 pub mod disasm;
 pub mod error;
 pub mod event;
@@ -29,8 +30,9 @@ pub use event::{parse_signal, signal_name, ContinueStatus, Event, EventKind, Exc
 pub use launch::{SpawnOptions, SpawnedPipes, Stdio};
 pub use module::Module;
 pub use session::{
-    CallArg, CallResult, CheckpointInfo, HitContext, Protection, Session, StepKind, StepOptions, WatchpointInfo,
-    SCRATCH_NAME,
+    expand_frames, BreakpointLocation, CallArg, CallResult, CheckpointInfo, FieldInfo, HitContext, LineRange, Protection,
+    Session, SourceCondition, SourceFrame, SourceInfo, StepKind, StepOptions, TypeInfo, TypedValue, Variable,
+    VariableKind, WatchpointInfo, SCRATCH_NAME,
 };
 pub use symbols::{SourceLocation, Symbol, Symbolized};
 pub use target::MemoryRegion;

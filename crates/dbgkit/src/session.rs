@@ -24,14 +24,19 @@ mod control;
 mod core_dump;
 mod dispatch;
 mod eval;
+mod frame_location;
 mod image;
 mod inject;
+mod locations;
 mod page_watch;
 mod plans;
 mod search;
 mod sites;
 mod stack;
 mod symbols;
+mod typed_eval;
+mod value_target;
+mod variables;
 mod watchpoints;
 
 use crate::arch::registers::{FpRegisters, Registers};
@@ -49,9 +54,12 @@ pub use checkpoint::CheckpointInfo;
 pub use inject::{CallArg, CallResult, Protection};
 pub(crate) use plans::Plan;
 pub use plans::{StepKind, StepOptions};
+pub use locations::{BreakpointLocation, LineRange, SourceInfo};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::marker::PhantomData;
 use std::time::{Duration, Instant};
+pub use typed_eval::{FieldInfo, SourceCondition, TypeInfo, TypedValue};
+pub use variables::{expand_frames, SourceFrame, Variable, VariableKind};
 pub use watchpoints::WatchpointInfo;
 
 /// How the memory map names the engine's scratch pages.

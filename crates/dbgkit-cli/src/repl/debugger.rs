@@ -97,6 +97,10 @@ pub struct Debugger {
     /// Ctrl-C was pressed while the target ran (for commands that run it several times).
     pub interrupted: bool,
     sources: HashMap<String, Option<Rc<Vec<String>>>>,
+    /// How many values `print` has shown (gdb's `$N`).
+    pub values_printed: u32,
+    /// Where `list` goes on: a file and its next line.
+    pub listing: Option<(String, u32)>,
 }
 
 impl Debugger {
@@ -126,6 +130,8 @@ impl Debugger {
             next_dump: None,
             interrupted: false,
             sources: HashMap::new(),
+            values_printed: 0,
+            listing: None,
         }
     }
 
@@ -218,8 +224,16 @@ impl Debugger {
                 Err(_) => FrameRegisters::None,
             };
         }
+        // The selected frame counts inlined functions; registers belong to physical frames.
+        let Ok(physical) = super::source::physical_frame(self, c) else { return FrameRegisters::None };
+        if physical == 0 {
+            return match self.session.registers(c.pid, c.tid) {
+                Ok(r) => FrameRegisters::All(r),
+                Err(_) => FrameRegisters::None,
+            };
+        }
         match self.session.stack(c.pid, c.tid) {
-            Ok(stack) => match stack.frames.get(c.frame) {
+            Ok(stack) => match stack.frames.get(physical) {
                 Some(f) => FrameRegisters::Recovered(f.registers),
                 None => FrameRegisters::None,
             },
@@ -242,8 +256,9 @@ impl Debugger {
         if c.frame == 0 {
             return Ok(self.session.registers(c.pid, c.tid)?.rip);
         }
+        let physical = super::source::physical_frame(self, c)?;
         let stack = self.session.stack(c.pid, c.tid)?;
-        Ok(stack.frames.get(c.frame).ok_or_else(|| anyhow!("no frame {}", c.frame))?.pc)
+        Ok(stack.frames.get(physical).ok_or_else(|| anyhow!("no frame {}", c.frame))?.pc)
     }
 
     // ---- starting and ending ---------------------------------------------------
@@ -665,10 +680,14 @@ impl Debugger {
             options = options.condition(eval::gdb_registers(c));
         }
         let spec = eval::gdb_registers(&b.spec);
-        let id = if b.deferred {
+        // A function or a source line goes where gdb puts it (after the
+        // prologue, on a line with code), now or when its module loads.
+        let id = if b.deferred || dbgkit::Session::is_source_location(&spec) {
             self.session.add_breakpoint_at(pid, &spec, options)?
         } else {
-            match self.eval(&spec) {
+            // gdb's `*ADDR`: exactly there.
+            let expression = spec.trim().strip_prefix('*').unwrap_or(&spec);
+            match self.eval(expression) {
                 Ok(address) => self.session.add_breakpoint_with(pid, address, options)?,
                 // Not loaded yet: wait for the module, as `bu` does.
                 Err(e) if eval::is_unknown_name(&e) => self.session.add_breakpoint_at(pid, &spec, options)?,

@@ -18,6 +18,7 @@ mod inspect;
 mod memory;
 mod reach;
 mod signals;
+mod source;
 
 use crate::interrupt;
 use anyhow::{Context, Result};

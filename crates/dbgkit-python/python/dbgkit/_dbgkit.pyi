@@ -224,7 +224,9 @@ class Session:
     ) -> "Breakpoint":
         """Sets a breakpoint on an address or an expression (``"libc.so.6!socket"``,
         ``"main"``, ``"file.c:12"``, ``"bump+4"``); a name whose module is not
-        loaded yet is pending until it loads.
+        loaded yet is pending until it loads. A function by name breaks after
+        its prologue and ``file.c:12`` on the next line with code, as gdb does;
+        ``"*bump"`` (or an address) breaks exactly at the first instruction.
 
         ``condition``: an engine expression evaluated at each hit
         (``"rdi == 5"``). ``callback(event)`` runs inside the engine on every
@@ -281,6 +283,17 @@ class Session:
         (default: the thread of the waiting event)."""
     def stack(self, thread: _ThreadArg = None) -> "Stack":
         """The call stack of ``thread`` (default: the thread of the waiting event)."""
+
+    # pretty printers
+    def add_pretty_printer(self, name: str, pattern: str, printer: Callable[["Value"], Union[str, Tuple[str, Sequence[Union["Value", Tuple[str, "Value"]]]]]]) -> None:
+        """Prints values whose type name (typedefs and qualifiers off) matches the regular
+        expression ``pattern`` with ``printer(value)``: a string, or ``(summary, children)``
+        (children are ``Value``s or ``(name, Value)`` pairs). Asked before the built-in printers
+        (C++ ``std::string``/``std::vector``, Rust ``String``/``Vec``/``&str``/slices)."""
+    def remove_pretty_printer(self, name: str) -> int:
+        """Removes the printers named ``name``; returns how many there were."""
+    def pretty_printers(self) -> list[str]:
+        """The printers' names, the first asked first."""
 
     # running code in the target
     def call(self, function: Union[int, str], *args: _CallArg, thread: _ThreadArg = None) -> "CallResult":
@@ -435,6 +448,10 @@ class Process:
         self, pattern: Union[bytes, str], start: Optional[int] = None, end: Optional[int] = None, alignment: int = 1
     ) -> list[int]:
         """Every address where ``pattern`` occurs, in [start, end) or in every readable mapping."""
+    def find_type(self, name: str) -> "Type":
+        """A type by name: ``int``, ``struct node``, ``geometry::Point``, ``rusty::Player``."""
+    def eval_typed(self, expression: str) -> "Value":
+        """Evaluates an expression in the program's language with no frame (globals, types, literals)."""
     def symbolize(self, address: int) -> "Symbolized":
         """Names an address."""
     def lookup(self, name: str) -> int:
@@ -520,6 +537,11 @@ class Thread:
     """The stack pointer (settable)."""
     def stack(self) -> "Stack":
         """The call stack, innermost frame first."""
+    def frames(self) -> list["Frame"]:
+        """The frames as a source-level debugger numbers them (inlined functions are frames of
+        their own), innermost first, each with its variables and ``eval``."""
+    def frame(self, number: int = 0) -> "Frame":
+        """Source frame ``number`` (0: the innermost)."""
     def symbolize(self, address: Optional[int] = None) -> "Symbolized":
         """Names an address (default: this thread's ``pc``)."""
     def eval(self, expression: str) -> int:
@@ -726,6 +748,132 @@ class StackFrame:
     @property
     def registers(self) -> list[Tuple[str, int]]:
         """The registers recovered for this frame."""
+    def source_frame(self) -> "Frame":
+        """The source-level frame of this frame's innermost function (see ``Thread.frames()``)."""
+    def locals(self) -> list["Variable"]:
+        """The local variables of the frame's function, the innermost block's first (gdb's ``info locals``)."""
+    def args(self) -> list["Variable"]:
+        """The parameters of the frame's function (gdb's ``info args``)."""
+    def variable(self, name: str) -> "Variable":
+        """A parameter or local by name; ``KeyError`` when there is none."""
+    def eval(self, expression: str) -> "Value":
+        """Evaluates an expression in the frame's language (C/C++ rules): ``frame.eval("p->next->x")``."""
+
+@final
+class Frame:
+    """A frame as a source-level debugger numbers them: inlined functions are
+    frames of their own (gdb's ``bt``). ``str()`` gives ``#N function at file:line``."""
+
+    @property
+    def number(self) -> int: ...
+    @property
+    def physical(self) -> int:
+        """The index of its physical frame in ``Thread.stack()``."""
+    @property
+    def pc(self) -> int: ...
+    @property
+    def function(self) -> Optional[str]:
+        """The function's name (C++ without its parameters)."""
+    @property
+    def file(self) -> Optional[str]: ...
+    @property
+    def line(self) -> Optional[int]:
+        """The source line; for a function others were inlined into, the line of the inlined call."""
+    @property
+    def inlined(self) -> bool:
+        """True when this function was inlined into the next frame."""
+    def variables(self) -> list["Variable"]:
+        """Parameters, then locals."""
+    def locals(self) -> list["Variable"]:
+        """The local variables, the innermost block's first (gdb's ``info locals``)."""
+    def args(self) -> list["Variable"]:
+        """The parameters (gdb's ``info args``)."""
+    def variable(self, name: str) -> "Variable":
+        """A parameter or local by name; ``KeyError`` when there is none."""
+    def eval(self, expression: str) -> "Value":
+        """Evaluates an expression in the frame's language: members, ``*p``, ``&x``,
+        ``a[i]``, casts, C arithmetic; ``x = 5`` assigns. Unknown names raise ``ExpressionError``."""
+    def set(self, target: str, value: str) -> "Value":
+        """Assigns ``value`` (an expression) to ``target`` through its type (gdb's ``set var``)."""
+
+@final
+class Variable:
+    """A parameter or local variable with its value; ``str()`` gives ``name = value`` as gdb prints it."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def kind(self) -> Literal["argument", "local"]: ...
+    @property
+    def type_name(self) -> str: ...
+    @property
+    def text(self) -> str:
+        """The value as gdb's ``info locals`` shows it (``<optimized out>`` when it is)."""
+    @property
+    def optimized_out(self) -> bool: ...
+    @property
+    def value(self) -> "Value": ...
+
+@final
+class Value:
+    """A typed value. ``str()`` prints it as gdb does; ``v["member"]`` and ``v[2]``
+    look into it (pointers and references are followed); ``int()``, ``float()``, ``bool()``."""
+
+    @property
+    def type_name(self) -> str: ...
+    @property
+    def type(self) -> "Type": ...
+    @property
+    def address(self) -> Optional[int]:
+        """Where the value is in memory, if it is."""
+    @property
+    def optimized_out(self) -> bool: ...
+    def __getitem__(self, key: Union[str, int], /) -> "Value": ...
+    def deref(self) -> "Value":
+        """What a pointer or reference points to."""
+    def string(self, max_length: int = 4096) -> str:
+        """The characters of a ``char *`` or ``char[]`` up to a zero byte."""
+    def format(self, format: Optional[str] = None) -> str:
+        """The value with a gdb format letter: ``"x"``, ``"d"``, ``"u"``, ``"o"``, ``"t"``, ``"c"``, ``"a"``, ``"z"``."""
+    def __int__(self) -> int: ...
+    def __index__(self) -> int: ...
+    def __float__(self) -> float: ...
+    def __bool__(self) -> bool: ...
+
+@final
+class Type:
+    """A type: ``.name``, ``.size``, ``.fields``; ``str()`` writes it out as gdb's ``ptype`` does."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def size(self) -> Optional[int]: ...
+    @property
+    def fields(self) -> list["Field"]:
+        """Members and base classes, in order (typedefs looked through)."""
+
+@final
+class Field:
+    """One member (or base class) of a type."""
+
+    @property
+    def name(self) -> Optional[str]: ...
+    @property
+    def type(self) -> Type: ...
+    @property
+    def type_name(self) -> str: ...
+    @property
+    def offset(self) -> int:
+        """Byte offset in the object."""
+    @property
+    def bitpos(self) -> Optional[int]:
+        """For a bit-field, the first bit from ``offset``."""
+    @property
+    def bitsize(self) -> Optional[int]: ...
+    @property
+    def is_base_class(self) -> bool: ...
+    @property
+    def is_static(self) -> bool: ...
 
 @final
 class Stack(Sequence[StackFrame]):

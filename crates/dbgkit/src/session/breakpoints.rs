@@ -59,15 +59,17 @@ impl Session {
     /// ```
     pub fn add_breakpoint_at(&mut self, pid: i32, expression: &str, options: BreakpointOptions) -> Result<u32> {
         self.process(pid)?;
-        crate::expr::parse(expression).map_err(|e| Error::BadExpression { text: expression.into(), error: e })?;
-        let address = match self.resolve_location(pid, expression) {
+        if let super::locations::Spec::Address(text) = super::locations::classify(expression) {
+            crate::expr::parse(text).map_err(|e| Error::BadExpression { text: text.into(), error: e })?;
+        }
+        let address = match self.resolve_breakpoint(pid, expression) {
             Ok(address) => Some(address),
             Err(e) if is_not_yet_loaded(&e) => None,
             Err(e) => return Err(e),
         };
         let id = self.new_breakpoint(pid, address, Some(expression.to_string()), options)?;
         if address.is_none() {
-            let reason = self.resolve_location(pid, expression).err().map(|e| e.to_string());
+            let reason = self.resolve_breakpoint(pid, expression).err().map(|e| e.to_string());
             self.breakpoints.get_mut(&id).expect("just added").info.unresolved = reason;
         }
         Ok(id)

@@ -410,7 +410,7 @@ impl Session {
             .filter_map(|(&id, b)| Some((id, b.info.expression.clone()?)))
             .collect();
         for (id, expression) in pending {
-            let outcome = self.resolve_location(pid, &expression).and_then(|address| {
+            let outcome = self.resolve_breakpoint(pid, &expression).and_then(|address| {
                 let enabled = self.breakpoints.get(&id).is_some_and(|b| b.info.enabled);
                 if enabled {
                     self.attach_to_site(pid, address, id)?;

@@ -2,11 +2,10 @@
 //! file when first asked for. Compressed sections (`SHF_COMPRESSED`,
 //! `.zdebug_*`) are uncompressed by `object`.
 
-use gimli::{EndianRcSlice, RunTimeEndian};
+use super::mapped::{Mapping, Reader, SectionBytes};
+use gimli::RunTimeEndian;
 use object::{Object, ObjectSection};
 use std::rc::Rc;
-
-type Reader = EndianRcSlice<RunTimeEndian>;
 
 /// A source position.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -35,6 +34,8 @@ pub struct InlineFrame {
 
 pub struct DwarfInfo {
     context: addr2line::Context<Reader>,
+    /// The same sections for source-level work: types, variables, scopes.
+    pub(crate) debug: Rc<crate::debuginfo::ModuleDebugInfo>,
 }
 
 impl std::fmt::Debug for DwarfInfo {
@@ -45,20 +46,24 @@ impl std::fmt::Debug for DwarfInfo {
 
 impl DwarfInfo {
     /// The DWARF of a file, or `None` when it has none (or it is unreadable).
-    pub fn load(file: &object::File<'_>) -> Option<DwarfInfo> {
+    /// `mapping` is the mapped file `file` was parsed from, if it was:
+    /// its sections are then used in place.
+    pub fn load(file: &object::File<'_>, mapping: Option<&Rc<Mapping>>) -> Option<DwarfInfo> {
         file.section_by_name(".debug_info")?;
         let endian = if file.is_little_endian() { RunTimeEndian::Little } else { RunTimeEndian::Big };
-        let load = |id: gimli::SectionId| -> Result<Reader, gimli::Error> {
-            let data = file
+        let load = |id: gimli::SectionId| -> Result<SectionBytes, gimli::Error> {
+            Ok(file
                 .section_by_name(id.name())
                 .and_then(|s| s.uncompressed_data().ok())
-                .map(|d| Rc::<[u8]>::from(&*d))
-                .unwrap_or_else(|| Rc::from(&[][..]));
-            Ok(EndianRcSlice::new(data, endian))
+                .map(|d| SectionBytes::of(d, mapping))
+                .unwrap_or_else(SectionBytes::empty))
         };
-        let dwarf = gimli::Dwarf::load(load).ok()?;
+        let sections = gimli::DwarfSections::load(load).ok()?;
+        // addr2line and the source-level reader share the section bytes.
+        let dwarf = sections.borrow(|data| Reader::new(data.clone(), endian));
         let context = addr2line::Context::from_dwarf(dwarf).ok()?;
-        Some(DwarfInfo { context })
+        let debug = Rc::new(crate::debuginfo::ModuleDebugInfo::new(sections, endian));
+        Some(DwarfInfo { context, debug })
     }
 
     /// The inline chain at a file address, innermost function first.
