@@ -17,11 +17,13 @@
 //! ```
 
 mod breakpoints;
+mod c_string;
 mod control;
 mod dispatch;
 mod eval;
 mod image;
 mod inject;
+mod interrupt_all;
 mod page_watch;
 mod search;
 mod sites;
