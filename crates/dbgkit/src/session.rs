@@ -21,6 +21,7 @@ mod c_string;
 mod control;
 mod dispatch;
 mod eval;
+mod fault_loop;
 mod image;
 mod inject;
 mod interrupt_all;

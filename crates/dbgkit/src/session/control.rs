@@ -275,6 +275,9 @@ impl Session {
                 self.process_mut(pid)?.queued.push_front(second);
                 return Ok(());
             }
+            (EventKind::Exception { signal, code, first_chance: true, .. }, ContinueStatus::Handled) => {
+                self.note_handled_fault(pid, event.tid, *signal, *code);
+            }
             (EventKind::Exception { signal, .. }, ContinueStatus::NotHandled) => {
                 if let Some(t) = self.process_mut(pid)?.threads.get_mut(&event.tid) {
                     t.signal_to_deliver = *signal;

@@ -58,7 +58,7 @@ impl Session {
         }
     }
 
-    fn thread_mut(&mut self, pid: i32, tid: i32) -> Option<&mut ThreadState> {
+    pub(crate) fn thread_mut(&mut self, pid: i32, tid: i32) -> Option<&mut ThreadState> {
         self.processes.get_mut(&pid)?.threads.get_mut(&tid)
     }
 
@@ -273,11 +273,8 @@ impl Session {
         // An instruction faulting in its out-of-line copy reports the original address.
         let address =
             self.process(pid)?.sites.iter().find_map(|(&a, s)| (s.slot == Some(rip)).then_some(a)).unwrap_or(rip);
-        self.report(
-            pid,
-            tid,
-            EventKind::Exception { signal, code: info.si_code, address, fault_address, first_chance: true },
-        )
+        let first_chance = !self.fault_repeats(pid, tid, signal);
+        self.report(pid, tid, EventKind::Exception { signal, code: info.si_code, address, fault_address, first_chance })
     }
 
     fn on_ptrace_event(&mut self, pid: i32, tid: i32, event: i32) -> Result<()> {
