@@ -19,6 +19,7 @@
 mod breakpoints;
 mod c_string;
 mod control;
+mod debugger_memory;
 mod dispatch;
 mod eval;
 mod fault_loop;
@@ -30,6 +31,7 @@ mod search;
 mod sites;
 mod stack;
 mod symbols;
+mod vector_registers;
 mod watchpoints;
 
 use crate::arch::registers::{FpRegisters, Registers};
@@ -46,6 +48,7 @@ pub use inject::{CallArg, CallResult, Protection};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::marker::PhantomData;
 use std::time::{Duration, Instant};
+pub use vector_registers::VectorWidth;
 pub use watchpoints::WatchpointInfo;
 
 /// The debug object. Not `Send`: ptrace requires that the thread that
@@ -436,7 +439,7 @@ impl Session {
         self.processes.get_mut(&pid).ok_or(Error::NotDebugged(pid))
     }
 
-    fn stopped_thread(&mut self, pid: i32, tid: i32) -> Result<&mut crate::process::ThreadState> {
+    pub(crate) fn stopped_thread(&mut self, pid: i32, tid: i32) -> Result<&mut crate::process::ThreadState> {
         let p = self.process_mut(pid)?;
         let t = p.threads.get_mut(&tid).ok_or(Error::NoSuchThread { pid, tid })?;
         if !t.stopped {

@@ -10,3 +10,4 @@ pub(crate) mod rdebug;
 pub(crate) mod signals;
 pub mod spawn;
 pub(crate) mod wait;
+pub(crate) mod xstate;

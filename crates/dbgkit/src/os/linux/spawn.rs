@@ -21,6 +21,9 @@ pub enum Stdio {
     Null,
     /// A pipe the caller reads or writes (see [`crate::SpawnedPipes`]).
     Piped,
+    /// This open descriptor of the debugger (a file for `< in.txt`, `> out.txt`);
+    /// the caller keeps it open until `spawn` returns.
+    Fd(std::os::fd::RawFd),
 }
 
 /// What to launch and how. Build with [`SpawnOptions::new`] and the setters.
@@ -224,6 +227,10 @@ pub(crate) fn spawn(opts: &SpawnOptions, kill_on_exit: bool) -> Result<(i32, Pat
                         let p = stdio_pipes[fd].as_ref().unwrap();
                         let child_end = if fd == 0 { p.read } else { p.write };
                         libc::dup2(child_end, fd as i32);
+                    }
+                    // dup2 clears close-on-exec on the copy, so the program keeps it.
+                    Stdio::Fd(source) => {
+                        libc::dup2(*source, fd as i32);
                     }
                 }
             }
