@@ -6,90 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const DBGKIT: &str = env!("CARGO_BIN_EXE_dbgkit");
+mod support;
 
-fn fixture(name: &str) -> PathBuf {
-    dbgkit_fixtures::path(name)
-}
-
-struct Run {
-    code: i32,
-    out: String,
-    err: String,
-}
-
-/// `dbgkit --batch --echo -x SCRIPT PROGRAM ARGS...`, with the script given as text.
-fn batch(script: &str, program: &[&str]) -> Run {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
-    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let path = dir.join(format!(
-        "repl-script-{}-{}.txt",
-        std::process::id(),
-        N.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
-    ));
-    std::fs::write(&path, script).unwrap();
-    let out = Command::new(DBGKIT)
-        .args(["--batch", "--echo", "-x"])
-        .arg(&path)
-        .args(program)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    let _ = std::fs::remove_file(&path);
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        out: String::from_utf8_lossy(&out.stdout).into_owned(),
-        err: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-/// `dbgkit --echo PROGRAM ARGS...` with the commands on its standard input
-/// (as from a pipe: every command runs, failed or not).
-fn piped(commands: &str, program: &[&str]) -> Run {
-    use std::io::Write;
-    let mut child = Command::new(DBGKIT)
-        .arg("--echo")
-        .args(program)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(commands.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        out: String::from_utf8_lossy(&out.stdout).into_owned(),
-        err: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-/// The output of one echoed command: the lines after `> CMD` up to the next prompt.
-fn output_of<'a>(out: &'a str, command: &str) -> Vec<&'a str> {
-    nth_output_of(out, command, 0)
-}
-
-/// The output of the `n`th (from 0) run of an echoed command.
-fn nth_output_of<'a>(out: &'a str, command: &str, n: usize) -> Vec<&'a str> {
-    let mut lines = out.lines();
-    let suffix = format!("> {command}");
-    let mut seen = 0;
-    for line in lines.by_ref() {
-        if line.ends_with(&suffix) && is_prompt_line(line) {
-            if seen == n {
-                break;
-            }
-            seen += 1;
-        }
-    }
-    lines.take_while(|l| !is_prompt_line(l)).collect()
-}
-
-/// `0:4242:4243> cmd` or `dbgkit> cmd`.
-fn is_prompt_line(line: &str) -> bool {
-    let Some((head, _)) = line.split_once("> ") else { return false };
-    head == "dbgkit" || (head.split(':').count() == 3 && head.split(':').all(|p| p.parse::<u32>().is_ok()))
-}
+use support::{batch, fixture, is_prompt_line, nth_output_of, output_of, piped, Run, DBGKIT};
 
 fn has_line(lines: &[&str], pred: impl Fn(&str) -> bool) -> bool {
     lines.iter().any(|l| pred(l))
