@@ -42,7 +42,7 @@ impl Memory {
         while done < buf.len() {
             // Nothing is mapped past the top of the address space; no sum may wrap there.
             let Some(at) = address.checked_add(done as u64) else { break };
-            let page_end = (at / PAGE + 1).checked_mul(PAGE).unwrap_or(u64::MAX);
+            let page_end = (at / PAGE + 1).saturating_mul(PAGE);
             let want = (page_end.saturating_sub(at).max(1) as usize).min(buf.len() - done);
             match self.file.read_at(&mut buf[done..done + want], at) {
                 Ok(n) if n > 0 => done += n,
