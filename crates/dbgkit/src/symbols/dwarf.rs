@@ -26,6 +26,9 @@ pub struct InlineFrame {
 
 pub struct DwarfInfo {
     context: addr2line::Context<Reader>,
+    dwarf: std::sync::Arc<gimli::Dwarf<Reader>>,
+    /// Where the line tables' discriminator changes (address, value), sorted; built when first asked.
+    discriminators: std::cell::OnceCell<Vec<(u64, u32)>>,
 }
 
 impl std::fmt::Debug for DwarfInfo {
@@ -47,9 +50,19 @@ impl DwarfInfo {
                 .unwrap_or_else(|| Rc::from(&[][..]));
             Ok(EndianRcSlice::new(data, endian))
         };
-        let dwarf = gimli::Dwarf::load(load).ok()?;
-        let context = addr2line::Context::from_dwarf(dwarf).ok()?;
-        Some(DwarfInfo { context })
+        let dwarf = std::sync::Arc::new(gimli::Dwarf::load(load).ok()?);
+        let context = addr2line::Context::from_arc_dwarf(dwarf.clone()).ok()?;
+        Some(DwarfInfo { context, dwarf, discriminators: std::cell::OnceCell::new() })
+    }
+
+    /// The discriminator of the line-table row covering a file address
+    /// (which basic block of a line the code is; what addr2line prints as
+    /// `(discriminator N)`), when it is not 0.
+    pub fn discriminator(&self, address: u64) -> Option<u32> {
+        let table = self.discriminators.get_or_init(|| discriminator_table(&self.dwarf));
+        let i = table.partition_point(|&(a, _)| a <= address);
+        let (_, value) = *table.get(i.checked_sub(1)?)?;
+        (value != 0).then_some(value)
     }
 
     /// The inline chain at a file address, innermost function first.
@@ -96,4 +109,32 @@ impl DwarfInfo {
         out.dedup();
         out
     }
+}
+
+/// Every point of every line program where the discriminator changes, and
+/// each sequence's end (back to 0), sorted by address.
+fn discriminator_table(dwarf: &gimli::Dwarf<Reader>) -> Vec<(u64, u32)> {
+    // (address, order, value): a sequence's end sorts before a row at the same address.
+    let mut points: Vec<(u64, u8, u32)> = Vec::new();
+    let mut units = dwarf.units();
+    while let Ok(Some(header)) = units.next() {
+        let Ok(unit) = dwarf.unit(header) else { continue };
+        let Some(program) = unit.line_program.clone() else { continue };
+        let mut rows = program.rows();
+        let mut last: Option<u32> = None;
+        while let Ok(Some((_, row))) = rows.next_row() {
+            if row.end_sequence() {
+                points.push((row.address(), 0, 0));
+                last = None;
+                continue;
+            }
+            let value = u32::try_from(row.discriminator()).unwrap_or(u32::MAX);
+            if last != Some(value) {
+                points.push((row.address(), 1, value));
+                last = Some(value);
+            }
+        }
+    }
+    points.sort_unstable();
+    points.into_iter().map(|(a, _, v)| (a, v)).collect()
 }
