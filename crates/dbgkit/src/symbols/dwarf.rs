@@ -50,6 +50,8 @@ impl DwarfInfo {
                 .unwrap_or_else(|| Rc::from(&[][..]));
             Ok(EndianRcSlice::new(data, endian))
         };
+        // addr2line shares the sections through an Arc; the readers are Rc, so it stays on one thread.
+        #[allow(clippy::arc_with_non_send_sync)]
         let dwarf = std::sync::Arc::new(gimli::Dwarf::load(load).ok()?);
         let context = addr2line::Context::from_arc_dwarf(dwarf.clone()).ok()?;
         Some(DwarfInfo { context, dwarf, discriminators: std::cell::OnceCell::new() })
