@@ -1,12 +1,7 @@
 //! The `dbgkit` command.
 
-mod format;
-mod interrupt;
-mod repl;
-mod symbolize;
-mod trace;
-
 use clap::{Parser, Subcommand};
+use dbgkit_cli::{repl, symbolize, trace};
 
 #[derive(Parser)]
 #[command(

@@ -14,6 +14,7 @@ mod debugger;
 mod display;
 mod eval;
 mod fp_registers;
+pub mod fuzzing;
 mod inspect;
 mod memory;
 pub mod output;

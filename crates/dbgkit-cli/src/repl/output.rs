@@ -20,13 +20,23 @@ struct Log {
 }
 
 thread_local! {
+    /// Output dropped (the fuzz target runs millions of commands).
+    static QUIET: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     static LOG: RefCell<Option<Log>> = const { RefCell::new(None) };
     /// gdb's `set logging file` and `set logging redirect` before logging starts.
     static LOG_SETTINGS: RefCell<(Option<PathBuf>, bool, bool)> = const { RefCell::new((None, false, false)) };
 }
 
+/// Drops all output from now on (or no longer).
+pub fn set_quiet(quiet: bool) {
+    QUIET.with(|q| q.set(quiet));
+}
+
 /// Writes text to standard output (and the log); a closed pipe is not an error worth dying for.
 pub fn emit(text: &str) {
+    if QUIET.with(|q| q.get()) {
+        return;
+    }
     let redirect = LOG.with(|log| {
         let mut log = log.borrow_mut();
         match log.as_mut() {
@@ -135,7 +145,11 @@ pub fn set_logging(_dbg: &mut Debugger, call: &Call) -> Result<()> {
 /// WinDbg's `.logopen [/t] [/u] FILE` (a new file), `.logappend FILE`, `.logclose`.
 pub fn logopen(_dbg: &mut Debugger, call: &Call) -> Result<()> {
     let words = args::words(call.args)?;
-    let file = words.iter().find(|w| !w.starts_with('/')).ok_or_else(|| anyhow!("{} takes a file name", call.name))?;
+    // WinDbg's options (/t timestamp, /u Unicode) change nothing here; the rest is the file.
+    let file = words
+        .iter()
+        .find(|w| !matches!(w.as_str(), "/t" | "/u" | "/d"))
+        .ok_or_else(|| anyhow!("{} takes a file name", call.name))?;
     close_log();
     let append = call.name == ".logappend";
     open_log(PathBuf::from(file), append, false)?;
