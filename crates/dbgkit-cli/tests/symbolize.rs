@@ -5,26 +5,13 @@
 mod support;
 
 use object::{Object, ObjectSymbol};
-use std::io::Write;
-use std::process::{Command, Stdio};
-use support::{fixture, temp_file, DBGKIT};
+use support::{fixture, run_program, temp_file, DBGKIT};
 
 fn answers(program: &str, args: &[&str], exe: &str, input: &str) -> (i32, String, String) {
-    let mut child = Command::new(program)
-        .args(args)
-        .arg(exe)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let mut all = args.to_vec();
+    all.push(exe);
+    let run = run_program(program, &all, input);
+    (run.code, run.out, run.err)
 }
 
 #[test]

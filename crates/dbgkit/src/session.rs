@@ -44,6 +44,7 @@ use crate::os::linux::spawn::{SpawnOptions, SpawnedPipes};
 use crate::os::linux::wait::WaitStatus;
 use crate::os::linux::{attach, ptrace, spawn};
 use crate::process::{ProcessState, Step};
+pub use c_string::read_c_string_with;
 pub use inject::{CallArg, CallResult, Protection};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::marker::PhantomData;

@@ -47,22 +47,9 @@ pub fn batch(script: &str, program: &[&str]) -> Run {
 /// `dbgkit --echo PROGRAM ARGS...` with the commands on its standard input
 /// (as from a pipe: every command runs, failed or not).
 pub fn piped(commands: &str, program: &[&str]) -> Run {
-    use std::io::Write;
-    let mut child = Command::new(DBGKIT)
-        .arg("--echo")
-        .args(program)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(commands.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        out: String::from_utf8_lossy(&out.stdout).into_owned(),
-        err: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    let mut args = vec!["--echo"];
+    args.extend_from_slice(program);
+    run_with_args(&args, commands)
 }
 
 /// The output of one echoed command: the lines after `> CMD` up to the next prompt.
@@ -94,14 +81,19 @@ pub fn is_prompt_line(line: &str) -> bool {
 
 /// `dbgkit ARGS...` with the commands on its standard input and without `--echo`.
 pub fn run_with_args(args: &[&str], stdin: &str) -> Run {
+    run_program(DBGKIT, args, stdin)
+}
+
+/// Any program with `stdin` as its standard input: its status and output.
+pub fn run_program(program: &str, args: &[&str], stdin: &str) -> Run {
     use std::io::Write;
-    let mut child = Command::new(DBGKIT)
+    let mut child = Command::new(program)
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap();
+        .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
     child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
     let out = child.wait_with_output().unwrap();
     Run {
