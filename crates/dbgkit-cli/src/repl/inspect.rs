@@ -33,6 +33,9 @@ pub fn registers(dbg: &mut Debugger, call: &Call) -> Result<()> {
     if text == "vector" && (call.name.starts_with("info") || call.name == "i r") {
         return dbg.show_vector_registers();
     }
+    if c.frame > 0 {
+        return frame_registers(dbg, c, text);
+    }
     let mut regs = dbg.session.registers(c.pid, c.tid)?;
     if call.name == "info all-registers" && !text.is_empty() {
         bail!("info all-registers takes no arguments: info registers NAME shows one");
@@ -112,6 +115,44 @@ pub fn registers(dbg: &mut Debugger, call: &Call) -> Result<()> {
             say!("{name}={value:08x} [{}]", flags(value));
         } else {
             say!("{name}={value:0digits$x}");
+        }
+    }
+    Ok(())
+}
+
+/// `r` in an outer frame (after `.frame N`, `up`): the registers the
+/// unwinder recovered there, as gdb shows them; the others are not known.
+fn frame_registers(dbg: &mut Debugger, c: Current, text: &str) -> Result<()> {
+    let stack = dbg.session.stack(c.pid, c.tid)?;
+    let frame = stack.frames.get(c.frame).ok_or_else(|| anyhow!("no frame {}", c.frame))?;
+    let recovered = frame.registers;
+    let known = |name: &str| recovered.get(name);
+    if text.is_empty() {
+        let line: Vec<String> = dbgkit::RecoveredRegisters::NAMES
+            .iter()
+            .map(|n| match known(n) {
+                Some(v) => format!("{n}={v:016x}"),
+                None => format!("{n}=<not saved>"),
+            })
+            .collect();
+        say!("frame {}: {}", c.frame, line.join(" "));
+        say!("(other registers are not known in an outer frame: .frame 0 shows them all)");
+        return Ok(());
+    }
+    for item in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let name = item.trim_start_matches(['@', '$']).to_ascii_lowercase();
+        if item.contains('=') {
+            bail!("registers of frame {} are not written here: select frame 0 (.frame 0) first", c.frame);
+        }
+        match known(&name) {
+            Some(v) => {
+                let digits = register_digits(&name).unwrap_or(16);
+                say!("{name}={v:0digits$x}");
+            }
+            None if Registers::default().get(&name).is_some() || is_fp_register(&name) => {
+                bail!("{name} is not known in frame {} (the callee did not save it)", c.frame)
+            }
+            None => bail!("unknown register {name:?}: r alone lists them"),
         }
     }
     Ok(())
