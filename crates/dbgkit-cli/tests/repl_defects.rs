@@ -203,24 +203,23 @@ fn a_batch_with_nothing_to_do_says_so() {
 
 #[test]
 fn r_follows_the_selected_frame_as_gdb_does() {
-    let run = batch("bp counter!bump\ng\nup\nr rip\nr rbp\n? rip\n", &[&counter(), "3"]);
+    let run = batch("bp counter!bump\ng\nr rbp\nr rsp\nup\nr rip\nr rbp\nr rsp\n? rip\n", &[&counter(), "3"]);
     assert_eq!(run.code, 0, "{}", run.err);
-    let theirs = gdb(&[&counter(), "3"], &["break bump", "run", "up", "info registers rip", "info registers rbp"]);
-    for name in ["rip", "rbp"] {
-        let gdb_value = theirs
-            .lines()
-            .find_map(|l| l.strip_prefix(name).filter(|r| r.starts_with(' ')))
-            .and_then(|r| r.split_whitespace().next())
-            .unwrap_or_else(|| panic!("{theirs}"));
-        let ours = output_of(&run.out, &format!("r {name}"))[0].split_once('=').unwrap().1.to_string();
-        assert_eq!(
-            u64::from_str_radix(&ours, 16).unwrap(),
-            u64::from_str_radix(&gdb_value[2..], 16).unwrap(),
-            "{name}"
-        );
-    }
-    let rip = output_of(&run.out, "r rip")[0].split_once('=').unwrap().1.trim_start_matches('0').to_string();
-    assert!(output_of(&run.out, "? rip")[0].contains(&format!("0x{rip}")), "r and ? agree");
+    let value = |command: &str, n: usize| {
+        let line = support::nth_output_of(&run.out, command, n)[0].to_string();
+        u64::from_str_radix(line.split_once('=').unwrap().1, 16).unwrap()
+    };
+    // Where gdb's `up` says the caller is.
+    let theirs = gdb(&[&counter(), "3"], &["break bump", "run", "up", "info registers rip"]);
+    let gdb_rip = theirs
+        .lines()
+        .find_map(|l| l.strip_prefix("rip").and_then(|r| r.split_whitespace().next()))
+        .unwrap_or_else(|| panic!("{theirs}"));
+    assert_eq!(value("r rip", 0), u64::from_str_radix(&gdb_rip[2..], 16).unwrap());
+    // Stopped at bump's first instruction: the caller's rbp is still in rbp, its rsp above the return address.
+    assert_eq!(value("r rbp", 1), value("r rbp", 0));
+    assert_eq!(value("r rsp", 1), value("r rsp", 0) + 8);
+    assert!(output_of(&run.out, "? rip")[0].contains(&format!("{:#x}", value("r rip", 0))), "r and ? agree");
     let run = piped("bp counter!bump\ng\nup\nr rax\nr rip=1\n", &[&counter(), "3"]);
     assert!(run.err.contains("rax is not known in frame 1"), "{}", run.err);
     assert!(run.err.contains("registers of frame 1 are not written here"), "{}", run.err);
