@@ -239,6 +239,16 @@ fn gdbs_tracing_idiom_prints_what_gdb_prints_and_stays_fast() {
     eprintln!("{hits} traced hits: dbgkit {ours_time:?}, gdb {gdb_time:?}");
     assert!(ours_time < gdb_time * 2, "dbgkit {ours_time:?} against gdb {gdb_time:?}");
 
+    // The idiom on one line, as `-c` takes it: `end` closes the list and `g` runs.
+    let out = std::process::Command::new(DBGKIT)
+        .args(["--batch", "-c", r#"bp counter!bump; commands; silent; printf "i=%d\n", $rdi; continue; end; g"#])
+        .arg(counter())
+        .arg("3")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("i=0\ni=1\ni=2\nsum=6 value=1"), "{text}");
+
     // WinDbg's form: the command string of bp.
     let run = batch("bp counter!bump \".echo hit; g\"\ng\n", &[&counter(), "3"]);
     assert_eq!(run.code, 0, "{}", run.err);

@@ -199,9 +199,13 @@ impl Debugger {
         if is_comment(line) && !line.trim_start().starts_with("$$") {
             return Ok(());
         }
-        let pieces = super::args::split_commands(line);
-        for (i, command) in pieces.iter().enumerate() {
-            if is_comment(command) {
+        for command in super::args::split_commands(line) {
+            // `define` or `commands` opened a block: what follows on the line belongs to it, up to `end`.
+            if self.block.is_some() {
+                self.feed_block(&command)?;
+                continue;
+            }
+            if is_comment(&command) {
                 continue;
             }
             if echo {
@@ -210,15 +214,8 @@ impl Debugger {
             // A Ctrl-C pressed before the command is not meant for it.
             interrupt::take();
             self.interrupted = false;
-            self.execute(command)?;
+            self.execute(&command)?;
             if self.quit {
-                break;
-            }
-            // `define` or `commands` opened a block: what follows on the line belongs to it.
-            if self.block.is_some() {
-                for rest in &pieces[i + 1..] {
-                    self.feed_block(rest)?;
-                }
                 break;
             }
         }
