@@ -376,7 +376,14 @@ pub static COMMANDS: &[Command] = &[
         signals::sx,
         "ignore SIGNAL: neither stop nor print (second chances still stop)"
     ),
-    cmd!("sx", ["info signals", "info handle"], "", Signals, signals::list, "show the signal table"),
+    cmd!(
+        "sx",
+        ["info signals", "info handle"],
+        "[SIGNAL]",
+        Signals,
+        signals::list,
+        "show the signal table (or the row of SIGNAL)"
+    ),
     cmd!(
         "handle",
         [],
