@@ -450,10 +450,14 @@ impl Debugger {
     /// the displays, and runs the breakpoint's commands. Returns whether
     /// the commands asked to continue.
     pub fn report_stop(&mut self, stop: &Stop) -> Result<bool> {
-        let commands = match stop.shown.kind {
-            EventKind::Breakpoint { id, .. } if self.internal_ids_unknown(stop.event.pid, &stop.event) => {
-                self.breakpoints.iter().find(|b| b.number == id).map(|b| b.commands.clone()).unwrap_or_default()
-            }
+        // A user breakpoint's stop is shown with its number (the debugger's own are shown as steps).
+        let commands = match (&stop.event.kind, &stop.shown.kind) {
+            (EventKind::Breakpoint { id: engine_id, .. }, EventKind::Breakpoint { id: number, .. }) => self
+                .breakpoints
+                .iter()
+                .find(|b| b.number == *number && b.engine == Some(*engine_id) && b.pid == Some(stop.event.pid))
+                .map(|b| b.commands.clone())
+                .unwrap_or_default(),
             _ => Vec::new(),
         };
         let silent = commands.first().is_some_and(|c| c.trim() == "silent");
@@ -472,14 +476,6 @@ impl Debugger {
             }
         }
         Ok(false)
-    }
-
-    /// Whether a breakpoint event is one of the user's (shown with its number).
-    fn internal_ids_unknown(&self, pid: i32, event: &Event) -> bool {
-        match event.kind {
-            EventKind::Breakpoint { id, .. } => !self.internal.contains_key(&(pid, id)),
-            _ => false,
-        }
     }
 
     /// Single-steps the current thread (its process's event is continued).
