@@ -209,7 +209,8 @@ pub fn frame(dbg: &mut Debugger, call: &Call) -> Result<()> {
 pub fn up(dbg: &mut Debugger, call: &Call) -> Result<()> {
     let c = dbg.stopped()?;
     let n = if call.args.trim().is_empty() { 1 } else { args::number(call.args)? as usize };
-    select_frame(dbg, c.frame + n)
+    let n = c.frame.checked_add(n).ok_or_else(|| anyhow!("no frame {n} levels up"))?;
+    select_frame(dbg, n)
 }
 
 pub fn down(dbg: &mut Debugger, call: &Call) -> Result<()> {
