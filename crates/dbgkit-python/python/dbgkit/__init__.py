@@ -49,6 +49,7 @@ from ._dbgkit import (
     __version__,
     parse_signal,
     signal_name,
+    wildcard_regex,
 )
 
 __all__ = [
@@ -85,6 +86,7 @@ __all__ = [
     "__version__",
     "parse_signal",
     "signal_name",
+    "wildcard_regex",
     "pydbgeng",
 ]
 
