@@ -12,6 +12,7 @@ pub mod event;
 mod event_defaults;
 pub mod expr;
 pub mod module;
+mod module_sections;
 pub mod os;
 mod process;
 pub mod session;

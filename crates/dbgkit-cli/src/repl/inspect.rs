@@ -604,7 +604,9 @@ pub fn shared_libraries(dbg: &mut Debugger, call: &Call) -> Result<()> {
     }
     say!("From                To                  Syms Read   Shared Object Library");
     for m in wanted {
-        say!("0x{:016x}  0x{:016x}  Yes         {}", m.base, m.end(), m.path.display());
+        // As gdb: the library's code (.text), or its whole image when the file cannot tell.
+        let code = m.section_range(".text").unwrap_or(m.base..m.end());
+        say!("0x{:016x}  0x{:016x}  Yes         {}", code.start, code.end, m.path.display());
     }
     Ok(())
 }
