@@ -417,7 +417,8 @@ fn batch_mode_never_pages_and_colour_is_for_terminals() {
             cmd.env_remove("NO_COLOR");
         }
         let mut p = rexpect::session::spawn_command(cmd, Some(20_000)).unwrap();
-        p.exp_string("> ").unwrap();
+        let (start, _) = p.exp_regex(r"\d+:\d+:\d+> ").unwrap();
+        assert_eq!(start.contains("\x1b[1;32m=> "), red, "the current instruction: {start:?}");
         p.send_line("nosuch").unwrap();
         let text = p.exp_string("unknown command").unwrap();
         assert_eq!(text.contains("\x1b[31m"), red, "NO_COLOR={no_color:?}: {text:?}");

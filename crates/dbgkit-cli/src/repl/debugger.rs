@@ -5,6 +5,7 @@
 use super::commands;
 use super::display::Display;
 use super::eval::{self, FrameRegisters};
+use super::output::{paint, Style};
 use super::program::Launch;
 use super::script::{is_comment, Block, UserCommand};
 use super::signals::Signals;
@@ -122,6 +123,8 @@ impl Debugger {
     pub fn new(tty: bool, aslr: bool) -> Debugger {
         let mut session = Session::new();
         Signals::apply_defaults(&mut session);
+        let colour = super::output::colour_wanted(tty);
+        super::output::set_colour(colour);
         Debugger {
             session,
             tty,
@@ -153,7 +156,7 @@ impl Debugger {
             displays: Vec::new(),
             next_display: 1,
             launch_settings: Launch::default(),
-            colour: super::output::colour_wanted(tty),
+            colour,
         }
     }
 
@@ -673,7 +676,8 @@ impl Debugger {
     pub fn show_stop(&mut self, stop: &Stop) {
         let shown = &stop.shown;
         let place = event_address(shown).and_then(|a| place(&mut self.session, shown.pid, a));
-        say!("{}", event_line(shown, place.as_deref()));
+        let style = if matches!(shown.kind, EventKind::Exception { .. }) { Style::Alarm } else { Style::Stop };
+        say!("{}", paint(&event_line(shown, place.as_deref()), style));
         if let Ok(regs) = self.session.registers(stop.event.pid, stop.event.tid) {
             self.show_place(stop.event.pid, regs.rip, Some(regs.rip));
         }
@@ -768,8 +772,14 @@ impl Debugger {
 
 /// `=> 0000555555555189 f30f1efa               endbr64` (the marker when it is the thread's pc).
 pub fn instruction_line(insn: &Instruction, current_rip: Option<u64>) -> String {
-    let marker = if current_rip == Some(insn.address) { "=> " } else { "   " };
-    format!("{marker}{:016x} {:<22} {}", insn.address, insn.hex_bytes(), insn.text)
+    let current = current_rip == Some(insn.address);
+    let marker = if current { "=> " } else { "   " };
+    let line = format!("{marker}{:016x} {:<22} {}", insn.address, insn.hex_bytes(), insn.text);
+    if current {
+        paint(&line, Style::Current)
+    } else {
+        line
+    }
 }
 
 pub fn no_process() -> anyhow::Error {

@@ -41,7 +41,7 @@ pub fn emit(text: &str) {
         let mut log = log.borrow_mut();
         match log.as_mut() {
             Some(l) => {
-                let _ = l.file.write_all(text.as_bytes());
+                let _ = l.file.write_all(plain(text).as_bytes());
                 l.redirect
             }
             None => false,
@@ -71,6 +71,57 @@ pub fn log_error(text: &str) {
 /// Whether to colour output: a terminal, and no `NO_COLOR` (https://no-color.org).
 pub fn colour_wanted(tty: bool) -> bool {
     tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+thread_local! {
+    static COLOUR: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Turns colour on or off for [`paint`] (the debugger decides once, at start).
+pub fn set_colour(on: bool) {
+    COLOUR.with(|c| c.set(on));
+}
+
+/// How a piece of output stands out on a terminal.
+#[derive(Clone, Copy, Debug)]
+pub enum Style {
+    /// The thread's current instruction (`=>`).
+    Current,
+    /// What stopped the program: a breakpoint, a step, a break-in.
+    Stop,
+    /// An exception.
+    Alarm,
+}
+
+/// `text` in its style's colour when colour is on; as it is otherwise
+/// (and in the log file, which gets the plain text as well: see [`emit`]).
+pub fn paint(text: &str, style: Style) -> String {
+    if !COLOUR.with(|c| c.get()) {
+        return text.to_string();
+    }
+    let code = match style {
+        Style::Current => "1;32",
+        Style::Stop => "1;33",
+        Style::Alarm => "1;31",
+    };
+    format!("\x1b[{code}m{text}\x1b[0m")
+}
+
+/// `text` without the colour codes [`paint`] adds (for the log file).
+fn plain(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains('\x1b') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("\x1b[") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 2..];
+        let end = after.find('m').map(|e| e + 1).unwrap_or(after.len());
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    std::borrow::Cow::Owned(out)
 }
 
 fn open_log(path: PathBuf, append: bool, redirect: bool) -> Result<()> {
@@ -480,6 +531,16 @@ mod tests {
     fn c(format: &str, values: &[u64]) -> String {
         let mut no_memory = |_| Ok("str".to_string());
         format_c(format, |i| Ok(values[i]), &mut no_memory, values.len()).unwrap()
+    }
+
+    #[test]
+    fn colours_come_off_for_the_log() {
+        set_colour(true);
+        let red = paint("Exception", Style::Alarm);
+        set_colour(false);
+        assert_eq!(red, "\x1b[1;31mException\x1b[0m");
+        assert_eq!(plain(&format!("a {red} b")), "a Exception b");
+        assert_eq!(paint("x", Style::Stop), "x");
     }
 
     #[test]
