@@ -8,6 +8,7 @@ use super::commands::Call;
 use super::debugger::{say, Debugger};
 use anyhow::{anyhow, bail, Context, Result};
 use dbgkit::{SpawnOptions, Stdio};
+use std::ffi::OsString;
 use std::fs::File;
 use std::os::fd::AsRawFd;
 use std::path::PathBuf;
@@ -83,8 +84,9 @@ impl Launch {
         }
         if !unset.is_empty() {
             // Start from the debugger's environment without them, then the changes.
-            let mut env: Vec<(String, String)> = if self.env_cleared { Vec::new() } else { std::env::vars().collect() };
-            env.retain(|(k, _)| !unset.contains(k));
+            let mut env: Vec<(OsString, OsString)> =
+                if self.env_cleared { Vec::new() } else { std::env::vars_os().collect() };
+            env.retain(|(k, _)| !unset.iter().any(|u| k == u.as_str()));
             options = options.env_clear();
             for (k, v) in env {
                 options = options.env(k, v);
@@ -210,8 +212,14 @@ pub fn unset_environment(dbg: &mut Debugger, call: &Call) -> Result<()> {
 
 /// gdb's `show environment [VAR]`: the environment the next run gets.
 pub fn show_environment(dbg: &mut Debugger, call: &Call) -> Result<()> {
-    let mut env: Vec<(String, String)> =
-        if dbg.launch_settings.env_cleared { Vec::new() } else { std::env::vars().collect() };
+    // The debugger's own environment may hold bytes that are not UTF-8: shown lossily, never a panic.
+    let mut env: Vec<(String, String)> = if dbg.launch_settings.env_cleared {
+        Vec::new()
+    } else {
+        std::env::vars_os()
+            .map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned()))
+            .collect()
+    };
     for (name, value) in &dbg.launch_settings.env {
         env.retain(|(n, _)| n != name);
         if let Some(v) = value {
