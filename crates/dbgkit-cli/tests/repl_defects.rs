@@ -224,3 +224,18 @@ fn r_follows_the_selected_frame_as_gdb_does() {
     assert!(run.err.contains("rax is not known in frame 1"), "{}", run.err);
     assert!(run.err.contains("registers of frame 1 are not written here"), "{}", run.err);
 }
+
+#[test]
+fn continue_n_is_gdbs_count_not_an_address() {
+    let run = batch("bp counter!bump\ng\ncontinue 3\nr rdi\n", &[&counter(), "10"]);
+    assert_eq!(run.code, 0, "{}", run.err);
+    assert_eq!(output_of(&run.out, "continue 3")[0], "Will ignore next 2 crossings of breakpoint 1.  Continuing.");
+    let theirs = gdb(&[&counter(), "10"], &["break bump", "run", "continue 3", "p $rdi"]);
+    assert!(
+        theirs.contains("Will ignore next 2 crossings of breakpoint 1.  Continuing.") && theirs.contains("$1 = 3"),
+        "{theirs}"
+    );
+    assert_eq!(output_of(&run.out, "r rdi"), ["rdi=0000000000000003"]);
+    let run = piped("continue x\n", &[&counter(), "3"]);
+    assert!(run.err.contains("continue takes a count"), "{}", run.err);
+}

@@ -24,6 +24,14 @@ fn count(call: &Call, what: &str) -> Result<u64> {
 /// `g [ADDR]`: go, or run to ADDR.
 pub fn go(dbg: &mut Debugger, call: &Call) -> Result<()> {
     let target = call.args.trim();
+    // gdb's `continue N` is not an address: it lets the breakpoint it stopped at pass N-1 more times.
+    if matches!(call.name, "c" | "continue") && !target.is_empty() && !target.starts_with('*') {
+        let n = args::number(target).map_err(|_| {
+            anyhow!("continue takes a count (continue 3: stop at the third hit from now); g ADDR runs to an address")
+        })?;
+        ignore_current_breakpoint(dbg, n.saturating_sub(1))?;
+        return dbg.go(None);
+    }
     let target = target.strip_prefix('*').unwrap_or(target).trim();
     if target.is_empty() {
         return dbg.go(None);
@@ -36,6 +44,26 @@ pub fn go(dbg: &mut Debugger, call: &Call) -> Result<()> {
         return Err(e);
     }
     dbg.wait_and_show()
+}
+
+/// Sets the ignore count of the user breakpoint the current thread stopped at.
+fn ignore_current_breakpoint(dbg: &mut Debugger, count: u64) -> Result<()> {
+    let c = dbg.stopped()?;
+    let stopped_at = match dbg.held.get(&c.pid).map(|e| &e.kind) {
+        Some(EventKind::Breakpoint { id, .. }) => Some(*id),
+        _ => None,
+    };
+    let Some(i) =
+        stopped_at.and_then(|id| dbg.breakpoints.iter().position(|b| b.engine == Some(id) && b.pid == Some(c.pid)))
+    else {
+        say!("Not stopped at any breakpoint; argument ignored.");
+        return Ok(());
+    };
+    let engine = dbg.breakpoints[i].engine.expect("found by it");
+    dbg.session.set_breakpoint_ignore_count(engine, count)?;
+    dbg.breakpoints[i].ignore = count;
+    say!("Will ignore next {count} crossings of breakpoint {}.  Continuing.", dbg.breakpoints[i].number);
+    Ok(())
 }
 
 pub fn go_handled(dbg: &mut Debugger, _call: &Call) -> Result<()> {

@@ -216,9 +216,7 @@ pub fn show_environment(dbg: &mut Debugger, call: &Call) -> Result<()> {
     let mut env: Vec<(String, String)> = if dbg.launch_settings.env_cleared {
         Vec::new()
     } else {
-        std::env::vars_os()
-            .map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned()))
-            .collect()
+        std::env::vars_os().map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned())).collect()
     };
     for (name, value) in &dbg.launch_settings.env {
         env.retain(|(n, _)| n != name);
