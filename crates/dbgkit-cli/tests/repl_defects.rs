@@ -231,10 +231,8 @@ fn continue_n_is_gdbs_count_not_an_address() {
     assert_eq!(run.code, 0, "{}", run.err);
     assert_eq!(output_of(&run.out, "continue 3")[0], "Will ignore next 2 crossings of breakpoint 1.  Continuing.");
     let theirs = gdb(&[&counter(), "10"], &["break bump", "run", "continue 3", "p $rdi"]);
-    assert!(
-        theirs.contains("Will ignore next 2 crossings of breakpoint 1.  Continuing.") && theirs.contains("$1 = 3"),
-        "{theirs}"
-    );
+    // gdb stops at the same hit (its message is not printed in batch mode).
+    assert!(theirs.contains("$1 = 3"), "{theirs}");
     assert_eq!(output_of(&run.out, "r rdi"), ["rdi=0000000000000003"]);
     let run = piped("continue x\n", &[&counter(), "3"]);
     assert!(run.err.contains("continue takes a count"), "{}", run.err);
