@@ -5,7 +5,7 @@
 
 use super::args::distance;
 use super::debugger::{say, Debugger};
-use super::{breakpoints, control, display, inspect, memory, output, program, reach, script, shell, signals};
+use super::{breakpoints, control, display, inspect, memory, output, printf, program, reach, script, shell, signals};
 use anyhow::{anyhow, bail, Result};
 
 pub type Handler = fn(&mut Debugger, &Call) -> Result<()>;
@@ -436,7 +436,7 @@ pub static COMMANDS: &[Command] = &[
         [],
         "\"FORMAT\", EXPR...",
         Scripts,
-        output::printf,
+        printf::printf,
         "print as C's printf: %d %i %u %x %o %c %s (a string in memory) %p, with l, h, width, precision"
     ),
     cmd!("echo", [], "TEXT", Scripts, output::echo, "gdb's echo: TEXT with C escapes (\\n for a new line)"),

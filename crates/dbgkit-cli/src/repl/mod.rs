@@ -18,6 +18,7 @@ pub mod fuzzing;
 mod inspect;
 mod memory;
 pub mod output;
+mod printf;
 mod program;
 mod reach;
 mod script;
