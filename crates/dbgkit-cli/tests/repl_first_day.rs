@@ -285,7 +285,7 @@ fn printf_echo_and_output_print_as_gdb_does() {
 fn strings_and_instructions_of_memory_as_gdb_reads_them() {
     // At main's entry rsi is argv: x/s of argv[0], and the function's bytes against gdb's disassemble /r.
     let run = batch(
-        "bp counter!main\ng\nx/s poi(rsi)\nbp counter!bump\ng\ndisassemble /r counter!bump\ndisassemble /s\nx/2i $pc\n",
+        "bp counter!main\ng\nx/s poi(rsi)\nbp counter!bump\ng\ndisassemble /r counter!bump\ndisassemble /s\nx/2i $pc\nx/2ir $pc\n",
         &[&counter(), "3"],
     );
     assert_eq!(run.code, 0, "{}", run.err);
@@ -311,6 +311,11 @@ fn strings_and_instructions_of_memory_as_gdb_reads_them() {
     let with_source = output_of(&run.out, "disassemble /s");
     assert!(with_source.iter().any(|l| l.contains("long bump(long i) { return i + value; }")), "{with_source:?}");
     assert_eq!(output_of(&run.out, "x/2i $pc").len(), 3, "the place and two instructions");
+    assert_eq!(
+        output_of(&run.out, "x/2ir $pc"),
+        output_of(&run.out, "x/2i $pc"),
+        "gdb's raw modifier: bytes are always shown"
+    );
     let string = output_of(&run.out, "x/s poi(rsi)");
     assert!(string[0].ends_with(&format!("\"{}\"", counter())), "argv[0]: {string:?}");
 }

@@ -223,7 +223,11 @@ pub fn examine(dbg: &mut Debugger, call: &Call) -> Result<()> {
             'w' => size = Some(4),
             'g' => size = Some(8),
             'x' | 'z' | 'd' | 'u' | 'o' | 't' | 'a' | 'c' | 's' | 'i' => format = c,
-            other => bail!("bad format letter {other:?} in x/{fmt}: count, then x d u o t a c s i, then b h w g"),
+            // gdb's raw modifier (x/3ir): instructions always show their bytes here.
+            'r' => {}
+            other => {
+                bail!("bad format letter {other:?} in x/{fmt}: count, then x d u o t a c s i (r: raw), then b h w g")
+            }
         }
     }
     let address_text = call.args.trim();
