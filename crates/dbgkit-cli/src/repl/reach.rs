@@ -81,18 +81,26 @@ fn call_words(text: &str) -> Result<Vec<(bool, String)>> {
 
 /// `.call FUNCTION [ARG...]`: call a function of the target in the current thread.
 pub fn dot_call(dbg: &mut Debugger, call: &Call) -> Result<()> {
+    let mut words = call_words(call.args)?;
+    if words.is_empty() {
+        bail!(".call takes a function and its arguments: .call strlen \"abc\"");
+    }
+    let (_, function) = words.remove(0);
+    let result = call_in_target(dbg, &function, words)?;
+    say!("rax = {:#x} ({})", result.rax, result.rax as i64);
+    Ok(())
+}
+
+/// Calls `function` in the current thread with arguments that are strings
+/// (copied into the target) or expressions.
+fn call_in_target(dbg: &mut Debugger, function: &str, words: Vec<(bool, String)>) -> Result<dbgkit::CallResult> {
     let current = dbg.stopped()?;
-    let mut words = call_words(call.args)?.into_iter();
-    let (_, function) =
-        words.next().ok_or_else(|| anyhow!(".call takes a function and its arguments: .call strlen \"abc\""))?;
-    let address = dbg.eval(&function)?;
+    let address = dbg.eval(function)?;
     let mut args = Vec::new();
     for (quoted, word) in words {
         args.push(if quoted { CallArg::Str(word) } else { CallArg::Int(dbg.eval(&word)?) });
     }
-    let result = dbg.session.call(current.pid, current.tid, address, &args)?;
-    say!("rax = {:#x} ({})", result.rax, result.rax as i64);
-    Ok(())
+    Ok(dbg.session.call(current.pid, current.tid, address, &args)?)
 }
 
 /// Splits `f(1, "a,b", g(2))` into the function and its arguments (a
@@ -165,14 +173,9 @@ fn c_call_parts(text: &str) -> Result<(String, Vec<(bool, String)>)> {
 
 /// gdb's `call FUNCTION(ARGS)`: the value comes back as gdb shows it, `$N = VALUE`.
 pub fn c_call(dbg: &mut Debugger, call: &Call) -> Result<()> {
-    let current = dbg.stopped()?;
+    dbg.stopped()?;
     let (function, words) = c_call_parts(call.args)?;
-    let address = dbg.eval(&function)?;
-    let mut args = Vec::new();
-    for (quoted, word) in words {
-        args.push(if quoted { CallArg::Str(word) } else { CallArg::Int(dbg.eval(&word)?) });
-    }
-    let result = dbg.session.call(current.pid, current.tid, address, &args)?;
+    let result = call_in_target(dbg, &function, words)?;
     dbg.value_history += 1;
     say!("${} = {}", dbg.value_history, result.rax as i64);
     Ok(())
