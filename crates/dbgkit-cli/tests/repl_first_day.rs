@@ -459,3 +459,22 @@ fn help_documents_every_new_command() {
         assert!(lines.len() >= 2, "help {topic}: {lines:?}");
     }
 }
+
+#[test]
+fn define_at_the_prompt_asks_for_lines_until_end() {
+    let mut cmd = std::process::Command::new(DBGKIT);
+    cmd.arg(counter()).arg("3").env("NO_COLOR", "1");
+    let mut p = rexpect::session::spawn_command(cmd, Some(20_000)).unwrap();
+    p.exp_regex(r"\d+:\d+:\d+> ").unwrap();
+    p.send_line("define twice").unwrap();
+    p.exp_string("End with a line saying just \"end\".").unwrap();
+    p.exp_string(">").unwrap();
+    p.send_line("echo $arg0 $arg0\\n").unwrap();
+    p.exp_string(">").unwrap();
+    p.send_line("end").unwrap();
+    p.exp_regex(r"\d+:\d+:\d+> ").unwrap();
+    p.send_line("twice hi").unwrap();
+    p.exp_string("hi hi").unwrap();
+    p.send_line("q").unwrap();
+    p.exp_eof().unwrap();
+}
