@@ -336,6 +336,7 @@ impl Debugger {
         }
         if let Some(stop) = stop {
             self.show_stop(&stop);
+            self.show_displays();
         }
         Ok(())
     }
@@ -350,6 +351,7 @@ impl Debugger {
         self.breakins.insert(pid);
         if let Some(stop) = self.wait_stop()? {
             self.show_stop(&stop);
+            self.show_displays();
         }
         Ok(())
     }
