@@ -207,6 +207,10 @@ fn command_files_and_user_commands() {
     let run = batch(&format!("$$>< {}\n.echo after\n", bad.display()), &[&counter(), "3"]);
     assert_eq!(run.code, 1);
     assert!(run.err.contains(&format!("{}:2: unknown command", bad.display())), "{}", run.err);
+    let open = temp_file("open.txt", "define foo\necho x\n");
+    let run = batch(&format!("source {}\n", open.display()), &[&counter(), "3"]);
+    assert_eq!(run.code, 1);
+    assert!(run.err.contains("`define foo` is not closed with `end`"), "{}", run.err);
     let run = piped("define\ndefine bp\nend\ndocument nosuch\nsource\n", &[&counter(), "3"]);
     for expected in [
         "give one command name",

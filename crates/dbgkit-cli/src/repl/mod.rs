@@ -103,7 +103,7 @@ pub fn run(args: DebugArgs) -> Result<i32> {
         }
     }
     if let Some(block) = dbg.block.take() {
-        debugger::report_error(&anyhow::anyhow!("{:?} is not closed with `end`", block.kind), dbg.colour);
+        debugger::report_error(&anyhow::anyhow!("`{}` is not closed with `end`", block.kind), dbg.colour);
         failed = true;
     }
     if let Some(code) = dbg.exit_code.filter(|_| dbg.quit) {

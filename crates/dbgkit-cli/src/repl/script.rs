@@ -30,6 +30,20 @@ pub enum BlockKind {
     Commands(Vec<u32>),
 }
 
+impl std::fmt::Display for BlockKind {
+    /// The command that opened the block, as typed.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BlockKind::Define(name) => write!(f, "define {name}"),
+            BlockKind::Document(name) => write!(f, "document {name}"),
+            BlockKind::Commands(numbers) => {
+                let numbers: Vec<String> = numbers.iter().map(u32::to_string).collect();
+                write!(f, "commands {}", numbers.join(" "))
+            }
+        }
+    }
+}
+
 /// A block being read: the lines so far, and how many inner blocks are open.
 #[derive(Clone, Debug)]
 pub struct Block {
@@ -126,7 +140,7 @@ impl Debugger {
         }
         if opened_here {
             if let Some(block) = self.block.take() {
-                bail!("{name}: {:?} is not closed with `end`", block.kind);
+                bail!("{name}: `{}` is not closed with `end`", block.kind);
             }
         }
         Ok(())
