@@ -52,6 +52,14 @@ impl FuzzTarget {
         if self.dbg.current.is_none() || self.dbg.stopped().is_err() {
             self.restart();
         }
+        // What inputs leave behind (displays shown at every stop, breakpoints) would slow
+        // every later input: past a few, they go.
+        if self.dbg.displays.len() > 8 {
+            self.dbg.displays.clear();
+        }
+        if self.dbg.breakpoints.len() > 32 {
+            let _ = self.dbg.execute("bc *");
+        }
         for command in super::args::split_commands(text) {
             let allowed = match commands::find(&command) {
                 Ok((c, _)) => !OUTSIDE.contains(&c.name),
