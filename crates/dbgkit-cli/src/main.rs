@@ -1,13 +1,7 @@
 //! The `dbgkit` command.
 
-mod format;
-mod interrupt;
-mod repl;
-mod symbolize;
-mod trace;
-mod triage;
-
 use clap::{Parser, Subcommand};
+use dbgkit_cli::{repl, symbolize, trace, triage};
 
 #[derive(Parser)]
 #[command(

@@ -168,13 +168,9 @@ impl Drop for HitScope<'_> {
     }
 }
 
-/// The continue status an event gets when the user does not choose one:
-/// exceptions go back to the program (`NotHandled`), everything else goes on.
+/// The continue status an event gets when the user does not choose one (the engine's answer).
 pub fn default_status(kind: &EventKind) -> ContinueStatus {
-    match kind {
-        EventKind::Exception { .. } => ContinueStatus::NotHandled,
-        _ => ContinueStatus::Handled,
-    }
+    kind.default_status()
 }
 
 impl Core {
@@ -507,14 +503,7 @@ impl Core {
 
     /// Breaks into every process that is running (after an interrupted wait).
     fn stop_running(&self) {
-        let _ = self.with(|s| {
-            for pid in s.processes() {
-                if matches!(s.is_stopped(pid), Ok(false)) {
-                    let _ = s.break_in(pid);
-                }
-            }
-            Ok(())
-        });
+        let _ = self.with(|s| Ok(s.break_in_all()));
     }
 
     /// Notes an event the engine reported (it is in flight) and wraps it.

@@ -7,8 +7,8 @@ mod errors;
 mod event;
 mod handles;
 mod session;
-mod triage;
 mod source;
+mod triage;
 mod values;
 
 use pyo3::prelude::*;
@@ -42,7 +42,15 @@ fn _dbgkit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(signal_name, m)?)?;
     m.add_function(wrap_pyfunction!(parse_signal, m)?)?;
     m.add_function(wrap_pyfunction!(triage::triage_run, m)?)?;
+    m.add_function(wrap_pyfunction!(wildcard_regex, m)?)?;
     Ok(())
+}
+
+/// The anchored regular expression for a WinDbg wildcard pattern (`*` any
+/// text, `?` one character), as the symbol search takes it.
+#[pyfunction]
+fn wildcard_regex(pattern: &str) -> String {
+    dbgkit::wildcard::to_regex(pattern)
 }
 
 /// The name of a signal (`"SIGSEGV"`), or `"SIG<n>"` when it has none.

@@ -332,6 +332,12 @@ impl Session {
         self.core.with(|s| s.break_in(p.pid))
     }
 
+    /// Stops every running process; each reports a `break-in` event.
+    /// Returns the pids broken into.
+    fn break_in_all(&self) -> PyResult<Vec<i32>> {
+        self.core.with(|s| Ok(s.break_in_all()))
+    }
+
     /// Single-steps a thread (default: the thread of the waiting event); a
     /// `step-complete` event follows.
     #[pyo3(signature = (thread=None))]

@@ -19,14 +19,18 @@
 #[cfg(test)]
 mod all_stop_tests;
 mod breakpoints;
+mod c_string;
 mod checkpoint;
 mod control;
 mod core_dump;
+mod debugger_memory;
 mod dispatch;
 mod eval;
+mod fault_loop;
 mod frame_location;
 mod image;
 mod inject;
+mod interrupt_all;
 mod locations;
 mod page_watch;
 mod plans;
@@ -37,6 +41,7 @@ mod symbols;
 mod typed_eval;
 mod value_target;
 mod variables;
+mod vector_registers;
 mod watchpoints;
 
 use crate::arch::registers::{FpRegisters, Registers};
@@ -50,16 +55,18 @@ use crate::os::linux::{attach, spawn};
 use crate::process::{ProcessState, Step};
 use crate::target::MemoryRegion;
 use crate::target::{EventSource, StopReason, WaitMode};
+pub use c_string::read_c_string_with;
 pub use checkpoint::CheckpointInfo;
 pub use inject::{CallArg, CallResult, Protection};
+pub use locations::{BreakpointLocation, LineRange, SourceInfo};
 pub(crate) use plans::Plan;
 pub use plans::{StepKind, StepOptions};
-pub use locations::{BreakpointLocation, LineRange, SourceInfo};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::marker::PhantomData;
 use std::time::{Duration, Instant};
 pub use typed_eval::{FieldInfo, SourceCondition, TypeInfo, TypedValue};
 pub use variables::{expand_frames, SourceFrame, Variable, VariableKind};
+pub use vector_registers::VectorWidth;
 pub use watchpoints::WatchpointInfo;
 
 /// How the memory map names the engine's scratch pages.
@@ -582,7 +589,7 @@ impl Session {
         self.processes.get_mut(&pid).ok_or(Error::NotDebugged(pid))
     }
 
-    fn stopped_thread(&mut self, pid: i32, tid: i32) -> Result<&mut crate::process::ThreadState> {
+    pub(crate) fn stopped_thread(&mut self, pid: i32, tid: i32) -> Result<&mut crate::process::ThreadState> {
         let p = self.process_mut(pid)?;
         let t = p.threads.get_mut(&tid).ok_or(Error::NoSuchThread { pid, tid })?;
         if !t.stopped {

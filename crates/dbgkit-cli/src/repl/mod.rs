@@ -12,11 +12,19 @@ mod commands;
 mod complete;
 mod control;
 mod debugger;
+mod display;
 mod dump;
 mod eval;
+mod fp_registers;
+pub mod fuzzing;
 mod inspect;
 mod memory;
+pub mod output;
+mod printf;
+mod program;
 mod reach;
+mod script;
+mod shell;
 mod signals;
 mod source;
 
@@ -39,13 +47,15 @@ pub struct DebugArgs {
     /// Open a core file (post-mortem debugging); PROGRAM, if given, is its program.
     #[arg(short = 'z', long = "core", value_name = "CORE", conflicts_with = "pid")]
     core: Option<PathBuf>,
-    /// Run these commands (separated by `;`) once the program is stopped, then go on interactively.
+    /// Run these commands (separated by `;`) once the program is stopped, then go on interactively;
+    /// the first that fails ends them.
     #[arg(short = 'c', long = "command", value_name = "COMMANDS")]
     commands: Vec<String>,
-    /// Run the commands of FILE (one or more a line) once the program is stopped.
+    /// Run the commands of FILE (one or more a line) once the program is stopped; the first
+    /// that fails ends the file (`#`, `*` and `$$` start comments).
     #[arg(short = 'x', long = "script", value_name = "FILE")]
     scripts: Vec<PathBuf>,
-    /// Exit after the -c and -x commands; the exit status is 0 only if every command succeeded.
+    /// Exit after the -c and -x commands; the exit status is 1 if one failed (they stop there).
     #[arg(long)]
     batch: bool,
     /// Print each command of a script before running it, after the prompt.
@@ -106,37 +116,40 @@ pub fn run(mut args: DebugArgs) -> Result<i32> {
         anyhow::bail!("nothing to do: give a program, -p PID, or commands with -c or -x");
     }
 
-    let mut all_ok = true;
+    // As gdb's -batch -x: the first command that fails ends the commands
+    // and files given, and the exit status says so.
+    let mut failed = false;
     for text in &args.commands {
-        all_ok &= dbg.run_line(text, dbg.echo);
-        if dbg.quit {
+        if dbg.quit || failed {
             break;
         }
+        failed = !dbg.run_line(text, dbg.echo);
     }
     for path in &args.scripts {
-        if dbg.quit {
+        if dbg.quit || failed {
             break;
         }
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read script {}", path.display()))?;
-        for line in text.lines() {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') || line.starts_with('*') {
-                continue;
-            }
-            all_ok &= dbg.run_line(line, dbg.echo);
-            if dbg.quit {
-                break;
-            }
+        if let Err(e) = dbg.run_script(path) {
+            debugger::report_error(&e, dbg.colour);
+            failed = true;
         }
     }
+    if let Some(block) = dbg.block.take() {
+        debugger::report_error(&anyhow::anyhow!("`{}` is not closed with `end`", block.kind), dbg.colour);
+        failed = true;
+    }
+    if let Some(code) = dbg.exit_code.filter(|_| dbg.quit) {
+        return Ok(code);
+    }
     if args.batch || dbg.quit {
-        return Ok(if all_ok { 0 } else { 1 });
+        return Ok(i32::from(failed));
     }
     if interactive {
-        interactive_loop(dbg)?;
-        Ok(0)
+        interactive_loop(dbg)
     } else {
         // Commands from a pipe or a file: no prompt, no line editing.
+        // The exit status is that of the last command, as gdb's with commands on its input.
+        let mut last_ok = !failed;
         let stdin = std::io::stdin();
         let mut line = String::new();
         loop {
@@ -148,20 +161,24 @@ pub fn run(mut args: DebugArgs) -> Result<i32> {
                 Err(e) => return Err(e.into()),
             }
             let text = line.trim();
-            if text.is_empty() || text.starts_with('#') {
+            if text.is_empty() && dbg.block.is_none() {
                 continue;
             }
-            all_ok &= dbg.run_line(text, dbg.echo);
+            last_ok = dbg.run_line(text, dbg.echo);
             if dbg.quit {
                 break;
             }
         }
-        Ok(if all_ok { 0 } else { 1 })
+        if let Some(code) = dbg.exit_code.filter(|_| dbg.quit) {
+            return Ok(code);
+        }
+        Ok(i32::from(!last_ok))
     }
 }
 
 /// The prompt with line editing, history and completion.
-fn interactive_loop(dbg: Debugger) -> Result<()> {
+/// Returns the exit status `quit CODE` asked for (0 without one).
+fn interactive_loop(dbg: Debugger) -> Result<i32> {
     use rustyline::error::ReadlineError;
     let dbg = Rc::new(RefCell::new(dbg));
     let config = rustyline::Config::builder()
@@ -209,5 +226,6 @@ fn interactive_loop(dbg: Debugger) -> Result<()> {
             Err(e) => return Err(e.into()),
         }
     }
-    Ok(())
+    let code = dbg.borrow().exit_code.unwrap_or(0);
+    Ok(code)
 }

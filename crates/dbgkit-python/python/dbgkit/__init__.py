@@ -56,6 +56,7 @@ from ._dbgkit import (
     __version__,
     parse_signal,
     signal_name,
+    wildcard_regex,
 )
 
 __all__ = [
@@ -99,6 +100,7 @@ __all__ = [
     "__version__",
     "parse_signal",
     "signal_name",
+    "wildcard_regex",
     "pydbgeng",
 ]
 

@@ -1,7 +1,7 @@
 """Type stubs of dbgkit's native module (re-exported by ``dbgkit``)."""
 
 import os
-from typing import IO, Any, Callable, ClassVar, Dict, final, Iterator, Literal, Mapping, Optional, Sequence, Tuple, Union, overload
+from typing import IO, Any, Callable, ClassVar, Dict, final, Iterator, List, Literal, Mapping, Optional, Sequence, Tuple, Union, overload
 
 __version__: str
 
@@ -82,6 +82,9 @@ def signal_name(signal: int) -> str:
 
 def parse_signal(text: str) -> Optional[int]:
     """A signal number from ``"SIGSEGV"``, ``"segv"`` or ``"11"``; ``None`` when it is not one."""
+
+def wildcard_regex(pattern: str) -> str:
+    """The anchored regular expression for a WinDbg wildcard pattern (``*`` any text, ``?`` one character)."""
 
 # ---- continue status ----------------------------------------------------------------
 
@@ -206,6 +209,8 @@ class Session:
         left; a wait of ``timeout`` seconds without an event raises ``WaitTimeout``."""
     def break_in(self, process: _ProcessArg = None) -> None:
         """Stops a running process; a ``break-in`` event follows."""
+    def break_in_all(self) -> List[int]:
+        """Stops every running process (each reports a ``break-in`` event); returns their pids."""
     def step_into(self, thread: _ThreadArg = None) -> None:
         """Single-steps a thread (default: the thread of the waiting event),
         continuing the waiting event; a ``step-complete`` event follows."""
@@ -346,6 +351,9 @@ class Event:
     @property
     def exit_code(self) -> Optional[int]:
         """The exit status (``process-exited``, ``thread-exited``); ``None`` when a signal killed the process."""
+    @property
+    def exit_status(self) -> Optional[int]:
+        """What a shell sees of a finished process (``process-exited``): the exit code, or 128 + the signal."""
     @property
     def signal(self) -> Optional[int]:
         """The signal (``exception``; ``process-exited`` when one killed it)."""

@@ -45,7 +45,6 @@ any event break; ``GO``, ``GO_HANDLED``, ``GO_NOT_HANDLED`` and
 from __future__ import annotations
 
 import enum
-import re
 import shlex
 import signal as _signal
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
@@ -701,9 +700,7 @@ class DebugControl:
 
     def SetInterrupt(self) -> None:
         """Breaks into every running process."""
-        for p in self._client.Session.processes:
-            if not p.stopped:
-                p.break_in()
+        self._client.Session.break_in_all()
 
     # -- the loop
     def WaitForEvent(self, timeout: int = INFINITE) -> bool:
@@ -784,7 +781,7 @@ class DebugControl:
             )
             callback = callbacks.CreateProcess
         elif kind == "process-exited":
-            code = event.exit_code if event.exit_code is not None else 128 + (event.signal or 0)
+            code = event.exit_status
             args = ExitProcessArgs(event, ExitCode=code, Signal=event.signal)
             callback = callbacks.ExitProcess
         elif kind == "thread-created":
@@ -915,7 +912,7 @@ class DebugSymbols:
             symbol = DebugSymbol(place.module or "", place.symbol, place.address - place.offset)
             return {place.symbol: (symbol, place.offset)}
         module, _, name = pattern.rpartition("!")
-        regex = "^" + "".join(".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in name or "*") + "$"
+        regex = _dk.wildcard_regex(name or "*")
         found: Dict[str, Tuple[DebugSymbol, int]] = {}
         for s in process.search_symbols(regex, module or None):
             found.setdefault(s.name, (DebugSymbol(s.module, s.name, s.address, s.size), 0))

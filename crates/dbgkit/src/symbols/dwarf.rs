@@ -36,6 +36,10 @@ pub struct DwarfInfo {
     context: addr2line::Context<Reader>,
     /// The same sections for source-level work: types, variables, scopes.
     pub(crate) debug: Rc<crate::debuginfo::ModuleDebugInfo>,
+    /// The sections again, for the line tables' discriminators.
+    dwarf: gimli::Dwarf<Reader>,
+    /// Where the line tables' discriminator changes (address, value), sorted; built when first asked.
+    discriminators: std::cell::OnceCell<Vec<(u64, u32)>>,
 }
 
 impl std::fmt::Debug for DwarfInfo {
@@ -59,11 +63,22 @@ impl DwarfInfo {
                 .unwrap_or_else(SectionBytes::empty))
         };
         let sections = gimli::DwarfSections::load(load).ok()?;
-        // addr2line and the source-level reader share the section bytes.
+        // addr2line, the source-level reader and the discriminator table share the section bytes.
         let dwarf = sections.borrow(|data| Reader::new(data.clone(), endian));
         let context = addr2line::Context::from_dwarf(dwarf).ok()?;
+        let lines = sections.borrow(|data| Reader::new(data.clone(), endian));
         let debug = Rc::new(crate::debuginfo::ModuleDebugInfo::new(sections, endian));
-        Some(DwarfInfo { context, debug })
+        Some(DwarfInfo { context, debug, dwarf: lines, discriminators: std::cell::OnceCell::new() })
+    }
+
+    /// The discriminator of the line-table row covering a file address
+    /// (which basic block of a line the code is; what addr2line prints as
+    /// `(discriminator N)`), when it is not 0.
+    pub fn discriminator(&self, address: u64) -> Option<u32> {
+        let table = self.discriminators.get_or_init(|| discriminator_table(&self.dwarf));
+        let i = table.partition_point(|&(a, _)| a <= address);
+        let (_, value) = *table.get(i.checked_sub(1)?)?;
+        (value != 0).then_some(value)
     }
 
     /// The inline chain at a file address, innermost function first.
@@ -134,4 +149,32 @@ impl DwarfInfo {
         out.dedup();
         out
     }
+}
+
+/// Every point of every line program where the discriminator changes, and
+/// each sequence's end (back to 0), sorted by address.
+fn discriminator_table(dwarf: &gimli::Dwarf<Reader>) -> Vec<(u64, u32)> {
+    // (address, order, value): a sequence's end sorts before a row at the same address.
+    let mut points: Vec<(u64, u8, u32)> = Vec::new();
+    let mut units = dwarf.units();
+    while let Ok(Some(header)) = units.next() {
+        let Ok(unit) = dwarf.unit(header) else { continue };
+        let Some(program) = unit.line_program.clone() else { continue };
+        let mut rows = program.rows();
+        let mut last: Option<u32> = None;
+        while let Ok(Some((_, row))) = rows.next_row() {
+            if row.end_sequence() {
+                points.push((row.address(), 0, 0));
+                last = None;
+                continue;
+            }
+            let value = u32::try_from(row.discriminator()).unwrap_or(u32::MAX);
+            if last != Some(value) {
+                points.push((row.address(), 1, value));
+                last = Some(value);
+            }
+        }
+    }
+    points.sort_unstable();
+    points.into_iter().map(|(a, _, v)| (a, v)).collect()
 }

@@ -31,9 +31,8 @@ impl Mapping {
         }
         // SAFETY: a fresh private read-only mapping of a file we opened; the
         // descriptor may close afterwards (the mapping keeps the file).
-        let ptr = unsafe {
-            libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ, libc::MAP_PRIVATE, file.as_raw_fd(), 0)
-        };
+        let ptr =
+            unsafe { libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ, libc::MAP_PRIVATE, file.as_raw_fd(), 0) };
         if ptr == libc::MAP_FAILED {
             return None;
         }
