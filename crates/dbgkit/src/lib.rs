@@ -11,6 +11,7 @@ pub mod disasm;
 pub mod error;
 pub mod event;
 pub mod expr;
+pub mod kernel;
 pub mod launch;
 pub mod module;
 pub(crate) mod os;
@@ -28,7 +29,10 @@ pub use error::{Error, Result};
 pub use event::{parse_signal, signal_name, ContinueStatus, Event, EventKind, ExceptionCode};
 pub use launch::{SpawnOptions, SpawnedPipes, Stdio};
 pub use module::Module;
-pub use session::{CallArg, CallResult, CheckpointInfo, HitContext, Protection, Session, WatchpointInfo};
+pub use session::{
+    CallArg, CallResult, CheckpointInfo, ConnectOptions, HitContext, KernelPlacement, KernelProcess, KernelReload,
+    Protection, Session, WatchpointInfo,
+};
 pub use symbols::{SourceLocation, Symbol, Symbolized};
 pub use target::MemoryRegion;
 pub use unwind::{FoundBy, RecoveredRegisters, Stack, StackFrame, Unwinder};

@@ -410,6 +410,7 @@ impl Session {
         self.breakpoints.retain(|_, b| b.info.pid != pid);
         self.watchpoints.retain(|_, w| w.info.pid != pid);
         self.pipes.remove(&pid);
+        self.remotes.remove(&pid);
         if self.last_reported == Some(pid) {
             self.last_reported = None;
         }

@@ -70,6 +70,10 @@ impl Client {
             // Best effort: without it, new threads show up in stop replies and thread lists.
             let _ = client.conn.request(b"QThreadEvents:1")?;
         }
+        // gdbserver describes the registers of the selected thread's process:
+        // select any thread first, as gdb does.
+        let any = if client.features.multiprocess { "Hgp0.0" } else { "Hg0" };
+        let _ = client.conn.request(any.as_bytes())?;
         if client.features.target_xml {
             let layout = RegisterLayout::from_description(&mut |annex| {
                 let data = client_xfer(&mut client.conn, client.features.packet_size, "features", annex)?;

@@ -54,6 +54,17 @@ pub struct Connection {
     /// Why the connection is gone, once it is.
     lost: Option<String>,
     traffic: Traffic,
+    /// `DBGKIT_RSP_LOG` set: every packet is written to standard error (as gdb's `set debug remote 1`).
+    log: bool,
+}
+
+fn show(data: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&data[..data.len().min(300)]).into_owned();
+    if data.len() > 300 {
+        format!("{text}... ({} bytes)", data.len())
+    } else {
+        text
+    }
 }
 
 impl Connection {
@@ -69,6 +80,7 @@ impl Connection {
             console: Vec::new(),
             lost: None,
             traffic: Traffic::default(),
+            log: std::env::var_os("DBGKIT_RSP_LOG").is_some(),
         };
         // gdb begins with a `+`: a stub that sent something before we came takes it as read.
         c.write(b"+")?;
@@ -159,6 +171,9 @@ impl Connection {
     pub fn send(&mut self, data: &[u8]) -> Result<(), RemoteError> {
         let frame = encode(data);
         self.traffic.packets_sent += 1;
+        if self.log {
+            eprintln!("[rsp] -> {}", show(data));
+        }
         self.write(&frame)?;
         if !self.ack_mode {
             return Ok(());
@@ -200,6 +215,9 @@ impl Connection {
                 match frame {
                     Frame::Packet(body) => {
                         self.traffic.packets_received += 1;
+                        if self.log {
+                            eprintln!("[rsp] <- {}", show(&body));
+                        }
                         if self.ack_mode {
                             self.write(b"+")?;
                         }
@@ -258,6 +276,9 @@ impl Connection {
 
     /// Sends the interrupt byte (`\x03`): the stub stops the target and sends a stop reply.
     pub fn send_interrupt(&mut self) -> Result<(), RemoteError> {
+        if self.log {
+            eprintln!("[rsp] -> \\x03");
+        }
         self.write(&[0x03])
     }
 

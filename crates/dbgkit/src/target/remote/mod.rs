@@ -17,6 +17,7 @@
 //! | `client.rs`     | the requests as typed calls |
 //! | `all_stop.rs`   | one-thread-at-a-time run control over an all-stop stub |
 //! | `debug_slots.rs`| debug registers as `Z1`-`Z4` points |
+//! | `memory_cache.rs` | memory read at a stop, kept until the target runs |
 //! | `target.rs`     | the [`crate::target::Target`] and its event source |
 
 mod all_stop;
@@ -26,6 +27,7 @@ mod debug_slots;
 mod error;
 pub mod features;
 pub mod lists;
+mod memory_cache;
 pub mod packet;
 pub mod registers;
 pub mod signals;

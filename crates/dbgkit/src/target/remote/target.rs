@@ -14,6 +14,7 @@ use super::connection::{Traffic, Wait};
 use super::debug_slots::{DebugSlots, Point};
 use super::error::RemoteError;
 use super::lists::{self, Library};
+use super::memory_cache::MemoryCache;
 use super::signals;
 use super::stop_reply::{format_ptid, Ptid, StopCause, StopReply};
 use super::transport::Address;
@@ -91,6 +92,9 @@ pub(crate) struct Remote {
     prefer_hardware: bool,
     executable: Option<PathBuf>,
     memory_map: Option<Vec<MemoryRegion>>,
+    /// Memory and the process's memory map as read at this stop.
+    cache: MemoryCache,
+    maps: Option<Vec<MemoryRegion>>,
     /// Detached, killed or exited: nothing runs, nothing more comes.
     finished: Option<&'static str>,
     names: HashMap<i32, String>,
@@ -211,6 +215,8 @@ impl RemoteTarget {
             prefer_hardware,
             executable: None,
             memory_map: None,
+            cache: MemoryCache::default(),
+            maps: None,
             finished: None,
             names,
         };
@@ -410,6 +416,7 @@ impl Remote {
                 return Ok(());
             }
             if self.state.needs_break_to_resume() {
+                self.target_runs();
                 self.client.interrupt().map_err(remote)?;
                 self.state.break_sent_for_resume();
                 let reply = self.client.wait_stop(Wait::Block).map_err(remote)?;
@@ -430,10 +437,36 @@ impl Remote {
             }
             let Some(actions) = self.state.take_actions() else { return Ok(()) };
             self.forget_stop_views(actions.iter().map(|a| a.tid));
+            self.target_runs();
             let request = self.resume_request(&actions);
             self.client.resume(&request).map_err(remote)?;
             return Ok(());
         }
+    }
+
+    /// What was read at this stop no longer holds.
+    fn target_runs(&mut self) {
+        self.cache.clear();
+        self.maps = None;
+    }
+
+    /// Reads memory through the cache of this stop.
+    fn read_memory(&mut self, address: u64, buf: &mut [u8]) -> usize {
+        let Remote { cache, client, .. } = self;
+        let n = cache.read(address, buf, &mut |a, b| client.read_memory(a, b)).unwrap_or(0);
+        // Our own int3 bytes read as what they replaced.
+        for (&at, planted) in self.breakpoints.range(address..address.saturating_add(n as u64)) {
+            if let Planted::Memory { original } = planted {
+                buf[(at - address) as usize] = *original;
+            }
+        }
+        n
+    }
+
+    /// Writes memory (the cache forgets what it covered).
+    fn write_memory(&mut self, address: u64, data: &[u8]) -> Result<()> {
+        self.cache.written(address, data.len());
+        self.client.write_memory(address, data).map_err(remote)
     }
 
     /// `vCont;c:p1.2;s:p1.3` (with `C`/`S` and the wire's signal number where one is delivered).
@@ -500,6 +533,7 @@ impl Remote {
                 s => format!("vCont;S{:02x}:{}", signals::to_gdb(s), format_ptid(mp, self.pid, tid)),
             };
             self.forget_stop_views([tid]);
+            self.target_runs();
             self.client.resume(&step).map_err(remote)?;
             let reply = self.client.wait_stop(Wait::Block).map_err(remote)?;
             self.client.point(true, point.kind, point.address, point.len).map_err(remote)?;
@@ -653,7 +687,7 @@ impl Remote {
             // Neither kind of point: an int3 of our own.
             let mut original = [0u8; 1];
             if self.client.read_memory(address, &mut original).map_err(remote)? == 1 {
-                self.client.write_memory(address, &[INT3]).map_err(remote)?;
+                self.write_memory(address, &[INT3])?;
                 self.breakpoints.insert(address, Planted::Memory { original: original[0] });
                 return Ok(());
             }
@@ -670,7 +704,7 @@ impl Remote {
             Some(Planted::Software) => self.client.point(false, PointKind::Software, address, 1).map_err(remote)?,
             Some(Planted::Hardware) => self.client.point(false, PointKind::Hardware, address, 1).map_err(remote)?,
             Some(Planted::Memory { original }) => {
-                self.client.write_memory(address, &[original]).map_err(remote)?;
+                self.write_memory(address, &[original])?;
                 PointOutcome::Done
             }
             None => PointOutcome::Done,
@@ -748,13 +782,15 @@ impl Remote {
                 let named = named.map(|b| PathBuf::from(String::from_utf8_lossy(&b).into_owned()));
                 match named {
                     Some(p) if p.is_file() => p,
-                    Some(p) => return Err(Error::BadTargetData {
-                        what: format!("the program of remote process {}", self.pid),
-                        reason: format!(
+                    Some(p) => {
+                        return Err(Error::BadTargetData {
+                            what: format!("the program of remote process {}", self.pid),
+                            reason: format!(
                             "it runs {} on the stub's machine, which is not on this one: give a copy of the program",
                             p.display()
                         ),
-                    }),
+                        })
+                    }
                     None => {
                         return Err(Error::BadTargetData {
                             what: format!("the program of remote process {}", self.pid),
@@ -778,10 +814,15 @@ impl Remote {
         if let Some(map) = &self.memory_map {
             return Ok(map.clone());
         }
+        if let Some(maps) = &self.maps {
+            return Ok(maps.clone());
+        }
         if self.kind == RemoteKind::Process {
             let maps = self.client.read_host_file(Some(self.pid), &format!("/proc/{}/maps", self.pid));
             if let Some(text) = maps.map_err(remote)? {
-                return Ok(crate::os::linux::maps::parse_maps(&String::from_utf8_lossy(&text)));
+                let maps = crate::os::linux::maps::parse_maps(&String::from_utf8_lossy(&text));
+                self.maps = Some(maps.clone());
+                return Ok(maps);
             }
         }
         Err(not_supported("the memory map", "this stub (no host file access)"))
@@ -835,14 +876,7 @@ impl Target for RemoteTarget {
         if r.alive().is_err() {
             return 0;
         }
-        let n = r.client.read_memory(address, buf).unwrap_or(0);
-        // Our own int3 bytes read as what they replaced.
-        for (&at, planted) in r.breakpoints.range(address..address.saturating_add(n as u64)) {
-            if let Planted::Memory { original } = planted {
-                buf[(at - address) as usize] = *original;
-            }
-        }
-        n
+        r.read_memory(address, buf)
     }
 
     fn memory_map(&self) -> Result<Vec<MemoryRegion>> {
@@ -913,7 +947,7 @@ impl WriteAccess for RemoteTarget {
                 data[(at - address) as usize] = INT3;
             }
         }
-        r.client.write_memory(address, &data).map_err(remote)
+        r.write_memory(address, &data)
     }
 
     fn set_registers(&self, tid: i32, regs: &Registers) -> Result<()> {
@@ -925,6 +959,9 @@ impl WriteAccess for RemoteTarget {
 
     fn set_pc(&self, tid: i32, pc: u64) -> Result<()> {
         let mut r = self.0.borrow_mut();
+        if r.pc_of(tid)? == pc {
+            return Ok(());
+        }
         let mut bytes = r.registers_of(tid)?;
         r.client.layout.write(&mut bytes, "rip", pc as u128);
         r.store_registers(tid, bytes, &["rip"])
