@@ -8,6 +8,9 @@ use std::collections::HashMap;
 
 const LINE: u64 = 1024;
 
+/// Reads from the stub: the count of bytes read.
+pub type Fetch<'a, E> = dyn FnMut(u64, &mut [u8]) -> Result<usize, E> + 'a;
+
 /// Lines of memory read since the target last ran.
 #[derive(Debug, Default)]
 pub struct MemoryCache {
@@ -17,12 +20,7 @@ pub struct MemoryCache {
 impl MemoryCache {
     /// Reads through the cache; `fetch` reads from the stub (returns the
     /// count read). Reads larger than a line go straight to the stub.
-    pub fn read<E>(
-        &mut self,
-        address: u64,
-        buf: &mut [u8],
-        fetch: &mut dyn FnMut(u64, &mut [u8]) -> Result<usize, E>,
-    ) -> Result<usize, E> {
+    pub fn read<E>(&mut self, address: u64, buf: &mut [u8], fetch: &mut Fetch<'_, E>) -> Result<usize, E> {
         if buf.len() as u64 > LINE {
             return fetch(address, buf);
         }
@@ -30,13 +28,15 @@ impl MemoryCache {
         while done < buf.len() {
             let at = address.wrapping_add(done as u64);
             let line = at - at % LINE;
-            if !self.lines.contains_key(&line) {
-                let mut bytes = vec![0u8; LINE as usize];
-                let n = fetch(line, &mut bytes)?;
-                bytes.truncate(n);
-                self.lines.insert(line, bytes);
-            }
-            let bytes = &self.lines[&line];
+            let bytes = match self.lines.entry(line) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    let mut bytes = vec![0u8; LINE as usize];
+                    let n = fetch(line, &mut bytes)?;
+                    bytes.truncate(n);
+                    e.insert(bytes)
+                }
+            };
             let start = (at - line) as usize;
             if start >= bytes.len() {
                 break;
