@@ -13,6 +13,9 @@ pub struct Gdbserver {
     pub port: u16,
     /// What gdbserver and the program wrote on standard error.
     output: Arc<Mutex<String>>,
+    /// What the program wrote on standard output (complete once gdbserver ended).
+    program_output: Arc<Mutex<String>>,
+    reader: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Gdbserver {
@@ -20,17 +23,28 @@ impl Gdbserver {
     pub fn start(program: &Path, args: &[&str]) -> Gdbserver {
         let mut child = Command::new("gdbserver")
             .arg("--once")
+            .args(std::env::var("DBGKIT_TEST_GDBSERVER_DEBUG").ok().map(|_| "--debug"))
             .arg("127.0.0.1:0")
             .arg(program)
             .args(args)
             .env("LANG", "C")
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .expect("gdbserver is not installed: scripts/setup installs it (apt-get install gdbserver)");
         let stderr = child.stderr.take().expect("piped");
+        let stdout = child.stdout.take().expect("piped");
         let output = Arc::new(Mutex::new(String::new()));
+        let program_output = Arc::new(Mutex::new(String::new()));
+        let sink = program_output.clone();
+        let reader = std::thread::spawn(move || {
+            use std::io::Read;
+            let mut text = String::new();
+            let mut stdout = stdout;
+            let _ = stdout.read_to_string(&mut text);
+            sink.lock().unwrap().push_str(&text);
+        });
         let (tx, rx) = std::sync::mpsc::channel();
         let sink = output.clone();
         std::thread::spawn(move || {
@@ -51,7 +65,7 @@ impl Gdbserver {
             .ok()
             .flatten()
             .unwrap_or_else(|| panic!("gdbserver did not say its port: {}", output.lock().unwrap()));
-        Gdbserver { child, port, output }
+        Gdbserver { child, port, output, program_output, reader: Some(reader) }
     }
 
     pub fn address(&self) -> String {
@@ -61,6 +75,16 @@ impl Gdbserver {
     /// What gdbserver (and the program) wrote on standard error so far.
     pub fn output(&self) -> String {
         self.output.lock().unwrap().clone()
+    }
+
+    /// Everything the program wrote on standard output, once gdbserver
+    /// (and so the program) ended by itself within `limit`.
+    pub fn program_output(&mut self, limit: std::time::Duration) -> String {
+        assert!(self.wait(limit), "gdbserver did not end: {}", self.output());
+        if let Some(reader) = self.reader.take() {
+            reader.join().unwrap();
+        }
+        self.program_output.lock().unwrap().clone()
     }
 
     /// Ends gdbserver now (its connection drops).
@@ -85,5 +109,8 @@ impl Gdbserver {
 impl Drop for Gdbserver {
     fn drop(&mut self) {
         self.kill();
+        if std::env::var_os("DBGKIT_TEST_GDBSERVER_DEBUG").is_some() {
+            eprintln!("---- gdbserver said:\n{}", self.output());
+        }
     }
 }

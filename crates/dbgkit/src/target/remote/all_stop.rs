@@ -211,6 +211,12 @@ impl AllStop {
         !self.pending.is_empty()
     }
 
+    /// Whether no thread is held (a resume may then name "every other thread",
+    /// which takes in threads the stub has not reported yet).
+    pub fn none_held(&self) -> bool {
+        !self.threads.values().any(|r| *r == Run::Held)
+    }
+
     /// The signal a released thread is to receive.
     pub fn signal_of(&self, tid: i32) -> i32 {
         match self.threads.get(&tid) {
@@ -235,6 +241,11 @@ impl AllStop {
     /// Queues a stop for later (the thread counts as stopped from now on).
     pub fn queue(&mut self, tid: i32, reason: StopReason) {
         self.hold(tid);
+        self.pending.push_back((tid, reason));
+    }
+
+    /// Queues the exit of a thread already forgotten.
+    pub fn queue_exit(&mut self, tid: i32, reason: StopReason) {
         self.pending.push_back((tid, reason));
     }
 

@@ -44,13 +44,18 @@ pub struct Client {
     pub vcont_actions: Vec<String>,
     /// The thread `Hg` last selected (pid, tid).
     general_thread: Option<(i32, i32)>,
-    /// Whether `P` works (gdbserver has it; old stubs only take `G`).
+    /// Whether `P` works (QEMU has it; gdbserver only takes `G`).
     single_register_writes: bool,
+    /// Whether `p` works (QEMU has it; gdbserver only answers `g`).
+    pub single_register_reads: bool,
 }
 
 impl Client {
-    /// Connects and negotiates: `qSupported`, no-ack mode when offered,
-    /// thread events when offered, the register layout, `vCont?`.
+    /// Connects and negotiates: `qSupported`, no-ack mode when offered, the
+    /// register layout, `vCont?`. Thread events (`QThreadEvents`) are not
+    /// asked for: gdbserver 13 in all-stop mode ends on a thread's exit
+    /// event; new threads show up in stop replies, and exits in the thread
+    /// list read at each stop.
     pub fn connect(address: &Address, timeout: Duration) -> Result<Client, RemoteError> {
         let conn = Connection::open(address, timeout)?;
         let mut client = Client {
@@ -60,15 +65,12 @@ impl Client {
             vcont_actions: Vec::new(),
             general_thread: None,
             single_register_writes: true,
+            single_register_reads: true,
         };
         let reply = client.conn.request(OFFERED.as_bytes())?;
         client.features = Features::parse(&reply);
         if client.features.no_ack_mode && client.conn.request(b"QStartNoAckMode")? == b"OK" {
             client.conn.set_no_ack();
-        }
-        if client.features.thread_events {
-            // Best effort: without it, new threads show up in stop replies and thread lists.
-            let _ = client.conn.request(b"QThreadEvents:1")?;
         }
         // gdbserver describes the registers of the selected thread's process:
         // select any thread first, as gdb does.
@@ -168,6 +170,11 @@ impl Client {
     /// Forgets the selected thread (after a resume the stub picks its own).
     pub fn forget_selection(&mut self) {
         self.general_thread = None;
+    }
+
+    /// Hangs up: the target is gone, nothing more will be asked.
+    pub fn close(&mut self, why: &str) {
+        self.conn.close(why);
     }
 
     /// Every register of a thread, as `g` bytes in layout order.

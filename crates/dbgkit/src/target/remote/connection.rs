@@ -282,9 +282,11 @@ impl Connection {
         self.write(&[0x03])
     }
 
-    /// Closes the connection (after `D` or `k`): later calls say it is gone.
+    /// Closes the connection (after `D` or `k`, or when the target ended):
+    /// the stub sees it close; later calls say it is gone.
     pub fn close(&mut self, why: &str) {
         self.lost.get_or_insert_with(|| why.to_string());
+        self.transport.shutdown();
     }
 }
 

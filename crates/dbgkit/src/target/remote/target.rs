@@ -355,7 +355,7 @@ impl Remote {
         if let Some(r) = &self.thread(tid)?.registers {
             return Ok(r.clone());
         }
-        let bytes = self.client.read_registers(self.pid, tid).map_err(remote)?;
+        let bytes = self.client.read_registers(self.pid, tid).map_err(|e| self.thread_error(tid, e))?;
         self.thread(tid)?.registers = Some(bytes.clone());
         Ok(bytes)
     }
@@ -370,9 +370,27 @@ impl Remote {
         if let Some(r) = &view.registers {
             return Ok(self.client.layout.read(r, "rip").unwrap_or(0));
         }
-        let rip = self.client.layout.find("rip").expect("checked at connect").regnum;
-        let bytes = self.client.read_register(self.pid, tid, rip).map_err(remote)?;
-        let pc = bytes.iter().take(8).rev().fold(0u64, |acc, &b| (acc << 8) | b as u64);
+        let pc = if self.client.single_register_reads {
+            let rip = self.client.layout.find("rip").expect("checked at connect").regnum;
+            match self.client.read_register(self.pid, tid, rip) {
+                Ok(bytes) => Some(bytes.iter().take(8).rev().fold(0u64, |acc, &b| (acc << 8) | b as u64)),
+                // A stub without `p` (gdbserver): every register, once for this stop.
+                Err(RemoteError::Unsupported { .. }) => {
+                    self.client.single_register_reads = false;
+                    None
+                }
+                Err(e) => return Err(self.thread_error(tid, e)),
+            }
+        } else {
+            None
+        };
+        let pc = match pc {
+            Some(pc) => pc,
+            None => {
+                let bytes = self.registers_of(tid)?;
+                self.client.layout.read(&bytes, "rip").unwrap_or(0)
+            }
+        };
         self.thread(tid)?.pc = Some(pc);
         Ok(pc)
     }
@@ -380,7 +398,7 @@ impl Remote {
     /// Writes changed registers of a stopped thread and keeps the cache right.
     fn store_registers(&mut self, tid: i32, bytes: Vec<u8>, changed: &[&str]) -> Result<()> {
         if !changed.is_empty() {
-            self.client.write_registers(self.pid, tid, &bytes, changed).map_err(remote)?;
+            self.client.write_registers(self.pid, tid, &bytes, changed).map_err(|e| self.thread_error(tid, e))?;
         }
         let pc = self.client.layout.read(&bytes, "rip");
         let view = self.thread(tid)?;
@@ -397,6 +415,20 @@ impl Remote {
                 v.siginfo = None;
             }
         }
+    }
+
+    /// A thread the stub no longer knows (`Hg` refused) exited since the
+    /// last stop: its exit is queued and the engine hears "no such thread"
+    /// (`ESRCH`), as from ptrace.
+    fn thread_error(&mut self, tid: i32, e: RemoteError) -> Error {
+        let refused_selection = matches!(&e, RemoteError::Refused { request, .. } if request.starts_with("Hg"));
+        if !refused_selection || tid == self.pid || !self.state.knows(tid) {
+            return remote(e);
+        }
+        self.state.remove_thread(tid);
+        self.threads.remove(&tid);
+        self.state.queue_exit(tid, StopReason::Exited(0));
+        thread_gone(tid)
     }
 
     /// A thread to pin a stop on when the reply names none.
@@ -484,7 +516,14 @@ impl Remote {
             };
         }
         let mut request = String::from("vCont");
+        // With nothing held, the threads that just continue go as "the rest of
+        // the process": a thread the stub created and not reported yet (it
+        // holds it stopped with its creation event) goes too, and reports.
+        let rest = self.state.none_held() && self.client.vcont_actions.iter().any(|a| a == "c");
         for a in actions {
+            if rest && a.how != Resume::Step && a.signal == 0 {
+                continue;
+            }
             let ptid = format_ptid(mp, self.pid, a.tid);
             let letter = if a.how == Resume::Step { 's' } else { 'c' };
             if a.signal != 0 {
@@ -492,6 +531,10 @@ impl Remote {
             } else {
                 request.push_str(&format!(";{letter}:{ptid}"));
             }
+        }
+        if rest {
+            let all = if mp { format!(";c:p{:x}.-1", self.pid) } else { ";c".into() };
+            request.push_str(&all);
         }
         request
     }
@@ -561,10 +604,11 @@ impl Remote {
             StopReply::Signal { signal, thread, cause, registers, .. } => {
                 let tid = thread.map(|t| t.tid).filter(|&t| t > 0).map(|t| t as i32).unwrap_or(self.default_thread());
                 let stepped = self.state.released_how(tid) == Some(Resume::Step);
-                if !self.state.knows(tid) {
-                    return Ok(self.on_new_thread(tid, signal, cause));
+                let new = !self.state.knows(tid);
+                if new {
+                    self.state.add_thread(tid);
                 }
-                if matches!(cause, Some(StopCause::Created)) {
+                if !new && matches!(cause, Some(StopCause::Created)) {
                     // A creation event for a thread already known: nothing to report.
                     self.state.park();
                     return Ok(None);
@@ -578,8 +622,15 @@ impl Remote {
                 if signal == libc::SIGTRAP {
                     self.after_trap(tid, stepped, &cause)?;
                 }
-                let is_break_answer = signal == libc::SIGINT && cause.is_none();
-                Ok(self.state.on_stop(tid, StopReason::Signal(signal), is_break_answer))
+                let report = if new {
+                    self.on_new_thread(tid, signal, cause)
+                } else {
+                    let is_break_answer = signal == libc::SIGINT && cause.is_none();
+                    self.state.on_stop(tid, StopReason::Signal(signal), is_break_answer)
+                };
+                // Before the engine looks at the other threads: which of them are gone.
+                self.find_exited_threads(tid)?;
+                Ok(report)
             }
             StopReply::Exited { code, .. } => Ok(self.process_ended(StopReason::Exited(code))),
             StopReply::Terminated { signal, .. } => Ok(self.process_ended(StopReason::Killed { signal })),
@@ -595,6 +646,27 @@ impl Remote {
                 Ok(None)
             }
         }
+    }
+
+    /// Threads gone from the stub's list since the last stop exited
+    /// meanwhile: their exits are reported after the stop at hand.
+    fn find_exited_threads(&mut self, reporting: i32) -> Result<()> {
+        if self.kind == RemoteKind::Machine || self.state.thread_ids().len() < 2 {
+            return Ok(());
+        }
+        let listed: Vec<i32> = thread_list(&mut self.client)?.iter().map(|t| t.tid as i32).collect();
+        if listed.is_empty() {
+            return Ok(());
+        }
+        for tid in self.state.thread_ids() {
+            // The leader's end is the process's, which the stub reports itself.
+            if tid != reporting && tid != self.pid && !listed.contains(&tid) {
+                self.state.queue(tid, StopReason::Exited(0));
+                self.state.remove_thread(tid);
+                self.threads.remove(&tid);
+            }
+        }
+        Ok(())
     }
 
     /// DR6 for watchpoints, and the pc moved back over an `int3` this target wrote.
@@ -623,12 +695,9 @@ impl Remote {
     /// A stop of a thread never seen: it is new. The engine hears of it
     /// through a thread it thinks runs (`NewThread`), then its first stop.
     fn on_new_thread(&mut self, tid: i32, signal: i32, cause: Option<StopCause>) -> Option<(i32, StopReason)> {
-        self.state.add_thread(tid);
-        let view = self.threads.entry(tid).or_default();
         let first = if matches!(cause, Some(StopCause::Created)) || signal == 0 || signal == libc::SIGSTOP {
             StopReason::Interrupted
         } else {
-            view.stop = LastStop { signal, cause, ..Default::default() };
             StopReason::Signal(signal)
         };
         let running =
@@ -647,7 +716,8 @@ impl Remote {
         self.state.clear();
         self.threads.clear();
         self.finished = Some("exited");
-        self.client.forget_selection();
+        // As gdb does when a remote target's process ends: the stub (`--once`) may go.
+        self.client.close("the target exited");
         Some((leader, reason))
     }
 
@@ -722,7 +792,7 @@ impl Remote {
         let stop = self.thread(tid)?.stop.clone();
         let mut info = SignalInfo { signal: stop.signal, code: 0, address: 0 };
         let from_stub = if self.client.features.siginfo && stop.signal != 0 && !stop.memory_breakpoint {
-            self.client.select_thread(self.pid, tid).map_err(remote)?;
+            self.client.select_thread(self.pid, tid).map_err(|e| self.thread_error(tid, e))?;
             self.client.xfer("siginfo", "").ok().flatten().filter(|b| b.len() >= 24)
         } else {
             None
@@ -839,6 +909,11 @@ impl Remote {
             _ => matches!(signal, libc::SIGKILL),
         }
     }
+}
+
+/// What ptrace says of a thread that is gone: `ESRCH`, which the engine expects at any time.
+fn thread_gone(tid: i32) -> Error {
+    Error::Os { op: "reach the thread", target: tid, source: std::io::Error::from_raw_os_error(libc::ESRCH) }
 }
 
 fn point_name(kind: PointKind) -> &'static str {
@@ -983,7 +1058,8 @@ impl RunControl for RemoteTarget {
         let mut r = self.0.borrow_mut();
         r.alive()?;
         if !r.state.knows(tid) {
-            return Err(Error::NoSuchThread { pid: r.pid, tid });
+            // Gone since the last stop; its exit is (or was) reported.
+            return Err(thread_gone(tid));
         }
         r.state.resume(tid, how, signal);
         Ok(())

@@ -72,7 +72,7 @@ pub enum Received {
 /// An open stream to a stub.
 pub enum Transport {
     Tcp(TcpStream),
-    Pipe { child: Child, input: ChildStdin, output: ChildStdout },
+    Pipe { child: Child, input: Option<ChildStdin>, output: ChildStdout },
 }
 
 impl Transport {
@@ -122,7 +122,7 @@ impl Transport {
                     .map_err(|e| failed(format!("cannot run `{command}`: {e}")))?;
                 let input = child.stdin.take().expect("piped");
                 let output = child.stdout.take().expect("piped");
-                Ok(Transport::Pipe { child, input, output })
+                Ok(Transport::Pipe { child, input: Some(input), output })
             }
         }
     }
@@ -178,15 +178,27 @@ impl Transport {
     pub fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
         match self {
             Transport::Tcp(s) => s.write_all(bytes),
-            Transport::Pipe { input, .. } => input.write_all(bytes),
+            Transport::Pipe { input: Some(input), .. } => input.write_all(bytes),
+            Transport::Pipe { input: None, .. } => Err(std::io::ErrorKind::BrokenPipe.into()),
+        }
+    }
+
+    /// Ends the conversation: the stub sees the connection close.
+    pub fn shutdown(&mut self) {
+        match self {
+            Transport::Tcp(s) => {
+                let _ = s.shutdown(std::net::Shutdown::Both);
+            }
+            Transport::Pipe { input, .. } => *input = None,
         }
     }
 }
 
 impl Drop for Transport {
     fn drop(&mut self) {
-        if let Transport::Pipe { child, .. } = self {
+        if let Transport::Pipe { child, input, .. } = self {
             // The stub sees its input close and ends; one that does not is ended.
+            *input = None;
             for _ in 0..50 {
                 if let Ok(Some(_)) = child.try_wait() {
                     return;
