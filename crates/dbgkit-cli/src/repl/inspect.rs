@@ -55,6 +55,12 @@ pub fn registers(dbg: &mut Debugger, call: &Call) -> Result<()> {
             g("fs_base"),
             g("gs_base")
         );
+        // A machine's own registers (QEMU): segment bases, control registers, efer.
+        let extra = dbg.session.extra_registers(c.pid, c.tid).unwrap_or_default();
+        for row in extra.chunks(4) {
+            let line: Vec<String> = row.iter().map(|(n, v)| format!("{n}={v:016x}")).collect();
+            say!("{}", line.join(" "));
+        }
         dbg.show_place(c.pid, regs.rip, Some(regs.rip));
         return Ok(());
     }
@@ -68,7 +74,15 @@ pub fn registers(dbg: &mut Debugger, call: &Call) -> Result<()> {
         };
         let name = name.trim_start_matches(['@', '$']).to_ascii_lowercase();
         if regs.get(&name).is_none() {
-            bail!("unknown register {name:?}: r alone lists them");
+            let extra = dbg.session.extra_registers(c.pid, c.tid).unwrap_or_default();
+            match (extra.iter().find(|(n, _)| *n == name), value) {
+                (Some((n, v)), None) => {
+                    say!("{n}={v:016x}");
+                    continue;
+                }
+                (Some(_), Some(_)) => bail!("register {name} can be read, not written, here"),
+                (None, _) => bail!("unknown register {name:?}: r alone lists them"),
+            }
         }
         match value {
             Some(v) => {
