@@ -10,7 +10,37 @@ use std::os::unix::fs::FileExt;
 use std::path::Path;
 
 type Reader<'a> = EndianSlice<'a, LittleEndian>;
-type Unit<'a> = gimli::Unit<Reader<'a>>;
+/// An entry borrowed from a unit (`'u`) of data read from the file (`'a`).
+type Entry<'u, 'a> = gimli::DebuggingInformationEntry<'u, 'u, Reader<'a>>;
+
+/// One compile unit, read on its own: its entries and the string tables
+/// its names point into (no line table is needed, so none is read).
+struct Cu<'a> {
+    header: gimli::UnitHeader<Reader<'a>>,
+    abbreviations: gimli::Abbreviations,
+    strings: gimli::DebugStr<Reader<'a>>,
+    line_strings: gimli::DebugLineStr<Reader<'a>>,
+}
+
+impl<'a> Cu<'a> {
+    fn entry(&self, offset: UnitOffset) -> Option<Entry<'_, 'a>> {
+        self.header.entry(&self.abbreviations, offset).ok()
+    }
+
+    fn tree(&self, offset: Option<UnitOffset>) -> Option<gimli::EntriesTree<'_, '_, Reader<'a>>> {
+        self.header.entries_tree(&self.abbreviations, offset).ok()
+    }
+
+    fn name(&self, e: &Entry<'_, 'a>) -> Option<String> {
+        let text = match e.attr_value(constants::DW_AT_name).ok()?? {
+            AttributeValue::String(s) => s,
+            AttributeValue::DebugStrRef(o) => self.strings.get_str(o).ok()?,
+            AttributeValue::DebugLineStrRef(o) => self.line_strings.get_str(o).ok()?,
+            _ => return None,
+        };
+        Some(text.to_string_lossy().into_owned())
+    }
+}
 
 /// Where `task_struct`'s fields are.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,7 +91,6 @@ pub fn read(vmlinux: &Path) -> Result<KernelTypes, String> {
     let abbrev = section(".debug_abbrev");
     let strings = section(".debug_str");
     let line_strings = section(".debug_line_str");
-    let string_offsets = section(".debug_str_offsets");
     let mut task = None;
     let mut module = None;
     let mut at = 0u64;
@@ -84,24 +113,18 @@ pub fn read(vmlinux: &Path) -> Result<KernelTypes, String> {
         let mut unit_bytes = vec![0u8; total as usize];
         file.read_exact_at(&mut unit_bytes, info_start + at).map_err(|e| e.to_string())?;
         at += total;
-        let dwarf = gimli::Dwarf::load(|id| -> Result<Reader<'_>, gimli::Error> {
-            let data: &[u8] = match id {
-                gimli::SectionId::DebugInfo => &unit_bytes,
-                gimli::SectionId::DebugAbbrev => &abbrev,
-                gimli::SectionId::DebugStr => &strings,
-                gimli::SectionId::DebugLineStr => &line_strings,
-                gimli::SectionId::DebugStrOffsets => &string_offsets,
-                _ => &[],
-            };
-            Ok(EndianSlice::new(data, LittleEndian))
-        })
-        .map_err(|e| e.to_string())?;
-        let Some(header) = dwarf.units().next().map_err(|e| e.to_string())? else { continue };
-        let Ok(unit) = dwarf.unit(header) else { continue };
-        for (name, offset) in structures(&dwarf, &unit, &["task_struct", "module"]) {
+        let Ok(Some(header)) = gimli::DebugInfo::new(&unit_bytes, LittleEndian).units().next() else { continue };
+        let Ok(abbreviations) = header.abbreviations(&gimli::DebugAbbrev::new(&abbrev, LittleEndian)) else { continue };
+        let cu = Cu {
+            header,
+            abbreviations,
+            strings: gimli::DebugStr::new(&strings, LittleEndian),
+            line_strings: gimli::DebugLineStr::from(EndianSlice::new(&line_strings, LittleEndian)),
+        };
+        for (name, offset) in structures(&cu, &["task_struct", "module"]) {
             match name {
-                "task_struct" if task.is_none() => task = task_offsets(&dwarf, &unit, offset),
-                "module" if module.is_none() => module = module_offsets(&dwarf, &unit, offset),
+                "task_struct" if task.is_none() => task = task_offsets(&cu, offset),
+                "module" if module.is_none() => module = module_offsets(&cu, offset),
                 _ => {}
             }
         }
@@ -111,13 +134,9 @@ pub fn read(vmlinux: &Path) -> Result<KernelTypes, String> {
 }
 
 /// The defining entries of the named structures among a unit's top-level entries.
-fn structures(
-    dwarf: &gimli::Dwarf<Reader<'_>>,
-    unit: &Unit<'_>,
-    names: &[&'static str],
-) -> Vec<(&'static str, UnitOffset)> {
+fn structures(cu: &Cu<'_>, names: &[&'static str]) -> Vec<(&'static str, UnitOffset)> {
     let mut out = Vec::new();
-    let Ok(mut tree) = unit.entries_tree(None) else { return out };
+    let Some(mut tree) = cu.tree(None) else { return out };
     let Ok(root) = tree.root() else { return out };
     let mut children = root.children();
     while let Ok(Some(child)) = children.next() {
@@ -126,7 +145,7 @@ fn structures(
         {
             continue;
         }
-        let Some(name) = name_of(dwarf, unit, e) else { continue };
+        let Some(name) = cu.name(e) else { continue };
         if let Some(&wanted) = names.iter().find(|&&n| n == name) {
             if e.has_children() {
                 out.push((wanted, e.offset()));
@@ -136,17 +155,7 @@ fn structures(
     out
 }
 
-fn name_of(
-    dwarf: &gimli::Dwarf<Reader<'_>>,
-    unit: &Unit<'_>,
-    e: &gimli::DebuggingInformationEntry<Reader<'_>>,
-) -> Option<String> {
-    let value = e.attr_value(constants::DW_AT_name).ok()??;
-    let s = dwarf.attr_string(unit, value).ok()?;
-    Some(s.to_string_lossy().into_owned())
-}
-
-fn type_of(e: &gimli::DebuggingInformationEntry<Reader<'_>>) -> Option<UnitOffset> {
+fn type_of(e: &Entry<'_, '_>) -> Option<UnitOffset> {
     match e.attr_value(constants::DW_AT_type).ok()?? {
         AttributeValue::UnitRef(offset) => Some(offset),
         _ => None,
@@ -154,9 +163,9 @@ fn type_of(e: &gimli::DebuggingInformationEntry<Reader<'_>>) -> Option<UnitOffse
 }
 
 /// Follows typedefs and qualifiers to the type they name.
-fn strip(unit: &Unit<'_>, mut offset: UnitOffset) -> Option<UnitOffset> {
+fn strip(cu: &Cu<'_>, mut offset: UnitOffset) -> Option<UnitOffset> {
     for _ in 0..16 {
-        let e = unit.entry(offset).ok()?;
+        let e = cu.entry(offset)?;
         match e.tag() {
             constants::DW_TAG_typedef
             | constants::DW_TAG_const_type
@@ -170,13 +179,8 @@ fn strip(unit: &Unit<'_>, mut offset: UnitOffset) -> Option<UnitOffset> {
 }
 
 /// A member of a structure (looking into anonymous members): its offset and type.
-fn member(
-    dwarf: &gimli::Dwarf<Reader<'_>>,
-    unit: &Unit<'_>,
-    structure: UnitOffset,
-    name: &str,
-) -> Option<(u64, Option<UnitOffset>)> {
-    let mut tree = unit.entries_tree(Some(structure)).ok()?;
+fn member(cu: &Cu<'_>, structure: UnitOffset, name: &str) -> Option<(u64, Option<UnitOffset>)> {
+    let mut tree = cu.tree(Some(structure))?;
     let root = tree.root().ok()?;
     let mut children = root.children();
     while let Ok(Some(child)) = children.next() {
@@ -187,11 +191,11 @@ fn member(
         let offset =
             e.attr(constants::DW_AT_data_member_location).ok().flatten().and_then(|a| a.udata_value()).unwrap_or(0);
         let ty = type_of(e);
-        match name_of(dwarf, unit, e) {
+        match cu.name(e) {
             Some(n) if n == name => return Some((offset, ty)),
             None => {
-                let inner = ty.and_then(|t| strip(unit, t));
-                if let Some((o, t)) = inner.and_then(|inner| member(dwarf, unit, inner, name)) {
+                let inner = ty.and_then(|t| strip(cu, t));
+                if let Some((o, t)) = inner.and_then(|inner| member(cu, inner, name)) {
                     return Some((offset + o, t));
                 }
             }
@@ -203,24 +207,19 @@ fn member(
 
 /// The offset of a dotted member path (`core_layout.base`); arrays are
 /// entered at their first element.
-fn path(
-    dwarf: &gimli::Dwarf<Reader<'_>>,
-    unit: &Unit<'_>,
-    structure: UnitOffset,
-    dotted: &str,
-) -> Option<(u64, Option<UnitOffset>)> {
+fn path(cu: &Cu<'_>, structure: UnitOffset, dotted: &str) -> Option<(u64, Option<UnitOffset>)> {
     let mut current = structure;
     let mut total = 0;
     let mut ty = None;
     for (i, part) in dotted.split('.').enumerate() {
         if i > 0 {
-            let mut t = strip(unit, ty?)?;
-            if unit.entry(t).ok()?.tag() == constants::DW_TAG_array_type {
-                t = strip(unit, type_of(&unit.entry(t).ok()?)?)?;
+            let mut t = strip(cu, ty?)?;
+            if cu.entry(t)?.tag() == constants::DW_TAG_array_type {
+                t = strip(cu, type_of(&cu.entry(t)?)?)?;
             }
             current = t;
         }
-        let (offset, next) = member(dwarf, unit, current, part)?;
+        let (offset, next) = member(cu, current, part)?;
         total += offset;
         ty = next;
     }
@@ -228,9 +227,9 @@ fn path(
 }
 
 /// The element count of an array type.
-fn array_len(unit: &Unit<'_>, ty: Option<UnitOffset>) -> Option<u64> {
-    let t = strip(unit, ty?)?;
-    let mut tree = unit.entries_tree(Some(t)).ok()?;
+fn array_len(cu: &Cu<'_>, ty: Option<UnitOffset>) -> Option<u64> {
+    let t = strip(cu, ty?)?;
+    let mut tree = cu.tree(Some(t))?;
     let root = tree.root().ok()?;
     let mut children = root.children();
     while let Ok(Some(child)) = children.next() {
@@ -245,30 +244,30 @@ fn array_len(unit: &Unit<'_>, ty: Option<UnitOffset>) -> Option<u64> {
     None
 }
 
-fn task_offsets(dwarf: &gimli::Dwarf<Reader<'_>>, unit: &Unit<'_>, s: UnitOffset) -> Option<TaskOffsets> {
-    let (comm, comm_type) = path(dwarf, unit, s, "comm")?;
+fn task_offsets(cu: &Cu<'_>, s: UnitOffset) -> Option<TaskOffsets> {
+    let (comm, comm_type) = path(cu, s, "comm")?;
     Some(TaskOffsets {
-        tasks: path(dwarf, unit, s, "tasks")?.0,
-        pid: path(dwarf, unit, s, "pid")?.0,
-        tgid: path(dwarf, unit, s, "tgid")?.0,
+        tasks: path(cu, s, "tasks")?.0,
+        pid: path(cu, s, "pid")?.0,
+        tgid: path(cu, s, "tgid")?.0,
         comm,
-        comm_len: array_len(unit, comm_type).unwrap_or(16),
-        real_parent: path(dwarf, unit, s, "real_parent").map(|p| p.0),
-        mm: path(dwarf, unit, s, "mm").map(|p| p.0),
+        comm_len: array_len(cu, comm_type).unwrap_or(16),
+        real_parent: path(cu, s, "real_parent").map(|p| p.0),
+        mm: path(cu, s, "mm").map(|p| p.0),
     })
 }
 
-fn module_offsets(dwarf: &gimli::Dwarf<Reader<'_>>, unit: &Unit<'_>, s: UnitOffset) -> Option<ModuleOffsets> {
-    let (name, name_type) = path(dwarf, unit, s, "name")?;
-    let (base, size) = match (path(dwarf, unit, s, "core_layout.base"), path(dwarf, unit, s, "core_layout.size")) {
+fn module_offsets(cu: &Cu<'_>, s: UnitOffset) -> Option<ModuleOffsets> {
+    let (name, name_type) = path(cu, s, "name")?;
+    let (base, size) = match (path(cu, s, "core_layout.base"), path(cu, s, "core_layout.size")) {
         (Some(b), Some(z)) => (b.0, z.0),
         // Linux 6.4 and later: mem[MOD_TEXT] (the first) holds the text.
-        _ => (path(dwarf, unit, s, "mem.base")?.0, path(dwarf, unit, s, "mem.size")?.0),
+        _ => (path(cu, s, "mem.base")?.0, path(cu, s, "mem.size")?.0),
     };
     Some(ModuleOffsets {
-        list: path(dwarf, unit, s, "list")?.0,
+        list: path(cu, s, "list")?.0,
         name,
-        name_len: array_len(unit, name_type).unwrap_or(56),
+        name_len: array_len(cu, name_type).unwrap_or(56),
         base,
         size,
     })

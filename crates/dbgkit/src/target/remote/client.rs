@@ -85,6 +85,11 @@ impl Client {
             client.layout = layout;
         }
         client.layout.check().map_err(|reason| client.protocol_error("qXfer:features:read:target.xml", reason))?;
+        if std::env::var_os("DBGKIT_RSP_LOG").is_some() {
+            let names: Vec<String> =
+                client.layout.registers().iter().map(|r| format!("{}:{}/{}", r.regnum, r.name, r.bits)).collect();
+            eprintln!("[rsp] registers: {}", names.join(" "));
+        }
         if client.features.vcont {
             let reply = client.conn.request(b"vCont?")?;
             if let Some(list) = reply.strip_prefix(b"vCont") {

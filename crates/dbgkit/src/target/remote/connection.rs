@@ -15,6 +15,8 @@ const REPLY_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a packet waits for its `+` before it is sent again, and how often.
 const ACK_TIMEOUT: Duration = Duration::from_secs(2);
 const MAX_SENDS: usize = 5;
+/// How long a new connection listens for what a stub says unasked.
+const ARRIVAL_QUIET: Duration = Duration::from_millis(150);
 
 /// How long to wait for a packet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,6 +86,10 @@ impl Connection {
         };
         // gdb begins with a `+`: a stub that sent something before we came takes it as read.
         c.write(b"+")?;
+        // QEMU stops a running machine when a debugger arrives and says so at
+        // once (a stop reply nobody asked for): it must not pass for the answer
+        // to the first request. `?` asks for the stop state afterwards anyway.
+        while c.receive(Wait::For(ARRIVAL_QUIET))?.is_some() {}
         Ok(c)
     }
 
