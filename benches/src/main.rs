@@ -7,6 +7,7 @@
 
 mod attach;
 mod breakpoints;
+mod checkpoint;
 mod core_write;
 mod fixture;
 mod gdb;
@@ -91,6 +92,7 @@ const BENCHMARKS: &[(&str, Benchmark)] = &[
     (memory::NAME, memory::run),
     (attach::NAME, attach::run),
     (core_write::NAME, core_write::run),
+    (checkpoint::NAME, checkpoint::run),
     (symbolize::NAME, symbolize::run),
     (triage::NAME, triage::run),
 ];
@@ -105,6 +107,8 @@ Benchmarks (all of them when none is named), dbgkit vs raw ptrace vs gdb:
   attach             ms to attach to a running process with many threads
   core               ms to write the core of a stopped program (raw: the
                      same bytes copied with process_vm_readv; gdb: gcore)
+  checkpoint         ms to restore a checkpoint of a program with 10 MiB of
+                     touched memory, next to launching it to the same point
 and dbgkit vs binutils addr2line vs llvm-symbolizer:
   symbolize          s and peak MiB to symbolize addresses of a large binary
                      (the debug build of dbgkit itself)

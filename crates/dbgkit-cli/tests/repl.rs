@@ -229,34 +229,33 @@ g
     let out = &run.out;
     assert!(out.starts_with("CreateProcess: pid="), "{out}");
     assert!(has_line(&out.lines().collect::<Vec<_>>(), |l| l.starts_with("ModLoad: ") && l.contains(" libc.so.6 ")));
+    // A breakpoint on a function is placed after its prologue, as gdb places it.
     let set = output_of(out, "bp counter!bump");
-    assert!(set[0].starts_with("Breakpoint 1 at ") && set[0].ends_with(" counter!bump (counter.c:6)"), "{set:?}");
+    assert!(set[0].starts_with("Breakpoint 1 at ") && set[0].contains(" counter!bump+0x"), "{set:?}");
+    assert!(set[0].ends_with(" (counter.c:6)"), "{set:?}");
     let bl = output_of(out, "bl");
-    assert!(
-        bl[0].starts_with("  1 e ") && bl[0].contains(" hits=0 counter!bump = counter!bump (counter.c:6)"),
-        "{bl:?}"
-    );
+    assert!(bl[0].starts_with("  1 e ") && bl[0].contains(" hits=0 counter!bump = counter!bump+0x"), "{bl:?}");
     let hit = output_of(out, "g");
     assert!(
-        hit[0].starts_with("Breakpoint: id=1 at ") && hit[0].contains(" counter!bump (counter.c:6) tid="),
+        hit[0].starts_with("Breakpoint: id=1 at ") && hit[0].contains(" counter!bump+0x") && hit[0].contains(" tid="),
         "{hit:?}"
     );
-    assert_eq!(hit[1], "counter!bump (counter.c:6):");
+    assert!(hit[1].starts_with("counter!bump+0x") && hit[1].ends_with(" (counter.c:6):"), "{hit:?}");
     assert!(hit[2].trim_start().starts_with("6  __attribute__((noinline)) long bump"), "the source line: {hit:?}");
     assert!(hit[3].starts_with("=> 0000"), "the current instruction: {hit:?}");
     let k = output_of(out, "k");
     assert_eq!(k[0], " # Child-SP         RetAddr          Call Site");
-    assert!(k[1].starts_with("00 ") && k[1].ends_with(" counter!bump (counter.c:6)"), "{k:?}");
+    assert!(k[1].starts_with("00 ") && k[1].contains(" counter!bump+0x") && k[1].ends_with(" (counter.c:6)"), "{k:?}");
     assert!(k[2].starts_with("01 ") && k[2].contains(" counter!main+0x"), "{k:?}");
     assert_eq!(output_of(out, "r rdi"), ["rdi=0000000000000000"]);
     assert_eq!(output_of(out, "? rdi + 1"), ["1 = 0x1"]);
-    assert!(output_of(out, "ln rip")[0].ends_with(" counter!bump (counter.c:6)"));
+    assert!(output_of(out, "ln rip")[0].contains(" counter!bump+0x"));
     let x = output_of(out, "x counter!b*");
     assert!(x.len() == 1 && x[0].ends_with(" counter!bump"), "{x:?}");
     let lm = output_of(out, "lm");
     assert!(lm[1].contains(" counter ") && lm.iter().any(|l| l.contains(" libc.so.6 ")), "{lm:?}");
     let u = output_of(out, "u rip L2");
-    assert_eq!(u[0], "counter!bump (counter.c:6):");
+    assert!(u[0].starts_with("counter!bump+0x") && u[0].ends_with(" (counter.c:6):"), "{u:?}");
     assert!(u[1].starts_with("=> ") && u[2].starts_with("   "), "{u:?}");
     assert!(output_of(out, "dd value L1")[0].ends_with("  00000001"), "{:?}", output_of(out, "dd value L1"));
     let after = nth_output_of(out, "bl", 1);
@@ -267,7 +266,7 @@ g
 }
 
 const WINDBG_SCRIPT: &str = "\
-bp compute
+bp *compute
 bl
 g
 ~
@@ -294,7 +293,7 @@ db message L6
 ";
 
 const GDB_SCRIPT: &str = "\
-break compute
+break *compute
 info breakpoints
 continue
 info threads
@@ -459,7 +458,7 @@ k
         "error: memory at 0x0 (1 bytes) is not mapped in process",
         "error: unknown register \"nosuch\"",
         "error: bad expression \"nosuch\": column 1: symbol not found: nosuch\n  nosuch\n  ^ symbol not found: nosuch",
-        "error: p takes a count of instructions, not \"nonsense\"; to print an expression use `?` or `print`",
+        "error: No symbol \"nonsense\" in current context.",
         "error: no process: start one with .restart, or .attach PID",
     ] {
         assert!(err.contains(expected), "missing {expected:?} in:\n{err}");

@@ -92,3 +92,62 @@ fn bad_use_is_a_clear_error() {
     let (_, err) = run(&["--cores", "/tmp", "--", "/bin/true"]);
     assert!(err.contains("--cores needs the core-file target"), "{err}");
 }
+
+/// Runs the triage fixture on an input with core dumps allowed; the kernel's core, or None
+/// (said aloud) when this machine sends cores elsewhere.
+fn kernel_core_of(
+    program: &std::path::Path,
+    input: &[u8],
+    dir: &std::path::Path,
+    name: &str,
+) -> Option<std::path::PathBuf> {
+    let pattern = std::fs::read_to_string("/proc/sys/kernel/core_pattern").unwrap_or_default();
+    if pattern.trim().starts_with('|') || pattern.contains('/') {
+        eprintln!("core_pattern is {pattern:?}: no kernel cores here; skipping");
+        return None;
+    }
+    let run = dir.join(format!("run-{name}"));
+    std::fs::create_dir_all(&run).unwrap();
+    std::fs::write(run.join("input"), input).unwrap();
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -c unlimited && exec \"$0\" input")
+        .arg(program)
+        .current_dir(&run)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(!status.success(), "{name} was meant to crash");
+    let core = std::fs::read_dir(&run)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .find(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("core")))?;
+    let kept = dir.join("cores").join(name);
+    std::fs::create_dir_all(kept.parent().unwrap()).unwrap();
+    std::fs::rename(core, &kept).unwrap();
+    Some(kept)
+}
+
+#[test]
+fn cores_are_triaged_like_live_crashes() {
+    let dir = inputs("cores", &[]);
+    let program = fixture("triage");
+    for (name, input) in [("null-a", &b"N1"[..]), ("null-b", b"N22"), ("write", b"PAAAAAAAA")] {
+        if kernel_core_of(&program, input, &dir, name).is_none() {
+            return;
+        }
+    }
+    let out = Command::new(DBGKIT).args(["triage", "--cores"]).arg(dir.join("cores")).arg(&program).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.starts_with("3 inputs: 3 crashes and 0 hangs in 2 clusters"), "{text}");
+    let null_row = text.lines().find(|l| l.contains("read-near-null")).unwrap_or_else(|| panic!("{text}"));
+    assert!(null_row.contains("  2  ") && null_row.contains("triage!read_null"), "both null reads together: {text}");
+    assert!(text.contains("write"), "{text}");
+    // Bad use: a core directory wants the program alone.
+    let bad = Command::new(DBGKIT).args(["triage", "--cores"]).arg(dir.join("cores")).output().unwrap();
+    assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("no program"));
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -125,9 +125,16 @@ pub fn to_py(err: dbgkit::Error) -> PyErr {
             ProcessGone::new_err(message)
         }
         E::UnmappedMemory { .. } => MemoryError::new_err(message),
-        E::BadExpression { .. } | E::BadPattern { .. } => ExpressionError::new_err(message),
+        E::BadExpression { .. }
+        | E::BadPattern { .. }
+        | E::UnknownName(_)
+        | E::UnknownType(_)
+        | E::OptimizedOut(_)
+        | E::NoDebugInfo(_) => ExpressionError::new_err(message),
         E::AmbiguousSymbol { .. } => AmbiguousSymbol::new_err(message),
-        E::SymbolNotFound(_) | E::NoSuchModule(_) | E::NoCodeForLine { .. } => SymbolNotFound::new_err(message),
+        E::SymbolNotFound(_) | E::NoSuchModule(_) | E::NoCodeForLine { .. } | E::LineOutOfRange { .. } => {
+            SymbolNotFound::new_err(message)
+        }
         E::ProcessRunning(_) => ProcessRunning::new_err(message),
         E::NoEventInFlight(_)
         | E::NothingToContinue

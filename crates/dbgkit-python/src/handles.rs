@@ -123,6 +123,16 @@ fn watch_access(text: &str) -> PyResult<WatchAccess> {
 
 // ---- breakpoint callbacks ----------------------------------------------------
 
+impl Thread {
+    /// Starts an engine step of this thread, continuing the waiting event.
+    fn plan(&self, kind: dbgkit::StepKind, lock_other_threads: bool) -> PyResult<()> {
+        let options = dbgkit::StepOptions { lock_other_threads };
+        self.core.with(|s| s.step(self.pid, self.tid, kind, options))?;
+        self.core.forget_in_flight(self.pid);
+        Ok(())
+    }
+}
+
 /// Runs a Python breakpoint callback on a hit: `fn(event)` returns true to
 /// stop (a `Breakpoint` event), false or `None` to go on. An exception is
 /// kept for `wait_event` to raise, and stops the process.
@@ -388,6 +398,16 @@ impl Process {
     fn symbolize(&self, address: u64) -> PyResult<Symbolized> {
         Ok(Symbolized::from(self.core.with(|s| s.symbolize(self.pid, address))?))
     }
+    /// A type by name: `int`, `struct node`, `geometry::Point`, `rusty::Player`.
+    fn find_type(&self, name: &str) -> PyResult<crate::source::Type> {
+        crate::source::find_type(&self.core, self.pid, name)
+    }
+    /// Evaluates an expression in the program's language with no frame
+    /// (globals, types, literals): `process.eval_typed("first.next->value")`.
+    fn eval_typed(&self, expression: &str) -> PyResult<crate::source::Value> {
+        let v = self.core.with(|s| s.evaluate_global(self.pid, expression))?;
+        Ok(crate::source::Value::new(self.core.clone(), self.pid, v.value, Some(v.type_name), Some(v.text)))
+    }
     /// The address of a name: `module!name`, `name`, `file.c:42`, or a module (its base).
     fn lookup(&self, name: &str) -> PyResult<u64> {
         self.core.with(|s| s.lookup(self.pid, name))
@@ -528,6 +548,14 @@ impl Process {
         let path = path.to_string_lossy().into_owned();
         self.core.with(|s| s.inject_library(self.pid, tid, &path))
     }
+    /// Saves the moment of this stopped (single-threaded) process: a stopped
+    /// copy keeps its memory, registers and file offsets. `Session.restore`
+    /// goes back to it, as often as wanted.
+    fn checkpoint(&self) -> PyResult<crate::values::Checkpoint> {
+        let id = self.core.with(|s| s.checkpoint(self.pid))?;
+        let pc = self.core.with(|s| Ok(s.checkpoints().into_iter().find(|c| c.id == id).map(|c| c.pc).unwrap_or(0)))?;
+        Ok(crate::values::Checkpoint { id, pc })
+    }
     /// Writes the stopped process as an ELF core file (gdb, elfutils and
     /// dbgkit read it); the process stays as it was. Returns the file's
     /// size, the bytes of memory written and those that could not be read.
@@ -635,7 +663,26 @@ impl Thread {
     }
     /// The call stack, innermost frame first (a sequence of `StackFrame`).
     fn stack(&self) -> PyResult<Stack> {
-        Ok(Stack::from(self.core.with(|s| s.stack(self.pid, self.tid))?))
+        let stack = self.core.with(|s| s.stack(self.pid, self.tid))?;
+        Ok(Stack::for_thread(stack, &self.core, self.pid, self.tid))
+    }
+    /// The frames as a source-level debugger numbers them (inlined
+    /// functions are frames of their own), innermost first: each has its
+    /// variables (`locals()`, `args()`, `variable(name)`) and `eval(text)`.
+    fn frames(&self) -> PyResult<Vec<crate::source::Frame>> {
+        crate::source::frames(&self.core, self.pid, self.tid)
+    }
+    /// Source frame `number` (0: the innermost).
+    #[pyo3(signature = (number=0))]
+    fn frame(&self, number: usize) -> PyResult<crate::source::Frame> {
+        let mut frames = crate::source::frames(&self.core, self.pid, self.tid)?;
+        if number >= frames.len() {
+            return Err(pyo3::exceptions::PyIndexError::new_err(format!(
+                "no frame {number}: the stack has {}",
+                frames.len()
+            )));
+        }
+        Ok(frames.swap_remove(number))
     }
     /// Names an address (default: this thread's `pc`).
     #[pyo3(signature = (address=None))]
@@ -656,6 +703,40 @@ impl Thread {
         self.core.with(|s| s.step_into(self.pid, self.tid))?;
         self.core.forget_in_flight(self.pid);
         Ok(())
+    }
+    /// Steps over one instruction: a call runs to its return (WinDbg `p`,
+    /// gdb `nexti`). The waiting event is continued; a `step-complete`
+    /// event follows (or whatever stopped the step first). With
+    /// `lock_other_threads`, the other threads stay stopped meanwhile.
+    #[pyo3(signature = (*, lock_other_threads=false))]
+    fn step_over(&self, lock_other_threads: bool) -> PyResult<()> {
+        self.plan(dbgkit::StepKind::OverInstruction, lock_other_threads)
+    }
+    /// Runs until the current function returns to its caller (WinDbg `gu`,
+    /// gdb `finish`); `step-complete` follows, the return value in `rax`.
+    #[pyo3(signature = (*, lock_other_threads=false))]
+    fn step_out(&self, lock_other_threads: bool) -> PyResult<()> {
+        self.plan(dbgkit::StepKind::Out, lock_other_threads)
+    }
+    /// Runs until this thread reaches `address` (or the current function
+    /// returns first, as gdb's `advance`); `step-complete` follows.
+    #[pyo3(signature = (address, *, lock_other_threads=false))]
+    fn run_to(&self, address: &Bound<'_, PyAny>, lock_other_threads: bool) -> PyResult<()> {
+        let address = match address.extract::<u64>() {
+            Ok(a) => a,
+            Err(_) => {
+                let text: String = address.extract()?;
+                self.core.with(|s| s.eval(self.pid, self.tid, &text))?
+            }
+        };
+        self.plan(dbgkit::StepKind::To(address), lock_other_threads)
+    }
+    /// Steps one source line (gdb `step`; with `over_calls`, gdb `next`):
+    /// into called functions that have line information, over the others.
+    #[pyo3(signature = (*, over_calls=false, lock_other_threads=false))]
+    fn step_line(&self, over_calls: bool, lock_other_threads: bool) -> PyResult<()> {
+        let kind = if over_calls { dbgkit::StepKind::OverLine } else { dbgkit::StepKind::Line };
+        self.plan(kind, lock_other_threads)
     }
     /// Calls a function in the target on this thread (see `Process.call`).
     #[pyo3(signature = (function, *args))]

@@ -7,6 +7,7 @@ mod errors;
 mod event;
 mod handles;
 mod session;
+mod source;
 mod triage;
 mod values;
 
@@ -26,12 +27,18 @@ fn _dbgkit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<handles::Breakpoint>()?;
     m.add_class::<handles::Watchpoint>()?;
     m.add_class::<values::Registers>()?;
+    m.add_class::<values::Checkpoint>()?;
     m.add_class::<values::Symbolized>()?;
     m.add_class::<values::Symbol>()?;
     m.add_class::<values::StackFrame>()?;
     m.add_class::<values::Stack>()?;
     m.add_class::<values::MemoryRegion>()?;
     m.add_class::<values::CallResult>()?;
+    m.add_class::<source::Frame>()?;
+    m.add_class::<source::Variable>()?;
+    m.add_class::<source::Value>()?;
+    m.add_class::<source::Type>()?;
+    m.add_class::<source::Field>()?;
     m.add_function(wrap_pyfunction!(signal_name, m)?)?;
     m.add_function(wrap_pyfunction!(parse_signal, m)?)?;
     m.add_function(wrap_pyfunction!(triage::triage_run, m)?)?;

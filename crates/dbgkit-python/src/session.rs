@@ -188,6 +188,27 @@ impl Session {
         Ok(Process::new(self.core.clone(), pid))
     }
 
+    /// Goes back to a checkpoint (`Process.checkpoint()`): its process is
+    /// replaced by a copy of that moment, stopped with a `break-in` event
+    /// waiting; breakpoints stay. Returns the process (its id is new). The
+    /// checkpoint stays for another restore.
+    fn restore(&self, checkpoint: &Bound<'_, PyAny>) -> PyResult<Process> {
+        let id = checkpoint_id(checkpoint)?;
+        let old = self.core.with(|s| Ok(s.checkpoints().into_iter().find(|c| c.id == id).map(|c| c.pid)))?;
+        let pid = self.core.with(|s| s.restore(id))?;
+        if let Some(old) = old {
+            self.core.forget_in_flight(old);
+        }
+        self.core.added(pid);
+        Ok(Process::new(self.core.clone(), pid))
+    }
+
+    /// Drops a checkpoint (its stopped copy is killed).
+    fn delete_checkpoint(&self, checkpoint: &Bound<'_, PyAny>) -> PyResult<()> {
+        let id = checkpoint_id(checkpoint)?;
+        self.core.with(|s| s.delete_checkpoint(id))
+    }
+
     /// Detaches from a process (default: the default process), leaving it
     /// running as if it had never been debugged.
     #[pyo3(signature = (process=None))]
@@ -488,7 +509,29 @@ impl Session {
     #[pyo3(signature = (thread=None))]
     fn stack(&self, thread: Option<&Bound<'_, PyAny>>) -> PyResult<Stack> {
         let (pid, tid) = thread_arg(&self.core, thread)?;
-        Ok(Stack::from(self.core.with(|s| s.stack(pid, tid))?))
+        let stack = self.core.with(|s| s.stack(pid, tid))?;
+        Ok(Stack::for_thread(stack, &self.core, pid, tid))
+    }
+
+    // ---- pretty printers ------------------------------------------------------
+
+    /// Registers a pretty printer: values whose type name (typedefs and
+    /// qualifiers taken off) matches the regular expression `pattern` are
+    /// printed by `printer(value)`, which returns a string, or a pair
+    /// `(summary, children)` whose children are `Value`s or `(name, Value)`
+    /// pairs. It is asked before the built-in printers.
+    fn add_pretty_printer(&self, name: &str, pattern: &str, printer: Py<PyAny>) -> PyResult<()> {
+        crate::source::add_printer(&self.core, name, pattern, printer)
+    }
+
+    /// Removes the pretty printers named `name`; returns how many there were.
+    fn remove_pretty_printer(&self, name: &str) -> PyResult<usize> {
+        self.core.with(|s| Ok(s.remove_pretty_printer(name)))
+    }
+
+    /// The names of the pretty printers, the first asked first.
+    fn pretty_printers(&self) -> PyResult<Vec<String>> {
+        self.core.with(|s| Ok(s.pretty_printers()))
     }
 
     // ---- running code in the target -----------------------------------------
@@ -535,5 +578,13 @@ impl Session {
             Err(_) if self.core.is_closed().unwrap_or(false) => "<dbgkit.Session closed>".to_string(),
             Err(_) => "<dbgkit.Session>".to_string(),
         }
+    }
+}
+
+/// A checkpoint given as a `Checkpoint` or as its number.
+fn checkpoint_id(checkpoint: &Bound<'_, PyAny>) -> PyResult<u32> {
+    match checkpoint.cast::<crate::values::Checkpoint>() {
+        Ok(cp) => Ok(cp.get().id),
+        Err(_) => checkpoint.extract(),
     }
 }

@@ -355,6 +355,9 @@ impl Symbol {
 #[pyclass(frozen, module = "dbgkit")]
 pub struct StackFrame {
     inner: dbgkit::StackFrame,
+    /// The thread it belongs to and the number of its innermost source
+    /// frame, for its variables (`None` for a stack walked from raw registers).
+    thread: Option<(Arc<Core>, i32, i32, usize)>,
 }
 
 #[pymethods]
@@ -414,6 +417,33 @@ impl StackFrame {
     fn function(&self) -> Option<String> {
         self.inner.symbol.as_ref().and_then(|s| s.symbol.clone())
     }
+    /// The source-level frame of this frame's innermost function (see `Thread.frames()`).
+    fn source_frame(&self) -> PyResult<crate::source::Frame> {
+        let Some((core, pid, tid, number)) = &self.thread else {
+            return Err(crate::errors::StateError::new_err("this stack was not walked from a thread: no variables"));
+        };
+        let mut frames = crate::source::frames(core, *pid, *tid)?;
+        if *number >= frames.len() {
+            return Err(crate::errors::StateError::new_err("the stack changed since it was walked"));
+        }
+        Ok(frames.swap_remove(*number))
+    }
+    /// The local variables of the frame's function (gdb's `info locals`).
+    fn locals(&self) -> PyResult<Vec<crate::source::Variable>> {
+        self.source_frame()?.locals()
+    }
+    /// The parameters of the frame's function (gdb's `info args`).
+    fn args(&self) -> PyResult<Vec<crate::source::Variable>> {
+        self.source_frame()?.args()
+    }
+    /// A parameter or local by name.
+    fn variable(&self, name: &str) -> PyResult<crate::source::Variable> {
+        self.source_frame()?.variable(name)
+    }
+    /// Evaluates an expression in the frame's language.
+    fn eval(&self, expression: &str) -> PyResult<crate::source::Value> {
+        self.source_frame()?.eval(expression)
+    }
     /// The registers recovered for this frame (`rip`, `rsp`, `rbp`, callee-saved ones), as known.
     #[getter]
     fn registers(&self) -> Vec<(&'static str, u64)> {
@@ -439,7 +469,31 @@ pub struct Stack {
 impl From<dbgkit::Stack> for Stack {
     fn from(stack: dbgkit::Stack) -> Stack {
         Python::attach(|py| Stack {
-            frames: stack.frames.into_iter().filter_map(|f| Py::new(py, StackFrame { inner: f }).ok()).collect(),
+            frames: stack
+                .frames
+                .into_iter()
+                .filter_map(|f| Py::new(py, StackFrame { inner: f, thread: None }).ok())
+                .collect(),
+            stopped: stack.stopped,
+        })
+    }
+}
+
+impl Stack {
+    /// A thread's stack, its frames able to give their variables.
+    pub fn for_thread(stack: dbgkit::Stack, core: &Arc<Core>, pid: i32, tid: i32) -> Stack {
+        let sources = dbgkit::expand_frames(&stack.frames);
+        Python::attach(|py| Stack {
+            frames: stack
+                .frames
+                .into_iter()
+                .enumerate()
+                .filter_map(|(i, f)| {
+                    // The innermost source frame of this physical frame.
+                    let number = sources.iter().find(|s| s.physical == i).map(|s| s.number).unwrap_or(i);
+                    Py::new(py, StackFrame { inner: f, thread: Some((core.clone(), pid, tid, number)) }).ok()
+                })
+                .collect(),
             stopped: stack.stopped,
         })
     }
@@ -622,4 +676,23 @@ impl CallResult {
 pub fn count(value: i64, what: &str) -> pyo3::PyResult<u64> {
     u64::try_from(value)
         .map_err(|_| crate::errors::InvalidArgument::new_err(format!("{what} must not be negative (got {value})")))
+}
+
+/// A saved moment of a process ([`Process.checkpoint`]), to go back to with
+/// `Session.restore`.
+#[pyclass(frozen, module = "dbgkit")]
+pub struct Checkpoint {
+    /// The checkpoint's number.
+    #[pyo3(get)]
+    pub id: u32,
+    /// Where the process was.
+    #[pyo3(get)]
+    pub pc: u64,
+}
+
+#[pymethods]
+impl Checkpoint {
+    fn __repr__(&self) -> String {
+        format!("<Checkpoint {} at {:#x}>", self.id, self.pc)
+    }
 }

@@ -67,6 +67,18 @@ pub enum Error {
     NoSuchModule(String),
     #[error("no code for line {line} of {file}")]
     NoCodeForLine { file: String, line: u32 },
+    #[error("No symbol \"{0}\" in current context.")]
+    UnknownName(String),
+    #[error("{}", unknown_type_message(.0))]
+    UnknownType(String),
+    #[error("{0}: value has been optimized out")]
+    OptimizedOut(String),
+    #[error("No line {line} in file \"{file}\".")]
+    LineOutOfRange { file: String, line: u32 },
+    #[error("no debugging information for {0}")]
+    NoDebugInfo(String),
+    #[error("no frame {frame}: the stack has {count}")]
+    NoSuchFrame { frame: usize, count: usize },
     #[error("bad pattern {pattern:?}: {reason}")]
     BadPattern { pattern: String, reason: String },
     #[error("{op} failed for {target}: {source}")]
@@ -81,6 +93,17 @@ pub enum Error {
     /// Talking to a remote stub failed (see [`crate::target::remote::RemoteError`]).
     #[error(transparent)]
     Remote(#[from] crate::target::remote::RemoteError),
+}
+
+/// gdb's words for a type name that names nothing.
+fn unknown_type_message(name: &str) -> String {
+    for keyword in ["struct", "union", "enum", "class"] {
+        if let Some(tag) = name.strip_prefix(keyword).and_then(|rest| rest.strip_prefix(' ')) {
+            let keyword = if keyword == "class" { "struct" } else { keyword };
+            return format!("No {keyword} type named {}.", tag.trim());
+        }
+    }
+    format!("No symbol \"{name}\" in current context.")
 }
 
 /// Results of the engine.

@@ -7,6 +7,7 @@
 pub mod arch;
 pub mod breakpoints;
 pub mod corefile;
+pub mod debuginfo;
 pub mod disasm;
 pub mod error;
 pub mod event;
@@ -30,8 +31,9 @@ pub use event::{parse_signal, signal_name, ContinueStatus, Event, EventKind, Exc
 pub use launch::{SpawnOptions, SpawnedPipes, Stdio};
 pub use module::Module;
 pub use session::{
-    CallArg, CallResult, CheckpointInfo, ConnectOptions, HitContext, KernelPlacement, KernelProcess, KernelReload,
-    Protection, Session, WatchpointInfo,
+    expand_frames, BreakpointLocation, CallArg, CallResult, CheckpointInfo, ConnectOptions, FieldInfo, HitContext,
+    KernelPlacement, KernelProcess, KernelReload, LineRange, Protection, Session, SourceCondition, SourceFrame,
+    SourceInfo, StepKind, StepOptions, TypeInfo, TypedValue, Variable, VariableKind, WatchpointInfo, SCRATCH_NAME,
 };
 pub use symbols::{SourceLocation, Symbol, Symbolized};
 pub use target::MemoryRegion;

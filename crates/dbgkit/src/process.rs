@@ -14,6 +14,8 @@ use std::path::PathBuf;
 pub(crate) enum Step {
     /// [`crate::Session::step_into`]: report `StepComplete`.
     User,
+    /// A step of the thread's plan ([`crate::Session::step`]): the plan decides.
+    Plan,
 }
 
 #[derive(Debug)]
@@ -28,6 +30,8 @@ pub(crate) struct ThreadState {
     pub group_stopped: bool,
     /// Single-step on the next resume.
     pub step: Option<Step>,
+    /// The step in progress on this thread (`Session::step`).
+    pub plan: Option<crate::session::Plan>,
     /// The thread reported a hit at this site address and must run the
     /// original instruction out of line when resumed there.
     pub over_breakpoint: Option<u64>,
@@ -50,6 +54,7 @@ impl ThreadState {
             signal_to_deliver: 0,
             group_stopped: false,
             step: None,
+            plan: None,
             over_breakpoint: None,
             uncounted_rehit: None,
             resume_flag: false,

@@ -24,15 +24,21 @@ mod control;
 mod core_dump;
 mod dispatch;
 mod eval;
+mod frame_location;
 mod image;
 mod inject;
 mod kernel;
+mod locations;
 mod page_watch;
+mod plans;
 mod remote;
 mod search;
 mod sites;
 mod stack;
 mod symbols;
+mod typed_eval;
+mod value_target;
+mod variables;
 mod watchpoints;
 
 use crate::arch::registers::{FpRegisters, Registers};
@@ -49,11 +55,19 @@ use crate::target::{EventSource, StopReason, WaitMode};
 pub use checkpoint::CheckpointInfo;
 pub use inject::{CallArg, CallResult, Protection};
 pub use kernel::{KernelPlacement, KernelProcess, KernelReload};
+pub use locations::{BreakpointLocation, LineRange, SourceInfo};
+pub(crate) use plans::Plan;
+pub use plans::{StepKind, StepOptions};
 pub use remote::ConnectOptions;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::marker::PhantomData;
 use std::time::{Duration, Instant};
+pub use typed_eval::{FieldInfo, SourceCondition, TypeInfo, TypedValue};
+pub use variables::{expand_frames, SourceFrame, Variable, VariableKind};
 pub use watchpoints::WatchpointInfo;
+
+/// How the memory map names the engine's scratch pages.
+pub const SCRATCH_NAME: &str = "[dbgkit scratch]";
 
 /// The debug object. Not `Send`: ptrace requires that the thread that
 /// attached makes every call, so a session lives on one thread.
@@ -75,6 +89,8 @@ pub struct Session {
     /// Hardware and page watchpoints (ids shared with breakpoints).
     watchpoints: BTreeMap<u32, watchpoints::Watchpoint>,
     next_breakpoint_id: u32,
+    /// The engine's own breakpoints count down from `u32::MAX`, never reused.
+    next_internal_id: u32,
     /// Signals passed to the target without an event.
     quiet_signals: HashSet<i32>,
     /// The process of the last reported event, for `continue_event`.
@@ -146,6 +162,7 @@ impl Session {
             breakpoints: BTreeMap::new(),
             watchpoints: BTreeMap::new(),
             next_breakpoint_id: 1,
+            next_internal_id: u32::MAX,
             quiet_signals: HashSet::new(),
             last_reported: None,
             pipes: HashMap::new(),
@@ -268,9 +285,15 @@ impl Session {
         Ok(self.process(pid)?.image.clone())
     }
 
-    /// The memory map of a process.
+    /// The memory map of a process. The engine's own scratch pages (where
+    /// instructions under breakpoints run) are named `[dbgkit scratch]`.
     pub fn memory_map(&self, pid: i32) -> Result<Vec<MemoryRegion>> {
-        self.process(pid)?.target.memory_map()
+        let p = self.process(pid)?;
+        let mut map = p.target.memory_map()?;
+        for region in map.iter_mut().filter(|r| p.scratch.contains(r.start)) {
+            region.path = SCRATCH_NAME.to_string();
+        }
+        Ok(map)
     }
 
     /// What kind of target a process is ("live process", "core file").
@@ -424,6 +447,8 @@ impl Session {
         if !held {
             self.stop_all(pid)?;
         }
+        // Ctrl-C ends a step in progress, as in gdb.
+        self.end_plans(pid);
         self.queue_event(pid, tid, EventKind::BreakIn);
         Ok(())
     }
@@ -492,15 +517,50 @@ impl Session {
         self.write_memory_keeping_sites(pid, address, data)
     }
 
-    /// The general-purpose registers of a stopped thread.
+    /// The general-purpose registers of a stopped thread, as the program
+    /// sees them: a thread that has taken a breakpoint's trap not reported
+    /// yet is shown at the breakpoint (not one byte after it), and one about
+    /// to run an instruction out of line at the instruction itself.
     pub fn registers(&mut self, pid: i32, tid: i32) -> Result<Registers> {
-        self.regs_of(pid, tid)
+        let mut regs = self.regs_of(pid, tid)?;
+        regs.rip = self.logical_pc(pid, tid, regs.rip)?;
+        Ok(regs)
+    }
+
+    /// Where a stopped thread is for the program, given its real `rip`.
+    pub(crate) fn logical_pc(&self, pid: i32, tid: i32, raw: u64) -> Result<u64> {
+        if self.held_breakpoint_trap(pid, tid, raw) {
+            return Ok(raw - 1);
+        }
+        self.original_address(pid, raw)
+    }
+
+    /// Whether `tid` holds a trap (not handled yet) from an int3 the engine
+    /// planted (or removed since) just before `raw`.
+    fn held_breakpoint_trap(&self, pid: i32, tid: i32, raw: u64) -> bool {
+        let Ok(p) = self.process(pid) else { return false };
+        if p.target.target_breakpoints().is_some() {
+            return false;
+        }
+        let at = raw.wrapping_sub(1);
+        (p.sites.contains_key(&at) || p.removed_sites.contains(&at))
+            && self.held.iter().any(|(t, s)| *t == tid && *s == StopReason::Signal(libc::SIGTRAP))
     }
 
     /// Sets the general-purpose registers of a stopped thread.
     pub fn set_registers(&mut self, pid: i32, tid: i32, regs: &Registers) -> Result<()> {
-        let raw = *regs;
+        let mut raw = *regs;
         self.stopped_thread(pid, tid)?;
+        // The program's pc as `registers` showed it: the engine's real one stays; a new one drops a pending hit.
+        let now = self.regs_of(pid, tid)?.rip;
+        let logical = self.logical_pc(pid, tid, now)?;
+        if logical != now {
+            if raw.rip == logical {
+                raw.rip = now;
+            } else if self.held_breakpoint_trap(pid, tid, now) {
+                self.held.retain(|(t, s)| !(*t == tid && *s == StopReason::Signal(libc::SIGTRAP)));
+            }
+        }
         self.process(pid)?.writer()?.set_registers(tid, &raw)?;
         let t = self.stopped_thread(pid, tid)?;
         t.regs = Some(raw);

@@ -71,7 +71,7 @@ fn frames(s: &mut Session, pid: i32, tid: i32) -> Vec<String> {
 fn breakpoints_stacks_registers(via: Via) -> Vec<String> {
     let mut run = Started::new(via, "counter", &["3"]);
     let (s, pid) = (&mut run.session, run.pid);
-    let bp = s.add_breakpoint_at(pid, "counter!bump", Default::default()).unwrap();
+    let bp = s.add_breakpoint_at(pid, "*counter!bump", Default::default()).unwrap();
     let mut seen = Vec::new();
     let mut hits = 0;
     s.continue_event(ContinueStatus::Handled).unwrap();
@@ -230,7 +230,7 @@ fn break_in_and_kill(via: Via) -> (String, String) {
     let mut run = Started::new(via, "spin", &[]);
     let (s, pid) = (&mut run.session, run.pid);
     // Run on to the program's own code, then let it spin.
-    s.add_breakpoint_at(pid, "spin!main", Default::default()).unwrap();
+    s.add_breakpoint_at(pid, "*spin!main", Default::default()).unwrap();
     s.continue_event(ContinueStatus::Handled).unwrap();
     run_until(s, |e| matches!(e.kind, EventKind::Breakpoint { .. }));
     s.continue_event(ContinueStatus::Handled).unwrap();
@@ -283,7 +283,7 @@ fn a_stub_on_a_pipe() {
     let command = format!("| gdbserver --once - {} 5", exe.display());
     let pid = s.connect(&command, Some(&exe)).expect("connect through a pipe");
     assert_eq!(s.remote_address(pid).unwrap(), command);
-    s.add_breakpoint_at(pid, "counter!bump", Default::default()).unwrap();
+    s.add_breakpoint_at(pid, "*counter!bump", Default::default()).unwrap();
     let mut hits = 0;
     for e in run_to_exit(&mut s, pid) {
         match e.kind {
@@ -299,7 +299,7 @@ fn a_stub_on_a_pipe() {
 fn detaching_leaves_the_program_running_without_breakpoints() {
     let mut run = Started::new(Via::Gdbserver, "counter", &["4"]);
     let (s, pid) = (&mut run.session, run.pid);
-    s.add_breakpoint_at(pid, "counter!bump", Default::default()).unwrap();
+    s.add_breakpoint_at(pid, "*counter!bump", Default::default()).unwrap();
     s.continue_event(ContinueStatus::Handled).unwrap();
     let hit = run_until(s, |e| matches!(e.kind, EventKind::Breakpoint { .. }));
     assert_eq!(s.registers(pid, hit.tid).unwrap().rdi, 0);

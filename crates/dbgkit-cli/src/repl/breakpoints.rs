@@ -20,8 +20,9 @@ fn parse_spec(text: &str) -> Result<(String, Option<String>, bool)> {
         Some(i) => (text[..i].trim().to_string(), Some(text[i + 4..].trim().to_string())),
         None => args::trailing_quoted(text)?,
     };
-    let spec = spec.strip_prefix('*').unwrap_or(&spec).trim().to_string();
-    if spec.is_empty() {
+    // `*ADDR` stays in the spec: it asks for exactly that address (no prologue skipping).
+    let spec = spec.trim().to_string();
+    if spec.trim_start_matches('*').trim().is_empty() {
         bail!("give a place: bp main, bp counter.c:12, bp 0x401000");
     }
     if condition.as_deref().is_some_and(|c| c.trim().is_empty()) {
@@ -247,7 +248,7 @@ mod tests {
         assert_eq!(parse_spec("compute").unwrap(), ("compute".into(), None, false));
         assert_eq!(parse_spec("/1 compute \"rdi == 3\"").unwrap(), ("compute".into(), Some("rdi == 3".into()), true));
         assert_eq!(parse_spec("compute if $rdi == 3").unwrap(), ("compute".into(), Some("$rdi == 3".into()), false));
-        assert_eq!(parse_spec("*0x401000").unwrap(), ("0x401000".into(), None, false));
+        assert_eq!(parse_spec("*0x401000").unwrap(), ("*0x401000".into(), None, false));
         assert!(parse_spec("").is_err());
     }
 }

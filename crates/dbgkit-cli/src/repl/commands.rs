@@ -5,7 +5,7 @@
 
 use super::args::distance;
 use super::debugger::{say, Debugger};
-use super::{breakpoints, control, dump, inspect, memory, reach, remote, signals};
+use super::{breakpoints, checkpoints, control, dump, inspect, memory, reach, remote, signals, source};
 use anyhow::{anyhow, bail, Result};
 
 pub type Handler = fn(&mut Debugger, &Call) -> Result<()>;
@@ -17,6 +17,7 @@ pub enum Group {
     Stack,
     Memory,
     Symbols,
+    Source,
     Signals,
     Other,
 }
@@ -29,6 +30,7 @@ impl Group {
             Group::Stack => "Registers, stack, threads",
             Group::Memory => "Memory and disassembly",
             Group::Symbols => "Symbols and modules",
+            Group::Source => "Source level: variables, types, source text",
             Group::Signals => "Signals",
             Group::Other => "Other",
         }
@@ -94,11 +96,11 @@ pub static COMMANDS: &[Command] = &[
     ),
     cmd!("t", ["si", "stepi"], "[COUNT]", Run, control::trace,
         "trace: step one instruction, into calls", repeats: true),
-    cmd!("p", ["ni", "nexti"], "[COUNT]", Run, control::step_over,
-        "step one instruction, over calls (and rep string instructions)",
+    cmd!("p", ["ni", "nexti"], "[COUNT] | EXPR", Run, control::step_over,
+        "step one instruction, over calls; p EXPR or p/FMT EXPR prints, as gdb's p does",
         details: "Over a call, the target runs until the call returns to this frame (a one-shot\n\
                   breakpoint after the call that only this stack depth takes); other threads run meanwhile.\n\
-                  To print an expression, use `?` or `print`.", repeats: true),
+                  p alone or with a count steps (WinDbg); followed by anything else it is gdb's print.", repeats: true),
     cmd!("pc", [], "", Run, control::step_to_call, "step (over calls) until the current instruction is a call", repeats: true),
     cmd!("gu", ["finish"], "", Run, control::go_up, "go up: run until the selected frame returns to its caller"),
     cmd!(".restart", ["run"], "", Run, control::restart, "kill the program and start it again (breakpoints are kept)"),
@@ -188,6 +190,16 @@ pub static COMMANDS: &[Command] = &[
         dump::gcore,
         "gdb's name: write the stopped process as an ELF core file (default core.PID, replaced)"
     ),
+    cmd!("checkpoint", [], "", Run, checkpoints::checkpoint,
+        "save the moment of the stopped process, to come back to with restart N",
+        details: "A stopped copy of the process (a fork) keeps its memory, registers and the offsets of its files.\n\
+                  Only single-threaded processes can be saved. What cannot go back: other processes,\n\
+                  the contents of files, pipes and sockets."),
+    cmd!("restart", [], "N", Run, checkpoints::restart,
+        "go back to checkpoint N: the process is replaced by a copy of that moment (a new process id)",
+        details: "Breakpoints and watchpoints stay. The checkpoint itself is kept: restart N again goes back again."),
+    cmd!("info checkpoints", [], "", Run, checkpoints::info_checkpoints, "list the checkpoints"),
+    cmd!("delete checkpoint", [], "N", Run, checkpoints::delete_checkpoint, "drop checkpoint N"),
     cmd!("bu", [], "EXPR [\"CONDITION\"]", Breakpoints, breakpoints::bu,
         "set a deferred breakpoint: kept as an expression, planted when its module loads",
         details: "The expression is resolved again each time a module loads or comes back:\n\
@@ -271,11 +283,11 @@ pub static COMMANDS: &[Command] = &[
     cmd!("eza", [], "ADDR \"TEXT\"", Memory, memory::edit, "write an ASCII string and its terminating zero"),
     cmd!(
         "set",
-        ["set var", "set variable"],
-        "$REG|{TYPE}ADDR = EXPR",
+        [],
+        "$REG|{TYPE}ADDR|VARIABLE = EXPR",
         Memory,
-        memory::set,
-        "gdb's set: a register (set $rax = 1) or memory (set {char}ADDR = 0x41; char, short, int, long)"
+        source::set_variable,
+        "gdb's set: a register (set $rax = 1), memory (set {char}ADDR = 0x41) or a variable (set x = 5)"
     ),
     cmd!("s", [], "-b|-w|-d|-q|-a RANGE WHAT", Memory, memory::search,
         "search memory: s -b START L LEN 68 65 (hex bytes), s -a START END \"text\", s -q ... VALUE",
@@ -324,12 +336,82 @@ pub static COMMANDS: &[Command] = &[
     cmd!("lm", ["info sharedlibrary", "info shared"], "", Symbols, inspect::modules, "list loaded modules"),
     cmd!(
         "?",
-        ["print", "output"],
+        [],
         "EXPR",
         Symbols,
         inspect::evaluate,
-        "evaluate an expression: ? rsp+8, ? poi(rsp), print $rax (alone, ? shows help)"
+        "evaluate a WinDbg expression: ? rsp+8, ? poi(rsp), ? counter!bump (alone, ? shows help)"
     ),
+    // ---- source level (variables, types, source text)
+    cmd!("print", ["output", "inspect"], "[/FMT] EXPR", Source, source::print,
+        "print an expression in the program's language: print *list, p/x mask, print s->name",
+        details: "C and C++ rules: members a.b and p->x, *p, &x, arr[i], casts (struct node *) addr,\n\
+                  arithmetic, comparisons, x = 5 assigns. Values print as gdb prints them, numbered $1, $2...\n\
+                  FMT is one of x d u o t c a z s. `p EXPR` does the same (p alone steps over)."),
+    cmd!(
+        "??",
+        [],
+        "EXPR",
+        Source,
+        source::evaluate_cpp,
+        "WinDbg's C++ evaluator: the type and value of an expression, a struct member by member"
+    ),
+    cmd!(
+        "dv",
+        [],
+        "[/t] [PATTERN]",
+        Source,
+        source::display_variables,
+        "display the parameters and locals of the selected frame (/t: with types)"
+    ),
+    cmd!(
+        "info locals",
+        [],
+        "",
+        Source,
+        source::info_locals,
+        "gdb's info locals: the local variables of the selected frame"
+    ),
+    cmd!("info args", [], "", Source, source::info_args, "gdb's info args: the arguments of the selected frame"),
+    cmd!(
+        "dt",
+        [],
+        "TYPE [ADDR] | VARIABLE",
+        Source,
+        source::display_type,
+        "display a type's layout, or an object's members: dt struct node, dt struct node 0x601040, dt list"
+    ),
+    cmd!("ptype", [], "EXPR|TYPE", Source, source::ptype, "the type of an expression, or a type, written out"),
+    cmd!(
+        "whatis",
+        [],
+        "EXPR|TYPE",
+        Source,
+        source::whatis,
+        "the name of an expression's type, or what a typedef names"
+    ),
+    cmd!(
+        "set var",
+        ["set variable"],
+        "VARIABLE = EXPR",
+        Source,
+        source::set_variable,
+        "assign through the variable's type: set var counter = 5, set var p->next = 0"
+    ),
+    cmd!("list", ["l"], "[LINE|FUNCTION|FILE:LINE|FIRST,LAST]", Source, source::list,
+        "show ten source lines around a place (the selected frame's line first), list again goes on",
+        repeats: true),
+    cmd!("lsa", [], "[ADDR]", Source, source::list_address, "show the source around an address, its line marked"),
+    cmd!("info line", [], "[LOCATION]", Source, source::info_line, "where the code of a source line starts and ends"),
+    cmd!(
+        "info source",
+        [],
+        "",
+        Source,
+        source::info_source,
+        "the source file of the selected frame and how it was compiled"
+    ),
+    cmd!("info frame", [], "", Source, source::info_frame, "the selected frame: its addresses, caller, arguments"),
     // ---- signals
     cmd!("sxe", [], "SIGNAL", Signals, signals::sx, "stop when the program receives SIGNAL (first chance)"),
     cmd!(
@@ -376,11 +458,11 @@ pub fn all_names() -> impl Iterator<Item = &'static str> {
 /// Parses a command line into its entry and arguments.
 pub fn find(line: &str) -> Result<(&'static Command, Call<'_>)> {
     let line = line.trim();
-    // WinDbg's one-character commands take their argument without a space: ~1s, ?rax, |0s.
-    for prefix in ["~", "?", "|"] {
+    // WinDbg's one-character commands take their argument without a space: ~1s, ?rax, ??x, |0s.
+    for prefix in ["??", "~", "?", "|"] {
         if let Some(rest) = line.strip_prefix(prefix) {
             let command = by_name(prefix).expect("declared");
-            return Ok((command, Call { name: &line[..1], fmt: None, args: rest.trim() }));
+            return Ok((command, Call { name: &line[..prefix.len()], fmt: None, args: rest.trim() }));
         }
     }
     // Names of several words (gdb's info ...): the longest that matches.
@@ -458,8 +540,16 @@ fn usage(c: &Command) -> String {
 /// The command list: every command by group, with its other names.
 pub fn help_overview() -> String {
     let mut out = String::from("Commands at the prompt (`help COMMAND` there shows one in full):\n");
-    let groups =
-        [Group::Run, Group::Breakpoints, Group::Stack, Group::Memory, Group::Symbols, Group::Signals, Group::Other];
+    let groups = [
+        Group::Run,
+        Group::Breakpoints,
+        Group::Stack,
+        Group::Memory,
+        Group::Symbols,
+        Group::Source,
+        Group::Signals,
+        Group::Other,
+    ];
     for group in groups {
         out.push_str(&format!("\n{}:\n", group.title()));
         for c in COMMANDS.iter().filter(|c| c.group == group) {
@@ -469,7 +559,8 @@ pub fn help_overview() -> String {
     }
     out.push_str(
         "\nExpressions: 0x10 (hex), 16 (decimal), rax or @rax, $rax, poi(rsp+8), by/wo/dwo/qwo(ADDR), \
-         module!symbol+0x10,\nfile.c:12, C operators. Commands may be joined with `;`.\n",
+         module!symbol+0x10,\nfile.c:12, C operators. print, ??, dt and set var use the program's language \
+         (C, C++, Rust).\nCommands may be joined with `;`.\n",
     );
     out
 }
@@ -518,7 +609,13 @@ mod tests {
         let (c, call) = find("?rax+1").unwrap();
         assert_eq!((c.name, call.args), ("?", "rax+1"));
         let (c, call) = find("print/x $rax").unwrap();
-        assert_eq!((c.name, call.fmt, call.args), ("?", Some("x"), "$rax"));
+        assert_eq!((c.name, call.fmt, call.args), ("print", Some("x"), "$rax"));
+        let (c, call) = find("p/x counter").unwrap();
+        assert_eq!((c.name, call.fmt, call.args), ("p", Some("x"), "counter"));
+        let (c, call) = find("??list->next").unwrap();
+        assert_eq!((c.name, call.args), ("??", "list->next"));
+        assert_eq!(find("info locals").unwrap().0.name, "info locals");
+        assert_eq!(find("set var x = 1").unwrap().0.name, "set var");
         assert_eq!(find("info proc mappings").unwrap().0.name, "!address");
         assert_eq!(find("bt 3").unwrap().0.name, "k");
     }

@@ -84,8 +84,12 @@ fn step_over_once(dbg: &mut Debugger) -> Result<Option<Stop>> {
     dbg.wait_stop()
 }
 
-/// `p [COUNT]`: step over.
+/// `p [COUNT]`: step over; `p EXPR` and `p/FMT EXPR` are gdb's print.
 pub fn step_over(dbg: &mut Debugger, call: &Call) -> Result<()> {
+    let text = call.args.trim();
+    if call.name == "p" && (call.fmt.is_some() || (!text.is_empty() && args::number(text).is_err())) {
+        return super::source::print(dbg, call);
+    }
     let n = count(call, "instructions")?;
     dbg.interrupted = false;
     for _ in 0..n {
@@ -122,10 +126,11 @@ pub fn step_to_call(dbg: &mut Debugger, _call: &Call) -> Result<()> {
 /// `gu`: run until the selected frame returns.
 pub fn go_up(dbg: &mut Debugger, _call: &Call) -> Result<()> {
     let c = dbg.stopped()?;
+    let physical = super::source::physical_frame(dbg, c)?;
     let stack = dbg.session.stack(c.pid, c.tid)?;
-    let frame = stack.frames.get(c.frame).ok_or_else(|| anyhow!("no frame {}", c.frame))?;
+    let frame = stack.frames.get(physical).ok_or_else(|| anyhow!("no frame {}", c.frame))?;
     let caller =
-        stack.frames.get(c.frame + 1).ok_or_else(|| anyhow!("frame {} has no caller to return to", c.frame))?;
+        stack.frames.get(physical + 1).ok_or_else(|| anyhow!("frame {} has no caller to return to", c.frame))?;
     // Only this depth returns there: recursion and other threads go by.
     let condition = (frame.cfa != 0).then(|| format!("@rsp == {:#x}", frame.cfa));
     dbg.temporary_breakpoint(c.pid, caller.pc, condition)?;

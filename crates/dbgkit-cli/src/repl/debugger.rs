@@ -97,6 +97,10 @@ pub struct Debugger {
     /// Ctrl-C was pressed while the target ran (for commands that run it several times).
     pub interrupted: bool,
     sources: HashMap<String, Option<Rc<Vec<String>>>>,
+    /// How many values `print` has shown (gdb's `$N`).
+    pub values_printed: u32,
+    /// Where `list` goes on: a file and its next line.
+    pub listing: Option<(String, u32)>,
 }
 
 impl Debugger {
@@ -126,6 +130,8 @@ impl Debugger {
             next_dump: None,
             interrupted: false,
             sources: HashMap::new(),
+            values_printed: 0,
+            listing: None,
         }
     }
 
@@ -218,8 +224,16 @@ impl Debugger {
                 Err(_) => FrameRegisters::None,
             };
         }
+        // The selected frame counts inlined functions; registers belong to physical frames.
+        let Ok(physical) = super::source::physical_frame(self, c) else { return FrameRegisters::None };
+        if physical == 0 {
+            return match self.session.registers(c.pid, c.tid) {
+                Ok(r) => FrameRegisters::All(r),
+                Err(_) => FrameRegisters::None,
+            };
+        }
         match self.session.stack(c.pid, c.tid) {
-            Ok(stack) => match stack.frames.get(c.frame) {
+            Ok(stack) => match stack.frames.get(physical) {
                 Some(f) => FrameRegisters::Recovered(f.registers),
                 None => FrameRegisters::None,
             },
@@ -242,8 +256,9 @@ impl Debugger {
         if c.frame == 0 {
             return Ok(self.session.registers(c.pid, c.tid)?.rip);
         }
+        let physical = super::source::physical_frame(self, c)?;
         let stack = self.session.stack(c.pid, c.tid)?;
-        Ok(stack.frames.get(c.frame).ok_or_else(|| anyhow!("no frame {}", c.frame))?.pc)
+        Ok(stack.frames.get(physical).ok_or_else(|| anyhow!("no frame {}", c.frame))?.pc)
     }
 
     // ---- starting and ending ---------------------------------------------------
@@ -296,6 +311,26 @@ impl Debugger {
             self.show_stop(&stop);
         }
         Ok(())
+    }
+
+    /// The process `old` now goes by `new` (a restored checkpoint): its
+    /// breakpoints, thread numbers and selection follow; its stop comes as
+    /// an event.
+    pub fn renumber_process(&mut self, old: i32, new: i32) {
+        self.held.remove(&old);
+        self.internal.retain(|(p, _), _| *p != old);
+        self.breakins.remove(&old);
+        self.stale_breakins.remove(&old);
+        self.steps.retain(|(p, _)| *p != old);
+        self.stale_steps.retain(|(p, _)| *p != old);
+        self.threads.remove(&old);
+        self.threads.insert(new, vec![new]);
+        for b in self.breakpoints.iter_mut().filter(|b| b.pid == Some(old)) {
+            b.pid = Some(new);
+        }
+        if self.current.is_some_and(|c| c.pid == old) {
+            self.current = Some(Current { pid: new, tid: new, frame: 0 });
+        }
     }
 
     /// Forgets what belonged to a process that is gone.
@@ -645,10 +680,14 @@ impl Debugger {
             options = options.condition(eval::gdb_registers(c));
         }
         let spec = eval::gdb_registers(&b.spec);
-        let id = if b.deferred {
+        // A function or a source line goes where gdb puts it (after the
+        // prologue, on a line with code), now or when its module loads.
+        let id = if b.deferred || dbgkit::Session::is_source_location(&spec) {
             self.session.add_breakpoint_at(pid, &spec, options)?
         } else {
-            match self.eval(&spec) {
+            // gdb's `*ADDR`: exactly there.
+            let expression = spec.trim().strip_prefix('*').unwrap_or(&spec);
+            match self.eval(expression) {
                 Ok(address) => self.session.add_breakpoint_with(pid, address, options)?,
                 // Not loaded yet: wait for the module, as `bu` does.
                 Err(e) if eval::is_unknown_name(&e) => self.session.add_breakpoint_at(pid, &spec, options)?,

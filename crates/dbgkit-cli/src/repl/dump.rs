@@ -16,7 +16,12 @@ pub fn dot_dump(dbg: &mut Debugger, call: &Call) -> Result<()> {
         match word {
             "/o" => overwrite = true,
             "/f" | "/ma" => {}
-            option if option.starts_with('/') => {
+            // An option is a slash and a few letters; `/tmp/x.core` is a path.
+            option
+                if option.starts_with('/')
+                    && option.len() <= 4
+                    && option[1..].chars().all(|c| c.is_ascii_alphabetic()) =>
+            {
                 bail!("unknown .dump option {option}: /o replaces an existing file")
             }
             name if file.is_none() => file = Some(name),

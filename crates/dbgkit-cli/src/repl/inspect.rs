@@ -28,6 +28,11 @@ fn flags(efl: u64) -> String {
 /// `r`, `r rip`, `r rax=0x10, rbx=rax+1`.
 pub fn registers(dbg: &mut Debugger, call: &Call) -> Result<()> {
     let c = dbg.stopped()?;
+    // An outer frame has its own registers, as far as unwinding recovered them.
+    let physical = super::source::physical_frame(dbg, c)?;
+    if physical > 0 {
+        return super::source::outer_frame_registers(dbg, c, physical, call.args.trim());
+    }
     let text = call.args.trim();
     let mut regs = dbg.session.registers(c.pid, c.tid)?;
     if text.is_empty() {
@@ -105,23 +110,45 @@ pub fn registers(dbg: &mut Debugger, call: &Call) -> Result<()> {
 
 // ---- stack and frames --------------------------------------------------------
 
-fn frame_line(frame: &StackFrame, ret: u64) -> String {
-    let name = frame.symbol.as_ref().map(|s| s.with_location()).unwrap_or_else(|| format!("{:#x}", frame.pc));
-    format!("{:02} {:016x} {:016x} {name}", frame.number, frame.sp, ret)
+/// One line of `k`: a physical frame, or a function inlined into one.
+fn source_frame_line(frame: &dbgkit::SourceFrame, physical: &StackFrame, ret: u64) -> String {
+    let location = frame.location.as_ref().filter(|l| l.line != 0).map(|l| {
+        let file =
+            std::path::Path::new(&l.file).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        format!(" ({file}:{})", l.line)
+    });
+    if frame.inlined {
+        let module = frame.symbol.as_ref().and_then(|s| s.module.clone()).unwrap_or_default();
+        let function = frame.function.clone().unwrap_or_else(|| "??".into());
+        return format!(
+            "{:02} (Inline Function) ---------------- {module}!{function} (inlined){}",
+            frame.number,
+            location.unwrap_or_default()
+        );
+    }
+    let name = match (&frame.symbol, frame.inline_depth) {
+        // The function that inlined others: its own place is the inlined call's line.
+        (Some(s), depth) if depth > 0 => format!("{s}{}", location.unwrap_or_default()),
+        (Some(s), _) => s.with_location(),
+        (None, _) => format!("{:#x}", physical.pc),
+    };
+    format!("{:02} {:016x} {:016x} {name}", frame.number, physical.sp, ret)
 }
 
-/// `k [COUNT]`.
+/// `k [COUNT]`: the call stack, functions inlined into a frame shown as frames of their own.
 pub fn stack(dbg: &mut Debugger, call: &Call) -> Result<()> {
     let c = dbg.stopped()?;
     let limit = if call.args.trim().is_empty() { usize::MAX } else { args::number(call.args)? as usize };
     let stack = dbg.session.stack(c.pid, c.tid)?;
+    let frames = dbgkit::expand_frames(&stack.frames);
     say!(" # Child-SP         RetAddr          Call Site");
-    for (i, frame) in stack.frames.iter().enumerate().take(limit) {
-        let ret = stack.frames.get(i + 1).map(|f| f.pc).unwrap_or(0);
-        say!("{}", frame_line(frame, ret));
+    for frame in frames.iter().take(limit) {
+        let physical = &stack.frames[frame.physical];
+        let ret = stack.frames.get(frame.physical + 1).map(|f| f.pc).unwrap_or(0);
+        say!("{}", source_frame_line(frame, physical, ret));
     }
     if let Some(reason) = &stack.stopped {
-        if limit >= stack.frames.len() {
+        if limit >= frames.len() {
             say!("(the walk stopped: {reason})");
         }
     }
@@ -131,12 +158,15 @@ pub fn stack(dbg: &mut Debugger, call: &Call) -> Result<()> {
 fn select_frame(dbg: &mut Debugger, n: usize) -> Result<()> {
     let c = dbg.stopped()?;
     let stack = dbg.session.stack(c.pid, c.tid)?;
-    let frame = stack.frames.get(n).ok_or_else(|| anyhow!("no frame {n}: the stack has {}", stack.frames.len()))?;
-    let ret = stack.frames.get(n + 1).map(|f| f.pc).unwrap_or(0);
+    let frames = dbgkit::expand_frames(&stack.frames);
+    let frame = frames.get(n).ok_or_else(|| anyhow!("no frame {n}: the stack has {}", frames.len()))?;
+    let physical = &stack.frames[frame.physical];
+    let ret = stack.frames.get(frame.physical + 1).map(|f| f.pc).unwrap_or(0);
     dbg.current = Some(Current { frame: n, ..c });
     dbg.next_disassembly = None;
-    say!("{}", frame_line(frame, ret));
-    if let Some(loc) = frame.symbol.as_ref().and_then(|s| s.location.clone()) {
+    dbg.listing = None;
+    say!("{}", source_frame_line(frame, physical, ret));
+    if let Some(loc) = frame.location.clone() {
         if let Some(text) = dbg.source_line(&loc.file, loc.line) {
             say!("{:>6}  {}", loc.line, text);
         }

@@ -7,6 +7,7 @@
 
 mod args;
 mod breakpoints;
+mod checkpoints;
 mod commands;
 mod complete;
 mod control;
@@ -18,9 +19,11 @@ mod memory;
 mod reach;
 mod remote;
 mod signals;
+mod source;
 
 use crate::interrupt;
 use anyhow::{Context, Result};
+use clap::Parser;
 use debugger::Debugger;
 use std::cell::RefCell;
 use std::io::{BufRead, IsTerminal};
@@ -65,6 +68,13 @@ pub struct DebugArgs {
 }
 
 /// Where command history is kept: `$DBGKIT_HISTORY`, else `~/.dbgkit_history`.
+/// The options that may follow a core file's program on the command line.
+#[derive(clap::Parser)]
+struct OptionsAfterProgram {
+    #[command(flatten)]
+    args: DebugArgs,
+}
+
 fn history_path() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("DBGKIT_HISTORY") {
         return (!p.is_empty()).then(|| PathBuf::from(p));
@@ -72,19 +82,31 @@ fn history_path() -> Option<PathBuf> {
     std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".dbgkit_history"))
 }
 
-pub fn run(args: DebugArgs) -> Result<i32> {
+pub fn run(mut args: DebugArgs) -> Result<i32> {
     let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     let mut dbg = Debugger::new(std::io::stdout().is_terminal(), args.aslr);
     dbg.echo = args.echo;
     interrupt::install();
     if let Some(pid) = args.pid {
         dbg.attach(pid).with_context(|| format!("cannot attach to process {pid}"))?;
-    } else if let Some(core) = &args.core {
+    } else if let Some(core) = args.core.clone() {
+        // `dbgkit -z core ./prog -c k --batch`: what follows the program is options, not its arguments.
         if args.program.len() > 1 {
-            anyhow::bail!("a core file takes at most its program, not arguments: {:?}", &args.program[1..]);
+            let rest = args.program.split_off(1);
+            let more = OptionsAfterProgram::try_parse_from(std::iter::once("dbgkit".to_string()).chain(rest))
+                .map_err(|e| anyhow::anyhow!("after a core file's program only options may follow: {e}"))?
+                .args;
+            if !more.program.is_empty() || more.pid.is_some() || more.core.is_some() {
+                anyhow::bail!("a core file takes at most its program, not arguments: {:?}", more.program);
+            }
+            args.commands.extend(more.commands);
+            args.scripts.extend(more.scripts);
+            args.batch |= more.batch;
+            dbg.echo |= more.echo;
         }
         let program = args.program.first().map(PathBuf::from);
-        dbg.open_core(core, program.as_deref()).with_context(|| format!("cannot open core file {}", core.display()))?;
+        dbg.open_core(&core, program.as_deref())
+            .with_context(|| format!("cannot open core file {}", core.display()))?;
     } else if let Some(address) = &args.remote {
         if args.program.len() > 1 {
             anyhow::bail!("--remote takes at most one file (the program or vmlinux), not {:?}", &args.program[1..]);

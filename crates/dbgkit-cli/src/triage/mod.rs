@@ -31,7 +31,7 @@ pub struct TriageArgs {
     /// Frames that make the stack hash.
     #[arg(long, value_name = "N", default_value_t = triage::DEFAULT_HASH_FRAMES)]
     frames: usize,
-    /// Analyse the core files in DIR instead of running inputs (needs the core-file target).
+    /// Analyse the core files in DIR (of PROGRAM) instead of running inputs.
     #[arg(long, value_name = "DIR")]
     cores: Option<PathBuf>,
     /// Print the table only, not the representative report of each cluster.
@@ -46,8 +46,8 @@ pub struct TriageArgs {
 }
 
 pub fn run(args: TriageArgs) -> Result<i32> {
-    if args.cores.is_some() {
-        bail!("--cores needs the core-file target (Session::open_core), which this build does not have yet");
+    if let Some(dir) = &args.cores {
+        return run_cores(&args, dir);
     }
     if args.program.is_empty() {
         bail!("no program: dbgkit triage [OPTIONS] -- PROGRAM ARGS... (`@@` for the input's path)");
@@ -93,6 +93,34 @@ pub fn run(args: TriageArgs) -> Result<i32> {
     let clusters = triage::cluster(&records);
     let mut out = std::io::stdout().lock();
     summary::print(&mut out, &records, &clusters, started.elapsed(), jobs, !args.brief)?;
+    if let Some(path) = &args.json {
+        std::fs::write(path, triage::triage_to_json(&records, &clusters))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(0)
+}
+
+/// `--cores DIR PROGRAM`: every core in DIR analysed, clustered and summed up.
+fn run_cores(args: &TriageArgs, dir: &std::path::Path) -> Result<i32> {
+    let program = match args.program.as_slice() {
+        [program] => PathBuf::from(program),
+        [] => bail!("no program: dbgkit triage --cores DIR PROGRAM"),
+        more => bail!("--cores takes the program alone, not arguments: {:?}", &more[1..]),
+    };
+    if args.frames == 0 {
+        bail!("--frames must be at least 1");
+    }
+    let cores = inputs_in(dir)?;
+    if cores.is_empty() {
+        bail!("no core files in {}", dir.display());
+    }
+    let started = Instant::now();
+    let mut bar = progress::Progress::new(cores.len(), std::io::stderr().is_terminal());
+    let records = triage::analyse_cores(&program, &cores, args.frames, |record| bar.add(record));
+    bar.finish();
+    let clusters = triage::cluster(&records);
+    let mut out = std::io::stdout().lock();
+    summary::print(&mut out, &records, &clusters, started.elapsed(), 1, !args.brief)?;
     if let Some(path) = &args.json {
         std::fs::write(path, triage::triage_to_json(&records, &clusters))
             .with_context(|| format!("cannot write {}", path.display()))?;

@@ -161,6 +161,12 @@ class Session:
         """Opens an ELF core file for post-mortem debugging: threads,
         registers, memory, modules, symbols and stacks read as for a live
         process; what would run or change it raises ``NotSupported``."""
+    def restore(self, checkpoint: Union["Checkpoint", int]) -> "Process":
+        """Goes back to a checkpoint: its process is replaced by a copy of that
+        moment (a new process id), stopped with a ``break-in`` event waiting;
+        breakpoints stay; the checkpoint stays for another restore."""
+    def delete_checkpoint(self, checkpoint: Union["Checkpoint", int]) -> None:
+        """Drops a checkpoint (its stopped copy is killed)."""
     def detach(self, process: _ProcessArg = None) -> None:
         """Detaches from a process, leaving it running as if never debugged."""
     def kill(self, process: _ProcessArg = None) -> None:
@@ -218,7 +224,9 @@ class Session:
     ) -> "Breakpoint":
         """Sets a breakpoint on an address or an expression (``"libc.so.6!socket"``,
         ``"main"``, ``"file.c:12"``, ``"bump+4"``); a name whose module is not
-        loaded yet is pending until it loads.
+        loaded yet is pending until it loads. A function by name breaks after
+        its prologue and ``file.c:12`` on the next line with code, as gdb does;
+        ``"*bump"`` (or an address) breaks exactly at the first instruction.
 
         ``condition``: an engine expression evaluated at each hit
         (``"rdi == 5"``). ``callback(event)`` runs inside the engine on every
@@ -275,6 +283,17 @@ class Session:
         (default: the thread of the waiting event)."""
     def stack(self, thread: _ThreadArg = None) -> "Stack":
         """The call stack of ``thread`` (default: the thread of the waiting event)."""
+
+    # pretty printers
+    def add_pretty_printer(self, name: str, pattern: str, printer: Callable[["Value"], Union[str, Tuple[str, Sequence[Union["Value", Tuple[str, "Value"]]]]]]) -> None:
+        """Prints values whose type name (typedefs and qualifiers off) matches the regular
+        expression ``pattern`` with ``printer(value)``: a string, or ``(summary, children)``
+        (children are ``Value``s or ``(name, Value)`` pairs). Asked before the built-in printers
+        (C++ ``std::string``/``std::vector``, Rust ``String``/``Vec``/``&str``/slices)."""
+    def remove_pretty_printer(self, name: str) -> int:
+        """Removes the printers named ``name``; returns how many there were."""
+    def pretty_printers(self) -> list[str]:
+        """The printers' names, the first asked first."""
 
     # running code in the target
     def call(self, function: Union[int, str], *args: _CallArg, thread: _ThreadArg = None) -> "CallResult":
@@ -429,6 +448,10 @@ class Process:
         self, pattern: Union[bytes, str], start: Optional[int] = None, end: Optional[int] = None, alignment: int = 1
     ) -> list[int]:
         """Every address where ``pattern`` occurs, in [start, end) or in every readable mapping."""
+    def find_type(self, name: str) -> "Type":
+        """A type by name: ``int``, ``struct node``, ``geometry::Point``, ``rusty::Player``."""
+    def eval_typed(self, expression: str) -> "Value":
+        """Evaluates an expression in the program's language with no frame (globals, types, literals)."""
     def symbolize(self, address: int) -> "Symbolized":
         """Names an address."""
     def lookup(self, name: str) -> int:
@@ -480,6 +503,9 @@ class Process:
     def protect_memory(self, address: int, size: int, protection: str) -> None: ...
     def inject_library(self, path: Union[str, os.PathLike[str]], thread: _ThreadArg = None) -> int:
         """Loads a shared object (``dlopen``); returns its handle."""
+    def checkpoint(self) -> "Checkpoint":
+        """Saves the moment of this stopped single-threaded process (memory,
+        registers, file offsets); ``Session.restore`` goes back to it."""
     def write_core(self, path: Union[str, os.PathLike[str]]) -> Dict[str, int]:
         """Writes the stopped process as an ELF core file (replacing ``path``):
         every thread's registers, the current event's signal, the mapped files
@@ -511,12 +537,29 @@ class Thread:
     """The stack pointer (settable)."""
     def stack(self) -> "Stack":
         """The call stack, innermost frame first."""
+    def frames(self) -> list["Frame"]:
+        """The frames as a source-level debugger numbers them (inlined functions are frames of
+        their own), innermost first, each with its variables and ``eval``."""
+    def frame(self, number: int = 0) -> "Frame":
+        """Source frame ``number`` (0: the innermost)."""
     def symbolize(self, address: Optional[int] = None) -> "Symbolized":
         """Names an address (default: this thread's ``pc``)."""
     def eval(self, expression: str) -> int:
         """Evaluates an expression with this thread's registers."""
     def step_into(self) -> None:
         """Single-steps this thread (continuing the waiting event); a ``step-complete`` event follows."""
+    def step_over(self, *, lock_other_threads: bool = False) -> None:
+        """Steps over one instruction (a call runs to its return: WinDbg ``p``,
+        gdb ``nexti``); ``step-complete`` follows, or whatever stopped it first."""
+    def step_out(self, *, lock_other_threads: bool = False) -> None:
+        """Runs until the current function returns (WinDbg ``gu``, gdb
+        ``finish``); ``step-complete`` follows with the return value in ``rax``."""
+    def run_to(self, address: Union[int, str], *, lock_other_threads: bool = False) -> None:
+        """Runs until this thread reaches ``address`` (an address or an
+        expression), or the current function returns first (gdb ``advance``)."""
+    def step_line(self, *, over_calls: bool = False, lock_other_threads: bool = False) -> None:
+        """Steps one source line: into functions with line information
+        (gdb ``step``), or over calls with ``over_calls`` (gdb ``next``)."""
     def call(self, function: Union[int, str], *args: _CallArg) -> "CallResult": ...
     def syscall(self, number: int, *args: int) -> int: ...
 
@@ -705,6 +748,132 @@ class StackFrame:
     @property
     def registers(self) -> list[Tuple[str, int]]:
         """The registers recovered for this frame."""
+    def source_frame(self) -> "Frame":
+        """The source-level frame of this frame's innermost function (see ``Thread.frames()``)."""
+    def locals(self) -> list["Variable"]:
+        """The local variables of the frame's function, the innermost block's first (gdb's ``info locals``)."""
+    def args(self) -> list["Variable"]:
+        """The parameters of the frame's function (gdb's ``info args``)."""
+    def variable(self, name: str) -> "Variable":
+        """A parameter or local by name; ``KeyError`` when there is none."""
+    def eval(self, expression: str) -> "Value":
+        """Evaluates an expression in the frame's language (C/C++ rules): ``frame.eval("p->next->x")``."""
+
+@final
+class Frame:
+    """A frame as a source-level debugger numbers them: inlined functions are
+    frames of their own (gdb's ``bt``). ``str()`` gives ``#N function at file:line``."""
+
+    @property
+    def number(self) -> int: ...
+    @property
+    def physical(self) -> int:
+        """The index of its physical frame in ``Thread.stack()``."""
+    @property
+    def pc(self) -> int: ...
+    @property
+    def function(self) -> Optional[str]:
+        """The function's name (C++ without its parameters)."""
+    @property
+    def file(self) -> Optional[str]: ...
+    @property
+    def line(self) -> Optional[int]:
+        """The source line; for a function others were inlined into, the line of the inlined call."""
+    @property
+    def inlined(self) -> bool:
+        """True when this function was inlined into the next frame."""
+    def variables(self) -> list["Variable"]:
+        """Parameters, then locals."""
+    def locals(self) -> list["Variable"]:
+        """The local variables, the innermost block's first (gdb's ``info locals``)."""
+    def args(self) -> list["Variable"]:
+        """The parameters (gdb's ``info args``)."""
+    def variable(self, name: str) -> "Variable":
+        """A parameter or local by name; ``KeyError`` when there is none."""
+    def eval(self, expression: str) -> "Value":
+        """Evaluates an expression in the frame's language: members, ``*p``, ``&x``,
+        ``a[i]``, casts, C arithmetic; ``x = 5`` assigns. Unknown names raise ``ExpressionError``."""
+    def set(self, target: str, value: str) -> "Value":
+        """Assigns ``value`` (an expression) to ``target`` through its type (gdb's ``set var``)."""
+
+@final
+class Variable:
+    """A parameter or local variable with its value; ``str()`` gives ``name = value`` as gdb prints it."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def kind(self) -> Literal["argument", "local"]: ...
+    @property
+    def type_name(self) -> str: ...
+    @property
+    def text(self) -> str:
+        """The value as gdb's ``info locals`` shows it (``<optimized out>`` when it is)."""
+    @property
+    def optimized_out(self) -> bool: ...
+    @property
+    def value(self) -> "Value": ...
+
+@final
+class Value:
+    """A typed value. ``str()`` prints it as gdb does; ``v["member"]`` and ``v[2]``
+    look into it (pointers and references are followed); ``int()``, ``float()``, ``bool()``."""
+
+    @property
+    def type_name(self) -> str: ...
+    @property
+    def type(self) -> "Type": ...
+    @property
+    def address(self) -> Optional[int]:
+        """Where the value is in memory, if it is."""
+    @property
+    def optimized_out(self) -> bool: ...
+    def __getitem__(self, key: Union[str, int], /) -> "Value": ...
+    def deref(self) -> "Value":
+        """What a pointer or reference points to."""
+    def string(self, max_length: int = 4096) -> str:
+        """The characters of a ``char *`` or ``char[]`` up to a zero byte."""
+    def format(self, format: Optional[str] = None) -> str:
+        """The value with a gdb format letter: ``"x"``, ``"d"``, ``"u"``, ``"o"``, ``"t"``, ``"c"``, ``"a"``, ``"z"``."""
+    def __int__(self) -> int: ...
+    def __index__(self) -> int: ...
+    def __float__(self) -> float: ...
+    def __bool__(self) -> bool: ...
+
+@final
+class Type:
+    """A type: ``.name``, ``.size``, ``.fields``; ``str()`` writes it out as gdb's ``ptype`` does."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def size(self) -> Optional[int]: ...
+    @property
+    def fields(self) -> list["Field"]:
+        """Members and base classes, in order (typedefs looked through)."""
+
+@final
+class Field:
+    """One member (or base class) of a type."""
+
+    @property
+    def name(self) -> Optional[str]: ...
+    @property
+    def type(self) -> Type: ...
+    @property
+    def type_name(self) -> str: ...
+    @property
+    def offset(self) -> int:
+        """Byte offset in the object."""
+    @property
+    def bitpos(self) -> Optional[int]:
+        """For a bit-field, the first bit from ``offset``."""
+    @property
+    def bitsize(self) -> Optional[int]: ...
+    @property
+    def is_base_class(self) -> bool: ...
+    @property
+    def is_static(self) -> bool: ...
 
 @final
 class Stack(Sequence[StackFrame]):
@@ -770,3 +939,11 @@ def triage_run(argv: list[str], inputs: list[str], jobs: int, timeout: float, fr
     at a time; returns ``{"clusters": [...], "records": [...]}`` as JSON
     text. Use :func:`dbgkit.triage.run`, which wraps it."""
     ...
+
+@final
+class Checkpoint:
+    """A saved moment of a process (``Process.checkpoint()``)."""
+    @property
+    def id(self) -> int: ...
+    @property
+    def pc(self) -> int: ...

@@ -470,6 +470,10 @@ class DebugBreakpoint:
         if self._type == BreakpointType.DATA:
             self._native = process.add_watchpoint(int(location), self.DataSize, _access_name(self.DataAccessType))
         else:
+            # DbgEng breaks exactly at an expression's address (a function's
+            # first instruction), not after the prologue as a bare name does.
+            if isinstance(location, str) and not location.lstrip().startswith("*"):
+                location = "*" + location
             self._native = process.add_breakpoint(
                 location, one_shot=BreakpointFlag.ONE_SHOT in self._flags, ignore_count=self._pass_count
             )

@@ -23,6 +23,11 @@ pub(super) fn evaluate(node: &Node, ctx: &mut dyn EvalContext) -> Result<u64, Ex
             None => symbol(ctx, name, column),
         },
         NodeKind::Symbol(name) => symbol(ctx, name, column),
+        NodeKind::SymbolOr { name, arithmetic } => match symbol(ctx, name, column) {
+            Ok(address) => Ok(address),
+            // No module of that name: the text was arithmetic after all.
+            Err(error) => evaluate(arithmetic, ctx).map_err(|_| error),
+        },
         NodeKind::Read { function, size, address } => {
             let address = evaluate(address, ctx)?;
             let value = ctx.read_memory(address, *size).map_err(|reason| {

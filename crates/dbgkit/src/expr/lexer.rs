@@ -71,8 +71,16 @@ pub(super) enum TokenKind {
     Name(String),
     /// `@name`: the name without the `@`, as written.
     Register(String),
-    /// `` `anything` ``: the text between the backticks, a symbol.
+    /// `` `anything` ``: the text between the backticks, a symbol; or
+    /// `"module"!name` with the quotes taken off.
     Quoted(String),
+    /// `libstdc++.so.6!__cxa_throw`: a name whose module part has `-` or
+    /// `+`. The same text may also be arithmetic (`rsp+libc.so.6!malloc`):
+    /// `plain_end` is where the name would end without the module reading.
+    ModuleName {
+        name: String,
+        plain_end: usize,
+    },
     Punct(Punct),
     End,
 }
@@ -89,6 +97,8 @@ pub(super) struct Token {
 
 pub(super) struct Lexer<'a> {
     text: &'a str,
+    /// Whether `-` and `+` may be part of a module name before a `!`.
+    module_names: bool,
     /// Byte offset of the next character.
     pos: usize,
     /// Column of the next character, kept in step with `pos` so that long
@@ -109,7 +119,35 @@ fn is_name_continue(c: char) -> bool {
 
 impl<'a> Lexer<'a> {
     pub fn new(text: &'a str) -> Lexer<'a> {
-        Lexer { text, pos: 0, column: 1 }
+        Lexer { text, module_names: true, pos: 0, column: 1 }
+    }
+
+    /// A lexer that reads `-` and `+` as operators only.
+    pub fn without_module_names(text: &'a str) -> Lexer<'a> {
+        Lexer { text, module_names: false, pos: 0, column: 1 }
+    }
+
+    /// Where a module name with `-` or `+` followed by `!name` ends (after
+    /// the `!`), when the text at `start` is one (`ld-linux-x86-64.so.2!`).
+    fn module_name_end(&self, start: usize) -> Option<usize> {
+        if !self.module_names {
+            return None;
+        }
+        let mut i = start;
+        let mut signs = false;
+        while let Some(c) = self.char_at(i) {
+            match c {
+                '!' => break,
+                '-' | '+' => signs = true,
+                c if c.is_alphanumeric() || c == '_' || c == '.' => {}
+                _ => return None,
+            }
+            i += c.len_utf8();
+        }
+        let module = &self.text[start..i];
+        let named_after = self.char_at(i + 1).is_some_and(|c| is_name_start(c) || c == '~');
+        let ends_well = !module.ends_with(['-', '+']);
+        (signs && module.contains('.') && self.char_at(i) == Some('!') && named_after && ends_well).then_some(i + 1)
     }
 
     fn char_at(&self, byte: usize) -> Option<char> {
@@ -141,10 +179,18 @@ impl<'a> Lexer<'a> {
             },
             '@' => self.register(start, column)?,
             '`' => self.quoted(start, column)?,
-            c if is_name_start(c) => {
-                let end = self.name_end(start);
-                (TokenKind::Name(self.text[start..end].to_string()), end)
-            }
+            '"' => self.quoted_module(start, column)?,
+            c if is_name_start(c) => match self.module_name_end(start) {
+                Some(after_bang) => {
+                    let plain_end = self.name_end(start);
+                    let end = self.name_end(after_bang);
+                    (TokenKind::ModuleName { name: self.text[start..end].to_string(), plain_end }, end)
+                }
+                None => {
+                    let end = self.name_end(start);
+                    (TokenKind::Name(self.text[start..end].to_string()), end)
+                }
+            },
             _ => self.punct(start, column, c)?,
         };
         self.column = self.column_of(start, column, end);
@@ -266,6 +312,26 @@ impl<'a> Lexer<'a> {
         Ok((TokenKind::Quoted(inner.to_string()), start + length + 2))
     }
 
+    /// `"libmy-plugin.so"!fn`: a quoted module name, then `!` and a name.
+    fn quoted_module(&self, start: usize, column: usize) -> Result<(TokenKind, usize), ExprError> {
+        let Some(length) = self.text[start + 1..].find('"') else {
+            return Err(ExprError::syntax(column, "unterminated quoted module name: no closing `\"`"));
+        };
+        let module = &self.text[start + 1..start + 1 + length];
+        let bang = start + length + 2;
+        if module.trim().is_empty()
+            || self.char_at(bang) != Some('!')
+            || !self.char_at(bang + 1).is_some_and(is_name_start)
+        {
+            return Err(ExprError::syntax(
+                column,
+                "a quoted module name is followed by `!` and a name: \"lib-x.so\"!function",
+            ));
+        }
+        let end = self.name_end(bang + 1);
+        Ok((TokenKind::Quoted(format!("{module}!{}", &self.text[bang + 1..end])), end))
+    }
+
     fn punct(&self, start: usize, column: usize, c: char) -> Result<(TokenKind, usize), ExprError> {
         let rest = &self.text[start..];
         if let Some(&(spelling, punct)) = Punct::TABLE.iter().find(|(spelling, _)| rest.starts_with(spelling)) {
@@ -330,6 +396,21 @@ mod tests {
         assert_eq!(kinds("file.c:42+1"), [name("file.c:42"), TokenKind::Punct(Punct::Plus), TokenKind::Number(1)]);
         // `!=` after a name is an operator, not a module separator.
         assert_eq!(kinds("rax!=0"), [name("rax"), TokenKind::Punct(Punct::NotEq), TokenKind::Number(0)]);
+    }
+
+    #[test]
+    fn module_names_with_signs_and_quotes() {
+        let module_name = |s: &str, plain: usize| TokenKind::ModuleName { name: s.to_string(), plain_end: plain };
+        assert_eq!(kinds("libstdc++.so.6!__cxa_throw"), [module_name("libstdc++.so.6!__cxa_throw", 7)]);
+        assert_eq!(
+            kinds("ld-linux-x86-64.so.2!_dl_map_object"),
+            [module_name("ld-linux-x86-64.so.2!_dl_map_object", 2)]
+        );
+        assert_eq!(kinds("\"libmy-plugin.so\"!fn"), [TokenKind::Quoted("libmy-plugin.so!fn".into())]);
+        // Without a dotted module before `!`, signs stay operators.
+        assert_eq!(kinds("a-b!c")[1], TokenKind::Punct(Punct::Minus));
+        assert_eq!(kinds("rax-1"), [name("rax"), TokenKind::Punct(Punct::Minus), TokenKind::Number(1)]);
+        assert!(Lexer::new("\"x\" + 1").next_token().is_err());
     }
 
     #[test]

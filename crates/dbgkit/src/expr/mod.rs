@@ -64,10 +64,12 @@
 //!
 //! **Symbols.** `main`, `libc!malloc`, `libc.so.6!malloc`, `malloc@plt`,
 //! `std::rt::lang_start`, `Foo::~Foo`, and source locations `file.c:42` (a
-//! name containing a `.` followed by `:` and a line number). Anything else
-//! can be quoted between backticks and is passed on verbatim:
-//! `` `src/main.c:42` ``, `` `ld-linux-x86-64.so.2!_dl_start` ``. A `-` or
-//! `+` outside backticks is always an operator.
+//! name containing a `.` followed by `:` and a line number). A module name
+//! may contain `-` and `+` (`libstdc++.so.6!__cxa_throw`,
+//! `ld-linux-x86-64.so.2!_dl_start`) or be quoted (`"libmy-plugin.so"!fn`);
+//! when no module has such a name, the text is read as arithmetic instead
+//! (`rsp+libc.so.6!malloc`). Anything else can be quoted between backticks
+//! and is passed on verbatim: `` `src/main.c:42` ``.
 //!
 //! **Memory.** `poi(x)` and `qwo(x)` read 8 bytes, `dwo(x)` 4, `wo(x)` 2,
 //! `by(x)` 1, little-endian and zero-extended.
@@ -96,6 +98,7 @@ mod lexer;
 mod parser;
 #[cfg(test)]
 mod tests;
+pub mod typed;
 
 use std::fmt;
 use std::str::FromStr;
@@ -183,6 +186,12 @@ pub enum ExprErrorKind {
     Memory,
     /// Division or remainder by zero.
     DivisionByZero,
+    /// (Typed expressions) an operation that does not fit the operands' types.
+    Type,
+    /// (Typed expressions) a type name that names no type.
+    UnknownType,
+    /// (Typed expressions) a value the compiler optimized out.
+    OptimizedOut,
 }
 
 /// A parse or evaluation error, at a 1-based column of the expression text.

@@ -86,6 +86,13 @@ pub(super) enum NodeKind {
     Name(String),
     /// Only a symbol: `libc!malloc`, `file.c:42`, a quoted name.
     Symbol(String),
+    /// A symbol in a module whose name has `-` or `+`
+    /// (`libstdc++.so.6!__cxa_throw`), or, if no module has that name,
+    /// the same text read as arithmetic (`rsp+libc.so.6!malloc`).
+    SymbolOr {
+        name: String,
+        arithmetic: Box<Node>,
+    },
     /// `poi(x)` and its kin: read `size` bytes at the argument.
     Read {
         function: &'static str,
@@ -117,6 +124,7 @@ pub(super) struct Node {
 impl Node {
     fn new(kind: NodeKind, column: usize) -> Result<Node, ExprError> {
         let below = match &kind {
+            NodeKind::SymbolOr { arithmetic, .. } => arithmetic.depth,
             NodeKind::Read { address, .. } => address.depth,
             NodeKind::Unary { operand, .. } => operand.depth,
             NodeKind::Binary { lhs, rhs, .. } => lhs.depth.max(rhs.depth),
@@ -158,7 +166,35 @@ fn is_plain(name: &str) -> bool {
 }
 
 pub(super) fn parse(text: &str) -> Result<Node, ExprError> {
-    let mut lexer = Lexer::new(text);
+    parse_with(text, Lexer::new(text))
+}
+
+/// Parses `text` with a lexer that reads `-` and `+` as operators only;
+/// columns counted from `first_column`.
+fn parse_arithmetic(text: &str, first_column: usize) -> Result<Node, ExprError> {
+    let mut node = parse_with(text, Lexer::without_module_names(text)).map_err(|mut e| {
+        e.column += first_column - 1;
+        e
+    })?;
+    shift_columns(&mut node, first_column - 1);
+    Ok(node)
+}
+
+fn shift_columns(node: &mut Node, by: usize) {
+    node.column += by;
+    match &mut node.kind {
+        NodeKind::SymbolOr { arithmetic, .. } => shift_columns(arithmetic, by),
+        NodeKind::Read { address, .. } => shift_columns(address, by),
+        NodeKind::Unary { operand, .. } => shift_columns(operand, by),
+        NodeKind::Binary { lhs, rhs, .. } => {
+            shift_columns(lhs, by);
+            shift_columns(rhs, by);
+        }
+        _ => {}
+    }
+}
+
+fn parse_with<'a>(text: &'a str, mut lexer: Lexer<'a>) -> Result<Node, ExprError> {
     let current = lexer.next_token()?;
     if current.kind == TokenKind::End {
         return Err(ExprError::syntax(1, "empty expression"));
@@ -274,6 +310,11 @@ impl Parser<'_> {
             }
             TokenKind::Name(name) if is_plain(&name) => NodeKind::Name(name),
             TokenKind::Name(name) | TokenKind::Quoted(name) => NodeKind::Symbol(name),
+            // Read as arithmetic too when that makes sense (`rsp+libc.so.6!malloc`).
+            TokenKind::ModuleName { name, .. } => match parse_arithmetic(&self.text[token.start..token.end], column) {
+                Ok(arithmetic) => NodeKind::SymbolOr { name, arithmetic: Box::new(arithmetic) },
+                Err(_) => NodeKind::Symbol(name),
+            },
             TokenKind::Punct(Punct::LParen) => {
                 // Parentheses make no node of their own.
                 let inner = self.binary(1)?;
@@ -312,6 +353,7 @@ mod tests {
             NodeKind::Register { name, .. } => format!("@{name}"),
             NodeKind::Name(name) => name.clone(),
             NodeKind::Symbol(name) => format!("sym({name})"),
+            NodeKind::SymbolOr { name, arithmetic } => format!("sym({name})|{}", show(arithmetic)),
             NodeKind::Read { function, address, .. } => format!("{function}({})", show(address)),
             NodeKind::Unary { op, operand } => format!("({op:?} {})", show(operand)),
             NodeKind::Binary { op, lhs, rhs } => format!("({} {op:?} {})", show(lhs), show(rhs)),
@@ -348,6 +390,14 @@ mod tests {
         assert_eq!(tree("@RAX + $ip + @$sp"), "((@rax Add @rip) Add @rsp)");
         assert_eq!(tree("libc!malloc + `a-b.c:3`"), "(sym(libc!malloc) Add sym(a-b.c:3))");
         assert_eq!(tree("((((1))))"), "1");
+    }
+
+    #[test]
+    fn module_names_with_signs_keep_an_arithmetic_reading() {
+        assert_eq!(tree("libstdc++.so.6!__cxa_throw"), "sym(libstdc++.so.6!__cxa_throw)");
+        assert_eq!(tree("ld-linux-x86-64.so.2!_dl_map_object"), "sym(ld-linux-x86-64.so.2!_dl_map_object)");
+        assert_eq!(tree("rsp+libc.so.6!malloc"), "sym(rsp+libc.so.6!malloc)|(rsp Add sym(libc.so.6!malloc))");
+        assert_eq!(tree("`a-b.so!x` + 1"), "(sym(a-b.so!x) Add 1)");
     }
 
     #[test]

@@ -104,12 +104,28 @@ impl Session {
 
     /// Resumes every stopped thread of `pid` that has nothing held.
     pub(crate) fn resume_all(&mut self, pid: i32) -> Result<()> {
+        self.resume_all_but_one(pid, None)
+    }
+
+    /// Resumes every stopped thread of `pid` but `tid`, which stays stopped.
+    pub(crate) fn resume_all_but(&mut self, pid: i32, tid: i32) -> Result<()> {
+        self.resume_all_but_one(pid, Some(tid))
+    }
+
+    fn resume_all_but_one(&mut self, pid: i32, except: Option<i32>) -> Result<()> {
         // Accesses to page-watched pages run first, while every thread is still stopped.
         if self.process(pid)?.threads.values().any(|t| t.page_step.is_some()) {
             self.replay_page_accesses(pid)?;
         }
-        let tids: Vec<i32> =
-            self.process(pid)?.threads.iter().filter(|(_, t)| t.stopped).map(|(&tid, _)| tid).collect();
+        let p = self.process(pid)?;
+        // A step that keeps the other threads stopped: only stepping threads go.
+        let locked = p.threads.values().any(|t| t.plan.as_ref().is_some_and(|plan| plan.locks_others()));
+        let tids: Vec<i32> = p
+            .threads
+            .iter()
+            .filter(|(&tid, t)| t.stopped && Some(tid) != except && (!locked || t.plan.is_some()))
+            .map(|(&tid, _)| tid)
+            .collect();
         for tid in tids {
             if self.held.iter().any(|(held, _)| *held == tid) {
                 continue;
@@ -167,8 +183,9 @@ impl Session {
             // The hot path: one word written, then go.
             self.set_rip_of(pid, tid, slot)?;
             if step {
-                // Step the relocated copy, then map the slot address back.
-                self.process_mut(pid)?.threads.get_mut(&tid).expect("stopped thread").step = Some(Step::User);
+                // Step the relocated copy, then map the slot address back (the step's reason stays).
+                let t = self.process_mut(pid)?.threads.get_mut(&tid).expect("stopped thread");
+                t.step = t.step.or(Some(Step::User));
             }
             return self.restart(pid, tid, 0, step);
         }
@@ -188,9 +205,8 @@ impl Session {
                 if step {
                     // The call is done: the step is complete at its target.
                     let t = self.process_mut(pid)?.threads.get_mut(&tid).expect("stopped thread");
-                    t.step = None;
-                    self.queue_event(pid, tid, EventKind::StepComplete { address: target });
-                    return Ok(());
+                    let reason = t.step.take().unwrap_or(Step::User);
+                    return self.on_step_complete(pid, tid, target, reason);
                 }
                 self.restart(pid, tid, 0, false)
             }
@@ -219,11 +235,13 @@ impl Session {
         t.regs = None;
         match status {
             Some(StopReason::Signal(libc::SIGTRAP)) if user_step => {
-                t.step = None;
+                let reason = t.step.take().unwrap_or(Step::User);
                 let rip = self.regs_of(pid, tid)?.rip;
-                self.queue_event(pid, tid, EventKind::StepComplete { address: rip });
-                self.stop_all(pid)?;
-                return Ok(());
+                // A plan goes on with the others running, as they were; a user step reports with them stopped.
+                if !others_running.is_empty() && reason == Step::Plan {
+                    self.resume_all_but(pid, tid)?;
+                }
+                return self.on_step_complete(pid, tid, rip, reason);
             }
             Some(StopReason::Signal(libc::SIGTRAP)) => {}
             Some(other) => {

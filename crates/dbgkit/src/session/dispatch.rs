@@ -4,7 +4,7 @@
 //! stopped (all-stop) before it is reported.
 
 use super::{HitContext, Session};
-use crate::breakpoints::HitAction;
+use crate::breakpoints::{HitAction, Internal};
 use crate::error::Result;
 use crate::event::EventKind;
 use crate::process::{Step, ThreadState};
@@ -78,8 +78,18 @@ impl Session {
         self.processes.get_mut(&pid)?.threads.get_mut(&tid)
     }
 
-    /// Queues an event and stops the whole process.
-    fn report(&mut self, pid: i32, tid: i32, kind: EventKind) -> Result<()> {
+    /// Queues an event and stops the whole process. An event that stops
+    /// the program for a reason of its own (a breakpoint, a signal, a
+    /// watchpoint, an exec) ends any step in progress: the user sees why it
+    /// did not finish. Events that only inform (threads and modules coming
+    /// and going) let a step go on once they are continued; the end of the
+    /// stepping thread ends its step.
+    pub(crate) fn report(&mut self, pid: i32, tid: i32, kind: EventKind) -> Result<()> {
+        match &kind {
+            EventKind::ThreadCreated { .. } | EventKind::ModuleLoaded(_) | EventKind::ModuleUnloaded(_) => {}
+            EventKind::ThreadExited { .. } => self.end_plan(pid, tid),
+            _ => self.end_plans(pid),
+        }
         self.queue_event(pid, tid, kind);
         self.stop_all(pid)
     }
@@ -127,8 +137,8 @@ impl Session {
                 return self.on_breakpoint_at(pid, tid, at, !owned);
             }
         }
-        if let Some(Step::User) = stepping {
-            return self.on_step_complete(pid, tid, rip);
+        if let Some(reason) = stepping {
+            return self.on_step_complete(pid, tid, rip, reason);
         }
         if self.removed_site(pid, at) && self.trapped_by_int3(pid, tid) {
             // A hit taken before its breakpoint was removed: run the restored instruction.
@@ -138,7 +148,7 @@ impl Session {
         self.on_signal(pid, tid, libc::SIGTRAP)
     }
 
-    fn on_step_complete(&mut self, pid: i32, tid: i32, rip: u64) -> Result<()> {
+    pub(crate) fn on_step_complete(&mut self, pid: i32, tid: i32, rip: u64, reason: Step) -> Result<()> {
         if let Some(t) = self.thread_mut(pid, tid) {
             t.step = None;
         }
@@ -153,21 +163,54 @@ impl Session {
         }
         // Landing on a breakpoint counts as hitting it.
         if self.process(pid)?.sites.contains_key(&rip) {
-            return self.on_breakpoint_at(pid, tid, rip, false);
+            return self.on_breakpoint_at_after_step(pid, tid, rip, reason);
         }
-        self.report(pid, tid, EventKind::StepComplete { address: rip })
+        self.step_done(pid, tid, rip, reason)
+    }
+
+    /// A step (the user's or a plan's) ended at `pc` with nothing else to report there.
+    fn step_done(&mut self, pid: i32, tid: i32, pc: u64, reason: Step) -> Result<()> {
+        match reason {
+            Step::Plan => self.plan_after_step(pid, tid, pc),
+            Step::User => self.report(pid, tid, EventKind::StepComplete { address: pc }),
+        }
+    }
+
+    /// A step landed on a breakpoint: it counts as a hit; when the hit
+    /// stops nothing, the step still ends (it must not run on unseen).
+    fn on_breakpoint_at_after_step(&mut self, pid: i32, tid: i32, address: u64, reason: Step) -> Result<()> {
+        if self.hit_breakpoints(pid, tid, address, false)? {
+            return Ok(());
+        }
+        // Nothing stopped there: the step ends where it landed, over the site when it goes on.
+        if let Some(t) = self.thread_mut(pid, tid) {
+            t.over_breakpoint = Some(address);
+        }
+        self.step_done(pid, tid, address, reason)
     }
 
     /// A hit at `address`: count it for every enabled breakpoint there, run
     /// callbacks, and either report it or run the instruction out of line.
     fn on_breakpoint_at(&mut self, pid: i32, tid: i32, address: u64, executed_int3: bool) -> Result<()> {
+        if self.hit_breakpoints(pid, tid, address, executed_int3)? {
+            return Ok(());
+        }
+        self.rewind_and_resume(pid, tid, address, executed_int3)
+    }
+
+    /// Counts a hit at `address` for every enabled breakpoint there and
+    /// runs their callbacks; reports it when one says stop. True when the
+    /// thread is taken care of (reported, or moved on by its step's plan);
+    /// false when the hit is silent and the thread should go on over it.
+    fn hit_breakpoints(&mut self, pid: i32, tid: i32, address: u64, executed_int3: bool) -> Result<bool> {
         if let Some(t) = self.thread_mut(pid, tid) {
             t.step = None;
             if t.uncounted_rehit.take() == Some(address) {
                 t.over_breakpoint = Some(address);
-                return self.rewind_and_resume(pid, tid, address, executed_int3);
+                return Ok(false);
             }
         }
+        let mut plan_hit = None;
         let mut stop_id = None;
         let mut one_shots = Vec::new();
         // By index, not by a copy of the list: no allocation on the hot path;
@@ -197,7 +240,14 @@ impl Session {
                 one_shots.push(id);
             }
             if let Some(why) = bp.internal {
-                self.on_loader_breakpoint(pid, tid, id, why)?;
+                match why {
+                    Internal::Plan { tid: owner } => {
+                        if owner == tid {
+                            plan_hit = plan_hit.or(Some(id));
+                        }
+                    }
+                    _ => self.on_loader_breakpoint(pid, tid, id, why)?,
+                }
                 continue;
             }
             let action = match bp.callback.take() {
@@ -227,13 +277,23 @@ impl Session {
         }
         if let Some(id) = stop_id {
             self.set_rip(pid, tid, address, executed_int3)?;
-            return self.report(pid, tid, EventKind::Breakpoint { id, address });
+            self.report(pid, tid, EventKind::Breakpoint { id, address })?;
+            return Ok(true);
+        }
+        if let Some(id) = plan_hit {
+            // The thread is at the site, to run over it if its step goes on.
+            self.set_rip(pid, tid, address, executed_int3)?;
+            if self.plan_at_breakpoint(pid, tid, id, address)? {
+                return Ok(true);
+            }
+            // Not this step's moment (a deeper frame, a recursion): the hit goes on unseen.
         }
         if queued_by_loader {
             self.set_rip(pid, tid, address, executed_int3)?;
-            return self.stop_all(pid);
+            self.stop_all(pid)?;
+            return Ok(true);
         }
-        self.rewind_and_resume(pid, tid, address, executed_int3)
+        Ok(false)
     }
 
     /// A breakpoint condition at a hit; an expression that fails to

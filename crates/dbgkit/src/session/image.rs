@@ -4,7 +4,7 @@
 
 use super::Session;
 use crate::arch::x86_64::after_first_call;
-use crate::breakpoints::{Breakpoint, BreakpointInfo, Internal};
+use crate::breakpoints::Internal;
 use crate::error::{Error, Result};
 use crate::event::EventKind;
 use crate::module::{elf_entry, load_extent, module_from_file, phdr_vaddr, read_head, short_name, Module};
@@ -248,26 +248,6 @@ impl Session {
         Ok(())
     }
 
-    fn add_internal_breakpoint(&mut self, pid: i32, address: u64, why: Internal) -> Result<()> {
-        let id = u32::MAX - self.breakpoints.range(u32::MAX / 2..).count() as u32;
-        self.attach_to_site_with(pid, address, id, false)?;
-        let info = BreakpointInfo {
-            id,
-            pid,
-            address,
-            enabled: true,
-            one_shot: false,
-            hits: 0,
-            fast: true,
-            expression: None,
-            unresolved: None,
-            condition: None,
-            ignore_count: 0,
-        };
-        self.breakpoints.insert(id, Breakpoint { info, condition: None, callback: None, internal: Some(why) });
-        Ok(())
-    }
-
     /// Plants the breakpoint where the loader has mapped and relocated the
     /// initial libraries, before any of their initialisers runs.
     pub(super) fn plant_loader_ready(&mut self, pid: i32) -> Result<()> {
@@ -282,7 +262,7 @@ impl Session {
         let mut code = [0u8; 64];
         let n = p.target.read_memory(entry, &mut code);
         if let Some(address) = after_first_call(entry, &code[..n]) {
-            self.add_internal_breakpoint(pid, address, Internal::LoaderReady)?;
+            self.add_internal_breakpoint(pid, address, Internal::LoaderReady, false)?;
         }
         Ok(())
     }
@@ -297,7 +277,7 @@ impl Session {
         let already =
             self.breakpoints.values().any(|b| b.info.pid == pid && b.internal == Some(Internal::LoaderChanged));
         if brk != 0 && !already {
-            self.add_internal_breakpoint(pid, brk, Internal::LoaderChanged)?;
+            self.add_internal_breakpoint(pid, brk, Internal::LoaderChanged, false)?;
         }
         Ok(())
     }
@@ -320,6 +300,8 @@ impl Session {
                 }
                 Ok(())
             }
+            // Steps handle their own breakpoints (session/plans.rs).
+            Internal::Plan { .. } => Ok(()),
         }
     }
 
@@ -428,7 +410,7 @@ impl Session {
             .filter_map(|(&id, b)| Some((id, b.info.expression.clone()?)))
             .collect();
         for (id, expression) in pending {
-            let outcome = self.resolve_location(pid, &expression).and_then(|address| {
+            let outcome = self.resolve_breakpoint(pid, &expression).and_then(|address| {
                 let enabled = self.breakpoints.get(&id).is_some_and(|b| b.info.enabled);
                 if enabled {
                     self.attach_to_site(pid, address, id)?;

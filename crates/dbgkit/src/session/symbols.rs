@@ -10,12 +10,22 @@ use std::rc::Rc;
 /// A symbol name, split into its module and name parts, or a source line.
 enum NameQuery<'a> {
     Qualified { module: &'a str, name: &'a str },
+    ModuleLine { module: &'a str, file: &'a str, line: u32 },
     Bare(&'a str),
     Line { file: &'a str, line: u32 },
 }
 
 fn parse_query(text: &str) -> NameQuery<'_> {
-    if let Some((module, name)) = text.split_once('!') {
+    // `module!name`, the module quoted or not (`"lib-x.so"!f`, `libstdc++.so.6!__cxa_throw`);
+    // a `!` of a C++ operator (`operator!=`) splits nothing.
+    if let (Some(module), name) = super::locations::split_module(text) {
+        if let Some((file, line)) = name.rsplit_once(':') {
+            if let Ok(line) = line.parse::<u32>() {
+                if file.contains('.') && !file.contains("::") {
+                    return NameQuery::ModuleLine { module, file, line };
+                }
+            }
+        }
         return NameQuery::Qualified { module, name };
     }
     if let Some((file, line)) = text.rsplit_once(':') {
@@ -26,6 +36,12 @@ fn parse_query(text: &str) -> NameQuery<'_> {
         }
     }
     NameQuery::Bare(text)
+}
+
+/// Whether a name can be a function's or variable's (not a module name or
+/// an address): worth matching against qualified and demangled names.
+fn looks_like_code_name(name: &str) -> bool {
+    super::locations::looks_like_function(name)
 }
 
 impl Session {
@@ -131,24 +147,13 @@ impl Session {
                     }
                 }
             }
-            NameQuery::Line { file, line } => {
-                for module in &modules {
-                    let symbols = self.module_symbols(pid, module);
-                    let Some(dwarf) = &symbols.dwarf else { continue };
-                    for file_address in dwarf.addresses_for_line(file, line) {
-                        found.push(Symbol {
-                            module: module.name.clone(),
-                            name: format!("{file}:{line}"),
-                            raw_name: format!("{file}:{line}"),
-                            address: module.bias.wrapping_add(file_address),
-                            size: 0,
-                        });
-                    }
+            NameQuery::Line { file, line } => return self.line_symbols(pid, &modules, file, line),
+            NameQuery::ModuleLine { module: wanted, file, line } => {
+                let selected: Vec<Module> = modules.iter().filter(|m| module_matches(m, wanted)).cloned().collect();
+                if selected.is_empty() {
+                    return Err(Error::NoSuchModule(wanted.into()));
                 }
-                if found.is_empty() {
-                    return Err(Error::NoCodeForLine { file: file.into(), line });
-                }
-                return Ok(found);
+                return self.line_symbols(pid, &selected, file, line);
             }
         }
         if found.is_empty() {
@@ -157,9 +162,42 @@ impl Session {
         Ok(found)
     }
 
+    /// `file.c:42` in some modules: one symbol per place the line's code starts.
+    fn line_symbols(&mut self, pid: i32, modules: &[Module], file: &str, line: u32) -> Result<Vec<Symbol>> {
+        let mut found = Vec::new();
+        for module in modules {
+            let symbols = self.module_symbols(pid, module);
+            let Some(dwarf) = &symbols.dwarf else { continue };
+            for file_address in dwarf.addresses_for_line(file, line) {
+                found.push(Symbol {
+                    module: module.name.clone(),
+                    name: format!("{file}:{line}"),
+                    raw_name: format!("{file}:{line}"),
+                    address: module.bias.wrapping_add(file_address),
+                    size: 0,
+                });
+            }
+        }
+        if found.is_empty() {
+            return Err(Error::NoCodeForLine { file: file.into(), line });
+        }
+        Ok(found)
+    }
+
+    /// The symbols of one module a name stands for: its symbol table
+    /// entries (C++ and Rust names matched without their parameters, or
+    /// with them; a trailing part of a qualified name matches, as gdb's
+    /// names do), functions only the DWARF knows, and inlined copies.
     fn collect_named(&mut self, pid: i32, module: &Module, name: &str, found: &mut Vec<Symbol>) {
         let symbols = self.module_symbols(pid, module);
-        for e in symbols.elf.named(name) {
+        let exact: Vec<&crate::symbols::elf::SymbolEntry> = symbols.elf.named(name).collect();
+        // An exact name wins over a trailing match (`main` is not `std::rt::main`).
+        let matching: Vec<&crate::symbols::elf::SymbolEntry> = if exact.is_empty() && looks_like_code_name(name) {
+            symbols.elf.entries.iter().filter(|e| e.is_function && super::locations::symbol_matches(e, name)).collect()
+        } else {
+            exact
+        };
+        for e in matching {
             let address = module.bias.wrapping_add(e.address);
             if !found.iter().any(|s: &Symbol| s.address == address) {
                 found.push(Symbol {
@@ -171,6 +209,38 @@ impl Session {
                 });
             }
         }
+        let Some(debug) = symbols.debug_info().cloned() else { return };
+        if !looks_like_code_name(name) {
+            return;
+        }
+        let mut dwarf_places: Vec<(String, u64, u64)> = Vec::new();
+        for (qualified, unit, die) in debug.names().find(name, crate::debuginfo::units::NameKind::Function) {
+            if let Some(u) = debug.unit(unit) {
+                for f in u.index(&debug).functions.iter().filter(|f| f.die == die) {
+                    dwarf_places.push((qualified.clone(), f.low, f.high - f.low));
+                }
+            }
+        }
+        for (qualified, unit, die) in debug.names().find(name, crate::debuginfo::units::NameKind::Inline) {
+            if let Some(u) = debug.unit(unit) {
+                let low = u.index(&debug).inlines.iter().filter(|i| i.die == die).map(|i| i.low).min();
+                if let Some(low) = low {
+                    dwarf_places.push((qualified.clone(), low, 0));
+                }
+            }
+        }
+        for (qualified, low, size) in dwarf_places {
+            let address = module.bias.wrapping_add(low);
+            if !found.iter().any(|s: &Symbol| s.address == address) {
+                found.push(Symbol {
+                    module: module.name.clone(),
+                    name: qualified.clone(),
+                    raw_name: qualified,
+                    address,
+                    size,
+                });
+            }
+        }
     }
 
     /// The one address a name stands for. A bare name found in several
@@ -178,7 +248,8 @@ impl Session {
     /// wins, as the program's own names do in gdb).
     pub fn lookup(&mut self, pid: i32, name: &str) -> Result<u64> {
         let found = self.lookup_all(pid, name)?;
-        if found.len() == 1 || !matches!(parse_query(name.trim()), NameQuery::Bare(_)) {
+        let addresses: std::collections::BTreeSet<u64> = found.iter().map(|s| s.address).collect();
+        if addresses.len() == 1 || !matches!(parse_query(name.trim()), NameQuery::Bare(_)) {
             return Ok(found[0].address);
         }
         let executable = self.process(pid)?.modules.first().map(|m| m.name.clone());
@@ -190,7 +261,30 @@ impl Session {
         if modules.len() == 1 {
             return Ok(found[0].address);
         }
+        // A global definition (of the default version) among a module's
+        // private copies: the loader's own `openat` does not hide libc's.
+        let preferred: Vec<&Symbol> = found.iter().filter(|s| self.is_preferred_definition(pid, s)).collect();
+        if preferred.len() == 1 {
+            return Ok(preferred[0].address);
+        }
         Err(Error::AmbiguousSymbol { name: name.into(), candidates: found.iter().map(|s| s.to_string()).collect() })
+    }
+
+    /// Whether a symbol is its module's exported definition of the name: a
+    /// global symbol, not an older version (`memcpy@GLIBC_2.2.5`).
+    fn is_preferred_definition(&mut self, pid: i32, symbol: &Symbol) -> bool {
+        let Some(module) =
+            self.process(pid).ok().and_then(|p| p.modules.iter().find(|m| m.name == symbol.module).cloned())
+        else {
+            return false;
+        };
+        let symbols = self.module_symbols(pid, &module);
+        let file_address = symbol.address.wrapping_sub(module.bias);
+        symbols
+            .elf
+            .entries
+            .iter()
+            .any(|e| e.address == file_address && e.is_global && (!e.raw.contains('@') || e.raw.contains("@@")))
     }
 
     /// Symbols whose name matches a regular expression, optionally only in
@@ -212,7 +306,9 @@ impl Session {
         for m in &modules {
             let symbols = self.module_symbols(pid, m);
             for e in &symbols.elf.entries {
-                if regex.is_match(&e.name) || regex.is_match(&e.raw) {
+                // Wildcards match the demangled name without its parameters too (`x *!geometry::*area`).
+                let plain = crate::debuginfo::units::function_name(&e.name);
+                if regex.is_match(&e.name) || regex.is_match(&e.raw) || (plain != &*e.name && regex.is_match(plain)) {
                     out.push(Symbol {
                         module: m.name.clone(),
                         name: e.name.to_string(),

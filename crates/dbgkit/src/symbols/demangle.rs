@@ -9,11 +9,21 @@ pub fn demangle(raw: &str) -> String {
     if raw.starts_with("_Z") {
         if let Ok(sym) = cpp_demangle::Symbol::new(raw) {
             if let Ok(text) = sym.demangle(&cpp_demangle::DemangleOptions::default()) {
-                return text;
+                return gnu_special_names(text);
             }
         }
     }
     raw.to_string()
+}
+
+/// cpp_demangle writes `{vtable(K)}` where c++filt and gdb write `vtable for K`.
+fn gnu_special_names(text: String) -> String {
+    for (theirs, ours) in [("{vtable(", "vtable for "), ("{vtt(", "VTT for ")] {
+        if let Some(inner) = text.strip_prefix(theirs).and_then(|t| t.strip_suffix(")}")) {
+            return format!("{ours}{inner}");
+        }
+    }
+    text
 }
 
 #[cfg(test)]
@@ -27,6 +37,7 @@ mod tests {
             demangle("_ZNSt6vectorIiSaIiEE9push_backERKi"),
             "std::vector<int, std::allocator<int> >::push_back(int const&)"
         );
+        assert_eq!(demangle("_ZTVN8geometry6SquareE"), "vtable for geometry::Square");
         assert_eq!(demangle("malloc"), "malloc");
         assert_eq!(demangle("_Zgarbage"), "_Zgarbage");
     }

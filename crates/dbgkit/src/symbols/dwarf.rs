@@ -2,11 +2,10 @@
 //! file when first asked for. Compressed sections (`SHF_COMPRESSED`,
 //! `.zdebug_*`) are uncompressed by `object`.
 
-use gimli::{EndianRcSlice, RunTimeEndian};
+use super::mapped::{Mapping, Reader, SectionBytes};
+use gimli::RunTimeEndian;
 use object::{Object, ObjectSection};
 use std::rc::Rc;
-
-type Reader = EndianRcSlice<RunTimeEndian>;
 
 /// A source position.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -15,6 +14,15 @@ pub struct SourceLocation {
     /// 0 when the line is not known.
     pub line: u32,
     pub column: Option<u32>,
+}
+
+/// One row of a line table: the code from `start` to `end` belongs to one
+/// source line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LineRow {
+    pub start: u64,
+    pub end: u64,
+    pub location: SourceLocation,
 }
 
 /// One function of an inline chain: the innermost first.
@@ -26,6 +34,8 @@ pub struct InlineFrame {
 
 pub struct DwarfInfo {
     context: addr2line::Context<Reader>,
+    /// The same sections for source-level work: types, variables, scopes.
+    pub(crate) debug: Rc<crate::debuginfo::ModuleDebugInfo>,
 }
 
 impl std::fmt::Debug for DwarfInfo {
@@ -36,20 +46,24 @@ impl std::fmt::Debug for DwarfInfo {
 
 impl DwarfInfo {
     /// The DWARF of a file, or `None` when it has none (or it is unreadable).
-    pub fn load(file: &object::File<'_>) -> Option<DwarfInfo> {
+    /// `mapping` is the mapped file `file` was parsed from, if it was:
+    /// its sections are then used in place.
+    pub fn load(file: &object::File<'_>, mapping: Option<&Rc<Mapping>>) -> Option<DwarfInfo> {
         file.section_by_name(".debug_info")?;
         let endian = if file.is_little_endian() { RunTimeEndian::Little } else { RunTimeEndian::Big };
-        let load = |id: gimli::SectionId| -> Result<Reader, gimli::Error> {
-            let data = file
+        let load = |id: gimli::SectionId| -> Result<SectionBytes, gimli::Error> {
+            Ok(file
                 .section_by_name(id.name())
                 .and_then(|s| s.uncompressed_data().ok())
-                .map(|d| Rc::<[u8]>::from(&*d))
-                .unwrap_or_else(|| Rc::from(&[][..]));
-            Ok(EndianRcSlice::new(data, endian))
+                .map(|d| SectionBytes::of(d, mapping))
+                .unwrap_or_else(SectionBytes::empty))
         };
-        let dwarf = gimli::Dwarf::load(load).ok()?;
+        let sections = gimli::DwarfSections::load(load).ok()?;
+        // addr2line and the source-level reader share the section bytes.
+        let dwarf = sections.borrow(|data| Reader::new(data.clone(), endian));
         let context = addr2line::Context::from_dwarf(dwarf).ok()?;
-        Some(DwarfInfo { context })
+        let debug = Rc::new(crate::debuginfo::ModuleDebugInfo::new(sections, endian));
+        Some(DwarfInfo { context, debug })
     }
 
     /// The inline chain at a file address, innermost function first.
@@ -73,6 +87,30 @@ impl DwarfInfo {
             }
         }
         out
+    }
+
+    /// The line-table rows overlapping `[start, end)`, in address order.
+    pub fn rows(&self, start: u64, end: u64) -> Vec<LineRow> {
+        let mut out = Vec::new();
+        let Ok(ranges) = self.context.find_location_range(start, end) else { return out };
+        for (address, len, location) in ranges {
+            let Some(file) = location.file else { continue };
+            let location = SourceLocation {
+                file: file.to_string(),
+                line: location.line.unwrap_or(0),
+                column: location.column.filter(|&c| c != 0),
+            };
+            out.push(LineRow { start: address, end: address.saturating_add(len), location });
+            if out.len() > 100_000 {
+                break;
+            }
+        }
+        out
+    }
+
+    /// The row holding a file address, if the address has line information.
+    pub fn row_at(&self, address: u64) -> Option<LineRow> {
+        self.rows(address, address.saturating_add(1)).into_iter().find(|r| (r.start..r.end).contains(&address))
     }
 
     /// Start addresses of the code for `line` of every file whose path ends

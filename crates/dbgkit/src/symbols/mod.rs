@@ -6,6 +6,7 @@ pub mod debug_file;
 pub mod demangle;
 pub mod dwarf;
 pub mod elf;
+pub mod mapped;
 pub mod system_map;
 
 pub use debug_file::DebugSearchPath;
@@ -100,34 +101,39 @@ impl ModuleSymbols {
     }
 
     fn load_unguarded(path: &Path, image: Option<&[u8]>, search: &DebugSearchPath) -> ModuleSymbols {
-        let owned;
-        let data: &[u8] = match image {
-            Some(bytes) => bytes,
-            None => match std::fs::read(path) {
-                Ok(d) => {
-                    owned = d;
-                    &owned
-                }
-                Err(_) => return ModuleSymbols::default(),
+        // A file is mapped, not read: only the pages looked at are read.
+        let mapping = match image {
+            Some(_) => None,
+            None => match mapped::Mapping::of_file(path) {
+                Some(m) => Some(std::rc::Rc::new(m)),
+                None => return ModuleSymbols::default(),
             },
+        };
+        let data: &[u8] = match (image, &mapping) {
+            (Some(bytes), _) => bytes,
+            (None, Some(m)) => m.bytes(),
+            (None, None) => return ModuleSymbols::default(),
         };
         let Ok(file) = object::File::parse(data) else {
             // Not ELF: a kernel's System.map is a symbol table too.
             let elf = system_map::parse(data).unwrap_or_default();
             return ModuleSymbols { elf, dwarf: None, debug_file: None };
         };
-        let mut symbols =
-            ModuleSymbols { elf: ElfSymbols::read(&file), dwarf: DwarfInfo::load(&file), debug_file: None };
+        let mut symbols = ModuleSymbols {
+            elf: ElfSymbols::read(&file),
+            dwarf: DwarfInfo::load(&file, mapping.as_ref()),
+            debug_file: None,
+        };
         if image.is_none() {
             if let Some(debug_path) = debug_file::find_debug_file(path, &file, search) {
-                if let Ok(debug_data) = std::fs::read(&debug_path) {
-                    if let Ok(debug) = object::File::parse(&*debug_data) {
+                if let Some(debug_mapping) = mapped::Mapping::of_file(&debug_path).map(std::rc::Rc::new) {
+                    if let Ok(debug) = object::File::parse(debug_mapping.bytes()) {
                         let extra = ElfSymbols::read(&debug);
                         if extra.entries.len() > symbols.elf.entries.len() {
                             symbols.elf = extra;
                         }
                         if symbols.dwarf.is_none() {
-                            symbols.dwarf = DwarfInfo::load(&debug);
+                            symbols.dwarf = DwarfInfo::load(&debug, Some(&debug_mapping));
                         }
                         symbols.debug_file = Some(debug_path);
                     }
@@ -139,6 +145,11 @@ impl ModuleSymbols {
 }
 
 impl ModuleSymbols {
+    /// The module's DWARF for source-level work, when it has some.
+    pub fn debug_info(&self) -> Option<&Rc<crate::debuginfo::ModuleDebugInfo>> {
+        self.dwarf.as_ref().map(|d| &d.debug)
+    }
+
     /// The inline chain at a file address, innermost first; where DWARF
     /// says nothing, the covering symbol of the symbol table alone.
     pub fn frames_at(&self, file_address: u64) -> Vec<InlineFrame> {
@@ -155,10 +166,25 @@ impl ModuleSymbols {
 }
 
 /// Symbols of every file seen, by path.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct SymbolCache {
     files: HashMap<PathBuf, Rc<ModuleSymbols>>,
     pub search: DebugSearchPath,
+    /// Every type looked at, from any module (see `debuginfo::types`).
+    pub types: crate::debuginfo::TypeTable,
+    /// Pretty printers for values of every module.
+    pub printers: crate::debuginfo::PrettyPrinters,
+}
+
+impl Default for SymbolCache {
+    fn default() -> Self {
+        SymbolCache {
+            files: HashMap::new(),
+            search: DebugSearchPath::default(),
+            types: crate::debuginfo::TypeTable::new(),
+            printers: Default::default(),
+        }
+    }
 }
 
 impl SymbolCache {

@@ -20,6 +20,7 @@
 mod class;
 mod cluster;
 mod conclude;
+mod cores;
 mod fault;
 mod json;
 mod messages;
@@ -31,6 +32,7 @@ mod stack_hash;
 pub use class::{Access, CrashClass, Severity};
 pub use cluster::{cluster, Cluster};
 pub use conclude::{conclude, Analysis};
+pub use cores::{analyse_core, analyse_cores};
 pub use fault::{address_from_input, classify_fault, signal_code_name, FaultFacts, FaultFinding, FaultingInstruction};
 pub use json::{records_to_json, triage_to_json};
 pub use messages::{find_abort_reason, type_name_from_type_info, AbortReason};

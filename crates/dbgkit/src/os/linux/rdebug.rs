@@ -24,16 +24,17 @@ pub(crate) struct LinkMapEntry {
 
 /// Address of the `_r_debug` symbol in a loader file, relative to its load bias.
 pub(crate) fn r_debug_offset(loader: &Path) -> Option<u64> {
-    let data = std::fs::read(loader).ok()?;
-    let file = object::File::parse(&*data).ok()?;
+    let data = crate::symbols::mapped::Mapping::of_file(loader)?;
+    let file = object::File::parse(data.bytes()).ok()?;
     let found = file.dynamic_symbols().chain(file.symbols()).find(|s| s.name() == Ok("_r_debug")).map(|s| s.address());
     found
 }
 
 /// The program interpreter (`PT_INTERP`) named by an executable, if any.
 pub(crate) fn interpreter_of(executable: &Path) -> Option<PathBuf> {
-    let data = std::fs::read(executable).ok()?;
-    let file = object::File::parse(&*data).ok()?;
+    // Mapped, not read: a large executable's debug sections are never looked at here.
+    let data = crate::symbols::mapped::Mapping::of_file(executable)?;
+    let file = object::File::parse(data.bytes()).ok()?;
     let section = file.section_by_name(".interp");
     use object::ObjectSection;
     let bytes = section?.data().ok()?;

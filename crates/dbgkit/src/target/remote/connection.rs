@@ -376,13 +376,18 @@ mod tests {
     fn a_closed_connection_is_one_clear_error_repeated() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let address = Address::Tcp { host: "127.0.0.1".into(), port: listener.local_addr().unwrap().port() };
-        let handle = std::thread::spawn(move || drop(listener.accept().unwrap()));
+        // The stub hangs up after the client's arrival (past its quiet time), before any answer.
+        let handle = std::thread::spawn(move || {
+            let (stream, _) = listener.accept().unwrap();
+            std::thread::sleep(ARRIVAL_QUIET * 3);
+            drop(stream);
+        });
         let mut c = Connection::open(&address, Duration::from_secs(5)).unwrap();
-        handle.join().unwrap();
         let e = c.request(b"g").unwrap_err();
         assert!(matches!(e, RemoteError::ConnectionLost { .. }), "{e}");
         assert!(e.to_string().contains(&address.to_string()), "{e}");
         assert!(c.is_lost());
+        handle.join().unwrap();
         let again = c.request(b"g").unwrap_err();
         assert_eq!(again.to_string(), e.to_string());
     }
