@@ -47,7 +47,7 @@ def test_breakpoint_stack_and_exit_through_gdbserver(session, gdbserver, fixture
             frames = [str(f) for f in ev.thread.stack()]
             assert "counter!bump" in frames[0] and "counter!main" in frames[1], frames
         elif ev.kind == "process-exited":
-            exited = ev.code
+            exited = ev.exit_code
             break
     assert hits == [0, 1, 2]
     assert exited == 0
