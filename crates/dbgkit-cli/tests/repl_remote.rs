@@ -17,9 +17,19 @@ struct Gdbserver {
 
 impl Gdbserver {
     fn start(program: &str, args: &[&str]) -> Gdbserver {
+        let mut argv = vec!["--once", "--no-startup-with-shell", "127.0.0.1:0", program];
+        argv.extend(args);
+        Gdbserver::with(&argv)
+    }
+
+    /// `gdbserver --once --multi`: an extended stub with no process yet.
+    fn multi() -> Gdbserver {
+        Gdbserver::with(&["--once", "--multi", "--no-startup-with-shell", "127.0.0.1:0"])
+    }
+
+    fn with(argv: &[&str]) -> Gdbserver {
         let mut child = Command::new("gdbserver")
-            .args(["--once", "--no-startup-with-shell", "127.0.0.1:0", program])
-            .args(args)
+            .args(argv)
             .env_clear()
             .envs(ENV)
             .stdin(Stdio::null())
@@ -111,4 +121,15 @@ fn target_remote_in_the_repl_and_a_clear_error_for_nothing_there() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(err.contains(&format!("cannot connect to 127.0.0.1:{port}")) && err.contains("refused"), "{err}");
+}
+
+#[test]
+fn target_extended_remote_runs_the_program_on_a_stub_with_none() {
+    let counter = dbgkit_fixtures::path("counter");
+    let server = Gdbserver::multi();
+    let script =
+        format!("target extended-remote {} {}; bp counter!bump; g; ln rip; bc *; g", server.address, counter.display());
+    let out = dbgkit(&["--batch", "-c", &script]);
+    assert!(out.contains("Breakpoint: id=1 at 0000555555555151 counter!bump+0x8"), "{out}");
+    assert!(out.trim_end().ends_with("code=0"), "{out}");
 }

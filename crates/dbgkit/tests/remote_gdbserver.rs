@@ -88,6 +88,14 @@ fn breakpoints_stacks_registers(via: Via) -> Vec<String> {
                     for m in s.modules(pid).unwrap() {
                         seen.push(format!("module {} {:#x}-{:#x}", m.name, m.base, m.end()));
                     }
+                    if via == Via::Gdbserver {
+                        // The stub's own reading of the loader's list agrees with the engine's.
+                        let libraries = s.remote_libraries(pid).unwrap().expect("gdbserver offers libraries-svr4");
+                        for m in s.modules(pid).unwrap().iter().skip(1) {
+                            let listed = libraries.iter().any(|l| l.bias == m.bias && l.name.ends_with(&m.name));
+                            assert!(listed, "{} at {:#x} not in the stub's list {libraries:?}", m.name, m.bias);
+                        }
+                    }
                     let value = s.lookup(pid, "counter!value").unwrap();
                     s.write_memory(pid, value, &100u64.to_le_bytes()).unwrap();
                     let mut back = [0u8; 8];

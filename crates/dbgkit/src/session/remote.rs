@@ -135,6 +135,13 @@ impl Session {
         Ok(self.remote(pid)?.target.traffic())
     }
 
+    /// The dynamic loader's list of a remote process as the stub reads it
+    /// (`qXfer:libraries-svr4`): what the engine's own reading of `r_debug`
+    /// can be checked against. `None` when the stub does not offer it.
+    pub fn remote_libraries(&self, pid: i32) -> Result<Option<Vec<crate::target::remote::lists::Library>>> {
+        self.remote(pid)?.target.libraries()
+    }
+
     /// The address of the stub behind `pid`, when it is remote.
     pub fn remote_address(&self, pid: i32) -> Option<String> {
         self.remotes.get(&pid).map(|r| r.target.address())

@@ -48,6 +48,8 @@ pub struct Client {
     single_register_writes: bool,
     /// Whether `p` works (QEMU has it; gdbserver only answers `g`).
     pub single_register_reads: bool,
+    /// The target description could not be read yet (no process on the stub).
+    pub layout_pending: bool,
 }
 
 impl Client {
@@ -66,29 +68,19 @@ impl Client {
             general_thread: None,
             single_register_writes: true,
             single_register_reads: true,
+            layout_pending: false,
         };
         let reply = client.conn.request(OFFERED.as_bytes())?;
         client.features = Features::parse(&reply);
         if client.features.no_ack_mode && client.conn.request(b"QStartNoAckMode")? == b"OK" {
             client.conn.set_no_ack();
         }
-        // gdbserver describes the registers of the selected thread's process:
-        // select any thread first, as gdb does.
-        let any = if client.features.multiprocess { "Hgp0.0" } else { "Hg0" };
-        let _ = client.conn.request(any.as_bytes())?;
-        if client.features.target_xml {
-            let layout = RegisterLayout::from_description(&mut |annex| {
-                let data = client_xfer(&mut client.conn, client.features.packet_size, "features", annex)?;
-                let data = data.ok_or_else(|| unsupported(&client.conn, &format!("qXfer:features:read:{annex}")))?;
-                Ok(String::from_utf8_lossy(&data).into_owned())
-            })?;
-            client.layout = layout;
-        }
-        client.layout.check().map_err(|reason| client.protocol_error("qXfer:features:read:target.xml", reason))?;
-        if std::env::var_os("DBGKIT_RSP_LOG").is_some() {
-            let names: Vec<String> =
-                client.layout.registers().iter().map(|r| format!("{}:{}/{}", r.regnum, r.name, r.bits)).collect();
-            eprintln!("[rsp] registers: {}", names.join(" "));
+        match client.load_layout() {
+            Ok(()) => {}
+            // An extended stub with no process yet (gdbserver --multi) describes
+            // no registers: read them once there is one.
+            Err(RemoteError::Refused { .. }) => client.layout_pending = true,
+            Err(e) => return Err(e),
         }
         if client.features.vcont {
             let reply = client.conn.request(b"vCont?")?;
@@ -141,6 +133,33 @@ impl Client {
         self.check_reply(request, &reply)?;
         if reply != b"OK" {
             return Err(self.protocol_error(request, format!("expected OK, got {:?}", String::from_utf8_lossy(&reply))));
+        }
+        Ok(())
+    }
+
+    /// Reads the register layout from the target description (or keeps
+    /// gdb's default one when the stub offers none), and checks it is x86_64's.
+    pub fn load_layout(&mut self) -> Result<(), RemoteError> {
+        // gdbserver describes the registers of the selected thread's process:
+        // select any thread first, as gdb does.
+        let any = if self.features.multiprocess { "Hgp0.0" } else { "Hg0" };
+        let _ = self.conn.request(any.as_bytes())?;
+        self.general_thread = None;
+        if self.features.target_xml {
+            let (conn, size) = (&mut self.conn, self.features.packet_size);
+            let layout = RegisterLayout::from_description(&mut |annex| {
+                let data = client_xfer(conn, size, "features", annex)?;
+                let data = data.ok_or_else(|| unsupported(conn, &format!("qXfer:features:read:{annex}")))?;
+                Ok(String::from_utf8_lossy(&data).into_owned())
+            })?;
+            self.layout = layout;
+        }
+        self.layout.check().map_err(|reason| self.protocol_error("qXfer:features:read:target.xml", reason))?;
+        self.layout_pending = false;
+        if std::env::var_os("DBGKIT_RSP_LOG").is_some() {
+            let names: Vec<String> =
+                self.layout.registers().iter().map(|r| format!("{}:{}/{}", r.regnum, r.name, r.bits)).collect();
+            eprintln!("[rsp] registers: {}", names.join(" "));
         }
         Ok(())
     }

@@ -158,6 +158,9 @@ impl RemoteTarget {
             initial = Some(());
         }
         let _ = initial;
+        if client.layout_pending {
+            client.load_layout().map_err(remote)?;
+        }
         let (thread, signal) = match &stop {
             StopReply::Signal { thread, signal, .. } => (*thread, *signal),
             StopReply::Exited { .. } | StopReply::Terminated { .. } | StopReply::ThreadExited { .. } => {
