@@ -133,3 +133,43 @@ fn target_extended_remote_runs_the_program_on_a_stub_with_none() {
     assert!(out.contains("Breakpoint: id=1 at 0000555555555151 counter!bump+0x8"), "{out}");
     assert!(out.trim_end().ends_with("code=0"), "{out}");
 }
+
+/// The state letter of a process (`R`, `S`, `t`...).
+fn state(pid: i32) -> String {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    stat.rsplit(')').next().and_then(|rest| rest.split_whitespace().next()).unwrap_or("?").to_string()
+}
+
+#[test]
+fn ctrl_c_breaks_into_a_program_under_gdbserver() {
+    let spin = dbgkit_fixtures::path("spin");
+    let server = Gdbserver::start(spin.to_str().unwrap(), &[]);
+    let history = std::env::temp_dir().join(format!("dbgkit-remote-history-{}", std::process::id()));
+    let mut command = Command::new(DBGKIT);
+    command.args(["--remote", &server.address]).env("DBGKIT_HISTORY", &history).env("TERM", "xterm");
+    let mut p = rexpect::session::spawn_command(command, Some(30_000)).expect("dbgkit starts in a pty");
+    let prompt = r"\d+:\d+:\d+> ";
+    let (_, first) = p.exp_regex(prompt).unwrap();
+    let pid: i32 = first.rsplit('\n').next().unwrap().split(':').nth(1).unwrap().parse().unwrap();
+    p.send_line("g spin!main").unwrap();
+    p.exp_string("spin!main").unwrap();
+    p.exp_regex(prompt).unwrap();
+    p.send_line("g").unwrap();
+    let start = std::time::Instant::now();
+    while state(pid) != "R" {
+        assert!(start.elapsed() < std::time::Duration::from_secs(30), "the program does not run");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    // Ctrl-C: dbgkit sends the stub its break-in byte; the program stops in its loop.
+    p.send_control('c').unwrap();
+    p.exp_string(&format!("Break: pid={pid} tid={pid}")).unwrap();
+    p.exp_string("spin!main").unwrap();
+    p.exp_regex(prompt).unwrap();
+    assert_eq!(state(pid), "t", "stopped by gdbserver");
+    p.send_line("k").unwrap();
+    p.exp_regex(r"00 [0-9a-f]{16} [0-9a-f]{16} spin!main").unwrap();
+    p.exp_regex(prompt).unwrap();
+    p.send_line("q").unwrap();
+    p.exp_eof().unwrap();
+    let _ = std::fs::remove_file(&history);
+}
