@@ -13,6 +13,7 @@ pub mod error;
 pub mod event;
 mod event_defaults;
 pub mod expr;
+pub mod kernel;
 pub mod launch;
 pub mod module;
 mod module_sections;
@@ -34,9 +35,10 @@ pub use event::{parse_signal, signal_name, ContinueStatus, Event, EventKind, Exc
 pub use launch::{SpawnOptions, SpawnedPipes, Stdio};
 pub use module::Module;
 pub use session::{
-    expand_frames, BreakpointLocation, CallArg, CallResult, CheckpointInfo, FieldInfo, HitContext, LineRange,
-    Protection, Session, SourceCondition, SourceFrame, SourceInfo, StepKind, StepOptions, TypeInfo, TypedValue,
-    Variable, VariableKind, VectorWidth, WatchpointInfo, SCRATCH_NAME,
+    expand_frames, BreakpointLocation, CallArg, CallResult, CheckpointInfo, ConnectOptions, FieldInfo, HitContext,
+    KernelPlacement, KernelProcess, KernelReload, LineRange, Protection, Session, SourceCondition, SourceFrame,
+    SourceInfo, StepKind, StepOptions, TypeInfo, TypedValue, Variable, VariableKind, VectorWidth, WatchpointInfo,
+    SCRATCH_NAME,
 };
 pub use symbols::{SourceLocation, Symbol, Symbolized};
 pub use target::MemoryRegion;

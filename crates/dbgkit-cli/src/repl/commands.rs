@@ -6,8 +6,8 @@
 use super::args::distance;
 use super::debugger::{say, Debugger};
 use super::{
-    breakpoints, checkpoints, control, display, dump, inspect, memory, output, printf, program, reach, script, shell,
-    signals, source,
+    breakpoints, checkpoints, control, display, dump, inspect, memory, output, printf, program, reach, remote, script,
+    shell, signals, source,
 };
 use anyhow::{anyhow, bail, Result};
 
@@ -155,6 +155,35 @@ pub static COMMANDS: &[Command] = &[
     ),
     cmd!(".attach", ["attach"], "PID", Run, control::attach, "attach to a running process"),
     cmd!(".detach", ["detach"], "", Run, control::detach, "detach: the program runs on as if never debugged"),
+    cmd!("target remote", ["target extended-remote"], "ADDRESS [FILE]", Run, remote::target,
+        "debug through a GDB remote stub: gdbserver, QEMU's -gdb (a kernel), or `| COMMAND`",
+        details: "ADDRESS is HOST:PORT, or | COMMAND (a stub on the command's standard input and output).\n\
+                  FILE gives the symbols: the program, or a kernel's vmlinux or System.map.\n\
+                  extended-remote keeps the stub when the program ends, and runs FILE on a stub with none."),
+    cmd!(
+        "monitor",
+        [],
+        "COMMAND",
+        Run,
+        remote::monitor,
+        "run a command of the remote stub: monitor info registers (QEMU), monitor help"
+    ),
+    cmd!(
+        ".reload",
+        [],
+        "",
+        Symbols,
+        remote::reload,
+        "kernel: find where the kernel is (its KASLR slide) and its loaded modules again"
+    ),
+    cmd!(
+        "!process",
+        [],
+        "0 0",
+        Symbols,
+        remote::process_list,
+        "kernel: every process (task address, pid, parent, name), read through vmlinux's DWARF types"
+    ),
     cmd!(".kill", ["kill"], "", Run, control::kill, "kill the program"),
     cmd!(
         "q",

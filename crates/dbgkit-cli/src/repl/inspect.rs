@@ -67,6 +67,12 @@ pub fn registers(dbg: &mut Debugger, call: &Call) -> Result<()> {
             g("fs_base"),
             g("gs_base")
         );
+        // A machine's own registers (QEMU): segment bases, control registers, efer.
+        let extra = dbg.session.extra_registers(c.pid, c.tid).unwrap_or_default();
+        for row in extra.chunks(4) {
+            let line: Vec<String> = row.iter().map(|(n, v)| format!("{n}={v:016x}")).collect();
+            say!("{}", line.join(" "));
+        }
         if call.name == "info all-registers" {
             dbg.show_x87_registers()?;
             dbg.show_vector_registers()?;
@@ -91,7 +97,15 @@ pub fn registers(dbg: &mut Debugger, call: &Call) -> Result<()> {
             continue;
         }
         if regs.get(&name).is_none() {
-            bail!("unknown register {name:?}: r alone lists them");
+            let extra = dbg.session.extra_registers(c.pid, c.tid).unwrap_or_default();
+            match (extra.iter().find(|(n, _)| *n == name), value) {
+                (Some((n, v)), None) => {
+                    say!("{n}={v:016x}");
+                    continue;
+                }
+                (Some(_), Some(_)) => bail!("register {name} can be read, not written, here"),
+                (None, _) => bail!("unknown register {name:?}: r alone lists them"),
+            }
         }
         match value {
             Some(v) => {

@@ -23,6 +23,7 @@ pub mod output;
 mod printf;
 mod program;
 mod reach;
+mod remote;
 mod script;
 mod shell;
 mod signals;
@@ -47,6 +48,13 @@ pub struct DebugArgs {
     /// Open a core file (post-mortem debugging); PROGRAM, if given, is its program.
     #[arg(short = 'z', long = "core", value_name = "CORE", conflicts_with = "pid")]
     core: Option<PathBuf>,
+    /// Debug through a GDB remote stub: HOST:PORT (gdbserver, QEMU's -gdb) or
+    /// "| COMMAND"; PROGRAM, if given, is the program or the kernel's vmlinux (symbols).
+    #[arg(long = "remote", value_name = "ADDRESS", conflicts_with_all = ["pid", "core"])]
+    remote: Option<String>,
+    /// With --remote, a kernel's System.map: symbols without vmlinux, or beside it.
+    #[arg(long = "symbols", value_name = "SYSTEM_MAP", requires = "remote")]
+    symbols: Option<PathBuf>,
     /// Run these commands (separated by `;`) once the program is stopped, then go on interactively;
     /// the first that fails ends them.
     #[arg(short = 'c', long = "command", value_name = "COMMANDS")]
@@ -109,6 +117,16 @@ pub fn run(mut args: DebugArgs) -> Result<i32> {
         let program = args.program.first().map(PathBuf::from);
         dbg.open_core(&core, program.as_deref())
             .with_context(|| format!("cannot open core file {}", core.display()))?;
+    } else if let Some(address) = &args.remote {
+        if args.program.len() > 1 {
+            anyhow::bail!("--remote takes at most one file (the program or vmlinux), not {:?}", &args.program[1..]);
+        }
+        let options = dbgkit::ConnectOptions {
+            symbols: args.program.first().map(PathBuf::from),
+            system_map: args.symbols.clone(),
+            extended: false,
+        };
+        remote::connect(&mut dbg, address, &options)?;
     } else if !args.program.is_empty() {
         dbg.program = Some(args.program.clone());
         dbg.launch().with_context(|| format!("cannot launch {}", args.program[0]))?;

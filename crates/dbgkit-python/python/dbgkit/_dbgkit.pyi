@@ -75,6 +75,10 @@ class InvalidArgument(DebugError):
 class WaitTimeout(DebugError):
     """No event came within the timeout given to events()."""
 
+class RemoteError(DebugError):
+    """Talking to a GDB remote stub failed: it cannot be reached, its
+    connection was lost, or it refused a request."""
+
 # ---- functions ------------------------------------------------------------------
 
 def signal_name(signal: int) -> str:
@@ -164,6 +168,21 @@ class Session:
         """Opens an ELF core file for post-mortem debugging: threads,
         registers, memory, modules, symbols and stacks read as for a live
         process; what would run or change it raises ``NotSupported``."""
+    def connect(self, address: str, symbols: Optional[Union[str, "os.PathLike[str]"]] = None, system_map: Optional[Union[str, "os.PathLike[str]"]] = None, extended: bool = False) -> "Process":
+        """Connects to a GDB remote stub (``"HOST:PORT"`` or ``"| COMMAND"``):
+        a process under gdbserver, or a machine behind QEMU's stub (its CPUs
+        are threads; ``vmlinux`` and the kernel's modules are modules).
+        ``symbols`` is the program, or the kernel's ``vmlinux`` or
+        ``System.map``; ``system_map`` adds a ``System.map``. The present is
+        replayed as events, then a ``break-in``."""
+    def monitor(self, command: str, process: Optional[Union["Process", int]] = None) -> str:
+        """Runs a command of the remote stub (QEMU: ``"info registers"``); returns its output."""
+    def kernel_placement(self, process: Optional[Union["Process", int]] = None) -> Tuple[Optional[int], str]:
+        """``(slide, how)``: where KASLR put the kernel (``None`` before it runs)."""
+    def kernel_processes(self, process: Optional[Union["Process", int]] = None) -> List[Dict[str, Any]]:
+        """The kernel's processes: dicts with ``address``, ``pid``, ``parent_pid``, ``comm``, ``user``."""
+    def reload_kernel(self, process: Optional[Union["Process", int]] = None) -> Tuple[List[str], List[str]]:
+        """Finds the kernel and its modules again; ``(loaded, unloaded)`` module names."""
     def restore(self, checkpoint: Union["Checkpoint", int]) -> "Process":
         """Goes back to a checkpoint: its process is replaced by a copy of that
         moment (a new process id), stopped with a ``break-in`` event waiting;

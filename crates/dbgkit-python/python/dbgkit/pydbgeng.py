@@ -1095,6 +1095,36 @@ class DebugClient:
         self.Control._set_status(ExecutionStatus.GO)
         return process.pid
 
+    def AttachKernel(self, *args: Union[int, str], symbols: Optional[str] = None,
+                     systemMap: Optional[str] = None) -> int:
+        """Attaches to a kernel through a GDB remote stub (QEMU's ``-gdb``),
+        as DbgEng's ``AttachKernel(Flags, ConnectOptions)`` does over its own
+        transports. ``ConnectOptions`` is ``"gdb:HOST:PORT"`` followed by
+        ``,vmlinux=PATH`` and/or ``,sysmap=PATH`` (or give them as
+        ``symbols=`` / ``systemMap=``). The machine's CPUs are threads,
+        ``vmlinux`` and the loaded modules are modules; a break-in follows
+        them. Returns the stub's process id."""
+        if args and isinstance(args[0], int):
+            args = args[1:]
+        if len(args) != 1 or not isinstance(args[0], str):
+            raise TypeError("AttachKernel([flags,] connectOptions): connectOptions is \"gdb:HOST:PORT[,vmlinux=PATH]\"")
+        options = args[0].strip()
+        if not options.startswith("gdb:"):
+            raise _dk.InvalidArgument(
+                f"connection {options!r}: dbgkit reaches kernels through a GDB stub: \"gdb:HOST:PORT[,vmlinux=PATH]\"")
+        address, *extras = options[len("gdb:"):].split(",")
+        for extra in extras:
+            key, _, value = extra.partition("=")
+            if key.strip() == "vmlinux":
+                symbols = value.strip()
+            elif key.strip() in ("sysmap", "System.map"):
+                systemMap = value.strip()
+            else:
+                raise _dk.InvalidArgument(f"unknown connection option {key!r}: vmlinux=PATH or sysmap=PATH")
+        process = self.Session.connect(address.strip(), symbols=symbols, system_map=systemMap)
+        self.Control._set_status(ExecutionStatus.GO)
+        return process.pid
+
     def DetachProcesses(self) -> None:
         """Detaches from every process, leaving them running."""
         for p in self.Session.processes:

@@ -431,6 +431,7 @@ impl Session {
         self.breakpoints.retain(|_, b| b.info.pid != pid);
         self.watchpoints.retain(|_, w| w.info.pid != pid);
         self.pipes.remove(&pid);
+        self.remotes.remove(&pid);
         if self.last_reported == Some(pid) {
             self.last_reported = None;
         }
@@ -445,20 +446,17 @@ impl Session {
             match p.source {
                 // Every thread dies, known or not (one being created has no clone event yet):
                 // take deaths from the source until the leader's, which comes last.
-                Some(source) => loop {
-                    match self.sources[source].wait_any(WaitMode::Block) {
-                        Ok(Some((tid, reason))) => {
-                            if tid == pid && reason.is_death() {
-                                break;
-                            }
-                            if self.owner.get(&tid) != Some(&pid) {
-                                // Another process's (or a new task's) status: kept for it.
-                                self.hold(tid, reason);
-                            }
+                Some(source) => {
+                    while let Ok(Some((tid, reason))) = self.sources[source].wait_any(WaitMode::Block) {
+                        if tid == pid && reason.is_death() {
+                            break;
                         }
-                        _ => break,
+                        if self.owner.get(&tid) != Some(&pid) {
+                            // Another process's (or a new task's) status: kept for it.
+                            self.hold(tid, reason);
+                        }
                     }
-                },
+                }
                 None => {
                     let p = &self.processes[&pid];
                     for tid in p.threads.keys().copied().filter(|&t| t != pid).chain([pid]) {
