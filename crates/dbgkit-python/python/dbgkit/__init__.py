@@ -12,7 +12,8 @@ Write a debugger in five minutes::
             print(ev.thread.symbolize(ev.thread.pc), [str(f) for f in ev.thread.stack()])
 
 The engine is Rust (``dbgkit._dbgkit``); this package re-exports it and adds
-``dbgkit.pydbgeng``, PyDbgEng's names on top of it.
+``dbgkit.pydbgeng``, PyDbgEng's names on top of it, and ``dbgkit.vtrace``,
+vivisect's vtrace API (``import dbgkit.vtrace as vtrace``).
 """
 
 from ._dbgkit import (
@@ -88,12 +89,13 @@ __all__ = [
     "parse_signal",
     "signal_name",
     "pydbgeng",
+    "vtrace",
 ]
 
 
 def __getattr__(name: str) -> object:
     # `dbgkit.pydbgeng` without an explicit import of the submodule.
-    if name == "pydbgeng":
+    if name in ("pydbgeng", "vtrace"):
         import importlib
 
         return importlib.import_module(".pydbgeng", __name__)
