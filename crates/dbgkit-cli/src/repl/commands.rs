@@ -5,7 +5,7 @@
 
 use super::args::distance;
 use super::debugger::{say, Debugger};
-use super::{breakpoints, control, dump, inspect, memory, reach, signals};
+use super::{breakpoints, control, dump, inspect, memory, reach, script_commands, signals};
 use anyhow::{anyhow, bail, Result};
 
 pub type Handler = fn(&mut Debugger, &Call) -> Result<()>;
@@ -18,6 +18,7 @@ pub enum Group {
     Memory,
     Symbols,
     Signals,
+    Scripts,
     Other,
 }
 
@@ -30,6 +31,7 @@ impl Group {
             Group::Memory => "Memory and disassembly",
             Group::Symbols => "Symbols and modules",
             Group::Signals => "Signals",
+            Group::Scripts => "Python scripts",
             Group::Other => "Other",
         }
     }
@@ -329,6 +331,30 @@ pub static COMMANDS: &[Command] = &[
         signals::handle,
         "gdb's handle: whether SIGNAL stops, prints, and is passed to the program"
     ),
+    // ---- scripts
+    cmd!(".py", [], "FILE [ARGS...]", Scripts, script_commands::dot_py,
+        "run a Python script against this session (sys.argv = FILE ARGS)",
+        details: "Inside, dbgkit.current_session() is this debugger's session: its processes, threads,\n\
+                  breakpoints (set there, they show in bl) and the event it is stopped at. A script may\n\
+                  continue and wait for events; the debugger goes on from where it left the target.\n\
+                  @dbgkit.command(\"name\") registers extension commands (!name)."),
+    cmd!("py", [], "CODE", Scripts, script_commands::py, "run one line of Python (an expression's value is printed)"),
+    cmd!(
+        "python",
+        ["python-interactive", "pi"],
+        "[CODE]",
+        Scripts,
+        script_commands::python,
+        "run Python: one line, or without CODE the lines that follow up to `end`"
+    ),
+    cmd!(
+        "source",
+        [],
+        "FILE",
+        Scripts,
+        script_commands::source,
+        "run a command file, or a Python script when FILE ends in .py"
+    ),
     // ---- other
     cmd!("help", [".help", "h"], "[COMMAND]", Other, help, "list commands, or show one in full"),
     cmd!(".echo", ["echo"], "TEXT", Other, control::echo, "print TEXT"),
@@ -429,8 +455,16 @@ fn usage(c: &Command) -> String {
 /// The command list: every command by group, with its other names.
 pub fn help_overview() -> String {
     let mut out = String::from("Commands at the prompt (`help COMMAND` there shows one in full):\n");
-    let groups =
-        [Group::Run, Group::Breakpoints, Group::Stack, Group::Memory, Group::Symbols, Group::Signals, Group::Other];
+    let groups = [
+        Group::Run,
+        Group::Breakpoints,
+        Group::Stack,
+        Group::Memory,
+        Group::Symbols,
+        Group::Signals,
+        Group::Scripts,
+        Group::Other,
+    ];
     for group in groups {
         out.push_str(&format!("\n{}:\n", group.title()));
         for c in COMMANDS.iter().filter(|c| c.group == group) {
@@ -446,10 +480,14 @@ pub fn help_overview() -> String {
 }
 
 /// `help` and `help COMMAND`.
-fn help(_dbg: &mut Debugger, call: &Call) -> Result<()> {
+fn help(dbg: &mut Debugger, call: &Call) -> Result<()> {
     let topic = call.args.trim();
     if topic.is_empty() {
         say!("{}", help_overview().trim_end());
+        script_commands::help_extensions(dbg);
+        return Ok(());
+    }
+    if find(topic).is_err() && script_commands::help_extension(dbg, topic) {
         return Ok(());
     }
     let (c, _) = find(topic).map_err(|_| unknown(topic))?;

@@ -7,6 +7,7 @@ use super::eval::{self, FrameRegisters};
 use super::signals::Signals;
 use crate::format::{event_address, event_line, place};
 use crate::interrupt;
+use crate::scripting::Scripting;
 use anyhow::{anyhow, bail, Result};
 use dbgkit::disasm::Instruction;
 use dbgkit::{BreakpointOptions, ContinueStatus, Event, EventKind, Session, SpawnOptions};
@@ -97,6 +98,9 @@ pub struct Debugger {
     /// Ctrl-C was pressed while the target ran (for commands that run it several times).
     pub interrupted: bool,
     sources: HashMap<String, Option<Rc<Vec<String>>>>,
+    /// Python (or why not), extension commands and the `python` ... `end` block being typed.
+    pub scripting: Scripting,
+    pub block: Option<Vec<String>>,
 }
 
 impl Debugger {
@@ -126,11 +130,16 @@ impl Debugger {
             next_dump: None,
             interrupted: false,
             sources: HashMap::new(),
+            scripting: Scripting::unavailable("not set up".to_string()),
+            block: None,
         }
     }
 
     /// `0:4242:4243> `: process index, pid, current thread.
     pub fn prompt(&self) -> String {
+        if self.block.is_some() {
+            return ">".to_string();
+        }
         match self.current {
             Some(c) => {
                 let index = self.session.processes().iter().position(|&p| p == c.pid).unwrap_or(0);
@@ -145,7 +154,13 @@ impl Debugger {
     /// Runs one line (commands separated by `;`); a failure is printed and
     /// ends the line. Returns whether every command succeeded.
     pub fn run_line(&mut self, line: &str, echo: bool) -> bool {
-        for command in super::args::split_commands(line) {
+        // Python's own `;` belongs to the Python line.
+        let commands = if super::script_commands::takes_whole_line(line) {
+            vec![line.trim().to_string()]
+        } else {
+            super::args::split_commands(line)
+        };
+        for command in commands {
             if echo {
                 say!("{}{command}", self.prompt());
             }
@@ -165,8 +180,11 @@ impl Debugger {
 
     /// Runs one command.
     pub fn execute(&mut self, command: &str) -> Result<()> {
-        let (spec, call) = commands::find(command)?;
-        (spec.run)(self, &call)
+        match commands::find(command) {
+            Ok((spec, call)) => (spec.run)(self, &call),
+            // Not a built-in command: perhaps an extension command a script registered.
+            Err(e) => super::script_commands::run_extension(self, command).unwrap_or(Err(e)),
+        }
     }
 
     // ---- where we are --------------------------------------------------------
@@ -415,6 +433,11 @@ impl Debugger {
         Ok(id)
     }
 
+    /// Whether an engine breakpoint is one of the debugger's own (not the user's).
+    pub fn is_internal(&self, pid: i32, id: u32) -> bool {
+        self.internal.contains_key(&(pid, id))
+    }
+
     /// Removes the debugger's own breakpoints that were not hit.
     pub fn remove_internal(&mut self) {
         for ((_, id), _) in std::mem::take(&mut self.internal) {
@@ -561,6 +584,7 @@ impl Debugger {
     /// breakpoints go, and the stop's thread becomes the current one.
     fn stopped_at(&mut self, event: Event, shown: Event) -> Stop {
         let pid = event.pid;
+        super::script_commands::report_callback_error(self);
         self.held.insert(pid, event.clone());
         self.remove_internal();
         // Break-ins asked for and not the reason of this stop will come later: let them pass.

@@ -16,9 +16,11 @@ mod eval;
 mod inspect;
 mod memory;
 mod reach;
+mod script_commands;
 mod signals;
 
 use crate::interrupt;
+use crate::scripting::Scripting;
 use anyhow::{Context, Result};
 use debugger::Debugger;
 use std::cell::RefCell;
@@ -39,7 +41,7 @@ pub struct DebugArgs {
     /// Run these commands (separated by `;`) once the program is stopped, then go on interactively.
     #[arg(short = 'c', long = "command", value_name = "COMMANDS")]
     commands: Vec<String>,
-    /// Run the commands of FILE (one or more a line) once the program is stopped.
+    /// Run the commands of FILE (one or more a line) once the program is stopped; a FILE.py is run as Python.
     #[arg(short = 'x', long = "script", value_name = "FILE")]
     scripts: Vec<PathBuf>,
     /// Exit after the -c and -x commands; the exit status is 0 only if every command succeeded.
@@ -64,9 +66,10 @@ fn history_path() -> Option<PathBuf> {
     std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".dbgkit_history"))
 }
 
-pub fn run(args: DebugArgs) -> Result<i32> {
+pub fn run(args: DebugArgs, scripting: Scripting) -> Result<i32> {
     let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     let mut dbg = Debugger::new(std::io::stdout().is_terminal(), args.aslr);
+    dbg.scripting = scripting;
     dbg.echo = args.echo;
     interrupt::install();
     if let Some(pid) = args.pid {
@@ -95,9 +98,17 @@ pub fn run(args: DebugArgs) -> Result<i32> {
         if dbg.quit {
             break;
         }
+        if script_commands::is_python_file(path) {
+            all_ok &= dbg.run_python_file(path);
+            continue;
+        }
         let text = std::fs::read_to_string(path).with_context(|| format!("cannot read script {}", path.display()))?;
-        for line in text.lines() {
-            let line = line.trim();
+        for raw in text.lines() {
+            if dbg.collecting_block() {
+                all_ok &= dbg.feed_block_line(raw, dbg.echo);
+                continue;
+            }
+            let line = raw.trim();
             if line.is_empty() || line.starts_with('#') || line.starts_with('*') {
                 continue;
             }
@@ -124,6 +135,10 @@ pub fn run(args: DebugArgs) -> Result<i32> {
                 Ok(_) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e.into()),
+            }
+            if dbg.collecting_block() {
+                all_ok &= dbg.feed_block_line(line.trim_end_matches(['\n', '\r']), dbg.echo);
+                continue;
             }
             let text = line.trim();
             if text.is_empty() || text.starts_with('#') {
@@ -159,6 +174,9 @@ fn interactive_loop(dbg: Debugger) -> Result<()> {
         let prompt = dbg.borrow().prompt();
         interrupt::take();
         match editor.readline(&prompt) {
+            Ok(line) if dbg.borrow().collecting_block() => {
+                dbg.borrow_mut().feed_block_line(&line, false);
+            }
             Ok(line) => {
                 let text = line.trim();
                 if text.is_empty() {
