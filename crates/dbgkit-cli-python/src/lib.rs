@@ -72,7 +72,7 @@ fn start_interpreter(py: Python<'_>) -> PyResult<Started> {
 fn traceback_text(py: Python<'_>, err: &PyErr) -> String {
     let formatted = py
         .import("traceback")
-        .and_then(|tb| tb.getattr("format_exception")?.call1((err.value(py),)))
+        .and_then(|tb| tb.getattr("format_exception")?.call1((err.get_type(py), err.value(py), err.traceback(py))))
         .and_then(|lines| lines.cast_into::<PyList>().map_err(PyErr::from))
         .map(|lines| lines.iter().map(|l| l.to_string()).collect::<String>());
     formatted.unwrap_or_else(|_| format!("{err}\n"))

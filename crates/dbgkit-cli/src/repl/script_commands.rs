@@ -55,7 +55,21 @@ fn settle_current(dbg: &mut Debugger, reported: Option<i32>, before: &[(i32, Str
         let pid = reported.filter(|p| dbg.held.contains_key(p)).unwrap_or(event.pid);
         let event = dbg.held.get(&pid).cloned().unwrap_or(event);
         dbg.current = Some(Current { pid: event.pid, tid: event.tid, frame: 0 });
-        dbg.show_stop(&Stop { shown: event.clone(), event });
+        // A breakpoint is shown by the number `bl` gives it.
+        let shown = match event.kind {
+            dbgkit::EventKind::Breakpoint { id, address } => {
+                match dbg.breakpoints.iter().find(|b| b.pid == Some(event.pid) && b.engine == Some(id)) {
+                    Some(b) => dbgkit::Event::new(
+                        event.pid,
+                        event.tid,
+                        dbgkit::EventKind::Breakpoint { id: b.number, address },
+                    ),
+                    None => event.clone(),
+                }
+            }
+            _ => event.clone(),
+        };
+        dbg.show_stop(&Stop { shown, event });
     } else if dbg.current.is_none() {
         if let Some(&pid) = processes.first() {
             let tid = dbg.held.get(&pid).map(|e| e.tid).unwrap_or(pid);
