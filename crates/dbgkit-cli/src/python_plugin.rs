@@ -66,15 +66,18 @@ fn plugin_path() -> Option<PathBuf> {
     [dir.join(PLUGIN), dir.join("../lib/dbgkit").join(PLUGIN)].into_iter().find(|p| p.is_file())
 }
 
-/// The shared library of `python`, as its `sysconfig` names it.
+/// The shared library of `python`: `libpython3.X.so.1.0` in its prefix's
+/// `lib`, else wherever the system's loader finds that name (a
+/// distribution's python3 may be linked statically while its shared library
+/// lives in the system's directories). Asked with `-I -S` (no site, no
+/// sysconfig): the question costs a bare interpreter start.
 fn libpython(python: &Path) -> Result<PathBuf, String> {
-    let script = "import sys, sysconfig\n\
+    let script = "import sys\n\
                   if sys.version_info < (3, 11): sys.exit('Python 3.11 or later is needed, this is ' + sys.version.split()[0])\n\
-                  v = sysconfig.get_config_var\n\
-                  print(v('LIBDIR') or '')\n\
-                  print(v('INSTSONAME') or v('LDLIBRARY') or '')";
+                  print(sys.base_prefix)\n\
+                  print('%d.%d%s' % (sys.version_info[0], sys.version_info[1], sys.abiflags))";
     let out = Command::new(python)
-        .args(["-I", "-c", script])
+        .args(["-I", "-S", "-c", script])
         .stdin(std::process::Stdio::null())
         .output()
         .map_err(|e| format!("cannot run {}: {e}", python.display()))?;
@@ -84,13 +87,12 @@ fn libpython(python: &Path) -> Result<PathBuf, String> {
     }
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let mut lines = text.lines();
-    let (libdir, soname) = (lines.next().unwrap_or(""), lines.next().unwrap_or(""));
-    if soname.is_empty() || soname.ends_with(".a") {
-        return Err(format!("{} has no shared library libpython3", python.display()));
+    let (prefix, version) = (lines.next().unwrap_or(""), lines.next().unwrap_or(""));
+    if version.is_empty() || version.contains('t') {
+        return Err(format!("{} is not a Python whose library dbgkit can load ({version})", python.display()));
     }
-    let beside = Path::new(libdir).join(soname);
-    // A distribution's python3 may be linked statically while its shared
-    // library lives in the system's directories: then the name alone is searched.
+    let soname = format!("libpython{version}.so.1.0");
+    let beside = Path::new(prefix).join("lib").join(&soname);
     Ok(if beside.is_file() { beside } else { PathBuf::from(soname) })
 }
 
