@@ -3,6 +3,7 @@
 //! `python/dbgkit/_dbgkit.pyi` for the documented API.
 
 mod core;
+pub mod embed;
 mod errors;
 mod event;
 mod handles;
@@ -13,8 +14,10 @@ mod values;
 
 use pyo3::prelude::*;
 
+/// The native module (`dbgkit._dbgkit`); public so that a program embedding
+/// Python (the `dbgkit` command line) can make it a built-in module.
 #[pymodule]
-fn _dbgkit(m: &Bound<'_, PyModule>) -> PyResult<()> {
+pub fn _dbgkit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     errors::register(m)?;
     m.add_class::<session::Session>()?;
@@ -43,6 +46,7 @@ fn _dbgkit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(parse_signal, m)?)?;
     m.add_function(wrap_pyfunction!(triage::triage_run, m)?)?;
     m.add_function(wrap_pyfunction!(wildcard_regex, m)?)?;
+    m.add_function(wrap_pyfunction!(embed::current_session, m)?)?;
     Ok(())
 }
 

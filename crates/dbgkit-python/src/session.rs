@@ -64,6 +64,11 @@ pub struct Session {
 }
 
 impl Session {
+    /// A session object over an existing core (the debugger's own).
+    pub(crate) fn from_core(core: Arc<Core>) -> Session {
+        Session { core }
+    }
+
     fn resolve_process(&self, process: Option<&Bound<'_, PyAny>>) -> PyResult<Process> {
         Ok(Process::new(self.core.clone(), pid_arg(&self.core, process)?))
     }

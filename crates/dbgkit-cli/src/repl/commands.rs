@@ -7,7 +7,7 @@ use super::args::distance;
 use super::debugger::{say, Debugger};
 use super::{
     breakpoints, checkpoints, control, display, dump, inspect, memory, output, printf, program, reach, remote, script,
-    shell, signals, source,
+    script_commands, shell, signals, source,
 };
 use anyhow::{anyhow, bail, Result};
 
@@ -23,6 +23,7 @@ pub enum Group {
     Source,
     Signals,
     Scripts,
+    Python,
     Other,
 }
 
@@ -37,6 +38,7 @@ impl Group {
             Group::Source => "Source level: variables, types, source text",
             Group::Signals => "Signals",
             Group::Scripts => "Command files, user commands, output",
+            Group::Python => "Python scripts",
             Group::Other => "Other",
         }
     }
@@ -526,7 +528,7 @@ pub static COMMANDS: &[Command] = &[
         "[-v] FILE",
         Scripts,
         script::source,
-        "run the commands of FILE; the first that fails ends it (-v prints each command)"
+        "run the commands of FILE (a Python script when FILE ends in .py); the first that fails ends it"
     ),
     cmd!(
         "$$><",
@@ -610,6 +612,22 @@ pub static COMMANDS: &[Command] = &[
         Scripts,
         settings,
         "accepted for gdb scripts: output is never paged and nothing asks for confirmation"
+    ),
+    // ---- Python
+    cmd!(".py", [], "FILE [ARGS...]", Python, script_commands::dot_py,
+        "run a Python script against this session (sys.argv = FILE ARGS)",
+        details: "Inside, dbgkit.current_session() is this debugger's session: its processes, threads,\n\
+                  breakpoints (set there, they show in bl) and the event it is stopped at. A script may\n\
+                  continue and wait for events; the debugger goes on from where it left the target.\n\
+                  @dbgkit.command(\"name\") registers extension commands (!name)."),
+    cmd!("py", [], "CODE", Python, script_commands::py, "run one line of Python (an expression's value is printed)"),
+    cmd!(
+        "python",
+        ["python-interactive", "pi"],
+        "[CODE]",
+        Python,
+        script_commands::python,
+        "run Python: one line, or without CODE the lines that follow up to `end`"
     ),
     // ---- other
     cmd!("help", [".help", "h"], "[COMMAND]", Other, help, "list commands, or show one in full"),
@@ -779,8 +797,10 @@ pub fn help_overview() -> String {
         Group::Memory,
         Group::Symbols,
         Group::Source,
+        Group::Python,
         Group::Signals,
         Group::Scripts,
+        Group::Python,
         Group::Other,
     ];
     for group in groups {
@@ -803,6 +823,10 @@ fn help(dbg: &mut Debugger, call: &Call) -> Result<()> {
     let topic = call.args.trim();
     if topic.is_empty() {
         say!("{}", help_overview().trim_end());
+        script_commands::help_extensions(dbg);
+        return Ok(());
+    }
+    if find(topic).is_err() && script_commands::help_extension(dbg, topic) {
         return Ok(());
     }
     if let Some(user) = dbg.user_commands.get(topic) {

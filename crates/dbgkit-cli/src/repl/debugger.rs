@@ -11,6 +11,7 @@ use super::script::{is_comment, Block, UserCommand};
 use super::signals::Signals;
 use crate::format::{event_address, event_line, place};
 use crate::interrupt;
+use crate::scripting::Scripting;
 use anyhow::{anyhow, bail, Result};
 use dbgkit::disasm::Instruction;
 use dbgkit::{BreakpointOptions, ContinueStatus, Event, EventKind, Session};
@@ -121,6 +122,9 @@ pub struct Debugger {
     pub launch_settings: Launch,
     /// Colours for errors and the current instruction (a terminal, no `NO_COLOR`).
     pub colour: bool,
+    /// Python (or why not), extension commands and the `python` ... `end` block being typed.
+    pub scripting: Scripting,
+    pub python_block: Option<Vec<String>>,
 }
 
 impl Debugger {
@@ -163,12 +167,14 @@ impl Debugger {
             next_display: 1,
             launch_settings: Launch::default(),
             colour,
+            scripting: Scripting::unavailable("not set up".to_string()),
+            python_block: None,
         }
     }
 
     /// `0:4242:4243> `: process index, pid, current thread.
     pub fn prompt(&self) -> String {
-        if self.block.is_some() {
+        if self.block.is_some() || self.python_block.is_some() {
             return ">".to_string();
         }
         match self.current {
@@ -198,6 +204,13 @@ impl Debugger {
     /// an open `define`/`commands` block collected); the first failure ends
     /// the line and is returned.
     pub fn run_commands(&mut self, line: &str, echo: bool) -> Result<()> {
+        // A `python` ... `end` block keeps its lines as typed (indentation is Python's).
+        if self.collecting_block() {
+            return match self.feed_block_line(line, echo) {
+                true => Ok(()),
+                false => Err(anyhow!("the python block failed")),
+            };
+        }
         if self.block.is_some() {
             if echo {
                 say!(">{}", line.trim());
@@ -208,7 +221,13 @@ impl Debugger {
         if is_comment(line) && !line.trim_start().starts_with("$$") {
             return Ok(());
         }
-        for command in super::args::split_commands(line) {
+        // Python's own `;` belongs to the Python line.
+        let commands = if super::script_commands::takes_whole_line(line) {
+            vec![line.trim().to_string()]
+        } else {
+            super::args::split_commands(line)
+        };
+        for command in commands {
             // `define` or `commands` opened a block: what follows on the line belongs to it, up to `end`.
             if self.block.is_some() {
                 self.feed_block(&command)?;
@@ -238,7 +257,17 @@ impl Debugger {
             let args = command.trim_start()[name.len()..].trim().to_string();
             return self.run_user_command(name, &args);
         }
-        let (spec, call) = commands::find(command)?;
+        // `!name`: an extension command a script registered (else gdb's shell escape).
+        if name.starts_with('!') {
+            if let Some(result) = super::script_commands::run_extension(self, command) {
+                return result;
+            }
+        }
+        let (spec, call) = match commands::find(command) {
+            Ok(found) => found,
+            // Not a built-in command: perhaps an extension command a script registered.
+            Err(e) => return super::script_commands::run_extension(self, command).unwrap_or(Err(e)),
+        };
         if spec.args.is_empty() && !call.args.is_empty() {
             bail!("{} takes no arguments (not {:?}); help {} says more", call.name, call.args, spec.name);
         }
@@ -559,6 +588,11 @@ impl Debugger {
         Ok(id)
     }
 
+    /// Whether an engine breakpoint is one of the debugger's own (not the user's).
+    pub fn is_internal(&self, pid: i32, id: u32) -> bool {
+        self.internal.contains_key(&(pid, id))
+    }
+
     /// Removes the debugger's own breakpoints that were not hit.
     pub fn remove_internal(&mut self) {
         for ((_, id), _) in std::mem::take(&mut self.internal) {
@@ -698,6 +732,7 @@ impl Debugger {
     /// breakpoints go, and the stop's thread becomes the current one.
     fn stopped_at(&mut self, event: Event, shown: Event) -> Stop {
         let pid = event.pid;
+        super::script_commands::report_callback_error(self);
         self.held.insert(pid, event.clone());
         self.remove_internal();
         // Break-ins asked for and not the reason of this stop will come later: let them pass.

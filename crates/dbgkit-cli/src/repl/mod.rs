@@ -25,11 +25,13 @@ mod program;
 mod reach;
 mod remote;
 mod script;
+mod script_commands;
 mod shell;
 mod signals;
 mod source;
 
 use crate::interrupt;
+use crate::scripting::Scripting;
 use anyhow::{Context, Result};
 use clap::Parser;
 use debugger::Debugger;
@@ -60,7 +62,7 @@ pub struct DebugArgs {
     #[arg(short = 'c', long = "command", value_name = "COMMANDS")]
     commands: Vec<String>,
     /// Run the commands of FILE (one or more a line) once the program is stopped; the first
-    /// that fails ends the file (`#`, `*` and `$$` start comments).
+    /// that fails ends the file (`#`, `*` and `$$` start comments); a FILE.py is run as Python.
     #[arg(short = 'x', long = "script", value_name = "FILE")]
     scripts: Vec<PathBuf>,
     /// Exit after the -c and -x commands; the exit status is 1 if one failed (they stop there).
@@ -92,9 +94,10 @@ fn history_path() -> Option<PathBuf> {
     std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".dbgkit_history"))
 }
 
-pub fn run(mut args: DebugArgs) -> Result<i32> {
+pub fn run(mut args: DebugArgs, scripting: Scripting) -> Result<i32> {
     let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     let mut dbg = Debugger::new(std::io::stdout().is_terminal(), args.aslr);
+    dbg.scripting = scripting;
     dbg.echo = args.echo;
     interrupt::install();
     if let Some(pid) = args.pid {
@@ -178,6 +181,10 @@ pub fn run(mut args: DebugArgs) -> Result<i32> {
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e.into()),
             }
+            if dbg.collecting_block() {
+                last_ok = dbg.feed_block_line(line.trim_end_matches(['\n', '\r']), dbg.echo);
+                continue;
+            }
             let text = line.trim();
             if text.is_empty() && dbg.block.is_none() {
                 continue;
@@ -216,6 +223,9 @@ fn interactive_loop(dbg: Debugger) -> Result<i32> {
         let prompt = dbg.borrow().prompt();
         interrupt::take();
         match editor.readline(&prompt) {
+            Ok(line) if dbg.borrow().collecting_block() => {
+                dbg.borrow_mut().feed_block_line(&line, false);
+            }
             Ok(line) => {
                 let text = line.trim();
                 if text.is_empty() {

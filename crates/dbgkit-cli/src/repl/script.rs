@@ -119,6 +119,9 @@ impl Debugger {
     /// Runs the commands of a file, line by line; the first failure ends it
     /// with an error naming the file and line.
     pub fn run_script(&mut self, path: &Path) -> Result<()> {
+        if super::script_commands::is_python_file(path) {
+            return super::script_commands::run_python(self, path);
+        }
         if self.depth >= MAX_DEPTH {
             bail!("command files nested more than {MAX_DEPTH} deep (does {} source itself?)", path.display());
         }

@@ -81,6 +81,12 @@ class RemoteError(DebugError):
 
 # ---- functions ------------------------------------------------------------------
 
+def current_session() -> Session:
+    """The dbgkit debugger's own session, for scripts it runs (`.py`, `py`,
+    `python`, `source`, `-x FILE.py`, extension commands); raises
+    `StateError` anywhere else."""
+    ...
+
 def signal_name(signal: int) -> str:
     """The name of a signal (``"SIGSEGV"``), or ``"SIG<n>"`` when it has none."""
 
