@@ -49,6 +49,22 @@ def run(dbgkit_bin, program, *commands, script_files=(), env=None):
     return out.returncode, out.stdout, out.stderr
 
 
+def piped(dbgkit_bin, program, *commands, env=None):
+    """`dbgkit --echo PROGRAM...` with the commands on its standard input:
+    unlike -c and -x, a command that fails does not end the others."""
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    out = subprocess.run(
+        [dbgkit_bin, "--echo", *program],
+        input="".join(c + "\n" for c in commands),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        env=full_env,
+    )
+    return out.returncode, out.stdout, out.stderr
+
+
 def output_of(out, command):
     """The lines a command printed (after its echoed prompt line, up to the next prompt)."""
     lines = out.splitlines()
@@ -249,7 +265,8 @@ def test_script_runs_the_target_and_the_debugger_goes_on(dbgkit_bin, fixtures, t
     status, out, err = run(dbgkit_bin, [fixtures["counter"], "4"], f".py {script}", "r rdi", "k 1", "g")
     assert status == 0, err
     said = output_of(out, f".py {script}")
-    assert said[0] == "script stopped at counter!bump"
+    # A breakpoint on a function is placed after its prologue, as gdb places it.
+    assert said[0].startswith("script stopped at counter!bump+0x"), said[0]
     assert said[1].startswith("Breakpoint: id=1 at")  # the debugger shows where the script left it
     assert output_of(out, "r rdi") == ["rdi=0000000000000002"]
     assert "ExitProcess" in "\n".join(output_of(out, "g"))
@@ -267,8 +284,8 @@ def test_script_runs_the_program_to_its_end(dbgkit_bin, fixtures):
 
 
 def test_the_debuggers_session_cannot_be_closed(dbgkit_bin, fixtures):
-    status, out, err = run(dbgkit_bin, [fixtures["counter"]], "py dbgkit.current_session().close()", "r rip")
-    assert status == 1
+    status, out, err = piped(dbgkit_bin, [fixtures["counter"]], "py dbgkit.current_session().close()", "r rip")
+    assert status == 0, "the last command succeeded"
     assert "StateError" in err and "debugger's own session" in err
     assert output_of(out, "r rip")[0].startswith("rip=")
 
@@ -276,7 +293,7 @@ def test_the_debuggers_session_cannot_be_closed(dbgkit_bin, fixtures):
 def test_syntax_error_and_system_exit(dbgkit_bin, fixtures, tmp_path):
     quits = write(tmp_path, "quits.py", "import sys\nprint('bye')\nsys.exit(0)\n")
     fails = write(tmp_path, "fails.py", "import sys\nsys.exit(3)\n")
-    status, out, err = run(dbgkit_bin, [fixtures["counter"]], "py 1 +", f".py {quits}", f".py {fails}")
+    status, out, err = piped(dbgkit_bin, [fixtures["counter"]], "py 1 +", f".py {quits}", f".py {fails}")
     assert "SyntaxError" in err
     assert output_of(out, f".py {quits}") == ["bye"]
     assert "exited with status 3" in err
@@ -284,7 +301,7 @@ def test_syntax_error_and_system_exit(dbgkit_bin, fixtures, tmp_path):
 
 
 def test_without_python_the_debugger_works_and_says_how(dbgkit_bin, fixtures):
-    status, out, err = run(dbgkit_bin, [fixtures["counter"], "2"], "py 1", "g", env={"DBGKIT_PYTHON": "none"})
+    status, out, err = piped(dbgkit_bin, [fixtures["counter"], "2"], "py 1", "g", env={"DBGKIT_PYTHON": "none"})
     assert "Python support is not available" in err and "libpython3" in err
     assert "sum=" in out and "ExitProcess" in out
     status, out, err = run(
