@@ -25,6 +25,6 @@ pub use event::{parse_signal, signal_name, ContinueStatus, Event, EventKind};
 pub use module::Module;
 pub use os::linux::maps::MemoryRegion;
 pub use os::linux::spawn::{SpawnOptions, SpawnedPipes, Stdio};
-pub use session::{CallArg, CallResult, HitContext, Protection, Session, WatchpointInfo};
+pub use session::{CallArg, CallResult, HitContext, OtherThreads, Protection, Session, WatchpointInfo};
 pub use symbols::{SourceLocation, Symbol, Symbolized};
 pub use unwind::{FoundBy, RecoveredRegisters, Stack, StackFrame, Unwinder};

@@ -27,6 +27,7 @@ mod search;
 mod sites;
 mod stack;
 mod symbols;
+mod thread_control;
 mod watchpoints;
 
 use crate::arch::registers::{FpRegisters, Registers};
@@ -43,6 +44,7 @@ pub use inject::{CallArg, CallResult, Protection};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::marker::PhantomData;
 use std::time::{Duration, Instant};
+pub use thread_control::OtherThreads;
 pub use watchpoints::WatchpointInfo;
 
 /// The debug object. Not `Send`: ptrace requires that the thread that

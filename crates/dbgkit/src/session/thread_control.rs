@@ -1,0 +1,73 @@
+//! Running one thread of a stopped process: a single step while the other
+//! threads stay stopped (a debugger stepping over a breakpoint it removed,
+//! or a user with the scheduler locked), or while they run.
+
+use super::Session;
+use crate::error::{Error, Result};
+use crate::event::{ContinueStatus, EventKind};
+use crate::process::Step;
+
+/// What the other threads of the process do while one thread steps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OtherThreads {
+    /// They run, as with [`Session::step_into`].
+    Run,
+    /// They stay stopped until the step completes.
+    Stay,
+}
+
+impl Session {
+    /// Single-steps thread `tid` of a process held at an event, continuing
+    /// the event with `status` (`NotHandled` delivers an exception's signal
+    /// to its thread, which then steps into the handler). A `StepComplete`
+    /// event follows, or another event of the process that came first.
+    ///
+    /// With [`OtherThreads::Stay`] only `tid` runs. When events of other
+    /// threads are already waiting (queued, or taken from the kernel while
+    /// stopping), they are reported first and `tid` does not step: in
+    /// all-stop, what already happened is never held back behind a step.
+    pub fn step_thread(&mut self, pid: i32, tid: i32, status: ContinueStatus, others: OtherThreads) -> Result<()> {
+        let p = self.process(pid)?;
+        let Some(event) = p.in_flight.as_ref() else {
+            return Err(if p.is_held() { Error::NoEventInFlight(pid) } else { Error::ProcessRunning(pid) });
+        };
+        if !status.fits(&event.kind) {
+            return Err(Error::StatusDoesNotFit { status: status.name(), event: event.kind.name() });
+        }
+        if matches!(status, ContinueStatus::TerminateThread | ContinueStatus::TerminateProcess) {
+            return Err(Error::InvalidArgument(format!(
+                "cannot step while ending a thread or process ({})",
+                status.name()
+            )));
+        }
+        if !p.threads.contains_key(&tid) {
+            return Err(Error::NoSuchThread { pid, tid });
+        }
+        let others_waiting = !p.queued.is_empty() || self.held.iter().any(|(t, _)| p.threads.contains_key(t));
+        let p = self.process_mut(pid)?;
+        if others == OtherThreads::Run || others_waiting {
+            if !others_waiting {
+                p.threads.get_mut(&tid).expect("checked above").step = Some(Step::User);
+            }
+            let result = self.continue_process(pid, status);
+            if result.is_err() {
+                if let Some(t) = self.processes.get_mut(&pid).and_then(|p| p.threads.get_mut(&tid)) {
+                    t.step = None;
+                }
+            }
+            return result;
+        }
+        let event = p.in_flight.take().expect("checked above");
+        if let (EventKind::Exception { signal, .. }, ContinueStatus::NotHandled) = (&event.kind, status) {
+            if let Some(t) = p.threads.get_mut(&event.tid) {
+                t.signal_to_deliver = *signal;
+            }
+        }
+        let t = p.threads.get_mut(&tid).expect("checked above");
+        t.step = Some(Step::User);
+        match self.resume_thread(pid, tid) {
+            Err(e) if e.is_gone() => Ok(()),
+            other => other,
+        }
+    }
+}
