@@ -1,0 +1,123 @@
+//! Packets answered before gdbstub sees them: the ones gdbstub 0.7 does not
+//! implement (`QPassSignals`, `qXfer:threads:read`, `jThreadsInfo`, ...),
+//! and a few whose answer depends on this server's state (`qAttached`, `!`).
+
+use crate::server::Negotiated;
+use crate::target::{Origin, ServerTarget};
+
+/// Features added to gdbstub's `qSupported` reply.
+pub const EXTRA_FEATURES: &[u8] = b";QPassSignals+;QProgramSignals+;qXfer:threads:read+";
+
+/// The reply to `body`, or `None` to let gdbstub answer.
+pub fn answer(target: &mut ServerTarget, negotiated: &Negotiated, body: &[u8]) -> Option<Vec<u8>> {
+    let text = std::str::from_utf8(body).ok()?;
+    if text == "!" {
+        target.extended = true;
+        return Some(b"OK".to_vec());
+    }
+    if let Some(list) = text.strip_prefix("QPassSignals:") {
+        target.pass_signals = parse_signal_list(list)?;
+        return Some(b"OK".to_vec());
+    }
+    if text.starts_with("QProgramSignals:") {
+        // The engine delivers every signal gdb passes back; nothing to filter.
+        return Some(b"OK".to_vec());
+    }
+    if text == "qAttached" || text.starts_with("qAttached:") {
+        let attached = target.inferior.as_ref().is_some_and(|i| i.origin == Origin::Attached);
+        return Some(if attached { b"1".to_vec() } else { b"0".to_vec() });
+    }
+    if text.starts_with("Z3,") || text.starts_with("z3,") {
+        // Read-only watchpoints: the debug registers cannot; gdbserver says
+        // "unsupported" the same way (an empty reply), and gdb copes.
+        return Some(Vec::new());
+    }
+    if let Some(annex) = text.strip_prefix("qXfer:threads:read::") {
+        let (offset, length) = parse_offset_length(annex)?;
+        return Some(xfer_reply(threads_document(target, negotiated).as_bytes(), offset, length));
+    }
+    None
+}
+
+/// `QPassSignals` lists gdb signal numbers in hex separated by `;`.
+fn parse_signal_list(list: &str) -> Option<std::collections::HashSet<i32>> {
+    let mut set = std::collections::HashSet::new();
+    for item in list.split(';').filter(|s| !s.is_empty()) {
+        let gdb = u8::from_str_radix(item, 16).ok()?;
+        if let Some(linux) = crate::signals::from_gdb(gdb) {
+            set.insert(linux);
+        }
+    }
+    Some(set)
+}
+
+/// `OFFSET,LENGTH` in hex.
+pub fn parse_offset_length(annex: &str) -> Option<(usize, usize)> {
+    let (offset, length) = annex.split_once(',')?;
+    Some((usize::from_str_radix(offset, 16).ok()?, usize::from_str_radix(length, 16).ok()?))
+}
+
+/// A `qXfer` reply: `m` and a part when more follows, `l` and the last part.
+pub fn xfer_reply(document: &[u8], offset: usize, length: usize) -> Vec<u8> {
+    let start = offset.min(document.len());
+    let end = start.saturating_add(length).min(document.len());
+    let mut reply = vec![if end < document.len() { b'm' } else { b'l' }];
+    crate::framing::escape_binary(&document[start..end], &mut reply);
+    reply
+}
+
+/// A thread id as gdb writes it (`pPID.TID` in hex with multiprocess).
+pub fn thread_id(negotiated: &Negotiated, pid: i32, tid: i32) -> String {
+    if negotiated.multiprocess {
+        format!("p{pid:x}.{tid:x}")
+    } else {
+        format!("{tid:x}")
+    }
+}
+
+/// The processor a thread last ran on (field 39 of `/proc/PID/task/TID/stat`).
+pub fn thread_core(pid: i32, tid: i32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/stat")).ok()?;
+    // Fields after the command name (which may hold spaces) start at field 3.
+    stat.rsplit_once(')')?.1.split_whitespace().nth(36)?.parse().ok()
+}
+
+fn threads_document(target: &ServerTarget, negotiated: &Negotiated) -> String {
+    let mut doc = String::from("<threads>");
+    if let Some(pid) = target.inferior.as_ref().map(|i| i.pid) {
+        for tid in target.session.threads(pid).unwrap_or_default() {
+            let name = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/comm")).unwrap_or_default();
+            doc.push_str(&format!(
+                r#"<thread id="{}" core="{}" name="{}"/>"#,
+                thread_id(negotiated, pid, tid),
+                thread_core(pid, tid).unwrap_or(0),
+                crate::libraries::xml_escape(name.trim_end())
+            ));
+        }
+    }
+    doc.push_str("</threads>");
+    doc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xfer_replies_say_whether_more_follows() {
+        assert_eq!(xfer_reply(b"abcdef", 0, 4), b"mabcd");
+        assert_eq!(xfer_reply(b"abcdef", 4, 4), b"lef");
+        assert_eq!(xfer_reply(b"abcdef", 10, 4), b"l");
+        assert_eq!(xfer_reply(b"a#", 0, 9), b"la}\x03");
+    }
+
+    #[test]
+    fn offsets_and_signal_lists_parse_or_refuse() {
+        assert_eq!(parse_offset_length("0,fff"), Some((0, 0xfff)));
+        assert_eq!(parse_offset_length("zz,1"), None);
+        assert_eq!(parse_offset_length("10"), None);
+        let set = parse_signal_list("e;14;1e;").unwrap();
+        assert!(set.contains(&libc::SIGALRM) && set.contains(&libc::SIGCHLD) && set.contains(&libc::SIGUSR1));
+        assert_eq!(parse_signal_list("zz"), None);
+    }
+}

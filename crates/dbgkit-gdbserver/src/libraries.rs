@@ -1,0 +1,189 @@
+//! What gdb reads about the process image: the shared library list in the
+//! SVR4 form (`qXfer:libraries-svr4:read`, walked from the loader's
+//! `r_debug` as gdbserver does), the auxiliary vector and the executable's
+//! path.
+
+use crate::target::ServerTarget;
+use gdbstub::common::Pid;
+use gdbstub::target::ext::auxv::Auxv;
+use gdbstub::target::ext::exec_file::ExecFile;
+use gdbstub::target::ext::libraries::LibrariesSvr4;
+use gdbstub::target::{TargetError, TargetResult};
+
+const DT_NULL: u64 = 0;
+const DT_DEBUG: u64 = 21;
+/// Dynamic entries read at most (a corrupt section must not loop forever).
+const MAX_DYNAMIC_ENTRIES: usize = 4096;
+/// Libraries listed at most (a corrupt `link_map` chain must not loop forever).
+const MAX_LIBRARIES: usize = 65536;
+
+/// One entry of the loader's `link_map` chain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LinkMapEntry {
+    pub lm: u64,
+    pub name: String,
+    pub l_addr: u64,
+    pub l_ld: u64,
+}
+
+/// Copies the part `offset..offset+length` of `document` into `buf`.
+pub fn serve_part(document: &[u8], offset: u64, length: usize, buf: &mut [u8]) -> usize {
+    let start = (offset as usize).min(document.len());
+    let n = length.min(buf.len()).min(document.len() - start);
+    buf[..n].copy_from_slice(&document[start..start + n]);
+    n
+}
+
+/// Escapes text for an XML attribute.
+pub fn xml_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The library list document: `main-lm` and every other `link_map` entry.
+pub fn svr4_document(chain: &[LinkMapEntry]) -> String {
+    let Some((main, rest)) = chain.split_first() else {
+        return r#"<library-list-svr4 version="1.0"/>"#.to_string();
+    };
+    let mut doc = format!(r#"<library-list-svr4 version="1.0" main-lm="{:#x}">"#, main.lm);
+    for entry in rest.iter().filter(|e| !e.name.is_empty()) {
+        doc.push_str(&format!(
+            r#"<library name="{}" lm="{:#x}" l_addr="{:#x}" l_ld="{:#x}"/>"#,
+            xml_escape(&entry.name),
+            entry.lm,
+            entry.l_addr,
+            entry.l_ld
+        ));
+    }
+    doc.push_str("</library-list-svr4>");
+    doc
+}
+
+impl ServerTarget {
+    fn read_u64(&self, pid: i32, address: u64) -> Option<u64> {
+        let mut word = [0u8; 8];
+        self.session.read_memory(pid, address, &mut word).ok()?;
+        Some(u64::from_le_bytes(word))
+    }
+
+    fn read_c_string(&self, pid: i32, address: u64) -> String {
+        let mut buf = vec![0u8; 4096];
+        let n = self.session.read_memory_partial(pid, address, &mut buf).unwrap_or(0);
+        buf.truncate(n);
+        let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+        String::from_utf8_lossy(&buf[..end]).into_owned()
+    }
+
+    /// The loader's `link_map` chain, found through the executable's
+    /// `DT_DEBUG` entry (empty before the loader has filled it in).
+    pub fn link_map_chain(&self, pid: i32) -> Vec<LinkMapEntry> {
+        let Some(executable) = self.session.modules(pid).ok().and_then(|m| m.into_iter().next()) else {
+            return Vec::new();
+        };
+        if executable.dynamic == 0 {
+            return Vec::new();
+        }
+        let mut r_debug = 0;
+        for i in 0..MAX_DYNAMIC_ENTRIES as u64 {
+            let entry = executable.dynamic + i * 16;
+            let Some(tag) = self.read_u64(pid, entry) else { break };
+            if tag == DT_NULL {
+                break;
+            }
+            if tag == DT_DEBUG {
+                r_debug = self.read_u64(pid, entry + 8).unwrap_or(0);
+                break;
+            }
+        }
+        if r_debug == 0 {
+            return Vec::new();
+        }
+        let mut chain = Vec::new();
+        let mut lm = self.read_u64(pid, r_debug + 8).unwrap_or(0);
+        while lm != 0 && chain.len() < MAX_LIBRARIES {
+            let (Some(l_addr), Some(name), Some(l_ld), Some(next)) = (
+                self.read_u64(pid, lm),
+                self.read_u64(pid, lm + 8),
+                self.read_u64(pid, lm + 16),
+                self.read_u64(pid, lm + 24),
+            ) else {
+                break;
+            };
+            let name = if name == 0 { String::new() } else { self.read_c_string(pid, name) };
+            chain.push(LinkMapEntry { lm, name, l_addr, l_ld });
+            lm = next;
+        }
+        chain
+    }
+}
+
+impl LibrariesSvr4 for ServerTarget {
+    fn get_libraries_svr4(&self, offset: u64, length: usize, buf: &mut [u8]) -> TargetResult<usize, Self> {
+        let pid = self.inferior.as_ref().map(|i| i.pid).ok_or(TargetError::Errno(3))?;
+        let doc = svr4_document(&self.link_map_chain(pid));
+        Ok(serve_part(doc.as_bytes(), offset, length, buf))
+    }
+}
+
+impl Auxv for ServerTarget {
+    fn get_auxv(&self, offset: u64, length: usize, buf: &mut [u8]) -> TargetResult<usize, Self> {
+        let pid = self.inferior.as_ref().map(|i| i.pid).ok_or(TargetError::Errno(3))?;
+        let auxv = std::fs::read(format!("/proc/{pid}/auxv")).map_err(|_| TargetError::Errno(libc::EIO as u8))?;
+        Ok(serve_part(&auxv, offset, length, buf))
+    }
+}
+
+impl ExecFile for ServerTarget {
+    fn get_exec_file(&self, pid: Option<Pid>, offset: u64, length: usize, buf: &mut [u8]) -> TargetResult<usize, Self> {
+        let pid = match pid {
+            Some(pid) => pid.get() as i32,
+            None => self.inferior.as_ref().map(|i| i.pid).ok_or(TargetError::Errno(3))?,
+        };
+        let path = match self.session.image(pid) {
+            Ok(path) => path,
+            Err(_) => std::fs::read_link(format!("/proc/{pid}/exe")).map_err(|_| TargetError::Errno(3))?,
+        };
+        Ok(serve_part(path.to_string_lossy().as_bytes(), offset, length, buf))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_document_names_main_lm_and_escapes_names() {
+        let chain = vec![
+            LinkMapEntry { lm: 0x1000, name: String::new(), l_addr: 0, l_ld: 0x3e00 },
+            LinkMapEntry { lm: 0x2000, name: "linux-vdso.so.1".into(), l_addr: 0x7fff0000, l_ld: 0x7fff03a0 },
+            LinkMapEntry { lm: 0x3000, name: "/tmp/a&b.so".into(), l_addr: 0x7f00, l_ld: 0x7f10 },
+        ];
+        assert_eq!(
+            svr4_document(&chain),
+            "<library-list-svr4 version=\"1.0\" main-lm=\"0x1000\">\
+             <library name=\"linux-vdso.so.1\" lm=\"0x2000\" l_addr=\"0x7fff0000\" l_ld=\"0x7fff03a0\"/>\
+             <library name=\"/tmp/a&amp;b.so\" lm=\"0x3000\" l_addr=\"0x7f00\" l_ld=\"0x7f10\"/>\
+             </library-list-svr4>"
+        );
+        assert_eq!(svr4_document(&[]), "<library-list-svr4 version=\"1.0\"/>");
+    }
+
+    #[test]
+    fn parts_of_a_document_are_served_by_offset() {
+        let mut buf = [0u8; 4];
+        assert_eq!(serve_part(b"abcdef", 2, 10, &mut buf), 4);
+        assert_eq!(&buf, b"cdef");
+        assert_eq!(serve_part(b"abcdef", 6, 10, &mut buf), 0);
+        assert_eq!(serve_part(b"abcdef", 99, 10, &mut buf), 0);
+    }
+}

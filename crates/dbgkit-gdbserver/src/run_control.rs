@@ -1,0 +1,100 @@
+//! `vCont` actions turned into engine calls: continue the stop gdb looked
+//! at (with its signal, or without), step one thread with the others running
+//! or stopped, or step through an address range without asking gdb between
+//! instructions (range stepping).
+
+use crate::debug_log;
+use crate::target::{ServerError, ServerTarget};
+use dbgkit::{ContinueStatus, EventKind, OtherThreads};
+use std::collections::BTreeMap;
+
+/// What gdb asked one thread to do (signals in gdb's numbering).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ThreadAction {
+    Continue(Option<u8>),
+    Step(Option<u8>),
+    /// Step while `start <= pc < end`.
+    RangeStep(u64, u64),
+}
+
+/// The actions of one `vCont` packet.
+#[derive(Clone, Debug, Default)]
+pub struct ResumePlan {
+    pub actions: BTreeMap<i32, ThreadAction>,
+    /// No action for "every other thread": they stay stopped.
+    pub locked: bool,
+}
+
+impl ResumePlan {
+    /// The thread asked to step, and its range when range stepping.
+    fn stepper(&self) -> Option<(i32, Option<(u64, u64)>)> {
+        self.actions.iter().find_map(|(&tid, action)| match *action {
+            ThreadAction::Step(_) => Some((tid, None)),
+            ThreadAction::RangeStep(start, end) => Some((tid, Some((start, end)))),
+            ThreadAction::Continue(_) => None,
+        })
+    }
+
+    /// The signal gdb gives thread `tid`, if any.
+    fn signal_for(&self, tid: i32) -> Option<u8> {
+        match self.actions.get(&tid)? {
+            ThreadAction::Continue(signal) | ThreadAction::Step(signal) => *signal,
+            ThreadAction::RangeStep(..) => None,
+        }
+    }
+}
+
+pub(crate) fn others(locked: bool) -> OtherThreads {
+    if locked {
+        OtherThreads::Stay
+    } else {
+        OtherThreads::Run
+    }
+}
+
+/// Carries out the plan gdbstub collected.
+pub(crate) fn resume(target: &mut ServerTarget) -> Result<(), ServerError> {
+    let plan = std::mem::take(&mut target.plan);
+    let Some(inferior) = target.inferior.clone() else {
+        return Err(ServerError::Usage("there is no process to resume".into()));
+    };
+    let Some(event) = target.stop_event.take() else {
+        debug_log!(target, "resume with no stop in hand: the process is already running");
+        return Ok(());
+    };
+    // The engine delivers the signal of the event it reported; gdb passing
+    // that signal back means "deliver it".
+    let status = match event.kind {
+        EventKind::Exception { signal, .. }
+            if plan.signal_for(event.tid).and_then(crate::signals::from_gdb) == Some(signal) =>
+        {
+            ContinueStatus::NotHandled
+        }
+        _ => ContinueStatus::Handled,
+    };
+    for (&tid, _) in plan.actions.iter().filter(|(&tid, _)| tid != event.tid) {
+        if let Some(signal) = plan.signal_for(tid) {
+            debug_log!(target, "signal {signal} for thread {tid} is not delivered: it has no stop of its own");
+        }
+    }
+    target.scheduler_locked = plan.locked;
+    let result = match plan.stepper() {
+        Some((tid, range)) => {
+            target.stepping = Some((tid, range));
+            target.session.step_thread(inferior.pid, tid, status, others(plan.locked))
+        }
+        None => {
+            target.stepping = None;
+            target.session.continue_process(inferior.pid, status)
+        }
+    };
+    match result {
+        Ok(()) => Ok(()),
+        // A process that vanished reports its exit next.
+        Err(e) if e.is_gone() => Ok(()),
+        Err(e) => {
+            debug_log!(target, "resume failed: {e}");
+            Err(e.into())
+        }
+    }
+}
