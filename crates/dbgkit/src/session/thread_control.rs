@@ -22,10 +22,11 @@ impl Session {
     /// to its thread, which then steps into the handler). A `StepComplete`
     /// event follows, or another event of the process that came first.
     ///
-    /// With [`OtherThreads::Stay`] only `tid` runs. When events of other
-    /// threads are already waiting (queued, or taken from the kernel while
-    /// stopping), they are reported first and `tid` does not step: in
-    /// all-stop, what already happened is never held back behind a step.
+    /// With [`OtherThreads::Stay`] only `tid` runs. Events of other threads
+    /// that were already waiting (queued, or taken from the kernel while
+    /// stopping) are still reported first: in all-stop, what already
+    /// happened is never held back behind a step. The step of `tid` then
+    /// completes later, as its own event.
     pub fn step_thread(&mut self, pid: i32, tid: i32, status: ContinueStatus, others: OtherThreads) -> Result<()> {
         let p = self.process(pid)?;
         let Some(event) = p.in_flight.as_ref() else {
@@ -43,12 +44,9 @@ impl Session {
         if !p.threads.contains_key(&tid) {
             return Err(Error::NoSuchThread { pid, tid });
         }
-        let others_waiting = !p.queued.is_empty() || self.held.iter().any(|(t, _)| p.threads.contains_key(t));
         let p = self.process_mut(pid)?;
-        if others == OtherThreads::Run || others_waiting {
-            if !others_waiting {
-                p.threads.get_mut(&tid).expect("checked above").step = Some(Step::User);
-            }
+        if others == OtherThreads::Run {
+            p.threads.get_mut(&tid).expect("checked above").step = Some(Step::User);
             let result = self.continue_process(pid, status);
             if result.is_err() {
                 if let Some(t) = self.processes.get_mut(&pid).and_then(|p| p.threads.get_mut(&tid)) {

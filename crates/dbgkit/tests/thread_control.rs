@@ -1,0 +1,119 @@
+//! Stepping one thread while the others stay stopped or run
+//! (`Session::step_thread`), on a real multi-threaded program.
+
+mod common;
+
+use common::*;
+use dbgkit::{ContinueStatus, EventKind, OtherThreads, Session, SpawnOptions};
+
+/// Stops `threads 2 N` at `hit` in one of its worker threads.
+fn stopped_in_a_worker(iterations: &str) -> (Session, i32, i32, u64) {
+    let mut s = Session::new();
+    let pid = s.spawn(&SpawnOptions::new([fixture("threads").to_str().unwrap(), "2", iterations])).unwrap();
+    run_until(&mut s, |e| matches!(e.kind, EventKind::ProcessCreated { .. }));
+    let hit = exe_symbol(&s, pid, "hit");
+    let total = exe_symbol(&s, pid, "total");
+    s.add_breakpoint(pid, hit).unwrap();
+    s.continue_event(ContinueStatus::Handled).unwrap();
+    let event = run_until(&mut s, |e| matches!(e.kind, EventKind::Breakpoint { .. }));
+    assert_ne!(event.tid, pid, "workers call hit(), not main");
+    (s, pid, event.tid, total)
+}
+
+fn read_u64(s: &Session, pid: i32, address: u64) -> u64 {
+    let mut b = [0u8; 8];
+    s.read_memory(pid, address, &mut b).unwrap();
+    u64::from_le_bytes(b)
+}
+
+#[test]
+fn a_thread_steps_alone_while_the_others_stay_where_they_were() {
+    let (mut s, pid, stepper, total) = stopped_in_a_worker("100000");
+    // No new hits from now on; one taken already by the other worker is reported first.
+    let id = s.breakpoints()[0].id;
+    s.remove_breakpoint(id).unwrap();
+    let mut earlier_hit_seen = false;
+    let mut others: Option<Vec<(i32, u64)>> = None;
+    let mut total_before = read_u64(&s, pid, total);
+    let mut rip = s.registers(pid, stepper).unwrap().rip;
+    let mut steps = 0;
+    while steps < 30 {
+        s.step_thread(pid, stepper, ContinueStatus::Handled, OtherThreads::Stay).unwrap();
+        let event = next(&mut s);
+        if event.tid != stepper {
+            // Taken before the breakpoint went; the step completes as the next event.
+            assert!(!earlier_hit_seen && matches!(event.kind, EventKind::Breakpoint { .. }), "{event:?}");
+            earlier_hit_seen = true;
+            s.continue_event(ContinueStatus::Handled).unwrap();
+            let event = next(&mut s);
+            assert_eq!((event.tid, event.kind.name()), (stepper, "step-complete"));
+        }
+        assert!(matches!(event.kind, EventKind::StepComplete { .. }), "{event:?}");
+        let now = s.registers(pid, stepper).unwrap().rip;
+        assert_ne!(now, rip, "the thread moved");
+        rip = now;
+        steps += 1;
+        match &others {
+            None => {
+                let snapshot: Vec<(i32, u64)> = s
+                    .threads(pid)
+                    .unwrap()
+                    .into_iter()
+                    .filter(|&t| t != stepper)
+                    .map(|t| (t, s.registers(pid, t).unwrap().rip))
+                    .collect();
+                assert_eq!(snapshot.len(), 2, "main and the other worker");
+                others = Some(snapshot);
+                total_before = read_u64(&s, pid, total);
+            }
+            Some(others) => {
+                for &(t, at) in others {
+                    assert_eq!(s.registers(pid, t).unwrap().rip, at, "thread {t} stayed stopped");
+                }
+            }
+        }
+    }
+    // Thirty instructions of one thread add to the total at most twice.
+    assert!(read_u64(&s, pid, total) - total_before <= 2);
+    s.kill(pid).unwrap();
+    run_until(&mut s, |e| matches!(e.kind, EventKind::ProcessExited { .. }));
+}
+
+#[test]
+fn a_thread_steps_while_the_others_run() {
+    let (mut s, pid, stepper, total) = stopped_in_a_worker("100000000");
+    let total_before = read_u64(&s, pid, total);
+    // Steps until the others have visibly made progress meanwhile.
+    let mut progressed = false;
+    for _ in 0..200 {
+        s.step_thread(pid, stepper, ContinueStatus::Handled, OtherThreads::Run).unwrap();
+        let event = next(&mut s);
+        if event.tid != stepper {
+            // The other worker hit the breakpoint first: that event is reported, as in all-stop.
+            assert!(matches!(event.kind, EventKind::Breakpoint { .. }), "{event:?}");
+        }
+        if read_u64(&s, pid, total) > total_before + 5 {
+            progressed = true;
+            break;
+        }
+    }
+    assert!(progressed, "the other threads ran while one stepped");
+    s.kill(pid).unwrap();
+    run_until(&mut s, |e| matches!(e.kind, EventKind::ProcessExited { .. }));
+}
+
+#[test]
+fn stepping_needs_a_stopped_process_and_a_known_thread() {
+    let (mut s, pid, stepper, _) = stopped_in_a_worker("100000");
+    let err = s.step_thread(pid, 1, ContinueStatus::Handled, OtherThreads::Stay).unwrap_err();
+    assert!(err.to_string().contains("does not belong"), "{err}");
+    let err = s.step_thread(pid, stepper, ContinueStatus::NotHandled, OtherThreads::Stay).unwrap_err();
+    assert!(err.to_string().contains("does not fit"), "{err}");
+    s.step_thread(pid, stepper, ContinueStatus::Handled, OtherThreads::Stay).unwrap();
+    next(&mut s);
+    s.continue_event(ContinueStatus::Handled).unwrap();
+    let err = s.step_thread(pid, stepper, ContinueStatus::Handled, OtherThreads::Stay).unwrap_err();
+    assert!(err.to_string().contains("running") || err.to_string().contains("no event"), "{err}");
+    s.kill(pid).unwrap();
+    run_until(&mut s, |e| matches!(e.kind, EventKind::ProcessExited { .. }));
+}
