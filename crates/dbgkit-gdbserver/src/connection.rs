@@ -31,6 +31,9 @@ pub struct Transport {
     /// Appended to the body of the next packet sent (features gdbstub does
     /// not know about, added to its `qSupported` reply).
     append_to_next: Option<Vec<u8>>,
+    /// Replaces the body of the next packet sent (stop replies gdbstub
+    /// cannot write, such as `exec`).
+    replace_next: Option<Vec<u8>>,
     /// Print every packet on stderr (`--remote-debug`).
     trace: bool,
 }
@@ -52,6 +55,7 @@ impl Transport {
             last_packet: Vec::new(),
             muted: false,
             append_to_next: None,
+            replace_next: None,
             trace: false,
         }
     }
@@ -116,6 +120,11 @@ impl Transport {
         self.append_to_next = Some(extra);
     }
 
+    /// Sends `body` instead of the next packet's body.
+    pub fn replace_next_packet(&mut self, body: Vec<u8>) {
+        self.replace_next = Some(body);
+    }
+
     /// Sends what was queued.
     pub fn flush(&mut self) -> Result<(), LinkError> {
         if self.pending.is_empty() {
@@ -126,6 +135,11 @@ impl Transport {
             return Ok(());
         }
         if let Some(start) = out.iter().position(|&b| b == b'$') {
+            if let Some(body) = self.replace_next.take() {
+                let mut replaced = out[..start].to_vec();
+                replaced.extend(crate::framing::frame(&body));
+                out = replaced;
+            }
             if let Some(extra) = self.append_to_next.take() {
                 out = amend_packet(&out, start, &extra).unwrap_or(out);
             }

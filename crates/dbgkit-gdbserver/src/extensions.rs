@@ -6,11 +6,30 @@ use crate::server::Negotiated;
 use crate::target::{Origin, ServerTarget};
 
 /// Features added to gdbstub's `qSupported` reply.
-pub const EXTRA_FEATURES: &[u8] = b";QPassSignals+;QProgramSignals+;qXfer:threads:read+";
+pub const EXTRA_FEATURES: &[u8] = b";QPassSignals+;QProgramSignals+;qXfer:threads:read+;exec-events+;fork-events+";
 
 /// The reply to `body`, or `None` to let gdbstub answer.
-pub fn answer(target: &mut ServerTarget, negotiated: &Negotiated, body: &[u8]) -> Option<Vec<u8>> {
+pub fn answer(target: &mut ServerTarget, negotiated: &mut Negotiated, body: &[u8]) -> Option<Vec<u8>> {
     let text = std::str::from_utf8(body).ok()?;
+    if let Some(thread) = text.strip_prefix("Hg") {
+        let pid = thread.strip_prefix('p').and_then(|t| i32::from_str_radix(t.split('.').next()?, 16).ok());
+        let ours = target.inferior.as_ref().map(|i| i.pid);
+        negotiated.foreign_process = pid.filter(|&p| p > 0 && Some(p) != ours);
+        if negotiated.foreign_process.is_some() {
+            return Some(b"OK".to_vec());
+        }
+        return None;
+    }
+    if negotiated.foreign_process.is_some() {
+        // A forked child: the engine took every breakpoint out of it and let
+        // it go, so removing (or adding) one there has nothing to do.
+        if text.starts_with('z') || text.starts_with('Z') {
+            return Some(b"OK".to_vec());
+        }
+        if text.starts_with('m') || text.starts_with('M') || text.starts_with('X') || text.starts_with('g') {
+            return Some(format!("E{:02x}", libc::ESRCH).into_bytes());
+        }
+    }
     if text == "!" {
         target.extended = true;
         return Some(b"OK".to_vec());
@@ -26,6 +45,14 @@ pub fn answer(target: &mut ServerTarget, negotiated: &Negotiated, body: &[u8]) -
     if text == "qAttached" || text.starts_with("qAttached:") {
         let attached = target.inferior.as_ref().is_some_and(|i| i.origin == Origin::Attached);
         return Some(if attached { b"1".to_vec() } else { b"0".to_vec() });
+    }
+    if let Some(pid) = text.strip_prefix("D;") {
+        // gdb detaching a process this server does not hold (a forked child,
+        // which already runs free): nothing to do.
+        let pid = i32::from_str_radix(pid, 16).ok()?;
+        if target.inferior.as_ref().map(|i| i.pid) != Some(pid) {
+            return Some(b"OK".to_vec());
+        }
     }
     if text.starts_with("Z3,") || text.starts_with("z3,") {
         // Read-only watchpoints: the debug registers cannot; gdbserver says

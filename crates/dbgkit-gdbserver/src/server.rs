@@ -7,7 +7,7 @@
 
 use crate::connection::{Link, LinkError};
 use crate::framing::{frame, Incoming, PacketDecoder};
-use crate::target::{ServerError, ServerTarget};
+use crate::target::{ServerError, ServerTarget, SpecialStop};
 use crate::{debug_log, extensions};
 use gdbstub::stub::state_machine::GdbStubStateMachine;
 use gdbstub::stub::{DisconnectReason, GdbStub, MultiThreadStopReason};
@@ -42,6 +42,9 @@ pub struct Negotiated {
     pub no_ack: bool,
     pub multiprocess: bool,
     pub thread_selection: Vec<Vec<u8>>,
+    /// The process of the general thread (`Hg`) when it is not the one
+    /// debugged (a forked child gdb cleans up before detaching it).
+    pub foreign_process: Option<i32>,
 }
 
 /// Serves one client.
@@ -117,6 +120,24 @@ impl<'t> Connection<'t> {
                 };
                 let tid = stop_thread(&reason);
                 let regs = tid.map(|t| self.target.expedited_registers(t)).unwrap_or_default();
+                if let Some(special) = self.target.pending_special.take() {
+                    let pid = self.target.inferior.as_ref().map(|i| i.pid).unwrap_or(0);
+                    let thread = |tid| extensions::thread_id(&self.negotiated, pid, tid);
+                    let mut body = match special {
+                        SpecialStop::Exec { tid, image } => {
+                            format!("T05thread:{};exec:{};", thread(tid), hex(image.to_string_lossy().as_bytes()))
+                        }
+                        SpecialStop::Fork { tid, child } => format!(
+                            "T05thread:{};fork:{};",
+                            thread(tid),
+                            extensions::thread_id(&self.negotiated, child, child)
+                        ),
+                    };
+                    for (id, bytes) in &regs {
+                        body.push_str(&format!("{:x}:{};", id.0, hex(bytes)));
+                    }
+                    self.link.0.borrow_mut().replace_next_packet(body.into_bytes());
+                }
                 let mut iter = regs.iter().map(|(id, bytes)| (*id, bytes.as_slice()));
                 match gdb.report_stop_with_regs(self.target, reason, &mut iter) {
                     Ok(next) => Ok(next),
@@ -191,15 +212,21 @@ impl<'t> Connection<'t> {
                 Ok(machine)
             }
             Incoming::Packet { body } => {
-                if let Some(reply) = extensions::answer(self.target, &self.negotiated, &body) {
+                if let Some(reply) = extensions::answer(self.target, &mut self.negotiated, &body) {
                     self.link.0.borrow_mut().send_packet(ack, &reply)?;
                     return Ok(machine);
                 }
                 if body.starts_with(b"qSupported") {
                     self.negotiated.multiprocess = body.windows(13).any(|w| w == b"multiprocess+");
+                    self.target.exec_events = body.windows(12).any(|w| w == b"exec-events+");
+                    self.target.fork_events = body.windows(12).any(|w| w == b"fork-events+");
                     self.link.0.borrow_mut().append_to_next_packet(extensions::EXTRA_FEATURES.to_vec());
                 }
                 let machine = self.feed(machine, &frame(&body))?;
+                if self.target.exit_requested {
+                    // `monitor exit`: the reply went out; the server ends now, as gdbserver does.
+                    return Err(ServerError::Link(LinkError::ClientGone));
+                }
                 if body == b"QStartNoAckMode" {
                     self.negotiated.no_ack = true;
                 }
@@ -298,6 +325,10 @@ impl<'t> Connection<'t> {
             }
         }
     }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn stop_thread(reason: &MultiThreadStopReason<u64>) -> Option<i32> {

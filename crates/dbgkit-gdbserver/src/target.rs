@@ -53,6 +53,13 @@ pub struct Inferior {
     pub argv: Vec<String>,
 }
 
+/// Stops whose reply the server writes itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SpecialStop {
+    Exec { tid: i32, image: PathBuf },
+    Fork { tid: i32, child: i32 },
+}
+
 /// How a process ended, for the stop reply and the server's messages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Ending {
@@ -98,6 +105,17 @@ pub struct ServerTarget {
     pub last_argv: Option<Vec<String>>,
     /// `monitor exit`: end the server when the connection closes.
     pub exit_requested: bool,
+    /// Breakpoints the engine would not plant (outside executable memory,
+    /// as gdb's return address for calls it makes, on the stack): a plain
+    /// `int3` written in, with the byte it replaced.
+    raw_breakpoints: BTreeMap<u64, u8>,
+    /// A stop reply gdbstub cannot write (`exec`, or `fork` with the
+    /// child's own pid), written by the server in its place.
+    pub pending_special: Option<SpecialStop>,
+    /// The client asked for exec events in `qSupported`.
+    pub exec_events: bool,
+    /// The client asked for fork events in `qSupported`.
+    pub fork_events: bool,
 }
 
 /// Logs on stderr when `--debug` is given.
@@ -138,6 +156,10 @@ impl ServerTarget {
             files: BTreeMap::new(),
             last_argv: None,
             exit_requested: false,
+            raw_breakpoints: BTreeMap::new(),
+            pending_special: None,
+            exec_events: false,
+            fork_events: false,
         }
     }
 
@@ -222,6 +244,7 @@ impl ServerTarget {
         self.sw_breakpoints.clear();
         self.hw_breakpoints.clear();
         self.watchpoints.clear();
+        self.raw_breakpoints.clear();
         self.ending = Some(match signal {
             Some(signal) => Ending::Killed(signal),
             None => Ending::Exited(code.unwrap_or(0)),
@@ -258,6 +281,11 @@ impl ServerTarget {
 
     /// Detaches from the process: breakpoints out, left running.
     pub fn detach_inferior(&mut self) -> Result<(), ServerError> {
+        let Some(pid) = self.inferior.as_ref().map(|i| i.pid) else { return Ok(()) };
+        // The engine takes its own breakpoints out; the raw ones are ours to restore.
+        for (address, byte) in std::mem::take(&mut self.raw_breakpoints) {
+            let _ = self.session.write_memory(pid, address, &[byte]);
+        }
         let Some(inferior) = self.inferior.take() else { return Ok(()) };
         self.stop_event = None;
         self.stepping = None;
@@ -323,12 +351,44 @@ impl ServerTarget {
             | EventKind::ThreadCreated { .. }
             | EventKind::ThreadExited { .. }
             | EventKind::ModuleLoaded(_)
-            | EventKind::ModuleUnloaded(_)
-            | EventKind::Fork { .. }
-            | EventKind::Exec { .. } => {
+            | EventKind::ModuleUnloaded(_) => {
                 debug_log!(self, "continuing {} of thread {}", event.kind.name(), event.tid);
                 self.session.continue_event(ContinueStatus::Handled)?;
                 return Ok(None);
+            }
+            EventKind::Fork { child } => {
+                if !self.fork_events {
+                    self.session.continue_event(ContinueStatus::Handled)?;
+                    return Ok(None);
+                }
+                // The child already runs free, cleaned of breakpoints; gdb
+                // is told so it can show it and run its catchpoints.
+                self.pending_special = Some(SpecialStop::Fork { tid: event.tid, child: *child });
+                MultiThreadStopReason::SignalWithThread { tid, signal: Signal::SIGTRAP }
+            }
+            EventKind::Exec { image } => {
+                // The old image's breakpoints went with it.
+                self.sw_breakpoints.clear();
+                self.hw_breakpoints.clear();
+                self.watchpoints.clear();
+                self.raw_breakpoints.clear();
+                if !self.exec_events {
+                    self.session.continue_event(ContinueStatus::Handled)?;
+                    return Ok(None);
+                }
+                self.pending_special = Some(SpecialStop::Exec { tid: event.tid, image: image.clone() });
+                MultiThreadStopReason::SignalWithThread { tid, signal: Signal::SIGTRAP }
+            }
+            EventKind::Exception { signal: libc::SIGTRAP, address, .. }
+                if self.raw_breakpoints.contains_key(&address.wrapping_sub(1)) =>
+            {
+                // One of our plain int3s: back to the breakpoint address, as gdb expects.
+                let pid = event.pid;
+                if let Ok(mut regs) = self.session.registers(pid, event.tid) {
+                    regs.rip = address.wrapping_sub(1);
+                    self.session.set_registers(pid, event.tid, &regs)?;
+                }
+                MultiThreadStopReason::SwBreak(tid)
             }
             EventKind::Exception { first_chance: false, .. } => {
                 // gdb saw the first chance and passed the signal on.
@@ -457,6 +517,21 @@ impl Target for ServerTarget {
     fn guard_rail_implicit_sw_breakpoints(&self) -> bool {
         true
     }
+
+    /// The engine lets forked children go undebugged: no fork events (gdb
+    /// would otherwise try to detach, and remove breakpoints from, a child
+    /// this server does not hold).
+    fn use_fork_stop_reason(&self) -> bool {
+        false
+    }
+
+    fn use_vfork_stop_reason(&self) -> bool {
+        false
+    }
+
+    fn use_vforkdone_stop_reason(&self) -> bool {
+        false
+    }
 }
 
 impl MultiThreadBase for ServerTarget {
@@ -476,10 +551,14 @@ impl MultiThreadBase for ServerTarget {
     fn read_addrs(&mut self, start: u64, data: &mut [u8], _tid: Tid) -> TargetResult<usize, Self> {
         let pid = self.pid()?;
         let read = self.session.read_memory_partial(pid, start, data);
-        match self.soft("reading memory", read)? {
-            0 => Err(TargetError::Errno(libc::EFAULT as u8)),
-            n => Ok(n),
+        let n = self.soft("reading memory", read)?;
+        if n == 0 {
+            return Err(TargetError::Errno(libc::EFAULT as u8));
         }
+        for (&address, &byte) in self.raw_breakpoints.range(start..start.saturating_add(n as u64)) {
+            data[(address - start) as usize] = byte;
+        }
+        Ok(n)
     }
 
     fn write_addrs(&mut self, start: u64, data: &[u8], _tid: Tid) -> TargetResult<(), Self> {
@@ -595,13 +674,31 @@ impl SwBreakpoint for ServerTarget {
             return Ok(true);
         }
         let pid = self.pid()?;
-        let added = self.session.add_breakpoint(pid, addr);
-        let id = self.soft("inserting a breakpoint", added)?;
-        self.sw_breakpoints.insert(addr, id);
-        Ok(true)
+        match self.session.add_breakpoint(pid, addr) {
+            Ok(id) => {
+                self.sw_breakpoints.insert(addr, id);
+                Ok(true)
+            }
+            Err(dbgkit::Error::CannotPlantBreakpoint { reason, .. }) if !self.raw_breakpoints.contains_key(&addr) => {
+                debug_log!(self, "breakpoint at {addr:#x} planted as a plain int3: {reason}");
+                let mut byte = [0u8];
+                let read = self.session.read_memory(pid, addr, &mut byte);
+                self.soft("reading memory under a breakpoint", read)?;
+                let written = self.session.write_memory(pid, addr, &[0xcc]);
+                self.soft("writing a breakpoint", written)?;
+                self.raw_breakpoints.insert(addr, byte[0]);
+                Ok(true)
+            }
+            Err(e) => self.soft("inserting a breakpoint", Err(e)),
+        }
     }
 
     fn remove_sw_breakpoint(&mut self, addr: u64, _kind: usize) -> TargetResult<bool, Self> {
+        if let Some(byte) = self.raw_breakpoints.remove(&addr) {
+            let pid = self.pid()?;
+            let written = self.session.write_memory(pid, addr, &[byte]);
+            return self.soft("removing a breakpoint", written).map(|_| true);
+        }
         let Some(id) = self.sw_breakpoints.remove(&addr) else { return Ok(true) };
         let removed = self.session.remove_breakpoint(id);
         self.soft("removing a breakpoint", removed)?;
