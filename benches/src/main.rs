@@ -9,6 +9,7 @@ mod attach;
 mod breakpoints;
 mod fixture;
 mod gdb;
+mod gdbserver;
 mod memory;
 mod raw;
 mod report;
@@ -44,6 +45,10 @@ pub struct Options {
     pub gdb: Result<gdb::Gdb, String>,
     /// Where to pin the benchmark and everything it runs.
     pub pin: Pin,
+    /// gdbserver: breakpoint hits per gdb run through each server.
+    pub server_calls: u64,
+    /// gdbserver: `stepi` count per gdb run through each server.
+    pub server_steps: u64,
 }
 
 /// CPU placement. On a small VM a ptrace stop that wakes the other side on
@@ -70,6 +75,10 @@ const DEFAULT_THREADS: usize = 1000;
 const DEFAULT_ADDRESSES: usize = 10_000;
 const DEFAULT_RUNS: usize = 3;
 const DEFAULT_TIMEOUT_SECS: u64 = 60;
+/// Through a remote stub gdb manages a few hundred to a few thousand hits
+/// or steps a second; this keeps one run to seconds.
+const DEFAULT_SERVER_CALLS: u64 = 5_000;
+const DEFAULT_SERVER_STEPS: u64 = 5_000;
 
 type Benchmark = fn(&Options) -> Result<report::Report>;
 
@@ -82,6 +91,9 @@ const BENCHMARKS: &[(&str, Benchmark)] = &[
     (symbolize::NAME, symbolize::run),
 ];
 
+/// Benchmarks that run only when named (they need tools beyond gdb).
+const NAMED_ONLY: &[(&str, Benchmark)] = &[(gdbserver::NAME, gdbserver::run)];
+
 const USAGE: &str = "\
 usage: dbgkit-bench [BENCHMARK...] [OPTIONS]
 
@@ -93,6 +105,9 @@ Benchmarks (all of them when none is named), dbgkit vs raw ptrace vs gdb:
 and dbgkit vs binutils addr2line vs llvm-symbolizer:
   symbolize          s and peak MiB to symbolize addresses of a large binary
                      (the debug build of dbgkit itself)
+and, only when named, with gdb as the client of both:
+  gdbserver          dbgkit-gdbserver vs stock gdbserver: breakpoint hits/s
+                     (commands; silent; continue) and single steps/s (stepi)
 
 Options:
   --calls N          breakpoints: calls (breakpoint hits) per run [200000]
@@ -102,6 +117,8 @@ Options:
   --mib N            memory: MiB read per run [256]
   --threads N        attach: threads of the process, the main one included [1000]
   --addresses N      symbolize: addresses looked up per run [10000]
+  --server-calls N   gdbserver: breakpoint hits per run [5000]
+  --server-steps N   gdbserver: single steps per run [5000]
   --runs R           runs per contender; the median is reported [3]
   --timeout SECS     time limit of one run [60]
   --cpu N            pin the benchmark and all it runs to CPU N [the last one allowed]
@@ -123,6 +140,8 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<(Vec<Benc
     let mut timeout = DEFAULT_TIMEOUT_SECS;
     let mut gdb = true;
     let mut pin = Pin::Default;
+    let mut server_calls = DEFAULT_SERVER_CALLS;
+    let mut server_steps = DEFAULT_SERVER_STEPS;
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         // Both `--calls N` and `--calls=N`.
@@ -144,12 +163,14 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<(Vec<Benc
             "--threads" => threads = value("--threads")?,
             "--addresses" => addresses = value("--addresses")?,
             "--runs" => runs = value("--runs")? as usize,
+            "--server-calls" => server_calls = value("--server-calls")?,
+            "--server-steps" => server_steps = value("--server-steps")?,
             "--timeout" => timeout = value("--timeout")?,
             "--no-gdb" => gdb = false,
             "--cpu" => pin = Pin::Cpu(value("--cpu")? as usize),
             "--no-pin" => pin = Pin::Off,
             _ if flag.starts_with('-') => bail!("unknown option `{arg}`\n\n{USAGE}"),
-            name => match BENCHMARKS.iter().find(|(n, _)| *n == name) {
+            name => match BENCHMARKS.iter().chain(NAMED_ONLY).find(|(n, _)| *n == name) {
                 Some((_, bench)) => selected.push(*bench),
                 None => bail!("unknown benchmark `{name}`\n\n{USAGE}"),
             },
@@ -158,8 +179,8 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<(Vec<Benc
     if runs == 0 {
         bail!("--runs must be at least 1");
     }
-    if steps == 0 || mib == 0 || threads == 0 || addresses == 0 {
-        bail!("--steps, --mib, --threads and --addresses must be at least 1");
+    if steps == 0 || mib == 0 || threads == 0 || addresses == 0 || server_calls == 0 || server_steps == 0 {
+        bail!("--steps, --mib, --threads, --addresses, --server-calls and --server-steps must be at least 1");
     }
     if mib > 1 << 20 || threads > 100_000 || addresses > 100_000_000 {
         bail!("--mib, --threads or --addresses is unreasonably large");
@@ -184,6 +205,8 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<(Vec<Benc
         timeout: Duration::from_secs(timeout),
         gdb: Err(if gdb { "not looked up yet" } else { "--no-gdb" }.into()),
         pin,
+        server_calls,
+        server_steps,
     };
     Ok(Some((selected, options)))
 }
