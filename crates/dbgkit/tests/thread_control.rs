@@ -117,3 +117,35 @@ fn stepping_needs_a_stopped_process_and_a_known_thread() {
     s.kill(pid).unwrap();
     run_until(&mut s, |e| matches!(e.kind, EventKind::ProcessExited { .. }));
 }
+
+#[test]
+fn a_step_that_lands_on_a_breakpoint_that_does_not_stop_completes_there() {
+    // bench_counter's functions start with a one-byte `push rbp` (no CET).
+    let mut s = Session::new();
+    let pid = s.spawn(&SpawnOptions::new([fixture("bench_counter").to_str().unwrap(), "5"])).unwrap();
+    run_until(&mut s, |e| matches!(e.kind, EventKind::ProcessCreated { .. }));
+    let bump = exe_symbol(&s, pid, "bump");
+    let entry = s.add_breakpoint(pid, bump).unwrap();
+    // A fast breakpoint that never stops, on the instruction after the entry.
+    let passes = std::rc::Rc::new(std::cell::Cell::new(0));
+    let counter = passes.clone();
+    s.add_fast_breakpoint(pid, bump + 1, move |_| {
+        counter.set(counter.get() + 1);
+        dbgkit::HitAction::Continue
+    })
+    .unwrap();
+    s.continue_event(ContinueStatus::Handled).unwrap();
+    let hit = run_until(&mut s, |e| matches!(e.kind, EventKind::Breakpoint { .. }));
+    assert_eq!(hit.kind, EventKind::Breakpoint { id: entry, address: bump });
+    s.step_thread(pid, pid, ContinueStatus::Handled, OtherThreads::Stay).unwrap();
+    let event = next(&mut s);
+    assert_eq!(event.kind, EventKind::StepComplete { address: bump + 1 });
+    assert_eq!(s.registers(pid, pid).unwrap().rip, bump + 1);
+    assert_eq!(passes.get(), 1, "landing there counts as passing the fast breakpoint");
+    // And it goes on from there normally: the next call hits the entry again.
+    s.continue_event(ContinueStatus::Handled).unwrap();
+    let hit = run_until(&mut s, |e| matches!(e.kind, EventKind::Breakpoint { .. }));
+    assert_eq!(hit.kind, EventKind::Breakpoint { id: entry, address: bump });
+    s.kill(pid).unwrap();
+    run_until(&mut s, |e| matches!(e.kind, EventKind::ProcessExited { .. }));
+}

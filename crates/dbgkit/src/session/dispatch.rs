@@ -224,6 +224,12 @@ impl Session {
             self.set_rip(pid, tid, address, executed_int3)?;
             return self.stop_all(pid);
         }
+        if !executed_int3 {
+            // A single step that landed on a breakpoint which does not stop
+            // (disabled, a false condition, a fast one that went on): the
+            // step is still complete here.
+            return self.report(pid, tid, EventKind::StepComplete { address });
+        }
         self.rewind_and_resume(pid, tid, address, executed_int3)
     }
 
