@@ -94,6 +94,11 @@ impl Transport {
         }
     }
 
+    /// The descriptor the client's bytes arrive on.
+    pub fn input_fd(&self) -> RawFd {
+        self.input.as_raw_fd()
+    }
+
     /// Whether bytes from the client are waiting.
     pub fn has_input(&self) -> Result<bool, LinkError> {
         Ok(wait_readable(self.input.as_raw_fd(), Some(Duration::ZERO))?)

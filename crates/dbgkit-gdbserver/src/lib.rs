@@ -21,3 +21,4 @@ pub mod run_control;
 pub mod server;
 pub mod signals;
 pub mod target;
+pub mod wakeup;

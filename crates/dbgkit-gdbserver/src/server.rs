@@ -19,6 +19,9 @@ use std::time::Duration;
 pub const PACKET_SIZE: usize = 0x4000;
 /// How long a wait for the target lasts before the client is checked for a break-in.
 const CLIENT_CHECK: Duration = Duration::from_millis(20);
+/// The longest sleep between two looks at the target (a safety net: every
+/// stop also wakes the server through `SIGCHLD`).
+const LONGEST_SLEEP: Duration = Duration::from_millis(500);
 
 type Machine = GdbStubStateMachine<'static, ServerTarget, Link>;
 type StubError = gdbstub::stub::GdbStubError<ServerError, LinkError>;
@@ -54,6 +57,8 @@ pub struct Connection<'t> {
     decoder: PacketDecoder,
     pending: VecDeque<Incoming>,
     pub negotiated: Negotiated,
+    /// Wakes the server when a thread stops; without it, waits poll.
+    notifier: Option<crate::wakeup::StopNotifier>,
 }
 
 impl<'t> Connection<'t> {
@@ -64,6 +69,7 @@ impl<'t> Connection<'t> {
             decoder: PacketDecoder::new(PACKET_SIZE - 4),
             pending: VecDeque::new(),
             negotiated: Negotiated::default(),
+            notifier: crate::wakeup::StopNotifier::new().ok(),
         }
     }
 
@@ -169,12 +175,24 @@ impl<'t> Connection<'t> {
             self.receive(Some(CLIENT_CHECK))?;
             return Ok(None);
         }
-        match self.target.session.wait_event(Some(CLIENT_CHECK)) {
-            Ok(Some(event)) => self.target.on_event(event),
-            Ok(None) => Ok(None),
-            Err(dbgkit::Error::NoProcesses) => Ok(None),
-            Err(e) => Err(e.into()),
+        let Some(notifier) = &self.notifier else {
+            return match self.target.session.wait_event(Some(CLIENT_CHECK)) {
+                Ok(Some(event)) => self.target.on_event(event),
+                Ok(None) | Err(dbgkit::Error::NoProcesses) => Ok(None),
+                Err(e) => Err(e.into()),
+            };
+        };
+        // Forget old notifications, look, then sleep: a stop after the look
+        // leaves a notification that ends the sleep at once.
+        notifier.drain();
+        match self.target.session.wait_event(Some(Duration::ZERO)) {
+            Ok(Some(event)) => return self.target.on_event(event),
+            Ok(None) | Err(dbgkit::Error::NoProcesses) => {}
+            Err(e) => return Err(e.into()),
         }
+        let client = self.link.0.borrow().input_fd();
+        notifier.sleep(client, LONGEST_SLEEP).map_err(|e| ServerError::Link(e.into()))?;
+        Ok(None)
     }
 
     fn dispatch(&mut self, machine: Machine, item: Incoming) -> Result<Machine, ServerError> {
