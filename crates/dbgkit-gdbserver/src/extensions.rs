@@ -54,6 +54,21 @@ pub fn answer(target: &mut ServerTarget, negotiated: &mut Negotiated, body: &[u8
             return Some(b"OK".to_vec());
         }
     }
+    if text == "qShlibInfoAddr" {
+        let pid = target.inferior.as_ref()?.pid;
+        return Some(match target.debug_pointer_location(pid) {
+            Some(address) => format!("{address:x}").into_bytes(),
+            None => b"E01".to_vec(),
+        });
+    }
+    if text == "qProcessInfo" {
+        // lldb reads the pid in hex (gdbstub 0.7 writes it in decimal).
+        let pid = target.inferior.as_ref()?.pid;
+        return Some(
+            format!("pid:{pid:x};triple:{};endian:little;ptrsize:8;ostype:linux;", hex_text("x86_64-pc-linux-gnu"))
+                .into_bytes(),
+        );
+    }
     if text.starts_with("Z3,") || text.starts_with("z3,") {
         // Read-only watchpoints: the debug registers cannot; gdbserver says
         // "unsupported" the same way (an empty reply), and gdb copes.
@@ -64,6 +79,10 @@ pub fn answer(target: &mut ServerTarget, negotiated: &mut Negotiated, body: &[u8
         return Some(xfer_reply(threads_document(target, negotiated).as_bytes(), offset, length));
     }
     None
+}
+
+fn hex_text(text: &str) -> String {
+    text.bytes().map(|b| format!("{b:02x}")).collect()
 }
 
 /// `QPassSignals` lists gdb signal numbers in hex separated by `;`.

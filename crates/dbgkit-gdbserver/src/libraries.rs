@@ -11,6 +11,11 @@ use gdbstub::target::ext::libraries::LibrariesSvr4;
 use gdbstub::target::{TargetError, TargetResult};
 
 const DT_NULL: u64 = 0;
+const AT_PHDR: u64 = 3;
+const AT_PHNUM: u64 = 5;
+const PT_DYNAMIC: u32 = 2;
+const PT_PHDR: u32 = 6;
+const PHDR_SIZE: usize = 56;
 const DT_DEBUG: u64 = 21;
 /// Dynamic entries read at most (a corrupt section must not loop forever).
 const MAX_DYNAMIC_ENTRIES: usize = 4096;
@@ -84,30 +89,55 @@ impl ServerTarget {
         String::from_utf8_lossy(&buf[..end]).into_owned()
     }
 
+    /// The runtime address of the executable's dynamic section, from its
+    /// program headers in memory (`AT_PHDR`, `AT_PHNUM`), as gdbserver finds it.
+    fn executable_dynamic(&self, pid: i32) -> Option<u64> {
+        let auxv = std::fs::read(format!("/proc/{pid}/auxv")).ok()?;
+        let entry = |key: u64| {
+            auxv.chunks_exact(16).find_map(|pair| {
+                let k = u64::from_le_bytes(pair[..8].try_into().ok()?);
+                (k == key).then(|| u64::from_le_bytes(pair[8..].try_into().expect("16-byte pair")))
+            })
+        };
+        let (phdr, phnum) = (entry(AT_PHDR)?, entry(AT_PHNUM)?);
+        let mut headers = vec![0u8; PHDR_SIZE * phnum.min(256) as usize];
+        self.session.read_memory(pid, phdr, &mut headers).ok()?;
+        let field = |h: &[u8], at: usize| u64::from_le_bytes(h[at..at + 8].try_into().expect("in a header"));
+        let of_type = |wanted: u32| {
+            headers
+                .chunks_exact(PHDR_SIZE)
+                .find(|h| u32::from_le_bytes(h[..4].try_into().expect("in a header")) == wanted)
+        };
+        // The load bias: where the headers are minus where the file says they are.
+        let bias = match of_type(PT_PHDR) {
+            Some(h) => phdr.wrapping_sub(field(h, 16)),
+            None => self.session.modules(pid).ok()?.first()?.bias,
+        };
+        of_type(PT_DYNAMIC).map(|h| field(h, 16).wrapping_add(bias))
+    }
+
+    /// Where the loader stores the address of `r_debug`: the value of the
+    /// executable's `DT_DEBUG` entry (lldb's `qShlibInfoAddr`).
+    pub fn debug_pointer_location(&self, pid: i32) -> Option<u64> {
+        let dynamic = self.executable_dynamic(pid)?;
+        for i in 0..MAX_DYNAMIC_ENTRIES as u64 {
+            let entry = dynamic + i * 16;
+            match self.read_u64(pid, entry)? {
+                DT_NULL => return None,
+                DT_DEBUG => return Some(entry + 8),
+                _ => {}
+            }
+        }
+        None
+    }
+
     /// The loader's `link_map` chain, found through the executable's
     /// `DT_DEBUG` entry (empty before the loader has filled it in).
     pub fn link_map_chain(&self, pid: i32) -> Vec<LinkMapEntry> {
-        let Some(executable) = self.session.modules(pid).ok().and_then(|m| m.into_iter().next()) else {
+        let Some(r_debug) = self.debug_pointer_location(pid).and_then(|at| self.read_u64(pid, at)).filter(|&a| a != 0)
+        else {
             return Vec::new();
         };
-        if executable.dynamic == 0 {
-            return Vec::new();
-        }
-        let mut r_debug = 0;
-        for i in 0..MAX_DYNAMIC_ENTRIES as u64 {
-            let entry = executable.dynamic + i * 16;
-            let Some(tag) = self.read_u64(pid, entry) else { break };
-            if tag == DT_NULL {
-                break;
-            }
-            if tag == DT_DEBUG {
-                r_debug = self.read_u64(pid, entry + 8).unwrap_or(0);
-                break;
-            }
-        }
-        if r_debug == 0 {
-            return Vec::new();
-        }
         let mut chain = Vec::new();
         let mut lm = self.read_u64(pid, r_debug + 8).unwrap_or(0);
         while lm != 0 && chain.len() < MAX_LIBRARIES {

@@ -240,6 +240,10 @@ impl<'t> Connection<'t> {
                     self.target.fork_events = body.windows(12).any(|w| w == b"fork-events+");
                     self.link.0.borrow_mut().append_to_next_packet(extensions::EXTRA_FEATURES.to_vec());
                 }
+                if body == b"k" {
+                    // lldb waits for the exit status after `k`; gdb reads no reply to it.
+                    self.link.0.borrow_mut().replace_next_packet(b"X09".to_vec());
+                }
                 let machine = self.feed(machine, &frame(&body))?;
                 if self.target.exit_requested {
                     // `monitor exit`: the reply went out; the server ends now, as gdbserver does.
