@@ -54,6 +54,13 @@ pub fn answer(target: &mut ServerTarget, negotiated: &mut Negotiated, body: &[u8
             return Some(b"OK".to_vec());
         }
     }
+    if let Some(actions) = text.strip_prefix("vCont") {
+        // A malformed resume must not resume anything: refuse it here
+        // (gdbstub reads some garbage after `vCont?` as actions).
+        if actions != "?" && !valid_vcont_actions(actions) {
+            return Some(b"E01".to_vec());
+        }
+    }
     if text == "qShlibInfoAddr" {
         let pid = target.inferior.as_ref()?.pid;
         return Some(match target.debug_pointer_location(pid) {
@@ -79,6 +86,40 @@ pub fn answer(target: &mut ServerTarget, negotiated: &mut Negotiated, body: &[u8
         return Some(xfer_reply(threads_document(target, negotiated).as_bytes(), offset, length));
     }
     None
+}
+
+/// `;ACTION[:THREAD]...` with ACTION one of `c`, `Cxx`, `s`, `Sxx`, `t`,
+/// `rSTART,END` and THREAD `-1`, `TID` or `pPID.TID` (hex, `-1` for all).
+pub fn valid_vcont_actions(actions: &str) -> bool {
+    fn hex(s: &str) -> bool {
+        !s.is_empty() && s.len() <= 16 && s.bytes().all(|b| b.is_ascii_hexdigit())
+    }
+    fn id(s: &str) -> bool {
+        s == "-1" || hex(s)
+    }
+    fn thread(s: &str) -> bool {
+        match s.strip_prefix('p') {
+            Some(rest) => match rest.split_once('.') {
+                Some((pid, tid)) => id(pid) && id(tid),
+                None => id(rest),
+            },
+            None => id(s),
+        }
+    }
+    let Some(list) = actions.strip_prefix(';') else { return false };
+    list.split(';').all(|item| {
+        let (action, target) = match item.split_once(':') {
+            Some((a, t)) => (a, Some(t)),
+            None => (item, None),
+        };
+        let action_ok = match action.as_bytes().first() {
+            Some(b'c' | b's' | b't') => action.len() == 1,
+            Some(b'C' | b'S') => action.len() == 3 && hex(&action[1..]),
+            Some(b'r') => action[1..].split_once(',').is_some_and(|(a, b)| hex(a) && hex(b)),
+            _ => false,
+        };
+        action_ok && target.is_none_or(thread)
+    })
 }
 
 fn hex_text(text: &str) -> String {
@@ -155,6 +196,16 @@ mod tests {
         assert_eq!(xfer_reply(b"abcdef", 4, 4), b"lef");
         assert_eq!(xfer_reply(b"abcdef", 10, 4), b"l");
         assert_eq!(xfer_reply(b"a#", 0, 9), b"la}\x03");
+    }
+
+    #[test]
+    fn vcont_actions_are_checked_before_anything_resumes() {
+        for good in [";c", ";c:-1", ";s:p1f.1f;c", ";C0b:p1f.20;c", ";r401000,401010:p5.5;c:p5.-1", ";t:3"] {
+            assert!(valid_vcont_actions(good), "{good}");
+        }
+        for bad in ["", ";", ",9dd:g::", ";x", ";C0:1", ";s:zz", ";r1:2", "c", ";c:p1.2.3"] {
+            assert!(!valid_vcont_actions(bad), "{bad}");
+        }
     }
 
     #[test]

@@ -444,7 +444,19 @@ impl ServerTarget {
         Ok(Some(reason))
     }
 
+    /// `tid` when it is a thread of the process; otherwise (a client that
+    /// never selected a thread, or named one that is gone) the thread of the
+    /// current stop.
+    fn thread_or_current(&self, tid: i32) -> TargetResult<i32, Self> {
+        let pid = self.pid()?;
+        if self.session.threads(pid).is_ok_and(|threads| threads.contains(&tid)) {
+            return Ok(tid);
+        }
+        Ok(self.stop_event.as_ref().map(|e| e.tid).unwrap_or(pid))
+    }
+
     fn read_all_registers(&mut self, tid: i32) -> TargetResult<GdbRegisters, Self> {
+        let tid = self.thread_or_current(tid)?;
         let pid = self.pid()?;
         let regs = self.session.registers(pid, tid);
         let regs = self.soft("reading registers", regs)?;
@@ -454,6 +466,7 @@ impl ServerTarget {
     }
 
     fn write_all_registers(&mut self, tid: i32, values: &GdbRegisters) -> TargetResult<(), Self> {
+        let tid = self.thread_or_current(tid)?;
         let pid = self.pid()?;
         let regs = self.session.registers(pid, tid);
         let mut regs = self.soft("reading registers", regs)?;
