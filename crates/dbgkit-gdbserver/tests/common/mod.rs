@@ -33,7 +33,11 @@ impl Server {
             .stderr(Stdio::piped())
             .spawn()
             .expect("start dbgkit-gdbserver");
-        let stderr = child.stderr.take().unwrap();
+        let Some(stderr) = child.stderr.take() else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("no stderr pipe");
+        };
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
@@ -135,7 +139,7 @@ impl Client {
     /// The next packet's body, or `None` when the server closed the connection.
     pub fn try_read_packet(&mut self) -> Option<Vec<u8>> {
         let mut chunk = [0u8; 4096];
-        while !self.buffer.iter().position(|&c| c == b'#').is_some_and(|h| self.buffer.len() >= h + 3) {
+        while self.buffer.iter().position(|&c| c == b'#').is_none_or(|h| self.buffer.len() < h + 3) {
             match self.stream.read(&mut chunk) {
                 Ok(0) | Err(_) => return None,
                 Ok(n) => self.buffer.extend_from_slice(&chunk[..n]),
@@ -168,7 +172,7 @@ pub fn expand_rle(body: &[u8]) -> String {
         if body[i] == b'*' && i + 1 < body.len() && !out.is_empty() {
             let count = body[i + 1] as usize - 29;
             let last = *out.last().unwrap();
-            out.extend(std::iter::repeat(last).take(count));
+            out.extend(std::iter::repeat_n(last, count));
             i += 2;
         } else {
             out.push(body[i]);
