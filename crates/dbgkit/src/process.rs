@@ -40,6 +40,9 @@ pub(crate) struct ThreadState {
     /// A hit at this address was already counted (a classic step-over was
     /// interrupted by a signal before the instruction ran).
     pub uncounted_rehit: Option<u64>,
+    /// Kept stopped while another thread steps alone: its held statuses
+    /// wait until the process is resumed as a whole.
+    pub parked: bool,
 }
 
 impl ThreadState {
@@ -54,6 +57,7 @@ impl ThreadState {
             uncounted_rehit: None,
             resume_flag: false,
             page_step: None,
+            parked: false,
         }
     }
 }

@@ -527,7 +527,10 @@ impl Session {
     /// The oldest held status whose process is free to handle it.
     fn take_held(&mut self) -> Option<(i32, WaitStatus)> {
         let index = self.held.iter().position(|(tid, _)| {
-            self.owner.get(tid).and_then(|pid| self.processes.get(pid)).is_none_or(|p| !p.is_held())
+            self.owner
+                .get(tid)
+                .and_then(|pid| self.processes.get(pid))
+                .is_none_or(|p| !p.is_held() && !p.threads.get(tid).is_some_and(|t| t.parked))
         })?;
         self.held.remove(index)
     }

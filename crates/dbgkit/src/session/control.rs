@@ -110,6 +110,9 @@ impl Session {
 
     /// Resumes every stopped thread of `pid` that has nothing held.
     pub(crate) fn resume_all(&mut self, pid: i32) -> Result<()> {
+        for t in self.process_mut(pid)?.threads.values_mut() {
+            t.parked = false;
+        }
         // Accesses to page-watched pages run first, while every thread is still stopped.
         if self.process(pid)?.threads.values().any(|t| t.page_step.is_some()) {
             self.replay_page_accesses(pid)?;

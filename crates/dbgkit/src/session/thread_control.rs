@@ -22,11 +22,11 @@ impl Session {
     /// to its thread, which then steps into the handler). A `StepComplete`
     /// event follows, or another event of the process that came first.
     ///
-    /// With [`OtherThreads::Stay`] only `tid` runs. Events of other threads
-    /// that were already waiting (queued, or taken from the kernel while
-    /// stopping) are still reported first: in all-stop, what already
-    /// happened is never held back behind a step. The step of `tid` then
-    /// completes later, as its own event.
+    /// With [`OtherThreads::Stay`] only `tid` runs: what the other threads
+    /// did while the process was being stopped (statuses taken from the
+    /// kernel and held) waits until the process is resumed as a whole, as a
+    /// debugger stepping one thread over a breakpoint expects. Events
+    /// already decided and queued still come first.
     pub fn step_thread(&mut self, pid: i32, tid: i32, status: ContinueStatus, others: OtherThreads) -> Result<()> {
         let p = self.process(pid)?;
         let Some(event) = p.in_flight.as_ref() else {
@@ -60,6 +60,9 @@ impl Session {
             if let Some(t) = p.threads.get_mut(&event.tid) {
                 t.signal_to_deliver = *signal;
             }
+        }
+        for (&other, t) in p.threads.iter_mut() {
+            t.parked = other != tid;
         }
         let t = p.threads.get_mut(&tid).expect("checked above");
         t.step = Some(Step::User);
