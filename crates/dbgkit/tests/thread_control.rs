@@ -70,8 +70,9 @@ fn a_thread_steps_while_the_others_run() {
         s.step_thread(pid, stepper, ContinueStatus::Handled, OtherThreads::Run).unwrap();
         let event = next(&mut s);
         if event.tid != stepper {
-            // The other worker hit the breakpoint first: that event is reported, as in all-stop.
-            assert!(matches!(event.kind, EventKind::Breakpoint { .. }), "{event:?}");
+            // Another thread's event came first (a breakpoint hit, a thread
+            // starting): it is reported, as in all-stop.
+            assert!(matches!(event.kind, EventKind::Breakpoint { .. } | EventKind::ThreadCreated { .. }), "{event:?}");
         }
         if read_u64(&s, pid, total) > total_before + 5 {
             progressed = true;
@@ -129,4 +130,54 @@ fn a_step_that_lands_on_a_breakpoint_that_does_not_stop_completes_there() {
     assert_eq!(hit.kind, EventKind::Breakpoint { id: entry, address: bump });
     s.kill(pid).unwrap();
     run_until(&mut s, |e| matches!(e.kind, EventKind::ProcessExited { .. }));
+}
+
+#[test]
+fn resuming_one_thread_leaves_the_others_stopped() {
+    let (mut s, pid, worker, _) = stopped_in_a_worker("100000");
+    let others: Vec<(i32, u64)> = s
+        .threads(pid)
+        .unwrap()
+        .into_iter()
+        .filter(|&t| t != worker)
+        .map(|t| (t, s.registers(pid, t).unwrap().rip))
+        .collect();
+    for _ in 0..5 {
+        s.resume_threads(pid, &[worker], ContinueStatus::Handled).unwrap();
+        let event = next(&mut s);
+        // The worker comes back to its breakpoint on its next call; nobody else reports.
+        assert_eq!(event.tid, worker, "{event:?}");
+        assert!(matches!(event.kind, EventKind::Breakpoint { .. }), "{event:?}");
+        for &(t, at) in &others {
+            assert_eq!(s.registers(pid, t).unwrap().rip, at, "thread {t} stayed stopped");
+        }
+    }
+    assert!(s.resume_threads(pid, &[], ContinueStatus::Handled).is_err());
+    assert!(s.resume_threads(pid, &[1], ContinueStatus::Handled).is_err());
+    s.kill(pid).unwrap();
+    run_until(&mut s, |e| matches!(e.kind, EventKind::ProcessExited { .. }));
+}
+
+#[test]
+fn a_signal_set_for_a_thread_is_delivered_to_it() {
+    // sigcount 3 1: one worker calls hit(); the program ends once three
+    // SIGRTMIN+1 arrived and prints how many it saw.
+    let mut s = Session::new();
+    let options = SpawnOptions::new([fixture("sigcount").to_str().unwrap(), "3", "1"]).stdout(dbgkit::Stdio::Piped);
+    let pid = s.spawn(&options).unwrap();
+    let mut pipes = s.take_pipes(pid).unwrap();
+    run_until(&mut s, |e| matches!(e.kind, EventKind::ProcessCreated { .. }));
+    let hit = exe_symbol(&s, pid, "hit");
+    let id = s.add_breakpoint(pid, hit).unwrap();
+    s.continue_event(ContinueStatus::Handled).unwrap();
+    for _ in 0..3 {
+        let event = run_until(&mut s, |e| matches!(e.kind, EventKind::Breakpoint { .. }));
+        assert!(s.set_thread_signal(pid, event.tid, 99).is_err());
+        s.set_thread_signal(pid, event.tid, libc::SIGRTMIN() + 1).unwrap();
+        s.continue_event(ContinueStatus::Handled).unwrap();
+    }
+    s.remove_breakpoint(id).unwrap_or(());
+    let events = run_to_exit(&mut s, pid);
+    assert!(events.iter().all(|e| !matches!(e.kind, EventKind::Exception { .. })), "{events:?}");
+    assert_eq!(read_all(&mut pipes.stdout), "ready\nreceived 3\n");
 }

@@ -72,3 +72,66 @@ impl Session {
         }
     }
 }
+
+impl Session {
+    /// Continues the event of a held process with `status`, resuming only
+    /// `threads`; the others stay stopped (parked, as with
+    /// [`OtherThreads::Stay`]) until the process is resumed as a whole. This
+    /// is a debugger's scheduler locking: `continue` in one thread while the
+    /// rest wait.
+    pub fn resume_threads(&mut self, pid: i32, threads: &[i32], status: ContinueStatus) -> Result<()> {
+        let p = self.process(pid)?;
+        let Some(event) = p.in_flight.as_ref() else {
+            return Err(if p.is_held() { Error::NoEventInFlight(pid) } else { Error::ProcessRunning(pid) });
+        };
+        if !status.fits(&event.kind) {
+            return Err(Error::StatusDoesNotFit { status: status.name(), event: event.kind.name() });
+        }
+        if matches!(status, ContinueStatus::TerminateThread | ContinueStatus::TerminateProcess) {
+            return Err(Error::InvalidArgument(format!(
+                "resume some threads while ending a thread or process ({})",
+                status.name()
+            )));
+        }
+        if let Some(&tid) = threads.iter().find(|t| !p.threads.contains_key(t)) {
+            return Err(Error::NoSuchThread { pid, tid });
+        }
+        if threads.is_empty() {
+            return Err(Error::InvalidArgument("no thread to resume".into()));
+        }
+        let p = self.process_mut(pid)?;
+        let event = p.in_flight.take().expect("checked above");
+        if let (EventKind::Exception { signal, .. }, ContinueStatus::NotHandled) = (&event.kind, status) {
+            if let Some(t) = p.threads.get_mut(&event.tid) {
+                t.signal_to_deliver = *signal;
+            }
+        }
+        for (tid, t) in p.threads.iter_mut() {
+            t.parked = !threads.contains(tid);
+        }
+        for &tid in threads {
+            match self.resume_thread(pid, tid) {
+                Err(e) if e.is_gone() => {}
+                other => other?,
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes thread `tid` of a process held at an event receive `signal`
+    /// when it next runs (a debugger passing a signal to a thread other
+    /// than the one that reported, or a different one). 0 takes back a
+    /// signal set this way.
+    pub fn set_thread_signal(&mut self, pid: i32, tid: i32, signal: i32) -> Result<()> {
+        if !(0..=64).contains(&signal) {
+            return Err(Error::InvalidArgument(format!("no signal {signal}")));
+        }
+        let p = self.process_mut(pid)?;
+        if !p.is_held() {
+            return Err(Error::ProcessRunning(pid));
+        }
+        let t = p.threads.get_mut(&tid).ok_or(Error::NoSuchThread { pid, tid })?;
+        t.signal_to_deliver = signal;
+        Ok(())
+    }
+}
