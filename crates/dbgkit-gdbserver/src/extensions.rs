@@ -81,6 +81,19 @@ pub fn answer(target: &mut ServerTarget, negotiated: &mut Negotiated, body: &[u8
         // "unsupported" the same way (an empty reply), and gdb copes.
         return Some(Vec::new());
     }
+    if let Some(rest) = text.strip_prefix("qXfer:libraries-svr4:read:") {
+        // Here rather than in gdbstub, which takes no annex (gdb's
+        // incremental `start=...;prev=...` reads at the loader's probes).
+        let (annex, range) = rest.rsplit_once(':')?;
+        let (offset, length) = parse_offset_length(range)?;
+        let Some(request) = crate::libraries::Svr4Request::parse(annex) else {
+            return Some(b"E01".to_vec());
+        };
+        let Some(pid) = target.inferior.as_ref().map(|i| i.pid) else {
+            return Some(b"E01".to_vec());
+        };
+        return Some(xfer_reply(target.svr4_reply(pid, request).as_bytes(), offset, length));
+    }
     if let Some(annex) = text.strip_prefix("qXfer:threads:read::") {
         let (offset, length) = parse_offset_length(annex)?;
         return Some(xfer_reply(threads_document(target, negotiated).as_bytes(), offset, length));

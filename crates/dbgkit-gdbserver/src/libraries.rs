@@ -31,6 +31,34 @@ pub struct LinkMapEntry {
     pub l_ld: u64,
 }
 
+/// Which part of the list gdb asks for (`qXfer:libraries-svr4:read:ANNEX`):
+/// everything, or (gdb's incremental reads at the loader's probes) the
+/// entries from `start` on, `prev` being the one before it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Svr4Request {
+    pub start: u64,
+    pub prev: u64,
+    pub lmid: u64,
+}
+
+impl Svr4Request {
+    /// Parses `start=ADDR;prev=ADDR;lmid=ADDR` (any order, any subset, hex).
+    pub fn parse(annex: &str) -> Option<Svr4Request> {
+        let mut request = Svr4Request::default();
+        for item in annex.split(';').filter(|s| !s.is_empty()) {
+            let (name, value) = item.split_once('=')?;
+            let value = u64::from_str_radix(value, 16).ok()?;
+            match name {
+                "start" => request.start = value,
+                "prev" => request.prev = value,
+                "lmid" => request.lmid = value,
+                _ => {}
+            }
+        }
+        Some(request)
+    }
+}
+
 /// Copies the part `offset..offset+length` of `document` into `buf`.
 pub fn serve_part(document: &[u8], offset: u64, length: usize, buf: &mut [u8]) -> usize {
     let start = (offset as usize).min(document.len());
@@ -55,15 +83,18 @@ pub fn xml_escape(text: &str) -> String {
     out
 }
 
-/// The library list document: `main-lm` and every other `link_map` entry.
-pub fn svr4_document(chain: &[LinkMapEntry]) -> String {
-    let Some((main, rest)) = chain.split_first() else {
-        return r#"<library-list-svr4 version="1.0"/>"#.to_string();
-    };
-    let mut doc = format!(r#"<library-list-svr4 version="1.0" main-lm="{:#x}">"#, main.lm);
-    for entry in rest.iter().filter(|e| !e.name.is_empty()) {
+/// The library list document: `main-lm` (when given) and `entries`, each
+/// tagged with the namespace `lmid` (the address of its `r_debug`), as
+/// gdbserver writes it.
+pub fn svr4_document(main_lm: Option<u64>, entries: &[LinkMapEntry], lmid: u64) -> String {
+    let mut doc = String::from(r#"<library-list-svr4 version="1.0""#);
+    match main_lm {
+        Some(lm) => doc.push_str(&format!(r#" main-lm="{lm:#x}">"#)),
+        None => doc.push('>'),
+    }
+    for entry in entries.iter().filter(|e| !e.name.is_empty()) {
         doc.push_str(&format!(
-            r#"<library name="{}" lm="{:#x}" l_addr="{:#x}" l_ld="{:#x}"/>"#,
+            r#"<library name="{}" lm="{:#x}" l_addr="{:#x}" l_ld="{:#x}" lmid="{lmid:#x}"/>"#,
             xml_escape(&entry.name),
             entry.lm,
             entry.l_addr,
@@ -131,36 +162,66 @@ impl ServerTarget {
         None
     }
 
-    /// The loader's `link_map` chain, found through the executable's
-    /// `DT_DEBUG` entry (empty before the loader has filled it in).
-    pub fn link_map_chain(&self, pid: i32) -> Vec<LinkMapEntry> {
-        let Some(r_debug) = self.debug_pointer_location(pid).and_then(|at| self.read_u64(pid, at)).filter(|&a| a != 0)
-        else {
-            return Vec::new();
-        };
+    /// The address of `r_debug` (0 before the loader has filled it in).
+    pub fn r_debug(&self, pid: i32) -> u64 {
+        self.debug_pointer_location(pid).and_then(|at| self.read_u64(pid, at)).unwrap_or(0)
+    }
+
+    /// `link_map` entries from `lm` on (`prev` must be the first one's
+    /// `l_prev`: a list that does not link up is cut there).
+    fn walk_link_map(&self, pid: i32, mut lm: u64, mut prev: u64) -> Vec<LinkMapEntry> {
         let mut chain = Vec::new();
-        let mut lm = self.read_u64(pid, r_debug + 8).unwrap_or(0);
         while lm != 0 && chain.len() < MAX_LIBRARIES {
-            let (Some(l_addr), Some(name), Some(l_ld), Some(next)) = (
+            let (Some(l_addr), Some(name), Some(l_ld), Some(next), Some(l_prev)) = (
                 self.read_u64(pid, lm),
                 self.read_u64(pid, lm + 8),
                 self.read_u64(pid, lm + 16),
                 self.read_u64(pid, lm + 24),
+                self.read_u64(pid, lm + 32),
             ) else {
                 break;
             };
+            if l_prev != prev {
+                break;
+            }
             let name = if name == 0 { String::new() } else { self.read_c_string(pid, name) };
             chain.push(LinkMapEntry { lm, name, l_addr, l_ld });
+            prev = lm;
             lm = next;
         }
         chain
+    }
+
+    /// The loader's `link_map` chain, found through the executable's
+    /// `DT_DEBUG` entry (empty before the loader has filled it in).
+    pub fn link_map_chain(&self, pid: i32) -> Vec<LinkMapEntry> {
+        let r_debug = self.r_debug(pid);
+        if r_debug == 0 {
+            return Vec::new();
+        }
+        let first = self.read_u64(pid, r_debug + 8).unwrap_or(0);
+        self.walk_link_map(pid, first, 0)
+    }
+
+    /// The reply document to a `qXfer:libraries-svr4:read` request.
+    pub fn svr4_reply(&self, pid: i32, request: Svr4Request) -> String {
+        let r_debug = self.r_debug(pid);
+        if request.start != 0 {
+            let lmid = if request.lmid != 0 { request.lmid } else { r_debug };
+            return svr4_document(None, &self.walk_link_map(pid, request.start, request.prev), lmid);
+        }
+        let chain = self.link_map_chain(pid);
+        match chain.split_first() {
+            Some((main, rest)) => svr4_document(Some(main.lm), rest, r_debug),
+            None => svr4_document(None, &[], r_debug),
+        }
     }
 }
 
 impl LibrariesSvr4 for ServerTarget {
     fn get_libraries_svr4(&self, offset: u64, length: usize, buf: &mut [u8]) -> TargetResult<usize, Self> {
         let pid = self.inferior.as_ref().map(|i| i.pid).ok_or(TargetError::Errno(3))?;
-        let doc = svr4_document(&self.link_map_chain(pid));
+        let doc = self.svr4_reply(pid, Svr4Request::default());
         Ok(serve_part(doc.as_bytes(), offset, length, buf))
     }
 }
@@ -193,19 +254,29 @@ mod tests {
 
     #[test]
     fn the_document_names_main_lm_and_escapes_names() {
-        let chain = vec![
-            LinkMapEntry { lm: 0x1000, name: String::new(), l_addr: 0, l_ld: 0x3e00 },
+        let entries = vec![
             LinkMapEntry { lm: 0x2000, name: "linux-vdso.so.1".into(), l_addr: 0x7fff0000, l_ld: 0x7fff03a0 },
+            LinkMapEntry { lm: 0x2800, name: String::new(), l_addr: 0, l_ld: 0 },
             LinkMapEntry { lm: 0x3000, name: "/tmp/a&b.so".into(), l_addr: 0x7f00, l_ld: 0x7f10 },
         ];
         assert_eq!(
-            svr4_document(&chain),
+            svr4_document(Some(0x1000), &entries, 0x4000),
             "<library-list-svr4 version=\"1.0\" main-lm=\"0x1000\">\
-             <library name=\"linux-vdso.so.1\" lm=\"0x2000\" l_addr=\"0x7fff0000\" l_ld=\"0x7fff03a0\"/>\
-             <library name=\"/tmp/a&amp;b.so\" lm=\"0x3000\" l_addr=\"0x7f00\" l_ld=\"0x7f10\"/>\
+             <library name=\"linux-vdso.so.1\" lm=\"0x2000\" l_addr=\"0x7fff0000\" l_ld=\"0x7fff03a0\" lmid=\"0x4000\"/>\
+             <library name=\"/tmp/a&amp;b.so\" lm=\"0x3000\" l_addr=\"0x7f00\" l_ld=\"0x7f10\" lmid=\"0x4000\"/>\
              </library-list-svr4>"
         );
-        assert_eq!(svr4_document(&[]), "<library-list-svr4 version=\"1.0\"/>");
+        assert_eq!(svr4_document(None, &[], 0), "<library-list-svr4 version=\"1.0\"></library-list-svr4>");
+    }
+
+    #[test]
+    fn incremental_requests_parse() {
+        assert_eq!(
+            Svr4Request::parse("start=7ffff7fc1000;prev=7ffff7ffe2e0;lmid=7ffff7ffd118"),
+            Some(Svr4Request { start: 0x7ffff7fc1000, prev: 0x7ffff7ffe2e0, lmid: 0x7ffff7ffd118 })
+        );
+        assert_eq!(Svr4Request::parse(""), Some(Svr4Request::default()));
+        assert_eq!(Svr4Request::parse("start=zz"), None);
     }
 
     #[test]

@@ -62,26 +62,35 @@ pub(crate) fn resume(target: &mut ServerTarget) -> Result<(), ServerError> {
         debug_log!(target, "resume with no stop in hand: the process is already running");
         return Ok(());
     };
-    // The engine delivers the signal of the event it reported; gdb passing
-    // that signal back means "deliver it".
-    let status = match event.kind {
-        EventKind::Exception { signal, .. }
-            if plan.signal_for(event.tid).and_then(crate::signals::from_gdb) == Some(signal) =>
-        {
-            ContinueStatus::NotHandled
-        }
-        _ => ContinueStatus::Handled,
+    // gdb passing back the signal the event reported means "deliver it";
+    // any other signal given to a thread is set for it before it runs.
+    let event_signal = match event.kind {
+        EventKind::Exception { signal, .. } => Some(signal),
+        _ => None,
     };
-    for (&tid, _) in plan.actions.iter().filter(|(&tid, _)| tid != event.tid) {
-        if let Some(signal) = plan.signal_for(tid) {
-            debug_log!(target, "signal {signal} for thread {tid} is not delivered: it has no stop of its own");
+    let mut status = ContinueStatus::Handled;
+    for (&tid, _) in plan.actions.iter() {
+        let Some(signal) = plan.signal_for(tid).and_then(crate::signals::from_gdb).filter(|&s| s != 0) else {
+            continue;
+        };
+        if tid == event.tid && event_signal == Some(signal) {
+            status = ContinueStatus::NotHandled;
+        } else if let Err(e) = target.session.set_thread_signal(inferior.pid, tid, signal) {
+            debug_log!(target, "signal {signal} for thread {tid} not set: {e}");
         }
     }
     target.scheduler_locked = plan.locked;
+    target.resumed_threads = if plan.locked { plan.actions.keys().copied().collect() } else { Vec::new() };
     let result = match plan.stepper() {
         Some((tid, range)) => {
             target.stepping = Some((tid, range));
             target.session.step_thread(inferior.pid, tid, status, others(plan.locked))
+        }
+        None if plan.locked => {
+            // Scheduler locking: only the threads named run.
+            target.stepping = None;
+            let threads: Vec<i32> = plan.actions.keys().copied().collect();
+            target.session.resume_threads(inferior.pid, &threads, status)
         }
         None => {
             target.stepping = None;

@@ -89,6 +89,9 @@ pub struct ServerTarget {
     pub(crate) stepping: Option<(i32, Option<(u64, u64)>)>,
     /// The last resume asked the other threads to stay stopped.
     pub(crate) scheduler_locked: bool,
+    /// The threads the last resume ran, when not all of them (scheduler
+    /// locking): a break-in is reported for one of these, as gdb expects.
+    pub(crate) resumed_threads: Vec<i32>,
     sw_breakpoints: HashMap<u64, u32>,
     hw_breakpoints: HashMap<u64, u32>,
     watchpoints: HashMap<(u64, u64, bool), u32>,
@@ -146,6 +149,7 @@ impl ServerTarget {
             plan: ResumePlan::default(),
             stepping: None,
             scheduler_locked: false,
+            resumed_threads: Vec::new(),
             sw_breakpoints: HashMap::new(),
             hw_breakpoints: HashMap::new(),
             watchpoints: HashMap::new(),
@@ -437,7 +441,13 @@ impl ServerTarget {
                 },
                 addr: *address,
             },
-            EventKind::BreakIn => MultiThreadStopReason::SignalWithThread { tid, signal: Signal::SIGINT },
+            EventKind::BreakIn => {
+                let reported = match self.resumed_threads.first() {
+                    Some(&first) if !self.resumed_threads.contains(&event.tid) => to_tid(first),
+                    _ => tid,
+                };
+                MultiThreadStopReason::SignalWithThread { tid: reported, signal: Signal::SIGINT }
+            }
         };
         self.stepping = None;
         self.stop_event = Some(event);
