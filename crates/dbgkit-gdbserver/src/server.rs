@@ -230,6 +230,7 @@ impl<'t> Connection<'t> {
                 Ok(machine)
             }
             Incoming::Packet { body } => {
+                let body = self.legacy_continue_as_vcont(body);
                 if let Some(reply) = extensions::answer(self.target, &mut self.negotiated, &body) {
                     self.link.0.borrow_mut().send_packet(ack, &reply)?;
                     return Ok(machine);
@@ -258,6 +259,23 @@ impl<'t> Connection<'t> {
                 }
                 Ok(machine)
             }
+        }
+    }
+
+    /// `c` and `Cxx` continue every thread (lldb sends them); gdbstub 0.7
+    /// would continue the selected thread alone. Rewritten as the `vCont`
+    /// gdb would send.
+    fn legacy_continue_as_vcont(&self, body: Vec<u8>) -> Vec<u8> {
+        if body == b"c" {
+            return b"vCont;c".to_vec();
+        }
+        let is_signal = body.len() == 3 && body[0] == b'C' && body[1..].iter().all(u8::is_ascii_hexdigit);
+        match (is_signal, self.target.stop_event.as_ref(), self.target.inferior.as_ref()) {
+            (true, Some(event), Some(inferior)) => {
+                let thread = extensions::thread_id(&self.negotiated, inferior.pid, event.tid);
+                format!("vCont;{}:{thread};c", String::from_utf8_lossy(&body)).into_bytes()
+            }
+            _ => body,
         }
     }
 
