@@ -62,18 +62,19 @@ fn timed_remote_run(
     let run = gdb::batch(gdb, &["-x".into(), file.clone().into(), program.into()], limit, what);
     let _ = std::fs::remove_file(&file);
     let run = run?;
-    let seconds = run
-        .log
-        .lines()
-        .find_map(|l| l.strip_prefix(TIMER_TAG)?.strip_suffix(" s")?.parse::<f64>().ok())
-        .with_context(|| format!("gdb did not finish `{timed}` through {}; its output:\n{}", server.display(), run.log))?;
+    let seconds =
+        run.log.lines().find_map(|l| l.strip_prefix(TIMER_TAG)?.strip_suffix(" s")?.parse::<f64>().ok()).with_context(
+            || format!("gdb did not finish `{timed}` through {}; its output:\n{}", server.display(), run.log),
+        )?;
     Ok(Timed { elapsed: Duration::from_secs_f64(seconds), log: run.log })
 }
 
 /// From the last `breakpoint already hit N time(s)` (the one on `bump`,
 /// listed after the one on `main`).
 fn hit_count(log: &str) -> Option<u64> {
-    log.lines().rev().find_map(|l| l.trim().strip_prefix("breakpoint already hit ")?.split_whitespace().next()?.parse().ok())
+    log.lines()
+        .rev()
+        .find_map(|l| l.trim().strip_prefix("breakpoint already hit ")?.split_whitespace().next()?.parse().ok())
 }
 
 /// Every `rip` value of `info registers rip` in a log, in order.
@@ -91,7 +92,8 @@ fn rips(log: &str) -> Vec<u64> {
 fn hits_run(gdb: &gdb::Gdb, server: &Path, fixture: &Fixture, bump: u64, calls: u64, limit: Duration) -> Result<f64> {
     let setup = format!("break main\ncontinue\nbreak *{bump:#x}\ncommands\nsilent\ncontinue\nend\n");
     let args = [calls.to_string()];
-    let run = timed_remote_run(gdb, server, &fixture.path, &args, (&setup, "continue", "info breakpoints\n"), limit, "hits")?;
+    let run =
+        timed_remote_run(gdb, server, &fixture.path, &args, (&setup, "continue", "info breakpoints\n"), limit, "hits")?;
     let hits = hit_count(&run.log).with_context(|| format!("no hit count from gdb; its output:\n{}", run.log))?;
     ensure!(hits == calls, "{}: {hits} hits, expected {calls}; gdb's output:\n{}", server.display(), run.log);
     let sum = calls as u128 * (calls as u128 + 1) / 2;
@@ -157,7 +159,12 @@ pub fn run(opts: &Options) -> Result<Report> {
             series.values.push(rate);
             ends.push(rip);
         }
-        ensure!(ends[0] == ends[1], "after {steps} steps the servers disagree on rip: {:#x} vs {:#x}", ends[0], ends[1]);
+        ensure!(
+            ends[0] == ends[1],
+            "after {steps} steps the servers disagree on rip: {:#x} vs {:#x}",
+            ends[0],
+            ends[1]
+        );
     }
 
     let context = vec![

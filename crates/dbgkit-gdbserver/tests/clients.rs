@@ -24,7 +24,7 @@ fn essentials(log: &str) -> Vec<String> {
                 || l.starts_with("Value returned")
                 || l.chars().next().is_some_and(|c| c.is_ascii_digit())
         })
-        .map(|l| stack(l))
+        .map(stack)
         .collect()
 }
 
