@@ -58,6 +58,13 @@ pub(crate) fn resume(target: &mut ServerTarget) -> Result<(), ServerError> {
     let Some(inferior) = target.inferior.clone() else {
         return Err(ServerError::Usage("there is no process to resume".into()));
     };
+    if target.pending_vfork_done.is_some() {
+        // The parent stays held at its vfork until the child lets go of the
+        // shared memory; the wait reports `vforkdone` then (gdb reinserts
+        // its breakpoints only after it).
+        target.plan = plan;
+        return Ok(());
+    }
     let Some(event) = target.stop_event.take() else {
         debug_log!(target, "resume with no stop in hand: the process is already running");
         return Ok(());

@@ -138,6 +138,12 @@ impl<'t> Connection<'t> {
                             thread(tid),
                             extensions::thread_id(&self.negotiated, child, child)
                         ),
+                        SpecialStop::VFork { tid, child } => format!(
+                            "T05thread:{};vfork:{};",
+                            thread(tid),
+                            extensions::thread_id(&self.negotiated, child, child)
+                        ),
+                        SpecialStop::VForkDone { tid } => format!("T05thread:{};vforkdone:;", thread(tid)),
                     };
                     for (id, bytes) in &regs {
                         body.push_str(&format!("{:x}:{};", id.0, hex(bytes)));
@@ -173,6 +179,19 @@ impl<'t> Connection<'t> {
         if self.target.inferior.is_none() {
             // Nothing can stop: wait for the client instead.
             self.receive(Some(CLIENT_CHECK))?;
+            return Ok(None);
+        }
+        if let Some(pending) = self.target.pending_vfork_done {
+            if self.target.stop_event.is_some() && self.target.vfork_done() {
+                self.target.pending_vfork_done = None;
+                self.target.pending_special = Some(SpecialStop::VForkDone { tid: pending.tid });
+                return Ok(Some(MultiThreadStopReason::SignalWithThread {
+                    tid: crate::target::to_tid(pending.tid),
+                    signal: gdbstub::common::Signal::SIGTRAP,
+                }));
+            }
+            // Still shared: look again shortly, listening to the client meanwhile.
+            self.receive(Some(Duration::from_millis(5)))?;
             return Ok(None);
         }
         let Some(notifier) = &self.notifier else {
@@ -238,7 +257,9 @@ impl<'t> Connection<'t> {
                 if body.starts_with(b"qSupported") {
                     self.negotiated.multiprocess = body.windows(13).any(|w| w == b"multiprocess+");
                     self.target.exec_events = body.windows(12).any(|w| w == b"exec-events+");
-                    self.target.fork_events = body.windows(12).any(|w| w == b"fork-events+");
+                    self.target.fork_events = body.windows(13).any(|w| w == b";fork-events+")
+                        || body.windows(13).any(|w| w == b":fork-events+");
+                    self.target.vfork_events = body.windows(13).any(|w| w == b"vfork-events+");
                     self.link.0.borrow_mut().append_to_next_packet(extensions::EXTRA_FEATURES.to_vec());
                 }
                 if body == b"k" {

@@ -56,8 +56,32 @@ pub struct Inferior {
 /// Stops whose reply the server writes itself.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SpecialStop {
-    Exec { tid: i32, image: PathBuf },
-    Fork { tid: i32, child: i32 },
+    Exec {
+        tid: i32,
+        image: PathBuf,
+    },
+    Fork {
+        tid: i32,
+        child: i32,
+    },
+    VFork {
+        tid: i32,
+        child: i32,
+    },
+    /// The vfork child no longer shares the parent's memory (it exec'd or exited).
+    VForkDone {
+        tid: i32,
+    },
+}
+
+/// A vfork gdb was told about, whose end (`vforkdone`) is still to report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PendingVforkDone {
+    pub tid: i32,
+    pub child: i32,
+    /// The child's memory map identity at the vfork (its `/proc` exe link):
+    /// it changes when the child execs.
+    pub shared_exe: Option<u64>,
 }
 
 /// How a process ended, for the stop reply and the server's messages.
@@ -119,6 +143,11 @@ pub struct ServerTarget {
     pub exec_events: bool,
     /// The client asked for fork events in `qSupported`.
     pub fork_events: bool,
+    /// The client asked for vfork events in `qSupported`.
+    pub vfork_events: bool,
+    /// After a reported vfork, gdb's resume waits for the child to let go of
+    /// the shared memory; then `vforkdone` is reported.
+    pub pending_vfork_done: Option<PendingVforkDone>,
 }
 
 /// Logs on stderr when `--debug` is given.
@@ -129,6 +158,12 @@ macro_rules! debug_log {
             eprintln!("[dbgkit-gdbserver] {}", format_args!($($arg)*));
         }
     };
+}
+
+/// The inode of a process's executable: it changes when the process execs.
+fn exe_identity(pid: i32) -> Option<u64> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(format!("/proc/{pid}/exe")).ok().map(|m| m.ino() ^ (m.dev() << 32))
 }
 
 pub(crate) fn tid_of(tid: Tid) -> i32 {
@@ -164,6 +199,8 @@ impl ServerTarget {
             pending_special: None,
             exec_events: false,
             fork_events: false,
+            vfork_events: false,
+            pending_vfork_done: None,
         }
     }
 
@@ -361,13 +398,21 @@ impl ServerTarget {
                 return Ok(None);
             }
             EventKind::Fork { child } => {
-                if !self.fork_events {
+                let vfork = self.is_vfork(event.pid, event.tid);
+                let wanted = if vfork { self.vfork_events } else { self.fork_events };
+                if !wanted {
                     self.session.continue_event(ContinueStatus::Handled)?;
                     return Ok(None);
                 }
                 // The child already runs free, cleaned of breakpoints; gdb
                 // is told so it can show it and run its catchpoints.
-                self.pending_special = Some(SpecialStop::Fork { tid: event.tid, child: *child });
+                self.pending_special = Some(if vfork {
+                    self.pending_vfork_done =
+                        Some(PendingVforkDone { tid: event.tid, child: *child, shared_exe: exe_identity(*child) });
+                    SpecialStop::VFork { tid: event.tid, child: *child }
+                } else {
+                    SpecialStop::Fork { tid: event.tid, child: *child }
+                });
                 MultiThreadStopReason::SignalWithThread { tid, signal: Signal::SIGTRAP }
             }
             EventKind::Exec { image } => {
@@ -463,6 +508,35 @@ impl ServerTarget {
             return Ok(tid);
         }
         Ok(self.stop_event.as_ref().map(|e| e.tid).unwrap_or(pid))
+    }
+
+    /// Whether the fork event of thread `tid` came from `vfork` (or a clone
+    /// with `CLONE_VFORK`): the system call it stopped in says.
+    fn is_vfork(&mut self, pid: i32, tid: i32) -> bool {
+        const CLONE_VFORK: u64 = 0x4000;
+        let Ok(regs) = self.session.registers(pid, tid) else { return false };
+        match regs.orig_rax as i64 {
+            libc::SYS_vfork => true,
+            libc::SYS_clone => regs.rdi & CLONE_VFORK != 0,
+            libc::SYS_clone3 => {
+                let mut flags = [0u8; 8];
+                self.session.read_memory(pid, regs.rdi, &mut flags).is_ok()
+                    && u64::from_le_bytes(flags) & CLONE_VFORK != 0
+            }
+            _ => false,
+        }
+    }
+
+    /// After gdb resumed from a vfork stop: whether the child has let go of
+    /// the parent's memory (exec'd or exited). The parent cannot run before
+    /// that anyway; gdb reinserts its breakpoints once told.
+    pub fn vfork_done(&self) -> bool {
+        let Some(pending) = self.pending_vfork_done else { return false };
+        let exited = !std::path::Path::new(&format!("/proc/{}/task", pending.child)).exists()
+            || std::fs::read_to_string(format!("/proc/{}/stat", pending.child))
+                .map(|s| s.rsplit(')').next().and_then(|r| r.split_whitespace().next()) == Some("Z"))
+                .unwrap_or(true);
+        exited || exe_identity(pending.child) != pending.shared_exe
     }
 
     fn read_all_registers(&mut self, tid: i32) -> TargetResult<GdbRegisters, Self> {
