@@ -62,6 +62,25 @@ pub fn answer(target: &mut ServerTarget, negotiated: &mut Negotiated, body: &[u8
             return Some(b"E01".to_vec());
         }
     }
+    if let Some(args) = text.strip_prefix("qGetTLSAddr:") {
+        let mut parts = args.split(',');
+        let (Some(thread), Some(offset), Some(lm)) = (parts.next(), parts.next(), parts.next()) else {
+            return Some(b"E01".to_vec());
+        };
+        let tid = thread.rsplit('.').next().and_then(|t| i32::from_str_radix(t, 16).ok());
+        let offset = u64::from_str_radix(offset, 16).ok();
+        let lm = u64::from_str_radix(lm, 16).ok();
+        let (Some(tid), Some(offset), Some(lm)) = (tid, offset, lm) else {
+            return Some(b"E01".to_vec());
+        };
+        return Some(match target.tls_address(tid, offset, lm) {
+            Ok(address) => format!("{address:x}").into_bytes(),
+            Err(why) => {
+                crate::debug_log!(target, "qGetTLSAddr: {why}");
+                b"E01".to_vec()
+            }
+        });
+    }
     if text == "qShlibInfoAddr" {
         let pid = target.inferior.as_ref()?.pid;
         return Some(match target.debug_pointer_location(pid) {

@@ -21,4 +21,5 @@ pub mod run_control;
 pub mod server;
 pub mod signals;
 pub mod target;
+pub mod tls;
 pub mod wakeup;

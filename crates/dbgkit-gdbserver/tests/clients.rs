@@ -154,3 +154,19 @@ fn lldb_connects_breaks_steps_and_lists_threads_and_modules() {
     assert!(log.contains("thread #1: tid = "), "thread list:\n{log}");
     assert!(log.contains("0x00005555555551b2") || log.contains(": 0x"), "memory read:\n{log}");
 }
+
+#[test]
+fn gdb_reads_thread_local_variables_through_the_server() {
+    let tls = fixture("tls");
+    let commands = |start: &[String]| -> Vec<String> {
+        let mut c = vec!["set confirm off".to_string(), "break check".to_string()];
+        c.extend_from_slice(start);
+        c.extend(["print tls_value", "continue", "print tls_value"].map(String::from));
+        c
+    };
+    let native = gdb(&tls, &commands(&["run".into()]));
+    let remote = gdb(&tls, &commands(&[format!("target remote | {SERVER} - {}", tls.display()), "continue".into()]));
+    let values = |log: &str| log.lines().filter(|l| l.starts_with('$')).map(str::to_string).collect::<Vec<_>>();
+    assert_eq!(values(&native), ["$1 = 42", "$2 = 1"], "gdb alone:\n{native}");
+    assert_eq!(values(&remote), values(&native), "through the server:\n{remote}");
+}
