@@ -95,8 +95,16 @@ fn run(options: Options) -> Result<(), ServerError> {
             Transport::socket(stream).map_err(|e| ServerError::Usage(format!("cannot use the connection: {e}")))?;
         transport.set_trace(options.remote_debug);
         let end = serve_one(&mut target, transport)?;
-        finish(&mut target, end)?;
-        let more = target.extended && !target.exit_requested;
+        let reconnect =
+            end == ConnectionEnd::ClientGone && !options.once && !target.exit_requested && target.inferior.is_some();
+        if reconnect {
+            // As gdbserver without --once: the process waits, stopped, for the next client.
+            eprintln!("Remote side has terminated connection.  GDBserver will reopen the connection.");
+            target.hold_for_next_client()?;
+        } else {
+            finish(&mut target, end)?;
+        }
+        let more = reconnect || (target.extended && !target.exit_requested);
         if options.once || !more {
             return Ok(());
         }

@@ -347,6 +347,19 @@ impl ServerTarget {
         }
     }
 
+    /// Leaves the process stopped at an event for a client to come: a
+    /// running one is broken into (its other events are continued).
+    pub fn hold_for_next_client(&mut self) -> Result<(), ServerError> {
+        self.stepping = None;
+        self.pending_vfork_done = None;
+        while self.inferior.is_some() && self.stop_event.is_none() {
+            self.interrupt()?;
+            let Some(event) = self.session.wait_event(Some(std::time::Duration::from_secs(5)))? else { continue };
+            self.on_event(event)?;
+        }
+        Ok(())
+    }
+
     /// Stops the running process (Ctrl-C); its `BreakIn` event follows.
     pub fn interrupt(&mut self) -> Result<(), ServerError> {
         if let Some(pid) = self.inferior.as_ref().map(|i| i.pid) {

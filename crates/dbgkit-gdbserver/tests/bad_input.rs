@@ -43,7 +43,7 @@ fn bad_packets_get_answers_and_the_server_goes_on() {
 #[test]
 fn random_packets_never_stop_the_server() {
     let counter = fixture("counter");
-    let mut server = Server::start(&["--debug", "127.0.0.1:0", counter.to_str().unwrap(), "3"]);
+    let mut server = Server::start(&["--once", "--debug", "127.0.0.1:0", counter.to_str().unwrap(), "3"]);
     let pid = server.pid.unwrap();
     let mut c = server.connect();
     assert_eq!(c.ask("QStartNoAckMode"), "OK");
@@ -128,7 +128,7 @@ fn random_packets_never_stop_the_server() {
 #[test]
 fn break_in_stops_a_running_target_with_sigint() {
     let spin = fixture("spin");
-    let mut server = Server::start(&["127.0.0.1:0", spin.to_str().unwrap()]);
+    let mut server = Server::start(&["--once", "127.0.0.1:0", spin.to_str().unwrap()]);
     let pid = server.pid.unwrap();
     let mut c = server.connect();
     c.ask("qSupported:multiprocess+");
@@ -148,7 +148,7 @@ fn break_in_stops_a_running_target_with_sigint() {
 fn an_attached_process_is_left_running_and_clean_when_the_client_vanishes() {
     let mut spin = std::process::Command::new(fixture("spin")).spawn().unwrap();
     let pid = spin.id() as i32;
-    let mut server = Server::start(&["--attach", "127.0.0.1:0", &pid.to_string()]);
+    let mut server = Server::start(&["--once", "--attach", "127.0.0.1:0", &pid.to_string()]);
     let mut c = server.connect();
     c.ask("qSupported:multiprocess+");
     let registers = c.ask("g");
@@ -170,4 +170,34 @@ fn an_attached_process_is_left_running_and_clean_when_the_client_vanishes() {
     assert!(alive(pid), "the attached process runs on");
     spin.kill().unwrap();
     spin.wait().unwrap();
+}
+
+#[test]
+fn without_once_the_process_waits_stopped_for_the_next_client() {
+    let spin = fixture("spin");
+    let server = Server::start(&["127.0.0.1:0", spin.to_str().unwrap()]);
+    let pid = server.pid.unwrap();
+    let mut first = server.connect();
+    first.ask("qSupported:multiprocess+");
+    first.send_raw(&frame(b"vCont;c"));
+    std::thread::sleep(Duration::from_millis(100));
+    // Gone while the program runs: the server stops it and listens again.
+    drop(first);
+    let mut second = None;
+    for _ in 0..100 {
+        if let Ok(stream) = std::net::TcpStream::connect(("127.0.0.1", server.port)) {
+            second = Some(stream);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let stream = second.expect("the server listens again");
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut c = Client::from_stream(stream);
+    assert!(c.ask("?").starts_with("T"), "the process is stopped for the new client");
+    assert!(alive(pid));
+    let status = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let state = status.rsplit(')').next().and_then(|r| r.split_whitespace().next()).unwrap().to_string();
+    assert_eq!(state, "t", "stopped under the debugger: {status}");
+    assert_eq!(c.ask(&format!("vKill;{pid:x}")), "OK");
 }
