@@ -7,7 +7,7 @@ use crate::target::{Origin, ServerTarget};
 
 /// Features added to gdbstub's `qSupported` reply.
 pub const EXTRA_FEATURES: &[u8] =
-    b";QPassSignals+;QProgramSignals+;qXfer:threads:read+;exec-events+;fork-events+;vfork-events+";
+    b";QPassSignals+;QProgramSignals+;qXfer:threads:read+;qXfer:siginfo:read+;exec-events+;fork-events+;vfork-events+";
 
 /// The reply to `body`, or `None` to let gdbstub answer.
 pub fn answer(target: &mut ServerTarget, negotiated: &mut Negotiated, body: &[u8]) -> Option<Vec<u8>> {
@@ -113,6 +113,15 @@ pub fn answer(target: &mut ServerTarget, negotiated: &mut Negotiated, body: &[u8
             return Some(b"E01".to_vec());
         };
         return Some(xfer_reply(target.svr4_reply(pid, request).as_bytes(), offset, length));
+    }
+    if let Some(range) = text.strip_prefix("qXfer:siginfo:read::") {
+        let (offset, length) = parse_offset_length(range)?;
+        let pid = target.inferior.as_ref()?.pid;
+        let tid = negotiated.general_thread().unwrap_or_else(|| target.stop_event.as_ref().map_or(pid, |e| e.tid));
+        return Some(match target.session.signal_info(pid, tid) {
+            Ok(info) => xfer_reply(&info, offset, length),
+            Err(_) => b"E01".to_vec(),
+        });
     }
     if let Some(annex) = text.strip_prefix("qXfer:threads:read::") {
         let (offset, length) = parse_offset_length(annex)?;

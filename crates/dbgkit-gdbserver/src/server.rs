@@ -50,6 +50,16 @@ pub struct Negotiated {
     pub foreign_process: Option<i32>,
 }
 
+impl Negotiated {
+    /// The thread of the last `Hg` that named one.
+    pub fn general_thread(&self) -> Option<i32> {
+        let body = self.thread_selection.iter().find(|b| b.starts_with(b"Hg"))?;
+        let text = std::str::from_utf8(&body[2..]).ok()?;
+        let tid = text.rsplit('.').next()?;
+        i32::from_str_radix(tid, 16).ok().filter(|&t| t > 0)
+    }
+}
+
 /// Serves one client.
 pub struct Connection<'t> {
     pub target: &'t mut ServerTarget,

@@ -170,3 +170,20 @@ fn gdb_reads_thread_local_variables_through_the_server() {
     assert_eq!(values(&native), ["$1 = 42", "$2 = 1"], "gdb alone:\n{native}");
     assert_eq!(values(&remote), values(&native), "through the server:\n{remote}");
 }
+
+#[test]
+fn gdb_reads_the_signal_info_of_a_fault_through_the_server() {
+    let crash = fixture("crash");
+    let commands = |start: &[String]| -> Vec<String> {
+        let mut c = vec!["set confirm off".to_string()];
+        c.extend_from_slice(start);
+        c.extend(["print $_siginfo.si_signo", "print $_siginfo._sifields._sigfault.si_addr"].map(String::from));
+        c
+    };
+    let native = gdb(&crash, &commands(&["run".into()]));
+    let remote =
+        gdb(&crash, &commands(&[format!("target remote | {SERVER} - {}", crash.display()), "continue".into()]));
+    let values = |log: &str| log.lines().filter(|l| l.starts_with('$')).map(str::to_string).collect::<Vec<_>>();
+    assert_eq!(values(&native), ["$1 = 11", "$2 = (void *) 0x0"], "gdb alone:\n{native}");
+    assert_eq!(values(&remote), values(&native), "through the server:\n{remote}");
+}

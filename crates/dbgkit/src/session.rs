@@ -44,7 +44,7 @@ pub use inject::{CallArg, CallResult, Protection};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::marker::PhantomData;
 use std::time::{Duration, Instant};
-pub use thread_control::OtherThreads;
+pub use thread_control::{OtherThreads, SIGINFO_SIZE};
 pub use watchpoints::WatchpointInfo;
 
 /// The debug object. Not `Send`: ptrace requires that the thread that

@@ -181,3 +181,19 @@ fn a_signal_set_for_a_thread_is_delivered_to_it() {
     assert!(events.iter().all(|e| !matches!(e.kind, EventKind::Exception { .. })), "{events:?}");
     assert_eq!(read_all(&mut pipes.stdout), "ready\nreceived 3\n");
 }
+
+#[test]
+fn the_signal_info_of_a_fault_names_the_signal_and_the_address() {
+    // crash: a read through a null pointer (SIGSEGV with the fault address).
+    let mut s = Session::new();
+    let pid = s.spawn(&SpawnOptions::new([fixture("crash").to_str().unwrap()])).unwrap();
+    let event = run_until(&mut s, |e| matches!(e.kind, EventKind::Exception { signal: libc::SIGSEGV, .. }));
+    let EventKind::Exception { fault_address: Some(fault), .. } = event.kind else { panic!("{event:?}") };
+    let info = s.signal_info(pid, event.tid).unwrap();
+    let word = |at: usize| i32::from_le_bytes(info[at..at + 4].try_into().unwrap());
+    assert_eq!(word(0), libc::SIGSEGV, "si_signo");
+    assert_eq!(u64::from_le_bytes(info[16..24].try_into().unwrap()), fault, "si_addr");
+    assert!(s.signal_info(pid, 1).is_err());
+    s.kill(pid).unwrap();
+    run_until(&mut s, |e| matches!(e.kind, EventKind::ProcessExited { .. }));
+}

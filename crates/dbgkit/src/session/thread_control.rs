@@ -135,3 +135,24 @@ impl Session {
         Ok(())
     }
 }
+
+/// The size of the kernel's `siginfo_t` on x86_64.
+pub const SIGINFO_SIZE: usize = 128;
+
+impl Session {
+    /// The raw `siginfo_t` (128 bytes, the kernel's layout) of the signal
+    /// that stopped thread `tid`: what a debugger shows as `$_siginfo`.
+    pub fn signal_info(&mut self, pid: i32, tid: i32) -> Result<[u8; SIGINFO_SIZE]> {
+        let p = self.process(pid)?;
+        let t = p.threads.get(&tid).ok_or(Error::NoSuchThread { pid, tid })?;
+        if !t.stopped {
+            return Err(Error::ProcessRunning(pid));
+        }
+        let info = crate::os::linux::ptrace::siginfo(tid)?;
+        let mut raw = [0u8; SIGINFO_SIZE];
+        // SAFETY: siginfo_t is plain data of exactly SIGINFO_SIZE bytes.
+        let bytes = unsafe { std::slice::from_raw_parts((&info as *const libc::siginfo_t).cast::<u8>(), SIGINFO_SIZE) };
+        raw.copy_from_slice(bytes);
+        Ok(raw)
+    }
+}
