@@ -97,7 +97,7 @@ fn gdb_reads_threads_and_libraries_from_the_server() {
     let thread_lines = log.lines().filter(|l| l.contains("Thread ") && l.contains("\"threads\"")).count();
     assert!(thread_lines >= 2, "info threads lists the main thread and workers:\n{log}");
     assert!(log.contains("libc.so.6"), "info sharedlibrary names libc:\n{log}");
-    assert!(log.contains("in hit ("), "a worker stopped in hit():\n{log}");
+    assert!(log.contains(" hit (i="), "a worker stopped in hit():\n{log}");
 }
 
 #[test]
