@@ -123,6 +123,11 @@ pub fn answer(target: &mut ServerTarget, negotiated: &mut Negotiated, body: &[u8
             Err(_) => b"E01".to_vec(),
         });
     }
+    if text == "jThreadsInfo" {
+        let mut reply = Vec::new();
+        crate::framing::escape_binary(crate::lldb::threads_info(target).as_bytes(), &mut reply);
+        return Some(reply);
+    }
     if let Some(annex) = text.strip_prefix("qXfer:threads:read::") {
         let (offset, length) = parse_offset_length(annex)?;
         return Some(xfer_reply(threads_document(target, negotiated).as_bytes(), offset, length));

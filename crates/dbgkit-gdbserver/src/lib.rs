@@ -16,6 +16,7 @@ pub mod framing;
 pub mod host_io;
 pub mod info;
 pub mod libraries;
+pub mod lldb;
 pub mod monitor;
 pub mod run_control;
 pub mod server;
