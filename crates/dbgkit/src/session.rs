@@ -16,6 +16,7 @@
 //! # Ok::<(), dbgkit::Error>(())
 //! ```
 
+mod avx;
 mod breakpoints;
 mod control;
 mod dispatch;
