@@ -41,8 +41,9 @@ pub mod regnum {
     pub const ORIG_RAX: usize = 57;
     pub const FS_BASE: usize = 58;
     pub const GS_BASE: usize = 59;
+    pub const YMM0H: usize = 60;
     /// One past the last register.
-    pub const COUNT: usize = 60;
+    pub const COUNT: usize = 76;
 }
 
 /// The size in bytes of register `n`, or `None` past the last one.
@@ -55,6 +56,7 @@ pub fn register_size(n: usize) -> Option<usize> {
         40..=55 => 16,
         56 => 4,
         57..=59 => 8,
+        60..=75 => 16,
         _ => return None,
     })
 }
@@ -90,6 +92,8 @@ pub struct GdbRegisters {
     pub orig_rax: u64,
     pub fs_base: u64,
     pub gs_base: u64,
+    /// Bits 128..255 of `ymm0`..`ymm15`.
+    pub ymmh: [u128; 16],
 }
 
 impl GdbRegisters {
@@ -107,6 +111,7 @@ impl GdbRegisters {
             57 => self.orig_rax.to_le_bytes().to_vec(),
             58 => self.fs_base.to_le_bytes().to_vec(),
             59 => self.gs_base.to_le_bytes().to_vec(),
+            60..=75 => self.ymmh[n - 60].to_le_bytes().to_vec(),
             _ => return None,
         };
         Some(bytes)
@@ -132,6 +137,7 @@ impl GdbRegisters {
             57 => self.orig_rax = u64_of(bytes),
             58 => self.fs_base = u64_of(bytes),
             59 => self.gs_base = u64_of(bytes),
+            60..=75 => self.ymmh[n - 60] = u128::from_le_bytes(bytes.try_into().expect("size checked")),
             _ => return false,
         }
         true
@@ -264,9 +270,10 @@ impl gdbstub::arch::Registers for GdbRegisters {
     }
 }
 
-/// gdbserver's `amd64-linux` description without AVX: general, x87, SSE,
-/// `orig_rax` (so gdb restarts interrupted system calls correctly) and the
-/// `fs`/`gs` bases. `generic` attributes name pc, sp, fp and flags for lldb.
+/// gdbserver's `amd64-avx-linux` description: general, x87, SSE, `orig_rax`
+/// (so gdb restarts interrupted system calls correctly), the `fs`/`gs`
+/// bases and the AVX upper halves. `generic` attributes name pc, sp, fp and
+/// flags for lldb.
 pub const TARGET_XML: &str = r#"<?xml version="1.0"?>
 <!DOCTYPE target SYSTEM "gdb-target.dtd">
 <target version="1.0">
@@ -367,6 +374,24 @@ pub const TARGET_XML: &str = r#"<?xml version="1.0"?>
 <reg name="fs_base" bitsize="64" type="int"/>
 <reg name="gs_base" bitsize="64" type="int"/>
 </feature>
+<feature name="org.gnu.gdb.i386.avx">
+<reg name="ymm0h" bitsize="128" type="uint128" regnum="60"/>
+<reg name="ymm1h" bitsize="128" type="uint128"/>
+<reg name="ymm2h" bitsize="128" type="uint128"/>
+<reg name="ymm3h" bitsize="128" type="uint128"/>
+<reg name="ymm4h" bitsize="128" type="uint128"/>
+<reg name="ymm5h" bitsize="128" type="uint128"/>
+<reg name="ymm6h" bitsize="128" type="uint128"/>
+<reg name="ymm7h" bitsize="128" type="uint128"/>
+<reg name="ymm8h" bitsize="128" type="uint128"/>
+<reg name="ymm9h" bitsize="128" type="uint128"/>
+<reg name="ymm10h" bitsize="128" type="uint128"/>
+<reg name="ymm11h" bitsize="128" type="uint128"/>
+<reg name="ymm12h" bitsize="128" type="uint128"/>
+<reg name="ymm13h" bitsize="128" type="uint128"/>
+<reg name="ymm14h" bitsize="128" type="uint128"/>
+<reg name="ymm15h" bitsize="128" type="uint128"/>
+</feature>
 </target>
 "#;
 
@@ -380,6 +405,7 @@ mod tests {
         let mut regs = GdbRegisters { rip: 0x401000, eflags: 0x246, fs_base: 0x7fff_0000, ..Default::default() };
         regs.gpr[7] = 0x7ffe_0000;
         regs.xmm[3] = 0x1122_3344_5566_7788_99aa_bbcc_ddee_ff00;
+        regs.ymmh[15] = 0xfeed;
         regs.st[1] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
         let mut bytes = Vec::new();
         regs.gdb_serialize(|b| bytes.push(b.expect("every register is known")));

@@ -559,7 +559,10 @@ impl ServerTarget {
         let regs = self.soft("reading registers", regs)?;
         let fp = self.session.fp_registers(pid, tid);
         let fp = self.soft("reading x87/SSE registers", fp)?;
-        Ok(GdbRegisters::from_engine(&regs, &fp))
+        let mut all = GdbRegisters::from_engine(&regs, &fp);
+        // A machine without AVX shows zeros there.
+        all.ymmh = self.session.avx_upper_halves(pid, tid).unwrap_or_default();
+        Ok(all)
     }
 
     fn write_all_registers(&mut self, tid: i32, values: &GdbRegisters) -> TargetResult<(), Self> {
@@ -573,7 +576,12 @@ impl ServerTarget {
         let r = self.session.set_registers(pid, tid, &regs);
         self.soft("writing registers", r)?;
         let r = self.session.set_fp_registers(pid, tid, &fp);
-        self.soft("writing x87/SSE registers", r)
+        self.soft("writing x87/SSE registers", r)?;
+        if self.session.avx_upper_halves(pid, tid).is_ok_and(|now| now != values.ymmh) {
+            let r = self.session.set_avx_upper_halves(pid, tid, &values.ymmh);
+            self.soft("writing AVX registers", r)?;
+        }
+        Ok(())
     }
 }
 

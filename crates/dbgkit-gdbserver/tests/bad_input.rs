@@ -9,8 +9,9 @@ use common::*;
 use std::io::Write;
 use std::time::Duration;
 
-/// Every register the description lists, in bytes (general, x87, SSE, orig_rax, fs/gs base).
-const REGISTER_BYTES: usize = 16 * 8 + 8 + 4 + 6 * 4 + 8 * 10 + 8 * 4 + 16 * 16 + 4 + 8 * 3;
+/// Every register the description lists, in bytes (general, x87, SSE,
+/// orig_rax, fs/gs base, AVX upper halves).
+const REGISTER_BYTES: usize = 16 * 8 + 8 + 4 + 6 * 4 + 8 * 10 + 8 * 4 + 16 * 16 + 4 + 8 * 3 + 16 * 16;
 
 #[test]
 fn bad_packets_get_answers_and_the_server_goes_on() {
