@@ -211,7 +211,7 @@ pub fn thread_id(negotiated: &Negotiated, pid: i32, tid: i32) -> String {
 
 /// The processor a thread last ran on (field 39 of `/proc/PID/task/TID/stat`).
 pub fn thread_core(pid: i32, tid: i32) -> Option<u32> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/stat")).ok()?;
+    let stat = crate::info::read_proc_file(&format!("/proc/{pid}/task/{tid}/stat"))?;
     // Fields after the command name (which may hold spaces) start at field 3.
     stat.rsplit_once(')')?.1.split_whitespace().nth(36)?.parse().ok()
 }
@@ -220,12 +220,12 @@ fn threads_document(target: &ServerTarget, negotiated: &Negotiated) -> String {
     let mut doc = String::from("<threads>");
     if let Some(pid) = target.inferior.as_ref().map(|i| i.pid) {
         for tid in target.session.threads(pid).unwrap_or_default() {
-            let name = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/comm")).unwrap_or_default();
+            let name = crate::info::thread_name(pid, tid);
             doc.push_str(&format!(
                 r#"<thread id="{}" core="{}" name="{}"/>"#,
                 thread_id(negotiated, pid, tid),
                 thread_core(pid, tid).unwrap_or(0),
-                crate::libraries::xml_escape(name.trim_end())
+                crate::libraries::xml_escape(&name)
             ));
         }
     }

@@ -10,6 +10,34 @@ use std::num::NonZeroUsize;
 
 const TRIPLE: &str = "x86_64-pc-linux-gnu";
 
+/// A small `/proc` file (a thread's `stat` or `comm`) in one read: these
+/// are read at every stop, and the standard library's growing reads cost
+/// several system calls each.
+pub fn read_proc_file(path: &str) -> Option<String> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path).ok()?;
+    let mut buf = [0u8; 1024];
+    let mut len = 0;
+    loop {
+        match file.read(&mut buf[len..]) {
+            Ok(0) => break,
+            Ok(n) => {
+                len += n;
+                if len == buf.len() {
+                    break;
+                }
+            }
+            Err(_) => return None,
+        }
+    }
+    Some(String::from_utf8_lossy(&buf[..len]).into_owned())
+}
+
+/// A thread's name (`/proc/PID/task/TID/comm`), empty when it is gone.
+pub fn thread_name(pid: i32, tid: i32) -> String {
+    read_proc_file(&format!("/proc/{pid}/task/{tid}/comm")).map(|n| n.trim_end().to_string()).unwrap_or_default()
+}
+
 impl HostInfo for ServerTarget {
     fn host_info(&self, write_item: &mut dyn FnMut(&HostInfoResponse<'_>)) -> Result<(), ServerError> {
         write_item(&HostInfoResponse::Triple(TRIPLE));
@@ -34,8 +62,8 @@ impl ProcessInfo for ServerTarget {
 impl ThreadExtraInfo for ServerTarget {
     fn thread_extra_info(&self, tid: Tid, buf: &mut [u8]) -> Result<usize, ServerError> {
         let Some(pid) = self.inferior.as_ref().map(|i| i.pid) else { return Ok(0) };
-        let name = std::fs::read_to_string(format!("/proc/{pid}/task/{}/comm", tid_of(tid))).unwrap_or_default();
-        let name = name.trim_end().as_bytes();
+        let name = thread_name(pid, tid_of(tid));
+        let name = name.as_bytes();
         let n = name.len().min(buf.len());
         buf[..n].copy_from_slice(&name[..n]);
         Ok(n)

@@ -35,8 +35,8 @@ pub fn threads_info(target: &mut ServerTarget) -> String {
     };
     let mut entries = Vec::new();
     for tid in target.session.threads(pid).unwrap_or_default() {
-        let name = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/comm")).unwrap_or_default();
-        let mut entry = format!("{{\"tid\":{tid},\"name\":{}", json_string(name.trim_end()));
+        let name = crate::info::thread_name(pid, tid);
+        let mut entry = format!("{{\"tid\":{tid},\"name\":{}", json_string(&name));
         if Some(tid) == stopped {
             entry.push_str(&format!(",\"signal\":{signal}"));
         }
