@@ -226,7 +226,7 @@ impl Session {
         }
         if !executed_int3 {
             // A single step that landed on a breakpoint which does not stop
-            // (disabled, a false condition, a fast one that went on): the
+            // (a false condition, an ignore count, a fast one that went on): the
             // step is still complete here.
             return self.report(pid, tid, EventKind::StepComplete { address });
         }
