@@ -86,6 +86,19 @@ pub(crate) fn resume(target: &mut ServerTarget) -> Result<(), ServerError> {
             debug_log!(target, "signal {signal} for thread {tid} not set: {e}");
         }
     }
+    target.retire_breakpoints_taken_out(plan.stepper().is_some());
+    if let Some((tid, _)) = plan.stepper() {
+        // A thread steps over a breakpoint gdb took out only if it reported
+        // that breakpoint (the engine then runs the instruction out of line).
+        if let Ok(pc) = target.session.registers(inferior.pid, tid).map(|r| r.rip) {
+            let reported_here =
+                event.tid == tid && matches!(event.kind, EventKind::Breakpoint { address, .. } if address == pc);
+            if !reported_here {
+                target.retire_breakpoint_at(pc);
+            }
+        }
+    }
+    target.resumes += 1;
     target.scheduler_locked = plan.locked;
     target.resumed_threads = if plan.locked { plan.actions.keys().copied().collect() } else { Vec::new() };
     let result = match plan.stepper() {

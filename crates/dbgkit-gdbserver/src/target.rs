@@ -53,6 +53,16 @@ pub struct Inferior {
     pub argv: Vec<String>,
 }
 
+/// One of gdb's software breakpoints.
+#[derive(Clone, Copy, Debug)]
+struct GdbBreakpoint {
+    id: u32,
+    /// gdb has it inserted (`Z0`) rather than taken out (`z0`).
+    inserted: bool,
+    /// The resume count when gdb took it out.
+    removed_at: u64,
+}
+
 /// Stops whose reply the server writes itself.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SpecialStop {
@@ -116,7 +126,14 @@ pub struct ServerTarget {
     /// The threads the last resume ran, when not all of them (scheduler
     /// locking): a break-in is reported for one of these, as gdb expects.
     pub(crate) resumed_threads: Vec<i32>,
-    sw_breakpoints: HashMap<u64, u32>,
+    /// gdb's software breakpoints by address. gdb takes every breakpoint
+    /// out at each stop and puts them back before it resumes; one taken out
+    /// keeps its engine breakpoint (its byte stays, hidden from reads) and
+    /// is only marked, so putting it back costs nothing. One still out at
+    /// the next resume but one is removed for real.
+    sw_breakpoints: HashMap<u64, GdbBreakpoint>,
+    /// Resumes so far (for the age of breakpoints gdb took out).
+    pub(crate) resumes: u64,
     hw_breakpoints: HashMap<u64, u32>,
     watchpoints: HashMap<(u64, u64, bool), u32>,
     /// Signals gdb said to pass without stopping (`QPassSignals`).
@@ -186,6 +203,7 @@ impl ServerTarget {
             scheduler_locked: false,
             resumed_threads: Vec::new(),
             sw_breakpoints: HashMap::new(),
+            resumes: 0,
             hw_breakpoints: HashMap::new(),
             watchpoints: HashMap::new(),
             pass_signals: HashSet::new(),
@@ -480,7 +498,13 @@ impl ServerTarget {
                     return Ok(None);
                 }
             },
-            EventKind::Breakpoint { .. } => {
+            EventKind::Breakpoint { id, .. } => {
+                let taken_out = self.sw_breakpoints.values().any(|b| b.id == *id && !b.inserted);
+                if taken_out && !self.stepping.is_some_and(|(stepper, _)| stepper == event.tid) {
+                    // gdb took this breakpoint out: the thread runs through it.
+                    self.session.continue_event(ContinueStatus::Handled)?;
+                    return Ok(None);
+                }
                 if self.stepping.is_some_and(|(stepper, _)| stepper == event.tid) {
                     // A step that landed on a breakpoint: a plain trap, as
                     // gdbserver reports it; gdb finds its breakpoint there.
@@ -788,13 +812,14 @@ impl Breakpoints for ServerTarget {
 
 impl SwBreakpoint for ServerTarget {
     fn add_sw_breakpoint(&mut self, addr: u64, _kind: usize) -> TargetResult<bool, Self> {
-        if self.sw_breakpoints.contains_key(&addr) {
+        if let Some(bp) = self.sw_breakpoints.get_mut(&addr) {
+            bp.inserted = true;
             return Ok(true);
         }
         let pid = self.pid()?;
         match self.session.add_breakpoint(pid, addr) {
             Ok(id) => {
-                self.sw_breakpoints.insert(addr, id);
+                self.sw_breakpoints.insert(addr, GdbBreakpoint { id, inserted: true, removed_at: 0 });
                 Ok(true)
             }
             Err(dbgkit::Error::CannotPlantBreakpoint { reason, .. }) if !self.raw_breakpoints.contains_key(&addr) => {
@@ -817,10 +842,52 @@ impl SwBreakpoint for ServerTarget {
             let written = self.session.write_memory(pid, addr, &[byte]);
             return self.soft("removing a breakpoint", written).map(|_| true);
         }
-        let Some(id) = self.sw_breakpoints.remove(&addr) else { return Ok(true) };
-        let removed = self.session.remove_breakpoint(id);
-        self.soft("removing a breakpoint", removed)?;
+        let watching = !self.watchpoints.is_empty();
+        if let Some(bp) = self.sw_breakpoints.get_mut(&addr) {
+            bp.inserted = false;
+            bp.removed_at = self.resumes;
+            if watching {
+                // A data watchpoint that fires in the out-of-line copy of the
+                // instruction would stop the thread in scratch memory: with
+                // watchpoints, a breakpoint taken out goes for real.
+                self.retire_breakpoint_at(addr);
+            }
+        }
         Ok(true)
+    }
+}
+
+impl ServerTarget {
+    /// Removes for good a breakpoint gdb took out at `address` (a thread
+    /// about to step from there without having reported it would otherwise
+    /// execute its `int3`).
+    pub(crate) fn retire_breakpoint_at(&mut self, address: u64) {
+        if let Some(bp) = self.sw_breakpoints.get(&address).copied().filter(|b| !b.inserted) {
+            self.sw_breakpoints.remove(&address);
+            if let Err(e) = self.session.remove_breakpoint(bp.id) {
+                debug_log!(self, "removing breakpoint at {address:#x}: {e}");
+            }
+        }
+    }
+
+    /// At a resume: breakpoints gdb took out before an earlier resume and
+    /// did not put back are gone for good (the current resume's are kept
+    /// for a step: gdb steps over one it took out, then puts it back).
+    pub(crate) fn retire_breakpoints_taken_out(&mut self, stepping: bool) {
+        let now = self.resumes;
+        let watching = !self.watchpoints.is_empty();
+        let retired: Vec<(u64, u32)> = self
+            .sw_breakpoints
+            .iter()
+            .filter(|(_, b)| !b.inserted && (!stepping || b.removed_at < now || watching))
+            .map(|(&address, b)| (address, b.id))
+            .collect();
+        for (address, id) in retired {
+            self.sw_breakpoints.remove(&address);
+            if let Err(e) = self.session.remove_breakpoint(id) {
+                debug_log!(self, "removing breakpoint at {address:#x}: {e}");
+            }
+        }
     }
 }
 
