@@ -500,7 +500,7 @@ impl ServerTarget {
             },
             EventKind::Breakpoint { id, .. } => {
                 let taken_out = self.sw_breakpoints.values().any(|b| b.id == *id && !b.inserted);
-                if taken_out && !self.stepping.is_some_and(|(stepper, _)| stepper == event.tid) {
+                if taken_out && self.stepping.is_none_or(|(stepper, _)| stepper != event.tid) {
                     // gdb took this breakpoint out: the thread runs through it.
                     self.session.continue_event(ContinueStatus::Handled)?;
                     return Ok(None);
