@@ -11,6 +11,7 @@ mod checkpoint;
 mod core_write;
 mod fixture;
 mod gdb;
+mod gdbserver;
 mod kernel;
 mod memory;
 mod raw;
@@ -54,6 +55,10 @@ pub struct Options {
     pub gdb_inputs: usize,
     /// Whether `triage` installs (with cargo) and measures casr-gdb.
     pub casr: bool,
+    /// gdbserver: breakpoint hits per gdb run through each server.
+    pub server_calls: u64,
+    /// gdbserver: `stepi` count per gdb run through each server.
+    pub server_steps: u64,
 }
 
 /// CPU placement. On a small VM a ptrace stop that wakes the other side on
@@ -83,6 +88,10 @@ const DEFAULT_TIMEOUT_SECS: u64 = 60;
 const DEFAULT_INPUTS: usize = 1000;
 /// gdb triages a few inputs a second; this keeps one gdb run under a minute.
 const DEFAULT_GDB_INPUTS: usize = 100;
+/// Through a remote stub gdb manages a few hundred to a few thousand hits
+/// or steps a second; this keeps one run to seconds.
+const DEFAULT_SERVER_CALLS: u64 = 5_000;
+const DEFAULT_SERVER_STEPS: u64 = 5_000;
 
 type Benchmark = fn(&Options) -> Result<report::Report>;
 
@@ -98,8 +107,8 @@ const BENCHMARKS: &[(&str, Benchmark)] = &[
     (triage::NAME, triage::run),
 ];
 
-/// Benchmarks run only when named: they need what scripts/qemu-kernel fetches.
-const ON_REQUEST: &[(&str, Benchmark)] = &[(kernel::NAME, kernel::run)];
+/// Benchmarks run only when named: they need what scripts/qemu-kernel fetches, or tools beyond gdb.
+const ON_REQUEST: &[(&str, Benchmark)] = &[(kernel::NAME, kernel::run), (gdbserver::NAME, gdbserver::run)];
 
 const USAGE: &str = "\
 usage: dbgkit-bench [BENCHMARK...] [OPTIONS]
@@ -118,6 +127,9 @@ and dbgkit vs binutils addr2line vs llvm-symbolizer:
                      (the debug build of dbgkit itself)
 and dbgkit vs a gdb per input (vs casr-gdb with --casr):
   triage             crashing inputs triaged per second
+and, only when named, with gdb as the client of both:
+  gdbserver          dbgkit-gdbserver vs stock gdbserver: breakpoint hits/s
+                     (commands; silent; continue) and single steps/s (stepi)
 and, only when named (the kernel of scripts/qemu-kernel, ~930 MB), dbgkit vs gdb
 against the same kernel in QEMU:
   kernel             s from connecting to the first hit of a breakpoint by name,
@@ -134,6 +146,8 @@ Options:
   --inputs N         triage: crashing inputs for dbgkit [1000]
   --gdb-inputs N     triage: inputs for gdb and casr-gdb [min(inputs, 100)]
   --casr             triage: install casr with cargo (once) and measure casr-gdb
+  --server-calls N   gdbserver: breakpoint hits per run [5000]
+  --server-steps N   gdbserver: single steps per run [5000]
   --runs R           runs per contender; the median is reported [3]
   --timeout SECS     time limit of one run [60]
   --cpu N            pin the benchmark and all it runs to CPU N [the last one allowed]
@@ -158,6 +172,8 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<(Vec<Benc
     let mut inputs = DEFAULT_INPUTS as u64;
     let mut gdb_inputs = None;
     let mut casr = false;
+    let mut server_calls = DEFAULT_SERVER_CALLS;
+    let mut server_steps = DEFAULT_SERVER_STEPS;
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         // Both `--calls N` and `--calls=N`.
@@ -179,6 +195,8 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<(Vec<Benc
             "--threads" => threads = value("--threads")?,
             "--addresses" => addresses = value("--addresses")?,
             "--runs" => runs = value("--runs")? as usize,
+            "--server-calls" => server_calls = value("--server-calls")?,
+            "--server-steps" => server_steps = value("--server-steps")?,
             "--timeout" => timeout = value("--timeout")?,
             "--no-gdb" => gdb = false,
             "--inputs" => inputs = value("--inputs")?,
@@ -196,8 +214,8 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<(Vec<Benc
     if runs == 0 {
         bail!("--runs must be at least 1");
     }
-    if steps == 0 || mib == 0 || threads == 0 || addresses == 0 {
-        bail!("--steps, --mib, --threads and --addresses must be at least 1");
+    if steps == 0 || mib == 0 || threads == 0 || addresses == 0 || server_calls == 0 || server_steps == 0 {
+        bail!("--steps, --mib, --threads, --addresses, --server-calls and --server-steps must be at least 1");
     }
     if inputs == 0 || inputs > 1_000_000 || gdb_inputs == Some(0) {
         bail!("--inputs must be between 1 and 1000000, --gdb-inputs at least 1");
@@ -228,6 +246,8 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<(Vec<Benc
         inputs: inputs as usize,
         gdb_inputs: gdb_inputs.unwrap_or(inputs.min(DEFAULT_GDB_INPUTS as u64)) as usize,
         casr,
+        server_calls,
+        server_steps,
     };
     Ok(Some((selected, options)))
 }

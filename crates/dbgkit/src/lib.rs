@@ -36,9 +36,9 @@ pub use launch::{SpawnOptions, SpawnedPipes, Stdio};
 pub use module::Module;
 pub use session::{
     expand_frames, BreakpointLocation, CallArg, CallResult, CheckpointInfo, ConnectOptions, FieldInfo, HitContext,
-    KernelPlacement, KernelProcess, KernelReload, LineRange, Protection, Session, SourceCondition, SourceFrame,
-    SourceInfo, StepKind, StepOptions, TypeInfo, TypedValue, Variable, VariableKind, VectorWidth, WatchpointInfo,
-    SCRATCH_NAME,
+    KernelPlacement, KernelProcess, KernelReload, LineRange, OtherThreads, Protection, Session, SourceCondition,
+    SourceFrame, SourceInfo, StepKind, StepOptions, TypeInfo, TypedValue, Variable, VariableKind, VectorWidth,
+    WatchpointInfo, SCRATCH_NAME,
 };
 pub use symbols::{SourceLocation, Symbol, Symbolized};
 pub use target::MemoryRegion;

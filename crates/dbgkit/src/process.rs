@@ -46,6 +46,9 @@ pub(crate) struct ThreadState {
     pub uncounted_rehit: Option<u64>,
     /// A fault continued `Handled` and the registers then (see `session/fault_loop.rs`).
     pub handled_fault: Option<(i32, crate::arch::registers::Registers)>,
+    /// Kept stopped while another thread steps alone: its held statuses
+    /// wait until the process is resumed as a whole.
+    pub parked: bool,
 }
 
 impl ThreadState {
@@ -62,6 +65,7 @@ impl ThreadState {
             resume_flag: false,
             page_step: None,
             handled_fault: None,
+            parked: false,
         }
     }
 }

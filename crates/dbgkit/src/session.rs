@@ -18,6 +18,7 @@
 
 #[cfg(test)]
 mod all_stop_tests;
+mod avx;
 mod breakpoints;
 mod c_string;
 mod checkpoint;
@@ -40,6 +41,7 @@ mod search;
 mod sites;
 mod stack;
 mod symbols;
+mod thread_control;
 mod typed_eval;
 mod value_target;
 mod variables;
@@ -68,6 +70,7 @@ pub use remote::ConnectOptions;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::marker::PhantomData;
 use std::time::{Duration, Instant};
+pub use thread_control::{OtherThreads, SIGINFO_SIZE};
 pub use typed_eval::{FieldInfo, SourceCondition, TypeInfo, TypedValue};
 pub use variables::{expand_frames, SourceFrame, Variable, VariableKind};
 pub use vector_registers::VectorWidth;
@@ -731,7 +734,10 @@ impl Session {
     /// The oldest held status whose process is free to handle it.
     fn take_held(&mut self) -> Option<(i32, StopReason)> {
         let index = self.held.iter().position(|(tid, _)| {
-            self.owner.get(tid).and_then(|pid| self.processes.get(pid)).is_none_or(|p| !p.is_held())
+            self.owner
+                .get(tid)
+                .and_then(|pid| self.processes.get(pid))
+                .is_none_or(|p| !p.is_held() && !p.threads.get(tid).is_some_and(|t| t.parked))
         })?;
         self.held.remove(index)
     }

@@ -182,3 +182,14 @@ fn page_watchpoints_are_undone_by_detach() {
     assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "the page is writable again: {status:#x}");
     assert_eq!(read_all(&mut pipes.stdout).trim(), "read 0 0");
 }
+
+#[test]
+fn an_address_not_mapped_yet_can_be_watched() {
+    // As gdb's `watch *ptr` while ptr is still null: the debug registers take any address.
+    let mut s = Session::new();
+    let (pid, _pipes) = spawn_watch(&mut s, "1", "3");
+    let id = s.add_watchpoint(pid, 0x10, 4, WatchAccess::Write).unwrap();
+    assert_eq!(s.watchpoint(id).unwrap().address, 0x10);
+    let events = run_to_exit(&mut s, pid);
+    assert!(!events.iter().any(|e| matches!(e.kind, EventKind::Watchpoint { .. })), "nothing writes there");
+}

@@ -104,6 +104,9 @@ impl Session {
 
     /// Resumes every stopped thread of `pid` that has nothing held.
     pub(crate) fn resume_all(&mut self, pid: i32) -> Result<()> {
+        for t in self.process_mut(pid)?.threads.values_mut() {
+            t.parked = false;
+        }
         self.resume_all_but_one(pid, None)
     }
 

@@ -79,7 +79,9 @@ impl Session {
         }
         let mut shadow = vec![0u8; len as usize];
         if access != WatchAccess::Execute {
-            self.read_memory(pid, address, &mut shadow)?;
+            // Memory not mapped yet can be watched (the debug registers take
+            // any address); its old value reads as zeros.
+            self.read_memory_partial(pid, address, &mut shadow)?;
         }
         let id = self.next_breakpoint_id;
         let p = self.process_mut(pid)?;
@@ -208,7 +210,7 @@ impl Session {
             Some(w) => {
                 let mut now = vec![0u8; w.shadow.len()];
                 let address = w.info.address;
-                self.read_memory(pid, address, &mut now)?;
+                self.read_memory_partial(pid, address, &mut now)?;
                 let w = self.watchpoints.get_mut(&id).expect("checked above");
                 let old = std::mem::replace(&mut w.shadow, now.clone());
                 (address, Some(old), Some(now))

@@ -1,0 +1,267 @@
+//! Packets answered before gdbstub sees them: the ones gdbstub 0.7 does not
+//! implement (`QPassSignals`, `qXfer:threads:read`, `jThreadsInfo`, ...),
+//! and a few whose answer depends on this server's state (`qAttached`, `!`).
+
+use crate::server::Negotiated;
+use crate::target::{Origin, ServerTarget};
+
+/// Features added to gdbstub's `qSupported` reply.
+pub const EXTRA_FEATURES: &[u8] =
+    b";QPassSignals+;QProgramSignals+;qXfer:threads:read+;qXfer:siginfo:read+;exec-events+;fork-events+;vfork-events+";
+
+/// The reply to `body`, or `None` to let gdbstub answer.
+pub fn answer(target: &mut ServerTarget, negotiated: &mut Negotiated, body: &[u8]) -> Option<Vec<u8>> {
+    let text = std::str::from_utf8(body).ok()?;
+    if let Some(thread) = text.strip_prefix("Hg") {
+        let pid = thread.strip_prefix('p').and_then(|t| i32::from_str_radix(t.split('.').next()?, 16).ok());
+        let ours = target.inferior.as_ref().map(|i| i.pid);
+        negotiated.foreign_process = pid.filter(|&p| p > 0 && Some(p) != ours);
+        if negotiated.foreign_process.is_some() {
+            return Some(b"OK".to_vec());
+        }
+        return None;
+    }
+    if negotiated.foreign_process.is_some() {
+        // A forked child: the engine took every breakpoint out of it and let
+        // it go, so removing (or adding) one there has nothing to do.
+        if text.starts_with('z') || text.starts_with('Z') {
+            return Some(b"OK".to_vec());
+        }
+        if text.starts_with('m') || text.starts_with('M') || text.starts_with('X') || text.starts_with('g') {
+            return Some(format!("E{:02x}", libc::ESRCH).into_bytes());
+        }
+    }
+    if text == "!" {
+        target.extended = true;
+        return Some(b"OK".to_vec());
+    }
+    if let Some(list) = text.strip_prefix("QPassSignals:") {
+        target.pass_signals = parse_signal_list(list)?;
+        return Some(b"OK".to_vec());
+    }
+    if text.starts_with("QProgramSignals:") {
+        // The engine delivers every signal gdb passes back; nothing to filter.
+        return Some(b"OK".to_vec());
+    }
+    if text == "qAttached" || text.starts_with("qAttached:") {
+        let attached = target.inferior.as_ref().is_some_and(|i| i.origin == Origin::Attached);
+        return Some(if attached { b"1".to_vec() } else { b"0".to_vec() });
+    }
+    if let Some(pid) = text.strip_prefix("D;") {
+        // gdb detaching a process this server does not hold (a forked child,
+        // which already runs free): nothing to do.
+        let pid = i32::from_str_radix(pid, 16).ok()?;
+        if target.inferior.as_ref().map(|i| i.pid) != Some(pid) {
+            return Some(b"OK".to_vec());
+        }
+    }
+    if let Some(actions) = text.strip_prefix("vCont") {
+        // A malformed resume must not resume anything: refuse it here
+        // (gdbstub reads some garbage after `vCont?` as actions).
+        if actions != "?" && !valid_vcont_actions(actions) {
+            return Some(b"E01".to_vec());
+        }
+    }
+    if let Some(args) = text.strip_prefix("qGetTLSAddr:") {
+        let mut parts = args.split(',');
+        let (Some(thread), Some(offset), Some(lm)) = (parts.next(), parts.next(), parts.next()) else {
+            return Some(b"E01".to_vec());
+        };
+        let tid = thread.rsplit('.').next().and_then(|t| i32::from_str_radix(t, 16).ok());
+        let offset = u64::from_str_radix(offset, 16).ok();
+        let lm = u64::from_str_radix(lm, 16).ok();
+        let (Some(tid), Some(offset), Some(lm)) = (tid, offset, lm) else {
+            return Some(b"E01".to_vec());
+        };
+        return Some(match target.tls_address(tid, offset, lm) {
+            Ok(address) => format!("{address:x}").into_bytes(),
+            Err(why) => {
+                crate::debug_log!(target, "qGetTLSAddr: {why}");
+                b"E01".to_vec()
+            }
+        });
+    }
+    if text == "qShlibInfoAddr" {
+        let pid = target.inferior.as_ref()?.pid;
+        return Some(match target.debug_pointer_location(pid) {
+            Some(address) => format!("{address:x}").into_bytes(),
+            None => b"E01".to_vec(),
+        });
+    }
+    if text == "qProcessInfo" {
+        // lldb reads the pid in hex (gdbstub 0.7 writes it in decimal).
+        let pid = target.inferior.as_ref()?.pid;
+        return Some(
+            format!("pid:{pid:x};triple:{};endian:little;ptrsize:8;ostype:linux;", hex_text("x86_64-pc-linux-gnu"))
+                .into_bytes(),
+        );
+    }
+    if text.starts_with("Z3,") || text.starts_with("z3,") {
+        // Read-only watchpoints: the debug registers cannot; gdbserver says
+        // "unsupported" the same way (an empty reply), and gdb copes.
+        return Some(Vec::new());
+    }
+    if let Some(rest) = text.strip_prefix("qXfer:libraries-svr4:read:") {
+        // Here rather than in gdbstub, which takes no annex (gdb's
+        // incremental `start=...;prev=...` reads at the loader's probes).
+        let (annex, range) = rest.rsplit_once(':')?;
+        let (offset, length) = parse_offset_length(range)?;
+        let Some(request) = crate::libraries::Svr4Request::parse(annex) else {
+            return Some(b"E01".to_vec());
+        };
+        let Some(pid) = target.inferior.as_ref().map(|i| i.pid) else {
+            return Some(b"E01".to_vec());
+        };
+        return Some(xfer_reply(target.svr4_reply(pid, request).as_bytes(), offset, length));
+    }
+    if let Some(range) = text.strip_prefix("qXfer:siginfo:read::") {
+        let (offset, length) = parse_offset_length(range)?;
+        let pid = target.inferior.as_ref()?.pid;
+        let tid = negotiated.general_thread().unwrap_or_else(|| target.stop_event.as_ref().map_or(pid, |e| e.tid));
+        return Some(match target.session.signal_info(pid, tid) {
+            Ok(info) => xfer_reply(&info, offset, length),
+            Err(_) => b"E01".to_vec(),
+        });
+    }
+    if text == "jThreadsInfo" {
+        let mut reply = Vec::new();
+        crate::framing::escape_binary(crate::lldb::threads_info(target).as_bytes(), &mut reply);
+        return Some(reply);
+    }
+    if let Some(annex) = text.strip_prefix("qXfer:threads:read::") {
+        let (offset, length) = parse_offset_length(annex)?;
+        return Some(xfer_reply(threads_document(target, negotiated).as_bytes(), offset, length));
+    }
+    None
+}
+
+/// `;ACTION[:THREAD]...` with ACTION one of `c`, `Cxx`, `s`, `Sxx`, `t`,
+/// `rSTART,END` and THREAD `-1`, `TID` or `pPID.TID` (hex, `-1` for all).
+pub fn valid_vcont_actions(actions: &str) -> bool {
+    fn hex(s: &str) -> bool {
+        !s.is_empty() && s.len() <= 16 && s.bytes().all(|b| b.is_ascii_hexdigit())
+    }
+    fn id(s: &str) -> bool {
+        s == "-1" || hex(s)
+    }
+    fn thread(s: &str) -> bool {
+        match s.strip_prefix('p') {
+            Some(rest) => match rest.split_once('.') {
+                Some((pid, tid)) => id(pid) && id(tid),
+                None => id(rest),
+            },
+            None => id(s),
+        }
+    }
+    let Some(list) = actions.strip_prefix(';') else { return false };
+    list.split(';').all(|item| {
+        let (action, target) = match item.split_once(':') {
+            Some((a, t)) => (a, Some(t)),
+            None => (item, None),
+        };
+        let action_ok = match action.as_bytes().first() {
+            Some(b'c' | b's' | b't') => action.len() == 1,
+            Some(b'C' | b'S') => action.len() == 3 && hex(&action[1..]),
+            Some(b'r') => action[1..].split_once(',').is_some_and(|(a, b)| hex(a) && hex(b)),
+            _ => false,
+        };
+        action_ok && target.is_none_or(thread)
+    })
+}
+
+fn hex_text(text: &str) -> String {
+    text.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `QPassSignals` lists gdb signal numbers in hex separated by `;`.
+fn parse_signal_list(list: &str) -> Option<std::collections::HashSet<i32>> {
+    let mut set = std::collections::HashSet::new();
+    for item in list.split(';').filter(|s| !s.is_empty()) {
+        let gdb = u8::from_str_radix(item, 16).ok()?;
+        if let Some(linux) = crate::signals::from_gdb(gdb) {
+            set.insert(linux);
+        }
+    }
+    Some(set)
+}
+
+/// `OFFSET,LENGTH` in hex.
+pub fn parse_offset_length(annex: &str) -> Option<(usize, usize)> {
+    let (offset, length) = annex.split_once(',')?;
+    Some((usize::from_str_radix(offset, 16).ok()?, usize::from_str_radix(length, 16).ok()?))
+}
+
+/// A `qXfer` reply: `m` and a part when more follows, `l` and the last part.
+pub fn xfer_reply(document: &[u8], offset: usize, length: usize) -> Vec<u8> {
+    let start = offset.min(document.len());
+    let end = start.saturating_add(length).min(document.len());
+    let mut reply = vec![if end < document.len() { b'm' } else { b'l' }];
+    crate::framing::escape_binary(&document[start..end], &mut reply);
+    reply
+}
+
+/// A thread id as gdb writes it (`pPID.TID` in hex with multiprocess).
+pub fn thread_id(negotiated: &Negotiated, pid: i32, tid: i32) -> String {
+    if negotiated.multiprocess {
+        format!("p{pid:x}.{tid:x}")
+    } else {
+        format!("{tid:x}")
+    }
+}
+
+/// The processor a thread last ran on (field 39 of `/proc/PID/task/TID/stat`).
+pub fn thread_core(pid: i32, tid: i32) -> Option<u32> {
+    let stat = crate::info::read_proc_file(&format!("/proc/{pid}/task/{tid}/stat"))?;
+    // Fields after the command name (which may hold spaces) start at field 3.
+    stat.rsplit_once(')')?.1.split_whitespace().nth(36)?.parse().ok()
+}
+
+fn threads_document(target: &ServerTarget, negotiated: &Negotiated) -> String {
+    let mut doc = String::from("<threads>");
+    if let Some(pid) = target.inferior.as_ref().map(|i| i.pid) {
+        for tid in target.session.threads(pid).unwrap_or_default() {
+            let name = crate::info::thread_name(pid, tid);
+            doc.push_str(&format!(
+                r#"<thread id="{}" core="{}" name="{}"/>"#,
+                thread_id(negotiated, pid, tid),
+                thread_core(pid, tid).unwrap_or(0),
+                crate::libraries::xml_escape(&name)
+            ));
+        }
+    }
+    doc.push_str("</threads>");
+    doc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xfer_replies_say_whether_more_follows() {
+        assert_eq!(xfer_reply(b"abcdef", 0, 4), b"mabcd");
+        assert_eq!(xfer_reply(b"abcdef", 4, 4), b"lef");
+        assert_eq!(xfer_reply(b"abcdef", 10, 4), b"l");
+        assert_eq!(xfer_reply(b"a#", 0, 9), b"la}\x03");
+    }
+
+    #[test]
+    fn vcont_actions_are_checked_before_anything_resumes() {
+        for good in [";c", ";c:-1", ";s:p1f.1f;c", ";C0b:p1f.20;c", ";r401000,401010:p5.5;c:p5.-1", ";t:3"] {
+            assert!(valid_vcont_actions(good), "{good}");
+        }
+        for bad in ["", ";", ",9dd:g::", ";x", ";C0:1", ";s:zz", ";r1:2", "c", ";c:p1.2.3"] {
+            assert!(!valid_vcont_actions(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn offsets_and_signal_lists_parse_or_refuse() {
+        assert_eq!(parse_offset_length("0,fff"), Some((0, 0xfff)));
+        assert_eq!(parse_offset_length("zz,1"), None);
+        assert_eq!(parse_offset_length("10"), None);
+        let set = parse_signal_list("e;14;1e;").unwrap();
+        assert!(set.contains(&libc::SIGALRM) && set.contains(&libc::SIGCHLD) && set.contains(&libc::SIGUSR1));
+        assert_eq!(parse_signal_list("zz"), None);
+    }
+}

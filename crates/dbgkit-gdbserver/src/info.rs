@@ -1,0 +1,71 @@
+//! Small facts for the client: the host and process (lldb's `qHostInfo`
+//! and `qProcessInfo`), and a thread's name (`qThreadExtraInfo`).
+
+use crate::target::{tid_of, ServerError, ServerTarget};
+use gdbstub::common::{Endianness, Tid};
+use gdbstub::target::ext::host_info::{HostInfo, HostInfoResponse};
+use gdbstub::target::ext::process_info::{ProcessInfo, ProcessInfoResponse};
+use gdbstub::target::ext::thread_extra_info::ThreadExtraInfo;
+use std::num::NonZeroUsize;
+
+const TRIPLE: &str = "x86_64-pc-linux-gnu";
+
+/// A small `/proc` file (a thread's `stat` or `comm`) in one read: these
+/// are read at every stop, and the standard library's growing reads cost
+/// several system calls each.
+pub fn read_proc_file(path: &str) -> Option<String> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path).ok()?;
+    let mut buf = [0u8; 1024];
+    let mut len = 0;
+    loop {
+        match file.read(&mut buf[len..]) {
+            Ok(0) => break,
+            Ok(n) => {
+                len += n;
+                if len == buf.len() {
+                    break;
+                }
+            }
+            Err(_) => return None,
+        }
+    }
+    Some(String::from_utf8_lossy(&buf[..len]).into_owned())
+}
+
+/// A thread's name (`/proc/PID/task/TID/comm`), empty when it is gone.
+pub fn thread_name(pid: i32, tid: i32) -> String {
+    read_proc_file(&format!("/proc/{pid}/task/{tid}/comm")).map(|n| n.trim_end().to_string()).unwrap_or_default()
+}
+
+impl HostInfo for ServerTarget {
+    fn host_info(&self, write_item: &mut dyn FnMut(&HostInfoResponse<'_>)) -> Result<(), ServerError> {
+        write_item(&HostInfoResponse::Triple(TRIPLE));
+        write_item(&HostInfoResponse::Endianness(Endianness::Little));
+        write_item(&HostInfoResponse::PointerSize(8));
+        Ok(())
+    }
+}
+
+impl ProcessInfo for ServerTarget {
+    fn process_info(&self, write_item: &mut dyn FnMut(&ProcessInfoResponse<'_>)) -> Result<(), ServerError> {
+        if let Some(pid) = self.inferior.as_ref().and_then(|i| NonZeroUsize::new(i.pid as usize)) {
+            write_item(&ProcessInfoResponse::Pid(pid));
+        }
+        write_item(&ProcessInfoResponse::Triple(TRIPLE));
+        write_item(&ProcessInfoResponse::Endianness(Endianness::Little));
+        write_item(&ProcessInfoResponse::PointerSize(8));
+        Ok(())
+    }
+}
+
+impl ThreadExtraInfo for ServerTarget {
+    fn thread_extra_info(&self, tid: Tid, buf: &mut [u8]) -> Result<usize, ServerError> {
+        let Some(pid) = self.inferior.as_ref().map(|i| i.pid) else { return Ok(0) };
+        let name = thread_name(pid, tid_of(tid));
+        let name = name.as_bytes();
+        let n = name.len().min(buf.len());
+        buf[..n].copy_from_slice(&name[..n]);
+        Ok(n)
+    }
+}

@@ -1,0 +1,26 @@
+//! dbgkit-gdbserver: the GDB remote serial protocol on the dbgkit engine,
+//! started like gdbserver, so gdb, lldb and the tools built on them can
+//! drive dbgkit.
+//!
+//! The protocol engine is gdbstub; this crate supplies the target (the
+//! engine's `Session` behind gdbstub's traits), the transport, a packet
+//! decoder that keeps bad input away from gdbstub, and the packets gdbstub
+//! does not implement.
+
+pub mod arch;
+pub mod args;
+pub mod connection;
+pub mod extended;
+pub mod extensions;
+pub mod framing;
+pub mod host_io;
+pub mod info;
+pub mod libraries;
+pub mod lldb;
+pub mod monitor;
+pub mod run_control;
+pub mod server;
+pub mod signals;
+pub mod target;
+pub mod tls;
+pub mod wakeup;

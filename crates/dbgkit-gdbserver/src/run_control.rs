@@ -1,0 +1,129 @@
+//! `vCont` actions turned into engine calls: continue the stop gdb looked
+//! at (with its signal, or without), step one thread with the others running
+//! or stopped, or step through an address range without asking gdb between
+//! instructions (range stepping).
+
+use crate::debug_log;
+use crate::target::{ServerError, ServerTarget};
+use dbgkit::{ContinueStatus, EventKind, OtherThreads};
+use std::collections::BTreeMap;
+
+/// What gdb asked one thread to do (signals in gdb's numbering).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ThreadAction {
+    Continue(Option<u8>),
+    Step(Option<u8>),
+    /// Step while `start <= pc < end`.
+    RangeStep(u64, u64),
+}
+
+/// The actions of one `vCont` packet.
+#[derive(Clone, Debug, Default)]
+pub struct ResumePlan {
+    pub actions: BTreeMap<i32, ThreadAction>,
+    /// No action for "every other thread": they stay stopped.
+    pub locked: bool,
+}
+
+impl ResumePlan {
+    /// The thread asked to step, and its range when range stepping.
+    fn stepper(&self) -> Option<(i32, Option<(u64, u64)>)> {
+        self.actions.iter().find_map(|(&tid, action)| match *action {
+            ThreadAction::Step(_) => Some((tid, None)),
+            ThreadAction::RangeStep(start, end) => Some((tid, Some((start, end)))),
+            ThreadAction::Continue(_) => None,
+        })
+    }
+
+    /// The signal gdb gives thread `tid`, if any.
+    fn signal_for(&self, tid: i32) -> Option<u8> {
+        match self.actions.get(&tid)? {
+            ThreadAction::Continue(signal) | ThreadAction::Step(signal) => *signal,
+            ThreadAction::RangeStep(..) => None,
+        }
+    }
+}
+
+pub(crate) fn others(locked: bool) -> OtherThreads {
+    if locked {
+        OtherThreads::Stay
+    } else {
+        OtherThreads::Run
+    }
+}
+
+/// Carries out the plan gdbstub collected.
+pub(crate) fn resume(target: &mut ServerTarget) -> Result<(), ServerError> {
+    let plan = std::mem::take(&mut target.plan);
+    let Some(inferior) = target.inferior.clone() else {
+        return Err(ServerError::Usage("there is no process to resume".into()));
+    };
+    if target.pending_vfork_done.is_some() {
+        // The parent stays held at its vfork until the child lets go of the
+        // shared memory; the wait reports `vforkdone` then (gdb reinserts
+        // its breakpoints only after it).
+        target.plan = plan;
+        return Ok(());
+    }
+    let Some(event) = target.stop_event.take() else {
+        debug_log!(target, "resume with no stop in hand: the process is already running");
+        return Ok(());
+    };
+    // gdb passing back the signal the event reported means "deliver it";
+    // any other signal given to a thread is set for it before it runs.
+    let event_signal = match event.kind {
+        EventKind::Exception { signal, .. } => Some(signal),
+        _ => None,
+    };
+    let mut status = ContinueStatus::Handled;
+    for (&tid, _) in plan.actions.iter() {
+        let Some(signal) = plan.signal_for(tid).and_then(crate::signals::from_gdb).filter(|&s| s != 0) else {
+            continue;
+        };
+        if tid == event.tid && event_signal == Some(signal) {
+            status = ContinueStatus::NotHandled;
+        } else if let Err(e) = target.session.set_thread_signal(inferior.pid, tid, signal) {
+            debug_log!(target, "signal {signal} for thread {tid} not set: {e}");
+        }
+    }
+    target.retire_breakpoints_taken_out(plan.stepper().is_some());
+    if let Some((tid, _)) = plan.stepper() {
+        // A thread steps over a breakpoint gdb took out only if it reported
+        // that breakpoint (the engine then runs the instruction out of line).
+        if let Ok(pc) = target.session.registers(inferior.pid, tid).map(|r| r.rip) {
+            let reported_here =
+                event.tid == tid && matches!(event.kind, EventKind::Breakpoint { address, .. } if address == pc);
+            if !reported_here {
+                target.retire_breakpoint_at(pc);
+            }
+        }
+    }
+    target.resumes += 1;
+    target.scheduler_locked = plan.locked;
+    target.resumed_threads = if plan.locked { plan.actions.keys().copied().collect() } else { Vec::new() };
+    let result = match plan.stepper() {
+        Some((tid, range)) => {
+            target.stepping = Some((tid, range));
+            target.session.step_thread(inferior.pid, tid, status, others(plan.locked))
+        }
+        None if plan.locked => {
+            // Scheduler locking: only the threads named run.
+            target.stepping = None;
+            let threads: Vec<i32> = plan.actions.keys().copied().collect();
+            target.session.resume_threads(inferior.pid, &threads, status)
+        }
+        None => {
+            target.stepping = None;
+            target.session.continue_process(inferior.pid, status)
+        }
+    };
+    match result {
+        Ok(()) => Ok(()),
+        // A process that vanished reports its exit next.
+        Err(e) if e.is_gone() => Ok(()),
+        Err(e) => {
+            debug_log!(target, "resume failed: {e}");
+            Err(e.into())
+        }
+    }
+}

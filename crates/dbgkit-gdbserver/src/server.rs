@@ -1,0 +1,412 @@
+//! One connection: bytes from the client go through the packet decoder;
+//! the packets gdbstub 0.7 does not know are answered here
+//! (`extensions`), the rest go to gdbstub's state machine. A packet
+//! gdbstub cannot parse does not end the connection: the error is logged,
+//! the client gets an `E` reply, and a fresh protocol engine takes over
+//! with the negotiated state replayed into it.
+
+use crate::connection::{Link, LinkError};
+use crate::framing::{frame, Incoming, PacketDecoder};
+use crate::target::{ServerError, ServerTarget, SpecialStop};
+use crate::{debug_log, extensions};
+use gdbstub::stub::state_machine::GdbStubStateMachine;
+use gdbstub::stub::{DisconnectReason, GdbStub, MultiThreadStopReason};
+use std::collections::VecDeque;
+use std::time::Duration;
+
+/// The packet size advertised to the client (`PacketSize`): big memory
+/// transfers in few round trips.
+pub const PACKET_SIZE: usize = 0x4000;
+/// How long a wait for the target lasts before the client is checked for a break-in.
+const CLIENT_CHECK: Duration = Duration::from_millis(20);
+/// The longest sleep between two looks at the target (a safety net: every
+/// stop also wakes the server through `SIGCHLD`).
+const LONGEST_SLEEP: Duration = Duration::from_millis(500);
+
+type Machine = GdbStubStateMachine<'static, ServerTarget, Link>;
+type StubError = gdbstub::stub::GdbStubError<ServerError, LinkError>;
+
+/// How a connection ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConnectionEnd {
+    /// The client closed the connection (or it broke).
+    ClientGone,
+    /// The client detached from the process (`D`) and, not in extended mode, left.
+    Detached,
+    /// The client killed the process (`k`), not in extended mode.
+    Killed,
+    /// The process ended, not in extended mode.
+    TargetEnded,
+}
+
+/// What was negotiated on this connection, replayed into a new gdbstub.
+#[derive(Clone, Debug, Default)]
+pub struct Negotiated {
+    pub no_ack: bool,
+    pub multiprocess: bool,
+    pub thread_selection: Vec<Vec<u8>>,
+    /// The process of the general thread (`Hg`) when it is not the one
+    /// debugged (a forked child gdb cleans up before detaching it).
+    pub foreign_process: Option<i32>,
+}
+
+impl Negotiated {
+    /// The thread of the last `Hg` that named one.
+    pub fn general_thread(&self) -> Option<i32> {
+        let body = self.thread_selection.iter().find(|b| b.starts_with(b"Hg"))?;
+        let text = std::str::from_utf8(&body[2..]).ok()?;
+        let tid = text.rsplit('.').next()?;
+        i32::from_str_radix(tid, 16).ok().filter(|&t| t > 0)
+    }
+}
+
+/// Serves one client.
+pub struct Connection<'t> {
+    pub target: &'t mut ServerTarget,
+    link: Link,
+    decoder: PacketDecoder,
+    pending: VecDeque<Incoming>,
+    pub negotiated: Negotiated,
+    /// Wakes the server when a thread stops; without it, waits poll.
+    notifier: Option<crate::wakeup::StopNotifier>,
+}
+
+impl<'t> Connection<'t> {
+    pub fn new(target: &'t mut ServerTarget, link: Link) -> Connection<'t> {
+        Connection {
+            target,
+            link,
+            decoder: PacketDecoder::new(PACKET_SIZE - 4),
+            pending: VecDeque::new(),
+            negotiated: Negotiated::default(),
+            notifier: crate::wakeup::StopNotifier::new().ok(),
+        }
+    }
+
+    fn new_machine(&mut self) -> Result<Machine, ServerError> {
+        let stub = GdbStub::builder(self.link.clone())
+            .packet_buffer_size(PACKET_SIZE)
+            .build()
+            .map_err(|e| ServerError::Usage(format!("cannot set up the protocol: {e}")))?;
+        stub.run_state_machine(self.target).map_err(|e| ServerError::Usage(format!("cannot start the protocol: {e}")))
+    }
+
+    /// Serves until the client leaves or the session ends.
+    pub fn serve(&mut self) -> Result<ConnectionEnd, ServerError> {
+        let mut machine = self.new_machine()?;
+        loop {
+            machine = match machine {
+                GdbStubStateMachine::Disconnected(gdb) => {
+                    let reason = gdb.get_reason();
+                    if let Some(end) = self.on_disconnect(reason)? {
+                        return Ok(end);
+                    }
+                    gdb.return_to_idle()
+                }
+                GdbStubStateMachine::CtrlCInterrupt(gdb) => {
+                    self.target.interrupt()?;
+                    match gdb.interrupt_handled(self.target, None::<MultiThreadStopReason<u64>>) {
+                        Ok(next) => next,
+                        Err(e) => self.recover(e, b"\x03")?,
+                    }
+                }
+                state => match self.step(state) {
+                    Ok(next) => next,
+                    Err(ServerError::Link(LinkError::ClientGone)) => return Ok(ConnectionEnd::ClientGone),
+                    Err(e) => return Err(e),
+                },
+            };
+        }
+    }
+
+    /// One move of an idle or running state machine: an item from the
+    /// client, or (running) a stop of the target.
+    fn step(&mut self, machine: Machine) -> Result<Machine, ServerError> {
+        if let Some(item) = self.pending.pop_front() {
+            return self.dispatch(machine, item);
+        }
+        match machine {
+            GdbStubStateMachine::Running(gdb) => {
+                if self.link.0.borrow().has_input()? {
+                    self.receive(None)?;
+                    return Ok(GdbStubStateMachine::Running(gdb));
+                }
+                let Some(reason) = self.wait_for_stop()? else {
+                    return Ok(GdbStubStateMachine::Running(gdb));
+                };
+                let tid = stop_thread(&reason);
+                let regs = tid.map(|t| self.target.expedited_registers(t)).unwrap_or_default();
+                if let Some(special) = self.target.pending_special.take() {
+                    let pid = self.target.inferior.as_ref().map(|i| i.pid).unwrap_or(0);
+                    let thread = |tid| extensions::thread_id(&self.negotiated, pid, tid);
+                    let mut body = match special {
+                        SpecialStop::Exec { tid, image } => {
+                            format!("T05thread:{};exec:{};", thread(tid), hex(image.to_string_lossy().as_bytes()))
+                        }
+                        SpecialStop::Fork { tid, child } => format!(
+                            "T05thread:{};fork:{};",
+                            thread(tid),
+                            extensions::thread_id(&self.negotiated, child, child)
+                        ),
+                        SpecialStop::VFork { tid, child } => format!(
+                            "T05thread:{};vfork:{};",
+                            thread(tid),
+                            extensions::thread_id(&self.negotiated, child, child)
+                        ),
+                        SpecialStop::VForkDone { tid } => format!("T05thread:{};vforkdone:;", thread(tid)),
+                    };
+                    for (id, bytes) in &regs {
+                        body.push_str(&format!("{:x}:{};", id.0, hex(bytes)));
+                    }
+                    self.link.0.borrow_mut().replace_next_packet(body.into_bytes());
+                }
+                let mut iter = regs.iter().map(|(id, bytes)| (*id, bytes.as_slice()));
+                match gdb.report_stop_with_regs(self.target, reason, &mut iter) {
+                    Ok(next) => Ok(next),
+                    Err(e) => self.recover(e, b"stop reply"),
+                }
+            }
+            other => {
+                self.receive(None)?;
+                Ok(other)
+            }
+        }
+    }
+
+    /// Reads what the client sent into the queue of items.
+    fn receive(&mut self, timeout: Option<Duration>) -> Result<(), ServerError> {
+        let bytes = self.link.0.borrow_mut().receive(timeout)?;
+        for byte in bytes {
+            if let Some(item) = self.decoder.push(byte) {
+                self.pending.push_back(item);
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits a short while for the target to stop.
+    fn wait_for_stop(&mut self) -> Result<Option<MultiThreadStopReason<u64>>, ServerError> {
+        if self.target.inferior.is_none() {
+            // Nothing can stop: wait for the client instead.
+            self.receive(Some(CLIENT_CHECK))?;
+            return Ok(None);
+        }
+        if let Some(pending) = self.target.pending_vfork_done {
+            if self.target.stop_event.is_some() && self.target.vfork_done() {
+                self.target.pending_vfork_done = None;
+                self.target.pending_special = Some(SpecialStop::VForkDone { tid: pending.tid });
+                return Ok(Some(MultiThreadStopReason::SignalWithThread {
+                    tid: crate::target::to_tid(pending.tid),
+                    signal: gdbstub::common::Signal::SIGTRAP,
+                }));
+            }
+            // Still shared: look again shortly, listening to the client meanwhile.
+            self.receive(Some(Duration::from_millis(5)))?;
+            return Ok(None);
+        }
+        let Some(notifier) = &self.notifier else {
+            return match self.target.session.wait_event(Some(CLIENT_CHECK)) {
+                Ok(Some(event)) => self.target.on_event(event),
+                Ok(None) | Err(dbgkit::Error::NoProcesses) => Ok(None),
+                Err(e) => Err(e.into()),
+            };
+        };
+        // Forget old notifications, look, then sleep: a stop after the look
+        // leaves a notification that ends the sleep at once.
+        notifier.drain();
+        match self.target.session.wait_event(Some(Duration::ZERO)) {
+            Ok(Some(event)) => return self.target.on_event(event),
+            Ok(None) | Err(dbgkit::Error::NoProcesses) => {}
+            Err(e) => return Err(e.into()),
+        }
+        let client = self.link.0.borrow().input_fd();
+        notifier.sleep(client, LONGEST_SLEEP).map_err(|e| ServerError::Link(e.into()))?;
+        Ok(None)
+    }
+
+    fn dispatch(&mut self, machine: Machine, item: Incoming) -> Result<Machine, ServerError> {
+        let ack = !self.negotiated.no_ack;
+        match item {
+            Incoming::Ack => Ok(machine),
+            Incoming::Nack => {
+                self.link.0.borrow_mut().resend_last()?;
+                Ok(machine)
+            }
+            Incoming::Interrupt => self.feed(machine, &[0x03]),
+            Incoming::Noise(byte) => {
+                debug_log!(self.target, "ignoring byte {byte:#04x} outside any packet");
+                Ok(machine)
+            }
+            Incoming::CutShort { body } => {
+                debug_log!(self.target, "dropping packet cut short: {}", String::from_utf8_lossy(&body));
+                Ok(machine)
+            }
+            Incoming::BadChecksum { body, sent } => {
+                debug_log!(
+                    self.target,
+                    "bad checksum {} for packet {}: asking again",
+                    String::from_utf8_lossy(&sent),
+                    String::from_utf8_lossy(&body)
+                );
+                if ack {
+                    self.link.0.borrow_mut().send_raw(b"-")?;
+                }
+                Ok(machine)
+            }
+            Incoming::TooLong { len } => {
+                debug_log!(self.target, "packet of {len} bytes is over the packet size {PACKET_SIZE}");
+                self.link.0.borrow_mut().send_packet(ack, b"E01")?;
+                Ok(machine)
+            }
+            Incoming::Packet { body } => {
+                let body = self.legacy_continue_as_vcont(body);
+                if let Some(reply) = extensions::answer(self.target, &mut self.negotiated, &body) {
+                    self.link.0.borrow_mut().send_packet(ack, &reply)?;
+                    return Ok(machine);
+                }
+                if body.starts_with(b"qSupported") {
+                    self.negotiated.multiprocess = body.windows(13).any(|w| w == b"multiprocess+");
+                    self.target.exec_events = body.windows(12).any(|w| w == b"exec-events+");
+                    self.target.fork_events = body.windows(13).any(|w| w == b";fork-events+")
+                        || body.windows(13).any(|w| w == b":fork-events+");
+                    self.target.vfork_events = body.windows(13).any(|w| w == b"vfork-events+");
+                    self.link.0.borrow_mut().append_to_next_packet(extensions::EXTRA_FEATURES.to_vec());
+                }
+                if body == b"k" {
+                    // lldb waits for the exit status after `k`; gdb reads no reply to it.
+                    self.link.0.borrow_mut().replace_next_packet(b"X09".to_vec());
+                }
+                let machine = self.feed(machine, &frame(&body))?;
+                if self.target.exit_requested {
+                    // `monitor exit`: the reply went out; the server ends now, as gdbserver does.
+                    return Err(ServerError::Link(LinkError::ClientGone));
+                }
+                if body == b"QStartNoAckMode" {
+                    self.negotiated.no_ack = true;
+                }
+                if body.starts_with(b"Hg") || body.starts_with(b"Hc") {
+                    self.negotiated.thread_selection.retain(|b| b[..2] != body[..2]);
+                    self.negotiated.thread_selection.push(body);
+                }
+                Ok(machine)
+            }
+        }
+    }
+
+    /// `c` and `Cxx` continue every thread (lldb sends them); gdbstub 0.7
+    /// would continue the selected thread alone. Rewritten as the `vCont`
+    /// gdb would send.
+    fn legacy_continue_as_vcont(&self, body: Vec<u8>) -> Vec<u8> {
+        if body == b"c" {
+            return b"vCont;c".to_vec();
+        }
+        let is_signal = body.len() == 3 && body[0] == b'C' && body[1..].iter().all(u8::is_ascii_hexdigit);
+        match (is_signal, self.target.stop_event.as_ref(), self.target.inferior.as_ref()) {
+            (true, Some(event), Some(inferior)) => {
+                let thread = extensions::thread_id(&self.negotiated, inferior.pid, event.tid);
+                format!("vCont;{}:{thread};c", String::from_utf8_lossy(&body)).into_bytes()
+            }
+            _ => body,
+        }
+    }
+
+    /// Passes raw bytes to gdbstub's state machine.
+    fn feed(&mut self, mut machine: Machine, bytes: &[u8]) -> Result<Machine, ServerError> {
+        for &byte in bytes {
+            let result = match machine {
+                GdbStubStateMachine::Idle(gdb) => gdb.incoming_data(self.target, byte),
+                GdbStubStateMachine::Running(gdb) => gdb.incoming_data(self.target, byte),
+                other => {
+                    // A disconnect or break-in in the middle of a packet: handle it first.
+                    debug_log!(self.target, "dropping the rest of a packet after a state change");
+                    return Ok(other);
+                }
+            };
+            machine = match result {
+                Ok(next) => next,
+                Err(e) => return self.recover(e, bytes),
+            };
+        }
+        Ok(machine)
+    }
+
+    /// After gdbstub failed on a packet: log it, answer `E01`, and go on
+    /// with a new state machine that has this connection's settings.
+    fn recover(&mut self, error: StubError, packet: &[u8]) -> Result<Machine, ServerError> {
+        if error.is_connection_error() {
+            return Err(ServerError::Link(LinkError::ClientGone));
+        }
+        let text = error.to_string();
+        if error.is_target_error() {
+            if let Some(ServerError::Link(LinkError::ClientGone)) = error.into_target_error() {
+                return Err(ServerError::Link(LinkError::ClientGone));
+            }
+        }
+        debug_log!(self.target, "packet {} failed: {text}", String::from_utf8_lossy(packet).escape_debug());
+        self.link.0.borrow_mut().discard_pending();
+        let mut machine = self.new_machine()?;
+        self.link.0.borrow_mut().set_muted(true);
+        let mut replay: Vec<Vec<u8>> = Vec::new();
+        if self.negotiated.multiprocess {
+            replay.push(b"qSupported:multiprocess+".to_vec());
+        }
+        if self.negotiated.no_ack {
+            replay.push(b"QStartNoAckMode".to_vec());
+        }
+        replay.extend(self.negotiated.thread_selection.iter().cloned());
+        for byte in replay.iter().flat_map(|body| frame(body)) {
+            machine = match machine {
+                GdbStubStateMachine::Idle(gdb) => match gdb.incoming_data(self.target, byte) {
+                    Ok(next) => next,
+                    // Settings that cannot be replayed are lost, not fatal.
+                    Err(_) => self.new_machine()?,
+                },
+                other => other,
+            };
+        }
+        self.link.0.borrow_mut().set_muted(false);
+        self.link.0.borrow_mut().send_packet(!self.negotiated.no_ack, b"E01")?;
+        Ok(machine)
+    }
+
+    /// The session's end or its next turn after gdbstub disconnected.
+    fn on_disconnect(&mut self, reason: DisconnectReason) -> Result<Option<ConnectionEnd>, ServerError> {
+        let extended = self.target.extended;
+        match reason {
+            DisconnectReason::TargetExited(_) | DisconnectReason::TargetTerminated(_) => {
+                match self.target.ending.take() {
+                    Some(crate::target::Ending::Exited(code)) => eprintln!("\nChild exited with status {code}"),
+                    Some(crate::target::Ending::Killed(signal)) => {
+                        eprintln!("\nChild terminated with signal = {signal:#x} ({})", dbgkit::signal_name(signal))
+                    }
+                    None => {}
+                }
+                Ok((!extended).then_some(ConnectionEnd::TargetEnded))
+            }
+            DisconnectReason::Disconnect => {
+                if let Some(pid) = self.target.inferior.as_ref().map(|i| i.pid) {
+                    eprintln!("Detaching from process {pid}");
+                    self.target.detach_inferior()?;
+                }
+                Ok((!extended).then_some(ConnectionEnd::Detached))
+            }
+            DisconnectReason::Kill => {
+                self.target.kill_inferior()?;
+                Ok((!extended).then_some(ConnectionEnd::Killed))
+            }
+        }
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn stop_thread(reason: &MultiThreadStopReason<u64>) -> Option<i32> {
+    use MultiThreadStopReason as R;
+    let tid = match reason {
+        R::SignalWithThread { tid, .. } | R::SwBreak(tid) | R::HwBreak(tid) | R::Watch { tid, .. } => *tid,
+        _ => return None,
+    };
+    Some(crate::target::tid_of(tid))
+}

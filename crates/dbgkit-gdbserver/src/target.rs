@@ -1,0 +1,942 @@
+//! The debugged process as gdbstub sees it: registers, memory, threads,
+//! breakpoints and watchpoints, all through the engine's `Session`.
+//!
+//! The stop gdb looks at is an engine event left in flight: while it is not
+//! continued, every thread of the process stays stopped. Resuming continues
+//! it (or steps one thread); the events gdb has no use for (modules, thread
+//! creation, the engine's own stops) are continued on the spot.
+
+use crate::arch::{regnum, GdbRegId, GdbRegisters, X86_64Linux};
+use crate::run_control::{ResumePlan, ThreadAction};
+use dbgkit::{ContinueStatus, Event, EventKind, Session, SpawnOptions, WatchAccess};
+use gdbstub::common::{Signal, Tid};
+use gdbstub::stub::MultiThreadStopReason;
+use gdbstub::target::ext::base::multithread::{
+    MultiThreadBase, MultiThreadRangeStepping, MultiThreadRangeSteppingOps, MultiThreadResume, MultiThreadResumeOps,
+    MultiThreadSchedulerLocking, MultiThreadSchedulerLockingOps, MultiThreadSingleStep, MultiThreadSingleStepOps,
+};
+use gdbstub::target::ext::base::single_register_access::{SingleRegisterAccess, SingleRegisterAccessOps};
+use gdbstub::target::ext::base::BaseOps;
+use gdbstub::target::ext::breakpoints::{
+    Breakpoints, BreakpointsOps, HwBreakpoint, HwBreakpointOps, HwWatchpoint, HwWatchpointOps, SwBreakpoint,
+    SwBreakpointOps, WatchKind,
+};
+use gdbstub::target::{Target, TargetError, TargetResult};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::num::NonZeroUsize;
+use std::path::PathBuf;
+
+/// Errors that end the debugging connection (everything else is an `E`
+/// reply and the server goes on).
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("{0}")]
+    Engine(#[from] dbgkit::Error),
+    #[error("{0}")]
+    Link(#[from] crate::connection::LinkError),
+    #[error("{0}")]
+    Usage(String),
+}
+
+/// How the current process came to be debugged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    Launched,
+    Attached,
+}
+
+/// The process being debugged.
+#[derive(Clone, Debug)]
+pub struct Inferior {
+    pub pid: i32,
+    pub origin: Origin,
+    pub argv: Vec<String>,
+}
+
+/// One of gdb's software breakpoints.
+#[derive(Clone, Copy, Debug)]
+struct GdbBreakpoint {
+    id: u32,
+    /// gdb has it inserted (`Z0`) rather than taken out (`z0`).
+    inserted: bool,
+    /// The resume count when gdb took it out.
+    removed_at: u64,
+}
+
+/// Stops whose reply the server writes itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SpecialStop {
+    Exec {
+        tid: i32,
+        image: PathBuf,
+    },
+    Fork {
+        tid: i32,
+        child: i32,
+    },
+    VFork {
+        tid: i32,
+        child: i32,
+    },
+    /// The vfork child no longer shares the parent's memory (it exec'd or exited).
+    VForkDone {
+        tid: i32,
+    },
+}
+
+/// A vfork gdb was told about, whose end (`vforkdone`) is still to report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PendingVforkDone {
+    pub tid: i32,
+    pub child: i32,
+    /// The child's memory map identity at the vfork (its `/proc` exe link):
+    /// it changes when the child execs.
+    pub shared_exe: Option<u64>,
+}
+
+/// How a process ended, for the stop reply and the server's messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ending {
+    Exited(i32),
+    Killed(i32),
+}
+
+/// Settings of programs launched from now on (gdb's `Q` packets and the command line).
+#[derive(Clone, Debug, Default)]
+pub struct LaunchSettings {
+    pub disable_aslr: bool,
+    pub env: Vec<(String, Option<String>)>,
+    pub env_reset: bool,
+    pub cwd: Option<PathBuf>,
+}
+
+/// The engine behind the protocol.
+pub struct ServerTarget {
+    pub session: Session,
+    pub inferior: Option<Inferior>,
+    /// The event gdb sees as the current stop (in flight: the process is stopped).
+    pub(crate) stop_event: Option<Event>,
+    /// The last process that ended, until gdb has been told.
+    pub ending: Option<Ending>,
+    pub(crate) plan: ResumePlan,
+    /// The thread stepping now (single or range step) and its range.
+    pub(crate) stepping: Option<(i32, Option<(u64, u64)>)>,
+    /// The last resume asked the other threads to stay stopped.
+    pub(crate) scheduler_locked: bool,
+    /// The threads the last resume ran, when not all of them (scheduler
+    /// locking): a break-in is reported for one of these, as gdb expects.
+    pub(crate) resumed_threads: Vec<i32>,
+    /// gdb's software breakpoints by address. gdb takes every breakpoint
+    /// out at each stop and puts them back before it resumes; one taken out
+    /// keeps its engine breakpoint (its byte stays, hidden from reads) and
+    /// is only marked, so putting it back costs nothing. One still out at
+    /// the next resume but one is removed for real.
+    sw_breakpoints: HashMap<u64, GdbBreakpoint>,
+    /// Resumes so far (for the age of breakpoints gdb took out).
+    pub(crate) resumes: u64,
+    hw_breakpoints: HashMap<u64, u32>,
+    watchpoints: HashMap<(u64, u64, bool), u32>,
+    /// Signals gdb said to pass without stopping (`QPassSignals`).
+    pub pass_signals: HashSet<i32>,
+    pub launch: LaunchSettings,
+    /// Extended mode (`--multi` or `!`): the server outlives its processes.
+    pub extended: bool,
+    /// Log what happens on stderr (`--debug`).
+    pub debug: bool,
+    /// Files opened by the client through `vFile:open`.
+    pub(crate) files: BTreeMap<u32, std::fs::File>,
+    /// The last program run, for `vRun` without a name and `R`.
+    pub last_argv: Option<Vec<String>>,
+    /// `monitor exit`: end the server when the connection closes.
+    pub exit_requested: bool,
+    /// Breakpoints the engine would not plant (outside executable memory,
+    /// as gdb's return address for calls it makes, on the stack): a plain
+    /// `int3` written in, with the byte it replaced.
+    raw_breakpoints: BTreeMap<u64, u8>,
+    /// A stop reply gdbstub cannot write (`exec`, or `fork` with the
+    /// child's own pid), written by the server in its place.
+    pub pending_special: Option<SpecialStop>,
+    /// The client asked for exec events in `qSupported`.
+    pub exec_events: bool,
+    /// The client asked for fork events in `qSupported`.
+    pub fork_events: bool,
+    /// The client asked for vfork events in `qSupported`.
+    pub vfork_events: bool,
+    /// After a reported vfork, gdb's resume waits for the child to let go of
+    /// the shared memory; then `vforkdone` is reported.
+    pub pending_vfork_done: Option<PendingVforkDone>,
+}
+
+/// Logs on stderr when `--debug` is given.
+#[macro_export]
+macro_rules! debug_log {
+    ($target:expr, $($arg:tt)*) => {
+        if $target.debug {
+            eprintln!("[dbgkit-gdbserver] {}", format_args!($($arg)*));
+        }
+    };
+}
+
+/// The inode of a process's executable: it changes when the process execs.
+fn exe_identity(pid: i32) -> Option<u64> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(format!("/proc/{pid}/exe")).ok().map(|m| m.ino() ^ (m.dev() << 32))
+}
+
+pub(crate) fn tid_of(tid: Tid) -> i32 {
+    tid.get() as i32
+}
+
+pub(crate) fn to_tid(tid: i32) -> Tid {
+    NonZeroUsize::new(tid.max(1) as usize).expect("positive")
+}
+
+impl ServerTarget {
+    pub fn new(debug: bool) -> ServerTarget {
+        ServerTarget {
+            session: Session::new(),
+            inferior: None,
+            stop_event: None,
+            ending: None,
+            plan: ResumePlan::default(),
+            stepping: None,
+            scheduler_locked: false,
+            resumed_threads: Vec::new(),
+            sw_breakpoints: HashMap::new(),
+            resumes: 0,
+            hw_breakpoints: HashMap::new(),
+            watchpoints: HashMap::new(),
+            pass_signals: HashSet::new(),
+            launch: LaunchSettings { disable_aslr: true, ..Default::default() },
+            extended: false,
+            debug,
+            files: BTreeMap::new(),
+            last_argv: None,
+            exit_requested: false,
+            raw_breakpoints: BTreeMap::new(),
+            pending_special: None,
+            exec_events: false,
+            fork_events: false,
+            vfork_events: false,
+            pending_vfork_done: None,
+        }
+    }
+
+    /// The pid of the debugged process, or a non-fatal error.
+    pub(crate) fn pid(&self) -> TargetResult<i32, Self> {
+        self.inferior.as_ref().map(|i| i.pid).ok_or(TargetError::Errno(3))
+    }
+
+    /// Turns an engine failure into an `E` reply, logged with `--debug`.
+    pub(crate) fn soft<T>(&self, what: &str, result: dbgkit::Result<T>) -> TargetResult<T, Self> {
+        result.map_err(|e| {
+            debug_log!(self, "{what}: {e}");
+            let errno = e.raw_os_error().unwrap_or(match e {
+                dbgkit::Error::UnmappedMemory { .. } => libc::EFAULT,
+                dbgkit::Error::NoSuchThread { .. } | dbgkit::Error::NotDebugged(_) => libc::ESRCH,
+                _ => libc::EINVAL,
+            });
+            TargetError::Errno(errno.clamp(1, 255) as u8)
+        })
+    }
+
+    /// Launches `argv` stopped at its first instruction, as gdbserver does.
+    pub fn launch(&mut self, argv: &[String]) -> Result<i32, ServerError> {
+        let mut options = SpawnOptions::new(argv).disable_aslr(self.launch.disable_aslr);
+        if self.launch.env_reset {
+            options = options.env_clear();
+            for (key, value) in std::env::vars() {
+                options = options.env(key, value);
+            }
+        }
+        for (key, value) in &self.launch.env {
+            // An unset variable is given an empty value: SpawnOptions only adds.
+            options = options.env(key, value.as_deref().unwrap_or(""));
+        }
+        if let Some(dir) = &self.launch.cwd {
+            options = options.cwd(dir);
+        }
+        let pid = self.session.spawn(&options)?;
+        self.inferior = Some(Inferior { pid, origin: Origin::Launched, argv: argv.to_vec() });
+        self.settle(pid)?;
+        Ok(pid)
+    }
+
+    /// Attaches to a running process and stops it.
+    pub fn attach(&mut self, pid: i32) -> Result<(), ServerError> {
+        self.session.attach(pid)?;
+        let argv = std::fs::read_to_string(format!("/proc/{pid}/cmdline"))
+            .map(|s| s.split('\0').filter(|a| !a.is_empty()).map(str::to_string).collect())
+            .unwrap_or_default();
+        self.inferior = Some(Inferior { pid, origin: Origin::Attached, argv });
+        self.settle(pid)
+    }
+
+    /// Continues the start-up events of a new process and leaves it held
+    /// at a break-in, the stop gdb finds when it connects.
+    fn settle(&mut self, pid: i32) -> Result<(), ServerError> {
+        self.ending = None;
+        self.session.break_in(pid)?;
+        loop {
+            let Some(event) = self.session.wait_event(None)? else { continue };
+            if event.pid != pid {
+                self.session.continue_event(ContinueStatus::Handled)?;
+                continue;
+            }
+            if event.kind == EventKind::BreakIn {
+                self.stop_event = Some(event);
+                return Ok(());
+            }
+            if let EventKind::ProcessExited { code, signal } = event.kind {
+                self.session.continue_event(ContinueStatus::Handled)?;
+                self.forget_inferior(code, signal);
+                return Err(ServerError::Usage(format!("process {pid} ended before it could be stopped")));
+            }
+            self.session.continue_event(ContinueStatus::Handled)?;
+        }
+    }
+
+    fn forget_inferior(&mut self, code: Option<i32>, signal: Option<i32>) {
+        self.inferior = None;
+        self.stop_event = None;
+        self.stepping = None;
+        self.sw_breakpoints.clear();
+        self.hw_breakpoints.clear();
+        self.watchpoints.clear();
+        self.raw_breakpoints.clear();
+        self.ending = Some(match signal {
+            Some(signal) => Ending::Killed(signal),
+            None => Ending::Exited(code.unwrap_or(0)),
+        });
+    }
+
+    /// Kills the process and waits until it is gone.
+    pub fn kill_inferior(&mut self) -> Result<(), ServerError> {
+        let Some(inferior) = self.inferior.clone() else { return Ok(()) };
+        self.session.kill(inferior.pid)?;
+        self.drain_until_exit(inferior.pid)
+    }
+
+    fn drain_until_exit(&mut self, pid: i32) -> Result<(), ServerError> {
+        loop {
+            match self.session.wait_event(Some(std::time::Duration::from_secs(5))) {
+                Ok(Some(event)) => {
+                    let exited = event.pid == pid && matches!(event.kind, EventKind::ProcessExited { .. });
+                    let _ = self.session.continue_event(ContinueStatus::Handled);
+                    if let (true, EventKind::ProcessExited { code, signal }) = (exited, event.kind) {
+                        self.forget_inferior(code, signal);
+                        return Ok(());
+                    }
+                }
+                Ok(None) => {}
+                Err(dbgkit::Error::NoProcesses) => {
+                    self.forget_inferior(None, Some(libc::SIGKILL));
+                    return Ok(());
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// Detaches from the process: breakpoints out, left running.
+    pub fn detach_inferior(&mut self) -> Result<(), ServerError> {
+        let Some(pid) = self.inferior.as_ref().map(|i| i.pid) else { return Ok(()) };
+        // The engine takes its own breakpoints out; the raw ones are ours to restore.
+        for (address, byte) in std::mem::take(&mut self.raw_breakpoints) {
+            let _ = self.session.write_memory(pid, address, &[byte]);
+        }
+        let Some(inferior) = self.inferior.take() else { return Ok(()) };
+        self.stop_event = None;
+        self.stepping = None;
+        self.sw_breakpoints.clear();
+        self.hw_breakpoints.clear();
+        self.watchpoints.clear();
+        self.session.detach(inferior.pid)?;
+        Ok(())
+    }
+
+    /// What the client leaving means for the process: a launched one is
+    /// killed, an attached one detached (as gdbserver does).
+    pub fn abandon(&mut self) -> Result<(), ServerError> {
+        match self.inferior.as_ref().map(|i| i.origin) {
+            Some(Origin::Launched) => self.kill_inferior(),
+            Some(Origin::Attached) => self.detach_inferior(),
+            None => Ok(()),
+        }
+    }
+
+    /// Leaves the process stopped at an event for a client to come: a
+    /// running one is broken into (its other events are continued).
+    pub fn hold_for_next_client(&mut self) -> Result<(), ServerError> {
+        self.stepping = None;
+        self.pending_vfork_done = None;
+        while self.inferior.is_some() && self.stop_event.is_none() {
+            self.interrupt()?;
+            let Some(event) = self.session.wait_event(Some(std::time::Duration::from_secs(5)))? else { continue };
+            self.on_event(event)?;
+        }
+        Ok(())
+    }
+
+    /// Stops the running process (Ctrl-C); its `BreakIn` event follows.
+    pub fn interrupt(&mut self) -> Result<(), ServerError> {
+        if let Some(pid) = self.inferior.as_ref().map(|i| i.pid) {
+            if !self.session.is_stopped(pid)? {
+                self.session.break_in(pid)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Registers to send with a stop reply, so gdb needs no `g` to know
+    /// where the thread is: `rbp`, `rsp`, `rip` (gdbserver's choice).
+    pub fn expedited_registers(&mut self, tid: i32) -> Vec<(GdbRegId, Vec<u8>)> {
+        let Some(pid) = self.inferior.as_ref().map(|i| i.pid) else { return Vec::new() };
+        match self.session.registers(pid, tid) {
+            Ok(regs) => vec![
+                (GdbRegId(regnum::RBP), regs.rbp.to_le_bytes().to_vec()),
+                (GdbRegId(regnum::RSP), regs.rsp.to_le_bytes().to_vec()),
+                (GdbRegId(regnum::RIP), regs.rip.to_le_bytes().to_vec()),
+            ],
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// Translates an engine event: `Some` stop reason to report to gdb
+    /// (the event stays in flight), or `None` when it was continued.
+    pub fn on_event(&mut self, event: Event) -> Result<Option<MultiThreadStopReason<u64>>, ServerError> {
+        let tid = to_tid(event.tid);
+        let reason = match &event.kind {
+            EventKind::ProcessExited { code, signal } => {
+                self.session.continue_event(ContinueStatus::Handled)?;
+                let is_ours = self.inferior.as_ref().is_some_and(|i| i.pid == event.pid);
+                if !is_ours {
+                    return Ok(None);
+                }
+                self.forget_inferior(*code, *signal);
+                return Ok(Some(match signal {
+                    Some(signal) => MultiThreadStopReason::Terminated(Signal(crate::signals::to_gdb(*signal))),
+                    None => MultiThreadStopReason::Exited(code.unwrap_or(0) as u8),
+                }));
+            }
+            EventKind::ProcessCreated { .. }
+            | EventKind::ThreadCreated { .. }
+            | EventKind::ThreadExited { .. }
+            | EventKind::ModuleLoaded(_)
+            | EventKind::ModuleUnloaded(_) => {
+                debug_log!(self, "continuing {} of thread {}", event.kind.name(), event.tid);
+                self.session.continue_event(ContinueStatus::Handled)?;
+                return Ok(None);
+            }
+            EventKind::Fork { child } => {
+                let vfork = self.is_vfork(event.pid, event.tid);
+                let wanted = if vfork { self.vfork_events } else { self.fork_events };
+                if !wanted {
+                    self.session.continue_event(ContinueStatus::Handled)?;
+                    return Ok(None);
+                }
+                // The child already runs free, cleaned of breakpoints; gdb
+                // is told so it can show it and run its catchpoints.
+                self.pending_special = Some(if vfork {
+                    self.pending_vfork_done =
+                        Some(PendingVforkDone { tid: event.tid, child: *child, shared_exe: exe_identity(*child) });
+                    SpecialStop::VFork { tid: event.tid, child: *child }
+                } else {
+                    SpecialStop::Fork { tid: event.tid, child: *child }
+                });
+                MultiThreadStopReason::SignalWithThread { tid, signal: Signal::SIGTRAP }
+            }
+            EventKind::Exec { image } => {
+                // The old image's breakpoints went with it.
+                self.sw_breakpoints.clear();
+                self.hw_breakpoints.clear();
+                self.watchpoints.clear();
+                self.raw_breakpoints.clear();
+                if !self.exec_events {
+                    self.session.continue_event(ContinueStatus::Handled)?;
+                    return Ok(None);
+                }
+                self.pending_special = Some(SpecialStop::Exec { tid: event.tid, image: image.clone() });
+                MultiThreadStopReason::SignalWithThread { tid, signal: Signal::SIGTRAP }
+            }
+            EventKind::Exception { signal: libc::SIGTRAP, address, .. }
+                if self.raw_breakpoints.contains_key(&address.wrapping_sub(1)) =>
+            {
+                // One of our plain int3s: back to the breakpoint address, as gdb expects.
+                let pid = event.pid;
+                if let Ok(mut regs) = self.session.registers(pid, event.tid) {
+                    regs.rip = address.wrapping_sub(1);
+                    self.session.set_registers(pid, event.tid, &regs)?;
+                }
+                MultiThreadStopReason::SwBreak(tid)
+            }
+            EventKind::Exception { first_chance: false, .. } => {
+                // gdb saw the first chance and passed the signal on.
+                self.session.continue_event(ContinueStatus::NotHandled)?;
+                return Ok(None);
+            }
+            EventKind::Exception { signal, .. } if self.pass_signals.contains(signal) => {
+                self.session.continue_event(ContinueStatus::NotHandled)?;
+                return Ok(None);
+            }
+            EventKind::Exception { signal, .. } => {
+                MultiThreadStopReason::SignalWithThread { tid, signal: Signal(crate::signals::to_gdb(*signal)) }
+            }
+            EventKind::StepComplete { address } => match self.stepping {
+                Some((stepper, Some((start, end)))) if stepper == event.tid && (start..end).contains(address) => {
+                    // Still inside the range: step again without telling gdb.
+                    let others = crate::run_control::others(self.scheduler_locked);
+                    self.session.step_thread(event.pid, event.tid, ContinueStatus::Handled, others)?;
+                    return Ok(None);
+                }
+                Some((stepper, _)) if stepper == event.tid => {
+                    MultiThreadStopReason::SignalWithThread { tid, signal: Signal::SIGTRAP }
+                }
+                _ => {
+                    // A step gdb no longer waits for (another event came first).
+                    self.session.continue_event(ContinueStatus::Handled)?;
+                    return Ok(None);
+                }
+            },
+            EventKind::Breakpoint { id, .. } => {
+                let taken_out = self.sw_breakpoints.values().any(|b| b.id == *id && !b.inserted);
+                if taken_out && self.stepping.is_none_or(|(stepper, _)| stepper != event.tid) {
+                    // gdb took this breakpoint out: the thread runs through it.
+                    self.session.continue_event(ContinueStatus::Handled)?;
+                    return Ok(None);
+                }
+                if self.stepping.is_some_and(|(stepper, _)| stepper == event.tid) {
+                    // A step that landed on a breakpoint: a plain trap, as
+                    // gdbserver reports it; gdb finds its breakpoint there.
+                    MultiThreadStopReason::SignalWithThread { tid, signal: Signal::SIGTRAP }
+                } else {
+                    MultiThreadStopReason::SwBreak(tid)
+                }
+            }
+            EventKind::Watchpoint { access: WatchAccess::Execute, .. } => MultiThreadStopReason::HwBreak(tid),
+            EventKind::Watchpoint { access, address, .. } => MultiThreadStopReason::Watch {
+                tid,
+                kind: match access {
+                    WatchAccess::Write => WatchKind::Write,
+                    WatchAccess::Read => WatchKind::Read,
+                    _ => WatchKind::ReadWrite,
+                },
+                addr: *address,
+            },
+            EventKind::BreakIn => {
+                let reported = match self.resumed_threads.first() {
+                    Some(&first) if !self.resumed_threads.contains(&event.tid) => to_tid(first),
+                    _ => tid,
+                };
+                MultiThreadStopReason::SignalWithThread { tid: reported, signal: Signal::SIGINT }
+            }
+            // An event kind this server does not know: a plain trap, so gdb stops and looks.
+            _ => MultiThreadStopReason::SignalWithThread { tid, signal: Signal::SIGTRAP },
+        };
+        self.stepping = None;
+        self.stop_event = Some(event);
+        Ok(Some(reason))
+    }
+
+    /// `tid` when it is a thread of the process; otherwise (a client that
+    /// never selected a thread, or named one that is gone) the thread of the
+    /// current stop.
+    fn thread_or_current(&self, tid: i32) -> TargetResult<i32, Self> {
+        let pid = self.pid()?;
+        if self.session.threads(pid).is_ok_and(|threads| threads.contains(&tid)) {
+            return Ok(tid);
+        }
+        Ok(self.stop_event.as_ref().map(|e| e.tid).unwrap_or(pid))
+    }
+
+    /// Whether the fork event of thread `tid` came from `vfork` (or a clone
+    /// with `CLONE_VFORK`): the system call it stopped in says.
+    fn is_vfork(&mut self, pid: i32, tid: i32) -> bool {
+        const CLONE_VFORK: u64 = 0x4000;
+        let Ok(regs) = self.session.registers(pid, tid) else { return false };
+        match regs.orig_rax as i64 {
+            libc::SYS_vfork => true,
+            libc::SYS_clone => regs.rdi & CLONE_VFORK != 0,
+            libc::SYS_clone3 => {
+                let mut flags = [0u8; 8];
+                self.session.read_memory(pid, regs.rdi, &mut flags).is_ok()
+                    && u64::from_le_bytes(flags) & CLONE_VFORK != 0
+            }
+            _ => false,
+        }
+    }
+
+    /// After gdb resumed from a vfork stop: whether the child has let go of
+    /// the parent's memory (exec'd or exited). The parent cannot run before
+    /// that anyway; gdb reinserts its breakpoints once told.
+    pub fn vfork_done(&self) -> bool {
+        let Some(pending) = self.pending_vfork_done else { return false };
+        let exited = !std::path::Path::new(&format!("/proc/{}/task", pending.child)).exists()
+            || std::fs::read_to_string(format!("/proc/{}/stat", pending.child))
+                .map(|s| s.rsplit(')').next().and_then(|r| r.split_whitespace().next()) == Some("Z"))
+                .unwrap_or(true);
+        exited || exe_identity(pending.child) != pending.shared_exe
+    }
+
+    fn read_all_registers(&mut self, tid: i32) -> TargetResult<GdbRegisters, Self> {
+        let tid = self.thread_or_current(tid)?;
+        let pid = self.pid()?;
+        let regs = self.session.registers(pid, tid);
+        let regs = self.soft("reading registers", regs)?;
+        let fp = self.session.fp_registers(pid, tid);
+        let fp = self.soft("reading x87/SSE registers", fp)?;
+        let mut all = GdbRegisters::from_engine(&regs, &fp);
+        // A machine without AVX shows zeros there.
+        all.ymmh = self.session.avx_upper_halves(pid, tid).unwrap_or_default();
+        Ok(all)
+    }
+
+    fn write_all_registers(&mut self, tid: i32, values: &GdbRegisters) -> TargetResult<(), Self> {
+        let tid = self.thread_or_current(tid)?;
+        let pid = self.pid()?;
+        let regs = self.session.registers(pid, tid);
+        let mut regs = self.soft("reading registers", regs)?;
+        let fp = self.session.fp_registers(pid, tid);
+        let mut fp = self.soft("reading x87/SSE registers", fp)?;
+        values.to_engine(&mut regs, &mut fp);
+        let r = self.session.set_registers(pid, tid, &regs);
+        self.soft("writing registers", r)?;
+        let r = self.session.set_fp_registers(pid, tid, &fp);
+        self.soft("writing x87/SSE registers", r)?;
+        if self.session.avx_upper_halves(pid, tid).is_ok_and(|now| now != values.ymmh) {
+            let r = self.session.set_avx_upper_halves(pid, tid, &values.ymmh);
+            self.soft("writing AVX registers", r)?;
+        }
+        Ok(())
+    }
+}
+
+impl Target for ServerTarget {
+    type Arch = X86_64Linux;
+    type Error = ServerError;
+
+    fn base_ops(&mut self) -> BaseOps<'_, X86_64Linux, ServerError> {
+        BaseOps::MultiThread(self)
+    }
+
+    fn support_breakpoints(&mut self) -> Option<BreakpointsOps<'_, Self>> {
+        Some(self)
+    }
+
+    /// Always on for gdbstub, which otherwise numbers the process 1 in
+    /// thread ids; whether the server behaves as in extended mode (outlives
+    /// its processes) is `self.extended`.
+    fn support_extended_mode(&mut self) -> Option<gdbstub::target::ext::extended_mode::ExtendedModeOps<'_, Self>> {
+        Some(self)
+    }
+
+    fn support_libraries_svr4(&mut self) -> Option<gdbstub::target::ext::libraries::LibrariesSvr4Ops<'_, Self>> {
+        Some(self)
+    }
+
+    fn support_exec_file(&mut self) -> Option<gdbstub::target::ext::exec_file::ExecFileOps<'_, Self>> {
+        Some(self)
+    }
+
+    fn support_auxv(&mut self) -> Option<gdbstub::target::ext::auxv::AuxvOps<'_, Self>> {
+        Some(self)
+    }
+
+    fn support_host_io(&mut self) -> Option<gdbstub::target::ext::host_io::HostIoOps<'_, Self>> {
+        Some(self)
+    }
+
+    fn support_monitor_cmd(&mut self) -> Option<gdbstub::target::ext::monitor_cmd::MonitorCmdOps<'_, Self>> {
+        Some(self)
+    }
+
+    fn support_host_info(&mut self) -> Option<gdbstub::target::ext::host_info::HostInfoOps<'_, Self>> {
+        Some(self)
+    }
+
+    fn support_process_info(&mut self) -> Option<gdbstub::target::ext::process_info::ProcessInfoOps<'_, Self>> {
+        Some(self)
+    }
+
+    fn guard_rail_implicit_sw_breakpoints(&self) -> bool {
+        true
+    }
+
+    /// The engine lets forked children go undebugged: no fork events (gdb
+    /// would otherwise try to detach, and remove breakpoints from, a child
+    /// this server does not hold).
+    fn use_fork_stop_reason(&self) -> bool {
+        false
+    }
+
+    fn use_vfork_stop_reason(&self) -> bool {
+        false
+    }
+
+    fn use_vforkdone_stop_reason(&self) -> bool {
+        false
+    }
+}
+
+impl MultiThreadBase for ServerTarget {
+    fn read_registers(&mut self, regs: &mut GdbRegisters, tid: Tid) -> TargetResult<(), Self> {
+        *regs = self.read_all_registers(tid_of(tid))?;
+        Ok(())
+    }
+
+    fn write_registers(&mut self, regs: &GdbRegisters, tid: Tid) -> TargetResult<(), Self> {
+        self.write_all_registers(tid_of(tid), regs)
+    }
+
+    fn support_single_register_access(&mut self) -> Option<SingleRegisterAccessOps<'_, Tid, Self>> {
+        Some(self)
+    }
+
+    fn read_addrs(&mut self, start: u64, data: &mut [u8], _tid: Tid) -> TargetResult<usize, Self> {
+        let pid = self.pid()?;
+        let read = self.session.read_memory_partial(pid, start, data);
+        let n = self.soft("reading memory", read)?;
+        if n == 0 {
+            return Err(TargetError::Errno(libc::EFAULT as u8));
+        }
+        for (&address, &byte) in self.raw_breakpoints.range(start..start.saturating_add(n as u64)) {
+            data[(address - start) as usize] = byte;
+        }
+        Ok(n)
+    }
+
+    fn write_addrs(&mut self, start: u64, data: &[u8], _tid: Tid) -> TargetResult<(), Self> {
+        let pid = self.pid()?;
+        let written = self.session.write_memory(pid, start, data);
+        self.soft("writing memory", written)
+    }
+
+    fn list_active_threads(&mut self, thread_is_active: &mut dyn FnMut(Tid)) -> Result<(), ServerError> {
+        if let Some(pid) = self.inferior.as_ref().map(|i| i.pid) {
+            for tid in self.session.threads(pid).unwrap_or_default() {
+                thread_is_active(to_tid(tid));
+            }
+        }
+        Ok(())
+    }
+
+    fn support_resume(&mut self) -> Option<MultiThreadResumeOps<'_, Self>> {
+        Some(self)
+    }
+
+    fn support_thread_extra_info(
+        &mut self,
+    ) -> Option<gdbstub::target::ext::thread_extra_info::ThreadExtraInfoOps<'_, Self>> {
+        Some(self)
+    }
+}
+
+impl SingleRegisterAccess<Tid> for ServerTarget {
+    fn read_register(&mut self, tid: Tid, reg: GdbRegId, buf: &mut [u8]) -> TargetResult<usize, Self> {
+        let regs = self.read_all_registers(tid_of(tid))?;
+        let bytes = regs.register_bytes(reg.0).ok_or(TargetError::Errno(libc::EINVAL as u8))?;
+        let n = bytes.len().min(buf.len());
+        buf[..n].copy_from_slice(&bytes[..n]);
+        Ok(n)
+    }
+
+    fn write_register(&mut self, tid: Tid, reg: GdbRegId, value: &[u8]) -> TargetResult<(), Self> {
+        let mut regs = self.read_all_registers(tid_of(tid))?;
+        if !regs.set_register_bytes(reg.0, value) {
+            return Err(TargetError::Errno(libc::EINVAL as u8));
+        }
+        self.write_all_registers(tid_of(tid), &regs)
+    }
+}
+
+impl MultiThreadResume for ServerTarget {
+    fn resume(&mut self) -> Result<(), ServerError> {
+        crate::run_control::resume(self)
+    }
+
+    fn clear_resume_actions(&mut self) -> Result<(), ServerError> {
+        self.plan = ResumePlan::default();
+        Ok(())
+    }
+
+    fn set_resume_action_continue(&mut self, tid: Tid, signal: Option<Signal>) -> Result<(), ServerError> {
+        self.plan.actions.insert(tid_of(tid), ThreadAction::Continue(signal.map(|s| s.0)));
+        Ok(())
+    }
+
+    fn support_single_step(&mut self) -> Option<MultiThreadSingleStepOps<'_, Self>> {
+        Some(self)
+    }
+
+    fn support_range_step(&mut self) -> Option<MultiThreadRangeSteppingOps<'_, Self>> {
+        Some(self)
+    }
+
+    fn support_scheduler_locking(&mut self) -> Option<MultiThreadSchedulerLockingOps<'_, Self>> {
+        Some(self)
+    }
+}
+
+impl MultiThreadSingleStep for ServerTarget {
+    fn set_resume_action_step(&mut self, tid: Tid, signal: Option<Signal>) -> Result<(), ServerError> {
+        self.plan.actions.insert(tid_of(tid), ThreadAction::Step(signal.map(|s| s.0)));
+        Ok(())
+    }
+}
+
+impl MultiThreadRangeStepping for ServerTarget {
+    fn set_resume_action_range_step(&mut self, tid: Tid, start: u64, end: u64) -> Result<(), ServerError> {
+        self.plan.actions.insert(tid_of(tid), ThreadAction::RangeStep(start, end));
+        Ok(())
+    }
+}
+
+impl MultiThreadSchedulerLocking for ServerTarget {
+    fn set_resume_action_scheduler_lock(&mut self) -> Result<(), ServerError> {
+        self.plan.locked = true;
+        Ok(())
+    }
+}
+
+impl Breakpoints for ServerTarget {
+    fn support_sw_breakpoint(&mut self) -> Option<SwBreakpointOps<'_, Self>> {
+        Some(self)
+    }
+
+    fn support_hw_breakpoint(&mut self) -> Option<HwBreakpointOps<'_, Self>> {
+        Some(self)
+    }
+
+    fn support_hw_watchpoint(&mut self) -> Option<HwWatchpointOps<'_, Self>> {
+        Some(self)
+    }
+}
+
+impl SwBreakpoint for ServerTarget {
+    fn add_sw_breakpoint(&mut self, addr: u64, _kind: usize) -> TargetResult<bool, Self> {
+        if let Some(bp) = self.sw_breakpoints.get_mut(&addr) {
+            bp.inserted = true;
+            return Ok(true);
+        }
+        let pid = self.pid()?;
+        match self.session.add_breakpoint(pid, addr) {
+            Ok(id) => {
+                self.sw_breakpoints.insert(addr, GdbBreakpoint { id, inserted: true, removed_at: 0 });
+                Ok(true)
+            }
+            Err(dbgkit::Error::CannotPlantBreakpoint { reason, .. }) if !self.raw_breakpoints.contains_key(&addr) => {
+                debug_log!(self, "breakpoint at {addr:#x} planted as a plain int3: {reason}");
+                let mut byte = [0u8];
+                let read = self.session.read_memory(pid, addr, &mut byte);
+                self.soft("reading memory under a breakpoint", read)?;
+                let written = self.session.write_memory(pid, addr, &[0xcc]);
+                self.soft("writing a breakpoint", written)?;
+                self.raw_breakpoints.insert(addr, byte[0]);
+                Ok(true)
+            }
+            Err(e) => self.soft("inserting a breakpoint", Err(e)),
+        }
+    }
+
+    fn remove_sw_breakpoint(&mut self, addr: u64, _kind: usize) -> TargetResult<bool, Self> {
+        if let Some(byte) = self.raw_breakpoints.remove(&addr) {
+            let pid = self.pid()?;
+            let written = self.session.write_memory(pid, addr, &[byte]);
+            return self.soft("removing a breakpoint", written).map(|_| true);
+        }
+        let watching = !self.watchpoints.is_empty();
+        if let Some(bp) = self.sw_breakpoints.get_mut(&addr) {
+            bp.inserted = false;
+            bp.removed_at = self.resumes;
+            if watching {
+                // A data watchpoint that fires in the out-of-line copy of the
+                // instruction would stop the thread in scratch memory: with
+                // watchpoints, a breakpoint taken out goes for real.
+                self.retire_breakpoint_at(addr);
+            }
+        }
+        Ok(true)
+    }
+}
+
+impl ServerTarget {
+    /// Removes for good a breakpoint gdb took out at `address` (a thread
+    /// about to step from there without having reported it would otherwise
+    /// execute its `int3`).
+    pub(crate) fn retire_breakpoint_at(&mut self, address: u64) {
+        if let Some(bp) = self.sw_breakpoints.get(&address).copied().filter(|b| !b.inserted) {
+            self.sw_breakpoints.remove(&address);
+            if let Err(e) = self.session.remove_breakpoint(bp.id) {
+                debug_log!(self, "removing breakpoint at {address:#x}: {e}");
+            }
+        }
+    }
+
+    /// At a resume: breakpoints gdb took out before an earlier resume and
+    /// did not put back are gone for good (the current resume's are kept
+    /// for a step: gdb steps over one it took out, then puts it back).
+    pub(crate) fn retire_breakpoints_taken_out(&mut self, stepping: bool) {
+        let now = self.resumes;
+        let watching = !self.watchpoints.is_empty();
+        let retired: Vec<(u64, u32)> = self
+            .sw_breakpoints
+            .iter()
+            .filter(|(_, b)| !b.inserted && (!stepping || b.removed_at < now || watching))
+            .map(|(&address, b)| (address, b.id))
+            .collect();
+        for (address, id) in retired {
+            self.sw_breakpoints.remove(&address);
+            if let Err(e) = self.session.remove_breakpoint(id) {
+                debug_log!(self, "removing breakpoint at {address:#x}: {e}");
+            }
+        }
+    }
+}
+
+impl HwBreakpoint for ServerTarget {
+    fn add_hw_breakpoint(&mut self, addr: u64, _kind: usize) -> TargetResult<bool, Self> {
+        if self.hw_breakpoints.contains_key(&addr) {
+            return Ok(true);
+        }
+        let pid = self.pid()?;
+        let added = self.session.add_hardware_breakpoint(pid, addr);
+        let id = self.soft("inserting a hardware breakpoint", added)?;
+        self.hw_breakpoints.insert(addr, id);
+        Ok(true)
+    }
+
+    fn remove_hw_breakpoint(&mut self, addr: u64, _kind: usize) -> TargetResult<bool, Self> {
+        let Some(id) = self.hw_breakpoints.remove(&addr) else { return Ok(true) };
+        let removed = self.session.remove_watchpoint(id);
+        self.soft("removing a hardware breakpoint", removed)?;
+        Ok(true)
+    }
+}
+
+impl HwWatchpoint for ServerTarget {
+    fn add_hw_watchpoint(&mut self, addr: u64, len: u64, kind: WatchKind) -> TargetResult<bool, Self> {
+        // The debug registers cannot watch reads alone (gdbserver says the same).
+        let access = match kind {
+            WatchKind::Write => WatchAccess::Write,
+            WatchKind::ReadWrite => WatchAccess::ReadWrite,
+            WatchKind::Read => return Ok(false),
+        };
+        let key = (addr, len, access == WatchAccess::Write);
+        if self.watchpoints.contains_key(&key) {
+            return Ok(true);
+        }
+        let pid = self.pid()?;
+        let added = self.session.add_watchpoint(pid, addr, len, access);
+        let id = self.soft("inserting a watchpoint", added)?;
+        self.watchpoints.insert(key, id);
+        Ok(true)
+    }
+
+    fn remove_hw_watchpoint(&mut self, addr: u64, len: u64, kind: WatchKind) -> TargetResult<bool, Self> {
+        let key = (addr, len, kind == WatchKind::Write);
+        let Some(id) = self.watchpoints.remove(&key) else { return Ok(true) };
+        let removed = self.session.remove_watchpoint(id);
+        self.soft("removing a watchpoint", removed)?;
+        Ok(true)
+    }
+}

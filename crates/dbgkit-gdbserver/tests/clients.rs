@@ -1,0 +1,189 @@
+//! gdb and lldb, the clients people use, driving dbgkit-gdbserver; where gdb
+//! can debug the program itself, the answers through the server are
+//! compared with gdb's own.
+
+mod common;
+
+use common::*;
+use std::process::{Command, Stdio};
+
+/// The lines worth comparing, with stack addresses (environment-dependent)
+/// blanked.
+fn essentials(log: &str) -> Vec<String> {
+    let stack = regex_lite_stack();
+    let start = log.find("Breakpoint 1, ").expect("the breakpoint was hit");
+    log[start..]
+        .lines()
+        .filter(|l| {
+            l.starts_with("Breakpoint 1, ")
+                || l.starts_with('#')
+                || l.starts_with("rip ")
+                || l.starts_with("rsp ")
+                || l.starts_with('$')
+                || l.starts_with("Run till exit")
+                || l.starts_with("Value returned")
+                || l.chars().next().is_some_and(|c| c.is_ascii_digit())
+        })
+        .map(stack)
+        .collect()
+}
+
+/// Replaces `0x7fff...` stack addresses with `STACK`.
+fn regex_lite_stack() -> impl Fn(&str) -> String {
+    |line: &str| {
+        let mut out = String::new();
+        let mut rest = line;
+        while let Some(at) = rest.find("0x7fff") {
+            out.push_str(&rest[..at]);
+            let tail = &rest[at + 2..];
+            let len = tail.find(|c: char| !c.is_ascii_hexdigit()).unwrap_or(tail.len());
+            out.push_str("STACK");
+            rest = &tail[len..];
+        }
+        out.push_str(rest);
+        out
+    }
+}
+
+#[test]
+fn gdb_through_the_server_answers_as_gdb_on_its_own() {
+    let counter = fixture("counter");
+    let commands = |start: &[String]| -> Vec<String> {
+        let mut c = vec!["set confirm off".to_string(), "break bump".to_string()];
+        c.extend_from_slice(start);
+        for step in [
+            "bt",
+            "info registers rip",
+            "print value",
+            "print i",
+            "finish",
+            "next",
+            "step",
+            "stepi",
+            "info registers rip",
+            "print $rsp == $sp",
+            "continue",
+            "bt 1",
+            "print i",
+        ] {
+            c.push(step.to_string());
+        }
+        c
+    };
+    let native = gdb(&counter, &commands(&["run 3".into()]));
+    let remote =
+        gdb(&counter, &commands(&[format!("target remote | {SERVER} - {} 3", counter.display()), "continue".into()]));
+    let (native, remote) = (essentials(&native), essentials(&remote));
+    assert!(native.len() > 12, "gdb alone printed too little: {native:#?}");
+    assert_eq!(remote, native, "gdb through dbgkit-gdbserver differs from gdb alone");
+}
+
+#[test]
+fn gdb_reads_threads_and_libraries_from_the_server() {
+    let threads = fixture("threads");
+    let log = gdb(
+        &threads,
+        &[
+            "set confirm off".into(),
+            format!("target remote | {SERVER} - {} 3 100000", threads.display()),
+            "break hit".into(),
+            "continue".into(),
+            "info threads".into(),
+            "info sharedlibrary".into(),
+            "thread apply all bt 1".into(),
+            "kill".into(),
+        ],
+    );
+    let thread_lines = log.lines().filter(|l| l.contains("Thread ") && l.contains("\"threads\"")).count();
+    assert!(thread_lines >= 2, "info threads lists the main thread and workers:\n{log}");
+    assert!(log.contains("libc.so.6"), "info sharedlibrary names libc:\n{log}");
+    assert!(log.contains(" hit (i="), "a worker stopped in hit():\n{log}");
+}
+
+#[test]
+fn gdb_watchpoints_and_extended_remote() {
+    let watch = fixture("watch");
+    let server = Server::start(&["--once", "--multi", "127.0.0.1:0"]);
+    let log = gdb(
+        &watch,
+        &[
+            "set confirm off".into(),
+            format!("target extended-remote 127.0.0.1:{}", server.port),
+            format!("set remote exec-file {}", watch.display()),
+            "break main".into(),
+            "run 1 3".into(),
+            "watch counter".into(),
+            "continue".into(),
+            "continue".into(),
+            "kill".into(),
+            "run 1 3".into(),
+            "kill".into(),
+        ],
+    );
+    assert!(log.contains("Hardware watchpoint 2: counter"), "{log}");
+    assert!(log.contains("Old value = 0") && log.contains("New value = 1"), "{log}");
+    assert!(log.contains("Old value = 1") && log.contains("New value = 2"), "{log}");
+    assert_eq!(log.matches("Breakpoint 1, main").count(), 2, "run twice over one connection:\n{log}");
+}
+
+#[test]
+fn lldb_connects_breaks_steps_and_lists_threads_and_modules() {
+    let counter = fixture("counter");
+    let server = Server::start(&["127.0.0.1:0", counter.to_str().unwrap(), "3"]);
+    let out = Command::new("lldb")
+        .args(["--batch", "--no-lldbinit"])
+        .args(["-o", &format!("gdb-remote {}", server.port)])
+        .args(["-o", "breakpoint set -n bump", "-o", "continue", "-o", "register read rip"])
+        .args(["-o", "memory read -fx -s8 -c1 $rsp", "-o", "thread list", "-o", "image list"])
+        .args(["-o", "thread step-inst", "-o", "register read rip", "-o", "kill"])
+        .arg(&counter)
+        .stdin(Stdio::null())
+        .output()
+        .expect("lldb (scripts/setup installs it)");
+    let log = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(log.contains("stop reason = breakpoint 1.1"), "{log}");
+    assert!(log.contains("counter`bump"), "{log}");
+    let rips: Vec<u64> = log
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("rip = 0x")?.split_whitespace().next())
+        .filter_map(|h| u64::from_str_radix(h, 16).ok())
+        .collect();
+    assert_eq!(rips.len(), 2, "{log}");
+    assert!(rips[1] > rips[0], "a step moves rip on: {log}");
+    assert!(log.contains("libc.so.6") && log.contains("ld-linux-x86-64.so.2"), "image list:\n{log}");
+    assert!(log.contains("thread #1: tid = "), "thread list:\n{log}");
+    assert!(log.contains("0x00005555555551b2") || log.contains(": 0x"), "memory read:\n{log}");
+}
+
+#[test]
+fn gdb_reads_thread_local_variables_through_the_server() {
+    let tls = fixture("tls");
+    let commands = |start: &[String]| -> Vec<String> {
+        let mut c = vec!["set confirm off".to_string(), "break check".to_string()];
+        c.extend_from_slice(start);
+        c.extend(["print tls_value", "continue", "print tls_value"].map(String::from));
+        c
+    };
+    let native = gdb(&tls, &commands(&["run".into()]));
+    let remote = gdb(&tls, &commands(&[format!("target remote | {SERVER} - {}", tls.display()), "continue".into()]));
+    let values = |log: &str| log.lines().filter(|l| l.starts_with('$')).map(str::to_string).collect::<Vec<_>>();
+    assert_eq!(values(&native), ["$1 = 42", "$2 = 1"], "gdb alone:\n{native}");
+    assert_eq!(values(&remote), values(&native), "through the server:\n{remote}");
+}
+
+#[test]
+fn gdb_reads_the_signal_info_of_a_fault_through_the_server() {
+    let crash = fixture("crash");
+    let commands = |start: &[String]| -> Vec<String> {
+        let mut c = vec!["set confirm off".to_string()];
+        c.extend_from_slice(start);
+        c.extend(["print $_siginfo.si_signo", "print $_siginfo._sifields._sigfault.si_addr"].map(String::from));
+        c
+    };
+    let native = gdb(&crash, &commands(&["run".into()]));
+    let remote =
+        gdb(&crash, &commands(&[format!("target remote | {SERVER} - {}", crash.display()), "continue".into()]));
+    let values = |log: &str| log.lines().filter(|l| l.starts_with('$')).map(str::to_string).collect::<Vec<_>>();
+    assert_eq!(values(&native), ["$1 = 11", "$2 = (void *) 0x0"], "gdb alone:\n{native}");
+    assert_eq!(values(&remote), values(&native), "through the server:\n{remote}");
+}

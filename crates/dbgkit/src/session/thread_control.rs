@@ -1,0 +1,158 @@
+//! Running one thread of a stopped process: a single step while the other
+//! threads stay stopped (a debugger stepping over a breakpoint it removed,
+//! or a user with the scheduler locked), or while they run.
+
+use super::Session;
+use crate::error::{Error, Result};
+use crate::event::{ContinueStatus, EventKind};
+use crate::process::Step;
+
+/// What the other threads of the process do while one thread steps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OtherThreads {
+    /// They run, as with [`Session::step_into`].
+    Run,
+    /// They stay stopped until the step completes.
+    Stay,
+}
+
+impl Session {
+    /// Single-steps thread `tid` of a process held at an event, continuing
+    /// the event with `status` (`NotHandled` delivers an exception's signal
+    /// to its thread, which then steps into the handler). A `StepComplete`
+    /// event follows, or another event of the process that came first.
+    ///
+    /// With [`OtherThreads::Stay`] only `tid` runs: what the other threads
+    /// did while the process was being stopped (statuses taken from the
+    /// kernel and held) waits until the process is resumed as a whole, as a
+    /// debugger stepping one thread over a breakpoint expects. Events
+    /// already decided and queued still come first.
+    pub fn step_thread(&mut self, pid: i32, tid: i32, status: ContinueStatus, others: OtherThreads) -> Result<()> {
+        let p = self.process(pid)?;
+        let Some(event) = p.in_flight.as_ref() else {
+            return Err(if p.is_held() { Error::NoEventInFlight(pid) } else { Error::ProcessRunning(pid) });
+        };
+        if !status.fits(&event.kind) {
+            return Err(Error::StatusDoesNotFit { status: status.name(), event: event.kind.name() });
+        }
+        if matches!(status, ContinueStatus::TerminateThread | ContinueStatus::TerminateProcess) {
+            return Err(Error::InvalidArgument(format!(
+                "cannot step while ending a thread or process ({})",
+                status.name()
+            )));
+        }
+        if !p.threads.contains_key(&tid) {
+            return Err(Error::NoSuchThread { pid, tid });
+        }
+        let p = self.process_mut(pid)?;
+        if others == OtherThreads::Run {
+            p.threads.get_mut(&tid).expect("checked above").step = Some(Step::User);
+            let result = self.continue_process(pid, status);
+            if result.is_err() {
+                if let Some(t) = self.processes.get_mut(&pid).and_then(|p| p.threads.get_mut(&tid)) {
+                    t.step = None;
+                }
+            }
+            return result;
+        }
+        let event = p.in_flight.take().expect("checked above");
+        if let (EventKind::Exception { signal, .. }, ContinueStatus::NotHandled) = (&event.kind, status) {
+            if let Some(t) = p.threads.get_mut(&event.tid) {
+                t.signal_to_deliver = *signal;
+            }
+        }
+        for (&other, t) in p.threads.iter_mut() {
+            t.parked = other != tid;
+        }
+        let t = p.threads.get_mut(&tid).expect("checked above");
+        t.step = Some(Step::User);
+        match self.resume_thread(pid, tid) {
+            Err(e) if e.is_gone() => Ok(()),
+            other => other,
+        }
+    }
+}
+
+impl Session {
+    /// Continues the event of a held process with `status`, resuming only
+    /// `threads`; the others stay stopped (parked, as with
+    /// [`OtherThreads::Stay`]) until the process is resumed as a whole. This
+    /// is a debugger's scheduler locking: `continue` in one thread while the
+    /// rest wait.
+    pub fn resume_threads(&mut self, pid: i32, threads: &[i32], status: ContinueStatus) -> Result<()> {
+        let p = self.process(pid)?;
+        let Some(event) = p.in_flight.as_ref() else {
+            return Err(if p.is_held() { Error::NoEventInFlight(pid) } else { Error::ProcessRunning(pid) });
+        };
+        if !status.fits(&event.kind) {
+            return Err(Error::StatusDoesNotFit { status: status.name(), event: event.kind.name() });
+        }
+        if matches!(status, ContinueStatus::TerminateThread | ContinueStatus::TerminateProcess) {
+            return Err(Error::InvalidArgument(format!(
+                "resume some threads while ending a thread or process ({})",
+                status.name()
+            )));
+        }
+        if let Some(&tid) = threads.iter().find(|t| !p.threads.contains_key(t)) {
+            return Err(Error::NoSuchThread { pid, tid });
+        }
+        if threads.is_empty() {
+            return Err(Error::InvalidArgument("no thread to resume".into()));
+        }
+        let p = self.process_mut(pid)?;
+        let event = p.in_flight.take().expect("checked above");
+        if let (EventKind::Exception { signal, .. }, ContinueStatus::NotHandled) = (&event.kind, status) {
+            if let Some(t) = p.threads.get_mut(&event.tid) {
+                t.signal_to_deliver = *signal;
+            }
+        }
+        for (tid, t) in p.threads.iter_mut() {
+            t.parked = !threads.contains(tid);
+        }
+        for &tid in threads {
+            match self.resume_thread(pid, tid) {
+                Err(e) if e.is_gone() => {}
+                other => other?,
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes thread `tid` of a process held at an event receive `signal`
+    /// when it next runs (a debugger passing a signal to a thread other
+    /// than the one that reported, or a different one). 0 takes back a
+    /// signal set this way.
+    pub fn set_thread_signal(&mut self, pid: i32, tid: i32, signal: i32) -> Result<()> {
+        if !(0..=64).contains(&signal) {
+            return Err(Error::InvalidArgument(format!("no signal {signal}")));
+        }
+        let p = self.process_mut(pid)?;
+        if !p.is_held() {
+            return Err(Error::ProcessRunning(pid));
+        }
+        let t = p.threads.get_mut(&tid).ok_or(Error::NoSuchThread { pid, tid })?;
+        t.signal_to_deliver = signal;
+        Ok(())
+    }
+}
+
+/// The size of the kernel's `siginfo_t` on x86_64.
+pub const SIGINFO_SIZE: usize = 128;
+
+impl Session {
+    /// The raw `siginfo_t` (128 bytes, the kernel's layout) of the signal
+    /// that stopped thread `tid`: what a debugger shows as `$_siginfo`.
+    pub fn signal_info(&mut self, pid: i32, tid: i32) -> Result<[u8; SIGINFO_SIZE]> {
+        let p = self.process(pid)?;
+        let t = p.threads.get(&tid).ok_or(Error::NoSuchThread { pid, tid })?;
+        if !t.stopped {
+            return Err(Error::ProcessRunning(pid));
+        }
+        let info = crate::os::linux::ptrace::siginfo(tid)?;
+        let mut raw = [0u8; SIGINFO_SIZE];
+        // SAFETY: siginfo_t is plain data of exactly SIGINFO_SIZE bytes.
+        let bytes = unsafe { std::slice::from_raw_parts((&info as *const libc::siginfo_t).cast::<u8>(), SIGINFO_SIZE) };
+        raw.copy_from_slice(bytes);
+        Ok(raw)
+    }
+}

@@ -1,0 +1,37 @@
+//! The AVX upper halves of the vector registers, read and written through
+//! the XSAVE area of a real stopped thread.
+
+mod common;
+
+use common::*;
+use dbgkit::{ContinueStatus, EventKind, Session, SpawnOptions};
+
+#[test]
+fn avx_upper_halves_are_written_and_read_back_and_survive_a_step() {
+    let mut s = Session::new();
+    let pid = s.spawn(&SpawnOptions::new([fixture("counter").to_str().unwrap(), "3"])).unwrap();
+    run_until(&mut s, |e| matches!(e.kind, EventKind::ProcessCreated { .. }));
+    let bump = exe_symbol(&s, pid, "bump");
+    s.add_breakpoint(pid, bump).unwrap();
+    s.continue_event(ContinueStatus::Handled).unwrap();
+    run_until(&mut s, |e| matches!(e.kind, EventKind::Breakpoint { .. }));
+    let mut values = [0u128; 16];
+    for (i, v) in values.iter_mut().enumerate() {
+        *v = 0x0102_0304_0506_0708_090a_0b0c_0d0e_0f10u128.wrapping_mul(i as u128 + 1);
+    }
+    s.set_avx_upper_halves(pid, pid, &values).unwrap();
+    assert_eq!(s.avx_upper_halves(pid, pid).unwrap(), values);
+    // The lower halves (xmm, through the fxsave area) are untouched by it.
+    let xmm = s.fp_registers(pid, pid).unwrap().xmm;
+    s.set_avx_upper_halves(pid, pid, &[0; 16]).unwrap();
+    assert_eq!(s.fp_registers(pid, pid).unwrap().xmm, xmm);
+    s.set_avx_upper_halves(pid, pid, &values).unwrap();
+    // bump() does no vector work: the values are still there one instruction on.
+    s.step_into(pid, pid).unwrap();
+    let step = next(&mut s);
+    assert!(matches!(step.kind, EventKind::StepComplete { .. }), "{step:?}");
+    assert_eq!(s.avx_upper_halves(pid, pid).unwrap(), values);
+    assert!(s.avx_upper_halves(pid, 1).is_err());
+    s.kill(pid).unwrap();
+    run_until(&mut s, |e| matches!(e.kind, EventKind::ProcessExited { .. }));
+}
