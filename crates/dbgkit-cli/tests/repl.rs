@@ -333,12 +333,14 @@ fn the_same_session_with_gdb_names_gives_the_same_results() {
     let gdb = threads_session(GDB_SCRIPT);
     assert_eq!(gdb.code, 0, "{}\n{}", gdb.out, gdb.err);
     assert!(gdb.out.contains("result=56 message=Jello\ndone\n"), "{}", gdb.out);
+    // gdb's finish says what the function returned (leaf(40) = 40 * factor 2); WinDbg's gu does not.
+    assert!(gdb.out.contains("Value returned is $1 = 80\n"), "{}", gdb.out);
     // Command by command, the outputs are the same (ids aside).
     let strip = |run: &Run| -> Vec<String> {
         let pids = ids(&run.out);
         let mut blocks = Vec::new();
         let mut current = String::new();
-        for line in run.out.lines() {
+        for line in run.out.lines().filter(|l| !l.starts_with("Value returned is ")) {
             if is_prompt_line(line) {
                 blocks.push(std::mem::take(&mut current));
             } else {

@@ -80,7 +80,7 @@ macro_rules! cmd {
 
 pub static COMMANDS: &[Command] = &[
     // ---- run control
-    cmd!("g", ["c", "continue", "advance", "until"], "[ADDR]", Run, control::go,
+    cmd!("g", ["c", "continue"], "[ADDR]", Run, control::go,
         "go: run until an event stops the target; with ADDR, run to ADDR",
         details: "Exceptions are passed to the program or not as the signal table says (sx, handle).\n\
                   With ADDR (an expression; gdb's `*ADDR` is accepted), a one-shot breakpoint is set there\n\
@@ -102,14 +102,51 @@ pub static COMMANDS: &[Command] = &[
         "go, with the current exception not handled (the signal is delivered)"
     ),
     cmd!("t", ["si", "stepi"], "[COUNT]", Run, control::trace,
-        "trace: step one instruction, into calls", repeats: true),
+        "trace: step one instruction (a source line after l+t), into calls", repeats: true),
+    cmd!("step", [], "[COUNT]", Run, control::step_line,
+        "gdb's step: one source line, into called functions that have line information",
+        details: "A function without line information is stepped over; inlined calls are stepped into as gdb does.\n\
+                  The step runs in the engine (a thread plan): a breakpoint or a signal first ends it.", repeats: true),
+    cmd!("next", ["n"], "[COUNT]", Run, control::next_line,
+        "gdb's next: one source line, over calls", repeats: true),
+    cmd!(
+        "until",
+        [],
+        "[LOCATION]",
+        Run,
+        control::advance,
+        "until LOCATION: run to it, or until the current function returns; alone, next"
+    ),
+    cmd!(
+        "advance",
+        [],
+        "LOCATION",
+        Run,
+        control::advance,
+        "run to LOCATION (a line, a function, *ADDR), or until the current function returns"
+    ),
+    cmd!(
+        "l+t",
+        ["l-t"],
+        "",
+        Run,
+        control::source_mode,
+        "WinDbg's source options: l+t makes p and t step source lines, l-t instructions (the default)"
+    ),
     cmd!("p", ["ni", "nexti"], "[COUNT] | EXPR", Run, control::step_over,
         "step one instruction, over calls; p EXPR or p/FMT EXPR prints, as gdb's p does",
-        details: "Over a call, the target runs until the call returns to this frame (a one-shot\n\
-                  breakpoint after the call that only this stack depth takes); other threads run meanwhile.\n\
+        details: "Over a call, the target runs until the call returns to this frame (the engine's step plan:\n\
+                  a breakpoint after the call that only this thread at this stack depth takes).\n\
                   p alone or with a count steps (WinDbg); followed by anything else it is gdb's print.", repeats: true),
     cmd!("pc", [], "", Run, control::step_to_call, "step (over calls) until the current instruction is a call", repeats: true),
-    cmd!("gu", ["finish"], "", Run, control::go_up, "go up: run until the selected frame returns to its caller"),
+    cmd!(
+        "gu",
+        ["finish"],
+        "",
+        Run,
+        control::go_up,
+        "go up: run until the selected frame returns to its caller (finish also shows the value returned)"
+    ),
     cmd!(".restart", ["run"], "[ARGS] [< IN] [> OUT] [2> ERR]", Run, program::restart,
         "kill the program and start it again (breakpoints are kept); new ARGS replace the old",
         details: "Redirections are done as a shell would: run 3 < in.txt > out.txt (>> appends, 2> for errors).\n\
@@ -741,11 +778,7 @@ const NEVER_SUGGESTED: &[&str] = &[
 
 /// What other debuggers' users type for something this one does under
 /// another name, with the harmless command closest in meaning.
-const SYNONYMS: &[(&str, &str)] = &[
-    ("step", "`t` (si) steps one instruction into calls"),
-    ("next", "`p` (ni) steps one instruction over calls"),
-    ("n", "`p` (ni) steps one instruction over calls"),
-];
+const SYNONYMS: &[(&str, &str)] = &[];
 
 /// "unknown command", with a harmless command close in spelling or meaning when there is one.
 fn unknown(line: &str) -> anyhow::Error {

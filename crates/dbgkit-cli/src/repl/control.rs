@@ -6,7 +6,7 @@ use super::commands::Call;
 use super::debugger::{say, Debugger, Stop};
 use anyhow::{anyhow, bail, Result};
 use dbgkit::disasm::Flow;
-use dbgkit::{ContinueStatus, EventKind};
+use dbgkit::{ContinueStatus, EventKind, StepKind};
 
 /// At most this many steps for `pc` before it gives up.
 const MAX_STEPS: usize = 100_000;
@@ -79,12 +79,12 @@ fn is_step(stop: &Stop, tid: i32) -> bool {
     stop.event.tid == tid && matches!(stop.shown.kind, EventKind::StepComplete { .. })
 }
 
-/// `t [COUNT]`: step into.
-pub fn trace(dbg: &mut Debugger, call: &Call) -> Result<()> {
-    let n = count(call, "instructions")?;
+/// Repeats an engine step `n` times; stops early when something else stopped
+/// the target (a breakpoint, a signal: shown as it is) or Ctrl-C.
+fn repeat_steps(dbg: &mut Debugger, kind: StepKind, n: u64) -> Result<()> {
     dbg.interrupted = false;
     for _ in 0..n {
-        let c = dbg.start_step()?;
+        let c = dbg.start_plan(kind)?;
         let Some(stop) = dbg.wait_stop()? else { break };
         if !is_step(&stop, c.tid) || dbg.interrupted {
             return resume_if_asked(dbg, &stop);
@@ -94,40 +94,45 @@ pub fn trace(dbg: &mut Debugger, call: &Call) -> Result<()> {
     Ok(())
 }
 
-/// One step over: a call (or `rep` string instruction) runs until it
-/// returns to this stack depth; anything else is a step into.
-fn step_over_once(dbg: &mut Debugger) -> Result<Option<Stop>> {
-    let c = dbg.stopped()?;
-    let regs = dbg.session.registers(c.pid, c.tid)?;
-    let insn = dbg.instruction_at(c.pid, regs.rip)?;
-    if insn.steps_over() {
-        dbg.temporary_breakpoint(c.pid, insn.next_address(), Some(format!("@rsp == {:#x}", regs.rsp)))?;
-        if let Err(e) = dbg.continue_held(None) {
-            dbg.remove_internal();
-            return Err(e);
-        }
-    } else {
-        dbg.start_step()?;
-    }
-    dbg.wait_stop()
+/// `t [COUNT]`: step into (an instruction; a source line after `l+t`).
+pub fn trace(dbg: &mut Debugger, call: &Call) -> Result<()> {
+    let n = count(call, "steps")?;
+    let kind = if dbg.source_mode && call.name == "t" { StepKind::Line } else { StepKind::Instruction };
+    repeat_steps(dbg, kind, n)
 }
 
-/// `p [COUNT]`: step over; `p EXPR` and `p/FMT EXPR` are gdb's print.
+/// `p [COUNT]`: step over (an instruction; a source line after `l+t`);
+/// `p EXPR` and `p/FMT EXPR` are gdb's print.
 pub fn step_over(dbg: &mut Debugger, call: &Call) -> Result<()> {
     let text = call.args.trim();
     if call.name == "p" && (call.fmt.is_some() || (!text.is_empty() && args::number(text).is_err())) {
         return super::source::print(dbg, call);
     }
-    let n = count(call, "instructions")?;
-    dbg.interrupted = false;
-    for _ in 0..n {
-        let tid = dbg.stopped()?.tid;
-        let Some(stop) = step_over_once(dbg)? else { break };
-        if !is_step(&stop, tid) || dbg.interrupted {
-            return resume_if_asked(dbg, &stop);
-        }
-        dbg.report_stop(&stop)?;
-    }
+    let n = count(call, "steps")?;
+    let kind = if dbg.source_mode && call.name == "p" { StepKind::OverLine } else { StepKind::OverInstruction };
+    repeat_steps(dbg, kind, n)
+}
+
+/// gdb's `step [COUNT]`: one source line, into functions that have lines.
+pub fn step_line(dbg: &mut Debugger, call: &Call) -> Result<()> {
+    let n = count(call, "lines")?;
+    repeat_steps(dbg, StepKind::Line, n)
+}
+
+/// gdb's `next [COUNT]`: one source line, over calls.
+pub fn next_line(dbg: &mut Debugger, call: &Call) -> Result<()> {
+    let n = count(call, "lines")?;
+    repeat_steps(dbg, StepKind::OverLine, n)
+}
+
+/// WinDbg's `l+t` / `l-t`: `p` and `t` step source lines, or instructions.
+pub fn source_mode(dbg: &mut Debugger, call: &Call) -> Result<()> {
+    dbg.source_mode = call.name == "l+t";
+    say!(
+        "Source options are {}: p and t step {}",
+        if dbg.source_mode { "on" } else { "off" },
+        if dbg.source_mode { "source lines" } else { "instructions" }
+    );
     Ok(())
 }
 
@@ -135,12 +140,12 @@ pub fn step_over(dbg: &mut Debugger, call: &Call) -> Result<()> {
 pub fn step_to_call(dbg: &mut Debugger, _call: &Call) -> Result<()> {
     dbg.interrupted = false;
     for _ in 0..MAX_STEPS {
-        let tid = dbg.stopped()?.tid;
-        let Some(stop) = step_over_once(dbg)? else { return Ok(()) };
-        let c = dbg.stopped()?;
-        let rip = dbg.session.registers(c.pid, c.tid)?.rip;
-        let at_call = dbg.instruction_at(c.pid, rip).is_ok_and(|i| i.flow == Flow::Call);
-        if at_call || !is_step(&stop, tid) || dbg.interrupted {
+        let c = dbg.start_plan(StepKind::OverInstruction)?;
+        let Some(stop) = dbg.wait_stop()? else { return Ok(()) };
+        let now = dbg.stopped()?;
+        let rip = dbg.session.registers(now.pid, now.tid)?.rip;
+        let at_call = dbg.instruction_at(now.pid, rip).is_ok_and(|i| i.flow == Flow::Call);
+        if at_call || !is_step(&stop, c.tid) || dbg.interrupted {
             return resume_if_asked(dbg, &stop);
         }
     }
@@ -150,22 +155,77 @@ pub fn step_to_call(dbg: &mut Debugger, _call: &Call) -> Result<()> {
     bail!("no call within {MAX_STEPS} instructions")
 }
 
-/// `gu`: run until the selected frame returns.
-pub fn go_up(dbg: &mut Debugger, _call: &Call) -> Result<()> {
+/// `gu` / `finish`: run until the selected frame returns to its caller; gdb's
+/// `finish` then shows the value returned.
+pub fn go_up(dbg: &mut Debugger, call: &Call) -> Result<()> {
     let c = dbg.stopped()?;
     let physical = super::source::physical_frame(dbg, c)?;
-    let stack = dbg.session.stack(c.pid, c.tid)?;
-    let frame = stack.frames.get(physical).ok_or_else(|| anyhow!("no frame {}", c.frame))?;
-    let caller =
-        stack.frames.get(physical + 1).ok_or_else(|| anyhow!("frame {} has no caller to return to", c.frame))?;
-    // Only this depth returns there: recursion and other threads go by.
-    let condition = (frame.cfa != 0).then(|| format!("@rsp == {:#x}", frame.cfa));
-    dbg.temporary_breakpoint(c.pid, caller.pc, condition)?;
-    if let Err(e) = dbg.continue_held(None) {
-        dbg.remove_internal();
-        return Err(e);
+    let function = dbg
+        .session
+        .stack(c.pid, c.tid)?
+        .frames
+        .get(physical)
+        .and_then(|f| f.symbol.as_ref().and_then(|s| s.symbol.clone()));
+    let tid = c.tid;
+    let c = dbg.start_plan(StepKind::OutOfFrame(physical))?;
+    let Some(stop) = dbg.wait_stop()? else { return Ok(()) };
+    if !is_step(&stop, tid) {
+        return resume_if_asked(dbg, &stop);
     }
-    dbg.wait_and_show()
+    dbg.report_stop(&stop)?;
+    if call.name == "finish" {
+        if let Some(function) = function {
+            show_value_returned(dbg, c.pid, c.tid, &function);
+        }
+    }
+    Ok(())
+}
+
+/// gdb's "Value returned is $N = V", read as the function's return type says
+/// (integers and pointers in rax); nothing for a void function or when the
+/// type is not known.
+fn show_value_returned(dbg: &mut Debugger, pid: i32, tid: i32, function: &str) {
+    let Ok(signature) = dbg.session.whatis(pid, tid, 0, function) else { return };
+    let returns = signature.split('(').next().unwrap_or("").trim().to_string();
+    if returns.is_empty() || returns == "void" {
+        return;
+    }
+    let shown = if matches!(returns.as_str(), "float" | "double" | "long double") {
+        dbg.session.fp_registers(pid, tid).ok().map(|fp| {
+            let low = fp.xmm[0] as u64;
+            if returns == "float" {
+                f32::from_bits(low as u32).to_string()
+            } else {
+                f64::from_bits(low).to_string()
+            }
+        })
+    } else {
+        dbg.session.evaluate_typed(pid, tid, 0, &format!("({returns})$rax")).ok().map(|v| v.text)
+    };
+    if let Some(value) = shown {
+        dbg.values_printed += 1;
+        say!("Value returned is ${} = {value}", dbg.values_printed);
+    }
+}
+
+/// gdb's `advance LOCATION` and `until LOCATION`: run until the current
+/// thread reaches LOCATION, or the current function returns first.
+pub fn advance(dbg: &mut Debugger, call: &Call) -> Result<()> {
+    let target = call.args.trim();
+    let target = target.strip_prefix('*').unwrap_or(target).trim();
+    if target.is_empty() {
+        if call.name == "until" {
+            // gdb's `until` alone: `next`, not stopping in a loop's backward jump.
+            return repeat_steps(dbg, StepKind::OverLine, 1);
+        }
+        bail!("{} takes a location: {} counter.c:12, {} *0x401000", call.name, call.name, call.name);
+    }
+    let c = dbg.stopped()?;
+    let address = match dbg.session.breakpoint_locations(c.pid, target) {
+        Ok(locations) if !locations.is_empty() => locations[0].address,
+        _ => dbg.eval(target)?,
+    };
+    repeat_steps(dbg, StepKind::To(address), 1)
 }
 
 /// Shows a stop that ended a step; when its breakpoint's commands say

@@ -122,6 +122,8 @@ pub struct Debugger {
     pub launch_settings: Launch,
     /// Colours for errors and the current instruction (a terminal, no `NO_COLOR`).
     pub colour: bool,
+    /// WinDbg's `l+t`: `p` and `t` step source lines rather than instructions.
+    pub source_mode: bool,
     /// Python (or why not), extension commands and the `python` ... `end` block being typed.
     pub scripting: Scripting,
     pub python_block: Option<Vec<String>>,
@@ -167,6 +169,7 @@ impl Debugger {
             next_display: 1,
             launch_settings: Launch::default(),
             colour,
+            source_mode: false,
             scripting: Scripting::unavailable("not set up".to_string()),
             python_block: None,
         }
@@ -569,6 +572,20 @@ impl Debugger {
         let c = self.stopped()?;
         let event = self.held.remove(&c.pid).expect("stopped");
         if let Err(e) = self.session.step_into(c.pid, c.tid) {
+            self.held.insert(c.pid, event);
+            return Err(e.into());
+        }
+        self.stale_steps.remove(&(c.pid, c.tid));
+        self.steps.insert((c.pid, c.tid));
+        Ok(c)
+    }
+
+    /// Starts an engine step (a thread plan) of the current thread; its
+    /// `StepComplete` (or whatever stops it first) is waited for by the caller.
+    pub fn start_plan(&mut self, kind: dbgkit::StepKind) -> Result<Current> {
+        let c = self.stopped()?;
+        let event = self.held.remove(&c.pid).expect("stopped");
+        if let Err(e) = self.session.step(c.pid, c.tid, kind, dbgkit::StepOptions::default()) {
             self.held.insert(c.pid, event);
             return Err(e.into());
         }

@@ -25,6 +25,9 @@ pub enum StepKind {
     OverInstruction,
     /// Until the current function returns to its caller (WinDbg `gu`, gdb `finish`).
     Out,
+    /// Until frame N of the stack (0 the innermost; inlined functions not
+    /// counted) returns to its caller (gdb's `finish` in a selected frame).
+    OutOfFrame(usize),
     /// Until the thread reaches `address`, or the current function returns
     /// first (gdb `advance` and `until LOCATION`).
     To(u64),
@@ -138,6 +141,15 @@ impl Session {
                 self.plan_wait_for_return(pid, tid, plan)?;
                 Next::Run
             }
+            StepKind::OutOfFrame(frame) => {
+                let stack = self.stack(pid, tid)?;
+                let (Some(this), Some(caller)) = (stack.frames.get(frame), stack.frames.get(frame + 1)) else {
+                    return Err(Error::InvalidArgument(format!("frame {frame} has no caller to return to")));
+                };
+                let (return_address, cfa) = (caller.pc, this.cfa);
+                self.plan_wait(pid, tid, plan, return_address, cfa)?;
+                Next::Run
+            }
             StepKind::To(address) => {
                 self.plan_wait(pid, tid, plan, address, 0)?;
                 // gdb's `advance`: the current function returning also ends it.
@@ -185,7 +197,11 @@ impl Session {
             return self.report(pid, tid, EventKind::StepComplete { address: pc });
         };
         let next = match plan.kind {
-            StepKind::Instruction | StepKind::OverInstruction | StepKind::Out | StepKind::To(_) => Next::Done(pc),
+            StepKind::Instruction
+            | StepKind::OverInstruction
+            | StepKind::Out
+            | StepKind::OutOfFrame(_)
+            | StepKind::To(_) => Next::Done(pc),
             StepKind::Line | StepKind::OverLine => self.line_step_moved(pid, tid, &mut plan, pc)?,
         };
         self.plan_continue(pid, tid, plan, next)
@@ -306,12 +322,16 @@ impl Session {
         false
     }
 
-    /// The address after a call instruction at `pc`, if there is one.
+    /// The address after the instruction at `pc` when stepping over it
+    /// means running to there: a call, or a repeated string instruction
+    /// (`rep movsb`: one step would stop in the middle of its repetitions).
     fn call_at(&mut self, pid: i32, pc: u64) -> Option<u64> {
         let mut code = [0u8; crate::arch::x86_64::MAX_INSTRUCTION_LEN];
         let n = self.read_memory_partial(pid, pc, &mut code).ok()?;
         let insn = crate::arch::x86_64::decode(pc, &code[..n])?;
-        matches!(insn.flow_control(), FlowControl::Call | FlowControl::IndirectCall).then(|| pc + insn.len() as u64)
+        let call = matches!(insn.flow_control(), FlowControl::Call | FlowControl::IndirectCall);
+        let repeated = (insn.has_rep_prefix() || insn.has_repne_prefix()) && insn.is_string_instruction();
+        (call || repeated).then(|| pc + insn.len() as u64)
     }
 
     /// Plants a plan breakpoint: a hit at `address` by the plan's thread
