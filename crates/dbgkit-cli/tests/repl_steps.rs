@@ -39,7 +39,7 @@ fn step_next_finish_until_advance_and_source_mode() {
     assert_eq!(lines[7], 30, "p steps a line after l+t: {text}");
     assert!(text.contains("Value returned is $1 = 3"), "finish shows recurse(3)'s value: {text}");
     assert!(text.contains("stepper!recurse+0xb (stepper.c:20)"), "step stops after recurse's prologue: {text}");
-    let last = text.lines().filter(|l| l.starts_with("Step: at ")).next_back().unwrap();
+    let last = text.lines().rfind(|l| l.starts_with("Step: at ")).unwrap();
     // Line 30 (`return 0`) is one instruction: t after l-t steps it, to line 31's `leave`.
     assert!(last.contains("(stepper.c:31)") && last.contains("main+0x66"), "t steps one instruction: {last}");
 
