@@ -29,7 +29,7 @@ pub mod wildcard;
 
 pub use arch::registers::{FpRegisters, Registers};
 pub use breakpoints::hardware::WatchAccess;
-pub use breakpoints::{BreakpointInfo, BreakpointOptions, HitAction};
+pub use breakpoints::{BreakpointInfo, BreakpointKind, BreakpointOptions, HitAction};
 pub use error::{Error, Result};
 pub use event::{parse_signal, signal_name, ContinueStatus, Event, EventKind, ExceptionCode};
 pub use launch::{SpawnOptions, SpawnedPipes, Stdio};

@@ -316,3 +316,53 @@ fn other_threads_are_shown_at_their_program_pc() {
     let events = run_to_exit(&mut s, pid);
     assert!(matches!(events.last().unwrap().kind, EventKind::ProcessExited { code: Some(0), .. }));
 }
+
+/// Breakpoints and watchpoints share one numbering and one list; removing,
+/// disabling and enabling work on both; a condition that names something
+/// unknown is refused when it is set.
+#[test]
+fn one_numbering_and_one_list_for_breakpoints_and_watchpoints() {
+    let mut s = Session::new();
+    let pid = s.spawn(&SpawnOptions::new([fixture("watch").to_str().unwrap(), "1", "3"]).stdout(Stdio::Null)).unwrap();
+    let main = s.add_breakpoint_at(pid, "watch!main", Default::default()).unwrap();
+    run_until(&mut s, |e| matches!(e.kind, EventKind::Breakpoint { id, .. } if id == main));
+    let counter = s.resolve(pid, "watch!counter").unwrap();
+    let watch = s.add_watchpoint(pid, counter, 8, dbgkit::WatchAccess::Write).unwrap();
+    let getpid = s.resolve(pid, "libc.so.6!getpid").unwrap();
+    let hardware = s.add_hardware_breakpoint(pid, getpid).unwrap();
+    let soft = s.add_breakpoint(pid, getpid).unwrap();
+    assert_eq!([main, watch, hardware, soft], [1, 2, 3, 4], "one counter");
+    let kinds: Vec<dbgkit::BreakpointKind> = s.breakpoints().iter().map(|b| b.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            dbgkit::BreakpointKind::Software,
+            dbgkit::BreakpointKind::Watch { access: dbgkit::WatchAccess::Write, len: 8 },
+            dbgkit::BreakpointKind::Hardware,
+            dbgkit::BreakpointKind::Software
+        ]
+    );
+    // Disabled, a watchpoint watches nothing: the program's writes go unseen.
+    for b in s.breakpoints() {
+        s.enable_breakpoint(b.id, false).unwrap();
+    }
+    assert!(s.breakpoints().iter().all(|b| !b.enabled));
+    s.enable_breakpoint(watch, true).unwrap();
+    s.remove_breakpoint(hardware).unwrap();
+    assert!(s.breakpoint(hardware).is_none() && s.watchpoint(hardware).is_none());
+    s.continue_event(ContinueStatus::Handled).unwrap();
+    let events = run_to_exit(&mut s, pid);
+    let watched = events.iter().filter(|e| matches!(e.kind, EventKind::Watchpoint { id, .. } if id == watch)).count();
+    assert!(watched >= 1, "the enabled watchpoint fires: {events:?}");
+    assert!(!events.iter().any(|e| matches!(e.kind, EventKind::Breakpoint { .. })), "disabled breakpoints stay quiet");
+
+    // Conditions naming something unknown are refused when set.
+    let pid = s.spawn(&SpawnOptions::new([fixture("counter").to_str().unwrap(), "3"]).stdout(Stdio::Null)).unwrap();
+    let bump = exe_symbol(&s, pid, "bump");
+    let err = s.add_breakpoint_with(pid, bump, BreakpointOptions::default().condition("nosuchthing == 3")).unwrap_err();
+    assert!(err.to_string().contains("nosuchthing"), "{err}");
+    let ok = s.add_breakpoint_with(pid, bump, BreakpointOptions::default().condition("rdi == 2")).unwrap();
+    assert!(s.set_breakpoint_condition(ok, Some("rdi == nosuch")).is_err());
+    assert_eq!(s.breakpoint(ok).unwrap().condition.as_deref(), Some("rdi == 2"), "a refused condition changes nothing");
+    s.kill(pid).unwrap();
+}

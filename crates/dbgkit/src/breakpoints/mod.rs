@@ -36,12 +36,21 @@ pub struct BreakpointOptions {
     pub(crate) ignore_count: u64,
     pub(crate) callback: Option<HitCallback>,
     pub(crate) disabled: bool,
+    pub(crate) id: Option<u32>,
 }
 
 impl BreakpointOptions {
     /// Remove the breakpoint after its first hit.
     pub fn one_shot(mut self, on: bool) -> Self {
         self.one_shot = on;
+        self
+    }
+    /// Give the breakpoint this number (it must be free): a front end that
+    /// sets its breakpoints again in a new process (a restart) keeps their
+    /// numbers. Numbers otherwise come from the engine, one counter for
+    /// breakpoints and watchpoints alike.
+    pub fn id(mut self, id: u32) -> Self {
+        self.id = Some(id);
         self
     }
     /// Create the breakpoint disabled.
@@ -66,12 +75,33 @@ impl BreakpointOptions {
     }
 }
 
+/// What a breakpoint watches for. Breakpoints and watchpoints share one
+/// numbering and one list ([`crate::Session::breakpoints`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BreakpointKind {
+    /// An `int3` at each location (or the target's own software breakpoint).
+    Software,
+    /// A debug-register breakpoint on one instruction (nothing written to the code).
+    Hardware,
+    /// A debug-register watchpoint on `len` bytes.
+    Watch { access: hardware::WatchAccess, len: u64 },
+    /// A page watchpoint on `len` bytes (access rights taken from their pages).
+    PageWatch { access: hardware::WatchAccess, len: u64 },
+}
+
 /// A breakpoint as the user sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BreakpointInfo {
     pub id: u32,
     pub pid: i32,
+    pub kind: BreakpointKind,
+    /// The first location (0 while pending); the watched address for a watchpoint.
     pub address: u64,
+    /// Every place it is planted: one breakpoint on `openat` or on an
+    /// inlined function has a location in each module or copy (gdb's 1.1,
+    /// 1.2...). Empty while pending.
+    pub locations: Vec<u64>,
     pub enabled: bool,
     pub one_shot: bool,
     /// Hits counted so far (every hit, by every thread, counted once).
@@ -100,10 +130,17 @@ pub(crate) enum Internal {
     Plan { tid: i32 },
 }
 
+/// A condition, parsed when it is set: the engine's expression language
+/// (registers, symbols, `poi`), or the program's own (locals in scope).
+pub(crate) enum Condition {
+    Engine(crate::expr::Expr),
+    Source(crate::session::SourceCondition),
+}
+
 pub(crate) struct Breakpoint {
     pub info: BreakpointInfo,
     /// The parsed condition.
-    pub condition: Option<crate::expr::Expr>,
+    pub condition: Option<Condition>,
     pub callback: Option<HitCallback>,
     pub internal: Option<Internal>,
 }

@@ -2,7 +2,7 @@
 //! (pending until their module loads), conditions and ignore counts.
 
 use super::{HitContext, Session};
-use crate::breakpoints::{Breakpoint, BreakpointInfo, BreakpointOptions, HitAction};
+use crate::breakpoints::{Breakpoint, BreakpointInfo, BreakpointKind, BreakpointOptions, Condition, HitAction};
 use crate::error::{Error, Result};
 
 /// Errors that mean "not loaded yet" rather than "wrong".
@@ -40,7 +40,7 @@ impl Session {
     /// Plants a breakpoint with options (one-shot, disabled, callback, condition, ignore count).
     pub fn add_breakpoint_with(&mut self, pid: i32, address: u64, options: BreakpointOptions) -> Result<u32> {
         self.process(pid)?;
-        self.new_breakpoint(pid, Some(address), None, options)
+        self.new_breakpoint(pid, vec![address], None, options)
     }
 
     /// Sets a breakpoint on an expression: `libc.so.6!socket`, `main`,
@@ -62,37 +62,85 @@ impl Session {
         if let super::locations::Spec::Address(text) = super::locations::classify(expression) {
             crate::expr::parse(text).map_err(|e| Error::BadExpression { text: text.into(), error: e })?;
         }
-        let address = match self.resolve_breakpoint(pid, expression) {
-            Ok(address) => Some(address),
-            Err(e) if is_not_yet_loaded(&e) => None,
+        let (locations, pending) = match self.resolve_breakpoint_all(pid, expression) {
+            Ok(locations) => (locations, None),
+            Err(e) if is_not_yet_loaded(&e) => (Vec::new(), Some(e.to_string())),
             Err(e) => return Err(e),
         };
-        let id = self.new_breakpoint(pid, address, Some(expression.to_string()), options)?;
-        if address.is_none() {
-            let reason = self.resolve_breakpoint(pid, expression).err().map(|e| e.to_string());
-            self.breakpoints.get_mut(&id).expect("just added").info.unresolved = reason;
+        let id = self.new_breakpoint(pid, locations, Some(expression.to_string()), options)?;
+        if let Some(reason) = pending {
+            self.breakpoints.get_mut(&id).expect("just added").info.unresolved = Some(reason);
         }
         Ok(id)
+    }
+
+    /// Every place a breakpoint expression stands for: one for an address;
+    /// for a name or a source line, each module's definition and each
+    /// inlined copy (a multi-location breakpoint, as gdb makes).
+    pub(crate) fn resolve_breakpoint_all(&mut self, pid: i32, expression: &str) -> Result<Vec<u64>> {
+        if matches!(super::locations::classify(expression), super::locations::Spec::Address(_)) {
+            return Ok(vec![self.resolve_breakpoint(pid, expression)?]);
+        }
+        let mut addresses: Vec<u64> = self.breakpoint_locations(pid, expression)?.iter().map(|l| l.address).collect();
+        addresses.dedup();
+        if addresses.is_empty() {
+            return Err(Error::SymbolNotFound(expression.to_string()));
+        }
+        Ok(addresses)
+    }
+
+    /// Parses a condition where the breakpoint is, and refuses one that
+    /// names something unknown (it would never be true, or always: both
+    /// silently wrong). The engine's language first (registers, symbols,
+    /// `poi`), then the program's (its variables in scope at `address`).
+    fn parse_condition_at(&mut self, pid: i32, address: Option<u64>, text: &str) -> Result<Condition> {
+        let engine = crate::expr::parse(text).map_err(|e| Error::BadExpression { text: text.into(), error: e });
+        let engine_error = match engine {
+            Ok(expr) => match self.check_names(pid, &expr) {
+                Ok(()) => return Ok(Condition::Engine(expr)),
+                Err(e) => e,
+            },
+            Err(e) => e,
+        };
+        let Some(address) = address else {
+            // Pending: only the engine's language can be checked before the code is there.
+            return Err(engine_error);
+        };
+        match self.parse_condition(pid, address, text) {
+            Ok(source) => Ok(Condition::Source(source)),
+            Err(source_error) => Err(Error::InvalidArgument(format!(
+                "condition {text:?}: {source_error} (and as a register or symbol expression: {engine_error})"
+            ))),
+        }
     }
 
     fn new_breakpoint(
         &mut self,
         pid: i32,
-        address: Option<u64>,
+        locations: Vec<u64>,
         expression: Option<String>,
         options: BreakpointOptions,
     ) -> Result<u32> {
         let condition = match &options.condition {
-            Some(text) => {
-                Some(crate::expr::parse(text).map_err(|e| Error::BadExpression { text: text.clone(), error: e })?)
-            }
+            Some(text) => Some(self.parse_condition_at(pid, locations.first().copied(), text)?),
             None => None,
         };
-        let id = self.next_breakpoint_id;
+        let id = match options.id {
+            Some(id) if id == 0 || id >= u32::MAX / 2 => {
+                return Err(Error::InvalidArgument(format!("breakpoint number {id} is out of range")))
+            }
+            Some(id) if self.breakpoints.contains_key(&id) || self.watchpoints.contains_key(&id) => {
+                return Err(Error::InvalidArgument(format!("breakpoint number {id} is in use")))
+            }
+            Some(id) => id,
+            None => self.next_breakpoint_id,
+        };
         let info = BreakpointInfo {
             id,
             pid,
-            address: address.unwrap_or(0),
+            kind: BreakpointKind::Software,
+            address: locations.first().copied().unwrap_or(0),
+            locations: locations.clone(),
             enabled: !options.disabled,
             one_shot: options.one_shot,
             hits: 0,
@@ -102,10 +150,21 @@ impl Session {
             condition: options.condition.clone(),
             ignore_count: options.ignore_count,
         };
-        if let (true, Some(address)) = (info.enabled, address) {
-            self.with_stopped(pid, |s| s.attach_to_site(pid, address, id))?;
+        if info.enabled && !locations.is_empty() {
+            self.with_stopped(pid, |s| {
+                for (planted, &address) in locations.iter().enumerate() {
+                    if let Err(e) = s.attach_to_site(pid, address, id) {
+                        // All or nothing: the locations planted so far come out again.
+                        for &done in &locations[..planted] {
+                            let _ = s.detach_from_site(pid, done, id);
+                        }
+                        return Err(e);
+                    }
+                }
+                Ok(())
+            })?;
         }
-        self.next_breakpoint_id += 1;
+        self.next_breakpoint_id = self.next_breakpoint_id.max(id + 1);
         self.breakpoints.insert(id, Breakpoint { info, condition, callback: options.callback, internal: None });
         Ok(id)
     }
@@ -127,7 +186,9 @@ impl Session {
         let info = BreakpointInfo {
             id,
             pid,
+            kind: BreakpointKind::Software,
             address,
+            locations: vec![address],
             enabled: true,
             one_shot: false,
             hits: 0,
@@ -152,12 +213,19 @@ impl Session {
         }
     }
 
-    /// Changes the condition of a breakpoint (`None` removes it).
+    /// Changes the condition of a breakpoint (`None` removes it); a
+    /// condition that names something unknown is refused.
     pub fn set_breakpoint_condition(&mut self, id: u32, condition: Option<&str>) -> Result<()> {
-        let parsed = condition
-            .map(|text| crate::expr::parse(text).map_err(|e| Error::BadExpression { text: text.into(), error: e }))
-            .transpose()?;
-        let bp = self.breakpoints.get_mut(&id).filter(|b| b.internal.is_none()).ok_or(Error::NoSuchBreakpoint(id))?;
+        let bp = self.breakpoints.get(&id).filter(|b| b.internal.is_none());
+        let Some(bp) = bp else {
+            if self.watchpoints.contains_key(&id) {
+                return Err(Error::InvalidArgument(format!("breakpoint {id} is a watchpoint: it takes no condition")));
+            }
+            return Err(Error::NoSuchBreakpoint(id));
+        };
+        let (pid, address) = (bp.info.pid, bp.info.locations.first().copied());
+        let parsed = condition.map(|text| self.parse_condition_at(pid, address, text)).transpose()?;
+        let bp = self.breakpoints.get_mut(&id).expect("checked above");
         bp.condition = parsed;
         bp.info.condition = condition.map(str::to_string);
         Ok(())
@@ -170,42 +238,70 @@ impl Session {
         Ok(())
     }
 
-    /// Removes a breakpoint (its byte goes when no other breakpoint shares the address).
+    /// Removes a breakpoint or a watchpoint (a breakpoint's byte goes when
+    /// no other breakpoint shares the address).
     pub fn remove_breakpoint(&mut self, id: u32) -> Result<()> {
+        if self.watchpoints.contains_key(&id) {
+            return self.remove_watchpoint(id);
+        }
         let bp = self.breakpoints.get(&id).filter(|b| b.internal.is_none()).ok_or(Error::NoSuchBreakpoint(id))?;
-        let (pid, address, enabled) = (bp.info.pid, bp.info.address, bp.info.enabled && bp.info.unresolved.is_none());
+        let (pid, enabled) = (bp.info.pid, bp.info.enabled && bp.info.unresolved.is_none());
+        let locations = bp.info.locations.clone();
         if enabled && self.processes.contains_key(&pid) {
-            self.with_stopped(pid, |s| s.detach_from_site(pid, address, id))?;
+            self.with_stopped(pid, |s| {
+                for address in locations {
+                    s.detach_from_site(pid, address, id)?;
+                }
+                Ok(())
+            })?;
         }
         self.breakpoints.remove(&id);
         Ok(())
     }
 
-    /// Enables or disables a breakpoint.
+    /// Enables or disables a breakpoint or a watchpoint.
     pub fn enable_breakpoint(&mut self, id: u32, enabled: bool) -> Result<()> {
+        if self.watchpoints.contains_key(&id) {
+            return self.enable_watchpoint(id, enabled);
+        }
         let bp = self.breakpoints.get(&id).filter(|b| b.internal.is_none()).ok_or(Error::NoSuchBreakpoint(id))?;
         if bp.info.enabled == enabled {
             return Ok(());
         }
-        let (pid, address) = (bp.info.pid, bp.info.address);
+        let (pid, locations) = (bp.info.pid, bp.info.locations.clone());
         self.with_stopped(pid, |s| {
-            if enabled {
-                s.attach_to_site(pid, address, id)
-            } else {
-                s.detach_from_site(pid, address, id)
+            for address in locations {
+                if enabled {
+                    s.attach_to_site(pid, address, id)?;
+                } else {
+                    s.detach_from_site(pid, address, id)?;
+                }
             }
+            Ok(())
         })?;
         self.breakpoints.get_mut(&id).expect("checked above").info.enabled = enabled;
         Ok(())
     }
 
-    /// One breakpoint.
+    /// One breakpoint or watchpoint.
     pub fn breakpoint(&self, id: u32) -> Option<BreakpointInfo> {
+        if let Some(w) = self.watchpoints.get(&id) {
+            return Some(w.as_breakpoint());
+        }
         self.breakpoints.get(&id).filter(|b| b.internal.is_none()).map(|b| b.info.clone())
     }
 
-    /// Every user breakpoint, by id.
+    /// The number the next breakpoint or watchpoint will get.
+    pub fn next_breakpoint_id(&self) -> u32 {
+        self.next_breakpoint_id
+    }
+
+    /// Every breakpoint and watchpoint the user set, by id: one numbering, one list.
     pub fn breakpoints(&self) -> Vec<BreakpointInfo> {
-        self.breakpoints.values().filter(|b| b.internal.is_none()).map(|b| b.info.clone()).collect()
+        let mut all: Vec<BreakpointInfo> =
+            self.breakpoints.values().filter(|b| b.internal.is_none()).map(|b| b.info.clone()).collect();
+        all.extend(self.watchpoints.values().map(|w| w.as_breakpoint()));
+        all.sort_by_key(|b| b.id);
+        all
     }
 }

@@ -264,7 +264,7 @@ impl Session {
             .breakpoints
             .iter()
             .filter(|(_, b)| b.info.pid == fresh_pid && b.info.enabled && b.info.unresolved.is_none())
-            .map(|(&id, b)| (id, b.info.address, b.internal.is_none()))
+            .flat_map(|(&id, b)| b.info.locations.iter().map(move |&a| (id, a, b.internal.is_none())))
             .collect();
         for (id, address, out_of_line) in planted {
             if let Err(e) = self.attach_to_site_with(fresh_pid, address, id, out_of_line) {
@@ -280,7 +280,7 @@ impl Session {
         let watched: Vec<(u32, u64, usize)> = self
             .watchpoints
             .iter()
-            .filter(|(_, w)| w.info.pid == fresh_pid && !w.info.page)
+            .filter(|(_, w)| w.info.pid == fresh_pid && !w.info.page && w.info.enabled)
             .map(|(&id, w)| (id, w.info.address, w.shadow.len()))
             .collect();
         for (id, address, len) in watched {

@@ -4,7 +4,7 @@
 //! stopped (all-stop) before it is reported.
 
 use super::{HitContext, Session};
-use crate::breakpoints::{HitAction, Internal};
+use crate::breakpoints::{Condition, HitAction, Internal};
 use crate::error::Result;
 use crate::event::EventKind;
 use crate::process::{Step, ThreadState};
@@ -298,10 +298,15 @@ impl Session {
 
     /// A breakpoint condition at a hit; an expression that fails to
     /// evaluate counts as true, so the user sees the stop rather than losing it.
-    fn condition_holds(&mut self, pid: i32, tid: i32, address: u64, condition: &crate::expr::Expr) -> bool {
-        let Ok(mut regs) = self.registers(pid, tid) else { return true };
-        regs.rip = address;
-        self.evaluate(pid, Some(regs), condition).map(|v| v != 0).unwrap_or(true)
+    fn condition_holds(&mut self, pid: i32, tid: i32, address: u64, condition: &Condition) -> bool {
+        match condition {
+            Condition::Engine(expr) => {
+                let Ok(mut regs) = self.registers(pid, tid) else { return true };
+                regs.rip = address;
+                self.evaluate(pid, Some(regs), expr).map(|v| v != 0).unwrap_or(true)
+            }
+            Condition::Source(source) => self.source_condition_holds(pid, tid, source).unwrap_or(true),
+        }
     }
 
     fn set_rip(&mut self, pid: i32, tid: i32, address: u64, needed: bool) -> Result<()> {

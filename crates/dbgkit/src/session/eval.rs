@@ -40,7 +40,49 @@ impl EvalContext for ProcessContext<'_> {
     }
 }
 
+/// Evaluates an expression only to see that every name in it is known: a
+/// register (any value will do) or a symbol of the process. Memory is not
+/// read (every word reads as 1), so `poi(rsp)` needs no stopped thread.
+struct NameCheck<'a> {
+    session: &'a mut Session,
+    pid: i32,
+    unknown: Option<Error>,
+}
+
+impl EvalContext for NameCheck<'_> {
+    fn register(&mut self, name: &str) -> Option<u64> {
+        let known = Registers::default().get(name).is_some();
+        if !known && self.unknown.is_none() {
+            self.unknown = Some(Error::InvalidArgument(format!("no register or variable named {name:?}")));
+        }
+        known.then_some(1)
+    }
+
+    fn read_memory(&mut self, _address: u64, _size: usize) -> std::result::Result<u64, String> {
+        Ok(1)
+    }
+
+    fn symbol(&mut self, name: &str) -> std::result::Result<u64, String> {
+        self.session.lookup(self.pid, name).map_err(|e| {
+            let text = e.to_string();
+            self.unknown.get_or_insert(e);
+            text
+        })
+    }
+}
+
 impl Session {
+    /// Whether every name in `expr` is a register or a symbol of `pid`
+    /// (arithmetic that fails on made-up values is not this check's business).
+    pub(crate) fn check_names(&mut self, pid: i32, expr: &Expr) -> Result<()> {
+        let mut ctx = NameCheck { session: self, pid, unknown: None };
+        let _ = expr.evaluate(&mut ctx);
+        match ctx.unknown {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
     /// Evaluates an expression in the context of thread `tid` of `pid`
     /// (registers need a stopped thread).
     ///

@@ -112,6 +112,8 @@ impl Session {
             }
             if b.info.expression.is_some() {
                 b.info.unresolved = Some("the process executed a new image".into());
+                b.info.locations.clear();
+                b.info.address = 0;
                 return true;
             }
             false
@@ -387,10 +389,16 @@ impl Session {
                 }
             }
         }
-        // Breakpoints set by name wait for the module to come back; others go.
+        // Locations in the module are gone; breakpoints set by name wait for
+        // it to come back; others go when nothing of them is left.
         let reason = format!("module {} was unloaded", module.name);
         self.breakpoints.retain(|_, b| {
-            if b.info.pid != pid || !module.contains(b.info.address) || b.info.unresolved.is_some() {
+            if b.info.pid != pid || b.internal.is_some() || !b.info.locations.iter().any(|&a| module.contains(a)) {
+                return true;
+            }
+            b.info.locations.retain(|&a| !module.contains(a));
+            b.info.address = b.info.locations.first().copied().unwrap_or(0);
+            if !b.info.locations.is_empty() {
                 return true;
             }
             if b.info.expression.is_some() {
@@ -401,30 +409,49 @@ impl Session {
         });
     }
 
-    /// Plants every pending breakpoint of `pid` whose expression now resolves.
+    /// Resolves every breakpoint of `pid` set by name again once modules
+    /// were added: a pending one is planted, and one already planted gains
+    /// the locations the new modules define (gdb's multi-location rule).
     pub(crate) fn resolve_pending_breakpoints(&mut self, pid: i32) {
-        let pending: Vec<(u32, String)> = self
+        let named: Vec<(u32, String)> = self
             .breakpoints
             .iter()
-            .filter(|(_, b)| b.info.pid == pid && b.internal.is_none() && b.info.unresolved.is_some())
+            .filter(|(_, b)| b.info.pid == pid && b.internal.is_none())
             .filter_map(|(&id, b)| Some((id, b.info.expression.clone()?)))
+            .filter(|(_, e)| !matches!(super::locations::classify(e), super::locations::Spec::Address(_)))
+            .chain(
+                // An address expression is resolved once, while it is pending.
+                self.breakpoints
+                    .iter()
+                    .filter(|(_, b)| b.info.pid == pid && b.internal.is_none() && b.info.unresolved.is_some())
+                    .filter_map(|(&id, b)| Some((id, b.info.expression.clone()?)))
+                    .filter(|(_, e)| matches!(super::locations::classify(e), super::locations::Spec::Address(_))),
+            )
             .collect();
-        for (id, expression) in pending {
-            let outcome = self.resolve_breakpoint(pid, &expression).and_then(|address| {
-                let enabled = self.breakpoints.get(&id).is_some_and(|b| b.info.enabled);
-                if enabled {
-                    self.attach_to_site(pid, address, id)?;
-                }
-                Ok(address)
-            });
-            if let Some(bp) = self.breakpoints.get_mut(&id) {
-                match outcome {
-                    Ok(address) => {
-                        bp.info.address = address;
-                        bp.info.unresolved = None;
+        for (id, expression) in named {
+            let found = self.resolve_breakpoint_all(pid, &expression);
+            let Some(bp) = self.breakpoints.get(&id) else { continue };
+            let (enabled, known) = (bp.info.enabled, bp.info.locations.clone());
+            match found {
+                Ok(addresses) => {
+                    let mut planted = Vec::new();
+                    let mut failure = None;
+                    for address in addresses.into_iter().filter(|a| !known.contains(a)) {
+                        match if enabled { self.attach_to_site(pid, address, id) } else { Ok(()) } {
+                            Ok(()) => planted.push(address),
+                            Err(e) => failure = Some(e.to_string()),
+                        }
                     }
-                    Err(e) => bp.info.unresolved = Some(e.to_string()),
+                    let bp = self.breakpoints.get_mut(&id).expect("listed above");
+                    bp.info.locations.extend(planted);
+                    bp.info.address = bp.info.locations.first().copied().unwrap_or(0);
+                    bp.info.unresolved = if bp.info.locations.is_empty() { failure } else { None };
                 }
+                // Still nowhere: a pending one says why; a planted one keeps its locations.
+                Err(e) if known.is_empty() => {
+                    self.breakpoints.get_mut(&id).expect("listed above").info.unresolved = Some(e.to_string());
+                }
+                Err(_) => {}
             }
         }
     }

@@ -52,7 +52,7 @@ impl Session {
         }
         let id = self.next_breakpoint_id;
         self.next_breakpoint_id += 1;
-        let info = WatchpointInfo { id, pid, address, len, access, hits: 0, page: true };
+        let info = WatchpointInfo { id, pid, address, len, access, hits: 0, page: true, enabled: true };
         self.watchpoints.insert(id, Watchpoint { info, shadow: Vec::new(), pages: pages.clone() });
         if let Err(e) = self.with_stopped(pid, |s| s.close_watched_pages(pid, id)) {
             self.watchpoints.remove(&id);
@@ -90,7 +90,7 @@ impl Session {
         let Some((id, watched, access)) = self
             .watchpoints
             .values()
-            .find(|w| w.info.pid == pid && w.pages.iter().any(|&(p, _)| p == page))
+            .find(|w| w.info.pid == pid && w.info.enabled && w.pages.iter().any(|&(p, _)| p == page))
             .map(|w| (w.info.id, (w.info.address..w.info.address + w.info.len), w.info.access))
         else {
             return Ok(false);

@@ -26,6 +26,20 @@ pub struct WatchpointInfo {
     pub hits: u64,
     /// True for a page watchpoint, false for a hardware one.
     pub page: bool,
+    /// A disabled watchpoint keeps its number and settings but watches nothing.
+    pub enabled: bool,
+}
+
+impl WatchpointInfo {
+    /// What it watches for, in the one list of breakpoints.
+    pub fn kind(&self) -> crate::breakpoints::BreakpointKind {
+        use crate::breakpoints::BreakpointKind;
+        match (self.page, self.access) {
+            (true, access) => BreakpointKind::PageWatch { access, len: self.len },
+            (false, WatchAccess::Execute) => BreakpointKind::Hardware,
+            (false, access) => BreakpointKind::Watch { access, len: self.len },
+        }
+    }
 }
 
 pub(crate) struct Watchpoint {
@@ -39,6 +53,28 @@ pub(crate) struct Watchpoint {
 const DR6: usize = 6;
 const DR7: usize = 7;
 const RESUME_FLAG: u64 = 1 << 16;
+
+impl Watchpoint {
+    /// This watchpoint as an entry of the one breakpoint list.
+    pub(crate) fn as_breakpoint(&self) -> crate::breakpoints::BreakpointInfo {
+        let i = &self.info;
+        crate::breakpoints::BreakpointInfo {
+            id: i.id,
+            pid: i.pid,
+            kind: i.kind(),
+            address: i.address,
+            locations: vec![i.address],
+            enabled: i.enabled,
+            one_shot: false,
+            hits: i.hits,
+            fast: false,
+            expression: None,
+            unresolved: None,
+            condition: None,
+            ignore_count: 0,
+        }
+    }
+}
 
 impl Session {
     /// A hardware breakpoint: stops before the instruction at `address`
@@ -65,9 +101,27 @@ impl Session {
                 "cannot watch {len} bytes with the debug registers: 1 to 32 bytes (four registers of 8)"
             )));
         }
+        debug_registers(self.process(pid)?)?;
+        let mut shadow = vec![0u8; len as usize];
+        if access != WatchAccess::Execute {
+            // Memory not mapped yet can be watched (the debug registers take
+            // any address); its old value reads as zeros.
+            self.read_memory_partial(pid, address, &mut shadow)?;
+        }
+        let id = self.next_breakpoint_id;
+        self.claim_debug_slots(pid, id, address, len, access)?;
+        self.next_breakpoint_id += 1;
+        let info = WatchpointInfo { id, pid, address, len, access, hits: 0, page: false, enabled: true };
+        self.watchpoints.insert(id, Watchpoint { info, shadow, pages: Vec::new() });
+        Ok(id)
+    }
+
+    /// Gives watchpoint `id` the debug registers its range needs (split in
+    /// aligned pieces), written into every thread; an error names how many
+    /// are needed and free.
+    fn claim_debug_slots(&mut self, pid: i32, id: u32, address: u64, len: u64, access: WatchAccess) -> Result<()> {
         let pieces = if access == WatchAccess::Execute { vec![(address, 1)] } else { split_range(address, len) };
-        let p = self.process(pid)?;
-        debug_registers(p)?;
+        let p = self.process_mut(pid)?;
         let free: Vec<usize> = (0..4).filter(|&i| p.debug_slots[i].is_none()).collect();
         if pieces.len() > free.len() {
             return Err(Error::InvalidArgument(format!(
@@ -77,30 +131,54 @@ impl Session {
                 free.len()
             )));
         }
-        let mut shadow = vec![0u8; len as usize];
-        if access != WatchAccess::Execute {
-            // Memory not mapped yet can be watched (the debug registers take
-            // any address); its old value reads as zeros.
-            self.read_memory_partial(pid, address, &mut shadow)?;
-        }
-        let id = self.next_breakpoint_id;
-        let p = self.process_mut(pid)?;
         for (&slot, &(at, size)) in free.iter().zip(&pieces) {
             p.debug_slots[slot] = Some((id, at, size, access));
         }
         if let Err(e) = self.with_stopped(pid, |s| s.apply_debug_registers_all(pid)) {
-            let p = self.process_mut(pid)?;
+            self.release_debug_slots(pid, id);
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Frees the debug registers of watchpoint `id` (not yet written to the threads).
+    fn release_debug_slots(&mut self, pid: i32, id: u32) {
+        if let Ok(p) = self.process_mut(pid) {
             for slot in p.debug_slots.iter_mut() {
                 if slot.is_some_and(|(owner, ..)| owner == id) {
                     *slot = None;
                 }
             }
-            return Err(e);
         }
-        self.next_breakpoint_id += 1;
-        let info = WatchpointInfo { id, pid, address, len, access, hits: 0, page: false };
-        self.watchpoints.insert(id, Watchpoint { info, shadow, pages: Vec::new() });
-        Ok(id)
+    }
+
+    /// Enables or disables a watchpoint: its debug registers are given back
+    /// (or claimed again), or its pages get their rights back (or lose them).
+    pub(crate) fn enable_watchpoint(&mut self, id: u32, enabled: bool) -> Result<()> {
+        let w = self.watchpoints.get(&id).ok_or(Error::NoSuchBreakpoint(id))?;
+        if w.info.enabled == enabled {
+            return Ok(());
+        }
+        let WatchpointInfo { pid, address, len, access, page, .. } = w.info;
+        let pages = w.pages.clone();
+        match (page, enabled) {
+            (true, true) => self.with_stopped(pid, |s| s.close_watched_pages(pid, id))?,
+            (true, false) => self.with_stopped(pid, |s| s.restore_pages(pid, &pages))?,
+            (false, true) => {
+                self.claim_debug_slots(pid, id, address, len, access)?;
+                // The old value starts from now.
+                let mut now = vec![0u8; len as usize];
+                if access != WatchAccess::Execute && self.read_memory_partial(pid, address, &mut now).is_ok() {
+                    self.watchpoints.get_mut(&id).expect("checked above").shadow = now;
+                }
+            }
+            (false, false) => {
+                self.release_debug_slots(pid, id);
+                self.with_stopped(pid, |s| s.apply_debug_registers_all(pid))?;
+            }
+        }
+        self.watchpoints.get_mut(&id).expect("checked above").info.enabled = enabled;
+        Ok(())
     }
 
     /// Removes a watchpoint (hardware or page).
