@@ -20,6 +20,7 @@ pub mod cpp_names;
 pub mod format;
 pub(crate) mod lines;
 pub mod location;
+mod places;
 pub mod pretty;
 pub(crate) mod scopes;
 pub(crate) mod type_reader;

@@ -76,7 +76,7 @@ fn flag(entry: &DebuggingInformationEntry<'_, '_, Reader>, attr: gimli::DwAt) ->
 
 impl TypeReader<'_> {
     fn name(&self, entry: &DebuggingInformationEntry<'_, '_, Reader>) -> Option<String> {
-        die_name(&self.module.dwarf, &self.unit.unit, entry)
+        die_name(self.module.dwarf(), &self.unit.unit, entry)
     }
 
     /// The name qualified by the namespaces and classes around the DIE.

@@ -117,7 +117,29 @@ pub(crate) struct UnitData {
     pub unit: gimli::Unit<Reader>,
     pub language: Language,
     index: OnceCell<UnitIndex>,
+    code: OnceCell<Vec<CodeRange>>,
+    /// The inlined copies inside each function asked about, by subprogram DIE.
+    inlined: RefCell<HashMap<usize, Rc<Vec<InlinedCopy>>>>,
     lines: OnceCell<super::lines::UnitLines>,
+}
+
+/// One `DW_TAG_inlined_subroutine` inside a function (see [`UnitData::inlined_copies`]).
+#[derive(Clone, Debug)]
+pub(crate) struct InlinedCopy {
+    pub die: usize,
+    pub ranges: Vec<(u64, u64)>,
+    /// The inlined copy this one is inside (an index into the same list),
+    /// none when it is directly in the function (lexical blocks between do not count).
+    pub parent: Option<u32>,
+}
+
+/// One range of a function's code and its DIE, without a name: what
+/// naming the function at an address needs first (see [`UnitData::function_die_at`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct CodeRange {
+    pub low: u64,
+    pub high: u64,
+    pub die: usize,
 }
 
 impl UnitData {
@@ -128,7 +150,65 @@ impl UnitData {
 
     /// The unit's index, made on first use.
     pub fn index(&self, module: &ModuleDebugInfo) -> &UnitIndex {
-        self.index.get_or_init(|| index_unit(&module.dwarf, &self.unit, self.language).unwrap_or_default())
+        self.index.get_or_init(|| index_unit(module.dwarf(), &self.unit, self.language).unwrap_or_default())
+    }
+
+    /// The subprogram DIE whose code holds a file address (the smallest
+    /// range, so that a nested function wins over its parent). Cheaper than
+    /// [`UnitData::index`] on first use: no name is read, which is what
+    /// naming thousands of addresses across a whole program wants.
+    pub fn function_die_at(&self, module: &ModuleDebugInfo, address: u64) -> Option<usize> {
+        let code = self.code.get_or_init(|| code_ranges(module.dwarf(), &self.unit));
+        let end = code.partition_point(|c| c.low <= address);
+        code[..end].iter().rev().take(64).filter(|c| address < c.high).min_by_key(|c| c.high - c.low).map(|c| c.die)
+    }
+
+    /// Every inlined copy inside the function whose subprogram DIE is
+    /// `function`, outer ones before those inside them; read once per function.
+    pub fn inlined_copies(&self, module: &ModuleDebugInfo, function: usize) -> Rc<Vec<InlinedCopy>> {
+        if let Some(copies) = self.inlined.borrow().get(&function) {
+            return copies.clone();
+        }
+        let copies = Rc::new(self.read_inlined_copies(module, function).unwrap_or_default());
+        self.inlined.borrow_mut().insert(function, copies.clone());
+        copies
+    }
+
+    fn read_inlined_copies(&self, module: &ModuleDebugInfo, function: usize) -> Option<Vec<InlinedCopy>> {
+        let mut out: Vec<InlinedCopy> = Vec::new();
+        let mut entries = self.unit.entries_at_offset(self.unit_offset(function)?).ok()?;
+        entries.next_dfs().ok()??;
+        // The inlined copies open around the current DIE: (depth, index in `out`).
+        let mut open: Vec<(isize, u32)> = Vec::new();
+        let mut depth: isize = 0;
+        // Inside a nested function, whose copies are its own: the depth it starts at.
+        let mut nested: Option<isize> = None;
+        while let Ok(Some((delta, entry))) = entries.next_dfs() {
+            depth += delta;
+            if depth <= 0 {
+                break;
+            }
+            while open.last().is_some_and(|&(d, _)| d >= depth) {
+                open.pop();
+            }
+            if nested.is_some_and(|d| d >= depth) {
+                nested = None;
+            }
+            if nested.is_some() {
+                continue;
+            }
+            match entry.tag() {
+                gimli::DW_TAG_subprogram => nested = Some(depth),
+                gimli::DW_TAG_inlined_subroutine => {
+                    let Some(die) = entry.offset().to_debug_info_offset(&self.unit.header) else { continue };
+                    let parent = open.last().map(|&(_, i)| i);
+                    out.push(InlinedCopy { die: die.0, ranges: die_ranges(module.dwarf(), &self.unit, entry), parent });
+                    open.push((depth, out.len() as u32 - 1));
+                }
+                _ => {}
+            }
+        }
+        Some(out)
     }
 
     /// A unit-relative offset for a `.debug_info` offset inside this unit.
@@ -231,7 +311,8 @@ pub(crate) fn last_component(name: &str) -> &str {
 pub struct ModuleDebugInfo {
     pub(crate) id: usize,
     sections: gimli::DwarfSections<SectionBytes>,
-    pub(crate) dwarf: gimli::Dwarf<Reader>,
+    /// Made on first use: making it reads (and decompresses) every section.
+    dwarf: OnceCell<gimli::Dwarf<Reader>>,
     endian: RunTimeEndian,
     address_ranges: OnceCell<Vec<(u64, u64, usize)>>,
     units: RefCell<HashMap<usize, Rc<UnitData>>>,
@@ -247,15 +328,30 @@ impl std::fmt::Debug for ModuleDebugInfo {
 impl ModuleDebugInfo {
     /// The DWARF of a file from its sections (already uncompressed).
     pub(crate) fn new(sections: gimli::DwarfSections<SectionBytes>, endian: RunTimeEndian) -> ModuleDebugInfo {
-        let dwarf = sections.borrow(|data| Reader::new(data.clone(), endian));
         ModuleDebugInfo {
             id: NEXT_MODULE_ID.fetch_add(1, Ordering::Relaxed),
             sections,
-            dwarf,
+            dwarf: OnceCell::new(),
             endian,
             address_ranges: OnceCell::new(),
             units: RefCell::new(HashMap::new()),
             names: OnceCell::new(),
+        }
+    }
+
+    /// The DWARF sections, read on first use.
+    pub(crate) fn dwarf(&self) -> &gimli::Dwarf<Reader> {
+        self.dwarf.get_or_init(|| self.sections.borrow(|data| Reader::new(data.clone(), self.endian)))
+    }
+
+    /// The line-program sections alone, without reading (or
+    /// decompressing) the others: `.debug_line`, `.debug_line_str`, `.debug_str`.
+    pub(crate) fn line_sections(&self) -> super::lines::LineSections<'_> {
+        let endian = self.endian;
+        super::lines::LineSections {
+            line: self.sections.debug_line.borrow(|t| Slice::new(t, endian)),
+            line_str: self.sections.debug_line_str.borrow(|t| Slice::new(t, endian)),
+            str: self.sections.debug_str.borrow(|t| Slice::new(t, endian)),
         }
     }
 
@@ -264,10 +360,18 @@ impl ModuleDebugInfo {
         if let Some(u) = self.units.borrow().get(&offset) {
             return Some(u.clone());
         }
-        let header = self.dwarf.debug_info.header_from_offset(gimli::DebugInfoOffset(offset)).ok()?;
-        let unit = self.dwarf.unit(header).ok()?;
+        let header = self.dwarf().debug_info.header_from_offset(gimli::DebugInfoOffset(offset)).ok()?;
+        let unit = self.dwarf().unit(header).ok()?;
         let language = unit_language(&unit);
-        let data = Rc::new(UnitData { offset, unit, language, index: OnceCell::new(), lines: OnceCell::new() });
+        let data = Rc::new(UnitData {
+            offset,
+            unit,
+            language,
+            index: OnceCell::new(),
+            code: OnceCell::new(),
+            inlined: RefCell::new(HashMap::new()),
+            lines: OnceCell::new(),
+        });
         self.units.borrow_mut().insert(offset, data.clone());
         Some(data)
     }
@@ -281,7 +385,7 @@ impl ModuleDebugInfo {
         }) {
             return Some(u.clone());
         }
-        let mut headers = self.dwarf.units();
+        let mut headers = self.dwarf().units();
         while let Ok(Some(header)) = headers.next() {
             let start = header.offset().as_debug_info_offset()?.0;
             if (start..start + header.length_including_self()).contains(&die) {
@@ -304,7 +408,7 @@ impl ModuleDebugInfo {
     fn read_address_ranges(&self) -> Vec<(u64, u64, usize)> {
         let mut out = Vec::new();
         let mut covered = std::collections::HashSet::new();
-        let mut headers = self.dwarf.debug_aranges.headers();
+        let mut headers = self.dwarf().debug_aranges.headers();
         while let Ok(Some(header)) = headers.next() {
             let unit = header.debug_info_offset().0;
             let mut entries = header.entries();
@@ -320,14 +424,14 @@ impl ModuleDebugInfo {
                 covered.insert(unit);
             }
         }
-        let mut headers = self.dwarf.units();
+        let mut headers = self.dwarf().units();
         while let Ok(Some(header)) = headers.next() {
             let Some(offset) = header.offset().as_debug_info_offset().map(|o| o.0) else { continue };
             if covered.contains(&offset) {
                 continue;
             }
-            let Ok(unit) = self.dwarf.unit(header) else { continue };
-            let Ok(mut ranges) = self.dwarf.unit_ranges(&unit) else { continue };
+            let Ok(unit) = self.dwarf().unit(header) else { continue };
+            let Ok(mut ranges) = self.dwarf().unit_ranges(&unit) else { continue };
             while let Ok(Some(range)) = ranges.next() {
                 if range.end > range.begin {
                     out.push((range.begin, range.end, offset));
@@ -338,34 +442,10 @@ impl ModuleDebugInfo {
         out
     }
 
-    /// Every unit whose line table names a file matching `file` (read from
-    /// the line-program headers; only the matching units are kept).
-    pub(crate) fn units_naming_file(&self, file: &str) -> Vec<Rc<UnitData>> {
-        let mut out = Vec::new();
-        let mut headers = self.dwarf.units();
-        while let Ok(Some(header)) = headers.next() {
-            let Some(offset) = header.offset().as_debug_info_offset().map(|o| o.0) else { continue };
-            let cached = self.units.borrow().get(&offset).cloned();
-            let matches = match &cached {
-                Some(u) => super::lines::header_names_file(self, &u.unit, file),
-                None => match self.dwarf.unit(header) {
-                    Ok(unit) => super::lines::header_names_file(self, &unit, file),
-                    Err(_) => false,
-                },
-            };
-            if matches {
-                if let Some(u) = cached.or_else(|| self.unit(offset)) {
-                    out.push(u);
-                }
-            }
-        }
-        out
-    }
-
     /// Offsets of every compilation unit.
     pub(crate) fn unit_offsets(&self) -> Vec<usize> {
         let mut out = Vec::new();
-        let mut headers = self.dwarf.units();
+        let mut headers = self.dwarf().units();
         while let Ok(Some(header)) = headers.next() {
             if let Some(o) = header.offset().as_debug_info_offset() {
                 out.push(o.0);
@@ -605,6 +685,23 @@ pub(crate) fn die_ranges<R: gimli::Reader>(
             }
         }
     }
+    out
+}
+
+/// Every subprogram's code ranges in a unit, sorted by start.
+fn code_ranges(dwarf: &gimli::Dwarf<Reader>, unit: &gimli::Unit<Reader>) -> Vec<CodeRange> {
+    let mut out = Vec::new();
+    let mut entries = unit.entries();
+    while let Ok(Some((_, entry))) = entries.next_dfs() {
+        if entry.tag() != gimli::DW_TAG_subprogram {
+            continue;
+        }
+        let Some(die) = entry.offset().to_debug_info_offset(&unit.header) else { continue };
+        for (low, high) in die_ranges(dwarf, unit, entry) {
+            out.push(CodeRange { low, high, die: die.0 });
+        }
+    }
+    out.sort_unstable_by_key(|c| (c.low, c.high));
     out
 }
 

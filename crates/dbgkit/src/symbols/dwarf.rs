@@ -1,8 +1,8 @@
-//! DWARF line tables and inline chains through addr2line, loaded once per
-//! file when first asked for. Compressed sections (`SHF_COMPRESSED`,
-//! `.zdebug_*`) are uncompressed by `object`.
+//! DWARF line tables and inline chains of a file, read lazily (one
+//! compilation unit at a time, see `debuginfo::places`). Compressed
+//! sections (`SHF_COMPRESSED`, `.zdebug_*`) are uncompressed by `object`.
 
-use super::mapped::{Mapping, Reader, SectionBytes};
+use super::mapped::{Mapping, SectionBytes};
 use gimli::RunTimeEndian;
 use object::{Object, ObjectSection};
 use std::rc::Rc;
@@ -24,8 +24,7 @@ pub struct InlineFrame {
 }
 
 pub struct DwarfInfo {
-    context: addr2line::Context<Reader>,
-    /// The same sections for source-level work: types, variables, scopes.
+    /// The sections, read lazily unit by unit (see `debuginfo::units`).
     pub(crate) debug: Rc<crate::debuginfo::ModuleDebugInfo>,
 }
 
@@ -43,62 +42,34 @@ impl DwarfInfo {
         file.section_by_name(".debug_info")?;
         let endian = if file.is_little_endian() { RunTimeEndian::Little } else { RunTimeEndian::Big };
         let load = |id: gimli::SectionId| -> Result<SectionBytes, gimli::Error> {
-            Ok(file
-                .section_by_name(id.name())
-                .and_then(|s| s.uncompressed_data().ok())
+            let Some(section) = file.section_by_name(id.name()) else { return Ok(SectionBytes::empty()) };
+            // In a mapped file: used in place, or decompressed when first read.
+            if let (Some(mapping), Ok(stored)) = (mapping, section.compressed_data()) {
+                if let Some(bytes) = SectionBytes::stored(stored, mapping) {
+                    return Ok(bytes);
+                }
+            }
+            Ok(section
+                .uncompressed_data()
+                .ok()
                 .map(|d| SectionBytes::of(d, mapping))
                 .unwrap_or_else(SectionBytes::empty))
         };
         let sections = gimli::DwarfSections::load(load).ok()?;
-        // addr2line and the source-level reader share the section bytes.
-        let dwarf = sections.borrow(|data| Reader::new(data.clone(), endian));
-        let context = addr2line::Context::from_dwarf(dwarf).ok()?;
         let debug = Rc::new(crate::debuginfo::ModuleDebugInfo::new(sections, endian));
-        Some(DwarfInfo { context, debug })
+        Some(DwarfInfo { debug })
     }
 
     /// The inline chain at a file address, innermost function first.
     pub fn frames(&self, address: u64) -> Vec<InlineFrame> {
-        let mut out = Vec::new();
-        let Ok(mut frames) = self.context.find_frames(address).skip_all_loads() else { return out };
-        while let Ok(Some(frame)) = frames.next() {
-            let function =
-                frame.function.as_ref().and_then(|f| f.raw_name().ok().map(|raw| super::demangle::demangle(&raw)));
-            // A file without a line is still worth showing (line 0: unknown).
-            let location = frame.location.as_ref().and_then(|l| {
-                Some(SourceLocation {
-                    file: l.file?.to_string(),
-                    line: l.line.unwrap_or(0),
-                    column: l.column.filter(|&c| c != 0),
-                })
-            });
-            out.push(InlineFrame { function, location });
-            if out.len() > 256 {
-                break;
-            }
-        }
-        out
+        let mut frames = self.debug.inline_chain(address);
+        frames.truncate(257);
+        frames
     }
 
     /// Start addresses of the code for `line` of every file whose path ends
     /// with `file` (a whole path component): one per distinct range.
     pub fn addresses_for_line(&self, file: &str, line: u32) -> Vec<u64> {
-        let mut out: Vec<u64> = Vec::new();
-        let Ok(ranges) = self.context.find_location_range(0, u64::MAX) else { return out };
-        let mut last_end = 0u64;
-        for (address, len, location) in ranges {
-            let matches = location.line == Some(line)
-                && location.file.is_some_and(|f| f == file || f.ends_with(&format!("/{file}")));
-            if matches {
-                // Contiguous rows of the same line are one place.
-                if address != last_end {
-                    out.push(address);
-                }
-                last_end = address + len;
-            }
-        }
-        out.sort_unstable();
-        out.dedup();
-        out
+        self.debug.addresses_for_line(file, line)
     }
 }
