@@ -266,6 +266,37 @@ pub fn dump_memory(
     Ok(elapsed)
 }
 
+/// Runs `program args` under gdb to the breakpoint at `at` and times
+/// `gcore FILE` alone there.
+pub fn gcore(
+    gdb: &Gdb,
+    program: &Path,
+    args: &[String],
+    at: u64,
+    file: &Path,
+    work_dir: &Path,
+    limit: Duration,
+) -> Result<Duration> {
+    let name = file.to_str().filter(|s| !s.contains(|c: char| c.is_whitespace() || "'\"\\".contains(c)));
+    let name = name.with_context(|| format!("{} is unusable as a gdb file name", file.display()))?;
+    let setup = format!(
+        "set pagination off\n\
+         set confirm off\n\
+         break *{at:#x}\n\
+         run {}\n\
+         info registers rip\n",
+        args.join(" ")
+    );
+    let timed = format!("gcore {name}");
+    let (elapsed, run) = timed_command(gdb, program, (&setup, &timed, "kill\n"), work_dir, limit, "gcore")?;
+    ensure!(
+        registers_rip(&run.log).first() == Some(&at),
+        "gdb did not stop at {at:#x} before gcore; its output:\n{}",
+        run.log
+    );
+    Ok(elapsed)
+}
+
 /// What `gdb -p` made of a running process.
 pub struct Attach {
     /// The whole gdb run, start-up included.

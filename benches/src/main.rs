@@ -7,6 +7,8 @@
 
 mod attach;
 mod breakpoints;
+mod checkpoint;
+mod core_write;
 mod fixture;
 mod gdb;
 mod memory;
@@ -15,6 +17,7 @@ mod report;
 mod run;
 mod steps;
 mod symbolize;
+mod triage;
 
 use anyhow::{bail, Context, Result};
 use std::time::Duration;
@@ -44,6 +47,12 @@ pub struct Options {
     pub gdb: Result<gdb::Gdb, String>,
     /// Where to pin the benchmark and everything it runs.
     pub pin: Pin,
+    /// Crashing inputs `triage` runs dbgkit on.
+    pub inputs: usize,
+    /// The same for gdb and casr-gdb (one process per input: slow).
+    pub gdb_inputs: usize,
+    /// Whether `triage` installs (with cargo) and measures casr-gdb.
+    pub casr: bool,
 }
 
 /// CPU placement. On a small VM a ptrace stop that wakes the other side on
@@ -70,6 +79,9 @@ const DEFAULT_THREADS: usize = 1000;
 const DEFAULT_ADDRESSES: usize = 10_000;
 const DEFAULT_RUNS: usize = 3;
 const DEFAULT_TIMEOUT_SECS: u64 = 60;
+const DEFAULT_INPUTS: usize = 1000;
+/// gdb triages a few inputs a second; this keeps one gdb run under a minute.
+const DEFAULT_GDB_INPUTS: usize = 100;
 
 type Benchmark = fn(&Options) -> Result<report::Report>;
 
@@ -79,7 +91,10 @@ const BENCHMARKS: &[(&str, Benchmark)] = &[
     (steps::NAME, steps::run),
     (memory::NAME, memory::run),
     (attach::NAME, attach::run),
+    (core_write::NAME, core_write::run),
+    (checkpoint::NAME, checkpoint::run),
     (symbolize::NAME, symbolize::run),
+    (triage::NAME, triage::run),
 ];
 
 const USAGE: &str = "\
@@ -90,18 +105,27 @@ Benchmarks (all of them when none is named), dbgkit vs raw ptrace vs gdb:
   steps              single steps/s
   memory             MB/s reading a stopped program's memory
   attach             ms to attach to a running process with many threads
+  core               ms to write the core of a stopped program (raw: the
+                     same bytes copied with process_vm_readv; gdb: gcore)
+  checkpoint         ms to restore a checkpoint of a program with 10 MiB of
+                     touched memory, next to launching it to the same point
 and dbgkit vs binutils addr2line vs llvm-symbolizer:
   symbolize          s and peak MiB to symbolize addresses of a large binary
                      (the debug build of dbgkit itself)
+and dbgkit vs a gdb per input (vs casr-gdb with --casr):
+  triage             crashing inputs triaged per second
 
 Options:
   --calls N          breakpoints: calls (breakpoint hits) per run [200000]
   --gdb-calls N      breakpoints: calls per gdb run [min(calls, 20000)]
   --steps N          steps: single steps per run [100000]
   --gdb-steps N      steps: single steps per gdb run [min(steps, 20000)]
-  --mib N            memory: MiB read per run [256]
+  --mib N            memory, core: MiB of the program's buffer [256]
   --threads N        attach: threads of the process, the main one included [1000]
   --addresses N      symbolize: addresses looked up per run [10000]
+  --inputs N         triage: crashing inputs for dbgkit [1000]
+  --gdb-inputs N     triage: inputs for gdb and casr-gdb [min(inputs, 100)]
+  --casr             triage: install casr with cargo (once) and measure casr-gdb
   --runs R           runs per contender; the median is reported [3]
   --timeout SECS     time limit of one run [60]
   --cpu N            pin the benchmark and all it runs to CPU N [the last one allowed]
@@ -123,6 +147,9 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<(Vec<Benc
     let mut timeout = DEFAULT_TIMEOUT_SECS;
     let mut gdb = true;
     let mut pin = Pin::Default;
+    let mut inputs = DEFAULT_INPUTS as u64;
+    let mut gdb_inputs = None;
+    let mut casr = false;
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         // Both `--calls N` and `--calls=N`.
@@ -146,6 +173,9 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<(Vec<Benc
             "--runs" => runs = value("--runs")? as usize,
             "--timeout" => timeout = value("--timeout")?,
             "--no-gdb" => gdb = false,
+            "--inputs" => inputs = value("--inputs")?,
+            "--gdb-inputs" => gdb_inputs = Some(value("--gdb-inputs")?),
+            "--casr" => casr = true,
             "--cpu" => pin = Pin::Cpu(value("--cpu")? as usize),
             "--no-pin" => pin = Pin::Off,
             _ if flag.starts_with('-') => bail!("unknown option `{arg}`\n\n{USAGE}"),
@@ -160,6 +190,9 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<(Vec<Benc
     }
     if steps == 0 || mib == 0 || threads == 0 || addresses == 0 {
         bail!("--steps, --mib, --threads and --addresses must be at least 1");
+    }
+    if inputs == 0 || inputs > 1_000_000 || gdb_inputs == Some(0) {
+        bail!("--inputs must be between 1 and 1000000, --gdb-inputs at least 1");
     }
     if mib > 1 << 20 || threads > 100_000 || addresses > 100_000_000 {
         bail!("--mib, --threads or --addresses is unreasonably large");
@@ -184,6 +217,9 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<(Vec<Benc
         timeout: Duration::from_secs(timeout),
         gdb: Err(if gdb { "not looked up yet" } else { "--no-gdb" }.into()),
         pin,
+        inputs: inputs as usize,
+        gdb_inputs: gdb_inputs.unwrap_or(inputs.min(DEFAULT_GDB_INPUTS as u64)) as usize,
+        casr,
     };
     Ok(Some((selected, options)))
 }
@@ -296,6 +332,11 @@ mod tests {
         assert!(parse(&["--addresses", "0"]).is_err());
         assert_eq!(parse(&["--cpu", "1"]).unwrap().unwrap().1.pin, Pin::Cpu(1));
         assert_eq!(parse(&["--no-pin"]).unwrap().unwrap().1.pin, Pin::Off);
+        let (_, o) = parse(&["triage", "--inputs", "300", "--casr"]).unwrap().unwrap();
+        assert_eq!((o.inputs, o.gdb_inputs, o.casr), (300, 100, true));
+        let (_, o) = parse(&["triage", "--inputs=50"]).unwrap().unwrap();
+        assert_eq!((o.inputs, o.gdb_inputs, o.casr), (50, 50, false));
+        assert!(parse(&["--gdb-inputs", "0"]).is_err());
         assert!(parse(&["nope"]).is_err());
         assert!(parse(&["--calls"]).is_err());
         assert!(parse(&["--runs", "0"]).is_err());

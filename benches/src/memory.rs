@@ -21,7 +21,7 @@ const RAW: &str = "raw";
 const GDB: &str = "gdb";
 
 /// What `bigmem` writes: 64-bit word i holds i * PATTERN (see bigmem.c).
-const PATTERN: u64 = 0x9e37_79b9_7f4a_7c15;
+pub(crate) const PATTERN: u64 = 0x9e37_79b9_7f4a_7c15;
 /// What the buffer holds before each read, so a read that wrote nothing
 /// fails the check (word 0 of the pattern is 0).
 const POISON: u8 = 0x5a;
@@ -41,7 +41,7 @@ fn verify(what: &str, buf: &[u8]) -> Result<()> {
 
 /// Where gdb dumps the buffer: tmpfs when there is one, so that gdb's
 /// figure is not a disk's.
-fn dump_file() -> Result<PathBuf> {
+pub(crate) fn dump_file() -> Result<PathBuf> {
     let name = format!("dbgkit-bench-dump.{}.bin", std::process::id());
     let shm = std::path::Path::new("/dev/shm");
     Ok(if shm.is_dir() { shm.join(name) } else { fixture::work_dir()?.join(name) })
@@ -49,7 +49,7 @@ fn dump_file() -> Result<PathBuf> {
 
 /// Launches the fixture under dbgkit and runs it to its breakpoint on
 /// `ready`; returns the session holding it there and the buffer's address.
-fn dbgkit_start(
+pub(crate) fn dbgkit_start(
     fixture: &Fixture,
     args: &[String],
     ready: u64,
@@ -80,7 +80,7 @@ fn dbgkit_start(
 }
 
 /// Lets the program go from `ready` to its end, which must be normal.
-fn dbgkit_finish(mut session: Session, limit: Duration) -> Result<()> {
+pub(crate) fn dbgkit_finish(mut session: Session, limit: Duration) -> Result<()> {
     let pid = session.processes().first().copied().context("dbgkit: no process left")?;
     let watchdog = Watchdog::start(pid, limit, "dbgkit (running to the end)".into());
     session.continue_event(ContinueStatus::Handled).context("dbgkit: continue_event")?;

@@ -5,6 +5,7 @@
 
 pub mod attach;
 pub mod breakpoints;
+pub mod core_copy;
 pub mod memory;
 pub mod steps;
 

@@ -53,7 +53,7 @@ pub fn event_line(event: &Event, place: Option<&str>) -> String {
         EventKind::ThreadExited { code } => format!("ExitThread: tid={} code={code}", event.tid),
         EventKind::ModuleLoaded(m) => format!("ModLoad: {}", module_line(m)),
         EventKind::ModuleUnloaded(m) => format!("ModUnload: {:016x} {}", m.base, m.name),
-        EventKind::Exception { signal, code, address, fault_address, first_chance } => {
+        EventKind::Exception { signal, code, address, fault_address, first_chance, .. } => {
             let fault = fault_address.map(|f| format!(" fault={f:016x}")).unwrap_or_default();
             let chance = if *first_chance { "first-chance" } else { "second-chance" };
             format!(
@@ -78,5 +78,6 @@ pub fn event_line(event: &Event, place: Option<&str>) -> String {
         EventKind::BreakIn => format!("Break: pid={} tid={}", event.pid, event.tid),
         EventKind::Exec { image } => format!("Exec: pid={} {}", event.pid, image.display()),
         EventKind::Fork { child } => format!("Fork: pid={} child={child}", event.pid),
+        other => format!("Event: {} pid={} tid={}", other.name(), event.pid, event.tid),
     }
 }

@@ -5,6 +5,7 @@ mod interrupt;
 mod repl;
 mod symbolize;
 mod trace;
+mod triage;
 
 use clap::{Parser, Subcommand};
 
@@ -33,6 +34,8 @@ enum Command {
     Trace(trace::TraceArgs),
     /// Name addresses of an ELF file offline (the output of `addr2line -f -i -C`).
     Symbolize(symbolize::SymbolizeArgs),
+    /// Run a program on many inputs; rank and deduplicate the crashes (`@@` stands for the input's path).
+    Triage(triage::TriageArgs),
 }
 
 fn main() {
@@ -40,6 +43,7 @@ fn main() {
     let result = match cli.command {
         Some(Command::Trace(args)) => trace::run(args),
         Some(Command::Symbolize(args)) => symbolize::run(args),
+        Some(Command::Triage(args)) => triage::run(args),
         None => repl::run(cli.debug),
     };
     match result {

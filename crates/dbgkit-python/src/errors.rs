@@ -84,6 +84,12 @@ pyo3::create_exception!(
     "A session (or a handle of one) used from a thread other than the one that created it (ptrace's rule)."
 );
 pyo3::create_exception!(dbgkit, InvalidArgument, DebugError, "An argument the engine refuses.");
+pyo3::create_exception!(
+    dbgkit,
+    NotSupported,
+    DebugError,
+    "The target cannot do that (a core file cannot run or be written, for instance)."
+);
 pyo3::create_exception!(dbgkit, WaitTimeout, DebugError, "No event came within the timeout given to events().");
 
 /// Adds every exception class to the module.
@@ -102,6 +108,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("LaunchError", py.get_type::<LaunchError>())?;
     m.add("WrongThreadError", py.get_type::<WrongThreadError>())?;
     m.add("InvalidArgument", py.get_type::<InvalidArgument>())?;
+    m.add("NotSupported", py.get_type::<NotSupported>())?;
     m.add("WaitTimeout", py.get_type::<WaitTimeout>())?;
     Ok(())
 }
@@ -142,6 +149,7 @@ pub fn to_py(err: dbgkit::Error) -> PyErr {
             LaunchError::new_err(message)
         }
         E::InvalidArgument(_) => InvalidArgument::new_err(message),
+        E::NotSupported { .. } => NotSupported::new_err(message),
         // EIO/EFAULT from a memory access: the address is not readable.
         ref e if matches!(e.raw_os_error(), Some(libc::EIO) | Some(libc::EFAULT)) => MemoryError::new_err(message),
         _ => DebugError::new_err(message),

@@ -123,17 +123,23 @@ fn watch_access(text: &str) -> PyResult<WatchAccess> {
 
 // ---- breakpoint callbacks ----------------------------------------------------
 
+impl Thread {
+    /// Starts an engine step of this thread, continuing the waiting event.
+    fn plan(&self, kind: dbgkit::StepKind, lock_other_threads: bool) -> PyResult<()> {
+        let options = dbgkit::StepOptions { lock_other_threads };
+        self.core.with(|s| s.step(self.pid, self.tid, kind, options))?;
+        self.core.forget_in_flight(self.pid);
+        Ok(())
+    }
+}
+
 /// Runs a Python breakpoint callback on a hit: `fn(event)` returns true to
 /// stop (a `Breakpoint` event), false or `None` to go on. An exception is
 /// kept for `wait_event` to raise, and stops the process.
 fn run_callback(core: &Weak<Core>, callback: &Py<PyAny>, ctx: &mut HitContext<'_>) -> HitAction {
     let Some(core) = core.upgrade() else { return HitAction::Continue };
     Python::attach(|py| {
-        let event = dbgkit::Event {
-            pid: ctx.pid,
-            tid: ctx.tid,
-            kind: EventKind::Breakpoint { id: ctx.id, address: ctx.address },
-        };
+        let event = dbgkit::Event::new(ctx.pid, ctx.tid, EventKind::Breakpoint { id: ctx.id, address: ctx.address });
         let hits = ctx.hits;
         let _scope = core.enter_hit(ctx);
         let outcome = Py::new(py, Event::new(core.clone(), event, 0, Some(hits)))
@@ -542,6 +548,27 @@ impl Process {
         let path = path.to_string_lossy().into_owned();
         self.core.with(|s| s.inject_library(self.pid, tid, &path))
     }
+    /// Saves the moment of this stopped (single-threaded) process: a stopped
+    /// copy keeps its memory, registers and file offsets. `Session.restore`
+    /// goes back to it, as often as wanted.
+    fn checkpoint(&self) -> PyResult<crate::values::Checkpoint> {
+        let id = self.core.with(|s| s.checkpoint(self.pid))?;
+        let pc = self.core.with(|s| Ok(s.checkpoints().into_iter().find(|c| c.id == id).map(|c| c.pc).unwrap_or(0)))?;
+        Ok(crate::values::Checkpoint { id, pc })
+    }
+    /// Writes the stopped process as an ELF core file (gdb, elfutils and
+    /// dbgkit read it); the process stays as it was. Returns the file's
+    /// size, the bytes of memory written and those that could not be read.
+    fn write_core(&self, path: std::path::PathBuf) -> PyResult<std::collections::HashMap<&'static str, u64>> {
+        let written = self.core.with(|s| s.write_core(self.pid, &path))?;
+        Ok([
+            ("file_size", written.file_size),
+            ("memory_bytes", written.memory_bytes),
+            ("unreadable_bytes", written.unreadable_bytes),
+        ]
+        .into_iter()
+        .collect())
+    }
     /// The pipes of a process spawned with `stdin`/`stdout`/`stderr="pipe"`,
     /// as binary file objects (once; `None` for streams not piped).
     fn take_pipes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
@@ -676,6 +703,40 @@ impl Thread {
         self.core.with(|s| s.step_into(self.pid, self.tid))?;
         self.core.forget_in_flight(self.pid);
         Ok(())
+    }
+    /// Steps over one instruction: a call runs to its return (WinDbg `p`,
+    /// gdb `nexti`). The waiting event is continued; a `step-complete`
+    /// event follows (or whatever stopped the step first). With
+    /// `lock_other_threads`, the other threads stay stopped meanwhile.
+    #[pyo3(signature = (*, lock_other_threads=false))]
+    fn step_over(&self, lock_other_threads: bool) -> PyResult<()> {
+        self.plan(dbgkit::StepKind::OverInstruction, lock_other_threads)
+    }
+    /// Runs until the current function returns to its caller (WinDbg `gu`,
+    /// gdb `finish`); `step-complete` follows, the return value in `rax`.
+    #[pyo3(signature = (*, lock_other_threads=false))]
+    fn step_out(&self, lock_other_threads: bool) -> PyResult<()> {
+        self.plan(dbgkit::StepKind::Out, lock_other_threads)
+    }
+    /// Runs until this thread reaches `address` (or the current function
+    /// returns first, as gdb's `advance`); `step-complete` follows.
+    #[pyo3(signature = (address, *, lock_other_threads=false))]
+    fn run_to(&self, address: &Bound<'_, PyAny>, lock_other_threads: bool) -> PyResult<()> {
+        let address = match address.extract::<u64>() {
+            Ok(a) => a,
+            Err(_) => {
+                let text: String = address.extract()?;
+                self.core.with(|s| s.eval(self.pid, self.tid, &text))?
+            }
+        };
+        self.plan(dbgkit::StepKind::To(address), lock_other_threads)
+    }
+    /// Steps one source line (gdb `step`; with `over_calls`, gdb `next`):
+    /// into called functions that have line information, over the others.
+    #[pyo3(signature = (*, over_calls=false, lock_other_threads=false))]
+    fn step_line(&self, over_calls: bool, lock_other_threads: bool) -> PyResult<()> {
+        let kind = if over_calls { dbgkit::StepKind::OverLine } else { dbgkit::StepKind::Line };
+        self.plan(kind, lock_other_threads)
     }
     /// Calls a function in the target on this thread (see `Process.call`).
     #[pyo3(signature = (function, *args))]

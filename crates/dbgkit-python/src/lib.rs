@@ -7,6 +7,7 @@ mod errors;
 mod event;
 mod handles;
 mod session;
+mod triage;
 mod source;
 mod values;
 
@@ -26,6 +27,7 @@ fn _dbgkit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<handles::Breakpoint>()?;
     m.add_class::<handles::Watchpoint>()?;
     m.add_class::<values::Registers>()?;
+    m.add_class::<values::Checkpoint>()?;
     m.add_class::<values::Symbolized>()?;
     m.add_class::<values::Symbol>()?;
     m.add_class::<values::StackFrame>()?;
@@ -39,6 +41,7 @@ fn _dbgkit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<source::Field>()?;
     m.add_function(wrap_pyfunction!(signal_name, m)?)?;
     m.add_function(wrap_pyfunction!(parse_signal, m)?)?;
+    m.add_function(wrap_pyfunction!(triage::triage_run, m)?)?;
     Ok(())
 }
 

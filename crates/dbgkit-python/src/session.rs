@@ -174,6 +174,41 @@ impl Session {
         Ok(Process::new(self.core.clone(), pid))
     }
 
+    /// Opens an ELF core file for post-mortem debugging and returns its
+    /// process: threads, registers, memory, modules, symbols and stacks read
+    /// as for a live process; what would run or change it raises
+    /// `NotSupported`. Its events (`process-created`, `thread-created`,
+    /// `module-loaded`, then the fatal `exception` or a `break-in`) are
+    /// waiting. `executable` names the program when the core's own record of
+    /// it should not be used.
+    #[pyo3(signature = (path, executable=None))]
+    fn open_core(&self, path: std::path::PathBuf, executable: Option<std::path::PathBuf>) -> PyResult<Process> {
+        let pid = self.core.with(|s| s.open_core(&path, executable.as_deref()))?;
+        self.core.added(pid);
+        Ok(Process::new(self.core.clone(), pid))
+    }
+
+    /// Goes back to a checkpoint (`Process.checkpoint()`): its process is
+    /// replaced by a copy of that moment, stopped with a `break-in` event
+    /// waiting; breakpoints stay. Returns the process (its id is new). The
+    /// checkpoint stays for another restore.
+    fn restore(&self, checkpoint: &Bound<'_, PyAny>) -> PyResult<Process> {
+        let id = checkpoint_id(checkpoint)?;
+        let old = self.core.with(|s| Ok(s.checkpoints().into_iter().find(|c| c.id == id).map(|c| c.pid)))?;
+        let pid = self.core.with(|s| s.restore(id))?;
+        if let Some(old) = old {
+            self.core.forget_in_flight(old);
+        }
+        self.core.added(pid);
+        Ok(Process::new(self.core.clone(), pid))
+    }
+
+    /// Drops a checkpoint (its stopped copy is killed).
+    fn delete_checkpoint(&self, checkpoint: &Bound<'_, PyAny>) -> PyResult<()> {
+        let id = checkpoint_id(checkpoint)?;
+        self.core.with(|s| s.delete_checkpoint(id))
+    }
+
     /// Detaches from a process (default: the default process), leaving it
     /// running as if it had never been debugged.
     #[pyo3(signature = (process=None))]
@@ -543,5 +578,13 @@ impl Session {
             Err(_) if self.core.is_closed().unwrap_or(false) => "<dbgkit.Session closed>".to_string(),
             Err(_) => "<dbgkit.Session>".to_string(),
         }
+    }
+}
+
+/// A checkpoint given as a `Checkpoint` or as its number.
+fn checkpoint_id(checkpoint: &Bound<'_, PyAny>) -> PyResult<u32> {
+    match checkpoint.cast::<crate::values::Checkpoint>() {
+        Ok(cp) => Ok(cp.get().id),
+        Err(_) => checkpoint.extract(),
     }
 }

@@ -677,3 +677,22 @@ pub fn count(value: i64, what: &str) -> pyo3::PyResult<u64> {
     u64::try_from(value)
         .map_err(|_| crate::errors::InvalidArgument::new_err(format!("{what} must not be negative (got {value})")))
 }
+
+/// A saved moment of a process ([`Process.checkpoint`]), to go back to with
+/// `Session.restore`.
+#[pyclass(frozen, module = "dbgkit")]
+pub struct Checkpoint {
+    /// The checkpoint's number.
+    #[pyo3(get)]
+    pub id: u32,
+    /// Where the process was.
+    #[pyo3(get)]
+    pub pc: u64,
+}
+
+#[pymethods]
+impl Checkpoint {
+    fn __repr__(&self) -> String {
+        format!("<Checkpoint {} at {:#x}>", self.id, self.pc)
+    }
+}

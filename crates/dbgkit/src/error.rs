@@ -7,6 +7,7 @@ use std::path::PathBuf;
 /// Each variant carries enough context to print a message a user can act on;
 /// none of them is ever a panic.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     #[error("program not found: {0}")]
     ProgramNotFound(PathBuf),
@@ -48,12 +49,16 @@ pub enum Error {
     InjectionFailed { pid: i32, reason: String },
     #[error("cannot read {what}: {reason}")]
     BadTargetData { what: String, reason: String },
+    #[error("bad core file {}: {reason}", path.display())]
+    BadCoreFile { path: PathBuf, reason: String },
     #[error("bad expression {text:?}: {error}")]
     BadExpression { text: String, error: crate::expr::ExprError },
     #[error("cannot call {address:#x} in process {pid}: {reason}")]
     CallFailed { pid: i32, address: u64, reason: String },
     #[error("{0}")]
     InvalidArgument(String),
+    #[error("{what} is not supported by this target ({target})")]
+    NotSupported { what: &'static str, target: &'static str },
     #[error("symbol not found: {0}")]
     SymbolNotFound(String),
     #[error("ambiguous symbol {name}: {}; say which with MODULE!{name}", candidates.join(", "))]

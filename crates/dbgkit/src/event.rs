@@ -6,6 +6,7 @@ use std::path::PathBuf;
 /// One debug event. The process it names stays stopped (all its threads)
 /// until the event is continued with [`crate::Session::continue_event`].
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct Event {
     pub pid: i32,
     pub tid: i32,
@@ -14,6 +15,7 @@ pub struct Event {
 
 /// What happened.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub enum EventKind {
     /// A process is now debugged: launched, or attached (then synthetic).
     ProcessCreated {
@@ -39,12 +41,17 @@ pub enum EventKind {
     ModuleUnloaded(Module),
     /// A signal arrived for the thread (first chance), or a signal that will
     /// kill the process is about to be delivered (second chance).
+    ///
+    /// `signal` is the POSIX signal (on other systems, the nearest one);
+    /// `os_code` is the exception as the target's own system names it.
+    #[non_exhaustive]
     Exception {
         signal: i32,
         code: i32,
         address: u64,
         fault_address: Option<u64>,
         first_chance: bool,
+        os_code: ExceptionCode,
     },
     /// A breakpoint was hit; the thread's `rip` is the breakpoint address.
     Breakpoint {
@@ -98,6 +105,23 @@ impl EventKind {
             EventKind::Exec { .. } => "exec",
             EventKind::Fork { .. } => "fork",
         }
+    }
+}
+
+/// An exception's code in the terms of the system it comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ExceptionCode {
+    /// A signal number (Linux and other POSIX systems).
+    Signal(i32),
+    /// An `NTSTATUS` (Windows), e.g. `0xC0000005` for an access violation.
+    NtStatus(u32),
+}
+
+impl Event {
+    /// An event (for targets and tests that make their own).
+    pub fn new(pid: i32, tid: i32, kind: EventKind) -> Event {
+        Event { pid, tid, kind }
     }
 }
 

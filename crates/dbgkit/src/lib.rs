@@ -6,29 +6,34 @@
 
 pub mod arch;
 pub mod breakpoints;
+pub mod corefile;
 pub mod debuginfo;
 pub mod disasm;
 pub mod error;
 pub mod event;
 pub mod expr;
+pub mod launch;
 pub mod module;
-pub mod os;
+pub(crate) mod os;
 mod process;
 pub mod session;
 pub mod symbols;
+pub mod target;
+pub mod triage;
 pub mod unwind;
 
 pub use arch::registers::{FpRegisters, Registers};
 pub use breakpoints::hardware::WatchAccess;
 pub use breakpoints::{BreakpointInfo, BreakpointOptions, HitAction};
 pub use error::{Error, Result};
-pub use event::{parse_signal, signal_name, ContinueStatus, Event, EventKind};
+pub use event::{parse_signal, signal_name, ContinueStatus, Event, EventKind, ExceptionCode};
+pub use launch::{SpawnOptions, SpawnedPipes, Stdio};
 pub use module::Module;
-pub use os::linux::maps::MemoryRegion;
-pub use os::linux::spawn::{SpawnOptions, SpawnedPipes, Stdio};
 pub use session::{
-    expand_frames, BreakpointLocation, CallArg, CallResult, FieldInfo, HitContext, LineRange, Protection, Session,
-    SourceCondition, SourceFrame, SourceInfo, TypeInfo, TypedValue, Variable, VariableKind, WatchpointInfo,
+    expand_frames, BreakpointLocation, CallArg, CallResult, CheckpointInfo, FieldInfo, HitContext, LineRange, Protection,
+    Session, SourceCondition, SourceFrame, SourceInfo, StepKind, StepOptions, TypeInfo, TypedValue, Variable,
+    VariableKind, WatchpointInfo, SCRATCH_NAME,
 };
 pub use symbols::{SourceLocation, Symbol, Symbolized};
+pub use target::MemoryRegion;
 pub use unwind::{FoundBy, RecoveredRegisters, Stack, StackFrame, Unwinder};

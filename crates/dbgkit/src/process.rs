@@ -2,10 +2,10 @@
 
 use crate::breakpoints::scratch::Scratch;
 use crate::breakpoints::Site;
+use crate::error::Result;
 use crate::event::Event;
 use crate::module::Module;
-use crate::os::linux::auxv::Auxv;
-use crate::os::linux::memory::Memory;
+use crate::target::{not_supported, Auxv, CodeInjection, RunControl, Target, WriteAccess};
 use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::path::PathBuf;
 
@@ -14,6 +14,8 @@ use std::path::PathBuf;
 pub(crate) enum Step {
     /// [`crate::Session::step_into`]: report `StepComplete`.
     User,
+    /// A step of the thread's plan ([`crate::Session::step`]): the plan decides.
+    Plan,
 }
 
 #[derive(Debug)]
@@ -21,13 +23,15 @@ pub(crate) struct ThreadState {
     /// The thread is in a ptrace-stop that we hold.
     pub stopped: bool,
     /// Registers read at this stop (invalidated on resume).
-    pub regs: Option<libc::user_regs_struct>,
+    pub regs: Option<crate::arch::registers::Registers>,
     /// Signal to deliver when the thread is resumed.
     pub signal_to_deliver: i32,
     /// The thread is in a group-stop (`SIGSTOP` from outside): resume with `PTRACE_LISTEN`.
     pub group_stopped: bool,
     /// Single-step on the next resume.
     pub step: Option<Step>,
+    /// The step in progress on this thread (`Session::step`).
+    pub plan: Option<crate::session::Plan>,
     /// The thread reported a hit at this site address and must run the
     /// original instruction out of line when resumed there.
     pub over_breakpoint: Option<u64>,
@@ -50,6 +54,7 @@ impl ThreadState {
             signal_to_deliver: 0,
             group_stopped: false,
             step: None,
+            plan: None,
             over_breakpoint: None,
             uncounted_rehit: None,
             resume_flag: false,
@@ -73,7 +78,11 @@ pub(crate) struct ProcessState {
     pub threads: BTreeMap<i32, ThreadState>,
     /// In load order: the executable first.
     pub modules: Vec<Module>,
-    pub memory: Memory,
+    /// What the process is: a live process, a core file...
+    pub target: Box<dyn Target>,
+    /// Which of the session's event sources reports this process's stops
+    /// (`None`: the target never stops or runs, e.g. a core file).
+    pub source: Option<usize>,
     pub auxv: Auxv,
     pub loader: LoaderState,
     /// The event reported and not yet continued.
@@ -93,14 +102,34 @@ pub(crate) struct ProcessState {
 }
 
 impl ProcessState {
+    /// The target's run control, or the error saying it has none.
+    pub(crate) fn control(&self) -> Result<&dyn RunControl> {
+        self.target.run_control().ok_or_else(|| not_supported("running or stopping threads", self.target.kind()))
+    }
+
+    /// The target's write access, or the error saying it has none.
+    pub(crate) fn writer(&self) -> Result<&dyn WriteAccess> {
+        self.target.write_access().ok_or_else(|| not_supported("writing memory or registers", self.target.kind()))
+    }
+
+    /// The target's code injection, or the error saying it has none.
+    pub(crate) fn injector(&self) -> Result<&dyn CodeInjection> {
+        self.target.code_injection().ok_or_else(|| not_supported("running code in the target", self.target.kind()))
+    }
+
+    /// Reads exactly `buf.len()` bytes (breakpoint bytes not hidden).
+    pub(crate) fn read_exact(&self, address: u64, buf: &mut [u8]) -> Result<()> {
+        self.target.read_exact(address, buf)
+    }
+
+    /// Reads one little-endian word (breakpoint bytes not hidden).
+    pub(crate) fn read_u64(&self, address: u64) -> Result<u64> {
+        self.target.read_u64(address)
+    }
+
     /// True while the process is held at an event (reported or queued).
     pub(crate) fn is_held(&self) -> bool {
         self.in_flight.is_some() || !self.queued.is_empty()
-    }
-
-    /// An executable address for injected system calls: the entry point.
-    pub(crate) fn injection_address(&self) -> u64 {
-        self.auxv.entry
     }
 
     /// A thread that is stopped, for running injected code (the leader first).

@@ -16,8 +16,12 @@
 //! # Ok::<(), dbgkit::Error>(())
 //! ```
 
+#[cfg(test)]
+mod all_stop_tests;
 mod breakpoints;
+mod checkpoint;
 mod control;
+mod core_dump;
 mod dispatch;
 mod eval;
 mod frame_location;
@@ -25,6 +29,7 @@ mod image;
 mod inject;
 mod locations;
 mod page_watch;
+mod plans;
 mod search;
 mod sites;
 mod stack;
@@ -38,13 +43,17 @@ use crate::arch::registers::{FpRegisters, Registers};
 use crate::breakpoints::Breakpoint;
 use crate::error::{Error, Result};
 use crate::event::{ContinueStatus, Event, EventKind};
+use crate::launch::{SpawnOptions, SpawnedPipes};
 use crate::module::Module;
-use crate::os::linux::maps::{read_maps, MemoryRegion};
-use crate::os::linux::spawn::{SpawnOptions, SpawnedPipes};
-use crate::os::linux::wait::WaitStatus;
-use crate::os::linux::{attach, ptrace, spawn};
+use crate::os::linux::target::PtraceEvents;
+use crate::os::linux::{attach, spawn};
 use crate::process::{ProcessState, Step};
+use crate::target::MemoryRegion;
+use crate::target::{EventSource, StopReason, WaitMode};
+pub use checkpoint::CheckpointInfo;
 pub use inject::{CallArg, CallResult, Protection};
+pub(crate) use plans::Plan;
+pub use plans::{StepKind, StepOptions};
 pub use locations::{BreakpointLocation, LineRange, SourceInfo};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::marker::PhantomData;
@@ -52,6 +61,9 @@ use std::time::{Duration, Instant};
 pub use typed_eval::{FieldInfo, SourceCondition, TypeInfo, TypedValue};
 pub use variables::{expand_frames, SourceFrame, Variable, VariableKind};
 pub use watchpoints::WatchpointInfo;
+
+/// How the memory map names the engine's scratch pages.
+pub const SCRATCH_NAME: &str = "[dbgkit scratch]";
 
 /// The debug object. Not `Send`: ptrace requires that the thread that
 /// attached makes every call, so a session lives on one thread.
@@ -61,20 +73,29 @@ pub struct Session {
     owner: HashMap<i32, i32>,
     /// Statuses already taken from the kernel but not yet handled (their
     /// threads stay stopped until then).
-    held: VecDeque<(i32, WaitStatus)>,
+    held: VecDeque<(i32, StopReason)>,
     /// Statuses of threads not known yet (a new thread's first stop can
     /// arrive before its creator's clone event).
-    orphans: HashMap<i32, WaitStatus>,
+    orphans: HashMap<i32, StopReason>,
+    /// Where stops come from; each process names one (or none: a core file).
+    sources: Vec<Box<dyn EventSource>>,
+    /// Which source is the `waitpid` of this thread's ptrace tracees.
+    ptrace_source: Option<usize>,
     breakpoints: BTreeMap<u32, Breakpoint>,
     /// Hardware and page watchpoints (ids shared with breakpoints).
     watchpoints: BTreeMap<u32, watchpoints::Watchpoint>,
     next_breakpoint_id: u32,
+    /// The engine's own breakpoints count down from `u32::MAX`, never reused.
+    next_internal_id: u32,
     /// Signals passed to the target without an event.
     quiet_signals: HashSet<i32>,
     /// The process of the last reported event, for `continue_event`.
     last_reported: Option<i32>,
     /// Pipes of launched processes, until the caller takes them.
     pipes: HashMap<i32, SpawnedPipes>,
+    /// Saved moments of processes, by id.
+    checkpoints: BTreeMap<u32, checkpoint::Checkpoint>,
+    next_checkpoint_id: u32,
     /// Symbols of every module file seen, loaded when first asked for.
     symbols: crate::symbols::SymbolCache,
     _not_send: PhantomData<*const ()>,
@@ -130,12 +151,17 @@ impl Session {
             owner: HashMap::new(),
             held: VecDeque::new(),
             orphans: HashMap::new(),
+            sources: Vec::new(),
+            ptrace_source: None,
             breakpoints: BTreeMap::new(),
             watchpoints: BTreeMap::new(),
             next_breakpoint_id: 1,
+            next_internal_id: u32::MAX,
             quiet_signals: HashSet::new(),
             last_reported: None,
             pipes: HashMap::new(),
+            checkpoints: BTreeMap::new(),
+            next_checkpoint_id: 1,
             symbols: Default::default(),
             _not_send: PhantomData,
         }
@@ -179,6 +205,59 @@ impl Session {
         self.adopt_attached(pid, stopped)
     }
 
+    /// Opens an ELF core file for post-mortem debugging; returns its process
+    /// id. The process is replayed as for an attach (`ProcessCreated`,
+    /// `ThreadCreated`, `ModuleLoaded`), then an `Exception` event (second
+    /// chance) names the thread that received the fatal signal, when the
+    /// core records one. Everything that reads works (threads, registers,
+    /// memory, modules, symbols, stacks, expressions); what would run or
+    /// change the process is `Error::NotSupported`. `executable` names the
+    /// program when the core's own record of it should not be used.
+    ///
+    /// ```no_run
+    /// let mut session = dbgkit::Session::new();
+    /// let pid = session.open_core("core", Some("./crash".as_ref()))?;
+    /// # Ok::<(), dbgkit::Error>(())
+    /// ```
+    pub fn open_core(
+        &mut self,
+        path: impl AsRef<std::path::Path>,
+        executable: Option<&std::path::Path>,
+    ) -> Result<i32> {
+        let core = crate::target::core::CoreTarget::open(path.as_ref(), executable)?;
+        let faulting = core.signalled_thread();
+        let pid = self.adopt_target(Box::new(core), None)?;
+        let p = self.process(pid)?;
+        let info = p.target.signal_info(faulting)?;
+        if info.signal != 0 {
+            let address = p.target.pc(faulting)?;
+            let fault_address = matches!(info.signal, libc::SIGSEGV | libc::SIGBUS | libc::SIGILL | libc::SIGFPE)
+                .then_some(info.address);
+            self.queue_event(
+                pid,
+                faulting,
+                EventKind::Exception {
+                    signal: info.signal,
+                    code: info.code,
+                    address,
+                    fault_address,
+                    first_chance: false,
+                    os_code: crate::event::ExceptionCode::Signal(info.signal),
+                },
+            );
+        } else {
+            // No signal recorded (a snapshot of a process that was simply stopped).
+            self.queue_event(pid, faulting, EventKind::BreakIn);
+        }
+        Ok(pid)
+    }
+
+    /// Who a process is: parent, user, command name and arguments (from
+    /// `/proc` for a live process, from `NT_PRPSINFO` for a core).
+    pub fn process_info(&self, pid: i32) -> Result<crate::corefile::ProcessInfo> {
+        self.process(pid)?.target.process_info()
+    }
+
     /// Processes debugged by this session, in the order they were added.
     pub fn processes(&self) -> Vec<i32> {
         self.processes.keys().copied().collect()
@@ -199,10 +278,20 @@ impl Session {
         Ok(self.process(pid)?.image.clone())
     }
 
-    /// The memory map of a process.
+    /// The memory map of a process. The engine's own scratch pages (where
+    /// instructions under breakpoints run) are named `[dbgkit scratch]`.
     pub fn memory_map(&self, pid: i32) -> Result<Vec<MemoryRegion>> {
-        self.process(pid)?;
-        read_maps(pid)
+        let p = self.process(pid)?;
+        let mut map = p.target.memory_map()?;
+        for region in map.iter_mut().filter(|r| p.scratch.contains(r.start)) {
+            region.path = SCRATCH_NAME.to_string();
+        }
+        Ok(map)
+    }
+
+    /// What kind of target a process is ("live process", "core file").
+    pub fn target_kind(&self, pid: i32) -> Result<&'static str> {
+        Ok(self.process(pid)?.target.kind())
     }
 
     /// Whether a process is held at an event (all its threads stopped).
@@ -216,8 +305,9 @@ impl Session {
         self.with_stopped(pid, |s| {
             let p = s.process_mut(pid)?;
             p.kill_on_exit = on;
+            let p = s.process(pid)?;
             for &tid in p.threads.keys() {
-                match ptrace::set_options(tid, ptrace::options(on)) {
+                match p.control()?.set_kill_on_exit(tid, on) {
                     Err(e) if e.is_gone() => {}
                     other => other?,
                 }
@@ -256,20 +346,29 @@ impl Session {
                 self.dispatch_tolerating_death(tid, status)?;
                 continue;
             }
-            if self.processes.values().all(|p| p.is_held()) {
+            if self.processes.values().all(|p| p.is_held() || p.source.is_none()) {
                 return Err(Error::AllProcessesStopped);
             }
-            let got = match deadline {
-                None => {
-                    let got = crate::os::linux::wait::wait(None, crate::os::linux::wait::Block::Interruptible)?;
+            let got = match (deadline, self.runnable_source()) {
+                // One source with something that may run: block on it.
+                (None, Some(only)) => {
+                    let got = self.sources[only].wait_any(WaitMode::Interruptible)?;
                     if got.is_none() {
                         return Ok(None);
                     }
                     got
                 }
-                Some(deadline) => {
-                    let got = crate::os::linux::wait::wait(None, crate::os::linux::wait::Block::No)?;
+                // A deadline, or several sources: poll each with a short back-off.
+                (deadline, _) => {
+                    let mut got = None;
+                    for source in &self.sources {
+                        got = source.wait_any(WaitMode::Poll)?;
+                        if got.is_some() {
+                            break;
+                        }
+                    }
                     if got.is_none() {
+                        let deadline = deadline.unwrap_or_else(|| Instant::now() + backoff);
                         let now = Instant::now();
                         if now >= deadline {
                             return Ok(None);
@@ -305,6 +404,10 @@ impl Session {
     /// Continues the event waiting for process `pid`.
     pub fn continue_process(&mut self, pid: i32, status: ContinueStatus) -> Result<()> {
         let p = self.process_mut(pid)?;
+        // A target that cannot run (a core file) stays at its last event.
+        if p.queued.is_empty() && p.in_flight.is_some() && p.target.run_control().is_none() {
+            return Err(crate::target::not_supported("running the process", p.target.kind()));
+        }
         let event = p.in_flight.take().ok_or(Error::NoEventInFlight(pid))?;
         if !status.fits(&event.kind) {
             let err = Error::StatusDoesNotFit { status: status.name(), event: event.kind.name() };
@@ -328,6 +431,8 @@ impl Session {
         if !held {
             self.stop_all(pid)?;
         }
+        // Ctrl-C ends a step in progress, as in gdb.
+        self.end_plans(pid);
         self.queue_event(pid, tid, EventKind::BreakIn);
         Ok(())
     }
@@ -361,13 +466,10 @@ impl Session {
 
     /// Kills a process; its `ProcessExited` event follows.
     pub fn kill(&mut self, pid: i32) -> Result<()> {
+        self.process(pid)?.control()?.kill()?;
         let p = self.process_mut(pid)?;
         p.in_flight = None;
         p.queued.clear();
-        // SAFETY: sending a signal.
-        if unsafe { libc::kill(pid, libc::SIGKILL) } != 0 {
-            return Err(Error::last_os("kill", pid));
-        }
         for t in p.threads.values_mut() {
             t.stopped = false;
         }
@@ -380,7 +482,7 @@ impl Session {
     /// Breakpoint bytes show as the original bytes.
     pub fn read_memory(&self, pid: i32, address: u64, buf: &mut [u8]) -> Result<()> {
         let p = self.process(pid)?;
-        p.memory.read(address, buf)?;
+        p.read_exact(address, buf)?;
         sites::hide_breakpoints(p, address, buf);
         Ok(())
     }
@@ -388,7 +490,7 @@ impl Session {
     /// Reads what is readable from `address` on; returns how many bytes were read.
     pub fn read_memory_partial(&self, pid: i32, address: u64, buf: &mut [u8]) -> Result<usize> {
         let p = self.process(pid)?;
-        let n = p.memory.read_partial(address, buf);
+        let n = p.target.read_memory(address, buf);
         sites::hide_breakpoints(p, address, &mut buf[..n]);
         Ok(n)
     }
@@ -399,16 +501,51 @@ impl Session {
         self.write_memory_keeping_sites(pid, address, data)
     }
 
-    /// The general-purpose registers of a stopped thread.
+    /// The general-purpose registers of a stopped thread, as the program
+    /// sees them: a thread that has taken a breakpoint's trap not reported
+    /// yet is shown at the breakpoint (not one byte after it), and one about
+    /// to run an instruction out of line at the instruction itself.
     pub fn registers(&mut self, pid: i32, tid: i32) -> Result<Registers> {
-        Ok(self.regs_of(pid, tid)?.into())
+        let mut regs = self.regs_of(pid, tid)?;
+        regs.rip = self.logical_pc(pid, tid, regs.rip)?;
+        Ok(regs)
+    }
+
+    /// Where a stopped thread is for the program, given its real `rip`.
+    pub(crate) fn logical_pc(&self, pid: i32, tid: i32, raw: u64) -> Result<u64> {
+        if self.held_breakpoint_trap(pid, tid, raw) {
+            return Ok(raw - 1);
+        }
+        self.original_address(pid, raw)
+    }
+
+    /// Whether `tid` holds a trap (not handled yet) from an int3 the engine
+    /// planted (or removed since) just before `raw`.
+    fn held_breakpoint_trap(&self, pid: i32, tid: i32, raw: u64) -> bool {
+        let Ok(p) = self.process(pid) else { return false };
+        if p.target.target_breakpoints().is_some() {
+            return false;
+        }
+        let at = raw.wrapping_sub(1);
+        (p.sites.contains_key(&at) || p.removed_sites.contains(&at))
+            && self.held.iter().any(|(t, s)| *t == tid && *s == StopReason::Signal(libc::SIGTRAP))
     }
 
     /// Sets the general-purpose registers of a stopped thread.
     pub fn set_registers(&mut self, pid: i32, tid: i32, regs: &Registers) -> Result<()> {
-        let raw: libc::user_regs_struct = (*regs).into();
+        let mut raw = *regs;
         self.stopped_thread(pid, tid)?;
-        ptrace::set_regs(tid, &raw)?;
+        // The program's pc as `registers` showed it: the engine's real one stays; a new one drops a pending hit.
+        let now = self.regs_of(pid, tid)?.rip;
+        let logical = self.logical_pc(pid, tid, now)?;
+        if logical != now {
+            if raw.rip == logical {
+                raw.rip = now;
+            } else if self.held_breakpoint_trap(pid, tid, now) {
+                self.held.retain(|(t, s)| !(*t == tid && *s == StopReason::Signal(libc::SIGTRAP)));
+            }
+        }
+        self.process(pid)?.writer()?.set_registers(tid, &raw)?;
         let t = self.stopped_thread(pid, tid)?;
         t.regs = Some(raw);
         if t.over_breakpoint.is_some_and(|a| a != raw.rip) {
@@ -420,15 +557,19 @@ impl Session {
     /// The x87 and SSE registers of a stopped thread.
     pub fn fp_registers(&mut self, pid: i32, tid: i32) -> Result<FpRegisters> {
         self.stopped_thread(pid, tid)?;
-        Ok(ptrace::get_fpregs(tid)?.into())
+        self.process(pid)?.target.fp_registers(tid)
+    }
+
+    /// The whole `xsave` area of a stopped thread (AVX and beyond), as the kernel lays it out.
+    pub fn xstate(&mut self, pid: i32, tid: i32) -> Result<Vec<u8>> {
+        self.stopped_thread(pid, tid)?;
+        self.process(pid)?.target.xstate(tid)
     }
 
     /// Sets the x87 and SSE registers of a stopped thread.
     pub fn set_fp_registers(&mut self, pid: i32, tid: i32, regs: &FpRegisters) -> Result<()> {
         self.stopped_thread(pid, tid)?;
-        let mut raw = ptrace::get_fpregs(tid)?;
-        regs.store(&mut raw);
-        ptrace::set_fpregs(tid, &raw)
+        self.process(pid)?.writer()?.set_fp_registers(tid, regs)
     }
 
     // ---- internal helpers ------------------------------------------------
@@ -451,14 +592,23 @@ impl Session {
     }
 
     /// The registers of a stopped thread, read once per stop.
-    pub(crate) fn regs_of(&mut self, pid: i32, tid: i32) -> Result<libc::user_regs_struct> {
+    pub(crate) fn regs_of(&mut self, pid: i32, tid: i32) -> Result<Registers> {
         let t = self.stopped_thread(pid, tid)?;
         if let Some(r) = t.regs {
             return Ok(r);
         }
-        let r = ptrace::get_regs(tid)?;
-        t.regs = Some(r);
+        let r = self.process(pid)?.target.registers(tid)?;
+        self.stopped_thread(pid, tid)?.regs = Some(r);
         Ok(r)
+    }
+
+    /// Writes the registers of a stopped thread and keeps them as read at this stop.
+    pub(crate) fn put_regs(&mut self, pid: i32, tid: i32, regs: Registers) -> Result<()> {
+        self.process(pid)?.writer()?.set_registers(tid, &regs)?;
+        if let Some(t) = self.process_mut(pid)?.threads.get_mut(&tid) {
+            t.regs = Some(regs);
+        }
+        Ok(())
     }
 
     /// The `rip` of a stopped thread: from the registers read at this stop,
@@ -467,13 +617,13 @@ impl Session {
         let t = self.stopped_thread(pid, tid)?;
         match t.regs {
             Some(r) => Ok(r.rip),
-            None => ptrace::peek_user(tid, ptrace::USER_RIP_OFFSET),
+            None => self.process(pid)?.target.pc(tid),
         }
     }
 
     /// Sets only `rip` of a stopped thread (one word written).
     pub(crate) fn set_rip_of(&mut self, pid: i32, tid: i32, rip: u64) -> Result<()> {
-        ptrace::poke_user(tid, ptrace::USER_RIP_OFFSET, rip)?;
+        self.process(pid)?.writer()?.set_pc(tid, rip)?;
         if let Some(r) = self.stopped_thread(pid, tid)?.regs.as_mut() {
             r.rip = rip;
         }
@@ -512,7 +662,7 @@ impl Session {
 
     /// Handles a status; a thread that vanished meanwhile (`ESRCH`) is not
     /// an error: its death is a status still to come.
-    fn dispatch_tolerating_death(&mut self, tid: i32, status: WaitStatus) -> Result<()> {
+    fn dispatch_tolerating_death(&mut self, tid: i32, status: StopReason) -> Result<()> {
         match self.dispatch(tid, status) {
             Err(e) if e.is_gone() => {
                 if let Some(t) = self
@@ -530,8 +680,33 @@ impl Session {
         }
     }
 
+    /// The one event source serving every process that may run, if there
+    /// is exactly one (no allocation: this runs once per silent breakpoint hit).
+    fn runnable_source(&self) -> Option<usize> {
+        let mut only = None;
+        for p in self.processes.values().filter(|p| !p.is_held()) {
+            match (only, p.source) {
+                (_, None) => {}
+                (None, Some(s)) => only = Some(s),
+                (Some(a), Some(b)) if a == b => {}
+                _ => return None,
+            }
+        }
+        only
+    }
+
+    /// The event source of every ptrace process of this session.
+    pub(crate) fn ptrace_source(&mut self) -> usize {
+        if let Some(source) = self.ptrace_source {
+            return source;
+        }
+        self.sources.push(Box::new(PtraceEvents));
+        self.ptrace_source = Some(self.sources.len() - 1);
+        self.sources.len() - 1
+    }
+
     /// The oldest held status whose process is free to handle it.
-    fn take_held(&mut self) -> Option<(i32, WaitStatus)> {
+    fn take_held(&mut self) -> Option<(i32, StopReason)> {
         let index = self.held.iter().position(|(tid, _)| {
             self.owner.get(tid).and_then(|pid| self.processes.get(pid)).is_none_or(|p| !p.is_held())
         })?;
@@ -541,6 +716,7 @@ impl Session {
 
 impl Drop for Session {
     fn drop(&mut self) {
+        self.drop_checkpoints();
         let pids: Vec<i32> = self.processes.keys().copied().collect();
         for pid in pids {
             let kill = self.processes.get(&pid).is_some_and(|p| p.kill_on_exit);

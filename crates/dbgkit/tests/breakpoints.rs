@@ -281,3 +281,38 @@ fn break_in_stops_a_spinning_process() {
     assert_eq!(e.kind, EventKind::ProcessExited { code: None, signal: Some(libc::SIGKILL) });
     s.continue_event(ContinueStatus::Handled).unwrap();
 }
+
+/// Every thread is shown where the program is: at each stop of a breakpoint
+/// that 8 threads hit at once, no thread shows a pc one byte after a
+/// breakpoint (a trap taken, not yet reported) or inside the engine's
+/// scratch memory; every pc is an instruction boundary of its function.
+#[test]
+fn other_threads_are_shown_at_their_program_pc() {
+    let mut s = Session::new();
+    let pid =
+        s.spawn(&SpawnOptions::new([fixture("threads").to_str().unwrap(), "8", "200"]).stdout(Stdio::Null)).unwrap();
+    let hit = exe_symbol(&s, pid, "hit");
+    let bp = s.add_breakpoint(pid, hit).unwrap();
+    for round in 0..40 {
+        let e = run_until(&mut s, |e| matches!(e.kind, EventKind::Breakpoint { id, .. } if id == bp));
+        let scratch: Vec<(u64, u64)> = s
+            .memory_map(pid)
+            .unwrap()
+            .iter()
+            .filter(|r| r.path == dbgkit::SCRATCH_NAME)
+            .map(|r| (r.start, r.end))
+            .collect();
+        for tid in s.threads(pid).unwrap() {
+            let rip = s.registers(pid, tid).unwrap().rip;
+            assert_ne!(rip, hit + 1, "round {round}: thread {tid} shown after the int3 at hit");
+            assert!(!scratch.iter().any(|&(a, b)| (a..b).contains(&rip)), "round {round}: thread {tid} in scratch");
+            let place = s.symbolize(pid, rip).unwrap();
+            assert!(place.module.is_some(), "round {round}: thread {tid} at {rip:#x} is in no module");
+        }
+        assert_eq!(s.registers(pid, e.tid).unwrap().rip, hit);
+        s.continue_event(ContinueStatus::Handled).unwrap();
+    }
+    s.remove_breakpoint(bp).unwrap();
+    let events = run_to_exit(&mut s, pid);
+    assert!(matches!(events.last().unwrap().kind, EventKind::ProcessExited { code: Some(0), .. }));
+}

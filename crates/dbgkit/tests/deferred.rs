@@ -121,3 +121,43 @@ fn bad_expressions_are_clear_errors() {
     assert!(!events.iter().any(|e| matches!(e.kind, EventKind::Breakpoint { .. })));
     assert_eq!(s.breakpoint(id), None);
 }
+
+/// Every process keeps its own loader hooks, whatever the others do: two
+/// `dlopener`s run side by side (one held at its initial libraries while
+/// the other runs to its end) both report the library they load.
+#[test]
+fn loader_hooks_of_one_process_survive_others_ending() {
+    let lib = fixture("libfixture.so");
+    let mut s = Session::new();
+    let spawn = |s: &mut Session| {
+        s.spawn(&SpawnOptions::new([fixture("dlopener").to_str().unwrap(), lib.to_str().unwrap()]).stdout(Stdio::Null))
+            .unwrap()
+    };
+    let a = spawn(&mut s);
+    let b = spawn(&mut s);
+    let mut loaded = std::collections::HashSet::new();
+    let mut exited = std::collections::HashSet::new();
+    let mut a_held = None;
+    while exited.len() < 2 {
+        let e = next(&mut s);
+        match &e.kind {
+            EventKind::ModuleLoaded(m) if m.name == "libfixture.so" => {
+                loaded.insert(e.pid);
+            }
+            // A waits at its initial libraries until B is gone.
+            EventKind::ModuleLoaded(m) if m.name == "libc.so.6" && e.pid == a && a_held.is_none() => {
+                a_held = Some(e);
+                continue;
+            }
+            EventKind::ProcessExited { .. } => {
+                exited.insert(e.pid);
+            }
+            _ => {}
+        }
+        s.continue_process(e.pid, ContinueStatus::Handled).unwrap();
+        if exited.contains(&b) && a_held.take().is_some() {
+            s.continue_process(a, ContinueStatus::Handled).unwrap();
+        }
+    }
+    assert!(loaded.contains(&a) && loaded.contains(&b), "both report their dlopen: {loaded:?} of {a} and {b}");
+}

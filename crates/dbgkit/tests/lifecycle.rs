@@ -155,7 +155,9 @@ fn dropping_the_session_kills_launched_and_spares_attached_processes() {
     }
     assert!(!alive(launched_pid), "launched target dies with the session");
     assert!(alive(attached_pid), "attached target lives on");
-    assert_eq!(state(attached_pid), "S", "and runs (sleeping between work), not stopped");
+    // Running or sleeping between work (which, depends on the machine's load), never stopped.
+    let now = state(attached_pid);
+    assert!(now == "S" || now == "R", "the attached target runs on, not stopped: state {now}");
     attached.kill().unwrap();
     attached.wait().unwrap();
 }

@@ -51,19 +51,20 @@ fn crash_gives_first_then_second_chance_then_exit_by_sigsegv() {
     let pid = s.spawn(&SpawnOptions::new([fixture("crash").to_str().unwrap()]).stdout(Stdio::Null)).unwrap();
     let deref = exe_symbol(&s, pid, "deref");
     let first = run_until(&mut s, |e| matches!(e.kind, EventKind::Exception { .. }));
-    let EventKind::Exception { signal, code, address, fault_address, first_chance } = first.kind else {
+    let EventKind::Exception { signal, code, address, fault_address, first_chance, os_code, .. } = first.kind else {
         unreachable!()
     };
     assert_eq!((signal, code, fault_address, first_chance), (libc::SIGSEGV, 1, Some(0), true));
+    assert_eq!(os_code, dbgkit::ExceptionCode::Signal(libc::SIGSEGV));
     assert!((deref..deref + 64).contains(&address), "faulting instruction {address:x} is in deref at {deref:x}");
     assert_eq!(s.registers(pid, pid).unwrap().rip, address);
     s.continue_event(ContinueStatus::NotHandled).unwrap();
 
     let second = next(&mut s);
-    assert_eq!(
-        second.kind,
-        EventKind::Exception { signal: libc::SIGSEGV, code: 1, address, fault_address: Some(0), first_chance: false }
-    );
+    let EventKind::Exception { signal, code, address: again, fault_address, first_chance, .. } = second.kind else {
+        panic!("a second chance, not {second:?}")
+    };
+    assert_eq!((signal, code, again, fault_address, first_chance), (libc::SIGSEGV, 1, address, Some(0), false));
     // Still alive and readable at the second chance.
     assert_eq!(s.registers(pid, pid).unwrap().rip, address);
     let mut code_bytes = [0u8; 4];

@@ -5,7 +5,7 @@
 
 use super::args::distance;
 use super::debugger::{say, Debugger};
-use super::{breakpoints, control, inspect, memory, reach, signals, source};
+use super::{breakpoints, checkpoints, control, dump, inspect, memory, reach, signals, source};
 use anyhow::{anyhow, bail, Result};
 
 pub type Handler = fn(&mut Debugger, &Call) -> Result<()>;
@@ -148,6 +148,29 @@ pub static COMMANDS: &[Command] = &[
         "call a function of the target: .call strlen \"text\" (strings are copied in), prints rax"
     ),
     cmd!(".inject", [], "PATH", Other, reach::inject, "load a shared object into the target through its dlopen"),
+    cmd!(".dump", [], "[/o] FILE", Other, dump::dot_dump,
+        "write the stopped process as an ELF core file (gdb, eu-stack and dbgkit read it)",
+        details: "Every thread's registers (general, x87/SSE, XSAVE), the signal of the current event,\n\
+                  the auxiliary vector, the mapped files and all readable memory, breakpoints hidden.\n\
+                  An existing FILE is an error unless /o (overwrite) is given. The process stays stopped."),
+    cmd!(
+        "gcore",
+        ["generate-core-file"],
+        "[FILE]",
+        Other,
+        dump::gcore,
+        "gdb's name: write the stopped process as an ELF core file (default core.PID, replaced)"
+    ),
+    cmd!("checkpoint", [], "", Run, checkpoints::checkpoint,
+        "save the moment of the stopped process, to come back to with restart N",
+        details: "A stopped copy of the process (a fork) keeps its memory, registers and the offsets of its files.\n\
+                  Only single-threaded processes can be saved. What cannot go back: other processes,\n\
+                  the contents of files, pipes and sockets."),
+    cmd!("restart", [], "N", Run, checkpoints::restart,
+        "go back to checkpoint N: the process is replaced by a copy of that moment (a new process id)",
+        details: "Breakpoints and watchpoints stay. The checkpoint itself is kept: restart N again goes back again."),
+    cmd!("info checkpoints", [], "", Run, checkpoints::info_checkpoints, "list the checkpoints"),
+    cmd!("delete checkpoint", [], "N", Run, checkpoints::delete_checkpoint, "drop checkpoint N"),
     cmd!("bu", [], "EXPR [\"CONDITION\"]", Breakpoints, breakpoints::bu,
         "set a deferred breakpoint: kept as an expression, planted when its module loads",
         details: "The expression is resolved again each time a module loads or comes back:\n\

@@ -7,10 +7,12 @@
 
 mod args;
 mod breakpoints;
+mod checkpoints;
 mod commands;
 mod complete;
 mod control;
 mod debugger;
+mod dump;
 mod eval;
 mod inspect;
 mod memory;
@@ -20,6 +22,7 @@ mod source;
 
 use crate::interrupt;
 use anyhow::{Context, Result};
+use clap::Parser;
 use debugger::Debugger;
 use std::cell::RefCell;
 use std::io::{BufRead, IsTerminal};
@@ -33,6 +36,9 @@ pub struct DebugArgs {
     /// Attach to this running process.
     #[arg(short = 'p', long = "pid", conflicts_with = "program")]
     pid: Option<i32>,
+    /// Open a core file (post-mortem debugging); PROGRAM, if given, is its program.
+    #[arg(short = 'z', long = "core", value_name = "CORE", conflicts_with = "pid")]
+    core: Option<PathBuf>,
     /// Run these commands (separated by `;`) once the program is stopped, then go on interactively.
     #[arg(short = 'c', long = "command", value_name = "COMMANDS")]
     commands: Vec<String>,
@@ -54,6 +60,13 @@ pub struct DebugArgs {
 }
 
 /// Where command history is kept: `$DBGKIT_HISTORY`, else `~/.dbgkit_history`.
+/// The options that may follow a core file's program on the command line.
+#[derive(clap::Parser)]
+struct OptionsAfterProgram {
+    #[command(flatten)]
+    args: DebugArgs,
+}
+
 fn history_path() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("DBGKIT_HISTORY") {
         return (!p.is_empty()).then(|| PathBuf::from(p));
@@ -61,13 +74,31 @@ fn history_path() -> Option<PathBuf> {
     std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".dbgkit_history"))
 }
 
-pub fn run(args: DebugArgs) -> Result<i32> {
+pub fn run(mut args: DebugArgs) -> Result<i32> {
     let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     let mut dbg = Debugger::new(std::io::stdout().is_terminal(), args.aslr);
     dbg.echo = args.echo;
     interrupt::install();
     if let Some(pid) = args.pid {
         dbg.attach(pid).with_context(|| format!("cannot attach to process {pid}"))?;
+    } else if let Some(core) = args.core.clone() {
+        // `dbgkit -z core ./prog -c k --batch`: what follows the program is options, not its arguments.
+        if args.program.len() > 1 {
+            let rest = args.program.split_off(1);
+            let more = OptionsAfterProgram::try_parse_from(std::iter::once("dbgkit".to_string()).chain(rest))
+                .map_err(|e| anyhow::anyhow!("after a core file's program only options may follow: {e}"))?
+                .args;
+            if !more.program.is_empty() || more.pid.is_some() || more.core.is_some() {
+                anyhow::bail!("a core file takes at most its program, not arguments: {:?}", more.program);
+            }
+            args.commands.extend(more.commands);
+            args.scripts.extend(more.scripts);
+            args.batch |= more.batch;
+            dbg.echo |= more.echo;
+        }
+        let program = args.program.first().map(PathBuf::from);
+        dbg.open_core(&core, program.as_deref())
+            .with_context(|| format!("cannot open core file {}", core.display()))?;
     } else if !args.program.is_empty() {
         dbg.program = Some(args.program.clone());
         dbg.launch().with_context(|| format!("cannot launch {}", args.program[0]))?;

@@ -1,7 +1,7 @@
 """Type stubs of dbgkit's native module (re-exported by ``dbgkit``)."""
 
 import os
-from typing import IO, Any, Callable, ClassVar, final, Iterator, Literal, Mapping, Optional, Sequence, Tuple, Union, overload
+from typing import IO, Any, Callable, ClassVar, Dict, final, Iterator, Literal, Mapping, Optional, Sequence, Tuple, Union, overload
 
 __version__: str
 
@@ -65,6 +65,9 @@ class LaunchError(DebugError):
 
 class WrongThreadError(DebugError):
     """A session (or a handle of one) used from a thread other than the one that created it (ptrace's rule)."""
+
+class NotSupported(DebugError):
+    """The target cannot do that (a core file cannot run or be written)."""
 
 class InvalidArgument(DebugError):
     """An argument the engine refuses."""
@@ -154,6 +157,16 @@ class Session:
         """Attaches to a running process: every thread is stopped and the
         present is replayed as events (``process-created``, ``thread-created``
         for each other thread, ``module-loaded`` for each module)."""
+    def open_core(self, path: Union[str, "os.PathLike[str]"], executable: Optional[Union[str, "os.PathLike[str]"]] = None) -> "Process":
+        """Opens an ELF core file for post-mortem debugging: threads,
+        registers, memory, modules, symbols and stacks read as for a live
+        process; what would run or change it raises ``NotSupported``."""
+    def restore(self, checkpoint: Union["Checkpoint", int]) -> "Process":
+        """Goes back to a checkpoint: its process is replaced by a copy of that
+        moment (a new process id), stopped with a ``break-in`` event waiting;
+        breakpoints stay; the checkpoint stays for another restore."""
+    def delete_checkpoint(self, checkpoint: Union["Checkpoint", int]) -> None:
+        """Drops a checkpoint (its stopped copy is killed)."""
     def detach(self, process: _ProcessArg = None) -> None:
         """Detaches from a process, leaving it running as if never debugged."""
     def kill(self, process: _ProcessArg = None) -> None:
@@ -490,6 +503,15 @@ class Process:
     def protect_memory(self, address: int, size: int, protection: str) -> None: ...
     def inject_library(self, path: Union[str, os.PathLike[str]], thread: _ThreadArg = None) -> int:
         """Loads a shared object (``dlopen``); returns its handle."""
+    def checkpoint(self) -> "Checkpoint":
+        """Saves the moment of this stopped single-threaded process (memory,
+        registers, file offsets); ``Session.restore`` goes back to it."""
+    def write_core(self, path: Union[str, os.PathLike[str]]) -> Dict[str, int]:
+        """Writes the stopped process as an ELF core file (replacing ``path``):
+        every thread's registers, the current event's signal, the mapped files
+        and all readable memory, breakpoints hidden. gdb, elfutils and dbgkit
+        read it; the process stays as it was. Returns ``file_size``,
+        ``memory_bytes`` and ``unreadable_bytes``."""
     def take_pipes(self) -> Tuple[Optional[IO[bytes]], Optional[IO[bytes]], Optional[IO[bytes]]]:
         """``(stdin, stdout, stderr)`` of a process spawned with ``"pipe"`` streams (once)."""
 
@@ -526,6 +548,18 @@ class Thread:
         """Evaluates an expression with this thread's registers."""
     def step_into(self) -> None:
         """Single-steps this thread (continuing the waiting event); a ``step-complete`` event follows."""
+    def step_over(self, *, lock_other_threads: bool = False) -> None:
+        """Steps over one instruction (a call runs to its return: WinDbg ``p``,
+        gdb ``nexti``); ``step-complete`` follows, or whatever stopped it first."""
+    def step_out(self, *, lock_other_threads: bool = False) -> None:
+        """Runs until the current function returns (WinDbg ``gu``, gdb
+        ``finish``); ``step-complete`` follows with the return value in ``rax``."""
+    def run_to(self, address: Union[int, str], *, lock_other_threads: bool = False) -> None:
+        """Runs until this thread reaches ``address`` (an address or an
+        expression), or the current function returns first (gdb ``advance``)."""
+    def step_line(self, *, over_calls: bool = False, lock_other_threads: bool = False) -> None:
+        """Steps one source line: into functions with line information
+        (gdb ``step``), or over calls with ``over_calls`` (gdb ``next``)."""
     def call(self, function: Union[int, str], *args: _CallArg) -> "CallResult": ...
     def syscall(self, number: int, *args: int) -> int: ...
 
@@ -899,3 +933,17 @@ class CallResult:
         """``xmm0`` as a double."""
     def __int__(self) -> int: ...
     def __index__(self) -> int: ...
+
+def triage_run(argv: list[str], inputs: list[str], jobs: int, timeout: float, frames: int, aslr: bool) -> str:
+    """Runs ``argv`` (``"@@"`` for the input's path) on each input, ``jobs``
+    at a time; returns ``{"clusters": [...], "records": [...]}`` as JSON
+    text. Use :func:`dbgkit.triage.run`, which wraps it."""
+    ...
+
+@final
+class Checkpoint:
+    """A saved moment of a process (``Process.checkpoint()``)."""
+    @property
+    def id(self) -> int: ...
+    @property
+    def pc(self) -> int: ...

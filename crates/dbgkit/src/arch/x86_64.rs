@@ -92,7 +92,7 @@ pub(crate) fn call_target(
 }
 
 /// The value of a 64-bit register (and of segment bases) for address computation.
-fn register_value(regs: &Registers, reg: Register) -> Option<u64> {
+pub(crate) fn register_value(regs: &Registers, reg: Register) -> Option<u64> {
     Some(match reg {
         Register::RAX => regs.rax,
         Register::RBX => regs.rbx,

@@ -96,6 +96,8 @@ pub(crate) enum Internal {
     LoaderReady,
     /// `r_debug.r_brk`: the loader changed its list of objects.
     LoaderChanged,
+    /// Where a step of thread `tid` waits (a return address, a function's body).
+    Plan { tid: i32 },
 }
 
 pub(crate) struct Breakpoint {

@@ -6,7 +6,7 @@
 //! instruction the engine uses to end a single thread.
 
 use crate::arch::x86_64::SLOT_SIZE;
-use crate::os::linux::maps::MemoryRegion;
+use crate::target::MemoryRegion;
 
 /// Size of one scratch mapping.
 pub(crate) const PAGE_BYTES: u64 = 64 * 1024;

@@ -110,6 +110,48 @@ impl Session {
         Ok(id)
     }
 
+    /// Plants one of the engine's own breakpoints (the loader's hooks, a
+    /// step's stop). Their ids come from their own space, counting down from
+    /// `u32::MAX` and never reused, so they can never be taken for, or
+    /// overwrite, a user's breakpoint or another process's hook.
+    pub(crate) fn add_internal_breakpoint(
+        &mut self,
+        pid: i32,
+        address: u64,
+        why: crate::breakpoints::Internal,
+        out_of_line: bool,
+    ) -> Result<u32> {
+        let id = self.next_internal_id;
+        self.attach_to_site_with(pid, address, id, out_of_line)?;
+        self.next_internal_id -= 1;
+        let info = BreakpointInfo {
+            id,
+            pid,
+            address,
+            enabled: true,
+            one_shot: false,
+            hits: 0,
+            fast: true,
+            expression: None,
+            unresolved: None,
+            condition: None,
+            ignore_count: 0,
+        };
+        self.breakpoints.insert(id, Breakpoint { info, condition: None, callback: None, internal: Some(why) });
+        Ok(id)
+    }
+
+    /// Removes one of the engine's own breakpoints (best effort: a process
+    /// that is gone has no byte left to restore).
+    pub(crate) fn remove_internal_breakpoint(&mut self, pid: i32, id: u32) {
+        if let Some(b) = self.breakpoints.remove(&id) {
+            if self.processes.contains_key(&pid) {
+                // As for a one-shot breakpoint: a thread that already took the trap is rewound later.
+                let _ = self.detach_from_site(pid, b.info.address, id);
+            }
+        }
+    }
+
     /// Changes the condition of a breakpoint (`None` removes it).
     pub fn set_breakpoint_condition(&mut self, id: u32, condition: Option<&str>) -> Result<()> {
         let parsed = condition

@@ -2,19 +2,11 @@
 //! breakpoints, continue statuses, detach and kill.
 
 use super::Session;
-use crate::arch::x86_64::{call_target, OutOfLine, INT3};
+use crate::arch::x86_64::{call_target, OutOfLine};
 use crate::error::{Error, Result};
 use crate::event::{ContinueStatus, Event, EventKind};
-use crate::os::linux::ptrace;
-use crate::os::linux::wait::{self, Block, WaitStatus};
 use crate::process::Step;
-
-/// Whether a thread is dead but not reaped (`/proc/TID/stat` state `Z`).
-fn is_zombie(tid: i32) -> bool {
-    std::fs::read_to_string(format!("/proc/{tid}/stat"))
-        .map(|stat| stat.rsplit(')').next().and_then(|rest| rest.split_whitespace().next()) == Some("Z"))
-        .unwrap_or(false)
-}
+use crate::target::{Resume, StopReason, WaitMode};
 
 /// Ignores "the thread is gone": a death is reported as an event later.
 fn tolerate_gone(r: Result<()>) -> Result<()> {
@@ -32,16 +24,18 @@ impl Session {
     /// reported only after every other thread is reaped, so waiting for it
     /// alone could block forever.
     pub(crate) fn stop_all(&mut self, pid: i32) -> Result<()> {
-        let p = self.process_mut(pid)?;
+        let p = self.process(pid)?;
         if p.threads.values().all(|t| t.stopped) {
             return Ok(());
         }
+        let control = p.control()?;
+        let source = p.source.ok_or_else(|| crate::target::not_supported("waiting for stops", p.target.kind()))?;
         let mut waiting = std::collections::HashSet::new();
-        for (&tid, t) in p.threads.iter_mut() {
+        for (&tid, t) in p.threads.iter() {
             if t.stopped {
                 continue;
             }
-            match ptrace::interrupt(tid) {
+            match control.interrupt(tid) {
                 Ok(()) => {
                     waiting.insert(tid);
                 }
@@ -51,10 +45,11 @@ impl Session {
         }
         while !waiting.is_empty() {
             // A leader that exited alone stays a zombie while other threads live: never wait for it.
-            if waiting.len() == 1 && waiting.contains(&pid) && is_zombie(pid) {
+            if waiting.len() == 1 && waiting.contains(&pid) && self.process(pid)?.control()?.is_zombie(pid) {
                 break;
             }
-            let Some((tid, status)) = wait::wait(None, Block::Yes)? else { continue };
+            // Nothing left to wait for (no tracee at all): the rest are gone.
+            let Some((tid, status)) = self.sources[source].wait_any(WaitMode::Block)? else { break };
             if !waiting.remove(&tid) {
                 self.hold(tid, status);
                 continue;
@@ -63,7 +58,7 @@ impl Session {
             let Some(t) = p.threads.get_mut(&tid) else { continue };
             t.regs = None;
             match status {
-                WaitStatus::Interrupted => {
+                StopReason::Interrupted => {
                     t.stopped = true;
                     // A trap (not a stop signal) means no group-stop is in effect.
                     t.group_stopped = false;
@@ -71,11 +66,11 @@ impl Session {
                         // It executed an int3 and the interrupt overtook the trap:
                         // let the trap be reported now, so it is held and not lost.
                         self.process_mut(pid)?.threads.get_mut(&tid).expect("known thread").stopped = false;
-                        ptrace::cont(tid, 0)?;
+                        self.process(pid)?.control()?.resume(tid, Resume::Continue, 0)?;
                         waiting.insert(tid);
                     }
                 }
-                WaitStatus::GroupStop(_) => {
+                StopReason::GroupStop(_) => {
                     t.stopped = true;
                     t.group_stopped = true;
                 }
@@ -95,12 +90,11 @@ impl Session {
         if !self.process(pid)?.sites.contains_key(&rip.wrapping_sub(1)) {
             return Ok(false);
         }
-        let pending = crate::os::linux::signals::thread_signal_mask(pid, tid, "SigPnd:");
-        Ok(pending & (1 << (libc::SIGTRAP - 1)) != 0)
+        Ok(self.process(pid)?.control()?.trap_pending(tid))
     }
 
     /// Keeps a status for later: held for a known thread, orphaned for a new one.
-    pub(crate) fn hold(&mut self, tid: i32, status: WaitStatus) {
+    pub(crate) fn hold(&mut self, tid: i32, status: StopReason) {
         if self.owner.contains_key(&tid) {
             self.held.push_back((tid, status));
         } else if !status.is_death() {
@@ -110,17 +104,37 @@ impl Session {
 
     /// Resumes every stopped thread of `pid` that has nothing held.
     pub(crate) fn resume_all(&mut self, pid: i32) -> Result<()> {
+        self.resume_all_but_one(pid, None)
+    }
+
+    /// Resumes every stopped thread of `pid` but `tid`, which stays stopped.
+    pub(crate) fn resume_all_but(&mut self, pid: i32, tid: i32) -> Result<()> {
+        self.resume_all_but_one(pid, Some(tid))
+    }
+
+    fn resume_all_but_one(&mut self, pid: i32, except: Option<i32>) -> Result<()> {
         // Accesses to page-watched pages run first, while every thread is still stopped.
         if self.process(pid)?.threads.values().any(|t| t.page_step.is_some()) {
             self.replay_page_accesses(pid)?;
         }
-        let tids: Vec<i32> =
-            self.process(pid)?.threads.iter().filter(|(_, t)| t.stopped).map(|(&tid, _)| tid).collect();
+        let p = self.process(pid)?;
+        // A step that keeps the other threads stopped: only stepping threads go.
+        let locked = p.threads.values().any(|t| t.plan.as_ref().is_some_and(|plan| plan.locks_others()));
+        let tids: Vec<i32> = p
+            .threads
+            .iter()
+            .filter(|(&tid, t)| t.stopped && Some(tid) != except && (!locked || t.plan.is_some()))
+            .map(|(&tid, _)| tid)
+            .collect();
         for tid in tids {
             if self.held.iter().any(|(held, _)| *held == tid) {
                 continue;
             }
-            tolerate_gone(self.resume_thread(pid, tid))?;
+            // A classic step-over of an earlier thread may have resumed this one already.
+            let still_stopped = self.process(pid)?.threads.get(&tid).is_some_and(|t| t.stopped);
+            if still_stopped {
+                tolerate_gone(self.resume_thread(pid, tid))?;
+            }
         }
         Ok(())
     }
@@ -138,7 +152,7 @@ impl Session {
         if t.group_stopped && signal == 0 && step.is_none() {
             t.stopped = false;
             t.regs = None;
-            return ptrace::listen(tid);
+            return self.process(pid)?.control()?.resume(tid, Resume::Listen, 0);
         }
         t.group_stopped = false;
         self.apply_resume_flag(pid, tid)?;
@@ -156,11 +170,8 @@ impl Session {
         let t = self.process_mut(pid)?.threads.get_mut(&tid).expect("caller checked the thread");
         t.stopped = false;
         t.regs = None;
-        if step {
-            ptrace::single_step(tid, signal)
-        } else {
-            ptrace::cont(tid, signal)
-        }
+        let how = if step { Resume::Step } else { Resume::Continue };
+        self.process(pid)?.control()?.resume(tid, how, signal)
     }
 
     /// Runs the original instruction under the site at `address` for thread
@@ -172,8 +183,9 @@ impl Session {
             // The hot path: one word written, then go.
             self.set_rip_of(pid, tid, slot)?;
             if step {
-                // Step the relocated copy, then map the slot address back.
-                self.process_mut(pid)?.threads.get_mut(&tid).expect("stopped thread").step = Some(Step::User);
+                // Step the relocated copy, then map the slot address back (the step's reason stays).
+                let t = self.process_mut(pid)?.threads.get_mut(&tid).expect("stopped thread");
+                t.step = t.step.or(Some(Step::User));
             }
             return self.restart(pid, tid, 0, step);
         }
@@ -183,21 +195,18 @@ impl Session {
         match (&site.plan, site.slot) {
             (OutOfLine::Call { instruction, return_address }, _) if signal == 0 => {
                 let (instruction, return_address) = (*instruction, *return_address);
-                let memory = &p.memory;
-                let target = call_target(&instruction, &regs.into(), |a| memory.read_u64(a).ok()).ok_or_else(|| {
+                let target = call_target(&instruction, &regs, |a| p.read_u64(a).ok()).ok_or_else(|| {
                     Error::CannotPlantBreakpoint { address, reason: "cannot compute the call target".into() }
                 })?;
                 regs.rsp = regs.rsp.wrapping_sub(8);
-                p.memory.write(regs.rsp, &return_address.to_le_bytes())?;
+                p.writer()?.write_memory(regs.rsp, &return_address.to_le_bytes())?;
                 regs.rip = target;
-                ptrace::set_regs(tid, &regs)?;
+                self.put_regs(pid, tid, regs)?;
                 if step {
                     // The call is done: the step is complete at its target.
                     let t = self.process_mut(pid)?.threads.get_mut(&tid).expect("stopped thread");
-                    t.regs = Some(regs);
-                    t.step = None;
-                    self.queue_event(pid, tid, EventKind::StepComplete { address: target });
-                    return Ok(());
+                    let reason = t.step.take().unwrap_or(Step::User);
+                    return self.on_step_complete(pid, tid, target, reason);
                 }
                 self.restart(pid, tid, 0, false)
             }
@@ -214,26 +223,28 @@ impl Session {
             self.stop_all(pid)?;
         }
         let original = self.process(pid)?.sites[&address].original[0];
-        let mut regs = self.regs_of(pid, tid)?;
-        regs.rip = address;
-        ptrace::set_regs(tid, &regs)?;
-        self.process(pid)?.memory.write(address, &[original])?;
-        ptrace::single_step(tid, signal)?;
-        let outcome = wait::wait(Some(tid), Block::Yes);
-        let _ = self.process(pid).map(|p| p.memory.write(address, &[INT3]));
+        self.set_rip_of(pid, tid, address)?;
+        self.lift_site(pid, address, original)?;
+        let outcome = self.process(pid)?.control()?.resume(tid, Resume::Step, signal);
+        let outcome = outcome.and_then(|()| self.process(pid)?.control()?.wait_thread(tid));
+        // Plant it again whatever happened: a byte left out loses the breakpoint.
+        let replanted = self.replant_site(pid, address);
         let status = outcome?;
+        replanted?;
         let t = self.process_mut(pid)?.threads.get_mut(&tid).expect("stepping thread");
         t.regs = None;
         match status {
-            Some((_, WaitStatus::Signal(libc::SIGTRAP))) if user_step => {
-                t.step = None;
+            Some(StopReason::Signal(libc::SIGTRAP)) if user_step => {
+                let reason = t.step.take().unwrap_or(Step::User);
                 let rip = self.regs_of(pid, tid)?.rip;
-                self.queue_event(pid, tid, EventKind::StepComplete { address: rip });
-                self.stop_all(pid)?;
-                return Ok(());
+                // A plan goes on with the others running, as they were; a user step reports with them stopped.
+                if !others_running.is_empty() && reason == Step::Plan {
+                    self.resume_all_but(pid, tid)?;
+                }
+                return self.on_step_complete(pid, tid, rip, reason);
             }
-            Some((_, WaitStatus::Signal(libc::SIGTRAP))) => {}
-            Some((_, other)) => {
+            Some(StopReason::Signal(libc::SIGTRAP)) => {}
+            Some(other) => {
                 // Something else happened first: handle it later; the hit was counted.
                 t.uncounted_rehit = Some(address);
                 self.held.push_back((tid, other));
@@ -265,7 +276,7 @@ impl Session {
             }
             (_, ContinueStatus::TerminateThread) => self.terminate_thread(pid, event.tid)?,
             (EventKind::Exception { signal, first_chance: true, .. }, ContinueStatus::NotHandled)
-                if crate::os::linux::signals::would_kill(pid, event.tid, *signal) =>
+                if self.process(pid)?.control()?.signal_would_kill(event.tid, *signal) =>
             {
                 // Nobody handles it: this is the last look before the process dies.
                 let mut second = event.clone();
@@ -296,9 +307,8 @@ impl Session {
         regs.orig_rax = u64::MAX;
         regs.rdi = 0;
         regs.rip = stub;
-        ptrace::set_regs(tid, &regs)?;
+        self.put_regs(pid, tid, regs)?;
         let t = self.process_mut(pid)?.threads.get_mut(&tid).ok_or(Error::NoSuchThread { pid, tid })?;
-        t.regs = Some(regs);
         t.over_breakpoint = None;
         t.signal_to_deliver = 0;
         t.step = None;
@@ -350,40 +360,38 @@ impl Session {
         });
         for (tid, status) in held_here {
             match status {
-                WaitStatus::Signal(libc::SIGTRAP) => {
-                    if let Ok(mut regs) = ptrace::get_regs(tid) {
-                        let was_breakpoint = self.removed_site(pid, regs.rip.wrapping_sub(1));
+                StopReason::Signal(libc::SIGTRAP) => {
+                    let target = &self.process(pid)?.target;
+                    if let Ok(pc) = target.pc(tid) {
+                        let was_breakpoint = self.removed_site(pid, pc.wrapping_sub(1));
                         if was_breakpoint {
-                            regs.rip -= 1;
-                            let _ = ptrace::set_regs(tid, &regs);
+                            if let Some(writer) = target.write_access() {
+                                // Best effort: the thread may be gone already.
+                                let _ = writer.set_pc(tid, pc - 1);
+                            }
                         } else if let Some(t) = self.process_mut(pid)?.threads.get_mut(&tid) {
                             t.signal_to_deliver = libc::SIGTRAP;
                         }
                     }
                 }
-                WaitStatus::Signal(sig) => {
+                StopReason::Signal(sig) => {
                     if let Some(t) = self.process_mut(pid)?.threads.get_mut(&tid) {
                         t.signal_to_deliver = sig;
                     }
                 }
-                WaitStatus::Event(e)
-                    if e == libc::PTRACE_EVENT_CLONE
-                        || e == libc::PTRACE_EVENT_FORK
-                        || e == libc::PTRACE_EVENT_VFORK =>
-                {
-                    // The new thread or child was auto-attached: let it go too.
-                    if let Ok(child) = ptrace::event_message(tid) {
-                        self.release_new_task(child as i32);
-                    }
-                }
+                // The new thread or child was auto-attached: let it go too.
+                StopReason::NewThread { child } | StopReason::Forked { child, .. } => self.release_new_task(pid, child),
                 _ => {}
             }
         }
-        let p = self.process_mut(pid)?;
-        for (&tid, t) in p.threads.iter() {
-            if t.stopped {
-                let signal = if t.group_stopped { 0 } else { t.signal_to_deliver };
-                let _ = ptrace::detach(tid, signal);
+        let p = self.process(pid)?;
+        if let Some(control) = p.target.run_control() {
+            for (&tid, t) in p.threads.iter() {
+                if t.stopped {
+                    let signal = if t.group_stopped { 0 } else { t.signal_to_deliver };
+                    // A thread that died meanwhile needs no detaching.
+                    let _ = control.detach_thread(tid, signal);
+                }
             }
         }
         self.forget_process(pid);
@@ -392,18 +400,21 @@ impl Session {
 
     /// The first status of an auto-attached task (new thread or child): kept
     /// as an orphan if it came before its creator's event, else waited for.
-    pub(crate) fn first_stop(&mut self, tid: i32) -> Result<Option<WaitStatus>> {
+    pub(crate) fn first_stop(&mut self, pid: i32, tid: i32) -> Result<Option<StopReason>> {
         match self.orphans.remove(&tid) {
             Some(s) => Ok(Some(s)),
-            None => Ok(wait::wait(Some(tid), Block::Yes)?.map(|(_, s)| s)),
+            None => self.process(pid)?.control()?.wait_thread(tid),
         }
     }
 
-    /// Waits for the first stop of an auto-attached task and detaches it.
-    pub(crate) fn release_new_task(&mut self, tid: i32) {
-        let status = self.first_stop(tid).ok().flatten();
+    /// Waits for the first stop of a task auto-attached by `pid` and detaches it.
+    pub(crate) fn release_new_task(&mut self, pid: i32, tid: i32) {
+        let status = self.first_stop(pid, tid).ok().flatten();
         if status.is_some_and(|s| !s.is_death()) {
-            let _ = ptrace::detach(tid, 0);
+            if let Ok(control) = self.process(pid).and_then(|p| p.control()) {
+                // Best effort: a task that died meanwhile is already free.
+                let _ = control.detach_thread(tid, 0);
+            }
         }
     }
 
@@ -424,19 +435,18 @@ impl Session {
 
     /// Kills a process and reaps every thread, so no zombie is left behind.
     pub(crate) fn kill_and_reap(&mut self, pid: i32) {
-        // SAFETY: sending a signal.
-        unsafe { libc::kill(pid, libc::SIGKILL) };
-        let tids: Vec<i32> = self.processes.get(&pid).map(|p| p.threads.keys().copied().collect()).unwrap_or_default();
-        for tid in tids.into_iter().filter(|&t| t != pid) {
-            while let Ok(Some((_, s))) = wait::wait(Some(tid), Block::Yes) {
-                if s.is_death() {
-                    break;
+        if let Some(control) = self.processes.get(&pid).and_then(|p| p.target.run_control()) {
+            // Best effort: the session is going away; a process that is gone already is fine.
+            let _ = control.kill();
+            let p = &self.processes[&pid];
+            // The leader last: it is reaped only after every other thread.
+            let others = p.threads.keys().copied().filter(|&t| t != pid);
+            for tid in others.chain([pid]) {
+                while let Ok(Some(s)) = control.wait_thread(tid) {
+                    if s.is_death() {
+                        break;
+                    }
                 }
-            }
-        }
-        while let Ok(Some((_, s))) = wait::wait(Some(pid), Block::Yes) {
-            if s.is_death() {
-                break;
             }
         }
         self.forget_process(pid);

@@ -4,18 +4,15 @@
 //! stopped (all-stop) before it is reported.
 
 use super::{HitContext, Session};
-use crate::breakpoints::HitAction;
+use crate::breakpoints::{HitAction, Internal};
 use crate::error::Result;
 use crate::event::EventKind;
-use crate::os::linux::ptrace;
-use crate::os::linux::wait::WaitStatus;
 use crate::process::{Step, ThreadState};
-
-const SI_KERNEL: i32 = 0x80;
+use crate::target::{StopReason, TRAP_BY_INT3};
 
 impl Session {
     /// Handles one status of thread `tid`.
-    pub(crate) fn dispatch(&mut self, tid: i32, status: WaitStatus) -> Result<()> {
+    pub(crate) fn dispatch(&mut self, tid: i32, status: StopReason) -> Result<()> {
         let Some(&pid) = self.owner.get(&tid) else {
             // A new thread or child whose creator's event has not come yet.
             if !status.is_death() {
@@ -35,17 +32,17 @@ impl Session {
             t.regs = None;
         }
         match status {
-            WaitStatus::Exited(code) => self.on_death(pid, tid, Some(code), None),
-            WaitStatus::Killed { signal, .. } => self.on_death(pid, tid, None, Some(signal)),
-            WaitStatus::Signal(libc::SIGTRAP) => self.on_trap(pid, tid),
-            WaitStatus::Signal(signal) => self.on_signal(pid, tid, signal),
-            WaitStatus::GroupStop(_) => {
+            StopReason::Exited(code) => self.on_death(pid, tid, Some(code), None),
+            StopReason::Killed { signal } => self.on_death(pid, tid, None, Some(signal)),
+            StopReason::Signal(libc::SIGTRAP) => self.on_trap(pid, tid),
+            StopReason::Signal(signal) => self.on_signal(pid, tid, signal),
+            StopReason::GroupStop(_) => {
                 if let Some(t) = self.thread_mut(pid, tid) {
                     t.group_stopped = true;
                 }
                 self.resume_thread(pid, tid)
             }
-            WaitStatus::Interrupted => {
+            StopReason::Interrupted => {
                 // SIGCONT ends a group-stop by re-trapping listening threads with SIGTRAP.
                 if let Some(t) = self.thread_mut(pid, tid) {
                     t.group_stopped = false;
@@ -53,8 +50,27 @@ impl Session {
                 // Our interrupt, after the stop it was for was handled otherwise: go on.
                 self.resume_thread(pid, tid)
             }
-            WaitStatus::Syscall => self.resume_thread(pid, tid),
-            WaitStatus::Event(event) => self.on_ptrace_event(pid, tid, event),
+            StopReason::Syscall | StopReason::Other => self.resume_thread(pid, tid),
+            StopReason::NewThread { child } => {
+                self.on_new_thread(pid, child)?;
+                // The creator stays stopped with the rest while ThreadCreated is reported.
+                if self.process(pid)?.is_held() {
+                    return Ok(());
+                }
+                self.resume_thread(pid, tid)
+            }
+            StopReason::Forked { child, vfork } => {
+                self.on_fork(pid, child, vfork)?;
+                self.report(pid, tid, EventKind::Fork { child })
+            }
+            StopReason::VforkDone => {
+                self.replant_all(pid)?;
+                self.resume_thread(pid, tid)
+            }
+            StopReason::Exec => {
+                self.adopt_exec(pid)?;
+                self.stop_all(pid)
+            }
         }
     }
 
@@ -62,8 +78,18 @@ impl Session {
         self.processes.get_mut(&pid)?.threads.get_mut(&tid)
     }
 
-    /// Queues an event and stops the whole process.
-    fn report(&mut self, pid: i32, tid: i32, kind: EventKind) -> Result<()> {
+    /// Queues an event and stops the whole process. An event that stops
+    /// the program for a reason of its own (a breakpoint, a signal, a
+    /// watchpoint, an exec) ends any step in progress: the user sees why it
+    /// did not finish. Events that only inform (threads and modules coming
+    /// and going) let a step go on once they are continued; the end of the
+    /// stepping thread ends its step.
+    pub(crate) fn report(&mut self, pid: i32, tid: i32, kind: EventKind) -> Result<()> {
+        match &kind {
+            EventKind::ThreadCreated { .. } | EventKind::ModuleLoaded(_) | EventKind::ModuleUnloaded(_) => {}
+            EventKind::ThreadExited { .. } => self.end_plan(pid, tid),
+            _ => self.end_plans(pid),
+        }
         self.queue_event(pid, tid, kind);
         self.stop_all(pid)
     }
@@ -99,20 +125,22 @@ impl Session {
         }
         let rip = self.rip_of(pid, tid)?;
         let stepping = self.thread_mut(pid, tid).and_then(|t| t.step);
-        let at = rip.wrapping_sub(1);
         let p = self.process(pid)?;
+        // An int3 the engine wrote leaves rip one byte on; a target that plants
+        // its own breakpoints reports the breakpoint's address.
+        let owned = p.target.target_breakpoints().is_some();
+        let at = if owned { rip } else { rip.wrapping_sub(1) };
         if p.sites.contains_key(&at) {
             // Confirm it was our int3 (not a step that landed one byte after a site).
-            let from_int3 = stepping.is_none() || ptrace::siginfo(tid).map(|i| i.si_code == SI_KERNEL).unwrap_or(false);
+            let from_int3 = stepping.is_none() || self.trapped_by_int3(pid, tid);
             if from_int3 {
-                return self.on_breakpoint(pid, tid, at);
+                return self.on_breakpoint_at(pid, tid, at, !owned);
             }
         }
-        if let Some(Step::User) = stepping {
-            return self.on_step_complete(pid, tid, rip);
+        if let Some(reason) = stepping {
+            return self.on_step_complete(pid, tid, rip, reason);
         }
-        let info = ptrace::siginfo(tid).ok();
-        if info.is_some_and(|i| i.si_code == SI_KERNEL) && self.removed_site(pid, at) {
+        if self.removed_site(pid, at) && self.trapped_by_int3(pid, tid) {
             // A hit taken before its breakpoint was removed: run the restored instruction.
             self.set_rip_of(pid, tid, at)?;
             return self.resume_thread(pid, tid);
@@ -120,7 +148,7 @@ impl Session {
         self.on_signal(pid, tid, libc::SIGTRAP)
     }
 
-    fn on_step_complete(&mut self, pid: i32, tid: i32, rip: u64) -> Result<()> {
+    pub(crate) fn on_step_complete(&mut self, pid: i32, tid: i32, rip: u64, reason: Step) -> Result<()> {
         if let Some(t) = self.thread_mut(pid, tid) {
             t.step = None;
         }
@@ -130,35 +158,59 @@ impl Session {
             if p.scratch.contains(rip) { p.sites.iter().find_map(|(&a, s)| s.original_pc(a, rip)) } else { None };
         let mut rip = rip;
         if let Some(pc) = mapped {
-            let mut regs = self.regs_of(pid, tid)?;
-            regs.rip = pc;
-            ptrace::set_regs(tid, &regs)?;
-            if let Some(t) = self.thread_mut(pid, tid) {
-                t.regs = Some(regs);
-            }
+            self.set_rip_of(pid, tid, pc)?;
             rip = pc;
         }
         // Landing on a breakpoint counts as hitting it.
         if self.process(pid)?.sites.contains_key(&rip) {
-            return self.on_breakpoint_at(pid, tid, rip, false);
+            return self.on_breakpoint_at_after_step(pid, tid, rip, reason);
         }
-        self.report(pid, tid, EventKind::StepComplete { address: rip })
+        self.step_done(pid, tid, rip, reason)
     }
 
-    fn on_breakpoint(&mut self, pid: i32, tid: i32, address: u64) -> Result<()> {
-        self.on_breakpoint_at(pid, tid, address, true)
+    /// A step (the user's or a plan's) ended at `pc` with nothing else to report there.
+    fn step_done(&mut self, pid: i32, tid: i32, pc: u64, reason: Step) -> Result<()> {
+        match reason {
+            Step::Plan => self.plan_after_step(pid, tid, pc),
+            Step::User => self.report(pid, tid, EventKind::StepComplete { address: pc }),
+        }
+    }
+
+    /// A step landed on a breakpoint: it counts as a hit; when the hit
+    /// stops nothing, the step still ends (it must not run on unseen).
+    fn on_breakpoint_at_after_step(&mut self, pid: i32, tid: i32, address: u64, reason: Step) -> Result<()> {
+        if self.hit_breakpoints(pid, tid, address, false)? {
+            return Ok(());
+        }
+        // Nothing stopped there: the step ends where it landed, over the site when it goes on.
+        if let Some(t) = self.thread_mut(pid, tid) {
+            t.over_breakpoint = Some(address);
+        }
+        self.step_done(pid, tid, address, reason)
     }
 
     /// A hit at `address`: count it for every enabled breakpoint there, run
     /// callbacks, and either report it or run the instruction out of line.
     fn on_breakpoint_at(&mut self, pid: i32, tid: i32, address: u64, executed_int3: bool) -> Result<()> {
+        if self.hit_breakpoints(pid, tid, address, executed_int3)? {
+            return Ok(());
+        }
+        self.rewind_and_resume(pid, tid, address, executed_int3)
+    }
+
+    /// Counts a hit at `address` for every enabled breakpoint there and
+    /// runs their callbacks; reports it when one says stop. True when the
+    /// thread is taken care of (reported, or moved on by its step's plan);
+    /// false when the hit is silent and the thread should go on over it.
+    fn hit_breakpoints(&mut self, pid: i32, tid: i32, address: u64, executed_int3: bool) -> Result<bool> {
         if let Some(t) = self.thread_mut(pid, tid) {
             t.step = None;
             if t.uncounted_rehit.take() == Some(address) {
                 t.over_breakpoint = Some(address);
-                return self.rewind_and_resume(pid, tid, address, executed_int3);
+                return Ok(false);
             }
         }
+        let mut plan_hit = None;
         let mut stop_id = None;
         let mut one_shots = Vec::new();
         // By index, not by a copy of the list: no allocation on the hot path;
@@ -188,7 +240,14 @@ impl Session {
                 one_shots.push(id);
             }
             if let Some(why) = bp.internal {
-                self.on_loader_breakpoint(pid, tid, id, why)?;
+                match why {
+                    Internal::Plan { tid: owner } => {
+                        if owner == tid {
+                            plan_hit = plan_hit.or(Some(id));
+                        }
+                    }
+                    _ => self.on_loader_breakpoint(pid, tid, id, why)?,
+                }
                 continue;
             }
             let action = match bp.callback.take() {
@@ -218,13 +277,23 @@ impl Session {
         }
         if let Some(id) = stop_id {
             self.set_rip(pid, tid, address, executed_int3)?;
-            return self.report(pid, tid, EventKind::Breakpoint { id, address });
+            self.report(pid, tid, EventKind::Breakpoint { id, address })?;
+            return Ok(true);
+        }
+        if let Some(id) = plan_hit {
+            // The thread is at the site, to run over it if its step goes on.
+            self.set_rip(pid, tid, address, executed_int3)?;
+            if self.plan_at_breakpoint(pid, tid, id, address)? {
+                return Ok(true);
+            }
+            // Not this step's moment (a deeper frame, a recursion): the hit goes on unseen.
         }
         if queued_by_loader {
             self.set_rip(pid, tid, address, executed_int3)?;
-            return self.stop_all(pid);
+            self.stop_all(pid)?;
+            return Ok(true);
         }
-        self.rewind_and_resume(pid, tid, address, executed_int3)
+        Ok(false)
     }
 
     /// A breakpoint condition at a hit; an expression that fails to
@@ -262,51 +331,38 @@ impl Session {
             }
             return self.resume_thread(pid, tid);
         }
-        let info = ptrace::siginfo(tid)?;
+        let info = self.process(pid)?.target.signal_info(tid)?;
         if signal == libc::SIGSEGV && self.on_page_fault(pid, tid, &info)? {
             return Ok(());
         }
         let rip = self.regs_of(pid, tid)?.rip;
-        let fault_address = matches!(signal, libc::SIGSEGV | libc::SIGBUS | libc::SIGILL | libc::SIGFPE)
-            // SAFETY: si_addr is valid for these signals.
-            .then(|| unsafe { info.si_addr() } as u64);
+        let fault_address =
+            matches!(signal, libc::SIGSEGV | libc::SIGBUS | libc::SIGILL | libc::SIGFPE).then_some(info.address);
         // An instruction faulting in its out-of-line copy reports the original address.
         let address =
             self.process(pid)?.sites.iter().find_map(|(&a, s)| (s.slot == Some(rip)).then_some(a)).unwrap_or(rip);
         self.report(
             pid,
             tid,
-            EventKind::Exception { signal, code: info.si_code, address, fault_address, first_chance: true },
+            EventKind::Exception {
+                signal,
+                code: info.code,
+                address,
+                fault_address,
+                first_chance: true,
+                os_code: crate::event::ExceptionCode::Signal(signal),
+            },
         )
     }
 
-    fn on_ptrace_event(&mut self, pid: i32, tid: i32, event: i32) -> Result<()> {
-        match event {
-            libc::PTRACE_EVENT_CLONE => {
-                let child = ptrace::event_message(tid)? as i32;
-                self.on_new_thread(pid, child)?;
-                self.resume_thread(pid, tid)
-            }
-            libc::PTRACE_EVENT_FORK | libc::PTRACE_EVENT_VFORK => {
-                let child = ptrace::event_message(tid)? as i32;
-                self.on_fork(pid, child, event == libc::PTRACE_EVENT_VFORK)?;
-                self.report(pid, tid, EventKind::Fork { child })
-            }
-            libc::PTRACE_EVENT_VFORK_DONE => {
-                self.replant_all(pid)?;
-                self.resume_thread(pid, tid)
-            }
-            libc::PTRACE_EVENT_EXEC => {
-                self.adopt_exec(pid)?;
-                self.stop_all(pid)
-            }
-            _ => self.resume_thread(pid, tid),
-        }
+    /// Whether the trap of a stopped thread came from an `int3` (not a step).
+    fn trapped_by_int3(&self, pid: i32, tid: i32) -> bool {
+        self.process(pid).and_then(|p| p.target.signal_info(tid)).is_ok_and(|i| i.code == TRAP_BY_INT3)
     }
 
     /// A new thread: wait for its first stop, then report it.
     fn on_new_thread(&mut self, pid: i32, child: i32) -> Result<()> {
-        let status = self.first_stop(child)?;
+        let status = self.first_stop(pid, child)?;
         let Some(status) = status else { return Ok(()) };
         if status.is_death() {
             return Ok(());
@@ -317,7 +373,7 @@ impl Session {
         if self.process(pid)?.debug_slots.iter().any(Option::is_some) {
             self.apply_debug_registers(pid, child)?;
         }
-        if !matches!(status, WaitStatus::Interrupted) {
+        if !matches!(status, StopReason::Interrupted) {
             self.held.push_back((child, status));
         }
         let start = self.regs_of(pid, child).map(|r| r.rip).unwrap_or(0);
@@ -328,30 +384,35 @@ impl Session {
     /// After `vfork` the child shares the parent's memory, so the bytes come
     /// out of both until the child execs or exits (`VFORK_DONE`).
     fn on_fork(&mut self, pid: i32, child: i32, shares_memory: bool) -> Result<()> {
-        let status = self.first_stop(child)?;
+        let status = self.first_stop(pid, child)?;
         if status.is_some_and(|s| s.is_death()) {
             return Ok(());
         }
-        let originals: Vec<(u64, u8)> = self.process(pid)?.sites.iter().map(|(&a, s)| (a, s.original[0])).collect();
-        if shares_memory {
-            let p = self.process(pid)?;
+        let p = self.process(pid)?;
+        let originals: Vec<(u64, u8)> = p.sites.iter().map(|(&a, s)| (a, s.original[0])).collect();
+        let control = p.control()?;
+        // The child's memory: the parent's own while a vfork child borrows it.
+        let child_target = if shares_memory { None } else { control.open_child(child).ok() };
+        let writer = match &child_target {
+            Some(t) => t.write_access(),
+            None => p.target.write_access(),
+        };
+        if let Some(writer) = writer {
             for (address, byte) in &originals {
-                let _ = p.memory.write(*address, &[*byte]);
-            }
-        } else if let Ok(child_memory) = crate::os::linux::memory::Memory::open(child) {
-            for (address, byte) in &originals {
-                let _ = child_memory.write(*address, &[*byte]);
+                // Best effort: a child that is already gone has no bytes to restore.
+                let _ = writer.write_memory(*address, &[*byte]);
             }
         }
-        let _ = ptrace::detach(child, 0);
+        let _ = control.detach_thread(child, 0);
         Ok(())
     }
 
     /// Plants every site's byte again (after a vfork child released the shared memory).
     fn replant_all(&mut self, pid: i32) -> Result<()> {
         let p = self.process(pid)?;
+        let writer = p.writer()?;
         for &address in p.sites.keys() {
-            p.memory.write(address, &[crate::arch::x86_64::INT3])?;
+            writer.write_memory(address, &[crate::arch::x86_64::INT3])?;
         }
         Ok(())
     }

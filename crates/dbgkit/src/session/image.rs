@@ -4,15 +4,15 @@
 
 use super::Session;
 use crate::arch::x86_64::after_first_call;
-use crate::breakpoints::{Breakpoint, BreakpointInfo, Internal};
+use crate::breakpoints::Internal;
 use crate::error::{Error, Result};
 use crate::event::EventKind;
 use crate::module::{elf_entry, load_extent, module_from_file, phdr_vaddr, read_head, short_name, Module};
 use crate::os::linux::attach::AttachedThread;
-use crate::os::linux::auxv::read_auxv;
-use crate::os::linux::memory::Memory;
 use crate::os::linux::rdebug;
+use crate::os::linux::target::LinuxProcess;
 use crate::process::{LoaderState, ProcessState, ThreadState};
+use crate::target::{EventSource, Image, Target};
 use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 
@@ -26,12 +26,9 @@ struct InitialImage {
     vdso: Option<Module>,
 }
 
-fn read_initial_image(
-    pid: i32,
-    image: &Path,
-    memory: &Memory,
-    auxv: &crate::os::linux::auxv::Auxv,
-) -> Result<InitialImage> {
+fn read_initial_image(target: &dyn Target, image: &Image) -> Result<InitialImage> {
+    let auxv = &image.auxv;
+    let image = image.executable.as_path();
     let bad =
         |reason: &str| Error::BadTargetData { what: format!("executable {}", image.display()), reason: reason.into() };
     let head = read_head(image).ok_or_else(|| bad("cannot read the file"))?;
@@ -47,7 +44,7 @@ fn read_initial_image(
         dynamic: 0,
     };
     let loader = if auxv.interpreter_base != 0 {
-        let path = rdebug::interpreter_of(image).or_else(|| path_of_mapping(pid, auxv.interpreter_base));
+        let path = rdebug::interpreter_of(image).or_else(|| path_of_mapping(target, auxv.interpreter_base));
         path.and_then(|p| module_from_file(p, auxv.interpreter_base, 0))
     } else {
         None
@@ -55,7 +52,7 @@ fn read_initial_image(
     let vdso = (auxv.vdso != 0)
         .then(|| {
             let mut head = vec![0u8; 4096];
-            memory.read(auxv.vdso, &mut head).ok()?;
+            target.read_exact(auxv.vdso, &mut head).ok()?;
             let (low, high) = load_extent(&head)?;
             Some(Module {
                 name: VDSO_NAME.into(),
@@ -71,26 +68,24 @@ fn read_initial_image(
 }
 
 /// The file mapped at `address`, from the memory map.
-fn path_of_mapping(pid: i32, address: u64) -> Option<PathBuf> {
-    let maps = crate::os::linux::maps::read_maps(pid).ok()?;
+fn path_of_mapping(target: &dyn Target, address: u64) -> Option<PathBuf> {
+    let maps = target.memory_map().ok()?;
     maps.iter().find(|r| r.start == address && r.path.starts_with('/')).map(|r| PathBuf::from(&r.path))
-}
-
-fn executable_path(pid: i32) -> PathBuf {
-    std::fs::read_link(format!("/proc/{pid}/exe")).unwrap_or_else(|_| PathBuf::from(format!("/proc/{pid}/exe")))
 }
 
 impl Session {
     /// Takes a freshly launched process (stopped at its exec event) into the session.
     pub(crate) fn adopt_new_image(&mut self, pid: i32, launched: bool) -> Result<()> {
+        let target = LinuxProcess::open(pid)?;
         // The kernel's view: for a script this is its interpreter.
-        let image = executable_path(pid);
-        let memory = Memory::open(pid)?;
-        let auxv = read_auxv(pid)?;
-        let initial = read_initial_image(pid, &image, &memory, &auxv)?;
+        let image_info = target.image()?;
+        let initial = read_initial_image(&target, &image_info)?;
+        let image = image_info.executable.clone();
         let mut threads = BTreeMap::new();
         threads.insert(pid, ThreadState::new_stopped());
-        self.processes.insert(pid, new_process(pid, image.clone(), launched, threads, memory, auxv));
+        let source = Some(self.ptrace_source());
+        let process = new_process(pid, image.clone(), launched, threads, Box::new(target), source, image_info.auxv);
+        self.processes.insert(pid, process);
         self.owner.insert(pid, pid);
         let exe = &initial.executable;
         self.queue_event(
@@ -105,10 +100,10 @@ impl Session {
 
     /// Resets a process after `execve` and reports its new image.
     pub(crate) fn adopt_exec(&mut self, pid: i32) -> Result<()> {
-        let image = executable_path(pid);
-        let memory = Memory::open(pid)?;
-        let auxv = read_auxv(pid)?;
-        let initial = read_initial_image(pid, &image, &memory, &auxv)?;
+        let target = self.process(pid)?.control()?.reopen_after_exec()?;
+        let image_info = target.image()?;
+        let initial = read_initial_image(&*target, &image_info)?;
+        let image = image_info.executable.clone();
         // The old image's sites and scratch pages went with it; breakpoints
         // set by name wait for the new image to resolve them.
         self.breakpoints.retain(|_, b| {
@@ -126,8 +121,9 @@ impl Session {
         p.threads.retain(|&t, _| t == pid);
         let launched = p.launched;
         let kill_on_exit = p.kill_on_exit;
+        let source = p.source;
         let threads = std::mem::take(&mut p.threads);
-        let mut fresh = new_process(pid, image.clone(), launched, threads, memory, auxv);
+        let mut fresh = new_process(pid, image.clone(), launched, threads, target, source, image_info.auxv);
         fresh.kill_on_exit = kill_on_exit;
         *p = fresh;
         for tid in old_threads {
@@ -141,10 +137,10 @@ impl Session {
 
     /// Takes an attached process into the session and replays its present.
     pub(crate) fn adopt_attached(&mut self, pid: i32, stopped: BTreeMap<i32, AttachedThread>) -> Result<()> {
-        let image = executable_path(pid);
-        let memory = Memory::open(pid)?;
-        let auxv = read_auxv(pid)?;
-        let initial = read_initial_image(pid, &image, &memory, &auxv)?;
+        let target = LinuxProcess::open(pid)?;
+        let image_info = target.image()?;
+        let initial = read_initial_image(&target, &image_info)?;
+        let image = image_info.executable.clone();
         let mut threads = BTreeMap::new();
         for (&tid, how) in &stopped {
             let mut t = ThreadState::new_stopped();
@@ -155,7 +151,9 @@ impl Session {
             threads.insert(tid, t);
             self.owner.insert(tid, pid);
         }
-        self.processes.insert(pid, new_process(pid, image.clone(), false, threads, memory, auxv));
+        let source = Some(self.ptrace_source());
+        self.processes
+            .insert(pid, new_process(pid, image.clone(), false, threads, Box::new(target), source, image_info.auxv));
         let exe = &initial.executable;
         let leader =
             if stopped.contains_key(&pid) { pid } else { *stopped.keys().next().expect("at least one thread") };
@@ -177,6 +175,63 @@ impl Session {
         Ok(())
     }
 
+    /// Takes a target whose threads are all stopped (a core file, a remote
+    /// process, a test's fake) into the session and replays its present as
+    /// events, as attaching does: `ProcessCreated`, `ThreadCreated` for every
+    /// other thread, `ModuleLoaded` for each module (from the loader's list
+    /// in the target's memory). `source` reports its stops when it runs.
+    pub(crate) fn adopt_target(
+        &mut self,
+        target: Box<dyn Target>,
+        source: Option<Box<dyn EventSource>>,
+    ) -> Result<i32> {
+        let pid = target.pid();
+        if self.processes.contains_key(&pid) {
+            return Err(Error::InvalidArgument(format!("a process with id {pid} is already debugged by this session")));
+        }
+        let image_info = target.image()?;
+        let initial = read_initial_image(&*target, &image_info)?;
+        let mut tids = target.thread_ids()?;
+        tids.sort_unstable();
+        // The leader first, as the kernel lists it.
+        if let Some(i) = tids.iter().position(|&t| t == pid) {
+            tids[..=i].rotate_right(1);
+        }
+        let leader = *tids.first().ok_or_else(|| Error::BadTargetData {
+            what: format!("process {pid}"),
+            reason: "the target has no thread".into(),
+        })?;
+        let threads = tids.iter().map(|&tid| (tid, ThreadState::new_stopped())).collect();
+        for &tid in &tids {
+            self.owner.insert(tid, pid);
+        }
+        let source = source.map(|s| {
+            self.sources.push(s);
+            self.sources.len() - 1
+        });
+        let image = image_info.executable.clone();
+        self.processes.insert(pid, new_process(pid, image.clone(), false, threads, target, source, image_info.auxv));
+        let exe = &initial.executable;
+        self.queue_event(
+            pid,
+            leader,
+            EventKind::ProcessCreated { image, base: exe.base, size: exe.size, entry: initial.entry },
+        );
+        for &tid in tids.iter().skip(1) {
+            let start = self.rip_of(pid, tid).unwrap_or(0);
+            self.queue_event(pid, tid, EventKind::ThreadCreated { start });
+        }
+        let has_loader = initial.loader.is_some();
+        self.report_initial_modules(pid, initial)?;
+        if has_loader {
+            self.sync_modules(pid, leader)?;
+            if self.process(pid)?.target.write_access().is_some() {
+                self.plant_loader_changed(pid)?;
+            }
+        }
+        Ok(pid)
+    }
+
     fn report_initial_modules(&mut self, pid: i32, initial: InitialImage) -> Result<()> {
         let p = self.process_mut(pid)?;
         p.modules.push(initial.executable);
@@ -193,26 +248,6 @@ impl Session {
         Ok(())
     }
 
-    fn add_internal_breakpoint(&mut self, pid: i32, address: u64, why: Internal) -> Result<()> {
-        let id = u32::MAX - self.breakpoints.range(u32::MAX / 2..).count() as u32;
-        self.attach_to_site_with(pid, address, id, false)?;
-        let info = BreakpointInfo {
-            id,
-            pid,
-            address,
-            enabled: true,
-            one_shot: false,
-            hits: 0,
-            fast: true,
-            expression: None,
-            unresolved: None,
-            condition: None,
-            ignore_count: 0,
-        };
-        self.breakpoints.insert(id, Breakpoint { info, condition: None, callback: None, internal: Some(why) });
-        Ok(())
-    }
-
     /// Plants the breakpoint where the loader has mapped and relocated the
     /// initial libraries, before any of their initialisers runs.
     fn plant_loader_ready(&mut self, pid: i32) -> Result<()> {
@@ -225,9 +260,9 @@ impl Session {
         };
         let entry = loader.bias + entry;
         let mut code = [0u8; 64];
-        let n = p.memory.read_partial(entry, &mut code);
+        let n = p.target.read_memory(entry, &mut code);
         if let Some(address) = after_first_call(entry, &code[..n]) {
-            self.add_internal_breakpoint(pid, address, Internal::LoaderReady)?;
+            self.add_internal_breakpoint(pid, address, Internal::LoaderReady, false)?;
         }
         Ok(())
     }
@@ -238,11 +273,11 @@ impl Session {
         if p.loader.r_debug == 0 {
             return Ok(());
         }
-        let brk = rdebug::r_brk(&p.memory, p.loader.r_debug)?;
+        let brk = rdebug::r_brk(&*p.target, p.loader.r_debug)?;
         let already =
             self.breakpoints.values().any(|b| b.info.pid == pid && b.internal == Some(Internal::LoaderChanged));
         if brk != 0 && !already {
-            self.add_internal_breakpoint(pid, brk, Internal::LoaderChanged)?;
+            self.add_internal_breakpoint(pid, brk, Internal::LoaderChanged, false)?;
         }
         Ok(())
     }
@@ -260,11 +295,13 @@ impl Session {
             }
             Internal::LoaderChanged => {
                 let p = self.process(pid)?;
-                if rdebug::r_state(&p.memory, p.loader.r_debug)? == rdebug::RT_CONSISTENT {
+                if rdebug::r_state(&*p.target, p.loader.r_debug)? == rdebug::RT_CONSISTENT {
                     self.sync_modules(pid, tid)?;
                 }
                 Ok(())
             }
+            // Steps handle their own breakpoints (session/plans.rs).
+            Internal::Plan { .. } => Ok(()),
         }
     }
 
@@ -275,7 +312,7 @@ impl Session {
         if p.loader.r_debug == 0 {
             return Ok(());
         }
-        let entries = rdebug::link_map(&p.memory, p.loader.r_debug)?;
+        let entries = rdebug::link_map(&*p.target, p.loader.r_debug)?;
         let fixed: Vec<&Module> = p.modules.iter().take(3).collect();
         let is_fixed = |e: &rdebug::LinkMapEntry| {
             e.name.is_empty()
@@ -398,8 +435,9 @@ fn new_process(
     image: PathBuf,
     launched: bool,
     threads: BTreeMap<i32, ThreadState>,
-    memory: Memory,
-    auxv: crate::os::linux::auxv::Auxv,
+    target: Box<dyn Target>,
+    source: Option<usize>,
+    auxv: crate::target::Auxv,
 ) -> ProcessState {
     ProcessState {
         pid,
@@ -408,7 +446,8 @@ fn new_process(
         kill_on_exit: launched,
         threads,
         modules: Vec::new(),
-        memory,
+        target,
+        source,
         auxv,
         loader: LoaderState::default(),
         in_flight: None,

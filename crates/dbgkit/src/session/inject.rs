@@ -4,8 +4,7 @@
 
 use super::Session;
 use crate::error::{Error, Result};
-use crate::os::linux::wait::{self, Block, WaitStatus};
-use crate::os::linux::{inject, ptrace};
+use crate::target::{Resume, StopReason};
 
 /// Access rights for [`Session::allocate_memory`] and [`Session::protect_memory`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -83,8 +82,7 @@ impl Session {
         let tid = self.injection_thread(pid, tid)?;
         let mut all = [0u64; 6];
         all[..args.len()].copy_from_slice(args);
-        let p = self.process(pid)?;
-        let outcome = inject::syscall(&p.memory, pid, tid, p.injection_address(), number, all)?;
+        let outcome = self.process(pid)?.injector()?.syscall(tid, number, all)?;
         self.defer_signals(pid, tid, outcome.deferred_signals);
         if let Some(t) = self.process_mut(pid)?.threads.get_mut(&tid) {
             t.regs = None;
@@ -174,7 +172,7 @@ impl Session {
         }
         let return_trap = self.syscall_stub(pid)? + 2;
         let saved = self.regs_of(pid, tid)?;
-        let saved_fp = ptrace::get_fpregs(tid)?;
+        let saved_fp = self.process(pid)?.target.fp_registers(tid)?;
 
         // Lay out the stack below the red zone: copied blobs, stack arguments, return address.
         let mut sp = saved.rsp - 128;
@@ -213,16 +211,16 @@ impl Session {
             .unwrap_or(stack_bottom);
         let save_from = mapping_start.max(stack_bottom.saturating_sub(SAVED_STACK_BELOW)).min(stack_bottom);
         let mut saved_stack = vec![0u8; (saved.rsp - save_from) as usize];
-        let got = self.process(pid)?.memory.read_partial(save_from, &mut saved_stack);
+        let got = self.process(pid)?.target.read_memory(save_from, &mut saved_stack);
         saved_stack.truncate(got);
-        let memory = &self.process(pid)?.memory;
+        let memory = self.process(pid)?.writer()?;
         for (at, bytes) in &blobs {
-            memory.write(*at, bytes)?;
+            memory.write_memory(*at, bytes)?;
         }
         for (i, v) in on_stack.iter().enumerate() {
-            memory.write(arguments_at + 8 * i as u64, &v.to_le_bytes())?;
+            memory.write_memory(arguments_at + 8 * i as u64, &v.to_le_bytes())?;
         }
-        memory.write(stack_bottom, &return_trap.to_le_bytes())?;
+        memory.write_memory(stack_bottom, &return_trap.to_le_bytes())?;
 
         let mut regs = saved;
         let slots = [&mut regs.rdi, &mut regs.rsi, &mut regs.rdx, &mut regs.rcx, &mut regs.r8, &mut regs.r9];
@@ -236,17 +234,19 @@ impl Session {
         regs.eflags &= !(1 << 10); // the ABI wants the direction flag clear
         let outcome = self.run_call(pid, tid, &regs, return_trap);
 
-        // Put everything back, whatever happened.
-        let memory = &self.process(pid)?.memory;
-        let _ = memory.write(save_from, &saved_stack);
-        let _ = ptrace::set_fpregs(tid, &saved_fp);
-        let _ = ptrace::set_regs(tid, &saved);
+        // Put everything back, whatever happened; a failure to do so is the error.
+        let writer = self.process(pid)?.writer()?;
+        let restored = writer
+            .write_memory(save_from, &saved_stack)
+            .and_then(|()| writer.set_fp_registers(tid, &saved_fp))
+            .and_then(|()| writer.set_registers(tid, &saved));
         if let Some(t) = self.process_mut(pid)?.threads.get_mut(&tid) {
             // However the call went, the thread is back in its stop.
             t.regs = Some(saved);
             t.stopped = true;
         }
         let (rax, xmm0) = outcome.map_err(fail)?;
+        restored.map_err(|e| fail(format!("the call returned but the thread could not be put back: {e}")))?;
         Ok(CallResult { rax, xmm0 })
     }
 
@@ -272,26 +272,28 @@ impl Session {
         &mut self,
         pid: i32,
         tid: i32,
-        regs: &libc::user_regs_struct,
+        regs: &crate::arch::registers::Registers,
         return_trap: u64,
     ) -> std::result::Result<(u64, u128), String> {
-        ptrace::set_regs(tid, regs).map_err(|e| e.to_string())?;
-        if let Some(t) = self.process_mut(pid).map_err(|e| e.to_string())?.threads.get_mut(&tid) {
+        let text = |e: Error| e.to_string();
+        self.process(pid).and_then(|p| p.writer()?.set_registers(tid, regs)).map_err(text)?;
+        if let Some(t) = self.process_mut(pid).map_err(text)?.threads.get_mut(&tid) {
             t.regs = None;
         }
-        ptrace::cont(tid, 0).map_err(|e| e.to_string())?;
+        let go = |s: &Session| s.process(pid).and_then(|p| p.control()?.resume(tid, Resume::Continue, 0));
+        go(self).map_err(text)?;
         loop {
-            let status = match wait::wait(Some(tid), Block::Yes) {
-                Ok(Some((_, s))) => s,
+            let status = match self.process(pid).and_then(|p| p.control()?.wait_thread(tid)) {
+                Ok(Some(s)) => s,
                 Ok(None) => return Err("interrupted while waiting for the call".into()),
                 Err(e) => return Err(e.to_string()),
             };
+            let target = &self.process(pid).map_err(text)?.target;
             match status {
-                WaitStatus::Signal(libc::SIGTRAP) => {
-                    let now = ptrace::get_regs(tid).map_err(|e| e.to_string())?;
+                StopReason::Signal(libc::SIGTRAP) => {
+                    let now = target.registers(tid).map_err(text)?;
                     if now.rip == return_trap + 1 {
-                        let fp = ptrace::get_fpregs(tid).map_err(|e| e.to_string())?;
-                        let xmm0 = crate::arch::registers::FpRegisters::from(fp).xmm[0];
+                        let xmm0 = target.fp_registers(tid).map_err(text)?.xmm[0];
                         return Ok((now.rax, xmm0));
                     }
                     let at = now.rip.wrapping_sub(1);
@@ -321,27 +323,19 @@ impl Session {
                         t.regs = None;
                         t.stopped = true;
                     }
-                    if self.process(pid).map_err(|e| e.to_string())?.sites.contains_key(&at) {
-                        let mut r = ptrace::get_regs(tid).map_err(|e| e.to_string())?;
-                        r.rip = at;
-                        ptrace::set_regs(tid, &r).map_err(|e| e.to_string())?;
-                        if let Some(t) = self.process_mut(pid).map_err(|e| e.to_string())?.threads.get_mut(&tid) {
-                            t.regs = Some(r);
-                        }
-                        self.run_over_site(pid, tid, at, 0, false).map_err(|e| e.to_string())?;
+                    self.set_rip_of(pid, tid, at).map_err(text)?;
+                    if self.process(pid).map_err(text)?.sites.contains_key(&at) {
+                        self.run_over_site(pid, tid, at, 0, false).map_err(text)?;
                     } else {
-                        let mut r = ptrace::get_regs(tid).map_err(|e| e.to_string())?;
-                        r.rip = at;
-                        ptrace::set_regs(tid, &r).map_err(|e| e.to_string())?;
-                        ptrace::cont(tid, 0).map_err(|e| e.to_string())?;
+                        go(self).map_err(text)?;
                     }
                 }
-                WaitStatus::Signal(signal) => {
-                    let rip = ptrace::get_regs(tid).map(|r| r.rip).unwrap_or(0);
+                StopReason::Signal(signal) => {
+                    let rip = target.pc(tid).unwrap_or(0);
                     return Err(format!("the function received {} at {rip:#x}", crate::event::signal_name(signal)));
                 }
                 s if s.is_death() => return Err("the process died during the call".into()),
-                _ => ptrace::cont(tid, 0).map_err(|e| e.to_string())?,
+                _ => go(self).map_err(text)?,
             }
         }
     }
@@ -367,8 +361,7 @@ impl Session {
         let reason = match self.lookup(pid, "libc.so.6!dlerror").or_else(|_| self.lookup(pid, "libdl.so.2!dlerror")) {
             Ok(dlerror) => {
                 let text = self.call(pid, tid, dlerror, &[])?.rax;
-                let p = self.process(pid)?;
-                crate::os::linux::rdebug::read_c_string(&p.memory, text, 4096)
+                self.process(pid)?.target.read_c_string(text, 4096)
             }
             Err(_) => "dlopen returned NULL".into(),
         };

@@ -8,8 +8,7 @@ use super::Session;
 use crate::breakpoints::hardware::WatchAccess;
 use crate::error::{Error, Result};
 use crate::event::EventKind;
-use crate::os::linux::ptrace;
-use crate::os::linux::wait::{self, Block, WaitStatus};
+use crate::target::{Resume, SignalInfo, StopReason};
 use iced_x86::{Decoder, DecoderOptions, InstructionInfoFactory, OpAccess};
 
 const PAGE: u64 = 4096;
@@ -55,7 +54,7 @@ impl Session {
         self.next_breakpoint_id += 1;
         let info = WatchpointInfo { id, pid, address, len, access, hits: 0, page: true };
         self.watchpoints.insert(id, Watchpoint { info, shadow: Vec::new(), pages: pages.clone() });
-        if let Err(e) = self.with_stopped(pid, |s| s.close_pages(pid, id)) {
+        if let Err(e) = self.with_stopped(pid, |s| s.close_watched_pages(pid, id)) {
             self.watchpoints.remove(&id);
             return Err(e);
         }
@@ -63,7 +62,7 @@ impl Session {
     }
 
     /// Takes the rights away from a page watchpoint's pages.
-    fn close_pages(&mut self, pid: i32, id: u32) -> Result<()> {
+    pub(crate) fn close_watched_pages(&mut self, pid: i32, id: u32) -> Result<()> {
         let w = self.watchpoints.get(&id).ok_or(Error::NoSuchBreakpoint(id))?;
         let access = w.info.access;
         for (page, original) in w.pages.clone() {
@@ -82,12 +81,11 @@ impl Session {
     /// A `SIGSEGV` on a watched page: reported when the access touches the
     /// watched range, replayed silently otherwise. Returns false when the
     /// fault is not ours (a real crash).
-    pub(crate) fn on_page_fault(&mut self, pid: i32, tid: i32, info: &libc::siginfo_t) -> Result<bool> {
-        if info.si_code != SEGV_ACCERR {
+    pub(crate) fn on_page_fault(&mut self, pid: i32, tid: i32, info: &SignalInfo) -> Result<bool> {
+        if info.code != SEGV_ACCERR {
             return Ok(false);
         }
-        // SAFETY: si_addr is valid for SIGSEGV.
-        let fault = unsafe { info.si_addr() } as u64;
+        let fault = info.address;
         let page = fault & !(PAGE - 1);
         let Some((id, watched, access)) = self
             .watchpoints
@@ -154,7 +152,7 @@ impl Session {
             let Some(pages) = self.watchpoints.get(&id).map(|w| w.pages.clone()) else { continue };
             self.restore_pages(pid, &pages)?;
             let outcome = self.step_one(pid, tid);
-            self.close_pages(pid, id)?;
+            self.close_watched_pages(pid, id)?;
             outcome?;
         }
         Ok(())
@@ -163,16 +161,15 @@ impl Session {
     /// Single-steps one thread (its pending SIGSEGV suppressed); a different
     /// stop meanwhile is held for later.
     fn step_one(&mut self, pid: i32, tid: i32) -> Result<()> {
-        let regs = self.regs_of(pid, tid)?;
-        ptrace::set_regs(tid, &regs)?;
-        ptrace::single_step(tid, 0)?;
-        let status = wait::wait(Some(tid), Block::Yes)?;
+        let control = self.process(pid)?.control()?;
+        control.resume(tid, Resume::Step, 0)?;
+        let status = control.wait_thread(tid)?;
         if let Some(t) = self.process_mut(pid)?.threads.get_mut(&tid) {
             t.regs = None;
         }
         match status {
-            Some((_, WaitStatus::Signal(libc::SIGTRAP))) => Ok(()),
-            Some((_, other)) => {
+            Some(StopReason::Signal(libc::SIGTRAP)) => Ok(()),
+            Some(other) => {
                 self.held.push_back((tid, other));
                 Ok(())
             }

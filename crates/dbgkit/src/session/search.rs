@@ -56,7 +56,7 @@ impl Session {
         let regions: Vec<Range<u64>> = self
             .memory_map(pid)?
             .into_iter()
-            .filter(|r| r.readable && r.path != "[vvar]" && r.path != "[vvar_vclock]")
+            .filter(|r| r.readable && r.path != "[vvar]" && r.path != "[vvar_vclock]" && r.path != super::SCRATCH_NAME)
             .filter_map(|r| match &range {
                 Some(want) => {
                     let start = r.start.max(want.start);

@@ -6,7 +6,6 @@ use crate::arch::x86_64::{plan_out_of_line, OutOfLine, INT3, MAX_INSTRUCTION_LEN
 use crate::breakpoints::scratch::{free_gap_near, PAGE_BYTES};
 use crate::breakpoints::Site;
 use crate::error::{Error, Result};
-use crate::os::linux::{inject, maps};
 use crate::process::ProcessState;
 
 /// Replaces planted int3 bytes in `buf` (read at `address`) by the original bytes.
@@ -33,18 +32,28 @@ impl Session {
         }
         let cannot = |reason: String| Error::CannotPlantBreakpoint { address, reason };
         let mut original = [0u8; MAX_INSTRUCTION_LEN];
-        let readable = p.memory.read_partial(address, &mut original);
+        let readable = p.target.read_memory(address, &mut original);
         if readable == 0 {
             return Err(cannot(format!("address is not mapped in process {pid}")));
         }
-        let executable = maps::read_maps(pid)?.iter().any(|r| r.executable && (r.start..r.end).contains(&address));
+        let executable = p.target.memory_map()?.iter().any(|r| r.executable && (r.start..r.end).contains(&address));
         if !executable {
             return Err(cannot("address is not in executable memory".into()));
         }
+        if p.target.target_breakpoints().is_none() {
+            // Fail before any scratch memory is spent on a target that cannot take the byte.
+            p.writer()?;
+        }
+        // Out of line only where scratch memory can be mapped and the engine writes the byte.
+        let relocatable = out_of_line && p.target.code_injection().is_some() && p.target.target_breakpoints().is_none();
         let (plan, slot) =
-            if out_of_line { self.plan_site(pid, address, &original)? } else { (OutOfLine::SingleStep, None) };
+            if relocatable { self.plan_site(pid, address, &original)? } else { (OutOfLine::SingleStep, None) };
         let p = self.process_mut(pid)?;
-        p.memory.write(address, &[INT3]).map_err(|e| cannot(e.to_string()))?;
+        match p.target.target_breakpoints() {
+            Some(owned) => owned.insert_breakpoint(address),
+            None => p.writer()?.write_memory(address, &[INT3]),
+        }
+        .map_err(|e| cannot(e.to_string()))?;
         p.removed_sites.remove(&address);
         p.sites.insert(address, Site { original, plan, slot, ids: vec![id] });
         Ok(())
@@ -59,7 +68,7 @@ impl Session {
         let p = self.process_mut(pid)?;
         match &plan {
             OutOfLine::Relocated { code } => {
-                p.memory.write(slot, code)?;
+                p.writer()?.write_memory(slot, code)?;
                 Ok((plan, Some(slot)))
             }
             _ => {
@@ -80,7 +89,10 @@ impl Session {
             return Ok(());
         }
         let site = p.sites.remove(&address).expect("site exists");
-        let restored = p.memory.write(address, &site.original[..1]);
+        let restored = match p.target.target_breakpoints() {
+            Some(owned) => owned.remove_breakpoint(address),
+            None => p.writer().and_then(|w| w.write_memory(address, &site.original[..1])),
+        };
         if let Some(slot) = site.slot {
             p.scratch.release_slot(slot);
         }
@@ -89,16 +101,12 @@ impl Session {
         // threads about to run the slot run the restored original.
         let stopped: Vec<i32> = p.threads.iter().filter(|(_, t)| t.stopped).map(|(&t, _)| t).collect();
         for tid in stopped {
-            let Ok(mut regs) = self.regs_of(pid, tid) else {
+            let Ok(rip) = self.rip_of(pid, tid) else {
                 continue;
             };
-            if let Some(pc) = site.original_pc(address, regs.rip) {
-                regs.rip = pc;
-                if crate::os::linux::ptrace::set_regs(tid, &regs).is_ok() {
-                    if let Some(t) = self.process_mut(pid)?.threads.get_mut(&tid) {
-                        t.regs = Some(regs);
-                    }
-                }
+            if let Some(pc) = site.original_pc(address, rip) {
+                // A thread that vanished meanwhile has nothing to move.
+                let _ = self.set_rip_of(pid, tid, pc);
             }
         }
         restored
@@ -115,6 +123,25 @@ impl Session {
         Ok(())
     }
 
+    /// Takes the breakpoint out of the site at `address` for a classic step
+    /// over it (the site itself stays; `replant_site` puts it back).
+    pub(crate) fn lift_site(&mut self, pid: i32, address: u64, original: u8) -> Result<()> {
+        let p = self.process(pid)?;
+        match p.target.target_breakpoints() {
+            Some(owned) => owned.remove_breakpoint(address),
+            None => p.writer()?.write_memory(address, &[original]),
+        }
+    }
+
+    /// Plants the breakpoint of the site at `address` again after `lift_site`.
+    pub(crate) fn replant_site(&mut self, pid: i32, address: u64) -> Result<()> {
+        let p = self.process(pid)?;
+        match p.target.target_breakpoints() {
+            Some(owned) => owned.insert_breakpoint(address),
+            None => p.writer()?.write_memory(address, &[INT3]),
+        }
+    }
+
     /// Whether a site was at `address` and is gone.
     pub(crate) fn removed_site(&self, pid: i32, address: u64) -> bool {
         self.processes.get(&pid).is_some_and(|p| p.removed_sites.contains(&address))
@@ -126,7 +153,7 @@ impl Session {
         if let Some(slot) = self.process_mut(pid)?.scratch.take_slot(address) {
             return Ok(Some(slot));
         }
-        let Some(hint) = free_gap_near(&maps::read_maps(pid)?, address) else {
+        let Some(hint) = free_gap_near(&self.process(pid)?.target.memory_map()?, address) else {
             return Ok(None);
         };
         if self.map_scratch_page(pid, hint).is_err() {
@@ -141,14 +168,7 @@ impl Session {
         let tid = p.any_stopped_thread().ok_or(Error::ProcessRunning(pid))?;
         let prot = (libc::PROT_READ | libc::PROT_EXEC) as u64;
         let flags = (libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED_NOREPLACE) as u64;
-        let outcome = inject::syscall(
-            &p.memory,
-            pid,
-            tid,
-            p.injection_address(),
-            libc::SYS_mmap as u64,
-            [at, PAGE_BYTES, prot, flags, u64::MAX, 0],
-        )?;
+        let outcome = p.injector()?.syscall(tid, libc::SYS_mmap as u64, [at, PAGE_BYTES, prot, flags, u64::MAX, 0])?;
         self.defer_signals(pid, tid, outcome.deferred_signals);
         let base = outcome.result;
         if base < 0 || base as u64 != at {
@@ -165,7 +185,7 @@ impl Session {
         p.scratch.add_page(at);
         if first {
             // Slot 0: the stub that ends a thread (`syscall`), then a trap.
-            p.memory.write(at, &[0x0f, 0x05, INT3])?;
+            p.writer()?.write_memory(at, &[0x0f, 0x05, INT3])?;
         }
         Ok(at)
     }
@@ -176,7 +196,7 @@ impl Session {
             return Ok(stub);
         }
         let near = self.process(pid)?.auxv.entry;
-        let hint = free_gap_near(&maps::read_maps(pid)?, near)
+        let hint = free_gap_near(&self.process(pid)?.target.memory_map()?, near)
             .ok_or_else(|| Error::InjectionFailed { pid, reason: "no free address range for scratch memory".into() })?;
         self.map_scratch_page(pid, hint)
     }
@@ -190,14 +210,8 @@ impl Session {
         let pages: Vec<u64> = p.scratch.pages.iter().map(|pg| pg.base).collect();
         for base in pages {
             let p = self.processes.get(&pid).expect("checked above");
-            if let Ok(outcome) = inject::syscall(
-                &p.memory,
-                pid,
-                tid,
-                p.injection_address(),
-                libc::SYS_munmap as u64,
-                [base, PAGE_BYTES, 0, 0, 0, 0],
-            ) {
+            let Ok(injector) = p.injector() else { break };
+            if let Ok(outcome) = injector.syscall(tid, libc::SYS_munmap as u64, [base, PAGE_BYTES, 0, 0, 0, 0]) {
                 self.defer_signals(pid, tid, outcome.deferred_signals);
             }
         }
@@ -228,15 +242,18 @@ impl Session {
         let touched: Vec<u64> =
             p.sites.range(address.saturating_sub(MAX_INSTRUCTION_LEN as u64)..end).map(|(&a, _)| a).collect();
         if touched.is_empty() {
-            return p.memory.write(address, data);
+            return p.writer()?.write_memory(address, data);
         }
         let mut patched = data.to_vec();
-        for &at in &touched {
-            if (address..end).contains(&at) {
-                patched[(at - address) as usize] = INT3;
+        // Bytes the engine planted stay planted; a target that plants its own keeps them itself.
+        if p.target.target_breakpoints().is_none() {
+            for &at in &touched {
+                if (address..end).contains(&at) {
+                    patched[(at - address) as usize] = INT3;
+                }
             }
         }
-        p.memory.write(address, &patched)?;
+        p.writer()?.write_memory(address, &patched)?;
         for at in touched {
             let p = self.process_mut(pid)?;
             let site = p.sites.get_mut(&at).expect("site listed above");
@@ -249,7 +266,7 @@ impl Session {
             if let (OutOfLine::Relocated { .. }, Some(slot)) = (&site.plan, site.slot) {
                 let plan = plan_out_of_line(at, &site.original, slot);
                 if let OutOfLine::Relocated { code } = &plan {
-                    p.memory.write(slot, code)?;
+                    p.writer()?.write_memory(slot, code)?;
                 }
                 let site = p.sites.get_mut(&at).expect("site listed above");
                 site.plan = plan;

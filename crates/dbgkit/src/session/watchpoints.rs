@@ -3,10 +3,16 @@
 //! take access rights away from the watched pages.
 
 use super::Session;
-use crate::breakpoints::hardware::{debugreg_offset, dr7_with, fired_slots, split_range, WatchAccess};
+use crate::breakpoints::hardware::{dr7_with, fired_slots, split_range, WatchAccess};
 use crate::error::{Error, Result};
 use crate::event::EventKind;
-use crate::os::linux::ptrace;
+use crate::process::ProcessState;
+use crate::target::{not_supported, DebugRegisters};
+
+/// The target's debug registers, or the error saying it has none.
+fn debug_registers(p: &ProcessState) -> Result<&dyn DebugRegisters> {
+    p.target.debug_registers().ok_or_else(|| not_supported("hardware breakpoints and watchpoints", p.target.kind()))
+}
 
 /// A watchpoint as the user sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -61,6 +67,7 @@ impl Session {
         }
         let pieces = if access == WatchAccess::Execute { vec![(address, 1)] } else { split_range(address, len) };
         let p = self.process(pid)?;
+        debug_registers(p)?;
         let free: Vec<usize> = (0..4).filter(|&i| p.debug_slots[i].is_none()).collect();
         if pieces.len() > free.len() {
             return Err(Error::InvalidArgument(format!(
@@ -142,19 +149,21 @@ impl Session {
 
     /// Writes the process's debug registers into one (stopped) thread.
     pub(crate) fn apply_debug_registers(&mut self, pid: i32, tid: i32) -> Result<()> {
-        let slots = self.process(pid)?.debug_slots;
+        let p = self.process(pid)?;
+        let slots = p.debug_slots;
+        let dr = debug_registers(p)?;
         // Disable first: the kernel checks each address against DR7 as it is written.
-        ptrace::poke_user(tid, debugreg_offset(DR7), 0)?;
+        dr.set_debug_register(tid, DR7, 0)?;
         let mut dr7 = 0;
         for (i, slot) in slots.iter().enumerate() {
             let (address, len, access) = slot.map(|(_, a, l, acc)| (a, l, acc)).unwrap_or((0, 1, WatchAccess::Execute));
-            ptrace::poke_user(tid, debugreg_offset(i), address)?;
+            dr.set_debug_register(tid, i, address)?;
             if slot.is_some() {
                 dr7 = dr7_with(dr7, i, access, len).expect("lengths are checked when set");
             }
         }
         if dr7 != 0 {
-            ptrace::poke_user(tid, debugreg_offset(DR7), dr7)?;
+            dr.set_debug_register(tid, DR7, dr7)?;
         }
         Ok(())
     }
@@ -166,11 +175,13 @@ impl Session {
             return;
         }
         p.debug_slots = [None; 4];
-        let tids: Vec<i32> = p.threads.keys().copied().collect();
-        for tid in tids {
-            let _ = ptrace::poke_user(tid, debugreg_offset(DR7), 0);
-            for i in 0..4 {
-                let _ = ptrace::poke_user(tid, debugreg_offset(i), 0);
+        if let Some(dr) = p.target.debug_registers() {
+            for &tid in p.threads.keys() {
+                // Best effort per thread: one that died meanwhile keeps nothing.
+                let _ = dr.set_debug_register(tid, DR7, 0);
+                for i in 0..4 {
+                    let _ = dr.set_debug_register(tid, i, 0);
+                }
             }
         }
         self.watchpoints.retain(|_, w| w.info.pid != pid || w.info.page);
@@ -183,14 +194,14 @@ impl Session {
         if slots.iter().all(Option::is_none) {
             return Ok(false);
         }
-        let dr6 = ptrace::peek_user(tid, debugreg_offset(DR6))?;
+        let dr6 = debug_registers(self.process(pid)?)?.debug_register(tid, DR6)?;
         let Some((id, slot_address, access)) =
             fired_slots(dr6).find_map(|i| slots[i].map(|(id, address, _, access)| (id, address, access)))
         else {
             return Ok(false);
         };
         // DR6 is sticky: clear it for the next trap.
-        ptrace::poke_user(tid, debugreg_offset(DR6), 0)?;
+        debug_registers(self.process(pid)?)?.set_debug_register(tid, DR6, 0)?;
         let pc = self.regs_of(pid, tid)?.rip;
         let (address, old, new) = match self.watchpoints.get(&id) {
             Some(w) if access == WatchAccess::Execute => (w.info.address, None, None),
@@ -224,7 +235,7 @@ impl Session {
         if wants {
             let mut regs = self.regs_of(pid, tid)?;
             regs.eflags |= RESUME_FLAG;
-            ptrace::set_regs(tid, &regs)?;
+            self.put_regs(pid, tid, regs)?;
         }
         Ok(())
     }

@@ -16,6 +16,15 @@ pub struct SourceLocation {
     pub column: Option<u32>,
 }
 
+/// One row of a line table: the code from `start` to `end` belongs to one
+/// source line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LineRow {
+    pub start: u64,
+    pub end: u64,
+    pub location: SourceLocation,
+}
+
 /// One function of an inline chain: the innermost first.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InlineFrame {
@@ -65,6 +74,30 @@ impl DwarfInfo {
         let mut frames = self.debug.inline_chain(address);
         frames.truncate(257);
         frames
+    }
+
+    /// The line-table rows overlapping `[start, end)`, in address order.
+    pub fn rows(&self, start: u64, end: u64) -> Vec<LineRow> {
+        let mut out = Vec::new();
+        let Ok(ranges) = self.context.find_location_range(start, end) else { return out };
+        for (address, len, location) in ranges {
+            let Some(file) = location.file else { continue };
+            let location = SourceLocation {
+                file: file.to_string(),
+                line: location.line.unwrap_or(0),
+                column: location.column.filter(|&c| c != 0),
+            };
+            out.push(LineRow { start: address, end: address.saturating_add(len), location });
+            if out.len() > 100_000 {
+                break;
+            }
+        }
+        out
+    }
+
+    /// The row holding a file address, if the address has line information.
+    pub fn row_at(&self, address: u64) -> Option<LineRow> {
+        self.rows(address, address.saturating_add(1)).into_iter().find(|r| (r.start..r.end).contains(&address))
     }
 
     /// Start addresses of the code for `line` of every file whose path ends

@@ -3,6 +3,7 @@
 use super::ptrace;
 use super::wait::{self, Block, WaitStatus};
 use crate::error::{Error, Result};
+use crate::target::StopReason;
 use std::collections::BTreeMap;
 
 /// How a thread was found when attaching.
@@ -11,13 +12,10 @@ pub(crate) enum AttachedThread {
     /// Stopped by our interrupt; `group_stopped` when it was in a group-stop.
     Stopped { group_stopped: bool },
     /// Stopped with a status of its own that must be handled later.
-    Held(WaitStatus),
+    Held(StopReason),
 }
 
-fn thread_ids(pid: i32) -> Result<Vec<i32>> {
-    let dir = std::fs::read_dir(format!("/proc/{pid}/task")).map_err(|_| Error::NoSuchProcess(pid))?;
-    Ok(dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok()).collect())
-}
+use super::target::thread_ids;
 
 /// The tracer of `tid`, from `/proc`, when it has one.
 pub(crate) fn tracer_of(tid: i32) -> Option<i32> {
@@ -86,7 +84,7 @@ pub(crate) fn seize_all(pid: i32) -> Result<BTreeMap<i32, AttachedThread>> {
                 threads.insert(tid, AttachedThread::Stopped { group_stopped: true });
             }
             Some((_, status)) => {
-                threads.insert(tid, AttachedThread::Held(status));
+                threads.insert(tid, AttachedThread::Held(wait::stop_reason(tid, status)));
             }
             None => {}
         }

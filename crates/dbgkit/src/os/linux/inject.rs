@@ -11,15 +11,9 @@ use super::memory::Memory;
 use super::ptrace;
 use super::wait::{self, Block, WaitStatus};
 use crate::error::{Error, Result};
+use crate::target::SyscallOutcome;
 
 const SYSCALL: [u8; 2] = [0x0f, 0x05];
-
-/// What an injected system call returned, and signals that arrived meanwhile
-/// (the caller must deliver them later: nothing meant for the target is lost).
-pub(crate) struct SyscallOutcome {
-    pub result: i64,
-    pub deferred_signals: Vec<i32>,
-}
 
 /// Runs system call `number` with `args` in thread `tid` (which must be
 /// stopped), using the two bytes at the executable address `at`.

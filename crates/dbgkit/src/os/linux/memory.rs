@@ -71,12 +71,6 @@ impl Memory {
         }
         Ok(())
     }
-
-    pub(crate) fn read_u64(&self, address: u64) -> Result<u64> {
-        let mut b = [0u8; 8];
-        self.read(address, &mut b)?;
-        Ok(u64::from_le_bytes(b))
-    }
 }
 
 /// One `process_vm_readv`; returns how many bytes it read (0 on failure).

@@ -97,6 +97,18 @@ pub(crate) fn set_fpregs(tid: pid_t, regs: &libc::user_fpregs_struct) -> Result<
     request("PTRACE_SETFPREGS", libc::PTRACE_SETFPREGS, tid, 0, regs as *const _ as usize).map(drop)
 }
 
+/// The thread's `xsave` area (x87, SSE, AVX and beyond) with
+/// `PTRACE_GETREGSET` and `NT_X86_XSTATE`, trimmed to what the kernel filled.
+pub(crate) fn get_xstate(tid: pid_t) -> Result<Vec<u8>> {
+    const NT_X86_XSTATE: usize = 0x202;
+    // Large enough for AVX-512 and AMX tile state.
+    let mut buf = vec![0u8; 16 * 1024];
+    let mut iov = libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() };
+    request("PTRACE_GETREGSET", libc::PTRACE_GETREGSET, tid, NT_X86_XSTATE, &mut iov as *mut _ as usize)?;
+    buf.truncate(iov.iov_len);
+    Ok(buf)
+}
+
 /// Reads one word of the user area (the debug registers live there).
 pub(crate) fn peek_user(tid: pid_t, offset: usize) -> Result<u64> {
     // PTRACE_PEEKUSER returns the word; -1 is a valid value, so errno decides.

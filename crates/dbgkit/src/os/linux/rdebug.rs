@@ -1,8 +1,8 @@
 //! The dynamic linker's rendezvous structure (`r_debug`) and its list of
 //! loaded objects (`link_map`), read from the target's memory.
 
-use super::memory::Memory;
 use crate::error::Result;
+use crate::target::Target;
 use object::{Object, ObjectSymbol};
 use std::path::{Path, PathBuf};
 
@@ -42,47 +42,25 @@ pub(crate) fn interpreter_of(executable: &Path) -> Option<PathBuf> {
     Some(PathBuf::from(String::from_utf8_lossy(&bytes[..end]).into_owned()))
 }
 
-pub(crate) fn r_brk(memory: &Memory, r_debug: u64) -> Result<u64> {
-    memory.read_u64(r_debug + R_BRK)
+pub(crate) fn r_brk(target: &dyn Target, r_debug: u64) -> Result<u64> {
+    target.read_u64(r_debug + R_BRK)
 }
 
-pub(crate) fn r_state(memory: &Memory, r_debug: u64) -> Result<u32> {
-    Ok(memory.read_u64(r_debug + R_STATE)? as u32)
+pub(crate) fn r_state(target: &dyn Target, r_debug: u64) -> Result<u32> {
+    Ok(target.read_u64(r_debug + R_STATE)? as u32)
 }
 
 /// Walks the `link_map` list (bounded, so a corrupt list cannot loop forever).
-pub(crate) fn link_map(memory: &Memory, r_debug: u64) -> Result<Vec<LinkMapEntry>> {
+pub(crate) fn link_map(target: &dyn Target, r_debug: u64) -> Result<Vec<LinkMapEntry>> {
     let mut entries = Vec::new();
-    let mut node = memory.read_u64(r_debug + R_MAP)?;
+    let mut node = target.read_u64(r_debug + R_MAP)?;
     while node != 0 && entries.len() < 4096 {
         let mut raw = [0u8; 40];
-        memory.read(node, &mut raw)?;
-        let word = |i: usize| u64::from_le_bytes(raw[i * 8..i * 8 + 8].try_into().unwrap());
-        let name = read_c_string(memory, word(1), 4096);
+        target.read_exact(node, &mut raw)?;
+        let word = |i: usize| u64::from_le_bytes(raw[i * 8..i * 8 + 8].try_into().expect("8 bytes"));
+        let name = target.read_c_string(word(1), 4096);
         entries.push(LinkMapEntry { bias: word(0), name, dynamic: word(2) });
         node = word(3);
     }
     Ok(entries)
-}
-
-/// Reads a NUL-terminated string of at most `limit` bytes (empty when unreadable).
-pub(crate) fn read_c_string(memory: &Memory, address: u64, limit: usize) -> String {
-    if address == 0 {
-        return String::new();
-    }
-    let mut out = Vec::new();
-    let mut chunk = [0u8; 256];
-    while out.len() < limit {
-        let at = address + out.len() as u64;
-        let n = memory.read_partial(at, &mut chunk);
-        if n == 0 {
-            break;
-        }
-        if let Some(end) = chunk[..n].iter().position(|&b| b == 0) {
-            out.extend_from_slice(&chunk[..end]);
-            return String::from_utf8_lossy(&out).into_owned();
-        }
-        out.extend_from_slice(&chunk[..n]);
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }

@@ -7,6 +7,7 @@
 //! ptrace event stop.
 
 use crate::error::{Error, Result};
+use crate::target::StopReason;
 use libc::pid_t;
 
 /// What a raw wait status means.
@@ -100,6 +101,32 @@ pub(crate) fn wait(tid: Option<pid_t>, block: Block) -> Result<Option<(pid_t, Wa
             _ => return Err(Error::Os { op: "waitpid", target: tid.unwrap_or(-1), source: err }),
         }
     }
+}
+
+/// The engine's view of a status: ptrace events become what they mean, with
+/// the new task a clone or fork created (read from the event message now,
+/// while the thread is in that stop).
+pub(crate) fn stop_reason(tid: pid_t, status: WaitStatus) -> StopReason {
+    let child = || super::ptrace::event_message(tid).map(|m| m as i32).unwrap_or(0);
+    match status {
+        WaitStatus::Exited(code) => StopReason::Exited(code),
+        WaitStatus::Killed { signal, .. } => StopReason::Killed { signal },
+        WaitStatus::Signal(signal) => StopReason::Signal(signal),
+        WaitStatus::GroupStop(signal) => StopReason::GroupStop(signal),
+        WaitStatus::Interrupted => StopReason::Interrupted,
+        WaitStatus::Syscall => StopReason::Syscall,
+        WaitStatus::Event(libc::PTRACE_EVENT_CLONE) => StopReason::NewThread { child: child() },
+        WaitStatus::Event(libc::PTRACE_EVENT_FORK) => StopReason::Forked { child: child(), vfork: false },
+        WaitStatus::Event(libc::PTRACE_EVENT_VFORK) => StopReason::Forked { child: child(), vfork: true },
+        WaitStatus::Event(libc::PTRACE_EVENT_VFORK_DONE) => StopReason::VforkDone,
+        WaitStatus::Event(libc::PTRACE_EVENT_EXEC) => StopReason::Exec,
+        WaitStatus::Event(_) => StopReason::Other,
+    }
+}
+
+/// `wait`, with the status turned into a [`StopReason`].
+pub(crate) fn wait_stop(tid: Option<pid_t>, block: Block) -> Result<Option<(pid_t, StopReason)>> {
+    Ok(wait(tid, block)?.map(|(t, status)| (t, stop_reason(t, status))))
 }
 
 #[cfg(test)]
