@@ -7,8 +7,8 @@ mod errors;
 mod event;
 mod handles;
 mod session;
-mod triage;
 mod source;
+mod triage;
 mod values;
 
 use pyo3::prelude::*;

@@ -30,9 +30,9 @@ pub use event::{parse_signal, signal_name, ContinueStatus, Event, EventKind, Exc
 pub use launch::{SpawnOptions, SpawnedPipes, Stdio};
 pub use module::Module;
 pub use session::{
-    expand_frames, BreakpointLocation, CallArg, CallResult, CheckpointInfo, FieldInfo, HitContext, LineRange, Protection,
-    Session, SourceCondition, SourceFrame, SourceInfo, StepKind, StepOptions, TypeInfo, TypedValue, Variable,
-    VariableKind, WatchpointInfo, SCRATCH_NAME,
+    expand_frames, BreakpointLocation, CallArg, CallResult, CheckpointInfo, FieldInfo, HitContext, LineRange,
+    Protection, Session, SourceCondition, SourceFrame, SourceInfo, StepKind, StepOptions, TypeInfo, TypedValue,
+    Variable, VariableKind, WatchpointInfo, SCRATCH_NAME,
 };
 pub use symbols::{SourceLocation, Symbol, Symbolized};
 pub use target::MemoryRegion;

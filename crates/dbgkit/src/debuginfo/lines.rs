@@ -18,6 +18,8 @@ pub(crate) struct LineRow {
     pub column: u32,
     pub is_stmt: bool,
     pub prologue_end: bool,
+    /// Which block of the line the code is in (0: the only one).
+    pub discriminator: u32,
     /// The row ends a sequence: its address is one past the sequence's code.
     pub end_sequence: bool,
 }
@@ -139,6 +141,7 @@ pub(crate) fn read_lines(module: &ModuleDebugInfo, unit: &UnitData) -> UnitLines
             },
             is_stmt: row.is_stmt(),
             prologue_end: row.prologue_end(),
+            discriminator: u32::try_from(row.discriminator()).unwrap_or(u32::MAX),
             end_sequence: row.end_sequence(),
         });
         if lines.rows.len() > 50_000_000 {
@@ -233,6 +236,7 @@ pub(crate) fn scan_line_programs(module: &ModuleDebugInfo, file: &str) -> (Vec<L
                     column: 0,
                     is_stmt: true,
                     prologue_end: row.prologue_end(),
+                    discriminator: 0,
                     end_sequence: false,
                 });
             }
@@ -247,10 +251,15 @@ pub(crate) fn scan_line_programs(module: &ModuleDebugInfo, file: &str) -> (Vec<L
 
 impl UnitLines {
     /// The row whose code holds a file address, and where that code ends
-    /// (the next row at a higher address). Of several rows at one address,
-    /// the last one gives the line.
+    /// (the next row at a higher address), when the row has a line. Of
+    /// several rows at one address, the last one gives the line.
     pub fn row_at(&self, address: u64) -> Option<(&LineRow, u64)> {
-        let spans = self.by_address.get_or_init(|| self.row_spans());
+        self.covering(address).filter(|(row, _)| row.line != 0)
+    }
+
+    /// The row whose code holds a file address, line 0 included.
+    pub fn covering(&self, address: u64) -> Option<(&LineRow, u64)> {
+        let spans = self.spans();
         let after = spans.partition_point(|s| s.start <= address);
         // Spans overlap only where sequences do (code discarded at link
         // time, all at address 0): look back a little for one that holds it.
@@ -258,10 +267,37 @@ impl UnitLines {
         Some((&self.rows[span.row as usize], span.end))
     }
 
+    /// The rows whose code overlaps `[start, end)`, in address order, each
+    /// with where its code ends; of several rows at one address, the last.
+    pub fn rows_between(&self, start: u64, end: u64) -> Vec<(&LineRow, u64)> {
+        let spans = self.spans();
+        let mut first = spans.partition_point(|s| s.start <= start);
+        // The rows holding `start` begin at or before it.
+        while first > 0 && spans[first - 1].end > start {
+            first -= 1;
+        }
+        let mut out: Vec<(&LineRow, u64)> = Vec::new();
+        for span in spans[first..].iter().take_while(|s| s.start < end) {
+            if span.end <= start {
+                continue;
+            }
+            let row = &self.rows[span.row as usize];
+            match out.last_mut() {
+                Some(last) if last.0.address == row.address => *last = (row, span.end),
+                _ => out.push((row, span.end)),
+            }
+        }
+        out
+    }
+
+    fn spans(&self) -> &[RowSpan] {
+        self.by_address.get_or_init(|| self.row_spans())
+    }
+
     fn row_spans(&self) -> Vec<RowSpan> {
         let mut spans = Vec::new();
         for (i, row) in self.rows.iter().enumerate() {
-            if row.end_sequence || row.line == 0 {
+            if row.end_sequence {
                 continue;
             }
             let Some(end) = self.rows[i + 1..].iter().find(|r| r.address > row.address).map(|r| r.address) else {
@@ -280,7 +316,16 @@ mod tests {
     use super::*;
 
     fn row(address: u64, line: u32) -> LineRow {
-        LineRow { address, file: 0, line, column: 0, is_stmt: true, prologue_end: false, end_sequence: false }
+        LineRow {
+            address,
+            file: 0,
+            line,
+            column: 0,
+            is_stmt: true,
+            prologue_end: false,
+            discriminator: 0,
+            end_sequence: false,
+        }
     }
 
     #[test]
@@ -294,6 +339,8 @@ mod tests {
         assert_eq!(lines.row_at(0x10a).map(|(r, end)| (r.line, end)), Some((12, 0x110)));
         assert_eq!(lines.row_at(0x11f).map(|(r, end)| (r.line, end)), Some((13, 0x120)));
         assert_eq!(lines.row_at(0x120), None);
+        let between: Vec<(u32, u64)> = lines.rows_between(0x104, 0x111).iter().map(|(r, end)| (r.line, *end)).collect();
+        assert_eq!(between, vec![(10, 0x108), (12, 0x110), (13, 0x120)]);
     }
 
     #[test]

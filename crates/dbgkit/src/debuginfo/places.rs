@@ -125,6 +125,34 @@ impl ModuleDebugInfo {
         }
     }
 
+    /// The line-table rows whose code overlaps `[start, end)` (file
+    /// addresses, in one unit: a function's code), in address order, line 0
+    /// included: each row's code range and its source position.
+    pub(crate) fn rows_between(&self, start: u64, end: u64) -> Vec<(u64, u64, SourceLocation)> {
+        let Some(unit) = self.unit_at(start) else { return Vec::new() };
+        let lines = unit.lines(self);
+        lines
+            .rows_between(start, end)
+            .into_iter()
+            .map(|(row, row_end)| {
+                let location = SourceLocation {
+                    file: lines.files.get(row.file as usize).cloned().unwrap_or_default(),
+                    line: row.line,
+                    column: (row.column != 0).then_some(row.column),
+                };
+                (row.address, row_end, location)
+            })
+            .collect()
+    }
+
+    /// The discriminator of the line-table row holding a file address (which
+    /// block of its line the code is in), when it is not 0.
+    pub(crate) fn discriminator(&self, address: u64) -> Option<u32> {
+        let unit = self.unit_at(address)?;
+        let (row, _) = unit.lines(self).covering(address)?;
+        (row.discriminator != 0).then_some(row.discriminator)
+    }
+
     /// Start addresses of the code of `line` of every file matching `file`:
     /// one per range of consecutive rows (read from the line programs alone).
     pub(crate) fn addresses_for_line(&self, file: &str, line: u32) -> Vec<u64> {

@@ -76,23 +76,19 @@ impl DwarfInfo {
         frames
     }
 
-    /// The line-table rows overlapping `[start, end)`, in address order.
+    /// The line-table rows overlapping `[start, end)` (in the unit holding
+    /// `start`), in address order.
     pub fn rows(&self, start: u64, end: u64) -> Vec<LineRow> {
-        let mut out = Vec::new();
-        let Ok(ranges) = self.context.find_location_range(start, end) else { return out };
-        for (address, len, location) in ranges {
-            let Some(file) = location.file else { continue };
-            let location = SourceLocation {
-                file: file.to_string(),
-                line: location.line.unwrap_or(0),
-                column: location.column.filter(|&c| c != 0),
-            };
-            out.push(LineRow { start: address, end: address.saturating_add(len), location });
-            if out.len() > 100_000 {
-                break;
-            }
-        }
-        out
+        let mut rows = self.debug.rows_between(start, end);
+        rows.truncate(100_000);
+        rows.into_iter().map(|(start, end, location)| LineRow { start, end, location }).collect()
+    }
+
+    /// The discriminator of the line-table row covering a file address
+    /// (which basic block of a line the code is; what addr2line prints as
+    /// `(discriminator N)`), when it is not 0.
+    pub fn discriminator(&self, address: u64) -> Option<u32> {
+        self.debug.discriminator(address)
     }
 
     /// The row holding a file address, if the address has line information.
