@@ -14,12 +14,14 @@ pub(crate) struct LineRow {
     pub file: u32,
     /// 0 when the row has no line.
     pub line: u32,
-    /// 0 when the row has no column.
-    pub column: u32,
+    /// 0 when the row has no column (a wider column is kept as 65535).
+    pub column: u16,
     pub is_stmt: bool,
     pub prologue_end: bool,
-    /// Which block of the line the code is in (0: the only one).
-    pub discriminator: u32,
+    /// Which block of the line the code is in (0: the only one; a larger
+    /// one than 65535 is kept as 65535). 16 bits, so that a row takes 24
+    /// bytes: a big program's line tables have millions of rows.
+    pub discriminator: u16,
     /// The row ends a sequence: its address is one past the sequence's code.
     pub end_sequence: bool,
 }
@@ -37,11 +39,11 @@ pub(crate) struct UnitLines {
     by_address: std::cell::OnceCell<Vec<RowSpan>>,
 }
 
-/// The code a row covers: from its address to the next row at a higher address.
+/// The code a row covers: from its address to the next row at a higher
+/// address (found again when needed: one span per row is kept, so it stays small).
 #[derive(Clone, Copy, Debug)]
 struct RowSpan {
     start: u64,
-    end: u64,
     row: u32,
 }
 
@@ -136,12 +138,12 @@ pub(crate) fn read_lines(module: &ModuleDebugInfo, unit: &UnitData) -> UnitLines
             file: slot,
             line: row.line().map(|l| l.get() as u32).unwrap_or(0),
             column: match row.column() {
-                gimli::ColumnType::Column(c) => c.get() as u32,
+                gimli::ColumnType::Column(c) => u16::try_from(c.get()).unwrap_or(u16::MAX),
                 gimli::ColumnType::LeftEdge => 0,
             },
             is_stmt: row.is_stmt(),
             prologue_end: row.prologue_end(),
-            discriminator: u32::try_from(row.discriminator()).unwrap_or(u32::MAX),
+            discriminator: u16::try_from(row.discriminator()).unwrap_or(u16::MAX),
             end_sequence: row.end_sequence(),
         });
         if lines.rows.len() > 50_000_000 {
@@ -263,8 +265,12 @@ impl UnitLines {
         let after = spans.partition_point(|s| s.start <= address);
         // Spans overlap only where sequences do (code discarded at link
         // time, all at address 0): look back a little for one that holds it.
-        let span = spans[..after].iter().rev().take(64).find(|s| address < s.end)?;
-        Some((&self.rows[span.row as usize], span.end))
+        spans[..after]
+            .iter()
+            .rev()
+            .take(64)
+            .map(|s| (&self.rows[s.row as usize], self.span_end(s)))
+            .find(|&(_, end)| address < end)
     }
 
     /// The rows whose code overlaps `[start, end)`, in address order, each
@@ -273,18 +279,19 @@ impl UnitLines {
         let spans = self.spans();
         let mut first = spans.partition_point(|s| s.start <= start);
         // The rows holding `start` begin at or before it.
-        while first > 0 && spans[first - 1].end > start {
+        while first > 0 && self.span_end(&spans[first - 1]) > start {
             first -= 1;
         }
         let mut out: Vec<(&LineRow, u64)> = Vec::new();
         for span in spans[first..].iter().take_while(|s| s.start < end) {
-            if span.end <= start {
+            let span_end = self.span_end(span);
+            if span_end <= start {
                 continue;
             }
             let row = &self.rows[span.row as usize];
             match out.last_mut() {
-                Some(last) if last.0.address == row.address => *last = (row, span.end),
-                _ => out.push((row, span.end)),
+                Some(last) if last.0.address == row.address => *last = (row, span_end),
+                _ => out.push((row, span_end)),
             }
         }
         out
@@ -294,19 +301,23 @@ impl UnitLines {
         self.by_address.get_or_init(|| self.row_spans())
     }
 
+    /// Where a span's code ends: the next row of its sequence at a higher address.
+    fn span_end(&self, span: &RowSpan) -> u64 {
+        let after = &self.rows[span.row as usize + 1..];
+        after.iter().find(|r| r.address > span.start).map_or(span.start, |r| r.address)
+    }
+
     fn row_spans(&self) -> Vec<RowSpan> {
         let mut spans = Vec::new();
         for (i, row) in self.rows.iter().enumerate() {
-            if row.end_sequence {
-                continue;
+            // A row is only kept when code follows it in its sequence.
+            let ends = self.rows[i + 1..].iter().any(|r| r.address > row.address);
+            if !row.end_sequence && ends {
+                spans.push(RowSpan { start: row.address, row: i as u32 });
             }
-            let Some(end) = self.rows[i + 1..].iter().find(|r| r.address > row.address).map(|r| r.address) else {
-                continue;
-            };
-            spans.push(RowSpan { start: row.address, end, row: i as u32 });
         }
         // Rows at one address keep their order, so the last of them is found first.
-        spans.sort_by_key(|s| (s.start, s.row));
+        spans.sort_unstable_by_key(|s| (s.start, s.row));
         spans
     }
 }

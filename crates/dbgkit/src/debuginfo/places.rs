@@ -78,11 +78,12 @@ impl ModuleDebugInfo {
         let Some(unit) = self.unit_at(address) else { return Vec::new() };
         let lines = unit.lines(self);
         let location = lines
-            .row_at(address)
+            .covering(address)
+            // A row of line 0 (code of no line) still names its file: `FILE:?`.
             .map(|(row, _)| SourceLocation {
                 file: lines.files.get(row.file as usize).cloned().unwrap_or_default(),
                 line: row.line,
-                column: (row.column != 0).then_some(row.column),
+                column: (row.column != 0).then_some(u32::from(row.column)),
             })
             // No row: the unit's own file, line unknown (addr2line's `FILE:?`).
             .or_else(|| self.unit_file_name(&unit).map(|file| SourceLocation { file, line: 0, column: None }));
@@ -138,7 +139,7 @@ impl ModuleDebugInfo {
                 let location = SourceLocation {
                     file: lines.files.get(row.file as usize).cloned().unwrap_or_default(),
                     line: row.line,
-                    column: (row.column != 0).then_some(row.column),
+                    column: (row.column != 0).then_some(u32::from(row.column)),
                 };
                 (row.address, row_end, location)
             })
@@ -150,7 +151,7 @@ impl ModuleDebugInfo {
     pub(crate) fn discriminator(&self, address: u64) -> Option<u32> {
         let unit = self.unit_at(address)?;
         let (row, _) = unit.lines(self).covering(address)?;
-        (row.discriminator != 0).then_some(row.discriminator)
+        (row.discriminator != 0).then_some(u32::from(row.discriminator))
     }
 
     /// Start addresses of the code of `line` of every file matching `file`:
