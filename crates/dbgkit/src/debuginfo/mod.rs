@@ -18,6 +18,7 @@
 pub mod access;
 pub mod cpp_names;
 pub mod format;
+pub(crate) mod gdb_index;
 pub(crate) mod lines;
 pub mod location;
 mod places;

@@ -395,8 +395,7 @@ impl TypeReader<'_> {
     fn definition_elsewhere(&self, entry: &DebuggingInformationEntry<'_, '_, Reader>, die: usize) -> Option<TypeId> {
         let name = self.qualified_name(entry, die)?;
         let tag = entry.tag();
-        let index = self.module.names();
-        for (_, unit, candidate) in index.find(&name, super::units::NameKind::Type) {
+        for (_, unit, candidate) in self.module.find_names(&name, super::units::NameKind::Type) {
             let Some(unit_data) = self.module.unit(unit) else { continue };
             let Some(found) = unit_data.entry(candidate) else { continue };
             if found.tag() == tag && !flag(&found, gimli::DW_AT_declaration) {

@@ -7,8 +7,9 @@
 //! Nothing is read up front: finding the unit of an address reads
 //! `.debug_aranges` once (units it does not cover are asked for their
 //! ranges); a name the current unit does not know is looked up in the
-//! module's name index, made on first use by indexing every unit, in
-//! parallel threads over borrowed section bytes.
+//! units the module's `.gdb_index` names, or without one in the module's
+//! name index, made on first use by indexing every unit, in parallel
+//! threads over borrowed section bytes.
 
 use super::types::Language;
 use gimli::{AttributeValue, DwTag, RunTimeEndian};
@@ -245,6 +246,29 @@ pub(crate) struct NameIndex {
 }
 
 impl NameIndex {
+    /// Adds every global name of one unit.
+    fn add_unit(&mut self, offset: usize, index: &UnitIndex) {
+        for f in &index.functions {
+            self.add(&f.name, NameKind::Function, offset, f.die);
+            if let Some(linkage) = &f.linkage {
+                let plain = super::super::symbols::demangle::demangle(linkage);
+                let plain = function_name(&plain);
+                if plain != f.name {
+                    self.add(plain, NameKind::Function, offset, f.die);
+                }
+            }
+        }
+        for i in &index.inlines {
+            self.add(&i.name, NameKind::Inline, offset, i.die);
+        }
+        for g in &index.globals {
+            self.add(&g.name, NameKind::Variable, offset, g.die);
+        }
+        for t in &index.types {
+            self.add(&t.name, NameKind::Type, offset, t.die);
+        }
+    }
+
     fn add(&mut self, name: &str, kind: NameKind, unit: usize, die: usize) {
         let entry = self.by_name.entry(name.to_string()).or_default();
         if entry.is_empty() {
@@ -321,6 +345,8 @@ pub struct ModuleDebugInfo {
     address_ranges: OnceCell<Vec<(u64, u64, usize)>>,
     units: RefCell<HashMap<usize, Rc<UnitData>>>,
     names: OnceCell<NameIndex>,
+    /// The module's `.gdb_index`, when it has a readable one.
+    gdb_index: Option<super::gdb_index::GdbIndex>,
 }
 
 impl std::fmt::Debug for ModuleDebugInfo {
@@ -340,6 +366,7 @@ impl ModuleDebugInfo {
             address_ranges: OnceCell::new(),
             units: RefCell::new(HashMap::new()),
             names: OnceCell::new(),
+            gdb_index: None,
         }
     }
 
@@ -502,27 +529,37 @@ impl ModuleDebugInfo {
         });
         let mut names = NameIndex::default();
         for (offset, index) in results.into_iter().flatten() {
-            for f in &index.functions {
-                names.add(&f.name, NameKind::Function, offset, f.die);
-                if let Some(linkage) = &f.linkage {
-                    let plain = super::super::symbols::demangle::demangle(linkage);
-                    let plain = function_name(&plain);
-                    if plain != f.name {
-                        names.add(plain, NameKind::Function, offset, f.die);
-                    }
-                }
-            }
-            for i in &index.inlines {
-                names.add(&i.name, NameKind::Inline, offset, i.die);
-            }
-            for g in &index.globals {
-                names.add(&g.name, NameKind::Variable, offset, g.die);
-            }
-            for t in &index.types {
-                names.add(&t.name, NameKind::Type, offset, t.die);
-            }
+            names.add_unit(offset, &index);
         }
         names
+    }
+
+    /// Sets the module's `.gdb_index`, used by [`ModuleDebugInfo::find_names`]
+    /// when it is readable.
+    pub(crate) fn set_gdb_index(&mut self, bytes: SectionBytes) {
+        self.gdb_index = super::gdb_index::GdbIndex::parse(bytes);
+    }
+
+    /// Global names of a kind that are `name` or end with `::name`: (the
+    /// qualified name, its unit, its DIE). With a `.gdb_index` only the units
+    /// it says define the name are parsed; without, the module's name index
+    /// is made first (every unit, in parallel).
+    pub(crate) fn find_names(&self, name: &str, kind: NameKind) -> Vec<(String, usize, usize)> {
+        let Some(index) = &self.gdb_index else { return self.names().find(name, kind) };
+        let mut out = Vec::new();
+        for offset in index.units_defining(name, kind) {
+            let Some(unit) = self.unit(offset) else { continue };
+            let mut names = NameIndex::default();
+            names.add_unit(offset, unit.index(self));
+            out.extend(names.find(name, kind));
+        }
+        out
+    }
+
+    /// Whether the module's name index was made (for tests of the `.gdb_index` path).
+    #[cfg(test)]
+    pub(crate) fn name_index_made(&self) -> bool {
+        self.names.get().is_some()
     }
 }
 

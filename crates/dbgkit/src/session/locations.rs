@@ -361,14 +361,14 @@ impl Session {
             let mut inlined: Vec<u64> = Vec::new();
             if let Some(debug) = &debug {
                 // Functions only the DWARF names (a static function without a symbol).
-                for (_, unit, die) in debug.names().find(name, NameKind::Function) {
+                for (_, unit, die) in debug.find_names(name, NameKind::Function) {
                     if let Some(u) = debug.unit(unit) {
                         if let Some(f) = u.index(debug).functions.iter().find(|f| f.die == die) {
                             entries.push(m.bias.wrapping_add(f.low));
                         }
                     }
                 }
-                for (_, unit, die) in debug.names().find(name, NameKind::Inline) {
+                for (_, unit, die) in debug.find_names(name, NameKind::Inline) {
                     if let Some(address) = self.inline_breakpoint_address(debug, unit, die) {
                         inlined.push(m.bias.wrapping_add(address));
                     }

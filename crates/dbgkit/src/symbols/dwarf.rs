@@ -65,7 +65,13 @@ impl DwarfInfo {
                 .unwrap_or_else(SectionBytes::empty))
         };
         let sections = gimli::DwarfSections::load(load).ok()?;
-        let debug = Rc::new(crate::debuginfo::ModuleDebugInfo::new(sections, endian));
+        let mut debug = crate::debuginfo::ModuleDebugInfo::new(sections, endian);
+        if let Some(section) = file.section_by_name(".gdb_index") {
+            if let Ok(data) = section.uncompressed_data() {
+                debug.set_gdb_index(SectionBytes::of(data, mapping));
+            }
+        }
+        let debug = Rc::new(debug);
         Some(DwarfInfo { debug })
     }
 
