@@ -17,6 +17,8 @@
 
 pub mod access;
 pub mod cpp_names;
+#[cfg(test)]
+mod damaged;
 pub mod format;
 pub(crate) mod gdb_index;
 pub(crate) mod lines;

@@ -571,9 +571,10 @@ pub(crate) fn strip_parameters(name: &str) -> &str {
     let mut i = 0;
     while i < bytes.len() {
         // An operator's own symbol (`operator<<`, `operator()`) is not a bracket.
-        if name[i..].starts_with("operator") && (i == 0 || bytes[i - 1] == b':') {
+        // Bytes, not `str` slices: a damaged name may hold any character.
+        if bytes[i..].starts_with(b"operator") && (i == 0 || bytes[i - 1] == b':') {
             i += "operator".len();
-            if name[i..].starts_with("()") {
+            if bytes[i..].starts_with(b"()") {
                 i += 2;
             }
             while i < bytes.len() && !matches!(bytes[i], b'(' | b' ') && !bytes[i].is_ascii_alphanumeric() {
