@@ -12,6 +12,7 @@ mod checkpoint;
 mod core_write;
 mod fixture;
 mod gdb;
+mod kernel;
 mod memory;
 mod raw;
 mod report;
@@ -100,6 +101,9 @@ const BENCHMARKS: &[(&str, Benchmark)] = &[
     (source::NAME, source::run),
 ];
 
+/// Benchmarks run only when named: they need what scripts/qemu-kernel fetches.
+const ON_REQUEST: &[(&str, Benchmark)] = &[(kernel::NAME, kernel::run)];
+
 const USAGE: &str = "\
 usage: dbgkit-bench [BENCHMARK...] [OPTIONS]
 
@@ -120,6 +124,10 @@ and dbgkit vs a gdb per input (vs casr-gdb with --casr):
 and dbgkit vs gdb on dbgkit's debug build:
   source             s and peak MiB to stop at a source line, then the stack
                      and the variables of 10 frames
+and, only when named (the kernel of scripts/qemu-kernel, ~930 MB), dbgkit vs gdb
+against the same kernel in QEMU:
+  kernel             s from connecting to the first hit of a breakpoint by name,
+                     and MB/s reading kernel memory through the stub
 
 Options:
   --calls N          breakpoints: calls (breakpoint hits) per run [200000]
@@ -185,7 +193,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<(Vec<Benc
             "--cpu" => pin = Pin::Cpu(value("--cpu")? as usize),
             "--no-pin" => pin = Pin::Off,
             _ if flag.starts_with('-') => bail!("unknown option `{arg}`\n\n{USAGE}"),
-            name => match BENCHMARKS.iter().find(|(n, _)| *n == name) {
+            name => match BENCHMARKS.iter().chain(ON_REQUEST).find(|(n, _)| *n == name) {
                 Some((_, bench)) => selected.push(*bench),
                 None => bail!("unknown benchmark `{name}`\n\n{USAGE}"),
             },

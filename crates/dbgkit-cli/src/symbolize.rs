@@ -2,7 +2,7 @@
 //! output format of binutils `addr2line -f -i -C` (one function line and one
 //! `file:line` line per inline level).
 
-use anyhow::{bail, Context, Result};
+use anyhow::Result;
 use dbgkit::symbols::{DebugSearchPath, ModuleSymbols};
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
@@ -22,15 +22,34 @@ pub struct SymbolizeArgs {
     addrs: Vec<String>,
 }
 
-fn parse_address(text: &str) -> Result<u64> {
-    let t = text.trim();
+/// An address as binutils reads one (`bfd_scan_vma`): the hexadecimal
+/// digits at the start of the text, `0x` optional; none is address 0, so a
+/// line that is not an address is answered `??` and the next one goes on.
+fn parse_address(text: &str) -> u64 {
+    let t = text.trim_start();
     let hex = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")).unwrap_or(t);
-    u64::from_str_radix(hex, 16).with_context(|| format!("bad address {t:?}: expected hexadecimal"))
+    hex.chars().map_while(|c| c.to_digit(16)).fold(0u64, |acc, d| acc.wrapping_shl(4) | u64::from(d))
+}
+
+/// Whether a file is ELF (anything else is "file format not recognized", as addr2line says).
+fn is_elf(path: &std::path::Path) -> std::io::Result<bool> {
+    use std::io::Read;
+    let mut magic = [0u8; 4];
+    let mut file = std::fs::File::open(path)?;
+    Ok(file.read_exact(&mut magic).is_ok() && magic == *b"\x7fELF")
 }
 
 pub fn run(args: SymbolizeArgs) -> Result<i32> {
-    if !args.exe.is_file() {
-        bail!("no such file: {}", args.exe.display());
+    // As addr2line: a file that cannot be used is an error and exit status 1.
+    let unusable = match is_elf(&args.exe) {
+        Ok(true) => None,
+        Ok(false) => Some("file format not recognized".to_string()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some("No such file".to_string()),
+        Err(e) => Some(e.to_string()),
+    };
+    if let Some(why) = unusable.or_else(|| args.exe.is_dir().then(|| "is a directory".to_string())) {
+        eprintln!("dbgkit symbolize: {}: {why}", args.exe.display());
+        return Ok(1);
     }
     let mut search = DebugSearchPath::default();
     for dir in args.debug_dirs.iter().rev() {
@@ -47,29 +66,51 @@ pub fn run(args: SymbolizeArgs) -> Result<i32> {
         if frames.is_empty() {
             writeln!(out, "??\n??:0")?;
         }
-        for frame in frames {
+        // The line table's discriminator belongs to the innermost frame, as addr2line prints it.
+        let discriminator = symbols
+            .dwarf
+            .as_ref()
+            .and_then(|d| d.discriminator(address))
+            .map(|n| format!(" (discriminator {n})"))
+            .unwrap_or_default();
+        for (i, frame) in frames.into_iter().enumerate() {
             let function = frame.function.as_deref().unwrap_or("??");
+            let discriminator = if i == 0 { discriminator.as_str() } else { "" };
             match frame.location {
                 Some(l) if l.line == 0 => writeln!(out, "{function}\n{}:?", l.file)?,
-                Some(l) => writeln!(out, "{function}\n{}:{}", l.file, l.line)?,
+                Some(l) => writeln!(out, "{function}\n{}:{}{discriminator}", l.file, l.line)?,
                 None => writeln!(out, "{function}\n??:?")?,
             }
         }
         Ok(())
     };
     if args.addrs.is_empty() {
+        // One answer per line, as addr2line gives (it flushes each, for pipes both ways).
         for line in std::io::stdin().lock().lines() {
             let line = line?;
-            if line.trim().is_empty() {
-                continue;
-            }
-            answer(parse_address(&line)?, &mut out)?;
+            answer(parse_address(&line), &mut out)?;
+            out.flush()?;
         }
     } else {
         for a in &args.addrs {
-            answer(parse_address(a)?, &mut out)?;
+            answer(parse_address(a), &mut out)?;
         }
     }
     out.flush()?;
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_are_read_as_binutils_reads_them() {
+        assert_eq!(parse_address("0x1170"), 0x1170);
+        assert_eq!(parse_address("  1170\n"), 0x1170);
+        assert_eq!(parse_address("12zz"), 0x12);
+        assert_eq!(parse_address("zzz"), 0);
+        assert_eq!(parse_address(""), 0);
+        assert_eq!(parse_address("ffffffffffffffffff"), u64::MAX);
+    }
 }

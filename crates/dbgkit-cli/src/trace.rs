@@ -3,7 +3,7 @@
 use crate::format::{event_address, event_line, place};
 use crate::interrupt;
 use anyhow::{bail, Context, Result};
-use dbgkit::{parse_signal, ContinueStatus, EventKind, Session, SpawnOptions};
+use dbgkit::{parse_signal, EventKind, Session, SpawnOptions, WatchSpec};
 use std::collections::HashSet;
 use std::io::Write;
 
@@ -84,16 +84,10 @@ pub fn run(args: TraceArgs) -> Result<i32> {
         {
             print_stack(&mut session, event.pid, event.tid, &mut stdout.lock())?;
         }
-        let status = match &event.kind {
-            EventKind::Exception { signal, .. } if handled.contains(signal) => ContinueStatus::Handled,
-            EventKind::Exception { .. } => ContinueStatus::NotHandled,
-            EventKind::ProcessExited { code, signal } => {
-                exit_code = code.unwrap_or_else(|| 128 + signal.unwrap_or(0));
-                ContinueStatus::Handled
-            }
-            _ => ContinueStatus::Handled,
-        };
-        session.continue_event(status)?;
+        if let Some(code) = event.kind.exit_status() {
+            exit_code = code;
+        }
+        session.continue_event(event.kind.default_status_with(|signal| !handled.contains(&signal)))?;
     }
     Ok(exit_code)
 }
@@ -111,20 +105,11 @@ fn plant_breaks(session: &mut Session, pid: i32, breaks: &[String]) -> Result<()
 /// Sets every `--watch` (`w8 counter`: access letter, size, expression).
 fn set_watches(session: &mut Session, pid: i32, watches: &[String]) -> Result<()> {
     for spec in watches {
-        let bad = || {
-            anyhow::anyhow!("bad --watch {spec:?}: expected ACCESS+SIZE EXPR, e.g. \"w8 counter\" (w write, r read/write, e execute; size 1, 2, 4 or 8)")
-        };
-        let (kind, expression) = spec.trim().split_once(char::is_whitespace).ok_or_else(bad)?;
-        let mut letters = kind.chars();
-        let access = match letters.next() {
-            Some('w') => dbgkit::WatchAccess::Write,
-            Some('r') => dbgkit::WatchAccess::ReadWrite,
-            Some('e') => dbgkit::WatchAccess::Execute,
-            _ => return Err(bad()),
-        };
-        let size: u64 = letters.as_str().parse().map_err(|_| bad())?;
-        let address = session.resolve(pid, expression.trim()).with_context(|| format!("bad --watch {spec:?}"))?;
-        session.add_watchpoint(pid, address, size, access).with_context(|| format!("cannot set --watch {spec:?}"))?;
+        let watch = WatchSpec::parse(spec).context("bad --watch")?;
+        let address = session.resolve(pid, &watch.expression).with_context(|| format!("bad --watch {spec:?}"))?;
+        session
+            .add_watchpoint(pid, address, watch.size, watch.access)
+            .with_context(|| format!("cannot set --watch {spec:?}"))?;
     }
     Ok(())
 }

@@ -6,69 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const DBGKIT: &str = env!("CARGO_BIN_EXE_dbgkit");
+mod support;
 
-fn fixture(name: &str) -> PathBuf {
-    dbgkit_fixtures::path(name)
-}
-
-struct Run {
-    code: i32,
-    out: String,
-    err: String,
-}
-
-/// `dbgkit --batch --echo -x SCRIPT PROGRAM ARGS...`, with the script given as text.
-fn batch(script: &str, program: &[&str]) -> Run {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
-    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let path = dir.join(format!(
-        "repl-script-{}-{}.txt",
-        std::process::id(),
-        N.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
-    ));
-    std::fs::write(&path, script).unwrap();
-    let out = Command::new(DBGKIT)
-        .args(["--batch", "--echo", "-x"])
-        .arg(&path)
-        .args(program)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    let _ = std::fs::remove_file(&path);
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        out: String::from_utf8_lossy(&out.stdout).into_owned(),
-        err: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-/// The output of one echoed command: the lines after `> CMD` up to the next prompt.
-fn output_of<'a>(out: &'a str, command: &str) -> Vec<&'a str> {
-    nth_output_of(out, command, 0)
-}
-
-/// The output of the `n`th (from 0) run of an echoed command.
-fn nth_output_of<'a>(out: &'a str, command: &str, n: usize) -> Vec<&'a str> {
-    let mut lines = out.lines();
-    let suffix = format!("> {command}");
-    let mut seen = 0;
-    for line in lines.by_ref() {
-        if line.ends_with(&suffix) && is_prompt_line(line) {
-            if seen == n {
-                break;
-            }
-            seen += 1;
-        }
-    }
-    lines.take_while(|l| !is_prompt_line(l)).collect()
-}
-
-/// `0:4242:4243> cmd` or `dbgkit> cmd`.
-fn is_prompt_line(line: &str) -> bool {
-    let Some((head, _)) = line.split_once("> ") else { return false };
-    head == "dbgkit" || (head.split(':').count() == 3 && head.split(':').all(|p| p.parse::<u32>().is_ok()))
-}
+use support::{batch, fixture, is_prompt_line, nth_output_of, output_of, piped, Run, DBGKIT};
 
 fn has_line(lines: &[&str], pred: impl Fn(&str) -> bool) -> bool {
     lines.iter().any(|l| pred(l))
@@ -192,16 +132,16 @@ fn help_lists_every_command_in_dbgkit_help_and_at_the_prompt() {
         assert!(help.contains(name), "dbgkit --help lacks {name}:\n{help}");
     }
     assert!(help.contains("trace") && help.contains("symbolize"), "{help}");
-    let run = batch("help\nhelp bp\nhelp info registers\nhelp nosuch\n", &[]);
+    let run = piped("help\nhelp bp\nhelp info registers\nhelp nosuch\n", &[]);
     assert_eq!(run.code, 1, "help nosuch fails");
     let listing = output_of(&run.out, "help").join("\n");
     for name in names {
         assert!(listing.contains(name), "help lacks {name}");
     }
     let bp = output_of(&run.out, "help bp");
-    assert_eq!(bp[0], "bp [/1] EXPR [\"CONDITION\"]");
+    assert_eq!(bp[0], "bp [/1] [/w \"COND\"] EXPR [\"CONDITION\" | \"COMMANDS\"]");
     assert_eq!(bp[1], "  also: break, b");
-    assert_eq!(output_of(&run.out, "help info registers")[0], "r [REG[=EXPR][, ...]]");
+    assert_eq!(output_of(&run.out, "help info registers")[0], "r [REG[=EXPR][, ...] | vector]");
     assert!(run.err.contains("unknown command \"nosuch\""), "{}", run.err);
 }
 
@@ -447,14 +387,15 @@ g
 k
 .detach
 ";
-    let run = batch(script, &[exe.to_str().unwrap(), "3"]);
-    assert_eq!(run.code, 1, "a failed command fails the batch");
+    // From a pipe every command runs; the last one failed, so the status is 1.
+    let run = piped(script, &[exe.to_str().unwrap(), "3"]);
+    assert_eq!(run.code, 1, "the last command failed");
     let err = &run.err;
     for expected in [
         "error: unknown command \"bpp\": did you mean `bp`?",
         "error: bad expression \"counter!bump +\": column 15: expected an operand\n  counter!bump +\n                ^ expected an operand",
         "error: bad expression \"rdi ==\": column 7: expected an operand\n  rdi ==\n        ^ expected an operand",
-        "error: memory at 0x0 (128 bytes) is not mapped in process",
+        "error: Memory access error at 0000000000000000",
         "error: memory at 0x0 (1 bytes) is not mapped in process",
         "error: unknown register \"nosuch\"",
         "error: bad expression \"nosuch\": column 1: symbol not found: nosuch\n  nosuch\n  ^ symbol not found: nosuch",

@@ -194,3 +194,32 @@ fn watchpoint_hits_are_traced() {
     assert_eq!(code, 2);
     assert!(err.contains("bad --watch"), "{err}");
 }
+
+/// A fault continued as handled faults again at once; the second identical
+/// fault is reported as second chance and delivered, instead of repeating
+/// for ever (the program dies as it would without a debugger).
+#[test]
+fn a_handled_fault_that_repeats_without_progress_becomes_second_chance() {
+    let exe = fixture("crash");
+    let mut child = Command::new(DBGKIT)
+        .args(["trace", "--handle", "SIGSEGV", exe.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = String::new();
+    // Bounded: a flood is cut after 200 lines rather than hanging the test.
+    let reader = BufReader::new(child.stdout.take().unwrap());
+    for line in reader.lines().take(200) {
+        out.push_str(&line.unwrap());
+        out.push('\n');
+    }
+    let _ = child.kill();
+    let code = child.wait().unwrap().code().unwrap_or(-1);
+    let exceptions = lines_starting(&out, "Exception: SIGSEGV");
+    assert_eq!(exceptions.len(), 2, "{out}");
+    assert!(exceptions[0].contains(" first-chance") && exceptions[1].contains(" second-chance"), "{out}");
+    let at = |l: &str| l.split(" at ").nth(1).unwrap().split(' ').next().unwrap().to_string();
+    assert_eq!(at(exceptions[0]), at(exceptions[1]), "the same instruction");
+    assert!(out.lines().last().unwrap().ends_with(" signal=SIGSEGV"), "{out}");
+    assert_eq!(code, 128 + libc::SIGSEGV);
+}

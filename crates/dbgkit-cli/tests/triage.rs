@@ -89,8 +89,8 @@ fn bad_use_is_a_clear_error() {
     assert!(err.contains("no program"), "{err}");
     let (_, err) = run(&["--timeout", "0", "--inputs", "/tmp", "--", "/bin/true"]);
     assert!(err.contains("--timeout must be a positive number"), "{err}");
-    let (_, err) = run(&["--cores", "/tmp", "--", "/bin/true"]);
-    assert!(err.contains("--cores needs the core-file target"), "{err}");
+    let (_, err) = run(&["--cores", "/nonexistent-dir", "--", "/bin/true"]);
+    assert!(err.contains("cannot read the input directory /nonexistent-dir"), "{err}");
 }
 
 /// Runs the triage fixture on an input with core dumps allowed; the kernel's core, or None

@@ -36,6 +36,16 @@
 //! callback is kept in [`State::pending_error`], the callback answers
 //! `HitAction::Stop` (the process stops at a `Breakpoint` event) and
 //! `wait_event` raises the exception with that event in flight.
+//!
+//! # The debugger's own session
+//!
+//! Inside the `dbgkit` command line, `dbgkit.current_session()` is a
+//! `Session` over the debugger's engine session, which the debugger owns.
+//! Its core holds no session of its own ([`Engine::Lent`]): the debugger
+//! lends its `&mut dbgkit::Session` for the time Python runs
+//! ([`Core::lend`]), and takes it back before it touches the session again.
+//! Outside a lend (while the debugger itself runs the target, for instance)
+//! the only way in is a breakpoint callback's context, as for any session.
 
 use crate::errors::{self, IntoPyResult, ProcessRunning, StateError, WrongThreadError};
 use crate::event::Event;
@@ -77,11 +87,21 @@ pub struct State {
     pub next_serial: u64,
 }
 
+/// Where a core's engine session is.
+enum Engine {
+    /// A session this core made and owns (boxed: the other variants are a pointer or nothing).
+    Owned(Box<dbgkit::Session>),
+    /// The debugger's session: reachable only while the debugger lends it.
+    Lent(Option<NonNull<dbgkit::Session>>),
+    /// Closed by `Session.close()`.
+    Closed,
+}
+
 pub struct Core {
     owner: ThreadId,
     /// `threading.get_ident()` of the owner thread (its `pthread_self`), for messages.
     owner_ident: u64,
-    engine: RefCell<Option<dbgkit::Session>>,
+    engine: RefCell<Engine>,
     /// The context of the breakpoint callback running now, if any.
     hit: Cell<Option<NonNull<HitContext<'static>>>>,
     pub state: RefCell<State>,
@@ -95,14 +115,24 @@ unsafe impl Sync for Core {}
 
 impl Drop for Core {
     fn drop(&mut self) {
+        let engine = std::mem::replace(self.engine.get_mut(), Engine::Closed);
         if std::thread::current().id() != self.owner {
             // ptrace calls from here would fail: leave the targets to the kernel.
-            std::mem::forget(self.engine.take());
+            std::mem::forget(engine);
         } else {
             let blocked = SignalsBlocked::new();
-            drop(self.engine.take());
+            drop(engine);
             drop(blocked);
         }
+    }
+}
+
+/// Takes the lent session back when [`Core::lend`] ends, however it ends.
+struct LendScope<'a>(&'a Core);
+
+impl Drop for LendScope<'_> {
+    fn drop(&mut self) {
+        *self.0.engine.borrow_mut() = Engine::Lent(None);
     }
 }
 
@@ -168,25 +198,92 @@ impl Drop for HitScope<'_> {
     }
 }
 
-/// The continue status an event gets when the user does not choose one:
-/// exceptions go back to the program (`NotHandled`), everything else goes on.
+/// The continue status an event gets when the user does not choose one (the engine's answer).
 pub fn default_status(kind: &EventKind) -> ContinueStatus {
-    match kind {
-        EventKind::Exception { .. } => ContinueStatus::NotHandled,
-        _ => ContinueStatus::Handled,
-    }
+    kind.default_status()
 }
 
 impl Core {
     pub fn new() -> Arc<Core> {
+        Core::with_engine(Engine::Owned(Box::new(dbgkit::Session::new())))
+    }
+
+    /// A core for the debugger's own session, which the debugger lends with [`Core::lend`].
+    pub fn for_debugger() -> Arc<Core> {
+        Core::with_engine(Engine::Lent(None))
+    }
+
+    fn with_engine(engine: Engine) -> Arc<Core> {
         Arc::new(Core {
             owner: std::thread::current().id(),
             // SAFETY: pthread_self has no preconditions.
             owner_ident: unsafe { libc::pthread_self() } as u64,
-            engine: RefCell::new(Some(dbgkit::Session::new())),
+            engine: RefCell::new(engine),
             hit: Cell::new(None),
             state: RefCell::new(State::default()),
         })
+    }
+
+    /// True for the debugger's own session.
+    pub fn is_debugger(&self) -> bool {
+        matches!(*self.engine.borrow(), Engine::Lent(_))
+    }
+
+    /// Makes `session` this core's engine while `f` runs (the debugger's
+    /// session, for the time its Python code runs). Panics if called on a
+    /// core that owns a session, or inside another lend.
+    pub fn lend<R>(&self, session: &mut dbgkit::Session, f: impl FnOnce() -> R) -> R {
+        assert!(self.on_owner(), "a session is lent on the thread that owns it");
+        {
+            let mut engine = self.engine.borrow_mut();
+            assert!(
+                matches!(*engine, Engine::Lent(None)),
+                "only the debugger's core borrows a session, once at a time"
+            );
+            *engine = Engine::Lent(Some(NonNull::from(session)));
+        }
+        // SAFETY (of the pointer's uses): `session` is borrowed mutably for
+        // this whole call, so nothing else touches it; the scope puts
+        // `Lent(None)` back before the borrow ends, even on a panic.
+        let _scope = LendScope(self);
+        f()
+    }
+
+    /// Replaces what the binding knows of events in flight with the
+    /// debugger's: the events it holds, `current` the one reported last.
+    pub fn adopt_events(&self, events: &[dbgkit::Event], current: Option<i32>) {
+        if !self.on_owner() {
+            return;
+        }
+        let mut state = self.state.borrow_mut();
+        state.in_flight.clear();
+        state.waiting.clear();
+        for event in events {
+            state.next_serial += 1;
+            let serial = state.next_serial;
+            state
+                .in_flight
+                .insert(event.pid, InFlight { serial, tid: event.tid, default_status: default_status(&event.kind) });
+            state.waiting.insert(event.pid, (event.clone(), serial));
+        }
+        state.last_reported = current.filter(|p| state.waiting.contains_key(p));
+    }
+
+    /// The events waiting to be continued, and the process of the one reported last.
+    pub fn events_in_flight(&self) -> (Vec<dbgkit::Event>, Option<i32>) {
+        if !self.on_owner() {
+            return (Vec::new(), None);
+        }
+        let state = self.state.borrow();
+        (state.waiting.values().map(|(e, _)| e.clone()).collect(), state.last_reported)
+    }
+
+    /// What a breakpoint callback raised and nobody has seen yet.
+    pub fn take_pending_error(&self) -> Option<PyErr> {
+        if !self.on_owner() {
+            return None;
+        }
+        self.state.borrow_mut().pending_error.take()
     }
 
     pub fn owner_ident(&self) -> u64 {
@@ -229,7 +326,21 @@ impl Core {
     fn engine(&self) -> PyResult<RefMut<'_, dbgkit::Session>> {
         self.check_thread()?;
         let guard = self.engine.try_borrow_mut().map_err(|_| self.busy())?;
-        RefMut::filter_map(guard, |e| e.as_mut()).map_err(|_| StateError::new_err("the session is closed"))
+        RefMut::filter_map(guard, |e| match e {
+            Engine::Owned(session) => Some(&mut **session),
+            // SAFETY: see `lend`: the pointer is set only while the debugger's
+            // `&mut Session` is lent to this core, on this thread.
+            Engine::Lent(Some(session)) => Some(unsafe { session.as_mut() }),
+            Engine::Lent(None) | Engine::Closed => None,
+        })
+        .map_err(|guard| match &*guard {
+            Engine::Lent(None) if self.hit.get().is_some() => self.busy(),
+            Engine::Lent(None) => StateError::new_err(
+                "the debugger's session is in use by the debugger: it can be used from Python code the \
+                 debugger runs (.py, py, python, source, -x, extension commands)",
+            ),
+            _ => StateError::new_err("the session is closed"),
+        })
     }
 
     /// Runs an engine call on the session.
@@ -241,13 +352,22 @@ impl Core {
 
     pub fn is_closed(&self) -> PyResult<bool> {
         self.check_thread()?;
-        Ok(self.engine.try_borrow().map(|e| e.is_none()).unwrap_or(false))
+        Ok(self.engine.try_borrow().map(|e| matches!(*e, Engine::Closed)).unwrap_or(false))
     }
 
     /// Ends the session: launched processes are killed, attached ones detached.
     pub fn close(&self) -> PyResult<()> {
         self.check_thread()?;
-        let session = self.engine.try_borrow_mut().map_err(|_| self.busy())?.take();
+        let session = {
+            let mut engine = self.engine.try_borrow_mut().map_err(|_| self.busy())?;
+            if matches!(*engine, Engine::Lent(_)) {
+                return Err(StateError::new_err(
+                    "this is the debugger's own session: end its processes with the debugger's commands \
+                     (.kill, .detach, q)",
+                ));
+            }
+            std::mem::replace(&mut *engine, Engine::Closed)
+        };
         let blocked = SignalsBlocked::new();
         drop(session);
         drop(blocked);
@@ -507,14 +627,7 @@ impl Core {
 
     /// Breaks into every process that is running (after an interrupted wait).
     fn stop_running(&self) {
-        let _ = self.with(|s| {
-            for pid in s.processes() {
-                if matches!(s.is_stopped(pid), Ok(false)) {
-                    let _ = s.break_in(pid);
-                }
-            }
-            Ok(())
-        });
+        let _ = self.with(|s| Ok(s.break_in_all()));
     }
 
     /// Notes an event the engine reported (it is in flight) and wraps it.

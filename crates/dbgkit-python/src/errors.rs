@@ -91,6 +91,12 @@ pyo3::create_exception!(
     "The target cannot do that (a core file cannot run or be written, for instance)."
 );
 pyo3::create_exception!(dbgkit, WaitTimeout, DebugError, "No event came within the timeout given to events().");
+pyo3::create_exception!(
+    dbgkit,
+    RemoteError,
+    DebugError,
+    "Talking to a GDB remote stub failed: it cannot be reached, its connection was lost, or it refused a request."
+);
 
 /// Adds every exception class to the module.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -110,6 +116,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("InvalidArgument", py.get_type::<InvalidArgument>())?;
     m.add("NotSupported", py.get_type::<NotSupported>())?;
     m.add("WaitTimeout", py.get_type::<WaitTimeout>())?;
+    m.add("RemoteError", py.get_type::<RemoteError>())?;
     Ok(())
 }
 
@@ -150,6 +157,7 @@ pub fn to_py(err: dbgkit::Error) -> PyErr {
         }
         E::InvalidArgument(_) => InvalidArgument::new_err(message),
         E::NotSupported { .. } => NotSupported::new_err(message),
+        E::Remote(_) => RemoteError::new_err(message),
         // EIO/EFAULT from a memory access: the address is not readable.
         ref e if matches!(e.raw_os_error(), Some(libc::EIO) | Some(libc::EFAULT)) => MemoryError::new_err(message),
         _ => DebugError::new_err(message),

@@ -224,6 +224,12 @@ impl Event {
             _ => None,
         }
     }
+    /// What a shell would see of a finished process (`process-exited`): its
+    /// exit code, or 128 + the signal that killed it (the engine's answer).
+    #[getter]
+    fn exit_status(&self) -> Option<i32> {
+        self.kind.exit_status()
+    }
     /// The signal number (`exception`; `process-exited` when a signal killed it).
     #[getter]
     fn signal(&self) -> Option<i32> {

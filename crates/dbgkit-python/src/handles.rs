@@ -111,14 +111,7 @@ fn call_args(args: &Bound<'_, PyTuple>) -> PyResult<Vec<CallArg>> {
 }
 
 fn watch_access(text: &str) -> PyResult<WatchAccess> {
-    match text.trim().to_ascii_lowercase().as_str() {
-        "w" | "write" => Ok(WatchAccess::Write),
-        "rw" | "read_write" | "readwrite" | "read/write" | "read-write" | "access" => Ok(WatchAccess::ReadWrite),
-        "x" | "execute" => Ok(WatchAccess::Execute),
-        _ => {
-            Err(PyValueError::new_err(format!("unknown access {text:?}: use \"write\", \"read_write\" or \"execute\"")))
-        }
-    }
+    WatchAccess::from_name(text).map_err(|e| PyValueError::new_err(e.to_string()))
 }
 
 // ---- breakpoint callbacks ----------------------------------------------------
@@ -243,26 +236,12 @@ pub fn read_cstring<'py>(
     encoding: Option<&str>,
     errors: &str,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let mut out = Vec::new();
-    let mut buf = [0u8; 256];
-    while out.len() < max_length {
-        let want = buf.len().min(max_length - out.len());
-        let at = address.wrapping_add(out.len() as u64);
-        let got = core.read_memory_partial(pid, at, &mut buf[..want])?;
-        if let Some(nul) = buf[..got].iter().position(|&b| b == 0) {
-            out.extend_from_slice(&buf[..nul]);
-            break;
-        }
-        out.extend_from_slice(&buf[..got]);
-        if got < want {
-            if out.is_empty() {
-                return Err(crate::errors::MemoryError::new_err(format!(
-                    "memory at {address:#x} is not readable in process {pid}"
-                )));
-            }
-            break;
-        }
-    }
+    // The engine's reading, through the core (which also reads inside a breakpoint callback).
+    let out =
+        dbgkit::session::read_c_string_with(address, max_length, |at, buf| core.read_memory_partial(pid, at, buf))?
+            .ok_or_else(|| {
+                crate::errors::MemoryError::new_err(format!("memory at {address:#x} is not readable in process {pid}"))
+            })?;
     let bytes = PyBytes::new(py, &out);
     match encoding {
         None => Ok(bytes.into_any()),

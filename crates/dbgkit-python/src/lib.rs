@@ -3,6 +3,7 @@
 //! `python/dbgkit/_dbgkit.pyi` for the documented API.
 
 mod core;
+pub mod embed;
 mod errors;
 mod event;
 mod handles;
@@ -13,8 +14,10 @@ mod values;
 
 use pyo3::prelude::*;
 
+/// The native module (`dbgkit._dbgkit`); public so that a program embedding
+/// Python (the `dbgkit` command line) can make it a built-in module.
 #[pymodule]
-fn _dbgkit(m: &Bound<'_, PyModule>) -> PyResult<()> {
+pub fn _dbgkit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     errors::register(m)?;
     m.add_class::<session::Session>()?;
@@ -42,7 +45,16 @@ fn _dbgkit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(signal_name, m)?)?;
     m.add_function(wrap_pyfunction!(parse_signal, m)?)?;
     m.add_function(wrap_pyfunction!(triage::triage_run, m)?)?;
+    m.add_function(wrap_pyfunction!(wildcard_regex, m)?)?;
+    m.add_function(wrap_pyfunction!(embed::current_session, m)?)?;
     Ok(())
+}
+
+/// The anchored regular expression for a WinDbg wildcard pattern (`*` any
+/// text, `?` one character), as the symbol search takes it.
+#[pyfunction]
+fn wildcard_regex(pattern: &str) -> String {
+    dbgkit::wildcard::to_regex(pattern)
 }
 
 /// The name of a signal (`"SIGSEGV"`), or `"SIG<n>"` when it has none.

@@ -64,6 +64,11 @@ pub struct Session {
 }
 
 impl Session {
+    /// A session object over an existing core (the debugger's own).
+    pub(crate) fn from_core(core: Arc<Core>) -> Session {
+        Session { core }
+    }
+
     fn resolve_process(&self, process: Option<&Bound<'_, PyAny>>) -> PyResult<Process> {
         Ok(Process::new(self.core.clone(), pid_arg(&self.core, process)?))
     }
@@ -186,6 +191,78 @@ impl Session {
         let pid = self.core.with(|s| s.open_core(&path, executable.as_deref()))?;
         self.core.added(pid);
         Ok(Process::new(self.core.clone(), pid))
+    }
+
+    /// Connects to a GDB remote stub and takes its target into the session:
+    /// a process under gdbserver, or a machine behind QEMU's stub (each CPU a
+    /// thread, the kernel's `vmlinux` and loaded modules as modules).
+    /// `address` is `"HOST:PORT"` or `"| COMMAND"`. `symbols` is the
+    /// program's file (needed when the stub runs on another machine), or the
+    /// kernel's `vmlinux` or `System.map`; `system_map` adds a `System.map`.
+    /// The target's present is replayed as events, then a `break-in`.
+    #[pyo3(signature = (address, symbols=None, system_map=None, extended=false))]
+    fn connect(
+        &self,
+        address: &str,
+        symbols: Option<std::path::PathBuf>,
+        system_map: Option<std::path::PathBuf>,
+        extended: bool,
+    ) -> PyResult<Process> {
+        let options = dbgkit::ConnectOptions { symbols, system_map, extended };
+        let pid = self.core.with(|s| s.connect_with(address, &options))?;
+        self.core.added(pid);
+        Ok(Process::new(self.core.clone(), pid))
+    }
+
+    /// Runs a command of the remote stub behind a process (QEMU's monitor:
+    /// `"info registers"`) and returns its output.
+    #[pyo3(signature = (command, process=None))]
+    fn monitor(&self, command: &str, process: Option<&Bound<'_, PyAny>>) -> PyResult<String> {
+        let pid = pid_arg(&self.core, process)?;
+        self.core.with(|s| s.monitor(pid, command))
+    }
+
+    /// Where the kernel of a machine is: `(slide, how)`; the slide is `None`
+    /// while the kernel has not started.
+    #[pyo3(signature = (process=None))]
+    fn kernel_placement(&self, process: Option<&Bound<'_, PyAny>>) -> PyResult<(Option<u64>, String)> {
+        let pid = pid_arg(&self.core, process)?;
+        let placement = self.core.with(|s| s.kernel_placement(pid))?;
+        Ok((placement.slide, placement.how))
+    }
+
+    /// The kernel's processes (WinDbg's `!process 0 0`), read through
+    /// vmlinux's DWARF types: dicts with `address` (the `task_struct`),
+    /// `pid`, `parent_pid`, `comm` and `user` (false for kernel threads).
+    #[pyo3(signature = (process=None))]
+    fn kernel_processes<'py>(
+        &self,
+        py: Python<'py>,
+        process: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Vec<Bound<'py, PyDict>>> {
+        let pid = pid_arg(&self.core, process)?;
+        let list = self.core.with(|s| s.kernel_processes(pid))?;
+        list.into_iter()
+            .map(|p| {
+                let d = PyDict::new(py);
+                d.set_item("address", p.address)?;
+                d.set_item("pid", p.pid)?;
+                d.set_item("parent_pid", p.parent_pid)?;
+                d.set_item("comm", p.comm)?;
+                d.set_item("user", p.user)?;
+                Ok(d)
+            })
+            .collect()
+    }
+
+    /// Finds the kernel (its slide) and its modules again (WinDbg's
+    /// `.reload`); returns the names of the modules loaded and unloaded since.
+    #[pyo3(signature = (process=None))]
+    fn reload_kernel(&self, process: Option<&Bound<'_, PyAny>>) -> PyResult<(Vec<String>, Vec<String>)> {
+        let pid = pid_arg(&self.core, process)?;
+        let changes = self.core.with(|s| s.reload_kernel(pid))?;
+        let names = |m: Vec<dbgkit::Module>| m.into_iter().map(|m| m.name).collect();
+        Ok((names(changes.loaded), names(changes.unloaded)))
     }
 
     /// Goes back to a checkpoint (`Process.checkpoint()`): its process is
@@ -330,6 +407,12 @@ impl Session {
     fn break_in(&self, process: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
         let p = self.resolve_process(process)?;
         self.core.with(|s| s.break_in(p.pid))
+    }
+
+    /// Stops every running process; each reports a `break-in` event.
+    /// Returns the pids broken into.
+    fn break_in_all(&self) -> PyResult<Vec<i32>> {
+        self.core.with(|s| Ok(s.break_in_all()))
     }
 
     /// Single-steps a thread (default: the thread of the waiting event); a

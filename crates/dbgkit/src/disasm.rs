@@ -21,6 +21,11 @@ use std::collections::HashMap;
 /// The longest x86 instruction, in bytes.
 pub const MAX_INSTRUCTION_LEN: usize = 15;
 
+/// The most instructions one call disassembles (and, times
+/// [`MAX_INSTRUCTION_LEN`], the widest range it reads): a user's count is
+/// checked against it before any memory is taken.
+pub const MAX_DISASSEMBLY: usize = 100_000;
+
 /// How control leaves an instruction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Flow {
@@ -198,6 +203,11 @@ impl Session {
     /// Disassembles `count` instructions of process `pid` from `address`,
     /// naming branch targets and RIP-relative operands.
     pub fn disassemble(&mut self, pid: i32, address: u64, count: usize) -> Result<Vec<Instruction>> {
+        if count > MAX_DISASSEMBLY {
+            return Err(Error::InvalidArgument(format!(
+                "cannot disassemble {count} instructions at once (at most {MAX_DISASSEMBLY})"
+            )));
+        }
         let mut bytes = vec![0u8; count.saturating_mul(MAX_INSTRUCTION_LEN).max(MAX_INSTRUCTION_LEN)];
         let n = self.read_memory_partial(pid, address, &mut bytes)?;
         if n == 0 {
@@ -211,7 +221,14 @@ impl Session {
 
     /// Disassembles the instructions that start in `start..end`.
     pub fn disassemble_range(&mut self, pid: i32, start: u64, end: u64) -> Result<Vec<Instruction>> {
-        let len = end.saturating_sub(start) as usize;
+        let len = end.saturating_sub(start);
+        if len > (MAX_DISASSEMBLY * MAX_INSTRUCTION_LEN) as u64 {
+            return Err(Error::InvalidArgument(format!(
+                "cannot disassemble {len:#x} bytes at once (at most {:#x})",
+                MAX_DISASSEMBLY * MAX_INSTRUCTION_LEN
+            )));
+        }
+        let len = len as usize;
         let mut bytes = vec![0u8; len + MAX_INSTRUCTION_LEN];
         let n = self.read_memory_partial(pid, start, &mut bytes)?;
         if n == 0 {

@@ -90,6 +90,9 @@ pub enum Error {
     },
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// Talking to a remote stub failed (see [`crate::target::remote::RemoteError`]).
+    #[error(transparent)]
+    Remote(#[from] crate::target::remote::RemoteError),
 }
 
 /// gdb's words for a type name that names nothing.
@@ -118,6 +121,11 @@ impl Error {
             Error::Os { source, .. } | Error::Io(source) => source.raw_os_error(),
             _ => None,
         }
+    }
+
+    /// True when a remote target's connection is gone (its process can no longer be debugged).
+    pub fn is_connection_lost(&self) -> bool {
+        matches!(self, Error::Remote(crate::target::remote::RemoteError::ConnectionLost { .. }))
     }
 
     /// True when the error says the thread or process vanished (`ESRCH`).

@@ -15,6 +15,9 @@ pub enum Stdio {
     Null,
     /// A pipe the caller reads or writes (see [`crate::SpawnedPipes`]).
     Piped,
+    /// This open descriptor of the debugger (a file for `< in.txt`, `> out.txt`);
+    /// the caller keeps it open until `spawn` returns.
+    Fd(std::os::fd::RawFd),
 }
 
 /// What to launch and how. Build with [`SpawnOptions::new`] and the setters.

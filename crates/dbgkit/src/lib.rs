@@ -11,9 +11,12 @@ pub mod debuginfo;
 pub mod disasm;
 pub mod error;
 pub mod event;
+mod event_defaults;
 pub mod expr;
+pub mod kernel;
 pub mod launch;
 pub mod module;
+mod module_sections;
 pub(crate) mod os;
 mod process;
 pub mod session;
@@ -21,6 +24,8 @@ pub mod symbols;
 pub mod target;
 pub mod triage;
 pub mod unwind;
+pub mod watch_spec;
+pub mod wildcard;
 
 pub use arch::registers::{FpRegisters, Registers};
 pub use breakpoints::hardware::WatchAccess;
@@ -30,10 +35,12 @@ pub use event::{parse_signal, signal_name, ContinueStatus, Event, EventKind, Exc
 pub use launch::{SpawnOptions, SpawnedPipes, Stdio};
 pub use module::Module;
 pub use session::{
-    expand_frames, BreakpointLocation, CallArg, CallResult, CheckpointInfo, FieldInfo, HitContext, LineRange,
-    Protection, Session, SourceCondition, SourceFrame, SourceInfo, StepKind, StepOptions, TypeInfo, TypedValue,
-    Variable, VariableKind, WatchpointInfo, SCRATCH_NAME,
+    expand_frames, BreakpointLocation, CallArg, CallResult, CheckpointInfo, ConnectOptions, FieldInfo, HitContext,
+    KernelPlacement, KernelProcess, KernelReload, LineRange, Protection, Session, SourceCondition, SourceFrame,
+    SourceInfo, StepKind, StepOptions, TypeInfo, TypedValue, Variable, VariableKind, VectorWidth, WatchpointInfo,
+    SCRATCH_NAME,
 };
 pub use symbols::{SourceLocation, Symbol, Symbolized};
 pub use target::MemoryRegion;
 pub use unwind::{FoundBy, RecoveredRegisters, Stack, StackFrame, Unwinder};
+pub use watch_spec::WatchSpec;

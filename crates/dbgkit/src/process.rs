@@ -44,6 +44,8 @@ pub(crate) struct ThreadState {
     /// A hit at this address was already counted (a classic step-over was
     /// interrupted by a signal before the instruction ran).
     pub uncounted_rehit: Option<u64>,
+    /// A fault continued `Handled` and the registers then (see `session/fault_loop.rs`).
+    pub handled_fault: Option<(i32, crate::arch::registers::Registers)>,
 }
 
 impl ThreadState {
@@ -59,6 +61,7 @@ impl ThreadState {
             uncounted_rehit: None,
             resume_flag: false,
             page_step: None,
+            handled_fault: None,
         }
     }
 }

@@ -19,17 +19,23 @@
 #[cfg(test)]
 mod all_stop_tests;
 mod breakpoints;
+mod c_string;
 mod checkpoint;
 mod control;
 mod core_dump;
+mod debugger_memory;
 mod dispatch;
 mod eval;
+mod fault_loop;
 mod frame_location;
 mod image;
 mod inject;
+mod interrupt_all;
+mod kernel;
 mod locations;
 mod page_watch;
 mod plans;
+mod remote;
 mod search;
 mod sites;
 mod stack;
@@ -37,6 +43,7 @@ mod symbols;
 mod typed_eval;
 mod value_target;
 mod variables;
+mod vector_registers;
 mod watchpoints;
 
 use crate::arch::registers::{FpRegisters, Registers};
@@ -50,16 +57,20 @@ use crate::os::linux::{attach, spawn};
 use crate::process::{ProcessState, Step};
 use crate::target::MemoryRegion;
 use crate::target::{EventSource, StopReason, WaitMode};
+pub use c_string::read_c_string_with;
 pub use checkpoint::CheckpointInfo;
 pub use inject::{CallArg, CallResult, Protection};
+pub use kernel::{KernelPlacement, KernelProcess, KernelReload};
 pub use locations::{BreakpointLocation, LineRange, SourceInfo};
 pub(crate) use plans::Plan;
 pub use plans::{StepKind, StepOptions};
+pub use remote::ConnectOptions;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::marker::PhantomData;
 use std::time::{Duration, Instant};
 pub use typed_eval::{FieldInfo, SourceCondition, TypeInfo, TypedValue};
 pub use variables::{expand_frames, SourceFrame, Variable, VariableKind};
+pub use vector_registers::VectorWidth;
 pub use watchpoints::WatchpointInfo;
 
 /// How the memory map names the engine's scratch pages.
@@ -98,6 +109,8 @@ pub struct Session {
     next_checkpoint_id: u32,
     /// Symbols of every module file seen, loaded when first asked for.
     symbols: crate::symbols::SymbolCache,
+    /// Processes (and machines) behind a remote stub, for what only they do.
+    remotes: HashMap<i32, remote::RemoteProcess>,
     _not_send: PhantomData<*const ()>,
 }
 
@@ -163,6 +176,7 @@ impl Session {
             checkpoints: BTreeMap::new(),
             next_checkpoint_id: 1,
             symbols: Default::default(),
+            remotes: HashMap::new(),
             _not_send: PhantomData,
         }
     }
@@ -333,6 +347,15 @@ impl Session {
     /// Returns `Ok(None)` on timeout or interruption. The event's process
     /// stays stopped until [`continue_event`](Self::continue_event).
     pub fn wait_event(&mut self, timeout: Option<Duration>) -> Result<Option<Event>> {
+        let result = self.wait_event_unguarded(timeout);
+        if result.as_ref().is_err_and(Error::is_connection_lost) {
+            // A remote stub went away: its processes are gone from the session.
+            self.forget_lost_remotes();
+        }
+        result
+    }
+
+    fn wait_event_unguarded(&mut self, timeout: Option<Duration>) -> Result<Option<Event>> {
         let deadline = timeout.map(|t| Instant::now() + t);
         let mut backoff = Duration::from_micros(20);
         loop {
@@ -582,7 +605,7 @@ impl Session {
         self.processes.get_mut(&pid).ok_or(Error::NotDebugged(pid))
     }
 
-    fn stopped_thread(&mut self, pid: i32, tid: i32) -> Result<&mut crate::process::ThreadState> {
+    pub(crate) fn stopped_thread(&mut self, pid: i32, tid: i32) -> Result<&mut crate::process::ThreadState> {
         let p = self.process_mut(pid)?;
         let t = p.threads.get_mut(&tid).ok_or(Error::NoSuchThread { pid, tid })?;
         if !t.stopped {

@@ -145,7 +145,9 @@ fn loader_hooks_of_one_process_survive_others_ending() {
                 loaded.insert(e.pid);
             }
             // A waits at its initial libraries until B is gone.
-            EventKind::ModuleLoaded(m) if m.name == "libc.so.6" && e.pid == a && a_held.is_none() => {
+            EventKind::ModuleLoaded(m)
+                if m.name == "libc.so.6" && e.pid == a && a_held.is_none() && !exited.contains(&b) =>
+            {
                 a_held = Some(e);
                 continue;
             }

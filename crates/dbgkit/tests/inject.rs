@@ -171,10 +171,19 @@ fn detach_after_injection_leaves_nothing_behind() {
     let (mut s, pid, mut pipes) = stopped_in_ready();
     let getpid = s.lookup(pid, "libc.so.6!getpid").unwrap();
     s.call(pid, pid, getpid, &[]).unwrap();
-    let maps_with_scratch = std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap();
+    let scratch: Vec<String> = s
+        .memory_map(pid)
+        .unwrap()
+        .iter()
+        .filter(|r| r.path == dbgkit::SCRATCH_NAME)
+        .map(|r| format!("{:x}-{:x} ", r.start, r.end))
+        .collect();
+    assert!(!scratch.is_empty(), "the call used scratch memory");
     s.detach(pid).unwrap();
     let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap();
-    assert!(maps.lines().count() < maps_with_scratch.lines().count(), "the scratch page is gone:\n{maps}");
+    for range in &scratch {
+        assert!(!maps.lines().any(|l| l.starts_with(range.as_str())), "the scratch page {range}is gone:\n{maps}");
+    }
     let mut status = 0;
     // SAFETY: reaping our own child.
     assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);

@@ -4,11 +4,33 @@
 use anyhow::{bail, Result};
 
 /// Splits a command line on `;` outside quotes and backticks.
+/// A WinDbg `$$` comment runs to the next `;` whatever quotes it holds.
 pub fn split_commands(line: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut current = String::new();
     let mut quote: Option<char> = None;
-    for c in line.chars() {
+    let mut in_comment = false;
+    let chars: Vec<char> = line.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        if in_comment {
+            if c == ';' {
+                in_comment = false;
+                out.push(std::mem::take(&mut current));
+            } else {
+                current.push(c);
+            }
+            continue;
+        }
+        if quote.is_none()
+            && c == '$'
+            && current.trim().is_empty()
+            && chars.get(i + 1) == Some(&'$')
+            && !matches!(chars.get(i + 2), Some('<' | '>'))
+        {
+            in_comment = true;
+            current.push(c);
+            continue;
+        }
         match (quote, c) {
             (Some(q), c) if c == q => {
                 quote = None;
@@ -179,20 +201,6 @@ pub fn regex_escape(text: &str) -> String {
     out
 }
 
-/// A WinDbg wildcard pattern (`*`, `?`) as an anchored regular expression.
-pub fn wildcard_regex(pattern: &str) -> String {
-    let mut out = String::from("^");
-    for c in pattern.chars() {
-        match c {
-            '*' => out.push_str(".*"),
-            '?' => out.push('.'),
-            c => out.push_str(&regex_escape(&c.to_string())),
-        }
-    }
-    out.push('$');
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,6 +209,7 @@ mod tests {
     fn commands_split_outside_quotes() {
         assert_eq!(split_commands("bp main; g ;k"), ["bp main", "g", "k"]);
         assert_eq!(split_commands(r#"bp f "a;b"; g"#), [r#"bp f "a;b""#, "g"]);
+        assert_eq!(split_commands("$$ don't stop; k; $$>< f.txt"), ["$$ don't stop", "k", "$$>< f.txt"]);
     }
 
     #[test]
@@ -232,6 +241,5 @@ mod tests {
     fn edit_distance() {
         assert_eq!(distance("bpp", "bp"), 1);
         assert_eq!(distance("kitten", "sitting"), 3);
-        assert_eq!(wildcard_regex("b*p?"), "^b.*p.$");
     }
 }

@@ -2,23 +2,68 @@
 //! condition, ignore. Numbers stay the same across `.restart`.
 
 use super::args;
-use super::commands::Call;
+use super::commands::{find, Call};
 use super::debugger::{say, Debugger, UserBreakpoint};
 use super::eval::gdb_registers;
 use crate::format::place;
 use anyhow::{anyhow, bail, Result};
 
-/// `[/1] EXPR ["COND"]` or gdb's `[*]EXPR [if COND]`: (place, condition, one-shot).
-fn parse_spec(text: &str) -> Result<(String, Option<String>, bool)> {
+/// What a `bp` line asks for.
+#[derive(Debug, Default, PartialEq)]
+struct Spec {
+    place: String,
+    condition: Option<String>,
+    one_shot: bool,
+    /// WinDbg's command string: `bp ADDR "k; g"`.
+    commands: Vec<String>,
+}
+
+/// Whether a quoted text after `bp ADDR` is WinDbg's command string rather
+/// than a condition: it starts with a command name followed by nothing, `;`
+/// or a word (`k`, `r rdi; g`), not by an operator (`p == 3` is a condition).
+fn is_command_string(text: &str) -> bool {
+    let text = text.trim();
+    let end = text.find(|c: char| c.is_whitespace() || c == ';').unwrap_or(text.len());
+    let (word, rest) = text.split_at(end);
+    if word.is_empty() || find(word).is_err() {
+        return false;
+    }
+    let rest = rest.trim_start();
+    match rest.chars().next() {
+        None | Some(';') => true,
+        Some(c) => c.is_alphanumeric() || c == '@' || c == '$' || c == '"' || c == '-' || c == '/',
+    }
+}
+
+/// `[/1] [/w "COND"] EXPR ["COND" | "COMMANDS"]` or gdb's `[*]EXPR [if COND]`.
+fn parse_spec(text: &str) -> Result<Spec> {
     let mut text = text.trim();
     let mut one_shot = false;
-    if let Some(rest) = text.strip_prefix("/1") {
-        one_shot = true;
-        text = rest.trim();
+    let mut explicit_condition = None;
+    loop {
+        if let Some(rest) = text.strip_prefix("/1") {
+            one_shot = true;
+            text = rest.trim();
+        } else if let Some(rest) = text.strip_prefix("/w") {
+            let rest = rest.trim_start();
+            let quoted = rest
+                .strip_prefix('"')
+                .ok_or_else(|| anyhow!("/w takes a quoted condition: bp /w \"rdi == 3\" main"))?;
+            let close = quoted.find('"').ok_or_else(|| anyhow!("unterminated condition after /w"))?;
+            explicit_condition = Some(quoted[..close].to_string());
+            text = quoted[close + 1..].trim();
+        } else {
+            break;
+        }
     }
-    let (spec, condition) = match text.find(" if ") {
+    let (spec, quoted_condition) = match text.find(" if ") {
         Some(i) => (text[..i].trim().to_string(), Some(text[i + 4..].trim().to_string())),
         None => args::trailing_quoted(text)?,
+    };
+    let (condition, commands) = match quoted_condition {
+        Some(q) if !text.contains(" if ") && is_command_string(&q) => (explicit_condition, args::split_commands(&q)),
+        Some(_) if explicit_condition.is_some() => bail!("two conditions: /w \"...\" and a quoted one"),
+        other => (other.or(explicit_condition), Vec::new()),
     };
     // `*ADDR` stays in the spec: it asks for exactly that address (no prologue skipping).
     let spec = spec.trim().to_string();
@@ -28,21 +73,22 @@ fn parse_spec(text: &str) -> Result<(String, Option<String>, bool)> {
     if condition.as_deref().is_some_and(|c| c.trim().is_empty()) {
         bail!("empty condition");
     }
-    Ok((spec, condition, one_shot))
+    Ok(Spec { place: spec, condition, one_shot, commands })
 }
 
 fn set(dbg: &mut Debugger, text: &str, deferred: bool, one_shot: bool) -> Result<()> {
-    let (spec, condition, once) = parse_spec(text)?;
+    let parsed = parse_spec(text)?;
     let mut b = UserBreakpoint {
         number: dbg.next_breakpoint,
         pid: None,
         engine: None,
-        spec,
+        spec: parsed.place,
         deferred,
-        condition,
-        one_shot: one_shot || once,
+        condition: parsed.condition,
+        one_shot: one_shot || parsed.one_shot,
         enabled: true,
         ignore: 0,
+        commands: parsed.commands,
     };
     match dbg.current {
         Some(c) => {
@@ -113,6 +159,9 @@ pub fn bl(dbg: &mut Debugger, _call: &Call) -> Result<()> {
         }
         if b.deferred {
             line.push_str(" deferred");
+        }
+        if !b.commands.is_empty() {
+            line.push_str(&format!(" commands \"{}\"", b.commands.join("; ")));
         }
         if let Some(why) = pending {
             line.push_str(&format!(" ({why})"));
@@ -245,10 +294,23 @@ mod tests {
 
     #[test]
     fn windbg_and_gdb_forms() {
-        assert_eq!(parse_spec("compute").unwrap(), ("compute".into(), None, false));
-        assert_eq!(parse_spec("/1 compute \"rdi == 3\"").unwrap(), ("compute".into(), Some("rdi == 3".into()), true));
-        assert_eq!(parse_spec("compute if $rdi == 3").unwrap(), ("compute".into(), Some("$rdi == 3".into()), false));
-        assert_eq!(parse_spec("*0x401000").unwrap(), ("*0x401000".into(), None, false));
+        let spec = |place: &str, condition: Option<&str>, one_shot: bool, commands: &[&str]| Spec {
+            place: place.into(),
+            condition: condition.map(str::to_string),
+            one_shot,
+            commands: commands.iter().map(|c| c.to_string()).collect(),
+        };
+        assert_eq!(parse_spec("compute").unwrap(), spec("compute", None, false, &[]));
+        assert_eq!(parse_spec("/1 compute \"rdi == 3\"").unwrap(), spec("compute", Some("rdi == 3"), true, &[]));
+        assert_eq!(parse_spec("compute if $rdi == 3").unwrap(), spec("compute", Some("$rdi == 3"), false, &[]));
+        assert_eq!(parse_spec("*0x401000").unwrap(), spec("*0x401000", None, false, &[]));
+        assert_eq!(parse_spec("compute \"r rdi; g\"").unwrap(), spec("compute", None, false, &["r rdi", "g"]));
+        assert_eq!(parse_spec("compute \"k\"").unwrap(), spec("compute", None, false, &["k"]));
+        assert_eq!(parse_spec("compute \"p == 3\"").unwrap(), spec("compute", Some("p == 3"), false, &[]));
+        assert_eq!(
+            parse_spec("/w \"rdi == 1\" compute \"k; g\"").unwrap(),
+            spec("compute", Some("rdi == 1"), false, &["k", "g"])
+        );
         assert!(parse_spec("").is_err());
     }
 }

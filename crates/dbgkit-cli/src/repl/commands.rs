@@ -5,7 +5,10 @@
 
 use super::args::distance;
 use super::debugger::{say, Debugger};
-use super::{breakpoints, checkpoints, control, dump, inspect, memory, reach, signals, source};
+use super::{
+    breakpoints, checkpoints, control, display, dump, inspect, memory, output, printf, program, reach, remote, script,
+    script_commands, shell, signals, source,
+};
 use anyhow::{anyhow, bail, Result};
 
 pub type Handler = fn(&mut Debugger, &Call) -> Result<()>;
@@ -19,6 +22,8 @@ pub enum Group {
     Symbols,
     Source,
     Signals,
+    Scripts,
+    Python,
     Other,
 }
 
@@ -32,6 +37,8 @@ impl Group {
             Group::Symbols => "Symbols and modules",
             Group::Source => "Source level: variables, types, source text",
             Group::Signals => "Signals",
+            Group::Scripts => "Command files, user commands, output",
+            Group::Python => "Python scripts",
             Group::Other => "Other",
         }
     }
@@ -103,24 +110,99 @@ pub static COMMANDS: &[Command] = &[
                   p alone or with a count steps (WinDbg); followed by anything else it is gdb's print.", repeats: true),
     cmd!("pc", [], "", Run, control::step_to_call, "step (over calls) until the current instruction is a call", repeats: true),
     cmd!("gu", ["finish"], "", Run, control::go_up, "go up: run until the selected frame returns to its caller"),
-    cmd!(".restart", ["run"], "", Run, control::restart, "kill the program and start it again (breakpoints are kept)"),
+    cmd!(".restart", ["run"], "[ARGS] [< IN] [> OUT] [2> ERR]", Run, program::restart,
+        "kill the program and start it again (breakpoints are kept); new ARGS replace the old",
+        details: "Redirections are done as a shell would: run 3 < in.txt > out.txt (>> appends, 2> for errors).\n\
+                  Without ARGS the last arguments are used again (set args changes them)."),
+    cmd!(
+        "set args",
+        [],
+        "[ARGS] [< IN] [> OUT]",
+        Run,
+        program::set_args,
+        "the arguments (and redirections) of the next run"
+    ),
+    cmd!("show args", [], "", Run, program::show_args, "show the arguments of the next run"),
+    cmd!(
+        "set environment",
+        ["set env"],
+        "VAR[=VALUE]",
+        Run,
+        program::set_environment,
+        "set an environment variable for the next run (gdb's set environment)"
+    ),
+    cmd!(
+        "unset environment",
+        ["unset env"],
+        "[VAR]",
+        Run,
+        program::unset_environment,
+        "remove an environment variable for the next run (all of them without VAR)"
+    ),
+    cmd!(
+        "show environment",
+        ["show env"],
+        "[VAR]",
+        Run,
+        program::show_environment,
+        "show the environment the next run gets"
+    ),
+    cmd!(
+        "jump",
+        [],
+        "LOCATION",
+        Run,
+        control::jump,
+        "go on at LOCATION: the current thread's pc becomes it (jump *0x401000, jump counter.c:12)"
+    ),
     cmd!(".attach", ["attach"], "PID", Run, control::attach, "attach to a running process"),
     cmd!(".detach", ["detach"], "", Run, control::detach, "detach: the program runs on as if never debugged"),
+    cmd!("target remote", ["target extended-remote"], "ADDRESS [FILE]", Run, remote::target,
+        "debug through a GDB remote stub: gdbserver, QEMU's -gdb (a kernel), or `| COMMAND`",
+        details: "ADDRESS is HOST:PORT, or | COMMAND (a stub on the command's standard input and output).\n\
+                  FILE gives the symbols: the program, or a kernel's vmlinux or System.map.\n\
+                  extended-remote keeps the stub when the program ends, and runs FILE on a stub with none."),
+    cmd!(
+        "monitor",
+        [],
+        "COMMAND",
+        Run,
+        remote::monitor,
+        "run a command of the remote stub: monitor info registers (QEMU), monitor help"
+    ),
+    cmd!(
+        ".reload",
+        [],
+        "",
+        Symbols,
+        remote::reload,
+        "kernel: find where the kernel is (its KASLR slide) and its loaded modules again"
+    ),
+    cmd!(
+        "!process",
+        [],
+        "0 0",
+        Symbols,
+        remote::process_list,
+        "kernel: every process (task address, pid, parent, name), read through vmlinux's DWARF types"
+    ),
     cmd!(".kill", ["kill"], "", Run, control::kill, "kill the program"),
     cmd!(
         "q",
         ["quit", ".quit", "exit"],
-        "",
+        "[CODE]",
         Run,
         control::quit,
-        "quit (launched programs are killed, attached ones left running)"
+        "quit (launched programs are killed, attached ones left running); CODE is the exit status"
     ),
     // ---- breakpoints
-    cmd!("bp", ["break", "b"], "[/1] EXPR [\"CONDITION\"]", Breakpoints, breakpoints::bp,
-        "set a breakpoint on an address or symbol, with an optional condition",
+    cmd!("bp", ["break", "b"], "[/1] [/w \"COND\"] EXPR [\"CONDITION\" | \"COMMANDS\"]", Breakpoints, breakpoints::bp,
+        "set a breakpoint on an address or symbol, with an optional condition or command list",
         details: "EXPR: main, counter!bump, libc.so.6!malloc+0x10, counter.c:12, 0x401000, rip+5.\n\
                   The condition is an expression evaluated at each hit; the target stops when it is not 0:\n\
-                  bp counter!bump \"rdi == 3\". gdb's form works too: break bump if $rdi == 3.\n\
+                  bp counter!bump \"rdi == 3\" (or bp /w \"rdi == 3\" counter!bump). gdb's form works too:\n\
+                  break bump if $rdi == 3. A quoted text that starts with a command is WinDbg's command\n\
+                  list, run at each hit: bp counter!bump \"r rdi; g\".\n\
                   /1 makes it one-shot. A name not loaded yet makes the breakpoint pending, as `bu` does."),
     cmd!("tbreak", [], "EXPR [if CONDITION]", Breakpoints, breakpoints::tbreak, "set a one-shot breakpoint"),
     cmd!("ba", [], "w|r|e SIZE EXPR", Breakpoints, reach::ba,
@@ -141,11 +223,19 @@ pub static COMMANDS: &[Command] = &[
     cmd!("wc", [], "ID", Breakpoints, reach::clear, "remove a watchpoint"),
     cmd!(
         ".call",
-        ["call"],
+        [],
         "FUNCTION [ARG...]",
         Other,
         reach::dot_call,
         "call a function of the target: .call strlen \"text\" (strings are copied in), prints rax"
+    ),
+    cmd!(
+        "call",
+        [],
+        "FUNCTION(ARG, ...)",
+        Other,
+        reach::c_call,
+        "gdb's call in C syntax: call strlen(\"text\"), call bump(41); prints the value returned"
     ),
     cmd!(".inject", [], "PATH", Other, reach::inject, "load a shared object into the target through its dlopen"),
     cmd!(".dump", [], "[/o] FILE", Other, dump::dot_dump,
@@ -196,11 +286,14 @@ pub static COMMANDS: &[Command] = &[
     ),
     cmd!("ignore", [], "ID COUNT", Breakpoints, breakpoints::ignore, "let the next COUNT hits of a breakpoint pass"),
     // ---- registers, stack, threads
-    cmd!("r", ["info registers", "info reg", "i r"], "[REG[=EXPR][, ...]]", Stack, inspect::registers,
-        "show registers, or set one: r rax=0x10",
+    cmd!("r", ["info registers", "info reg", "i r", "info all-registers"], "[REG[=EXPR][, ...] | vector]", Stack,
+        inspect::registers,
+        "show registers, or set one: r rax=0x10, r xmm0, r st0, r mxcsr, r efl",
         details: "r alone shows every general register and the current instruction; r rip shows one;\n\
-                  r rax=rbx+1, rcx=0 sets them. Names: rax..r15, eax, ax, al, ah, r8d, rip, eflags (efl),\n\
-                  fs_base, gs_base. gdb's set $rax = 1 does the same."),
+                  r rax=rbx+1, rcx=0 sets them. Names: rax..r15, eax, ax, al, ah, r8d, rip, eflags (efl,\n\
+                  shown with its flags), fs_base, gs_base, xmm0..xmm15, ymm0..ymm15 (with AVX), st0..st7,\n\
+                  mxcsr, fcw, fsw, ftw. info registers vector shows the vector registers, info all-registers\n\
+                  every one. gdb's set $rax = 1 does the same."),
     cmd!(
         "k",
         ["kn", "bt", "backtrace", "where"],
@@ -267,21 +360,16 @@ pub static COMMANDS: &[Command] = &[
     cmd!("u", [], "[ADDR] [L COUNT]", Memory, inspect::unassemble,
         "disassemble COUNT (8) instructions at ADDR (the selected frame's pc; after u, where it stopped)",
         repeats: true),
-    cmd!(
-        "uf",
-        ["disassemble", "disas"],
-        "[ADDR]",
-        Memory,
-        inspect::unassemble_function,
-        "disassemble the whole function holding ADDR (default: the selected frame's pc)"
-    ),
+    cmd!("uf", ["disassemble", "disas"], "[/r|/m|/s] [ADDR]", Memory, inspect::unassemble_function,
+        "disassemble the whole function holding ADDR (default: the selected frame's pc)",
+        details: "Raw bytes are always shown (gdb's /r); /m and /s put each source line before its code."),
     cmd!(
         "!address",
         ["info proc mappings"],
         "[ADDR]",
         Memory,
         inspect::address,
-        "show the memory map, or the region holding ADDR"
+        "show the memory map, or the region holding ADDR (the debugger's own pages are labelled)"
     ),
     // ---- symbols and modules
     cmd!(
@@ -304,7 +392,22 @@ pub static COMMANDS: &[Command] = &[
         inspect::info_functions,
         "gdb's info functions: symbols matching a regular expression, in every module"
     ),
-    cmd!("lm", ["info sharedlibrary", "info shared"], "", Symbols, inspect::modules, "list loaded modules"),
+    cmd!(
+        "lm",
+        [],
+        "[m PATTERN]",
+        Symbols,
+        inspect::modules,
+        "list loaded modules (lm m libc* those whose name matches a wildcard pattern)"
+    ),
+    cmd!(
+        "info sharedlibrary",
+        ["info shared"],
+        "[REGEX]",
+        Symbols,
+        inspect::shared_libraries,
+        "gdb's list of shared libraries: From, To, Syms Read, path"
+    ),
     cmd!(
         "?",
         [],
@@ -314,7 +417,7 @@ pub static COMMANDS: &[Command] = &[
         "evaluate a WinDbg expression: ? rsp+8, ? poi(rsp), ? counter!bump (alone, ? shows help)"
     ),
     // ---- source level (variables, types, source text)
-    cmd!("print", ["output", "inspect"], "[/FMT] EXPR", Source, source::print,
+    cmd!("print", ["inspect"], "[/FMT] EXPR", Source, source::print,
         "print an expression in the program's language: print *list, p/x mask, print s->name",
         details: "C and C++ rules: members a.b and p->x, *p, &x, arr[i], casts (struct node *) addr,\n\
                   arithmetic, comparisons, x = 5 assigns. Values print as gdb prints them, numbered $1, $2...\n\
@@ -402,7 +505,14 @@ pub static COMMANDS: &[Command] = &[
         signals::sx,
         "ignore SIGNAL: neither stop nor print (second chances still stop)"
     ),
-    cmd!("sx", ["info signals", "info handle"], "", Signals, signals::list, "show the signal table"),
+    cmd!(
+        "sx",
+        ["info signals", "info handle"],
+        "[SIGNAL]",
+        Signals,
+        signals::list,
+        "show the signal table (or the row of SIGNAL)"
+    ),
     cmd!(
         "handle",
         [],
@@ -411,10 +521,138 @@ pub static COMMANDS: &[Command] = &[
         signals::handle,
         "gdb's handle: whether SIGNAL stops, prints, and is passed to the program"
     ),
+    // ---- command files, user commands, output
+    cmd!(
+        "source",
+        [],
+        "[-v] FILE",
+        Scripts,
+        script::source,
+        "run the commands of FILE (a Python script when FILE ends in .py); the first that fails ends it"
+    ),
+    cmd!(
+        "$$><",
+        ["$$<", "$$>a<"],
+        "FILE",
+        Scripts,
+        script::windbg_script,
+        "WinDbg's script run: the commands of FILE (several a line, separated by ;)"
+    ),
+    cmd!(
+        "define",
+        [],
+        "NAME",
+        Scripts,
+        script::define,
+        "define a command: the lines up to `end`, with $arg0.. and $argc for its arguments"
+    ),
+    cmd!(
+        "document",
+        [],
+        "NAME",
+        Scripts,
+        script::document,
+        "the help of a command made with define (lines up to `end`)"
+    ),
+    cmd!("commands", [], "[IDS]", Scripts, script::commands,
+        "commands run when breakpoints stop the program (lines up to `end`; last breakpoint without IDS)",
+        details: "A first line `silent` shows nothing at the stop; `continue` goes on. gdb's tracing idiom:\n\
+                  commands 1 / silent / printf \"x=%d\\n\", $rdi / continue / end"),
+    cmd!("end", [], "", Scripts, script::end, "ends define, document and commands"),
+    cmd!("silent", [], "", Scripts, script::silent, "first line of a command list: the stop is not shown"),
+    cmd!(
+        "printf",
+        [],
+        "\"FORMAT\", EXPR...",
+        Scripts,
+        printf::printf,
+        "print as C's printf: %d %i %u %x %o %c %s (a string in memory) %p, with l, h, width, precision"
+    ),
+    cmd!("echo", [], "TEXT", Scripts, output::echo, "gdb's echo: TEXT with C escapes (\\n for a new line)"),
+    cmd!(".echo", [], "TEXT", Scripts, output::dot_echo, "print TEXT and a new line"),
+    cmd!("output", [], "EXPR", Scripts, output::output, "print the value of EXPR alone (no new line): output/x $rax"),
+    cmd!(
+        "display",
+        [],
+        "[/FMT] [EXPR]",
+        Scripts,
+        display::display,
+        "show EXPR at every stop (display/x $rax, display/i $pc); alone, show them all now"
+    ),
+    cmd!(
+        "undisplay",
+        ["delete display"],
+        "[IDS]",
+        Scripts,
+        display::undisplay,
+        "stop showing displays (all without IDS)"
+    ),
+    cmd!("info display", [], "", Scripts, display::info_display, "list the displays"),
+    cmd!(
+        "set logging",
+        [],
+        "on [FILE] | off | file FILE | overwrite on|off | redirect on|off",
+        Scripts,
+        output::set_logging,
+        "copy everything the debugger prints into FILE (gdb.txt by default)"
+    ),
+    cmd!(
+        ".logopen",
+        [".logappend"],
+        "FILE",
+        Scripts,
+        output::logopen,
+        "copy everything the debugger prints into FILE (.logappend adds to it)"
+    ),
+    cmd!(".logclose", [], "", Scripts, output::logclose, "stop copying output into the log file"),
+    cmd!(
+        "set pagination",
+        ["set height", "set width", "set confirm"],
+        "on|off|N",
+        Scripts,
+        settings,
+        "accepted for gdb scripts: output is never paged and nothing asks for confirmation"
+    ),
+    // ---- Python
+    cmd!(".py", [], "FILE [ARGS...]", Python, script_commands::dot_py,
+        "run a Python script against this session (sys.argv = FILE ARGS)",
+        details: "Inside, dbgkit.current_session() is this debugger's session: its processes, threads,\n\
+                  breakpoints (set there, they show in bl) and the event it is stopped at. A script may\n\
+                  continue and wait for events; the debugger goes on from where it left the target.\n\
+                  @dbgkit.command(\"name\") registers extension commands (!name)."),
+    cmd!("py", [], "CODE", Python, script_commands::py, "run one line of Python (an expression's value is printed)"),
+    cmd!(
+        "python",
+        ["python-interactive", "pi"],
+        "[CODE]",
+        Python,
+        script_commands::python,
+        "run Python: one line, or without CODE the lines that follow up to `end`"
+    ),
     // ---- other
     cmd!("help", [".help", "h"], "[COMMAND]", Other, help, "list commands, or show one in full"),
-    cmd!(".echo", ["echo"], "TEXT", Other, control::echo, "print TEXT"),
+    cmd!("shell", ["!"], "[COMMAND]", Other, shell::shell, "run a shell command (!ls works too)"),
+    cmd!(".shell", [], "COMMAND", Other, shell::shell, "WinDbg's shell command"),
+    cmd!(
+        "cd",
+        [],
+        "[DIR]",
+        Other,
+        shell::cd,
+        "change the debugger's working directory (programs launched later start there)"
+    ),
+    cmd!("pwd", [], "", Other, shell::pwd, "show the debugger's working directory"),
 ];
+
+/// `set pagination`, `set height`, `set width`, `set confirm`: nothing to change.
+fn settings(_dbg: &mut Debugger, call: &Call) -> Result<()> {
+    let value = call.args.trim();
+    let ok = matches!(value, "on" | "off" | "1" | "0" | "yes" | "no" | "unlimited") || value.parse::<u64>().is_ok();
+    if !ok {
+        bail!("{} takes on, off or a number", call.name);
+    }
+    Ok(())
+}
 
 /// The entry for a name (or alias), exactly.
 fn by_name(name: &str) -> Option<&'static Command> {
@@ -429,6 +667,20 @@ pub fn all_names() -> impl Iterator<Item = &'static str> {
 /// Parses a command line into its entry and arguments.
 pub fn find(line: &str) -> Result<(&'static Command, Call<'_>)> {
     let line = line.trim();
+    // WinDbg's script runs take their file without a space: $$><cmds.txt.
+    for prefix in ["$$>a<", "$$><", "$$<"] {
+        if let Some(rest) = line.strip_prefix(prefix) {
+            let command = by_name(prefix).expect("declared");
+            return Ok((command, Call { name: prefix, fmt: None, args: rest.trim() }));
+        }
+    }
+    // gdb's !CMD runs a shell command (WinDbg's !address is a command of its own).
+    if let Some(rest) = line.strip_prefix('!') {
+        if !rest.starts_with("address") {
+            let command = by_name("!").expect("declared");
+            return Ok((command, Call { name: "!", fmt: None, args: rest.trim() }));
+        }
+    }
     // WinDbg's one-character commands take their argument without a space: ~1s, ?rax, ??x, |0s.
     for prefix in ["??", "~", "?", "|"] {
         if let Some(rest) = line.strip_prefix(prefix) {
@@ -477,19 +729,46 @@ pub fn find(line: &str) -> Result<(&'static Command, Call<'_>)> {
     }
 }
 
-/// "unknown command" with the nearest name.
+/// Commands that change or end something (breakpoints, memory, registers,
+/// the program's life): never offered as a guess for a mistyped name.
+#[rustfmt::skip]
+const NEVER_SUGGESTED: &[&str] = &[
+    "bc", "delete", "d", "bd", "disable", ".kill", "kill", "q", "quit", ".quit", "exit", ".detach", "detach",
+    ".restart", "run", "jump", "eb", "ew", "ed", "eq", "ea", "eza", "set", "set var", "set variable", "undisplay",
+    "delete display", "unset environment", "unset env", "set args", "set environment", "set env", ".logclose",
+    "shell", "!", ".shell", "cd", "gh", "gn", "wc", ".call", "call", ".inject", "define", "end", "silent",
+];
+
+/// What other debuggers' users type for something this one does under
+/// another name, with the harmless command closest in meaning.
+const SYNONYMS: &[(&str, &str)] = &[
+    ("step", "`t` (si) steps one instruction into calls"),
+    ("next", "`p` (ni) steps one instruction over calls"),
+    ("n", "`p` (ni) steps one instruction over calls"),
+];
+
+/// "unknown command", with a harmless command close in spelling or meaning when there is one.
 fn unknown(line: &str) -> anyhow::Error {
     let word = line.split_whitespace().next().unwrap_or(line);
     let two: String = line.split_whitespace().take(2).collect::<Vec<_>>().join(" ");
+    if let Some((_, hint)) = SYNONYMS.iter().find(|(typed, _)| *typed == two || *typed == word) {
+        return anyhow!(
+            "unknown command {:?}: {hint}",
+            if SYNONYMS.iter().any(|(t, _)| *t == two) { &two } else { word }
+        );
+    }
     let nearest = all_names()
+        .filter(|name| !NEVER_SUGGESTED.contains(name))
         .map(|name| {
             let typed = if name.contains(' ') { two.as_str() } else { word };
-            (distance(typed, name), name)
+            (distance(typed, name), typed.chars().count(), name)
         })
-        .min_by_key(|(d, name)| (*d, name.len()));
+        // A guess must be close: one letter off for short names, two for long ones.
+        .filter(|&(d, typed_len, _)| d > 0 && d <= if typed_len <= 4 { 1 } else { 2 } && d < typed_len)
+        .min_by_key(|&(d, _, name)| (d, name.len()));
     match nearest {
-        Some((_, name)) => anyhow!("unknown command {word:?}: did you mean `{name}`? (help lists every command)"),
-        None => anyhow!("unknown command {word:?}"),
+        Some((_, _, name)) => anyhow!("unknown command {word:?}: did you mean `{name}`? (help lists every command)"),
+        None => anyhow!("unknown command {word:?} (help lists every command)"),
     }
 }
 
@@ -518,7 +797,10 @@ pub fn help_overview() -> String {
         Group::Memory,
         Group::Symbols,
         Group::Source,
+        Group::Python,
         Group::Signals,
+        Group::Scripts,
+        Group::Python,
         Group::Other,
     ];
     for group in groups {
@@ -537,10 +819,19 @@ pub fn help_overview() -> String {
 }
 
 /// `help` and `help COMMAND`.
-fn help(_dbg: &mut Debugger, call: &Call) -> Result<()> {
+fn help(dbg: &mut Debugger, call: &Call) -> Result<()> {
     let topic = call.args.trim();
     if topic.is_empty() {
         say!("{}", help_overview().trim_end());
+        script_commands::help_extensions(dbg);
+        return Ok(());
+    }
+    if find(topic).is_err() && script_commands::help_extension(dbg, topic) {
+        return Ok(());
+    }
+    if let Some(user) = dbg.user_commands.get(topic) {
+        say!("{topic} (defined with define)");
+        say!("  {}", user.doc.as_deref().unwrap_or("User-defined."));
         return Ok(());
     }
     let (c, _) = find(topic).map_err(|_| unknown(topic))?;
@@ -597,6 +888,25 @@ mod tests {
         assert!(e.contains("did you mean `bp`"), "{e}");
         let e = find("info registr").err().unwrap().to_string();
         assert!(e.contains("did you mean `info registers`"), "{e}");
+    }
+
+    #[test]
+    fn no_guess_is_destructive_or_far_fetched() {
+        for typed in ["dvv", "info localz", "dlt", "qq", "kil", "detatch", "zzzz", "info argz"] {
+            let e = find(typed).err().unwrap().to_string();
+            for bad in NEVER_SUGGESTED {
+                assert!(!e.contains(&format!("`{bad}`")), "{typed}: {e}");
+            }
+        }
+        assert!(find("zzzz").err().unwrap().to_string().ends_with("(help lists every command)"));
+    }
+
+    #[test]
+    fn never_suggested_names_are_real_commands() {
+        let names: Vec<&str> = all_names().collect();
+        for n in NEVER_SUGGESTED {
+            assert!(names.contains(n), "{n} is not a command");
+        }
     }
 
     #[test]

@@ -24,6 +24,14 @@ fn count(call: &Call, what: &str) -> Result<u64> {
 /// `g [ADDR]`: go, or run to ADDR.
 pub fn go(dbg: &mut Debugger, call: &Call) -> Result<()> {
     let target = call.args.trim();
+    // gdb's `continue N` is not an address: it lets the breakpoint it stopped at pass N-1 more times.
+    if matches!(call.name, "c" | "continue") && !target.is_empty() && !target.starts_with('*') {
+        let n = args::number(target).map_err(|_| {
+            anyhow!("continue takes a count (continue 3: stop at the third hit from now); g ADDR runs to an address")
+        })?;
+        ignore_current_breakpoint(dbg, n.saturating_sub(1))?;
+        return dbg.go(None);
+    }
     let target = target.strip_prefix('*').unwrap_or(target).trim();
     if target.is_empty() {
         return dbg.go(None);
@@ -36,6 +44,26 @@ pub fn go(dbg: &mut Debugger, call: &Call) -> Result<()> {
         return Err(e);
     }
     dbg.wait_and_show()
+}
+
+/// Sets the ignore count of the user breakpoint the current thread stopped at.
+fn ignore_current_breakpoint(dbg: &mut Debugger, count: u64) -> Result<()> {
+    let c = dbg.stopped()?;
+    let stopped_at = match dbg.held.get(&c.pid).map(|e| &e.kind) {
+        Some(EventKind::Breakpoint { id, .. }) => Some(*id),
+        _ => None,
+    };
+    let Some(i) =
+        stopped_at.and_then(|id| dbg.breakpoints.iter().position(|b| b.engine == Some(id) && b.pid == Some(c.pid)))
+    else {
+        say!("Not stopped at any breakpoint; argument ignored.");
+        return Ok(());
+    };
+    let engine = dbg.breakpoints[i].engine.expect("found by it");
+    dbg.session.set_breakpoint_ignore_count(engine, count)?;
+    dbg.breakpoints[i].ignore = count;
+    say!("Will ignore next {count} crossings of breakpoint {}.  Continuing.", dbg.breakpoints[i].number);
+    Ok(())
 }
 
 pub fn go_handled(dbg: &mut Debugger, _call: &Call) -> Result<()> {
@@ -58,10 +86,10 @@ pub fn trace(dbg: &mut Debugger, call: &Call) -> Result<()> {
     for _ in 0..n {
         let c = dbg.start_step()?;
         let Some(stop) = dbg.wait_stop()? else { break };
-        dbg.show_stop(&stop);
         if !is_step(&stop, c.tid) || dbg.interrupted {
-            break;
+            return resume_if_asked(dbg, &stop);
         }
+        dbg.report_stop(&stop)?;
     }
     Ok(())
 }
@@ -95,10 +123,10 @@ pub fn step_over(dbg: &mut Debugger, call: &Call) -> Result<()> {
     for _ in 0..n {
         let tid = dbg.stopped()?.tid;
         let Some(stop) = step_over_once(dbg)? else { break };
-        dbg.show_stop(&stop);
         if !is_step(&stop, tid) || dbg.interrupted {
-            break;
+            return resume_if_asked(dbg, &stop);
         }
+        dbg.report_stop(&stop)?;
     }
     Ok(())
 }
@@ -113,8 +141,7 @@ pub fn step_to_call(dbg: &mut Debugger, _call: &Call) -> Result<()> {
         let rip = dbg.session.registers(c.pid, c.tid)?.rip;
         let at_call = dbg.instruction_at(c.pid, rip).is_ok_and(|i| i.flow == Flow::Call);
         if at_call || !is_step(&stop, tid) || dbg.interrupted {
-            dbg.show_stop(&stop);
-            return Ok(());
+            return resume_if_asked(dbg, &stop);
         }
     }
     let c = dbg.stopped()?;
@@ -141,15 +168,32 @@ pub fn go_up(dbg: &mut Debugger, _call: &Call) -> Result<()> {
     dbg.wait_and_show()
 }
 
-/// `.restart`: kill and launch again.
-pub fn restart(dbg: &mut Debugger, _call: &Call) -> Result<()> {
-    if dbg.program.is_none() {
-        bail!("no program to restart: dbgkit was attached to a process (use .detach, then .attach PID)");
+/// Shows a stop that ended a step; when its breakpoint's commands say
+/// `continue`, the target goes on as after `g`.
+fn resume_if_asked(dbg: &mut Debugger, stop: &Stop) -> Result<()> {
+    if dbg.report_stop(stop)? {
+        dbg.continue_held(None)?;
+        return dbg.wait_and_show();
     }
-    for pid in dbg.session.processes() {
-        dbg.kill(pid)?;
+    Ok(())
+}
+
+/// gdb's `jump LOCATION`: the current thread goes on at LOCATION (an
+/// address, `*ADDR`, a symbol or `file.c:LINE`), which becomes its pc.
+pub fn jump(dbg: &mut Debugger, call: &Call) -> Result<()> {
+    let target = call.args.trim();
+    let target = target.strip_prefix('*').unwrap_or(target).trim();
+    if target.is_empty() {
+        bail!("jump takes a location: jump *0x401000, jump counter.c:12");
     }
-    dbg.launch()
+    let c = dbg.stopped()?;
+    let address = dbg.eval(target)?;
+    let mut regs = dbg.session.registers(c.pid, c.tid)?;
+    let place = crate::format::place(&mut dbg.session, c.pid, address).unwrap_or_else(|| format!("{address:#x}"));
+    regs.rip = address;
+    dbg.session.set_registers(c.pid, c.tid, &regs)?;
+    say!("Continuing at {address:#x} {place}.");
+    dbg.go(None)
 }
 
 pub fn attach(dbg: &mut Debugger, call: &Call) -> Result<()> {
@@ -158,6 +202,7 @@ pub fn attach(dbg: &mut Debugger, call: &Call) -> Result<()> {
 }
 
 pub fn detach(dbg: &mut Debugger, _call: &Call) -> Result<()> {
+    // Arguments are refused by the command table (`.detach now` detaches nothing more).
     let pid = dbg.process()?;
     dbg.detach(pid)
 }
@@ -167,12 +212,13 @@ pub fn kill(dbg: &mut Debugger, _call: &Call) -> Result<()> {
     dbg.kill(pid)
 }
 
-pub fn quit(dbg: &mut Debugger, _call: &Call) -> Result<()> {
+/// `q [CODE]`: gdb's `quit EXPR` sets the debugger's exit status.
+pub fn quit(dbg: &mut Debugger, call: &Call) -> Result<()> {
+    let text = call.args.trim();
+    if !text.is_empty() {
+        let code = dbg.eval(text)?;
+        dbg.exit_code = Some(code as i32);
+    }
     dbg.quit = true;
-    Ok(())
-}
-
-pub fn echo(_dbg: &mut Debugger, call: &Call) -> Result<()> {
-    say!("{}", call.args);
     Ok(())
 }

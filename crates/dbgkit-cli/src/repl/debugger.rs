@@ -3,21 +3,25 @@
 //! policy, and the loop that runs the target until something stops it.
 
 use super::commands;
+use super::display::Display;
 use super::eval::{self, FrameRegisters};
+use super::output::{paint, Style};
+use super::program::Launch;
+use super::script::{is_comment, Block, UserCommand};
 use super::signals::Signals;
 use crate::format::{event_address, event_line, place};
 use crate::interrupt;
+use crate::scripting::Scripting;
 use anyhow::{anyhow, bail, Result};
 use dbgkit::disasm::Instruction;
-use dbgkit::{BreakpointOptions, ContinueStatus, Event, EventKind, Session, SpawnOptions};
+use dbgkit::{BreakpointOptions, ContinueStatus, Event, EventKind, Session};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::rc::Rc;
 
-/// Prints a line on standard output; a closed pipe is not an error worth dying for.
+/// Prints a line on standard output (and the log file while logging is on).
 macro_rules! say {
     ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+        $crate::repl::output::emit_line(format_args!($($arg)*));
     }};
 }
 pub(crate) use say;
@@ -45,6 +49,8 @@ pub struct UserBreakpoint {
     pub one_shot: bool,
     pub enabled: bool,
     pub ignore: u64,
+    /// Commands run when it stops the program (`commands N`, `bp ADDR "cmds"`).
+    pub commands: Vec<String>,
 }
 
 /// What stopped the target, and how to show it.
@@ -69,6 +75,10 @@ pub struct Debugger {
     pub tty: bool,
     pub echo: bool,
     pub quit: bool,
+    /// gdb's value numbers (`$1 = ...`) for `call`.
+    pub value_history: u32,
+    /// The exit status `quit CODE` asked for.
+    pub exit_code: Option<i32>,
     /// The program and its arguments, for `.restart`.
     pub program: Option<Vec<String>>,
     pub aslr: bool,
@@ -101,17 +111,35 @@ pub struct Debugger {
     pub values_printed: u32,
     /// Where `list` goes on: a file and its next line.
     pub listing: Option<(String, u32)>,
+    /// `define`, `document` or `commands` reading its lines up to `end`.
+    pub block: Option<Block>,
+    pub user_commands: BTreeMap<String, UserCommand>,
+    /// How deep command files and user commands are nested now.
+    pub depth: usize,
+    pub displays: Vec<Display>,
+    pub next_display: u32,
+    /// Environment and redirections for launching the program.
+    pub launch_settings: Launch,
+    /// Colours for errors and the current instruction (a terminal, no `NO_COLOR`).
+    pub colour: bool,
+    /// Python (or why not), extension commands and the `python` ... `end` block being typed.
+    pub scripting: Scripting,
+    pub python_block: Option<Vec<String>>,
 }
 
 impl Debugger {
     pub fn new(tty: bool, aslr: bool) -> Debugger {
         let mut session = Session::new();
         Signals::apply_defaults(&mut session);
+        let colour = super::output::colour_wanted(tty);
+        super::output::set_colour(colour);
         Debugger {
             session,
             tty,
             echo: false,
             quit: false,
+            exit_code: None,
+            value_history: 0,
             program: None,
             aslr,
             current: None,
@@ -132,11 +160,23 @@ impl Debugger {
             sources: HashMap::new(),
             values_printed: 0,
             listing: None,
+            block: None,
+            user_commands: BTreeMap::new(),
+            depth: 0,
+            displays: Vec::new(),
+            next_display: 1,
+            launch_settings: Launch::default(),
+            colour,
+            scripting: Scripting::unavailable("not set up".to_string()),
+            python_block: None,
         }
     }
 
     /// `0:4242:4243> `: process index, pid, current thread.
     pub fn prompt(&self) -> String {
+        if self.block.is_some() || self.python_block.is_some() {
+            return ">".to_string();
+        }
         match self.current {
             Some(c) => {
                 let index = self.session.processes().iter().position(|&p| p == c.pid).unwrap_or(0);
@@ -151,27 +191,86 @@ impl Debugger {
     /// Runs one line (commands separated by `;`); a failure is printed and
     /// ends the line. Returns whether every command succeeded.
     pub fn run_line(&mut self, line: &str, echo: bool) -> bool {
-        for command in super::args::split_commands(line) {
+        match self.run_commands(line, echo) {
+            Ok(()) => true,
+            Err(e) => {
+                report_error(&e, self.colour);
+                false
+            }
+        }
+    }
+
+    /// Runs one line (commands separated by `;`, comments skipped, lines of
+    /// an open `define`/`commands` block collected); the first failure ends
+    /// the line and is returned.
+    pub fn run_commands(&mut self, line: &str, echo: bool) -> Result<()> {
+        // A `python` ... `end` block keeps its lines as typed (indentation is Python's).
+        if self.collecting_block() {
+            return match self.feed_block_line(line, echo) {
+                true => Ok(()),
+                false => Err(anyhow!("the python block failed")),
+            };
+        }
+        if self.block.is_some() {
+            if echo {
+                say!(">{}", line.trim());
+            }
+            self.feed_block(line)?;
+            return Ok(());
+        }
+        if is_comment(line) && !line.trim_start().starts_with("$$") {
+            return Ok(());
+        }
+        // Python's own `;` belongs to the Python line.
+        let commands = if super::script_commands::takes_whole_line(line) {
+            vec![line.trim().to_string()]
+        } else {
+            super::args::split_commands(line)
+        };
+        for command in commands {
+            // `define` or `commands` opened a block: what follows on the line belongs to it, up to `end`.
+            if self.block.is_some() {
+                self.feed_block(&command)?;
+                continue;
+            }
+            if is_comment(&command) {
+                continue;
+            }
             if echo {
                 say!("{}{command}", self.prompt());
             }
             // A Ctrl-C pressed before the command is not meant for it.
             interrupt::take();
             self.interrupted = false;
-            if let Err(e) = self.execute(&command) {
-                report_error(&e, self.tty);
-                return false;
-            }
+            self.execute(&command)?;
             if self.quit {
                 break;
             }
         }
-        true
+        Ok(())
     }
 
     /// Runs one command.
     pub fn execute(&mut self, command: &str) -> Result<()> {
-        let (spec, call) = commands::find(command)?;
+        let name = command.split_whitespace().next().unwrap_or("");
+        if self.user_commands.contains_key(name) {
+            let args = command.trim_start()[name.len()..].trim().to_string();
+            return self.run_user_command(name, &args);
+        }
+        // `!name`: an extension command a script registered (else gdb's shell escape).
+        if name.starts_with('!') {
+            if let Some(result) = super::script_commands::run_extension(self, command) {
+                return result;
+            }
+        }
+        let (spec, call) = match commands::find(command) {
+            Ok(found) => found,
+            // Not a built-in command: perhaps an extension command a script registered.
+            Err(e) => return super::script_commands::run_extension(self, command).unwrap_or(Err(e)),
+        };
+        if spec.args.is_empty() && !call.args.is_empty() {
+            bail!("{} takes no arguments (not {:?}); help {} says more", call.name, call.args, spec.name);
+        }
         (spec.run)(self, &call)
     }
 
@@ -267,8 +366,11 @@ impl Debugger {
     /// loaded and initialised), where it stops.
     pub fn launch(&mut self) -> Result<()> {
         let argv = self.program.clone().ok_or_else(|| anyhow!("no program to launch: start dbgkit with one"))?;
-        let options = SpawnOptions::new(&argv).disable_aslr(!self.aslr);
+        // The files of `run < in > out` stay open until the program has its copies.
+        let mut open_files = Vec::new();
+        let options = self.launch_settings.options(&argv, self.aslr, &mut open_files)?;
         let pid = self.session.spawn(&options)?;
+        drop(open_files);
         self.threads.insert(pid, vec![pid]);
         self.current = Some(Current { pid, tid: pid, frame: 0 });
         self.initial.insert(pid);
@@ -278,6 +380,7 @@ impl Debugger {
         }
         if let Some(stop) = stop {
             self.show_stop(&stop);
+            self.show_displays();
         }
         Ok(())
     }
@@ -292,6 +395,7 @@ impl Debugger {
         self.breakins.insert(pid);
         if let Some(stop) = self.wait_stop()? {
             self.show_stop(&stop);
+            self.show_displays();
         }
         Ok(())
     }
@@ -387,10 +491,7 @@ impl Debugger {
 
     /// The continue status an event gets by default: signals per the policy.
     fn default_status(&self, event: &Event) -> ContinueStatus {
-        match event.kind {
-            EventKind::Exception { signal, .. } if self.signals.get(signal).pass => ContinueStatus::NotHandled,
-            _ => ContinueStatus::Handled,
-        }
+        event.kind.default_status_with(|signal| self.signals.get(signal).pass)
     }
 
     /// Continues every process we hold (with `status`, or each event's default).
@@ -419,11 +520,48 @@ impl Debugger {
         self.wait_and_show()
     }
 
+    /// Waits for the next stop and shows it; a breakpoint's command list
+    /// runs there, and when it says `continue` the target goes on.
     pub fn wait_and_show(&mut self) -> Result<()> {
-        if let Some(stop) = self.wait_stop()? {
-            self.show_stop(&stop);
+        while let Some(stop) = self.wait_stop()? {
+            if !self.report_stop(&stop)? {
+                break;
+            }
+            self.continue_held(None)?;
         }
         Ok(())
+    }
+
+    /// Shows a stop (unless its breakpoint's commands start with `silent`),
+    /// the displays, and runs the breakpoint's commands. Returns whether
+    /// the commands asked to continue.
+    pub fn report_stop(&mut self, stop: &Stop) -> Result<bool> {
+        // A user breakpoint's stop is shown with its number (the debugger's own are shown as steps).
+        let commands = match (&stop.event.kind, &stop.shown.kind) {
+            (EventKind::Breakpoint { id: engine_id, .. }, EventKind::Breakpoint { id: number, .. }) => self
+                .breakpoints
+                .iter()
+                .find(|b| b.number == *number && b.engine == Some(*engine_id) && b.pid == Some(stop.event.pid))
+                .map(|b| b.commands.clone())
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        let silent = commands.first().is_some_and(|c| c.trim() == "silent");
+        if !silent {
+            self.show_stop(stop);
+            self.show_displays();
+        }
+        for line in commands.iter().skip(usize::from(silent)) {
+            let first = line.split_whitespace().next().unwrap_or("");
+            if matches!(first, "continue" | "c" | "g" | "cont") && line.split_whitespace().count() == 1 {
+                return Ok(true);
+            }
+            self.run_commands(line, false)?;
+            if self.quit || self.stopped().is_err() {
+                break;
+            }
+        }
+        Ok(false)
     }
 
     /// Single-steps the current thread (its process's event is continued).
@@ -448,6 +586,11 @@ impl Debugger {
         let id = self.session.add_breakpoint_with(pid, address, options)?;
         self.internal.insert((pid, id), Internal::Step);
         Ok(id)
+    }
+
+    /// Whether an engine breakpoint is one of the debugger's own (not the user's).
+    pub fn is_internal(&self, pid: i32, id: u32) -> bool {
+        self.internal.contains_key(&(pid, id))
     }
 
     /// Removes the debugger's own breakpoints that were not hit.
@@ -485,7 +628,7 @@ impl Debugger {
                 Err(e) if exited => return Err(e.into()),
                 Err(e) => {
                     // Cannot go on (should not happen): show it as a stop rather than lose it.
-                    report_error(&anyhow::Error::from(e), self.tty);
+                    report_error(&anyhow::Error::from(e), self.colour);
                     return Ok(Some(self.stopped_at(event.clone(), event)));
                 }
             }
@@ -500,14 +643,7 @@ impl Debugger {
     }
 
     fn request_break_in(&mut self) {
-        for pid in self.session.processes() {
-            if self.held.contains_key(&pid) || self.breakins.contains(&pid) {
-                continue;
-            }
-            if self.session.break_in(pid).is_ok() {
-                self.breakins.insert(pid);
-            }
-        }
+        self.breakins.extend(self.session.break_in_all());
     }
 
     /// Whether an event stops the target: `Some(how to show it)`, or
@@ -596,6 +732,7 @@ impl Debugger {
     /// breakpoints go, and the stop's thread becomes the current one.
     fn stopped_at(&mut self, event: Event, shown: Event) -> Stop {
         let pid = event.pid;
+        super::script_commands::report_callback_error(self);
         self.held.insert(pid, event.clone());
         self.remove_internal();
         // Break-ins asked for and not the reason of this stop will come later: let them pass.
@@ -628,7 +765,8 @@ impl Debugger {
     pub fn show_stop(&mut self, stop: &Stop) {
         let shown = &stop.shown;
         let place = event_address(shown).and_then(|a| place(&mut self.session, shown.pid, a));
-        say!("{}", event_line(shown, place.as_deref()));
+        let style = if matches!(shown.kind, EventKind::Exception { .. }) { Style::Alarm } else { Style::Stop };
+        say!("{}", paint(&event_line(shown, place.as_deref()), style));
         if let Ok(regs) = self.session.registers(stop.event.pid, stop.event.tid) {
             self.show_place(stop.event.pid, regs.rip, Some(regs.rip));
         }
@@ -727,8 +865,14 @@ impl Debugger {
 
 /// `=> 0000555555555189 f30f1efa               endbr64` (the marker when it is the thread's pc).
 pub fn instruction_line(insn: &Instruction, current_rip: Option<u64>) -> String {
-    let marker = if current_rip == Some(insn.address) { "=> " } else { "   " };
-    format!("{marker}{:016x} {:<22} {}", insn.address, insn.hex_bytes(), insn.text)
+    let current = current_rip == Some(insn.address);
+    let marker = if current { "=> " } else { "   " };
+    let line = format!("{marker}{:016x} {:<22} {}", insn.address, insn.hex_bytes(), insn.text);
+    if current {
+        paint(&line, Style::Current)
+    } else {
+        line
+    }
 }
 
 pub fn no_process() -> anyhow::Error {
@@ -736,10 +880,11 @@ pub fn no_process() -> anyhow::Error {
 }
 
 /// Prints why a command failed; a bad expression shows its column.
-pub fn report_error(e: &anyhow::Error, tty: bool) {
+pub fn report_error(e: &anyhow::Error, colour: bool) {
     use std::io::Write as _;
     let _ = std::io::stdout().flush();
-    let (red, plain) = if tty { ("\x1b[31m", "\x1b[0m") } else { ("", "") };
+    let (red, plain) = if colour { ("\x1b[31m", "\x1b[0m") } else { ("", "") };
+    super::output::log_error(&format!("error: {e:#}"));
     let mut err = std::io::stderr().lock();
     let _ = writeln!(err, "{red}error:{plain} {e:#}");
     for cause in e.chain() {

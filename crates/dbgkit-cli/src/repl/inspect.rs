@@ -4,6 +4,7 @@
 use super::args;
 use super::commands::Call;
 use super::debugger::{instruction_line, no_process, say, Current, Debugger};
+use super::fp_registers::is_fp_register;
 use anyhow::{anyhow, bail, Result};
 use dbgkit::{Registers, StackFrame};
 
@@ -34,7 +35,13 @@ pub fn registers(dbg: &mut Debugger, call: &Call) -> Result<()> {
         return super::source::outer_frame_registers(dbg, c, physical, call.args.trim());
     }
     let text = call.args.trim();
+    if text == "vector" && (call.name.starts_with("info") || call.name == "i r") {
+        return dbg.show_vector_registers();
+    }
     let mut regs = dbg.session.registers(c.pid, c.tid)?;
+    if call.name == "info all-registers" && !text.is_empty() {
+        bail!("info all-registers takes no arguments: info registers NAME shows one");
+    }
     if text.is_empty() {
         let g = |n: &str| regs.get(n).unwrap_or(0);
         let rows: [&[&str]; 5] = [
@@ -60,6 +67,16 @@ pub fn registers(dbg: &mut Debugger, call: &Call) -> Result<()> {
             g("fs_base"),
             g("gs_base")
         );
+        // A machine's own registers (QEMU): segment bases, control registers, efer.
+        let extra = dbg.session.extra_registers(c.pid, c.tid).unwrap_or_default();
+        for row in extra.chunks(4) {
+            let line: Vec<String> = row.iter().map(|(n, v)| format!("{n}={v:016x}")).collect();
+            say!("{}", line.join(" "));
+        }
+        if call.name == "info all-registers" {
+            dbg.show_x87_registers()?;
+            dbg.show_vector_registers()?;
+        }
         dbg.show_place(c.pid, regs.rip, Some(regs.rip));
         return Ok(());
     }
@@ -72,8 +89,23 @@ pub fn registers(dbg: &mut Debugger, call: &Call) -> Result<()> {
             None => (item.trim(), None),
         };
         let name = name.trim_start_matches(['@', '$']).to_ascii_lowercase();
+        if is_fp_register(&name) {
+            match value {
+                Some(v) => dbg.set_fp_register(&name, v)?,
+                None => shown.push(name),
+            }
+            continue;
+        }
         if regs.get(&name).is_none() {
-            bail!("unknown register {name:?}: r alone lists them");
+            let extra = dbg.session.extra_registers(c.pid, c.tid).unwrap_or_default();
+            match (extra.iter().find(|(n, _)| *n == name), value) {
+                (Some((n, v)), None) => {
+                    say!("{n}={v:016x}");
+                    continue;
+                }
+                (Some(_), Some(_)) => bail!("register {name} can be read, not written, here"),
+                (None, _) => bail!("unknown register {name:?}: r alone lists them"),
+            }
         }
         match value {
             Some(v) => {
@@ -88,8 +120,18 @@ pub fn registers(dbg: &mut Debugger, call: &Call) -> Result<()> {
         dbg.session.set_registers(c.pid, c.tid, &regs)?;
     }
     for name in shown {
+        if is_fp_register(&name) {
+            let line = dbg.fp_register_line(&name)?;
+            say!("{line}");
+            continue;
+        }
         let digits = register_digits(&name).unwrap_or(16);
-        say!("{name}={:0digits$x}", regs.get(&name).unwrap_or(0));
+        let value = regs.get(&name).unwrap_or(0);
+        if matches!(name.as_str(), "efl" | "eflags" | "rflags") {
+            say!("{name}={value:08x} [{}]", flags(value));
+        } else {
+            say!("{name}={value:0digits$x}");
+        }
     }
     Ok(())
 }
@@ -170,7 +212,8 @@ pub fn frame(dbg: &mut Debugger, call: &Call) -> Result<()> {
 pub fn up(dbg: &mut Debugger, call: &Call) -> Result<()> {
     let c = dbg.stopped()?;
     let n = if call.args.trim().is_empty() { 1 } else { args::number(call.args)? as usize };
-    select_frame(dbg, c.frame + n)
+    let n = c.frame.checked_add(n).ok_or_else(|| anyhow!("no frame {n} levels up"))?;
+    select_frame(dbg, n)
 }
 
 pub fn down(dbg: &mut Debugger, call: &Call) -> Result<()> {
@@ -347,9 +390,12 @@ pub fn disassemble_lines(dbg: &mut Debugger, address: u64, count: usize) -> Resu
 pub fn unassemble(dbg: &mut Debugger, call: &Call) -> Result<()> {
     let (address_text, count_text) = args::split_length(call.args);
     let count = match count_text {
-        Some(t) => args::number(&t)? as usize,
+        Some(t) => usize::try_from(args::number(&t)?)?,
         None => 8,
     };
+    if count == 0 {
+        bail!("the count must be at least 1");
+    }
     let address = if !address_text.is_empty() {
         dbg.eval(&address_text)?
     } else if let Some(next) = dbg.next_disassembly {
@@ -357,14 +403,32 @@ pub fn unassemble(dbg: &mut Debugger, call: &Call) -> Result<()> {
     } else {
         dbg.frame_pc()?
     };
-    let next = disassemble_lines(dbg, address, count.clamp(1, 10_000))?;
+    let next = disassemble_lines(dbg, address, count)?;
     dbg.next_disassembly = Some(next);
     Ok(())
 }
 
 /// `uf [ADDR]`: the whole function.
 pub fn unassemble_function(dbg: &mut Debugger, call: &Call) -> Result<()> {
-    let address = if call.args.trim().is_empty() { dbg.frame_pc()? } else { dbg.eval(call.args)? };
+    // gdb's modifiers: /r (raw bytes: always shown), /m and /s (source lines), also as words.
+    let mut with_source = false;
+    let mut rest = call.args.trim();
+    let mut modifiers: Vec<&str> = call.fmt.into_iter().collect();
+    while let Some(after) = rest.strip_prefix('/') {
+        let end = after.find(char::is_whitespace).unwrap_or(after.len());
+        modifiers.push(&after[..end]);
+        rest = after[end..].trim_start();
+    }
+    for m in modifiers {
+        for letter in m.chars() {
+            match letter {
+                'r' | 'b' => {}
+                'm' | 's' => with_source = true,
+                other => bail!("bad modifier /{other}: /r (raw bytes), /m or /s (source lines)"),
+            }
+        }
+    }
+    let address = if rest.is_empty() { dbg.frame_pc()? } else { dbg.eval(rest)? };
     let c = dbg.current.ok_or_else(no_process)?;
     let s = dbg.session.symbolize(c.pid, address)?;
     let (Some(module), Some(raw)) = (s.module.clone(), s.raw_symbol.clone()) else {
@@ -379,7 +443,13 @@ pub fn unassemble_function(dbg: &mut Debugger, call: &Call) -> Result<()> {
         .find(|sym| sym.address == start)
         .map(|sym| sym.size)
         .unwrap_or(0);
-    if size == 0 {
+    // A size of 0 (no size in the symbol table) or one no function has (a damaged file): the first
+    // instructions, saying so.
+    const BELIEVABLE: u64 = 1 << 20;
+    if size == 0 || size > BELIEVABLE || start.checked_add(size).is_none() {
+        if size != 0 {
+            say!("(the symbol table gives {raw} a size of {size:#x}: showing its first 32 instructions)");
+        }
         disassemble_lines(dbg, start, 32)?;
         return Ok(());
     }
@@ -388,7 +458,20 @@ pub fn unassemble_function(dbg: &mut Debugger, call: &Call) -> Result<()> {
     if let Some(place) = crate::format::place(&mut dbg.session, c.pid, start) {
         say!("{place}:");
     }
+    let mut last_line = None;
     for insn in &insns {
+        if with_source {
+            let location = dbg.session.symbolize(c.pid, insn.address).ok().and_then(|s| s.location);
+            if let Some(loc) = location {
+                let key = (loc.file.clone(), loc.line);
+                if last_line.as_ref() != Some(&key) {
+                    let text = dbg.source_line(&loc.file, loc.line).unwrap_or_default();
+                    say!("{}:{}", loc.file, loc.line);
+                    say!("{:>6}  {}", loc.line, text);
+                    last_line = Some(key);
+                }
+            }
+        }
         say!("{}", instruction_line(insn, rip));
     }
     Ok(())
@@ -405,9 +488,15 @@ pub fn address(dbg: &mut Debugger, call: &Call) -> Result<()> {
     if regions.is_empty() {
         bail!("no mapping holds {:#x} in process {pid}", wanted.unwrap_or(0));
     }
+    let ours = dbg.session.debugger_regions(pid)?;
     say!("start            end              size             perm offset   path");
     for r in regions {
-        say!("{:016x} {:016x} {:>16x} {} {:08x} {}", r.start, r.end, r.size(), r.permissions(), r.offset, r.path);
+        let path = if ours.iter().any(|o| o.start < r.end && r.start < o.end) {
+            "[dbgkit scratch: the debugger's own code, gone after detach]".to_string()
+        } else {
+            r.path.clone()
+        };
+        say!("{:016x} {:016x} {:>16x} {} {:08x} {}", r.start, r.end, r.size(), r.permissions(), r.offset, path);
     }
     Ok(())
 }
@@ -450,13 +539,14 @@ pub fn examine_symbols(dbg: &mut Debugger, call: &Call) -> Result<()> {
         bail!("give a pattern: x counter!b*, x *!malloc");
     }
     let (module_pattern, name_pattern) = text.split_once('!').unwrap_or(("*", text));
-    let regex = args::wildcard_regex(name_pattern);
-    let module_regex = args::wildcard_regex(module_pattern);
+    let regex = dbgkit::wildcard::to_regex(name_pattern);
     let modules: Vec<String> = dbg
         .session
         .modules(pid)?
         .into_iter()
-        .filter(|m| dbgkit::symbols::module_matches(m, module_pattern) || simple_match(&module_regex, &m.name))
+        .filter(|m| {
+            dbgkit::symbols::module_matches(m, module_pattern) || dbgkit::wildcard::matches(module_pattern, &m.name)
+        })
         .map(|m| m.name)
         .collect();
     if modules.is_empty() {
@@ -470,24 +560,6 @@ pub fn examine_symbols(dbg: &mut Debugger, call: &Call) -> Result<()> {
     Ok(())
 }
 
-/// Whether a module name matches an anchored wildcard regex made by
-/// `wildcard_regex` (only `.*` and `.` are special in it).
-fn simple_match(regex: &str, name: &str) -> bool {
-    fn go(p: &[char], s: &[char]) -> bool {
-        match p.first() {
-            None => s.is_empty(),
-            Some('.') if p.get(1) == Some(&'*') => (0..=s.len()).any(|i| go(&p[2..], &s[i..])),
-            Some('.') => !s.is_empty() && go(&p[1..], &s[1..]),
-            Some('\\') if p.len() > 1 => s.first() == Some(&p[1]) && go(&p[2..], &s[1..]),
-            Some(c) => s.first() == Some(c) && go(&p[1..], &s[1..]),
-        }
-    }
-    let body = regex.trim_start_matches('^').trim_end_matches('$');
-    let p: Vec<char> = body.chars().collect();
-    let s: Vec<char> = name.chars().collect();
-    go(&p, &s)
-}
-
 /// gdb's `info functions REGEX`.
 pub fn info_functions(dbg: &mut Debugger, call: &Call) -> Result<()> {
     let pid = dbg.process()?;
@@ -498,12 +570,46 @@ pub fn info_functions(dbg: &mut Debugger, call: &Call) -> Result<()> {
     Ok(())
 }
 
-/// `lm`.
-pub fn modules(dbg: &mut Debugger, _call: &Call) -> Result<()> {
+/// `lm`, `lm m PATTERN` (WinDbg's wildcard on the module name).
+pub fn modules(dbg: &mut Debugger, call: &Call) -> Result<()> {
     let pid = dbg.process()?;
+    let words: Vec<&str> = call.args.split_whitespace().collect();
+    let pattern = match words.as_slice() {
+        [] => None,
+        ["m", pattern] => Some(*pattern),
+        _ => bail!("lm takes no arguments, or m PATTERN (lm m libc*); not {:?}", call.args),
+    };
     say!("start            end              module");
     for m in dbg.session.modules(pid)? {
+        if pattern.is_some_and(|p| !dbgkit::wildcard::matches(p, &m.name)) {
+            continue;
+        }
         say!("{:016x} {:016x} {:<24} {}", m.base, m.end(), m.name, m.path.display());
+    }
+    Ok(())
+}
+
+/// gdb's `info sharedlibrary [REGEX]`: the libraries (not the executable, not the vDSO).
+pub fn shared_libraries(dbg: &mut Debugger, call: &Call) -> Result<()> {
+    let pid = dbg.process()?;
+    let image = dbg.session.image(pid)?;
+    let pattern = call.args.trim();
+    let wanted: Vec<dbgkit::Module> = dbg
+        .session
+        .modules(pid)?
+        .into_iter()
+        .filter(|m| m.path != image && m.path.is_absolute())
+        .filter(|m| pattern.is_empty() || m.path.to_string_lossy().contains(pattern))
+        .collect();
+    if wanted.is_empty() {
+        say!("No shared libraries loaded at this time.");
+        return Ok(());
+    }
+    say!("From                To                  Syms Read   Shared Object Library");
+    for m in wanted {
+        // As gdb: the library's code (.text), or its whole image when the file cannot tell.
+        let code = m.section_range(".text").unwrap_or(m.base..m.end());
+        say!("0x{:016x}  0x{:016x}  Yes         {}", code.start, code.end, m.path.display());
     }
     Ok(())
 }
@@ -534,12 +640,5 @@ mod tests {
         assert_eq!(register_digits("eax"), Some(8));
         assert_eq!(register_digits("al"), Some(2));
         assert_eq!(register_digits("nope"), None);
-    }
-
-    #[test]
-    fn module_wildcards() {
-        assert!(simple_match(&args::wildcard_regex("libc*"), "libc.so.6"));
-        assert!(simple_match(&args::wildcard_regex("*"), "x"));
-        assert!(!simple_match(&args::wildcard_regex("libm*"), "libc.so.6"));
     }
 }

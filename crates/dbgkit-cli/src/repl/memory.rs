@@ -16,13 +16,17 @@ enum Radix {
     Binary,
 }
 
+/// The most bytes one string command (`da`, `du`, `x/s`) reads.
+const MAX_STRING: usize = 1 << 20;
+
 /// Reads what is readable; fails only if nothing is.
 fn read(dbg: &mut Debugger, address: u64, len: usize) -> Result<Vec<u8>> {
     let pid = dbg.process()?;
+    let len = len.min(usize::try_from(u64::MAX - address).unwrap_or(usize::MAX).saturating_add(1));
     let mut buf = vec![0u8; len];
     let n = dbg.session.read_memory_partial(pid, address, &mut buf)?;
     if n == 0 && len > 0 {
-        return Err(dbgkit::Error::UnmappedMemory { pid, address, len }.into());
+        bail!("Memory access error at {address:016x}");
     }
     buf.truncate(n);
     Ok(buf)
@@ -46,41 +50,68 @@ fn item(bytes: &[u8], size: usize, radix: Radix) -> String {
 }
 
 /// Lines of 16 bytes: the address, the items, and for bytes their characters.
-/// Returns the address after the last item shown.
-fn grid(dbg: &mut Debugger, address: u64, size: usize, count: usize, radix: Radix) -> Result<u64> {
-    let bytes = read(dbg, address, size * count)?;
-    let per_line = 16 / size;
+/// Memory is read a block at a time; the dump stops at the first byte that
+/// cannot be read (the rest of its line shows `??`) with "Memory access
+/// error at ADDR". Returns the address after the last item shown.
+fn grid(dbg: &mut Debugger, address: u64, size: usize, count: u64, radix: Radix) -> Result<u64> {
+    const BLOCK_LINES: u64 = 4096;
+    let pid = dbg.process()?;
+    let per_line = (16 / size) as u64;
+    count.checked_mul(size as u64).filter(|&bytes| address.checked_add(bytes - 1).is_some()).ok_or_else(|| {
+        anyhow!("{count} items of {size} bytes from {address:#x} run past the end of the address space")
+    })?;
     let unreadable = "?".repeat(item(&[0; 8][..size], size, radix).len());
-    for line in 0..count.div_ceil(per_line) {
-        let first = line * per_line;
-        let n = per_line.min(count - first);
-        let mut text = format!("{:016x} ", address + (first * size) as u64);
-        let mut chars = String::new();
-        for i in 0..n {
-            let at = (first + i) * size;
-            let sep = if size == 1 && i == 8 { '-' } else { ' ' };
-            text.push(sep);
-            match bytes.get(at..at + size) {
-                Some(b) => {
-                    text.push_str(&item(b, size, radix));
-                    if size == 1 {
-                        chars.push(if (0x20..0x7f).contains(&b[0]) { b[0] as char } else { '.' });
+    let lines = count.div_ceil(per_line);
+    let mut line = 0;
+    while line < lines {
+        let block_lines = BLOCK_LINES.min(lines - line);
+        let block_start = address + line * per_line * size as u64;
+        let block_items = (block_lines * per_line).min(count - line * per_line);
+        let mut bytes = vec![0u8; (block_items as usize) * size];
+        let n = dbg.session.read_memory_partial(pid, block_start, &mut bytes)?;
+        bytes.truncate(n);
+        for l in 0..block_lines {
+            let first = l * per_line;
+            let n_items = per_line.min(block_items - first);
+            let line_address = block_start + first * size as u64;
+            let mut text = format!("{line_address:016x} ");
+            let mut chars = String::new();
+            let mut short = false;
+            for i in 0..n_items {
+                let at = ((first + i) as usize) * size;
+                let sep = if size == 1 && i == 8 { '-' } else { ' ' };
+                text.push(sep);
+                match bytes.get(at..at + size) {
+                    Some(b) => {
+                        text.push_str(&item(b, size, radix));
+                        if size == 1 {
+                            chars.push(if (0x20..0x7f).contains(&b[0]) { b[0] as char } else { '.' });
+                        }
+                    }
+                    None => {
+                        text.push_str(&unreadable);
+                        chars.push('?');
+                        short = true;
                     }
                 }
-                None => {
-                    text.push_str(&unreadable);
-                    chars.push('?');
-                }
+            }
+            if short && (first as usize) * size >= bytes.len() {
+                // Not one item of this line could be read.
+                bail!("Memory access error at {line_address:016x}");
+            }
+            if size == 1 && radix == Radix::Hex {
+                let pad = (per_line - n_items) as usize * 3;
+                text.push_str(&" ".repeat(pad + 2));
+                text.push_str(&chars);
+            }
+            say!("{}", text.trim_end());
+            if short {
+                bail!("Memory access error at {:016x}", block_start + bytes.len() as u64);
             }
         }
-        if size == 1 && radix == Radix::Hex {
-            let pad = (per_line - n) * 3;
-            text.push_str(&" ".repeat(pad + 2));
-            text.push_str(&chars);
-        }
-        say!("{}", text.trim_end());
+        line += block_lines;
     }
-    Ok(address + (size * count) as u64)
+    Ok(address.wrapping_add(count * size as u64))
 }
 
 fn escape(c: char) -> String {
@@ -98,36 +129,46 @@ fn escape(c: char) -> String {
 
 /// `da`: a string up to its zero (at most `max` characters).
 fn ascii(dbg: &mut Debugger, address: u64, max: usize) -> Result<u64> {
-    let bytes = read(dbg, address, max + 1)?;
-    let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len().min(max));
-    let text: String = bytes[..end].iter().map(|&b| escape(b as char)).collect();
+    let pid = dbg.process()?;
+    let bytes = dbg
+        .session
+        .read_c_string(pid, address, max.min(MAX_STRING))
+        .map_err(|_| anyhow!("Memory access error at {address:016x}"))?;
+    let text: String = bytes.iter().map(|&b| escape(b as char)).collect();
     say!("{address:016x}  \"{text}\"");
-    Ok(address + end as u64 + 1)
+    Ok(address.wrapping_add(bytes.len() as u64 + 1))
 }
 
 /// `du`: a UTF-16 string up to its zero.
 fn utf16(dbg: &mut Debugger, address: u64, max: usize) -> Result<u64> {
-    let bytes = read(dbg, address, (max + 1) * 2)?;
+    let bytes = read(dbg, address, (max.min(MAX_STRING) + 1) * 2)?;
     let units: Vec<u16> = bytes.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
     let end = units.iter().position(|&u| u == 0).unwrap_or(units.len().min(max));
     let text: String = char::decode_utf16(units[..end].iter().copied())
         .map(|c| c.map(escape).unwrap_or_else(|_| "\u{fffd}".into()))
         .collect();
     say!("{address:016x}  u\"{text}\"");
-    Ok(address + (end as u64 + 1) * 2)
+    Ok(address.wrapping_add((end as u64 + 1) * 2))
 }
 
 /// `dps`: pointers and what they point to.
-fn pointers(dbg: &mut Debugger, address: u64, count: usize) -> Result<u64> {
+fn pointers(dbg: &mut Debugger, address: u64, count: u64) -> Result<u64> {
     let pid = dbg.process()?;
-    let bytes = read(dbg, address, count * 8)?;
-    for (i, chunk) in bytes.chunks_exact(8).enumerate() {
-        let value = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+    for i in 0..count {
+        let at = i
+            .checked_mul(8)
+            .and_then(|o| address.checked_add(o))
+            .ok_or_else(|| anyhow!("past the end of the address space"))?;
+        let mut word = [0u8; 8];
+        if dbg.session.read_memory(pid, at, &mut word).is_err() {
+            bail!("Memory access error at {at:016x}");
+        }
+        let value = u64::from_le_bytes(word);
         let place = crate::format::place(&mut dbg.session, pid, value).unwrap_or_default();
-        let line = format!("{:016x}  {value:016x} {place}", address + i as u64 * 8);
+        let line = format!("{at:016x}  {value:016x} {place}");
         say!("{}", line.trim_end());
     }
-    Ok(address + (bytes.len() / 8 * 8) as u64)
+    Ok(address.wrapping_add(count.wrapping_mul(8)))
 }
 
 /// `db`, `dw`, `dd`, `dq`, `dps`, `da`, `du ADDR [L COUNT]`.
@@ -142,26 +183,38 @@ pub fn dump(dbg: &mut Debugger, call: &Call) -> Result<()> {
     if count == Some(0) {
         bail!("the count must be at least 1");
     }
-    let count = count.map(|c| c.min(1 << 20) as usize);
     let next = match call.name {
         "db" => grid(dbg, address, 1, count.unwrap_or(128), Radix::Hex)?,
         "dw" => grid(dbg, address, 2, count.unwrap_or(64), Radix::Hex)?,
         "dd" => grid(dbg, address, 4, count.unwrap_or(32), Radix::Hex)?,
         "dq" => grid(dbg, address, 8, count.unwrap_or(16), Radix::Hex)?,
         "dps" => pointers(dbg, address, count.unwrap_or(16))?,
-        "da" => ascii(dbg, address, count.unwrap_or(256))?,
-        "du" => utf16(dbg, address, count.unwrap_or(256))?,
+        "da" => ascii(dbg, address, string_length(count, 256)?)?,
+        "du" => utf16(dbg, address, string_length(count, 256)?)?,
         other => bail!("unknown dump command {other}"),
     };
     dbg.next_dump = Some(next);
     Ok(())
 }
 
+/// The length limit of `da`/`du`: at most [`MAX_STRING`].
+fn string_length(count: Option<u64>, default: usize) -> Result<usize> {
+    match count {
+        None => Ok(default),
+        Some(c) if c <= MAX_STRING as u64 => Ok(c as usize),
+        Some(c) => bail!("a string of at most {MAX_STRING} characters, not {c}"),
+    }
+}
+
 /// gdb's `x/FMT ADDR`: `[COUNT][FORMAT][SIZE]`.
 pub fn examine(dbg: &mut Debugger, call: &Call) -> Result<()> {
     let fmt = call.fmt.unwrap_or("");
     let digits: String = fmt.chars().take_while(|c| c.is_ascii_digit()).collect();
-    let count: usize = if digits.is_empty() { 1 } else { digits.parse()? };
+    let count: u64 = if digits.is_empty() {
+        1
+    } else {
+        digits.parse().map_err(|_| anyhow!("count {digits} in x/{fmt} is too large"))?
+    };
     let (mut format, mut size) = ('x', None);
     for c in fmt[digits.len()..].chars() {
         match c {
@@ -170,7 +223,11 @@ pub fn examine(dbg: &mut Debugger, call: &Call) -> Result<()> {
             'w' => size = Some(4),
             'g' => size = Some(8),
             'x' | 'z' | 'd' | 'u' | 'o' | 't' | 'a' | 'c' | 's' | 'i' => format = c,
-            other => bail!("bad format letter {other:?} in x/{fmt}: count, then x d u o t a c s i, then b h w g"),
+            // gdb's raw modifier (x/3ir): instructions always show their bytes here.
+            'r' => {}
+            other => {
+                bail!("bad format letter {other:?} in x/{fmt}: count, then x d u o t a c s i (r: raw), then b h w g")
+            }
         }
     }
     let address_text = call.args.trim();
@@ -186,11 +243,11 @@ pub fn examine(dbg: &mut Debugger, call: &Call) -> Result<()> {
         's' => {
             let mut at = address;
             for _ in 0..count {
-                at = ascii(dbg, at, 4096)?;
+                at = ascii(dbg, at, MAX_STRING)?;
             }
             at
         }
-        'i' => inspect::disassemble_lines(dbg, address, count)?,
+        'i' => inspect::disassemble_lines(dbg, address, usize::try_from(count)?)?,
         'a' => pointers(dbg, address, count)?,
         'c' => grid(dbg, address, 1, count, Radix::Hex)?,
         f => {
@@ -368,35 +425,12 @@ pub fn search(dbg: &mut Debugger, call: &Call) -> Result<()> {
             bytes
         }
     };
-    const MAX_HITS: usize = 1000;
-    const CHUNK: u64 = 1 << 20;
-    let overlap = pattern.len() as u64 - 1;
-    let mut hits = Vec::new();
-    let regions = dbg.session.memory_map(pid)?;
-    'regions: for r in regions.iter().filter(|r| r.readable && r.end > start && r.start < end) {
-        let (lo, hi) = (r.start.max(start), r.end.min(end));
-        let mut at = lo;
-        while at < hi {
-            let len = (hi - at).min(CHUNK) + overlap.min(hi.saturating_sub(at + CHUNK.min(hi - at)));
-            let mut buf = vec![0u8; len as usize];
-            let n = dbg.session.read_memory_partial(pid, at, &mut buf)?;
-            if n < pattern.len() {
-                break;
-            }
-            for (offset, window) in buf[..n].windows(pattern.len()).enumerate() {
-                if window == pattern.as_slice() {
-                    let hit = at + offset as u64;
-                    if hit + pattern.len() as u64 <= end && hits.last() != Some(&hit) {
-                        hits.push(hit);
-                        if hits.len() > MAX_HITS {
-                            break 'regions;
-                        }
-                    }
-                }
-            }
-            at += CHUNK.min(hi - at);
-        }
+    if pattern.is_empty() {
+        bail!("the pattern is empty: give bytes, a value or a non-empty string");
     }
+    const MAX_HITS: usize = 1000;
+    let mut hits = dbg.session.search_memory(pid, &pattern, Some(start..end), 1)?;
+    hits.dedup();
     let more = hits.len() > MAX_HITS;
     for &hit in hits.iter().take(MAX_HITS) {
         grid(dbg, hit, 1, 16, Radix::Hex)?;

@@ -12,15 +12,26 @@ mod commands;
 mod complete;
 mod control;
 mod debugger;
+mod display;
 mod dump;
 mod eval;
+mod fp_registers;
+pub mod fuzzing;
 mod inspect;
 mod memory;
+pub mod output;
+mod printf;
+mod program;
 mod reach;
+mod remote;
+mod script;
+mod script_commands;
+mod shell;
 mod signals;
 mod source;
 
 use crate::interrupt;
+use crate::scripting::Scripting;
 use anyhow::{Context, Result};
 use clap::Parser;
 use debugger::Debugger;
@@ -39,13 +50,22 @@ pub struct DebugArgs {
     /// Open a core file (post-mortem debugging); PROGRAM, if given, is its program.
     #[arg(short = 'z', long = "core", value_name = "CORE", conflicts_with = "pid")]
     core: Option<PathBuf>,
-    /// Run these commands (separated by `;`) once the program is stopped, then go on interactively.
+    /// Debug through a GDB remote stub: HOST:PORT (gdbserver, QEMU's -gdb) or
+    /// "| COMMAND"; PROGRAM, if given, is the program or the kernel's vmlinux (symbols).
+    #[arg(long = "remote", value_name = "ADDRESS", conflicts_with_all = ["pid", "core"])]
+    remote: Option<String>,
+    /// With --remote, a kernel's System.map: symbols without vmlinux, or beside it.
+    #[arg(long = "symbols", value_name = "SYSTEM_MAP", requires = "remote")]
+    symbols: Option<PathBuf>,
+    /// Run these commands (separated by `;`) once the program is stopped, then go on interactively;
+    /// the first that fails ends them.
     #[arg(short = 'c', long = "command", value_name = "COMMANDS")]
     commands: Vec<String>,
-    /// Run the commands of FILE (one or more a line) once the program is stopped.
+    /// Run the commands of FILE (one or more a line) once the program is stopped; the first
+    /// that fails ends the file (`#`, `*` and `$$` start comments); a FILE.py is run as Python.
     #[arg(short = 'x', long = "script", value_name = "FILE")]
     scripts: Vec<PathBuf>,
-    /// Exit after the -c and -x commands; the exit status is 0 only if every command succeeded.
+    /// Exit after the -c and -x commands; the exit status is 1 if one failed (they stop there).
     #[arg(long)]
     batch: bool,
     /// Print each command of a script before running it, after the prompt.
@@ -74,9 +94,10 @@ fn history_path() -> Option<PathBuf> {
     std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".dbgkit_history"))
 }
 
-pub fn run(mut args: DebugArgs) -> Result<i32> {
+pub fn run(mut args: DebugArgs, scripting: Scripting) -> Result<i32> {
     let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     let mut dbg = Debugger::new(std::io::stdout().is_terminal(), args.aslr);
+    dbg.scripting = scripting;
     dbg.echo = args.echo;
     interrupt::install();
     if let Some(pid) = args.pid {
@@ -99,6 +120,16 @@ pub fn run(mut args: DebugArgs) -> Result<i32> {
         let program = args.program.first().map(PathBuf::from);
         dbg.open_core(&core, program.as_deref())
             .with_context(|| format!("cannot open core file {}", core.display()))?;
+    } else if let Some(address) = &args.remote {
+        if args.program.len() > 1 {
+            anyhow::bail!("--remote takes at most one file (the program or vmlinux), not {:?}", &args.program[1..]);
+        }
+        let options = dbgkit::ConnectOptions {
+            symbols: args.program.first().map(PathBuf::from),
+            system_map: args.symbols.clone(),
+            extended: false,
+        };
+        remote::connect(&mut dbg, address, &options)?;
     } else if !args.program.is_empty() {
         dbg.program = Some(args.program.clone());
         dbg.launch().with_context(|| format!("cannot launch {}", args.program[0]))?;
@@ -106,37 +137,40 @@ pub fn run(mut args: DebugArgs) -> Result<i32> {
         anyhow::bail!("nothing to do: give a program, -p PID, or commands with -c or -x");
     }
 
-    let mut all_ok = true;
+    // As gdb's -batch -x: the first command that fails ends the commands
+    // and files given, and the exit status says so.
+    let mut failed = false;
     for text in &args.commands {
-        all_ok &= dbg.run_line(text, dbg.echo);
-        if dbg.quit {
+        if dbg.quit || failed {
             break;
         }
+        failed = !dbg.run_line(text, dbg.echo);
     }
     for path in &args.scripts {
-        if dbg.quit {
+        if dbg.quit || failed {
             break;
         }
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read script {}", path.display()))?;
-        for line in text.lines() {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') || line.starts_with('*') {
-                continue;
-            }
-            all_ok &= dbg.run_line(line, dbg.echo);
-            if dbg.quit {
-                break;
-            }
+        if let Err(e) = dbg.run_script(path) {
+            debugger::report_error(&e, dbg.colour);
+            failed = true;
         }
     }
+    if let Some(block) = dbg.block.take() {
+        debugger::report_error(&anyhow::anyhow!("`{}` is not closed with `end`", block.kind), dbg.colour);
+        failed = true;
+    }
+    if let Some(code) = dbg.exit_code.filter(|_| dbg.quit) {
+        return Ok(code);
+    }
     if args.batch || dbg.quit {
-        return Ok(if all_ok { 0 } else { 1 });
+        return Ok(i32::from(failed));
     }
     if interactive {
-        interactive_loop(dbg)?;
-        Ok(0)
+        interactive_loop(dbg)
     } else {
         // Commands from a pipe or a file: no prompt, no line editing.
+        // The exit status is that of the last command, as gdb's with commands on its input.
+        let mut last_ok = !failed;
         let stdin = std::io::stdin();
         let mut line = String::new();
         loop {
@@ -147,21 +181,29 @@ pub fn run(mut args: DebugArgs) -> Result<i32> {
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e.into()),
             }
-            let text = line.trim();
-            if text.is_empty() || text.starts_with('#') {
+            if dbg.collecting_block() {
+                last_ok = dbg.feed_block_line(line.trim_end_matches(['\n', '\r']), dbg.echo);
                 continue;
             }
-            all_ok &= dbg.run_line(text, dbg.echo);
+            let text = line.trim();
+            if text.is_empty() && dbg.block.is_none() {
+                continue;
+            }
+            last_ok = dbg.run_line(text, dbg.echo);
             if dbg.quit {
                 break;
             }
         }
-        Ok(if all_ok { 0 } else { 1 })
+        if let Some(code) = dbg.exit_code.filter(|_| dbg.quit) {
+            return Ok(code);
+        }
+        Ok(i32::from(!last_ok))
     }
 }
 
 /// The prompt with line editing, history and completion.
-fn interactive_loop(dbg: Debugger) -> Result<()> {
+/// Returns the exit status `quit CODE` asked for (0 without one).
+fn interactive_loop(dbg: Debugger) -> Result<i32> {
     use rustyline::error::ReadlineError;
     let dbg = Rc::new(RefCell::new(dbg));
     let config = rustyline::Config::builder()
@@ -181,6 +223,9 @@ fn interactive_loop(dbg: Debugger) -> Result<()> {
         let prompt = dbg.borrow().prompt();
         interrupt::take();
         match editor.readline(&prompt) {
+            Ok(line) if dbg.borrow().collecting_block() => {
+                dbg.borrow_mut().feed_block_line(&line, false);
+            }
             Ok(line) => {
                 let text = line.trim();
                 if text.is_empty() {
@@ -209,5 +254,6 @@ fn interactive_loop(dbg: Debugger) -> Result<()> {
             Err(e) => return Err(e.into()),
         }
     }
-    Ok(())
+    let code = dbg.borrow().exit_code.unwrap_or(0);
+    Ok(code)
 }

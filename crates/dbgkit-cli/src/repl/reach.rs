@@ -4,23 +4,12 @@
 use super::commands::Call;
 use super::debugger::{say, Debugger};
 use anyhow::{anyhow, bail, Result};
-use dbgkit::{CallArg, WatchAccess};
+use dbgkit::{CallArg, WatchAccess, WatchSpec};
 
 /// `ba w8 EXPR`, `ba r4 EXPR`, `ba e1 EXPR`: access letter and size, then the address.
 pub fn ba(dbg: &mut Debugger, call: &Call) -> Result<()> {
-    let (kind, expression) =
-        call.args.trim().split_once(char::is_whitespace).ok_or_else(|| {
-            anyhow!("ba takes ACCESS+SIZE EXPR, e.g. `ba w8 counter` (w write, r read/write, e execute)")
-        })?;
-    let mut letters = kind.chars();
-    let access = match letters.next() {
-        Some('w') => WatchAccess::Write,
-        Some('r') => WatchAccess::ReadWrite,
-        Some('e') => WatchAccess::Execute,
-        _ => bail!("bad access {kind:?}: w (write), r (read/write) or e (execute), then a size: w8"),
-    };
-    let size: u64 = letters.as_str().parse().map_err(|_| anyhow!("bad size in {kind:?}: 1, 2, 4 or 8 (e.g. w8)"))?;
-    set_watch(dbg, expression.trim(), size, access)
+    let spec = WatchSpec::parse(call.args)?;
+    set_watch(dbg, &spec.expression, spec.size, spec.access)
 }
 
 /// gdb's `watch`, `rwatch`, `awatch` (`EXPR [SIZE]`, 8 bytes by default) and `hbreak EXPR`.
@@ -92,17 +81,103 @@ fn call_words(text: &str) -> Result<Vec<(bool, String)>> {
 
 /// `.call FUNCTION [ARG...]`: call a function of the target in the current thread.
 pub fn dot_call(dbg: &mut Debugger, call: &Call) -> Result<()> {
+    let mut words = call_words(call.args)?;
+    if words.is_empty() {
+        bail!(".call takes a function and its arguments: .call strlen \"abc\"");
+    }
+    let (_, function) = words.remove(0);
+    let result = call_in_target(dbg, &function, words)?;
+    say!("rax = {:#x} ({})", result.rax, result.rax as i64);
+    Ok(())
+}
+
+/// Calls `function` in the current thread with arguments that are strings
+/// (copied into the target) or expressions.
+fn call_in_target(dbg: &mut Debugger, function: &str, words: Vec<(bool, String)>) -> Result<dbgkit::CallResult> {
     let current = dbg.stopped()?;
-    let mut words = call_words(call.args)?.into_iter();
-    let (_, function) =
-        words.next().ok_or_else(|| anyhow!(".call takes a function and its arguments: .call strlen \"abc\""))?;
-    let address = dbg.eval(&function)?;
+    let address = dbg.eval(function)?;
     let mut args = Vec::new();
     for (quoted, word) in words {
         args.push(if quoted { CallArg::Str(word) } else { CallArg::Int(dbg.eval(&word)?) });
     }
-    let result = dbg.session.call(current.pid, current.tid, address, &args)?;
-    say!("rax = {:#x} ({})", result.rax, result.rax as i64);
+    Ok(dbg.session.call(current.pid, current.tid, address, &args)?)
+}
+
+/// Splits `f(1, "a,b", g(2))` into the function and its arguments (a
+/// quoted argument is a string copied into the target).
+fn c_call_parts(text: &str) -> Result<(String, Vec<(bool, String)>)> {
+    let text = text.trim();
+    let open =
+        text.find('(').ok_or_else(|| anyhow!("call takes FUNCTION(ARGS): call strlen(\"abc\"), call bump(41)"))?;
+    let function = text[..open].trim().to_string();
+    let inner =
+        text[open + 1..].strip_suffix(')').ok_or_else(|| anyhow!("the arguments of {function} do not end with `)`"))?;
+    if function.is_empty() {
+        bail!("call takes a function name before the parenthesis");
+    }
+    let mut args = Vec::new();
+    let mut current = String::new();
+    let (mut depth, mut quoted, mut escaped) = (0i32, false, false);
+    for c in inner.chars() {
+        if quoted {
+            match c {
+                _ if escaped => {
+                    current.push(match c {
+                        'n' => '\n',
+                        't' => '\t',
+                        '0' => '\0',
+                        other => other,
+                    });
+                    escaped = false;
+                }
+                '\\' => escaped = true,
+                '"' => quoted = false,
+                c => current.push(c),
+            }
+            continue;
+        }
+        match c {
+            '"' if current.trim().is_empty() => {
+                quoted = true;
+                current.clear();
+                current.push('"');
+            }
+            '(' => {
+                depth += 1;
+                current.push(c);
+            }
+            ')' => {
+                depth -= 1;
+                current.push(c);
+            }
+            ',' if depth == 0 => args.push(std::mem::take(&mut current)),
+            c => current.push(c),
+        }
+    }
+    if quoted || depth != 0 {
+        bail!("unbalanced quotes or parentheses in {text:?}");
+    }
+    if !current.trim().is_empty() || !args.is_empty() {
+        args.push(current);
+    }
+    let args = args
+        .into_iter()
+        .map(|a| match a.strip_prefix('"') {
+            Some(s) => Ok((true, s.to_string())),
+            None if a.trim().is_empty() => Err(anyhow!("an argument of {function} is empty")),
+            None => Ok((false, a.trim().to_string())),
+        })
+        .collect::<Result<_>>()?;
+    Ok((function, args))
+}
+
+/// gdb's `call FUNCTION(ARGS)`: the value comes back as gdb shows it, `$N = VALUE`.
+pub fn c_call(dbg: &mut Debugger, call: &Call) -> Result<()> {
+    dbg.stopped()?;
+    let (function, words) = c_call_parts(call.args)?;
+    let result = call_in_target(dbg, &function, words)?;
+    dbg.value_history += 1;
+    say!("${} = {}", dbg.value_history, result.rax as i64);
     Ok(())
 }
 
@@ -119,4 +194,21 @@ pub fn inject(dbg: &mut Debugger, call: &Call) -> Result<()> {
     let handle = dbg.session.inject_library(current.pid, current.tid, &full.to_string_lossy())?;
     say!("loaded {} (handle {handle:#x})", full.display());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn c_calls_split_into_function_and_arguments() {
+        let (f, a) = c_call_parts(r#"strlen("a, (b)\n")"#).unwrap();
+        assert_eq!((f.as_str(), a), ("strlen", vec![(true, "a, (b)\n".to_string())]));
+        let (f, a) = c_call_parts("add(poi(rsp+8), 2)").unwrap();
+        assert_eq!((f.as_str(), a), ("add", vec![(false, "poi(rsp+8)".to_string()), (false, "2".to_string())]));
+        assert_eq!(c_call_parts("getpid()").unwrap().1, vec![]);
+        for bad in ["strlen", "f(1", "f(\"x)", "(1)", "f(1,)"] {
+            assert!(c_call_parts(bad).is_err(), "{bad}");
+        }
+    }
 }

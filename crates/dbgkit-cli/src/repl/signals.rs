@@ -141,8 +141,15 @@ pub fn handle(dbg: &mut Debugger, call: &Call) -> Result<()> {
     Ok(())
 }
 
-/// The table, for the usual signals.
-pub fn list(dbg: &mut Debugger, _call: &Call) -> Result<()> {
+/// The table, for the usual signals (or the row of one: `info signals SIGINT`).
+pub fn list(dbg: &mut Debugger, call: &Call) -> Result<()> {
+    let one = call.args.split_whitespace().next();
+    if let Some(text) = one.filter(|_| call.name != "handle") {
+        let signal = parse(text)?;
+        say!("{HEADER}");
+        say!("{}", row(signal, dbg.signals.get(signal)));
+        return Ok(());
+    }
     say!("{HEADER}");
     for signal in 1..=31 {
         if signal == libc::SIGKILL || signal == libc::SIGSTOP {

@@ -281,7 +281,7 @@ pub fn display_variables(dbg: &mut Debugger, call: &Call) -> Result<()> {
         match word {
             "/t" | "/T" => with_types = true,
             w if w.starts_with('/') => bail!("dv knows /t (types); {w} is not an option"),
-            w => pattern = Some(super::args::wildcard_regex(w)),
+            w => pattern = Some(dbgkit::wildcard::to_regex(w)),
         }
     }
     let regex = match pattern {

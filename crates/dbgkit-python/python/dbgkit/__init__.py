@@ -12,7 +12,8 @@ Write a debugger in five minutes::
             print(ev.thread.symbolize(ev.thread.pc), [str(f) for f in ev.thread.stack()])
 
 The engine is Rust (``dbgkit._dbgkit``); this package re-exports it and adds
-``dbgkit.pydbgeng``, PyDbgEng's names on top of it.
+``dbgkit.pydbgeng``, PyDbgEng's names on top of it, and ``dbgkit.vtrace``,
+vivisect's vtrace API (``import dbgkit.vtrace as vtrace``).
 """
 
 from ._dbgkit import (
@@ -37,6 +38,7 @@ from ._dbgkit import (
     Process,
     ProcessGone,
     ProcessRunning,
+    RemoteError,
     Registers,
     Checkpoint,
     Session,
@@ -54,8 +56,10 @@ from ._dbgkit import (
     Watchpoint,
     WrongThreadError,
     __version__,
+    current_session,
     parse_signal,
     signal_name,
+    wildcard_regex,
 )
 
 __all__ = [
@@ -80,6 +84,7 @@ __all__ = [
     "Process",
     "ProcessGone",
     "ProcessRunning",
+    "RemoteError",
     "Registers",
     "Checkpoint",
     "Session",
@@ -97,15 +102,55 @@ __all__ = [
     "Watchpoint",
     "WrongThreadError",
     "__version__",
+    "command",
+    "commands",
+    "current_session",
     "parse_signal",
     "signal_name",
+    "wildcard_regex",
     "pydbgeng",
+    "vtrace",
 ]
+
+
+# Extension commands of the dbgkit debugger, by name: see `command`.
+_commands = {}
+
+
+def command(name):
+    """Registers an extension command of the ``dbgkit`` debugger (WinDbg's
+    ``!name``, also plain ``name`` when no built-in command has it)::
+
+        @dbgkit.command("heapsum")
+        def heapsum(args):
+            \"\"\"Sums the sizes of the heap's chunks.\"\"\"
+            s = dbgkit.current_session()
+            ...
+
+    The function gets the rest of the command line as one string; its
+    docstring's first line is what ``help`` shows. Registering a name again
+    replaces the command. Outside the debugger the registration is kept and
+    harmless."""
+    if not isinstance(name, str) or not name or name.startswith("!") or any(c.isspace() for c in name):
+        raise ValueError("a command name is one word without '!': @dbgkit.command(\"heapsum\"), not %r" % (name,))
+
+    def register(function):
+        if not callable(function):
+            raise TypeError("@dbgkit.command(%r) decorates a function" % name)
+        _commands[name] = function
+        return function
+
+    return register
+
+
+def commands():
+    """The registered extension commands: ``{name: function}``."""
+    return dict(_commands)
 
 
 def __getattr__(name: str) -> object:
     # `dbgkit.pydbgeng` without an explicit import of the submodule.
-    if name == "pydbgeng":
+    if name in ("pydbgeng", "vtrace"):
         import importlib
 
         return importlib.import_module(".pydbgeng", __name__)

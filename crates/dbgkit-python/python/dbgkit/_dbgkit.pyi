@@ -1,7 +1,7 @@
 """Type stubs of dbgkit's native module (re-exported by ``dbgkit``)."""
 
 import os
-from typing import IO, Any, Callable, ClassVar, Dict, final, Iterator, Literal, Mapping, Optional, Sequence, Tuple, Union, overload
+from typing import IO, Any, Callable, ClassVar, Dict, final, Iterator, List, Literal, Mapping, Optional, Sequence, Tuple, Union, overload
 
 __version__: str
 
@@ -75,13 +75,26 @@ class InvalidArgument(DebugError):
 class WaitTimeout(DebugError):
     """No event came within the timeout given to events()."""
 
+class RemoteError(DebugError):
+    """Talking to a GDB remote stub failed: it cannot be reached, its
+    connection was lost, or it refused a request."""
+
 # ---- functions ------------------------------------------------------------------
+
+def current_session() -> Session:
+    """The dbgkit debugger's own session, for scripts it runs (`.py`, `py`,
+    `python`, `source`, `-x FILE.py`, extension commands); raises
+    `StateError` anywhere else."""
+    ...
 
 def signal_name(signal: int) -> str:
     """The name of a signal (``"SIGSEGV"``), or ``"SIG<n>"`` when it has none."""
 
 def parse_signal(text: str) -> Optional[int]:
     """A signal number from ``"SIGSEGV"``, ``"segv"`` or ``"11"``; ``None`` when it is not one."""
+
+def wildcard_regex(pattern: str) -> str:
+    """The anchored regular expression for a WinDbg wildcard pattern (``*`` any text, ``?`` one character)."""
 
 # ---- continue status ----------------------------------------------------------------
 
@@ -161,6 +174,21 @@ class Session:
         """Opens an ELF core file for post-mortem debugging: threads,
         registers, memory, modules, symbols and stacks read as for a live
         process; what would run or change it raises ``NotSupported``."""
+    def connect(self, address: str, symbols: Optional[Union[str, "os.PathLike[str]"]] = None, system_map: Optional[Union[str, "os.PathLike[str]"]] = None, extended: bool = False) -> "Process":
+        """Connects to a GDB remote stub (``"HOST:PORT"`` or ``"| COMMAND"``):
+        a process under gdbserver, or a machine behind QEMU's stub (its CPUs
+        are threads; ``vmlinux`` and the kernel's modules are modules).
+        ``symbols`` is the program, or the kernel's ``vmlinux`` or
+        ``System.map``; ``system_map`` adds a ``System.map``. The present is
+        replayed as events, then a ``break-in``."""
+    def monitor(self, command: str, process: Optional[Union["Process", int]] = None) -> str:
+        """Runs a command of the remote stub (QEMU: ``"info registers"``); returns its output."""
+    def kernel_placement(self, process: Optional[Union["Process", int]] = None) -> Tuple[Optional[int], str]:
+        """``(slide, how)``: where KASLR put the kernel (``None`` before it runs)."""
+    def kernel_processes(self, process: Optional[Union["Process", int]] = None) -> List[Dict[str, Any]]:
+        """The kernel's processes: dicts with ``address``, ``pid``, ``parent_pid``, ``comm``, ``user``."""
+    def reload_kernel(self, process: Optional[Union["Process", int]] = None) -> Tuple[List[str], List[str]]:
+        """Finds the kernel and its modules again; ``(loaded, unloaded)`` module names."""
     def restore(self, checkpoint: Union["Checkpoint", int]) -> "Process":
         """Goes back to a checkpoint: its process is replaced by a copy of that
         moment (a new process id), stopped with a ``break-in`` event waiting;
@@ -206,6 +234,8 @@ class Session:
         left; a wait of ``timeout`` seconds without an event raises ``WaitTimeout``."""
     def break_in(self, process: _ProcessArg = None) -> None:
         """Stops a running process; a ``break-in`` event follows."""
+    def break_in_all(self) -> List[int]:
+        """Stops every running process (each reports a ``break-in`` event); returns their pids."""
     def step_into(self, thread: _ThreadArg = None) -> None:
         """Single-steps a thread (default: the thread of the waiting event),
         continuing the waiting event; a ``step-complete`` event follows."""
@@ -346,6 +376,9 @@ class Event:
     @property
     def exit_code(self) -> Optional[int]:
         """The exit status (``process-exited``, ``thread-exited``); ``None`` when a signal killed the process."""
+    @property
+    def exit_status(self) -> Optional[int]:
+        """What a shell sees of a finished process (``process-exited``): the exit code, or 128 + the signal."""
     @property
     def signal(self) -> Optional[int]:
         """The signal (``exception``; ``process-exited`` when one killed it)."""

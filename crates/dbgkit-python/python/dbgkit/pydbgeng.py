@@ -45,7 +45,6 @@ any event break; ``GO``, ``GO_HANDLED``, ``GO_NOT_HANDLED`` and
 from __future__ import annotations
 
 import enum
-import re
 import shlex
 import signal as _signal
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
@@ -701,9 +700,7 @@ class DebugControl:
 
     def SetInterrupt(self) -> None:
         """Breaks into every running process."""
-        for p in self._client.Session.processes:
-            if not p.stopped:
-                p.break_in()
+        self._client.Session.break_in_all()
 
     # -- the loop
     def WaitForEvent(self, timeout: int = INFINITE) -> bool:
@@ -784,7 +781,7 @@ class DebugControl:
             )
             callback = callbacks.CreateProcess
         elif kind == "process-exited":
-            code = event.exit_code if event.exit_code is not None else 128 + (event.signal or 0)
+            code = event.exit_status
             args = ExitProcessArgs(event, ExitCode=code, Signal=event.signal)
             callback = callbacks.ExitProcess
         elif kind == "thread-created":
@@ -915,7 +912,7 @@ class DebugSymbols:
             symbol = DebugSymbol(place.module or "", place.symbol, place.address - place.offset)
             return {place.symbol: (symbol, place.offset)}
         module, _, name = pattern.rpartition("!")
-        regex = "^" + "".join(".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in name or "*") + "$"
+        regex = _dk.wildcard_regex(name or "*")
         found: Dict[str, Tuple[DebugSymbol, int]] = {}
         for s in process.search_symbols(regex, module or None):
             found.setdefault(s.name, (DebugSymbol(s.module, s.name, s.address, s.size), 0))
@@ -1095,6 +1092,36 @@ class DebugClient:
         flags = set(flags)
         if EngineOption.INITIAL_BREAK in self.Control._options and AttachUserFlags.INVASIVE_NO_INITIAL_BREAK not in flags:
             process.break_in()
+        self.Control._set_status(ExecutionStatus.GO)
+        return process.pid
+
+    def AttachKernel(self, *args: Union[int, str], symbols: Optional[str] = None,
+                     systemMap: Optional[str] = None) -> int:
+        """Attaches to a kernel through a GDB remote stub (QEMU's ``-gdb``),
+        as DbgEng's ``AttachKernel(Flags, ConnectOptions)`` does over its own
+        transports. ``ConnectOptions`` is ``"gdb:HOST:PORT"`` followed by
+        ``,vmlinux=PATH`` and/or ``,sysmap=PATH`` (or give them as
+        ``symbols=`` / ``systemMap=``). The machine's CPUs are threads,
+        ``vmlinux`` and the loaded modules are modules; a break-in follows
+        them. Returns the stub's process id."""
+        if args and isinstance(args[0], int):
+            args = args[1:]
+        if len(args) != 1 or not isinstance(args[0], str):
+            raise TypeError("AttachKernel([flags,] connectOptions): connectOptions is \"gdb:HOST:PORT[,vmlinux=PATH]\"")
+        options = args[0].strip()
+        if not options.startswith("gdb:"):
+            raise _dk.InvalidArgument(
+                f"connection {options!r}: dbgkit reaches kernels through a GDB stub: \"gdb:HOST:PORT[,vmlinux=PATH]\"")
+        address, *extras = options[len("gdb:"):].split(",")
+        for extra in extras:
+            key, _, value = extra.partition("=")
+            if key.strip() == "vmlinux":
+                symbols = value.strip()
+            elif key.strip() in ("sysmap", "System.map"):
+                systemMap = value.strip()
+            else:
+                raise _dk.InvalidArgument(f"unknown connection option {key!r}: vmlinux=PATH or sysmap=PATH")
+        process = self.Session.connect(address.strip(), symbols=symbols, system_map=systemMap)
         self.Control._set_status(ExecutionStatus.GO)
         return process.pid
 

@@ -63,6 +63,28 @@ pub(crate) fn dr7_without(dr7: u64, slot: usize) -> u64 {
     dr7 & !(0b11 << (2 * slot)) & !(0b1111 << (16 + 4 * slot))
 }
 
+/// What DR7 has slot `slot` watch: the access and the length in bytes;
+/// `None` when the slot is disabled or set for I/O ports. The inverse of [`dr7_with`].
+pub(crate) fn dr7_slot(dr7: u64, slot: usize) -> Option<(WatchAccess, u64)> {
+    if dr7 & (0b11 << (2 * slot)) == 0 {
+        return None;
+    }
+    let control = (dr7 >> (16 + 4 * slot)) & 0b1111;
+    let access = match control & 0b11 {
+        0b00 => WatchAccess::Execute,
+        0b01 => WatchAccess::Write,
+        0b11 => WatchAccess::ReadWrite,
+        _ => return None,
+    };
+    let len = match control >> 2 {
+        0b00 => 1,
+        0b01 => 2,
+        0b11 => 4,
+        _ => 8,
+    };
+    Some((access, if access == WatchAccess::Execute { 1 } else { len }))
+}
+
 /// The slots DR6 says fired.
 pub(crate) fn fired_slots(dr6: u64) -> impl Iterator<Item = usize> {
     (0..4).filter(move |i| dr6 & (1 << i) != 0)
@@ -98,6 +120,25 @@ mod tests {
         let both = dr7_with(dr7_with(0, 0, WatchAccess::Write, 8).unwrap(), 2, WatchAccess::Write, 1).unwrap();
         assert_eq!(dr7_without(both, 0), dr7_with(0, 2, WatchAccess::Write, 1).unwrap());
         assert_eq!(fired_slots(0b1010).collect::<Vec<_>>(), vec![1, 3]);
+    }
+
+    #[test]
+    fn dr7_decodes_what_it_encodes() {
+        for slot in 0..4 {
+            for (access, len) in [
+                (WatchAccess::Write, 1),
+                (WatchAccess::Write, 2),
+                (WatchAccess::ReadWrite, 4),
+                (WatchAccess::ReadWrite, 8),
+                (WatchAccess::Execute, 1),
+            ] {
+                let dr7 = dr7_with(0, slot, access, len).unwrap();
+                assert_eq!(dr7_slot(dr7, slot), Some((access, len)));
+                assert_eq!(dr7_slot(dr7, (slot + 1) % 4), None);
+            }
+        }
+        // I/O breakpoints (R/W 10) are not ours to decode.
+        assert_eq!(dr7_slot(1 | (0b10 << 16), 0), None);
     }
 
     #[test]

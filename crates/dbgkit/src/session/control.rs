@@ -286,6 +286,9 @@ impl Session {
                 self.process_mut(pid)?.queued.push_front(second);
                 return Ok(());
             }
+            (EventKind::Exception { signal, code, first_chance: true, .. }, ContinueStatus::Handled) => {
+                self.note_handled_fault(pid, event.tid, *signal, *code);
+            }
             (EventKind::Exception { signal, .. }, ContinueStatus::NotHandled) => {
                 if let Some(t) = self.process_mut(pid)?.threads.get_mut(&event.tid) {
                     t.signal_to_deliver = *signal;
@@ -428,6 +431,7 @@ impl Session {
         self.breakpoints.retain(|_, b| b.info.pid != pid);
         self.watchpoints.retain(|_, w| w.info.pid != pid);
         self.pipes.remove(&pid);
+        self.remotes.remove(&pid);
         if self.last_reported == Some(pid) {
             self.last_reported = None;
         }
@@ -435,16 +439,32 @@ impl Session {
 
     /// Kills a process and reaps every thread, so no zombie is left behind.
     pub(crate) fn kill_and_reap(&mut self, pid: i32) {
-        if let Some(control) = self.processes.get(&pid).and_then(|p| p.target.run_control()) {
+        let Some(p) = self.processes.get(&pid) else { return };
+        if let Some(control) = p.target.run_control() {
             // Best effort: the session is going away; a process that is gone already is fine.
             let _ = control.kill();
-            let p = &self.processes[&pid];
-            // The leader last: it is reaped only after every other thread.
-            let others = p.threads.keys().copied().filter(|&t| t != pid);
-            for tid in others.chain([pid]) {
-                while let Ok(Some(s)) = control.wait_thread(tid) {
-                    if s.is_death() {
-                        break;
+            match p.source {
+                // Every thread dies, known or not (one being created has no clone event yet):
+                // take deaths from the source until the leader's, which comes last.
+                Some(source) => {
+                    while let Ok(Some((tid, reason))) = self.sources[source].wait_any(WaitMode::Block) {
+                        if tid == pid && reason.is_death() {
+                            break;
+                        }
+                        if self.owner.get(&tid) != Some(&pid) {
+                            // Another process's (or a new task's) status: kept for it.
+                            self.hold(tid, reason);
+                        }
+                    }
+                }
+                None => {
+                    let p = &self.processes[&pid];
+                    for tid in p.threads.keys().copied().filter(|&t| t != pid).chain([pid]) {
+                        while let Ok(Some(s)) = control.wait_thread(tid) {
+                            if s.is_death() {
+                                break;
+                            }
+                        }
                     }
                 }
             }

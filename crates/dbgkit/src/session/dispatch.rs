@@ -74,7 +74,7 @@ impl Session {
         }
     }
 
-    fn thread_mut(&mut self, pid: i32, tid: i32) -> Option<&mut ThreadState> {
+    pub(crate) fn thread_mut(&mut self, pid: i32, tid: i32) -> Option<&mut ThreadState> {
         self.processes.get_mut(&pid)?.threads.get_mut(&tid)
     }
 
@@ -341,6 +341,8 @@ impl Session {
         // An instruction faulting in its out-of-line copy reports the original address.
         let address =
             self.process(pid)?.sites.iter().find_map(|(&a, s)| (s.slot == Some(rip)).then_some(a)).unwrap_or(rip);
+        // The same fault again and again at one pc, the program making no progress: its last chance.
+        let first_chance = !self.fault_repeats(pid, tid, signal);
         self.report(
             pid,
             tid,
@@ -349,7 +351,7 @@ impl Session {
                 code: info.code,
                 address,
                 fault_address,
-                first_chance: true,
+                first_chance,
                 os_code: crate::event::ExceptionCode::Signal(signal),
             },
         )

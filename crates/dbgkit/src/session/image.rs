@@ -250,7 +250,7 @@ impl Session {
 
     /// Plants the breakpoint where the loader has mapped and relocated the
     /// initial libraries, before any of their initialisers runs.
-    fn plant_loader_ready(&mut self, pid: i32) -> Result<()> {
+    pub(super) fn plant_loader_ready(&mut self, pid: i32) -> Result<()> {
         let p = self.process(pid)?;
         let Some(loader) = p.modules.get(1).filter(|m| m.path != Path::new("[vdso]")) else {
             return Ok(());
@@ -375,7 +375,7 @@ impl Session {
     }
 
     /// Breakpoints inside an unloaded module: their memory is gone, so forget them.
-    fn forget_module_sites(&mut self, pid: i32, module: &Module) {
+    pub(super) fn forget_module_sites(&mut self, pid: i32, module: &Module) {
         let Some(p) = self.processes.get_mut(&pid) else {
             return;
         };
@@ -430,7 +430,7 @@ impl Session {
     }
 }
 
-fn new_process(
+pub(super) fn new_process(
     pid: i32,
     image: PathBuf,
     launched: bool,

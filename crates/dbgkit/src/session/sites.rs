@@ -10,6 +10,10 @@ use crate::process::ProcessState;
 
 /// Replaces planted int3 bytes in `buf` (read at `address`) by the original bytes.
 pub(crate) fn hide_breakpoints(p: &ProcessState, address: u64, buf: &mut [u8]) {
+    // A target that plants its own breakpoints never shows them.
+    if p.target.target_breakpoints().is_some() {
+        return;
+    }
     let end = address.saturating_add(buf.len() as u64);
     for (&at, site) in p.sites.range(address..end) {
         buf[(at - address) as usize] = site.original[0];
@@ -33,7 +37,8 @@ impl Session {
         let cannot = |reason: String| Error::CannotPlantBreakpoint { address, reason };
         let mut original = [0u8; MAX_INSTRUCTION_LEN];
         let readable = p.target.read_memory(address, &mut original);
-        if readable == 0 {
+        // A stub plants breakpoints where memory cannot be read yet (a kernel before it runs).
+        if readable == 0 && p.target.target_breakpoints().is_none() {
             return Err(cannot(format!("address is not mapped in process {pid}")));
         }
         let executable = p.target.memory_map()?.iter().any(|r| r.executable && (r.start..r.end).contains(&address));

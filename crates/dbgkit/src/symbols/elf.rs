@@ -36,7 +36,14 @@ impl ElfSymbols {
             if sym.is_undefined() || sym.address() == 0 {
                 continue;
             }
-            let is_function = sym.kind() == SymbolKind::Text;
+            // Untyped labels in code are places too: the kernel's entry code
+            // (`entry_SYSCALL_64_after_hwframe`) has no other name.
+            let untyped_code = sym.kind() == SymbolKind::Unknown
+                && sym
+                    .section_index()
+                    .and_then(|i| file.section_by_index(i).ok())
+                    .is_some_and(|s| s.kind() == object::SectionKind::Text);
+            let is_function = sym.kind() == SymbolKind::Text || untyped_code;
             if !is_function && sym.kind() != SymbolKind::Data {
                 continue;
             }

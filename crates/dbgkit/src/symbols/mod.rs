@@ -7,6 +7,7 @@ pub mod demangle;
 pub mod dwarf;
 pub mod elf;
 pub mod mapped;
+pub mod system_map;
 
 pub use debug_file::DebugSearchPath;
 pub use dwarf::{InlineFrame, SourceLocation};
@@ -113,7 +114,11 @@ impl ModuleSymbols {
             (None, Some(m)) => m.bytes(),
             (None, None) => return ModuleSymbols::default(),
         };
-        let Ok(file) = object::File::parse(data) else { return ModuleSymbols::default() };
+        let Ok(file) = object::File::parse(data) else {
+            // Not ELF: a kernel's System.map is a symbol table too.
+            let elf = system_map::parse(data).unwrap_or_default();
+            return ModuleSymbols { elf, dwarf: None, debug_file: None };
+        };
         let mut symbols = ModuleSymbols {
             elf: ElfSymbols::read(&file),
             dwarf: DwarfInfo::load(&file, mapping.as_ref()),

@@ -12,18 +12,19 @@
 //! elsewhere; page watchpoints only where pages can be protected). A missing
 //! capability is [`Error::NotSupported`], never a panic.
 //!
-//! | capability            | live Linux process | core file |
-//! | --------------------- | ------------------ | --------- |
-//! | [`WriteAccess`]       | yes                | no        |
-//! | [`RunControl`]        | yes                | no        |
-//! | [`DebugRegisters`]    | yes                | no        |
-//! | [`CodeInjection`]     | yes                | no        |
-//! | [`TargetBreakpoints`] | no (int3 written by the engine) | no |
-//! | [`EventSource`]       | yes (one for every ptrace process) | no |
+//! | capability            | live Linux process | core file | remote (gdbserver, QEMU) |
+//! | --------------------- | ------------------ | --------- | ------------------------ |
+//! | [`WriteAccess`]       | yes                | no        | yes                      |
+//! | [`RunControl`]        | yes                | no        | yes (over all-stop)      |
+//! | [`DebugRegisters`]    | yes                | no        | emulated with `Z1`-`Z4`  |
+//! | [`CodeInjection`]     | yes                | no        | no                       |
+//! | [`TargetBreakpoints`] | no (int3 written by the engine) | no | yes (`Z0`/`Z1`)     |
+//! | [`EventSource`]       | yes (one for every ptrace process) | no | yes (one per connection) |
 
 pub(crate) mod core;
 #[cfg(test)]
 pub(crate) mod fake;
+pub mod remote;
 
 use crate::arch::registers::{FpRegisters, Registers};
 use crate::error::{Error, Result};
@@ -173,6 +174,11 @@ pub trait Target {
     /// file's `NT_PRPSINFO` records it.
     fn process_info(&self) -> Result<crate::corefile::ProcessInfo> {
         Ok(crate::corefile::ProcessInfo { pid: self.pid(), state: b't', ..Default::default() })
+    }
+    /// Registers beyond the general ones that the target shows by name: a
+    /// machine's segment bases, control registers and `efer` (QEMU).
+    fn extra_registers(&self, _tid: i32) -> Result<Vec<(String, u64)>> {
+        Ok(Vec::new())
     }
     /// The pending and blocked signal masks of a thread (bit `n - 1` for signal `n`).
     fn signal_masks(&self, _tid: i32) -> (u64, u64) {

@@ -37,12 +37,9 @@ pub fn next(session: &mut Session) -> Event {
     session.wait_event(Some(PATIENCE)).expect("wait_event").expect("an event before the timeout")
 }
 
-/// The everyday continue status: deliver signals, go on otherwise.
+/// The everyday continue status (the engine's): deliver signals, go on otherwise.
 pub fn default_status(event: &Event) -> ContinueStatus {
-    match event.kind {
-        EventKind::Exception { .. } => ContinueStatus::NotHandled,
-        _ => ContinueStatus::Handled,
-    }
+    event.kind.default_status()
 }
 
 /// Runs until `pid` exits, continuing every event the default way; returns every event seen.

@@ -13,7 +13,12 @@ pub(crate) fn read_maps(pid: i32) -> Result<Vec<MemoryRegion>> {
             Error::Os { op: "read /proc/PID/maps", target: pid, source: e }
         }
     })?;
-    Ok(text.lines().filter_map(parse_line).collect())
+    Ok(parse_maps(&text))
+}
+
+/// Parses the text of a `/proc/PID/maps` file (read here or by a remote stub).
+pub(crate) fn parse_maps(text: &str) -> Vec<MemoryRegion> {
+    text.lines().filter_map(parse_line).collect()
 }
 
 fn parse_line(line: &str) -> Option<MemoryRegion> {

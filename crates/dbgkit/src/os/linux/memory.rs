@@ -40,9 +40,10 @@ impl Memory {
         // pages that are mapped without read permission.
         let mut done = done;
         while done < buf.len() {
-            let at = address + done as u64;
-            let page_end = ((at / PAGE) + 1) * PAGE;
-            let want = ((page_end - at) as usize).min(buf.len() - done);
+            // Nothing is mapped past the top of the address space; no sum may wrap there.
+            let Some(at) = address.checked_add(done as u64) else { break };
+            let page_end = (at / PAGE + 1).saturating_mul(PAGE);
+            let want = (page_end.saturating_sub(at).max(1) as usize).min(buf.len() - done);
             match self.file.read_at(&mut buf[done..done + want], at) {
                 Ok(n) if n > 0 => done += n,
                 _ => break,
@@ -64,7 +65,10 @@ impl Memory {
     pub(crate) fn write(&self, address: u64, data: &[u8]) -> Result<()> {
         let mut done = 0;
         while done < data.len() {
-            match self.file.write_at(&data[done..], address + done as u64) {
+            let Some(at) = address.checked_add(done as u64) else {
+                return Err(Error::UnmappedMemory { pid: self.pid, address, len: data.len() });
+            };
+            match self.file.write_at(&data[done..], at) {
                 Ok(n) if n > 0 => done += n,
                 _ => return Err(Error::UnmappedMemory { pid: self.pid, address, len: data.len() }),
             }

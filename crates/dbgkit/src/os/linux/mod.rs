@@ -12,3 +12,4 @@ pub(crate) mod signals;
 pub mod spawn;
 pub(crate) mod target;
 pub(crate) mod wait;
+pub(crate) mod xstate;

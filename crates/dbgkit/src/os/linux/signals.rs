@@ -43,10 +43,21 @@ pub(crate) fn would_kill(pid: i32, tid: i32, signal: i32) -> bool {
     let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/status")) else {
         return false;
     };
+    would_kill_with(&status, signal)
+}
+
+/// The same from the text of a thread's `status` file (read here or by a remote stub).
+pub(crate) fn would_kill_with(status: &str, signal: i32) -> bool {
+    if default_is_harmless(signal) {
+        return false;
+    }
+    if signal == libc::SIGKILL {
+        return true;
+    }
     let bit = 1u64 << (signal - 1);
-    let caught = mask_field(&status, "SigCgt:") & bit != 0;
-    let ignored = mask_field(&status, "SigIgn:") & bit != 0;
-    let blocked = mask_field(&status, "SigBlk:") & bit != 0;
+    let caught = mask_field(status, "SigCgt:") & bit != 0;
+    let ignored = mask_field(status, "SigIgn:") & bit != 0;
+    let blocked = mask_field(status, "SigBlk:") & bit != 0;
     let synchronous_fault =
         matches!(signal, libc::SIGSEGV | libc::SIGBUS | libc::SIGILL | libc::SIGFPE | libc::SIGTRAP);
     if synchronous_fault && (blocked || ignored) {

@@ -135,6 +135,14 @@ pub(crate) fn spawn(opts: &SpawnOptions, kill_on_exit: bool) -> Result<(i32, Pat
                         let child_end = if fd == 0 { p.read } else { p.write };
                         libc::dup2(child_end, fd as i32);
                     }
+                    // dup2 clears close-on-exec on the copy, so the program keeps it;
+                    // a descriptor that already is `fd` has the flag cleared by hand.
+                    Stdio::Fd(source) if *source == fd as i32 => {
+                        libc::fcntl(fd as i32, libc::F_SETFD, 0);
+                    }
+                    Stdio::Fd(source) => {
+                        libc::dup2(*source, fd as i32);
+                    }
                 }
             }
             if let Some(dir) = &c_cwd {

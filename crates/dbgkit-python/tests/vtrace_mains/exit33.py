@@ -1,0 +1,4 @@
+"""Exits with 33: the program vtrace-style exec tests launch."""
+import sys
+
+sys.exit(33)
