@@ -154,6 +154,12 @@ impl Contender {
         let errors = output.try_clone().context("duplicating a file handle")?;
         command
             .env_remove("DEBUGINFOD_URLS")
+            // The debugged dbgkit runs from its own binary, not from its
+            // Python plugin (a copy of the same code in a library it would
+            // load when built beside it), so that the line's code is where
+            // the breakpoint is set. The release dbgkit debugging it has no
+            // plugin beside it: for it nothing changes.
+            .env("DBGKIT_PYTHON", "none")
             .stdin(Stdio::null())
             .stdout(output)
             .stderr(errors)
