@@ -1,6 +1,7 @@
 //! dbgkit-bench: the dbgkit engine next to raw ptrace loops and gdb, on the
-//! same fixtures, and its symbolizer next to binutils addr2line and
-//! llvm-symbolizer, with every result checked before it is timed.
+//! same fixtures, its symbolizer next to binutils addr2line and
+//! llvm-symbolizer, and its source-level debugging of a big program next to
+//! gdb's, with every result checked before it is timed.
 //!
 //! Usage: dbgkit-bench [BENCHMARK...] [OPTIONS]; see `--help`.
 //! With no benchmark named, all of them run. See docs/benchmarks.md.
@@ -17,6 +18,7 @@ mod memory;
 mod raw;
 mod report;
 mod run;
+mod source;
 mod steps;
 mod symbolize;
 mod triage;
@@ -105,6 +107,7 @@ const BENCHMARKS: &[(&str, Benchmark)] = &[
     (checkpoint::NAME, checkpoint::run),
     (symbolize::NAME, symbolize::run),
     (triage::NAME, triage::run),
+    (source::NAME, source::run),
 ];
 
 /// Benchmarks run only when named: they need what scripts/qemu-kernel fetches, or tools beyond gdb.
@@ -127,6 +130,9 @@ and dbgkit vs binutils addr2line vs llvm-symbolizer:
                      (the debug build of dbgkit itself)
 and dbgkit vs a gdb per input (vs casr-gdb with --casr):
   triage             crashing inputs triaged per second
+and dbgkit vs gdb on dbgkit's debug build:
+  source             s and peak MiB to stop at a source line, then the stack
+                     and the variables of 10 frames
 and, only when named, with gdb as the client of both:
   gdbserver          dbgkit-gdbserver vs stock gdbserver: breakpoint hits/s
                      (commands; silent; continue) and single steps/s (stepi)

@@ -262,3 +262,57 @@ fn bad_input_gets_a_clear_error() {
         other => panic!("{other:?}"),
     }
 }
+
+/// The program with its `.debug_info` damaged (every DIE after the first
+/// unit's first bytes overwritten): it still runs and stops, and the source
+/// level answers with errors or less, never a panic or a wrong crash.
+#[test]
+fn damaged_debug_info_gives_errors_not_crashes() {
+    use dbgkit::{ContinueStatus, EventKind, Session, SpawnOptions, Stdio};
+    use object::{Object, ObjectSection};
+    let original = std::fs::read(dbgkit_fixtures::path("types")).unwrap();
+    let (offset, size) = {
+        let file = object::File::parse(&*original).unwrap();
+        file.section_by_name(".debug_info").unwrap().file_range().unwrap()
+    };
+    let mut damaged = original.clone();
+    // Past the unit header (11 or 12 bytes) and the unit's own DIE: garbage.
+    for (i, byte) in damaged[offset as usize + 40..(offset + size) as usize].iter_mut().enumerate() {
+        *byte = (i as u8).wrapping_mul(37).wrapping_add(11);
+    }
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("damaged-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let exe = dir.join("types");
+    std::fs::write(&exe, &damaged).unwrap();
+    std::fs::set_permissions(&exe, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+
+    let mut s = Session::new();
+    let pid = s.spawn(&SpawnOptions::new([&exe]).disable_aslr(true).stdout(Stdio::Null)).unwrap();
+    // The symbol table still names main; the damaged DWARF places nothing.
+    s.add_breakpoint_at(pid, "types!main", Default::default()).unwrap();
+    let tid = loop {
+        let e = s.wait_event(Some(std::time::Duration::from_secs(60))).unwrap().expect("an event");
+        if matches!(e.kind, EventKind::Breakpoint { .. }) {
+            break e.tid;
+        }
+        assert!(!matches!(e.kind, EventKind::ProcessExited { .. }), "exited before main");
+        s.continue_event(ContinueStatus::Handled).unwrap();
+    };
+    assert!(!s.stack(pid, tid).unwrap().frames.is_empty());
+    let _ = s.source_frames(pid, tid);
+    if let Ok(variables) = s.frame_variables(pid, tid, 0) {
+        for v in variables {
+            assert!(!v.name.is_empty());
+        }
+    }
+    for text in ["counter", "first.next->name", "(struct node *) 0", "sizeof(struct shape)"] {
+        match s.evaluate_typed(pid, tid, 0, text) {
+            Ok(_) => {}
+            Err(e) => assert!(!e.to_string().is_empty(), "{text}"),
+        }
+    }
+    let _ = s.find_type(pid, "struct node");
+    let _ = s.breakpoint_locations(pid, "types.c:91");
+    s.kill(pid).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}

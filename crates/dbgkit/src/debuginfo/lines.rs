@@ -14,8 +14,14 @@ pub(crate) struct LineRow {
     pub file: u32,
     /// 0 when the row has no line.
     pub line: u32,
+    /// 0 when the row has no column (a wider column is kept as 65535).
+    pub column: u16,
     pub is_stmt: bool,
     pub prologue_end: bool,
+    /// Which block of the line the code is in (0: the only one; a larger
+    /// one than 65535 is kept as 65535). 16 bits, so that a row takes 24
+    /// bytes: a big program's line tables have millions of rows.
+    pub discriminator: u16,
     /// The row ends a sequence: its address is one past the sequence's code.
     pub end_sequence: bool,
 }
@@ -28,6 +34,17 @@ pub(crate) struct UnitLines {
     pub files: Vec<String>,
     /// The same files as the line table writes them (`types.c`, `../x/y.h`).
     pub written: Vec<String>,
+    /// The code of each row with a line, sorted by address, made on the
+    /// first address lookup.
+    by_address: std::cell::OnceCell<Vec<RowSpan>>,
+}
+
+/// The code a row covers: from its address to the next row at a higher
+/// address (found again when needed: one span per row is kept, so it stays small).
+#[derive(Clone, Copy, Debug)]
+struct RowSpan {
+    start: u64,
+    row: u32,
 }
 
 /// Whether a file of a line table is the one a user named: the same path,
@@ -78,16 +95,22 @@ fn written_name(
     index: u64,
 ) -> Option<String> {
     let file = header.file(index)?;
-    let name = module.dwarf.attr_string(&unit.unit, file.path_name()).ok()?;
+    let name = module.dwarf().attr_string(&unit.unit, file.path_name()).ok()?;
     let name = gimli::Reader::to_string_lossy(&name).ok()?.into_owned();
     // Directory 0 is the compilation directory (DWARF 5; in earlier versions it means "none").
     let in_comp_dir = file.directory_index() == 0;
     if name.starts_with('/') || in_comp_dir {
         return Some(name);
     }
-    let dir = module.dwarf.attr_string(&unit.unit, file.directory(header)?).ok()?;
+    let dir = module.dwarf().attr_string(&unit.unit, file.directory(header)?).ok()?;
     let dir = gimli::Reader::to_string_lossy(&dir).ok()?.into_owned();
     Some(format!("{}/{name}", dir.trim_end_matches('/')))
+}
+
+/// The full path of file `index` of a unit's line table (a `DW_AT_call_file`).
+pub(crate) fn unit_file(module: &ModuleDebugInfo, unit: &UnitData, index: u64) -> Option<String> {
+    let program = unit.unit.line_program.as_ref()?;
+    file_path(module.dwarf(), &unit.unit, program.header(), index)
 }
 
 /// Reads a unit's whole line table.
@@ -101,7 +124,7 @@ pub(crate) fn read_lines(module: &ModuleDebugInfo, unit: &UnitData) -> UnitLines
         let slot = match file_slots.get(&index) {
             Some(&s) => s,
             None => {
-                let path = file_path(&module.dwarf, &unit.unit, header, index).unwrap_or_else(|| "??".into());
+                let path = file_path(module.dwarf(), &unit.unit, header, index).unwrap_or_else(|| "??".into());
                 let written = written_name(module, unit, header, index).unwrap_or_else(|| path.clone());
                 lines.files.push(path);
                 lines.written.push(written);
@@ -114,8 +137,13 @@ pub(crate) fn read_lines(module: &ModuleDebugInfo, unit: &UnitData) -> UnitLines
             address: row.address(),
             file: slot,
             line: row.line().map(|l| l.get() as u32).unwrap_or(0),
+            column: match row.column() {
+                gimli::ColumnType::Column(c) => u16::try_from(c.get()).unwrap_or(u16::MAX),
+                gimli::ColumnType::LeftEdge => 0,
+            },
             is_stmt: row.is_stmt(),
             prologue_end: row.prologue_end(),
+            discriminator: u16::try_from(row.discriminator()).unwrap_or(u16::MAX),
             end_sequence: row.end_sequence(),
         });
         if lines.rows.len() > 50_000_000 {
@@ -125,39 +153,172 @@ pub(crate) fn read_lines(module: &ModuleDebugInfo, unit: &UnitData) -> UnitLines
     lines
 }
 
-/// Whether a unit's line table names a file matching `wanted`, from its header alone.
-pub(crate) fn header_names_file(module: &ModuleDebugInfo, unit: &gimli::Unit<Reader>, wanted: &str) -> bool {
-    let Some(program) = &unit.line_program else { return false };
-    let header = program.header();
-    let count = header.file_names().len() as u64;
-    // DWARF 5 numbers files from 0, earlier versions from 1.
-    let first = if header.version() >= 5 { 0 } else { 1 };
-    (first..first + count).any(|i| file_path(&module.dwarf, unit, header, i).is_some_and(|p| file_matches(&p, wanted)))
+type Slice<'a> = gimli::EndianSlice<'a, gimli::RunTimeEndian>;
+
+/// The sections a line program's header refers to, read alone.
+pub(crate) struct LineSections<'a> {
+    pub line: gimli::DebugLine<Slice<'a>>,
+    pub line_str: gimli::DebugLineStr<Slice<'a>>,
+    pub str: gimli::DebugStr<Slice<'a>>,
+}
+
+/// A string of a line-program header (inline, or in `.debug_line_str` /
+/// `.debug_str`), read without its unit.
+fn header_string(sections: &LineSections<'_>, value: gimli::AttributeValue<Slice<'_>>) -> Option<String> {
+    let raw = match value {
+        gimli::AttributeValue::String(s) => s,
+        gimli::AttributeValue::DebugLineStrRef(offset) => sections.line_str.get_str(offset).ok()?,
+        gimli::AttributeValue::DebugStrRef(offset) => sections.str.get_str(offset).ok()?,
+        _ => return None,
+    };
+    Some(String::from_utf8_lossy(raw.slice()).into_owned())
+}
+
+/// The path of file `index` of a line program, from the header alone
+/// (relative to the compilation directory when the header is).
+fn header_file_path(
+    sections: &LineSections<'_>,
+    header: &gimli::LineProgramHeader<Slice<'_>>,
+    index: u64,
+) -> Option<String> {
+    let file = header.file(index)?;
+    let name = header_string(sections, file.path_name())?;
+    if name.starts_with('/') {
+        return Some(name);
+    }
+    match file.directory(header).and_then(|d| header_string(sections, d)) {
+        Some(dir) if !dir.is_empty() => Some(format!("{}/{name}", dir.trim_end_matches('/'))),
+        _ => Some(name),
+    }
+}
+
+/// The statement rows of files matching `file`, found by reading the line
+/// programs directly (no compilation unit is parsed, and no other section
+/// than `.debug_line` and its strings is read); and whether any program
+/// names the file at all. A row that goes on with the previous row's line
+/// is left out: it adds no place of its own.
+pub(crate) fn scan_line_programs(module: &ModuleDebugInfo, file: &str) -> (Vec<LineRow>, bool) {
+    let sections = module.line_sections();
+    let section_len = gimli::Section::reader(&sections.line).len();
+    let mut rows = Vec::new();
+    let mut named = false;
+    let mut offset = 0usize;
+    while offset < section_len {
+        let Ok(program) = sections.line.program(gimli::DebugLineOffset(offset), 8, None, None) else { break };
+        let header = program.header();
+        let length = header.unit_length() + if header.format() == gimli::Format::Dwarf64 { 12 } else { 4 };
+        let first = if header.version() >= 5 { 0 } else { 1 };
+        let count = header.file_names().len() as u64;
+        let matching: Vec<u64> = (first..first + count)
+            .filter(|&i| header_file_path(&sections, header, i).is_some_and(|p| file_matches(&p, file)))
+            .collect();
+        if !matching.is_empty() {
+            named = true;
+            let mut program_rows = program.rows();
+            let mut previous: Option<(u64, u64)> = None;
+            while let Ok(Some((_, row))) = program_rows.next_row() {
+                let this = (row.file_index(), row.line().map(|l| l.get()).unwrap_or(0));
+                if row.end_sequence() {
+                    previous = None;
+                    continue;
+                }
+                if !row.is_stmt() {
+                    continue;
+                }
+                let continues = previous == Some(this);
+                previous = Some(this);
+                if continues || !matching.contains(&row.file_index()) {
+                    continue;
+                }
+                let Some(line) = row.line() else { continue };
+                rows.push(LineRow {
+                    address: row.address(),
+                    file: 0,
+                    line: line.get() as u32,
+                    column: 0,
+                    is_stmt: true,
+                    prologue_end: row.prologue_end(),
+                    discriminator: 0,
+                    end_sequence: false,
+                });
+            }
+        }
+        if length == 0 {
+            break;
+        }
+        offset += length;
+    }
+    (rows, named)
 }
 
 impl UnitLines {
     /// The row whose code holds a file address, and where that code ends
-    /// (the next row at a higher address).
+    /// (the next row at a higher address), when the row has a line. Of
+    /// several rows at one address, the last one gives the line.
     pub fn row_at(&self, address: u64) -> Option<(&LineRow, u64)> {
-        let mut best: Option<(&LineRow, u64)> = None;
-        for (i, row) in self.rows.iter().enumerate() {
-            if row.end_sequence || row.address > address || row.line == 0 {
-                continue;
-            }
-            let end = self.rows[i + 1..].iter().find(|r| r.address > row.address).map(|r| r.address);
-            if let Some(end) = end.filter(|&e| address < e) {
-                // Of several rows at one address, the last one gives the line.
-                best = Some((row, end));
-            }
-        }
-        best
+        self.covering(address).filter(|(row, _)| row.line != 0)
     }
 
-    /// The lines of `file` that have code.
-    pub fn lines_with_code(&self, file: &str) -> impl Iterator<Item = &LineRow> {
-        let slots: Vec<u32> =
-            self.files.iter().enumerate().filter(|(_, p)| file_matches(p, file)).map(|(i, _)| i as u32).collect();
-        self.rows.iter().filter(move |r| !r.end_sequence && r.is_stmt && r.line != 0 && slots.contains(&r.file))
+    /// The row whose code holds a file address, line 0 included.
+    pub fn covering(&self, address: u64) -> Option<(&LineRow, u64)> {
+        let spans = self.spans();
+        let after = spans.partition_point(|s| s.start <= address);
+        // Spans overlap only where sequences do (code discarded at link
+        // time, all at address 0): look back a little for one that holds it.
+        spans[..after]
+            .iter()
+            .rev()
+            .take(64)
+            .map(|s| (&self.rows[s.row as usize], self.span_end(s)))
+            .find(|&(_, end)| address < end)
+    }
+
+    /// The rows whose code overlaps `[start, end)`, in address order, each
+    /// with where its code ends; of several rows at one address, the last.
+    pub fn rows_between(&self, start: u64, end: u64) -> Vec<(&LineRow, u64)> {
+        let spans = self.spans();
+        let mut first = spans.partition_point(|s| s.start <= start);
+        // The rows holding `start` begin at or before it.
+        while first > 0 && self.span_end(&spans[first - 1]) > start {
+            first -= 1;
+        }
+        let mut out: Vec<(&LineRow, u64)> = Vec::new();
+        for span in spans[first..].iter().take_while(|s| s.start < end) {
+            let span_end = self.span_end(span);
+            if span_end <= start {
+                continue;
+            }
+            let row = &self.rows[span.row as usize];
+            match out.last_mut() {
+                Some(last) if last.0.address == row.address => *last = (row, span_end),
+                _ => out.push((row, span_end)),
+            }
+        }
+        out
+    }
+
+    fn spans(&self) -> &[RowSpan] {
+        self.by_address.get_or_init(|| self.row_spans())
+    }
+
+    /// Where a span's code ends: the next row of its sequence at a higher address.
+    fn span_end(&self, span: &RowSpan) -> u64 {
+        let after = &self.rows[span.row as usize + 1..];
+        after.iter().find(|r| r.address > span.start).map_or(span.start, |r| r.address)
+    }
+
+    fn row_spans(&self) -> Vec<RowSpan> {
+        let mut spans = Vec::new();
+        for (i, row) in self.rows.iter().enumerate() {
+            // A row is only kept when code follows it in its sequence.
+            let ends = self.rows[i + 1..].iter().any(|r| r.address > row.address);
+            if !row.end_sequence && ends {
+                spans.push(RowSpan { start: row.address, row: i as u32 });
+            }
+        }
+        // Rows at one address keep their order, so the last of them is found first.
+        spans.sort_unstable_by_key(|s| (s.start, s.row));
+        spans
     }
 }
 
@@ -166,7 +327,16 @@ mod tests {
     use super::*;
 
     fn row(address: u64, line: u32) -> LineRow {
-        LineRow { address, file: 0, line, is_stmt: true, prologue_end: false, end_sequence: false }
+        LineRow {
+            address,
+            file: 0,
+            line,
+            column: 0,
+            is_stmt: true,
+            prologue_end: false,
+            discriminator: 0,
+            end_sequence: false,
+        }
     }
 
     #[test]
@@ -175,11 +345,13 @@ mod tests {
             rows: vec![row(0x100, 10), row(0x108, 12), row(0x110, 13), LineRow { end_sequence: true, ..row(0x120, 0) }],
             files: vec!["/src/a.c".into()],
             written: vec!["a.c".into()],
+            ..Default::default()
         };
         assert_eq!(lines.row_at(0x10a).map(|(r, end)| (r.line, end)), Some((12, 0x110)));
         assert_eq!(lines.row_at(0x11f).map(|(r, end)| (r.line, end)), Some((13, 0x120)));
         assert_eq!(lines.row_at(0x120), None);
-        assert_eq!(lines.lines_with_code("a.c").count(), 3);
+        let between: Vec<(u32, u64)> = lines.rows_between(0x104, 0x111).iter().map(|(r, end)| (r.line, *end)).collect();
+        assert_eq!(between, vec![(10, 0x108), (12, 0x110), (13, 0x120)]);
     }
 
     #[test]

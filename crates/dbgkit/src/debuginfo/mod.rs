@@ -17,9 +17,13 @@
 
 pub mod access;
 pub mod cpp_names;
+#[cfg(test)]
+mod damaged;
 pub mod format;
+pub(crate) mod gdb_index;
 pub(crate) mod lines;
 pub mod location;
+mod places;
 pub mod pretty;
 pub(crate) mod scopes;
 pub(crate) mod type_reader;

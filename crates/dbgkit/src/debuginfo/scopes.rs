@@ -92,11 +92,11 @@ pub(crate) fn file_name(module: &ModuleDebugInfo, unit: &UnitData, index: u64) -
     let file = header.file(index)?;
     let mut path = String::new();
     if let Some(dir) = file.directory(header) {
-        if let Ok(dir) = module.dwarf.attr_string(&unit.unit, dir) {
+        if let Ok(dir) = module.dwarf().attr_string(&unit.unit, dir) {
             path.push_str(&dir.to_string_lossy().ok()?);
         }
     }
-    let name = module.dwarf.attr_string(&unit.unit, file.path_name()).ok()?;
+    let name = module.dwarf().attr_string(&unit.unit, file.path_name()).ok()?;
     let name = name.to_string_lossy().ok()?;
     if name.starts_with('/') || path.is_empty() {
         return Some(name.into_owned());
@@ -111,7 +111,7 @@ fn variable(
     entry: &DebuggingInformationEntry<'_, '_, Reader>,
     die: usize,
 ) -> Option<VariableDie> {
-    let mut name = die_name(&module.dwarf, &unit.unit, entry);
+    let mut name = die_name(module.dwarf(), &unit.unit, entry);
     let mut type_die = entry.attr_value(gimli::DW_AT_type).ok().flatten().and_then(|v| reference(&unit.unit, v));
     let mut origin = origin_of(unit, entry);
     for _ in 0..4 {
@@ -120,7 +120,7 @@ fn variable(
         }
         let Some(o) = origin else { break };
         let Some(origin_entry) = unit.entry(o) else { break };
-        name = name.or_else(|| die_name(&module.dwarf, &unit.unit, &origin_entry));
+        name = name.or_else(|| die_name(module.dwarf(), &unit.unit, &origin_entry));
         type_die = type_die.or_else(|| {
             origin_entry.attr_value(gimli::DW_AT_type).ok().flatten().and_then(|v| reference(&unit.unit, v))
         });
@@ -186,7 +186,7 @@ fn read_scope(
                 if next.is_some() {
                     continue;
                 }
-                let ranges = die_ranges(&module.dwarf, &unit.unit, entry);
+                let ranges = die_ranges(module.dwarf(), &unit.unit, entry);
                 if ranges.iter().any(|&(low, high)| low <= address && address < high) {
                     let kind = if entry.tag() == gimli::DW_TAG_inlined_subroutine {
                         inlined_kind(module, unit, entry)
@@ -270,7 +270,7 @@ fn inlined_kind(
             let mut target = o;
             for _ in 0..4 {
                 let e = unit.entry(target)?;
-                if let Some(n) = die_name(&module.dwarf, &unit.unit, &e) {
+                if let Some(n) = die_name(module.dwarf(), &unit.unit, &e) {
                     return Some(format!("{}{n}", index.prefix_of(target)));
                 }
                 target = origin_of(unit, &e)?;
@@ -327,7 +327,7 @@ pub(crate) fn call_site_value(
                 let pc = match pc {
                     Some(AttributeValue::Addr(a)) => Some(a),
                     Some(v @ AttributeValue::DebugAddrIndex(_)) => {
-                        module.dwarf.attr_address(&unit.unit, v).ok().flatten()
+                        module.dwarf().attr_address(&unit.unit, v).ok().flatten()
                     }
                     _ => None,
                 };

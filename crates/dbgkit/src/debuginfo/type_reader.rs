@@ -76,7 +76,7 @@ fn flag(entry: &DebuggingInformationEntry<'_, '_, Reader>, attr: gimli::DwAt) ->
 
 impl TypeReader<'_> {
     fn name(&self, entry: &DebuggingInformationEntry<'_, '_, Reader>) -> Option<String> {
-        die_name(&self.module.dwarf, &self.unit.unit, entry)
+        die_name(self.module.dwarf(), &self.unit.unit, entry)
     }
 
     /// The name qualified by the namespaces and classes around the DIE.
@@ -395,8 +395,7 @@ impl TypeReader<'_> {
     fn definition_elsewhere(&self, entry: &DebuggingInformationEntry<'_, '_, Reader>, die: usize) -> Option<TypeId> {
         let name = self.qualified_name(entry, die)?;
         let tag = entry.tag();
-        let index = self.module.names();
-        for (_, unit, candidate) in index.find(&name, super::units::NameKind::Type) {
+        for (_, unit, candidate) in self.module.find_names(&name, super::units::NameKind::Type) {
             let Some(unit_data) = self.module.unit(unit) else { continue };
             let Some(found) = unit_data.entry(candidate) else { continue };
             if found.tag() == tag && !flag(&found, gimli::DW_AT_declaration) {

@@ -7,8 +7,9 @@
 //! Nothing is read up front: finding the unit of an address reads
 //! `.debug_aranges` once (units it does not cover are asked for their
 //! ranges); a name the current unit does not know is looked up in the
-//! module's name index, made on first use by indexing every unit, in
-//! parallel threads over borrowed section bytes.
+//! units the module's `.gdb_index` names, or without one in the module's
+//! name index, made on first use by indexing every unit, in parallel
+//! threads over borrowed section bytes.
 
 use super::types::Language;
 use gimli::{AttributeValue, DwTag, RunTimeEndian};
@@ -117,7 +118,29 @@ pub(crate) struct UnitData {
     pub unit: gimli::Unit<Reader>,
     pub language: Language,
     index: OnceCell<UnitIndex>,
+    code: OnceCell<Vec<CodeRange>>,
+    /// The inlined copies inside each function asked about, by subprogram DIE.
+    inlined: RefCell<HashMap<usize, Rc<Vec<InlinedCopy>>>>,
     lines: OnceCell<super::lines::UnitLines>,
+}
+
+/// One `DW_TAG_inlined_subroutine` inside a function (see [`UnitData::inlined_copies`]).
+#[derive(Clone, Debug)]
+pub(crate) struct InlinedCopy {
+    pub die: usize,
+    pub ranges: Vec<(u64, u64)>,
+    /// The inlined copy this one is inside (an index into the same list),
+    /// none when it is directly in the function (lexical blocks between do not count).
+    pub parent: Option<u32>,
+}
+
+/// One range of a function's code and its DIE, without a name: what
+/// naming the function at an address needs first (see [`UnitData::function_die_at`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct CodeRange {
+    pub low: u64,
+    pub high: u64,
+    pub die: usize,
 }
 
 impl UnitData {
@@ -128,7 +151,69 @@ impl UnitData {
 
     /// The unit's index, made on first use.
     pub fn index(&self, module: &ModuleDebugInfo) -> &UnitIndex {
-        self.index.get_or_init(|| index_unit(&module.dwarf, &self.unit, self.language).unwrap_or_default())
+        self.index.get_or_init(|| index_unit(module.dwarf(), &self.unit, self.language).unwrap_or_default())
+    }
+
+    /// The subprogram DIE whose code holds a file address (the smallest
+    /// range, so that a nested function wins over its parent). Cheaper than
+    /// [`UnitData::index`] on first use: no name is read, which is what
+    /// naming thousands of addresses across a whole program wants.
+    pub fn function_die_at(&self, module: &ModuleDebugInfo, address: u64) -> Option<usize> {
+        let code = self.code.get_or_init(|| code_ranges(module.dwarf(), &self.unit));
+        let end = code.partition_point(|c| c.low <= address);
+        code[..end].iter().rev().take(64).filter(|c| address < c.high).min_by_key(|c| c.high - c.low).map(|c| c.die)
+    }
+
+    /// Every inlined copy inside the function whose subprogram DIE is
+    /// `function`, outer ones before those inside them; read once per function.
+    pub fn inlined_copies(&self, module: &ModuleDebugInfo, function: usize) -> Rc<Vec<InlinedCopy>> {
+        if let Some(copies) = self.inlined.borrow().get(&function) {
+            return copies.clone();
+        }
+        let copies = Rc::new(self.read_inlined_copies(module, function).unwrap_or_default());
+        self.inlined.borrow_mut().insert(function, copies.clone());
+        copies
+    }
+
+    fn read_inlined_copies(&self, module: &ModuleDebugInfo, function: usize) -> Option<Vec<InlinedCopy>> {
+        let mut out: Vec<InlinedCopy> = Vec::new();
+        let mut entries = self.unit.entries_raw(Some(self.unit_offset(function)?)).ok()?;
+        // The function's own entry.
+        let abbreviation = entries.read_abbreviation().ok()??;
+        entries.skip_attributes(abbreviation.attributes()).ok()?;
+        // The inlined copies open around the current DIE: (depth, index in `out`).
+        let mut open: Vec<(isize, u32)> = Vec::new();
+        // Inside a nested function, whose copies are its own: the depth it starts at.
+        let mut nested: Option<isize> = None;
+        while !entries.is_empty() {
+            let depth = entries.next_depth();
+            if depth <= 0 {
+                break;
+            }
+            let offset = entries.next_offset();
+            let abbreviation = entries.read_abbreviation().ok()?;
+            let Some(abbreviation) = abbreviation else { continue };
+            while open.last().is_some_and(|&(d, _)| d >= depth) {
+                open.pop();
+            }
+            if nested.is_some_and(|d| d >= depth) {
+                nested = None;
+            }
+            let tag = abbreviation.tag();
+            if nested.is_some() || tag != gimli::DW_TAG_inlined_subroutine {
+                if tag == gimli::DW_TAG_subprogram && nested.is_none() {
+                    nested = Some(depth);
+                }
+                entries.skip_attributes(abbreviation.attributes()).ok()?;
+                continue;
+            }
+            let ranges = raw_ranges(module.dwarf(), &self.unit, &mut entries, abbreviation)?;
+            let Some(die) = offset.to_debug_info_offset(&self.unit.header) else { continue };
+            let parent = open.last().map(|&(_, i)| i);
+            out.push(InlinedCopy { die: die.0, ranges, parent });
+            open.push((depth, out.len() as u32 - 1));
+        }
+        Some(out)
     }
 
     /// A unit-relative offset for a `.debug_info` offset inside this unit.
@@ -161,6 +246,29 @@ pub(crate) struct NameIndex {
 }
 
 impl NameIndex {
+    /// Adds every global name of one unit.
+    fn add_unit(&mut self, offset: usize, index: &UnitIndex) {
+        for f in &index.functions {
+            self.add(&f.name, NameKind::Function, offset, f.die);
+            if let Some(linkage) = &f.linkage {
+                let plain = super::super::symbols::demangle::demangle(linkage);
+                let plain = function_name(&plain);
+                if plain != f.name {
+                    self.add(plain, NameKind::Function, offset, f.die);
+                }
+            }
+        }
+        for i in &index.inlines {
+            self.add(&i.name, NameKind::Inline, offset, i.die);
+        }
+        for g in &index.globals {
+            self.add(&g.name, NameKind::Variable, offset, g.die);
+        }
+        for t in &index.types {
+            self.add(&t.name, NameKind::Type, offset, t.die);
+        }
+    }
+
     fn add(&mut self, name: &str, kind: NameKind, unit: usize, die: usize) {
         let entry = self.by_name.entry(name.to_string()).or_default();
         if entry.is_empty() {
@@ -231,11 +339,14 @@ pub(crate) fn last_component(name: &str) -> &str {
 pub struct ModuleDebugInfo {
     pub(crate) id: usize,
     sections: gimli::DwarfSections<SectionBytes>,
-    pub(crate) dwarf: gimli::Dwarf<Reader>,
+    /// Made on first use: making it reads (and decompresses) every section.
+    dwarf: OnceCell<gimli::Dwarf<Reader>>,
     endian: RunTimeEndian,
     address_ranges: OnceCell<Vec<(u64, u64, usize)>>,
     units: RefCell<HashMap<usize, Rc<UnitData>>>,
     names: OnceCell<NameIndex>,
+    /// The module's `.gdb_index`, when it has a readable one.
+    gdb_index: Option<super::gdb_index::GdbIndex>,
 }
 
 impl std::fmt::Debug for ModuleDebugInfo {
@@ -247,15 +358,31 @@ impl std::fmt::Debug for ModuleDebugInfo {
 impl ModuleDebugInfo {
     /// The DWARF of a file from its sections (already uncompressed).
     pub(crate) fn new(sections: gimli::DwarfSections<SectionBytes>, endian: RunTimeEndian) -> ModuleDebugInfo {
-        let dwarf = sections.borrow(|data| Reader::new(data.clone(), endian));
         ModuleDebugInfo {
             id: NEXT_MODULE_ID.fetch_add(1, Ordering::Relaxed),
             sections,
-            dwarf,
+            dwarf: OnceCell::new(),
             endian,
             address_ranges: OnceCell::new(),
             units: RefCell::new(HashMap::new()),
             names: OnceCell::new(),
+            gdb_index: None,
+        }
+    }
+
+    /// The DWARF sections, read on first use.
+    pub(crate) fn dwarf(&self) -> &gimli::Dwarf<Reader> {
+        self.dwarf.get_or_init(|| self.sections.borrow(|data| Reader::new(data.clone(), self.endian)))
+    }
+
+    /// The line-program sections alone, without reading (or
+    /// decompressing) the others: `.debug_line`, `.debug_line_str`, `.debug_str`.
+    pub(crate) fn line_sections(&self) -> super::lines::LineSections<'_> {
+        let endian = self.endian;
+        super::lines::LineSections {
+            line: self.sections.debug_line.borrow(|t| Slice::new(t, endian)),
+            line_str: self.sections.debug_line_str.borrow(|t| Slice::new(t, endian)),
+            str: self.sections.debug_str.borrow(|t| Slice::new(t, endian)),
         }
     }
 
@@ -264,10 +391,18 @@ impl ModuleDebugInfo {
         if let Some(u) = self.units.borrow().get(&offset) {
             return Some(u.clone());
         }
-        let header = self.dwarf.debug_info.header_from_offset(gimli::DebugInfoOffset(offset)).ok()?;
-        let unit = self.dwarf.unit(header).ok()?;
+        let header = self.dwarf().debug_info.header_from_offset(gimli::DebugInfoOffset(offset)).ok()?;
+        let unit = self.dwarf().unit(header).ok()?;
         let language = unit_language(&unit);
-        let data = Rc::new(UnitData { offset, unit, language, index: OnceCell::new(), lines: OnceCell::new() });
+        let data = Rc::new(UnitData {
+            offset,
+            unit,
+            language,
+            index: OnceCell::new(),
+            code: OnceCell::new(),
+            inlined: RefCell::new(HashMap::new()),
+            lines: OnceCell::new(),
+        });
         self.units.borrow_mut().insert(offset, data.clone());
         Some(data)
     }
@@ -281,7 +416,7 @@ impl ModuleDebugInfo {
         }) {
             return Some(u.clone());
         }
-        let mut headers = self.dwarf.units();
+        let mut headers = self.dwarf().units();
         while let Ok(Some(header)) = headers.next() {
             let start = header.offset().as_debug_info_offset()?.0;
             if (start..start + header.length_including_self()).contains(&die) {
@@ -304,7 +439,7 @@ impl ModuleDebugInfo {
     fn read_address_ranges(&self) -> Vec<(u64, u64, usize)> {
         let mut out = Vec::new();
         let mut covered = std::collections::HashSet::new();
-        let mut headers = self.dwarf.debug_aranges.headers();
+        let mut headers = self.dwarf().debug_aranges.headers();
         while let Ok(Some(header)) = headers.next() {
             let unit = header.debug_info_offset().0;
             let mut entries = header.entries();
@@ -320,14 +455,14 @@ impl ModuleDebugInfo {
                 covered.insert(unit);
             }
         }
-        let mut headers = self.dwarf.units();
+        let mut headers = self.dwarf().units();
         while let Ok(Some(header)) = headers.next() {
             let Some(offset) = header.offset().as_debug_info_offset().map(|o| o.0) else { continue };
             if covered.contains(&offset) {
                 continue;
             }
-            let Ok(unit) = self.dwarf.unit(header) else { continue };
-            let Ok(mut ranges) = self.dwarf.unit_ranges(&unit) else { continue };
+            let Ok(unit) = self.dwarf().unit(header) else { continue };
+            let Ok(mut ranges) = self.dwarf().unit_ranges(&unit) else { continue };
             while let Ok(Some(range)) = ranges.next() {
                 if range.end > range.begin {
                     out.push((range.begin, range.end, offset));
@@ -338,34 +473,10 @@ impl ModuleDebugInfo {
         out
     }
 
-    /// Every unit whose line table names a file matching `file` (read from
-    /// the line-program headers; only the matching units are kept).
-    pub(crate) fn units_naming_file(&self, file: &str) -> Vec<Rc<UnitData>> {
-        let mut out = Vec::new();
-        let mut headers = self.dwarf.units();
-        while let Ok(Some(header)) = headers.next() {
-            let Some(offset) = header.offset().as_debug_info_offset().map(|o| o.0) else { continue };
-            let cached = self.units.borrow().get(&offset).cloned();
-            let matches = match &cached {
-                Some(u) => super::lines::header_names_file(self, &u.unit, file),
-                None => match self.dwarf.unit(header) {
-                    Ok(unit) => super::lines::header_names_file(self, &unit, file),
-                    Err(_) => false,
-                },
-            };
-            if matches {
-                if let Some(u) = cached.or_else(|| self.unit(offset)) {
-                    out.push(u);
-                }
-            }
-        }
-        out
-    }
-
     /// Offsets of every compilation unit.
     pub(crate) fn unit_offsets(&self) -> Vec<usize> {
         let mut out = Vec::new();
-        let mut headers = self.dwarf.units();
+        let mut headers = self.dwarf().units();
         while let Ok(Some(header)) = headers.next() {
             if let Some(o) = header.offset().as_debug_info_offset() {
                 out.push(o.0);
@@ -418,27 +529,37 @@ impl ModuleDebugInfo {
         });
         let mut names = NameIndex::default();
         for (offset, index) in results.into_iter().flatten() {
-            for f in &index.functions {
-                names.add(&f.name, NameKind::Function, offset, f.die);
-                if let Some(linkage) = &f.linkage {
-                    let plain = super::super::symbols::demangle::demangle(linkage);
-                    let plain = function_name(&plain);
-                    if plain != f.name {
-                        names.add(plain, NameKind::Function, offset, f.die);
-                    }
-                }
-            }
-            for i in &index.inlines {
-                names.add(&i.name, NameKind::Inline, offset, i.die);
-            }
-            for g in &index.globals {
-                names.add(&g.name, NameKind::Variable, offset, g.die);
-            }
-            for t in &index.types {
-                names.add(&t.name, NameKind::Type, offset, t.die);
-            }
+            names.add_unit(offset, &index);
         }
         names
+    }
+
+    /// Sets the module's `.gdb_index`, used by [`ModuleDebugInfo::find_names`]
+    /// when it is readable.
+    pub(crate) fn set_gdb_index(&mut self, bytes: SectionBytes) {
+        self.gdb_index = super::gdb_index::GdbIndex::parse(bytes);
+    }
+
+    /// Global names of a kind that are `name` or end with `::name`: (the
+    /// qualified name, its unit, its DIE). With a `.gdb_index` only the units
+    /// it says define the name are parsed; without, the module's name index
+    /// is made first (every unit, in parallel).
+    pub(crate) fn find_names(&self, name: &str, kind: NameKind) -> Vec<(String, usize, usize)> {
+        let Some(index) = &self.gdb_index else { return self.names().find(name, kind) };
+        let mut out = Vec::new();
+        for offset in index.units_defining(name, kind) {
+            let Some(unit) = self.unit(offset) else { continue };
+            let mut names = NameIndex::default();
+            names.add_unit(offset, unit.index(self));
+            out.extend(names.find(name, kind));
+        }
+        out
+    }
+
+    /// Whether the module's name index was made (for tests of the `.gdb_index` path).
+    #[cfg(test)]
+    pub(crate) fn name_index_made(&self) -> bool {
+        self.names.get().is_some()
     }
 }
 
@@ -450,9 +571,10 @@ pub(crate) fn strip_parameters(name: &str) -> &str {
     let mut i = 0;
     while i < bytes.len() {
         // An operator's own symbol (`operator<<`, `operator()`) is not a bracket.
-        if name[i..].starts_with("operator") && (i == 0 || bytes[i - 1] == b':') {
+        // Bytes, not `str` slices: a damaged name may hold any character.
+        if bytes[i..].starts_with(b"operator") && (i == 0 || bytes[i - 1] == b':') {
             i += "operator".len();
-            if name[i..].starts_with("()") {
+            if bytes[i..].starts_with(b"()") {
                 i += 2;
             }
             while i < bytes.len() && !matches!(bytes[i], b'(' | b' ') && !bytes[i].is_ascii_alphanumeric() {
@@ -606,6 +728,81 @@ pub(crate) fn die_ranges<R: gimli::Reader>(
         }
     }
     out
+}
+
+/// Every subprogram's code ranges in a unit, sorted by start. The DIEs are
+/// read raw: only a subprogram's attributes are decoded, the others'
+/// skipped by their sizes, which makes this walk several times cheaper than
+/// one that reads every entry.
+fn code_ranges(dwarf: &gimli::Dwarf<Reader>, unit: &gimli::Unit<Reader>) -> Vec<CodeRange> {
+    let mut out = Vec::new();
+    if let Ok(mut entries) = unit.entries_raw(None) {
+        while !entries.is_empty() {
+            let offset = entries.next_offset();
+            let Ok(abbreviation) = entries.read_abbreviation() else { break };
+            let Some(abbreviation) = abbreviation else { continue };
+            if abbreviation.tag() != gimli::DW_TAG_subprogram {
+                if entries.skip_attributes(abbreviation.attributes()).is_err() {
+                    break;
+                }
+                continue;
+            }
+            let Some(ranges) = raw_ranges(dwarf, unit, &mut entries, abbreviation) else { break };
+            let Some(die) = offset.to_debug_info_offset(&unit.header) else { continue };
+            out.extend(ranges.into_iter().map(|(low, high)| CodeRange { low, high, die: die.0 }));
+        }
+    }
+    out.sort_unstable_by_key(|c| (c.low, c.high));
+    out
+}
+
+/// The code ranges of the entry whose attributes `entries` is at (read
+/// raw); `None` when the attributes cannot be read.
+pub(crate) fn raw_ranges(
+    dwarf: &gimli::Dwarf<Reader>,
+    unit: &gimli::Unit<Reader>,
+    entries: &mut gimli::EntriesRaw<'_, '_, Reader>,
+    abbreviation: &gimli::Abbreviation,
+) -> Option<Vec<(u64, u64)>> {
+    let (mut low, mut high, mut size, mut list) = (None, None, None, None);
+    for spec in abbreviation.attributes() {
+        let attribute = entries.read_attribute(*spec).ok()?;
+        match (attribute.name(), attribute.value()) {
+            (gimli::DW_AT_low_pc, AttributeValue::Addr(a)) => low = Some(a),
+            (gimli::DW_AT_low_pc, AttributeValue::DebugAddrIndex(i)) => low = dwarf.address(unit, i).ok(),
+            (gimli::DW_AT_high_pc, AttributeValue::Addr(a)) => high = Some(a),
+            (gimli::DW_AT_high_pc, AttributeValue::DebugAddrIndex(i)) => high = dwarf.address(unit, i).ok(),
+            (gimli::DW_AT_high_pc, value) => size = value.udata_value(),
+            (gimli::DW_AT_ranges, value) => list = dwarf.attr_ranges_offset(unit, value).ok().flatten(),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    // Code discarded at link time keeps address 0.
+    let mut push = |begin: u64, end: u64| {
+        if end > begin && begin != 0 {
+            out.push((begin, end));
+        }
+    };
+    if let Some(offset) = list {
+        if let Ok(mut ranges) = dwarf.ranges(unit, offset) {
+            let mut count = 0;
+            while let Ok(Some(range)) = ranges.next() {
+                push(range.begin, range.end);
+                count += 1;
+                if count > 4096 {
+                    break;
+                }
+            }
+        }
+    } else if let Some(low) = low {
+        match (high, size) {
+            (Some(high), _) => push(low, high),
+            (None, Some(size)) => push(low, low.wrapping_add(size)),
+            _ => {}
+        }
+    }
+    Some(out)
 }
 
 /// Walks a unit's DIEs once and indexes them.

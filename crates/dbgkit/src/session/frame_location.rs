@@ -114,7 +114,7 @@ impl<'a> FrameLocator<'a> {
             AttributeValue::Exprloc(expression) => location::evaluate(expression, unit.unit.encoding(), self),
             AttributeValue::Block(bytes) => location::evaluate(gimli::Expression(bytes), unit.unit.encoding(), self),
             other => {
-                let Ok(Some(mut list)) = debug.dwarf.attr_locations(&unit.unit, other) else {
+                let Ok(Some(mut list)) = debug.dwarf().attr_locations(&unit.unit, other) else {
                     return Err(LocationError::OptimizedOut);
                 };
                 let pc = self.frame.file_pc();
@@ -167,7 +167,7 @@ impl LocationContext for FrameLocator<'_> {
             AttributeValue::Exprloc(expression) => location::evaluate(expression, unit.unit.encoding(), self)?,
             other => {
                 let debug = self.frame.debug.clone().ok_or(LocationError::OptimizedOut)?;
-                let Ok(Some(mut list)) = debug.dwarf.attr_locations(&unit.unit, other) else {
+                let Ok(Some(mut list)) = debug.dwarf().attr_locations(&unit.unit, other) else {
                     return Err(LocationError::OptimizedOut);
                 };
                 let pc = self.frame.file_pc();
@@ -254,7 +254,7 @@ impl LocationContext for FrameLocator<'_> {
     fn indexed_address(&mut self, index: gimli::DebugAddrIndex<usize>) -> Option<u64> {
         let (unit, _) = self.frame.function.clone()?;
         let debug = self.frame.debug.clone()?;
-        debug.dwarf.address(&unit.unit, index).ok()
+        debug.dwarf().address(&unit.unit, index).ok()
     }
 }
 
@@ -288,6 +288,6 @@ impl LocationContext for StaticLocator<'_> {
         None
     }
     fn indexed_address(&mut self, index: gimli::DebugAddrIndex<usize>) -> Option<u64> {
-        self.debug.dwarf.address(&self.unit.unit, index).ok()
+        self.debug.dwarf().address(&self.unit.unit, index).ok()
     }
 }

@@ -244,7 +244,7 @@ impl Session {
         let Some(debug) = symbols.debug_info().cloned() else { return Ok(None) };
         let Some(unit) = debug.unit_at(address.wrapping_sub(module.bias)) else { return Ok(None) };
         let text = |value: Option<gimli::AttributeValue<crate::debuginfo::units::Reader>>| -> Option<String> {
-            let raw = debug.dwarf.attr_string(&unit.unit, value?).ok()?;
+            let raw = debug.dwarf().attr_string(&unit.unit, value?).ok()?;
             Some(gimli::Reader::to_string_lossy(&raw).ok()?.into_owned())
         };
         let mut entries = unit.unit.entries();
@@ -361,14 +361,14 @@ impl Session {
             let mut inlined: Vec<u64> = Vec::new();
             if let Some(debug) = &debug {
                 // Functions only the DWARF names (a static function without a symbol).
-                for (_, unit, die) in debug.names().find(name, NameKind::Function) {
+                for (_, unit, die) in debug.find_names(name, NameKind::Function) {
                     if let Some(u) = debug.unit(unit) {
                         if let Some(f) = u.index(debug).functions.iter().find(|f| f.die == die) {
                             entries.push(m.bias.wrapping_add(f.low));
                         }
                     }
                 }
-                for (_, unit, die) in debug.names().find(name, NameKind::Inline) {
+                for (_, unit, die) in debug.find_names(name, NameKind::Inline) {
                     if let Some(address) = self.inline_breakpoint_address(debug, unit, die) {
                         inlined.push(m.bias.wrapping_add(address));
                     }
@@ -400,7 +400,7 @@ impl Session {
     ) -> Option<u64> {
         let unit = debug.unit(unit_offset)?;
         let entry = unit.entry(die)?;
-        let ranges = crate::debuginfo::units::die_ranges(&debug.dwarf, &unit.unit, &entry);
+        let ranges = crate::debuginfo::units::die_ranges(debug.dwarf(), &unit.unit, &entry);
         let low = ranges.iter().map(|r| r.0).min()?;
         let entry_pc = match entry.attr_value(gimli::DW_AT_entry_pc).ok().flatten() {
             Some(gimli::AttributeValue::Addr(a)) => a,
@@ -502,11 +502,13 @@ impl Session {
         for m in &modules {
             let symbols = self.module_symbols(pid, m);
             let Some(debug) = symbols.debug_info().cloned() else { continue };
-            for unit in debug.units_naming_file(file) {
-                file_seen = true;
-                let lines = unit.lines(&debug);
-                for row in lines.lines_with_code(file) {
-                    rows.push((m.clone(), unit.clone(), *row));
+            // The line programs are read directly; only the units holding
+            // rows of the file are parsed.
+            let (file_rows, named) = crate::debuginfo::lines::scan_line_programs(&debug, file);
+            file_seen |= named;
+            for row in file_rows {
+                if let Some(unit) = debug.unit_at(row.address) {
+                    rows.push((m.clone(), unit, row));
                 }
             }
         }

@@ -214,14 +214,14 @@ impl Session {
             return;
         }
         let mut dwarf_places: Vec<(String, u64, u64)> = Vec::new();
-        for (qualified, unit, die) in debug.names().find(name, crate::debuginfo::units::NameKind::Function) {
+        for (qualified, unit, die) in debug.find_names(name, crate::debuginfo::units::NameKind::Function) {
             if let Some(u) = debug.unit(unit) {
                 for f in u.index(&debug).functions.iter().filter(|f| f.die == die) {
                     dwarf_places.push((qualified.clone(), f.low, f.high - f.low));
                 }
             }
         }
-        for (qualified, unit, die) in debug.names().find(name, crate::debuginfo::units::NameKind::Inline) {
+        for (qualified, unit, die) in debug.find_names(name, crate::debuginfo::units::NameKind::Inline) {
             if let Some(u) = debug.unit(unit) {
                 let low = u.index(&debug).inlines.iter().filter(|i| i.die == die).map(|i| i.low).min();
                 if let Some(low) = low {

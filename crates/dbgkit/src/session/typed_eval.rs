@@ -172,7 +172,7 @@ impl Session {
         for m in &modules {
             let symbols = self.module_symbols(pid, m);
             let Some(debug) = symbols.debug_info().cloned() else { continue };
-            let found = debug.names().find(name, NameKind::Variable);
+            let found = debug.find_names(name, NameKind::Variable);
             if let Some((_, unit_offset, die)) = found.first() {
                 return Ok(self.static_variable(pid, &debug, m.bias, *unit_offset, *die));
             }
@@ -211,7 +211,7 @@ impl Session {
         for m in &modules {
             let symbols = self.module_symbols(pid, m);
             let Some(debug) = symbols.debug_info().cloned() else { continue };
-            let found = debug.names().find(name, NameKind::Function);
+            let found = debug.find_names(name, NameKind::Function);
             for (_, unit_offset, die) in found {
                 let Some(unit) = debug.unit(unit_offset) else { continue };
                 let Some(entry) = unit.index(&debug).functions.iter().find(|f| f.die == die).cloned() else { continue };
@@ -291,7 +291,7 @@ impl Session {
         for m in &modules {
             let symbols = self.module_symbols(pid, m);
             let Some(debug) = symbols.debug_info().cloned() else { continue };
-            for (_, unit_offset, die) in debug.names().find(bare, NameKind::Type) {
+            for (_, unit_offset, die) in debug.find_names(bare, NameKind::Type) {
                 let id = self.symbols.types.for_die(&debug, unit_offset, die);
                 if fits(&self.symbols.types, id) {
                     return Some(id);

@@ -280,7 +280,7 @@ impl Session {
             AttributeValue::Data2(v) => v.to_le_bytes().to_vec(),
             AttributeValue::Data4(v) => v.to_le_bytes().to_vec(),
             AttributeValue::Data8(v) => v.to_le_bytes().to_vec(),
-            other => match debug.dwarf.attr_string(&unit.unit, other) {
+            other => match debug.dwarf().attr_string(&unit.unit, other) {
                 Ok(s) => s.to_slice().map(|c| c.into_owned()).unwrap_or_default(),
                 Err(_) => return Value::optimized_out(ty),
             },

@@ -1,8 +1,8 @@
-//! DWARF line tables and inline chains through addr2line, loaded once per
-//! file when first asked for. Compressed sections (`SHF_COMPRESSED`,
-//! `.zdebug_*`) are uncompressed by `object`.
+//! DWARF line tables and inline chains of a file, read lazily (one
+//! compilation unit at a time, see `debuginfo::places`). Compressed
+//! sections (`SHF_COMPRESSED`, `.zdebug_*`) are uncompressed by `object`.
 
-use super::mapped::{Mapping, Reader, SectionBytes};
+use super::mapped::{Mapping, SectionBytes};
 use gimli::RunTimeEndian;
 use object::{Object, ObjectSection};
 use std::rc::Rc;
@@ -33,13 +33,8 @@ pub struct InlineFrame {
 }
 
 pub struct DwarfInfo {
-    context: addr2line::Context<Reader>,
-    /// The same sections for source-level work: types, variables, scopes.
+    /// The sections, read lazily unit by unit (see `debuginfo::units`).
     pub(crate) debug: Rc<crate::debuginfo::ModuleDebugInfo>,
-    /// The sections again, for the line tables' discriminators.
-    dwarf: gimli::Dwarf<Reader>,
-    /// Where the line tables' discriminator changes (address, value), sorted; built when first asked.
-    discriminators: std::cell::OnceCell<Vec<(u64, u32)>>,
 }
 
 impl std::fmt::Debug for DwarfInfo {
@@ -56,71 +51,50 @@ impl DwarfInfo {
         file.section_by_name(".debug_info")?;
         let endian = if file.is_little_endian() { RunTimeEndian::Little } else { RunTimeEndian::Big };
         let load = |id: gimli::SectionId| -> Result<SectionBytes, gimli::Error> {
-            Ok(file
-                .section_by_name(id.name())
-                .and_then(|s| s.uncompressed_data().ok())
+            let Some(section) = file.section_by_name(id.name()) else { return Ok(SectionBytes::empty()) };
+            // In a mapped file: used in place, or decompressed when first read.
+            if let (Some(mapping), Ok(stored)) = (mapping, section.compressed_data()) {
+                if let Some(bytes) = SectionBytes::stored(stored, mapping) {
+                    return Ok(bytes);
+                }
+            }
+            Ok(section
+                .uncompressed_data()
+                .ok()
                 .map(|d| SectionBytes::of(d, mapping))
                 .unwrap_or_else(SectionBytes::empty))
         };
         let sections = gimli::DwarfSections::load(load).ok()?;
-        // addr2line, the source-level reader and the discriminator table share the section bytes.
-        let dwarf = sections.borrow(|data| Reader::new(data.clone(), endian));
-        let context = addr2line::Context::from_dwarf(dwarf).ok()?;
-        let lines = sections.borrow(|data| Reader::new(data.clone(), endian));
-        let debug = Rc::new(crate::debuginfo::ModuleDebugInfo::new(sections, endian));
-        Some(DwarfInfo { context, debug, dwarf: lines, discriminators: std::cell::OnceCell::new() })
+        let mut debug = crate::debuginfo::ModuleDebugInfo::new(sections, endian);
+        if let Some(section) = file.section_by_name(".gdb_index") {
+            if let Ok(data) = section.uncompressed_data() {
+                debug.set_gdb_index(SectionBytes::of(data, mapping));
+            }
+        }
+        let debug = Rc::new(debug);
+        Some(DwarfInfo { debug })
+    }
+
+    /// The inline chain at a file address, innermost function first.
+    pub fn frames(&self, address: u64) -> Vec<InlineFrame> {
+        let mut frames = self.debug.inline_chain(address);
+        frames.truncate(257);
+        frames
+    }
+
+    /// The line-table rows overlapping `[start, end)` (in the unit holding
+    /// `start`), in address order.
+    pub fn rows(&self, start: u64, end: u64) -> Vec<LineRow> {
+        let mut rows = self.debug.rows_between(start, end);
+        rows.truncate(100_000);
+        rows.into_iter().map(|(start, end, location)| LineRow { start, end, location }).collect()
     }
 
     /// The discriminator of the line-table row covering a file address
     /// (which basic block of a line the code is; what addr2line prints as
     /// `(discriminator N)`), when it is not 0.
     pub fn discriminator(&self, address: u64) -> Option<u32> {
-        let table = self.discriminators.get_or_init(|| discriminator_table(&self.dwarf));
-        let i = table.partition_point(|&(a, _)| a <= address);
-        let (_, value) = *table.get(i.checked_sub(1)?)?;
-        (value != 0).then_some(value)
-    }
-
-    /// The inline chain at a file address, innermost function first.
-    pub fn frames(&self, address: u64) -> Vec<InlineFrame> {
-        let mut out = Vec::new();
-        let Ok(mut frames) = self.context.find_frames(address).skip_all_loads() else { return out };
-        while let Ok(Some(frame)) = frames.next() {
-            let function =
-                frame.function.as_ref().and_then(|f| f.raw_name().ok().map(|raw| super::demangle::demangle(&raw)));
-            // A file without a line is still worth showing (line 0: unknown).
-            let location = frame.location.as_ref().and_then(|l| {
-                Some(SourceLocation {
-                    file: l.file?.to_string(),
-                    line: l.line.unwrap_or(0),
-                    column: l.column.filter(|&c| c != 0),
-                })
-            });
-            out.push(InlineFrame { function, location });
-            if out.len() > 256 {
-                break;
-            }
-        }
-        out
-    }
-
-    /// The line-table rows overlapping `[start, end)`, in address order.
-    pub fn rows(&self, start: u64, end: u64) -> Vec<LineRow> {
-        let mut out = Vec::new();
-        let Ok(ranges) = self.context.find_location_range(start, end) else { return out };
-        for (address, len, location) in ranges {
-            let Some(file) = location.file else { continue };
-            let location = SourceLocation {
-                file: file.to_string(),
-                line: location.line.unwrap_or(0),
-                column: location.column.filter(|&c| c != 0),
-            };
-            out.push(LineRow { start: address, end: address.saturating_add(len), location });
-            if out.len() > 100_000 {
-                break;
-            }
-        }
-        out
+        self.debug.discriminator(address)
     }
 
     /// The row holding a file address, if the address has line information.
@@ -131,50 +105,6 @@ impl DwarfInfo {
     /// Start addresses of the code for `line` of every file whose path ends
     /// with `file` (a whole path component): one per distinct range.
     pub fn addresses_for_line(&self, file: &str, line: u32) -> Vec<u64> {
-        let mut out: Vec<u64> = Vec::new();
-        let Ok(ranges) = self.context.find_location_range(0, u64::MAX) else { return out };
-        let mut last_end = 0u64;
-        for (address, len, location) in ranges {
-            let matches = location.line == Some(line)
-                && location.file.is_some_and(|f| f == file || f.ends_with(&format!("/{file}")));
-            if matches {
-                // Contiguous rows of the same line are one place.
-                if address != last_end {
-                    out.push(address);
-                }
-                last_end = address + len;
-            }
-        }
-        out.sort_unstable();
-        out.dedup();
-        out
+        self.debug.addresses_for_line(file, line)
     }
-}
-
-/// Every point of every line program where the discriminator changes, and
-/// each sequence's end (back to 0), sorted by address.
-fn discriminator_table(dwarf: &gimli::Dwarf<Reader>) -> Vec<(u64, u32)> {
-    // (address, order, value): a sequence's end sorts before a row at the same address.
-    let mut points: Vec<(u64, u8, u32)> = Vec::new();
-    let mut units = dwarf.units();
-    while let Ok(Some(header)) = units.next() {
-        let Ok(unit) = dwarf.unit(header) else { continue };
-        let Some(program) = unit.line_program.clone() else { continue };
-        let mut rows = program.rows();
-        let mut last: Option<u32> = None;
-        while let Ok(Some((_, row))) = rows.next_row() {
-            if row.end_sequence() {
-                points.push((row.address(), 0, 0));
-                last = None;
-                continue;
-            }
-            let value = u32::try_from(row.discriminator()).unwrap_or(u32::MAX);
-            if last != Some(value) {
-                points.push((row.address(), 1, value));
-                last = Some(value);
-            }
-        }
-    }
-    points.sort_unstable();
-    points.into_iter().map(|(a, _, v)| (a, v)).collect()
 }

@@ -53,11 +53,37 @@ impl Drop for Mapping {
     }
 }
 
-/// The bytes of one section: a range of a mapped file, or owned bytes (a
-/// decompressed section, an image read from target memory).
+/// A compressed section of a mapped file, decompressed the first time its
+/// bytes are looked at.
+pub struct Compressed {
+    file: Rc<Mapping>,
+    start: usize,
+    len: usize,
+    format: object::CompressionFormat,
+    size: u64,
+    bytes: std::cell::OnceCell<Box<[u8]>>,
+}
+
+impl Compressed {
+    fn bytes(&self) -> &[u8] {
+        self.bytes.get_or_init(|| {
+            let compressed = object::read::CompressedData {
+                format: self.format,
+                data: &self.file.bytes()[self.start..self.start + self.len],
+                uncompressed_size: self.size,
+            };
+            // A section that does not decompress is as good as absent.
+            compressed.decompress().map(|d| Box::from(&*d)).unwrap_or_default()
+        })
+    }
+}
+
+/// The bytes of one section: a range of a mapped file, a compressed range
+/// decompressed on first use, or owned bytes (an image read from target memory).
 #[derive(Clone)]
 pub enum SectionBytes {
     Mapped { file: Rc<Mapping>, start: usize, len: usize },
+    Compressed(Rc<Compressed>),
     Owned(Rc<[u8]>),
 }
 
@@ -71,6 +97,28 @@ impl SectionBytes {
     /// No bytes (a section the file does not have).
     pub fn empty() -> SectionBytes {
         SectionBytes::Owned(Rc::from(&[][..]))
+    }
+
+    /// A section of a mapped file as it is stored: in place, or compressed
+    /// and decompressed on first use. `None` for a section not in `file`.
+    pub fn stored(compressed: object::read::CompressedData<'_>, file: &Rc<Mapping>) -> Option<SectionBytes> {
+        let base = file.bytes().as_ptr() as usize;
+        let start = compressed.data.as_ptr() as usize;
+        if start < base || start + compressed.data.len() > base + file.len {
+            return None;
+        }
+        let (start, len) = (start - base, compressed.data.len());
+        Some(match compressed.format {
+            object::CompressionFormat::None => SectionBytes::Mapped { file: file.clone(), start, len },
+            format => SectionBytes::Compressed(Rc::new(Compressed {
+                file: file.clone(),
+                start,
+                len,
+                format,
+                size: compressed.uncompressed_size,
+                bytes: std::cell::OnceCell::new(),
+            })),
+        })
     }
 
     /// The section that `data` is: in place when it lies inside `file`, else a copy.
@@ -92,14 +140,16 @@ impl Deref for SectionBytes {
     fn deref(&self) -> &[u8] {
         match self {
             SectionBytes::Mapped { file, start, len } => &file.bytes()[*start..*start + *len],
+            SectionBytes::Compressed(section) => section.bytes(),
             SectionBytes::Owned(bytes) => bytes,
         }
     }
 }
 
 // SAFETY: the bytes never move while any clone lives: a mapping stays at
-// its address until its last `Rc` is dropped, and an `Rc<[u8]>`'s buffer
-// does not move either.
+// its address until its last `Rc` is dropped; a decompressed section is
+// made once and kept in its `Rc` (a `Box` that is never replaced); an
+// `Rc<[u8]>`'s buffer does not move either.
 unsafe impl gimli::StableDeref for SectionBytes {}
 // SAFETY: a clone shares the same bytes at the same address.
 unsafe impl gimli::CloneStableDeref for SectionBytes {}
