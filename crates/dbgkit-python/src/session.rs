@@ -344,14 +344,23 @@ impl Session {
     /// (`"SIGCHLD"`, `"chld"` or `17`).
     #[pyo3(signature = (signal, quiet=true))]
     fn set_signal_quiet(&self, signal: &Bound<'_, PyAny>, quiet: bool) -> PyResult<()> {
-        let number = match signal.extract::<i32>() {
-            Ok(n) => Some(n).filter(|n| (1..=64).contains(n)),
-            Err(_) => dbgkit::parse_signal(&signal.extract::<String>()?),
-        }
-        .ok_or_else(|| InvalidArgument::new_err(format!("not a signal: {signal}")))?;
+        let number = signal_number(signal)?;
         self.core.check_thread()?;
         self.core.with(|s| {
             s.set_signal_quiet(number, quiet);
+            Ok(())
+        })
+    }
+
+    /// Whether a signal's first-chance `exception` stops the program (the
+    /// default) or only informs: an informing one is still reported, but a
+    /// step under way goes on once it is continued (gdb's `handle SIG nostop`).
+    #[pyo3(signature = (signal, stops=false))]
+    fn set_signal_stops(&self, signal: &Bound<'_, PyAny>, stops: bool) -> PyResult<()> {
+        let number = signal_number(signal)?;
+        self.core.check_thread()?;
+        self.core.with(|s| {
+            s.set_signal_stops(number, stops);
             Ok(())
         })
     }
@@ -670,4 +679,13 @@ fn checkpoint_id(checkpoint: &Bound<'_, PyAny>) -> PyResult<u32> {
         Ok(cp) => Ok(cp.get().id),
         Err(_) => checkpoint.extract(),
     }
+}
+
+/// A signal given by number or name (`"SIGCHLD"`, `"chld"`, `17`).
+fn signal_number(signal: &Bound<'_, PyAny>) -> PyResult<i32> {
+    match signal.extract::<i32>() {
+        Ok(n) => Some(n).filter(|n| (1..=64).contains(n)),
+        Err(_) => dbgkit::parse_signal(&signal.extract::<String>()?),
+    }
+    .ok_or_else(|| InvalidArgument::new_err(format!("not a signal: {signal}")))
 }

@@ -57,3 +57,27 @@ def test_lock_other_threads_keeps_them_still(session, fixtures):
     alive = {t.tid for t in p.threads}
     assert all(t.regs.rip == before[t.tid] for t in others if t.tid in alive)
     p.kill()
+
+
+def test_a_signal_that_does_not_stop_lets_a_step_go_on(session, fixtures):
+    session.set_signal_stops("SIGUSR1", False)
+    session.spawn([fixtures["signals"]], stdout="null")
+    session.add_breakpoint("signals!main")
+    thread = run_to(session, "breakpoint").thread
+    session.breakpoints[0].remove()
+    # To the line that raises SIGUSR1 (signals.c:12), then over it.
+    while line_of(session, thread) < 12:
+        thread.step_line(over_calls=True)
+        assert session.wait_event(10).kind == "step-complete"
+    thread.step_line(over_calls=True)
+    kinds = []
+    while True:
+        event = session.wait_event(10)
+        kinds.append(event.kind)
+        if event.kind != "exception":
+            break
+        session.continue_event()  # passes SIGUSR1 to its handler
+    assert kinds == ["exception", "step-complete"], kinds
+    assert line_of(session, thread) == 13
+    session.continue_event()
+    run_to_exit(session)

@@ -103,6 +103,8 @@ pub struct Session {
     next_internal_id: u32,
     /// Signals passed to the target without an event.
     quiet_signals: HashSet<i32>,
+    /// Signals whose first-chance exceptions do not end a step under way.
+    passing_signals: HashSet<i32>,
     /// The process of the last reported event, for `continue_event`.
     last_reported: Option<i32>,
     /// Pipes of launched processes, until the caller takes them.
@@ -174,6 +176,7 @@ impl Session {
             next_breakpoint_id: 1,
             next_internal_id: u32::MAX,
             quiet_signals: HashSet::new(),
+            passing_signals: HashSet::new(),
             last_reported: None,
             pipes: HashMap::new(),
             checkpoints: BTreeMap::new(),
@@ -339,6 +342,26 @@ impl Session {
             self.quiet_signals.insert(signal);
         } else {
             self.quiet_signals.remove(&signal);
+        }
+    }
+
+    /// Whether a first-chance exception of `signal` stops the program for
+    /// the client (the default) or only informs it, as gdb's `handle SIG
+    /// nostop` and WinDbg's `sxn`: an informing exception is still
+    /// reported and continued with the status the client picks (pass the
+    /// signal or not), but a step under way (a thread plan) goes on after
+    /// it instead of ending there.
+    ///
+    /// ```no_run
+    /// let mut session = dbgkit::Session::new();
+    /// // Ctrl-C's copy of SIGINT must not cut a `step` short.
+    /// session.set_signal_stops(libc::SIGINT, false);
+    /// ```
+    pub fn set_signal_stops(&mut self, signal: i32, stops: bool) {
+        if stops {
+            self.passing_signals.remove(&signal);
+        } else {
+            self.passing_signals.insert(signal);
         }
     }
 

@@ -204,3 +204,47 @@ fn stepping_one_thread_keeps_the_others_stopped() {
     }
     s.kill(pid).unwrap();
 }
+
+/// `next` over `raise(SIGUSR1)` in the `signals` fixture, with SIGUSR1
+/// stopping or not; the events up to the step's end and the handler's word.
+fn next_over_raise(signal_stops: bool) -> (Vec<EventKind>, String) {
+    let mut s = Session::new();
+    s.set_signal_stops(libc::SIGUSR1, signal_stops);
+    let pid = s.spawn(&SpawnOptions::new([fixture("signals").to_str().unwrap()]).stdout(Stdio::Piped)).unwrap();
+    let mut pipes = s.take_pipes(pid).unwrap();
+    let source = std::fs::read_to_string("../../tests/fixtures/signals.c").unwrap();
+    let line = source.lines().position(|l| l.contains("raise(SIGUSR1)")).unwrap() + 1;
+    let bp = s.add_breakpoint_at(pid, &format!("signals.c:{line}"), Default::default()).unwrap();
+    let e = run_until(&mut s, |e| matches!(e.kind, EventKind::Breakpoint { id, .. } if id == bp));
+    s.step(pid, e.tid, StepKind::OverLine, StepOptions::default()).unwrap();
+    let mut seen = Vec::new();
+    loop {
+        let e = next(&mut s);
+        seen.push(e.kind.clone());
+        match e.kind {
+            // Passed to the program: its handler runs either way.
+            EventKind::Exception { .. } => s.continue_event(ContinueStatus::NotHandled).unwrap(),
+            EventKind::StepComplete { .. } => {
+                s.continue_event(ContinueStatus::Handled).unwrap();
+                common::run_to_exit(&mut s, pid);
+                break;
+            }
+            EventKind::ProcessExited { .. } => break,
+            _ => s.continue_event(ContinueStatus::Handled).unwrap(),
+        }
+    }
+    (seen, common::read_all(&mut pipes.stdout))
+}
+
+#[test]
+fn a_signal_that_does_not_stop_lets_a_step_go_on() {
+    let (seen, out) = next_over_raise(false);
+    assert!(matches!(seen[0], EventKind::Exception { signal: libc::SIGUSR1, .. }), "still reported: {seen:?}");
+    assert!(matches!(seen[1], EventKind::StepComplete { .. }), "then the next ends: {seen:?}");
+    assert!(out.contains("handler ran"), "{out}");
+    // A signal that stops ends the step where it came: continued, the program runs to its end.
+    let (seen, out) = next_over_raise(true);
+    assert!(matches!(seen[0], EventKind::Exception { signal: libc::SIGUSR1, .. }), "{seen:?}");
+    assert!(matches!(seen[1], EventKind::ProcessExited { .. }), "{seen:?}");
+    assert!(out.contains("handler ran"), "{out}");
+}

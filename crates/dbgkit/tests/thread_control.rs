@@ -15,7 +15,15 @@ fn stopped_in_a_worker(iterations: &str) -> (Session, i32, i32, u64) {
     let total = exe_symbol(&s, pid, "total");
     s.add_breakpoint(pid, hit).unwrap();
     s.continue_event(ContinueStatus::Handled).unwrap();
-    let event = run_until(&mut s, |e| matches!(e.kind, EventKind::Breakpoint { .. }));
+    // A hit before the second worker exists would leave the tests one thread
+    // short, so the stop they get is one with main and both workers alive.
+    let mut workers = 0;
+    let event = run_until(&mut s, |e| {
+        if matches!(e.kind, EventKind::ThreadCreated { .. }) {
+            workers += 1;
+        }
+        workers == 2 && matches!(e.kind, EventKind::Breakpoint { .. })
+    });
     assert_ne!(event.tid, pid, "workers call hit(), not main");
     (s, pid, event.tid, total)
 }

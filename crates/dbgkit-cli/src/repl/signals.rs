@@ -4,7 +4,8 @@
 //!
 //! A second-chance exception (the signal is about to kill the program)
 //! always stops. Signals that neither stop nor print and are passed are
-//! made quiet in the engine: they produce no event at all.
+//! made quiet in the engine: they produce no event at all. Signals that do
+//! not stop are told to the engine too, so that a step goes on after them.
 
 use super::commands::Call;
 use super::debugger::{say, Debugger};
@@ -53,15 +54,16 @@ impl Signals {
     fn set(&mut self, dbg_session: &mut dbgkit::Session, signal: i32, policy: Policy) {
         self.changed.insert(signal, policy);
         dbg_session.set_signal_quiet(signal, !policy.stop && !policy.print && policy.pass);
+        dbg_session.set_signal_stops(signal, policy.stop);
     }
 
-    /// Tells the engine which signals need no event (at start-up).
+    /// Tells the engine which signals need no event and which do not
+    /// stop (at start-up).
     pub fn apply_defaults(session: &mut dbgkit::Session) {
         for signal in 1..=64 {
             let p = default_policy(signal);
-            if !p.stop && !p.print && p.pass {
-                session.set_signal_quiet(signal, true);
-            }
+            session.set_signal_quiet(signal, !p.stop && !p.print && p.pass);
+            session.set_signal_stops(signal, p.stop);
         }
     }
 }

@@ -212,6 +212,8 @@ class Session:
         """The modules of the default process."""
     def set_signal_quiet(self, signal: Union[int, str], quiet: bool = True) -> None:
         """Signals passed to the program at once, without an ``exception`` event."""
+    def set_signal_stops(self, signal: Union[int, str], stops: bool = False) -> None:
+        """Whether a signal's ``exception`` stops the program or only informs (a step goes on after it)."""
     def add_symbol_path(self, path: Union[str, os.PathLike[str]]) -> None:
         """Adds a directory searched for separate debug files (before the standard ones)."""
 

@@ -108,6 +108,8 @@ impl Session {
         };
         match self.parse_condition(pid, address, text) {
             Ok(source) => Ok(Condition::Source(source)),
+            // Not even well formed: the engine's error points at the place.
+            Err(_) if matches!(engine_error, Error::BadExpression { .. }) => Err(engine_error),
             Err(source_error) => Err(Error::InvalidArgument(format!(
                 "condition {text:?}: {source_error} (and as a register or symbol expression: {engine_error})"
             ))),

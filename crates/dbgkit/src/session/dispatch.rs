@@ -82,11 +82,12 @@ impl Session {
     /// the program for a reason of its own (a breakpoint, a signal, a
     /// watchpoint, an exec) ends any step in progress: the user sees why it
     /// did not finish. Events that only inform (threads and modules coming
-    /// and going) let a step go on once they are continued; the end of the
-    /// stepping thread ends its step.
+    /// and going, signals the client said do not stop) let a step go on once
+    /// they are continued; the end of the stepping thread ends its step.
     pub(crate) fn report(&mut self, pid: i32, tid: i32, kind: EventKind) -> Result<()> {
         match &kind {
             EventKind::ThreadCreated { .. } | EventKind::ModuleLoaded(_) | EventKind::ModuleUnloaded(_) => {}
+            EventKind::Exception { signal, first_chance: true, .. } if self.passing_signals.contains(signal) => {}
             EventKind::ThreadExited { .. } => self.end_plan(pid, tid),
             _ => self.end_plans(pid),
         }
