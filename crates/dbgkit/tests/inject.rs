@@ -218,3 +218,23 @@ fn memory_search_finds_every_match_with_alignment() {
     assert!(found.contains(&sum8));
     assert!(matches!(s.search_memory(pid, b"", None, 1), Err(Error::InvalidArgument(_))));
 }
+
+#[test]
+fn what_a_called_function_starts_is_reported_like_anything_else() {
+    let (mut s, pid, mut pipes) = stopped_in_ready();
+    let before = state(&mut s, pid);
+    // A thread: the call returns, the thread waits stopped for its event.
+    assert_eq!(s.call_named(pid, pid, "start_worker", &[]).unwrap().rax, 1);
+    // A child process: the call returns its pid.
+    let child = s.call_named(pid, pid, "fork_child", &[]).unwrap().rax as i32;
+    assert!(child > 0);
+    assert_same(&state(&mut s, pid), &before, "after the calls");
+    s.continue_event(ContinueStatus::Handled).unwrap();
+    let events = run_to_exit(&mut s, pid);
+    let created: Vec<i32> =
+        events.iter().filter(|e| matches!(e.kind, EventKind::ThreadCreated { .. })).map(|e| e.tid).collect();
+    assert_eq!(created.len(), 1, "the worker's ThreadCreated: {events:?}");
+    assert!(events.iter().any(|e| e.kind == EventKind::Fork { child }), "the Fork event: {events:?}");
+    assert!(events.iter().any(|e| e.tid == created[0] && matches!(e.kind, EventKind::ThreadExited { .. })));
+    assert_eq!(read_all(&mut pipes.stdout).trim(), "child 7\nmarker 1");
+}

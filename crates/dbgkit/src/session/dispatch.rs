@@ -370,10 +370,17 @@ impl Session {
 
     /// A new thread: wait for its first stop, then report it.
     fn on_new_thread(&mut self, pid: i32, child: i32) -> Result<()> {
+        let Some(start) = self.adopt_new_thread(pid, child)? else { return Ok(()) };
+        self.report(pid, child, EventKind::ThreadCreated { start })
+    }
+
+    /// Takes a new thread of `pid` under control, stopped; its start
+    /// address, or `None` when it died first. The caller reports it.
+    pub(crate) fn adopt_new_thread(&mut self, pid: i32, child: i32) -> Result<Option<u64>> {
         let status = self.first_stop(pid, child)?;
-        let Some(status) = status else { return Ok(()) };
+        let Some(status) = status else { return Ok(None) };
         if status.is_death() {
-            return Ok(());
+            return Ok(None);
         }
         self.owner.insert(child, pid);
         self.process_mut(pid)?.threads.insert(child, ThreadState::new_stopped());
@@ -384,14 +391,13 @@ impl Session {
         if !matches!(status, StopReason::Interrupted) {
             self.held.push_back((child, status));
         }
-        let start = self.regs_of(pid, child).map(|r| r.rip).unwrap_or(0);
-        self.report(pid, child, EventKind::ThreadCreated { start })
+        Ok(Some(self.regs_of(pid, child).map(|r| r.rip).unwrap_or(0)))
     }
 
     /// A forked child: take every breakpoint out of it and let it go.
     /// After `vfork` the child shares the parent's memory, so the bytes come
     /// out of both until the child execs or exits (`VFORK_DONE`).
-    fn on_fork(&mut self, pid: i32, child: i32, shares_memory: bool) -> Result<()> {
+    pub(crate) fn on_fork(&mut self, pid: i32, child: i32, shares_memory: bool) -> Result<()> {
         let status = self.first_stop(pid, child)?;
         if status.is_some_and(|s| s.is_death()) {
             return Ok(());
@@ -416,7 +422,7 @@ impl Session {
     }
 
     /// Plants every site's byte again (after a vfork child released the shared memory).
-    fn replant_all(&mut self, pid: i32) -> Result<()> {
+    pub(crate) fn replant_all(&mut self, pid: i32) -> Result<()> {
         let p = self.process(pid)?;
         let writer = p.writer()?;
         for &address in p.sites.keys() {

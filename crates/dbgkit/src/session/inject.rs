@@ -4,6 +4,7 @@
 
 use super::Session;
 use crate::error::{Error, Result};
+use crate::event::EventKind;
 use crate::target::{Resume, StopReason};
 
 /// Access rights for [`Session::allocate_memory`] and [`Session::protect_memory`].
@@ -330,10 +331,34 @@ impl Session {
                         go(self).map_err(text)?;
                     }
                 }
-                StopReason::Signal(signal) => {
+                StopReason::Signal(signal) if is_fault(signal) => {
                     let rip = target.pc(tid).unwrap_or(0);
                     return Err(format!("the function received {} at {rip:#x}", crate::event::signal_name(signal)));
                 }
+                StopReason::Signal(signal) => {
+                    // Sent from outside (a timer, another process): still the
+                    // program's, delivered once the call is over.
+                    self.defer_signals(pid, tid, vec![signal]);
+                    go(self).map_err(text)?;
+                }
+                // What the function started is the program's like anything
+                // else: reported once the event in flight is continued.
+                StopReason::NewThread { child } => {
+                    if let Some(start) = self.adopt_new_thread(pid, child).map_err(text)? {
+                        self.queue_event(pid, child, EventKind::ThreadCreated { start });
+                    }
+                    go(self).map_err(text)?;
+                }
+                StopReason::Forked { child, vfork } => {
+                    self.on_fork(pid, child, vfork).map_err(text)?;
+                    self.queue_event(pid, tid, EventKind::Fork { child });
+                    go(self).map_err(text)?;
+                }
+                StopReason::VforkDone => {
+                    self.replant_all(pid).map_err(text)?;
+                    go(self).map_err(text)?;
+                }
+                StopReason::Exec => return Err("the function ran another program (exec)".into()),
                 s if s.is_death() => return Err("the process died during the call".into()),
                 _ => go(self).map_err(text)?,
             }
@@ -367,6 +392,14 @@ impl Session {
         };
         Err(Error::InjectionFailed { pid, reason: format!("dlopen({path}) failed: {reason}") })
     }
+}
+
+/// Signals a called function raises by what it does (not sent from outside).
+fn is_fault(signal: i32) -> bool {
+    matches!(
+        signal,
+        libc::SIGSEGV | libc::SIGBUS | libc::SIGILL | libc::SIGFPE | libc::SIGTRAP | libc::SIGABRT | libc::SIGSYS
+    )
 }
 
 fn errno_text(result: i64) -> String {
