@@ -72,3 +72,40 @@ fn dot_call_and_dot_inject() {
     assert_eq!(code, 1);
     assert!(err.contains("cannot open shared object file"), "{err}");
 }
+
+#[test]
+fn breakpoints_and_watchpoints_share_one_numbering_and_one_list() {
+    let watch = fixture("watch");
+    let script = "bp main\ng\nba w8 counter\nhbreak libc.so.6!getpid\nbl\nbd *\nbl\nbc 2\nbl\nbc *\ng\n";
+    let (code, out, err) = batch(script, &[watch.to_str().unwrap(), "1", "1"]);
+    assert_eq!(code, 0, "{err}\n{out}");
+    // Each `bl` starts its listing with breakpoint 1 (the `bp main`).
+    let listings: Vec<Vec<&str>> = out
+        .split("\n")
+        .collect::<Vec<_>>()
+        .split(|l| l.trim_start().starts_with("1 e") || l.trim_start().starts_with("1 d"))
+        .skip(1)
+        .map(|rest| rest.iter().copied().take_while(|l| l.trim_start().starts_with(char::is_numeric)).collect())
+        .collect();
+    assert_eq!(listings.len(), 3, "three listings: {out}");
+    let first = &listings[0];
+    assert!(first.iter().any(|l| l.trim_start().starts_with("2 e") && l.contains("write 8 bytes")), "{out}");
+    assert!(first.iter().any(|l| l.trim_start().starts_with("3 e") && l.contains("hardware")), "{out}");
+    let disabled = &listings[1];
+    assert!(disabled.iter().all(|l| l.split_whitespace().nth(1) == Some("d")), "bd * disables all: {out}");
+    assert_eq!(disabled.len(), 2, "{out}");
+    let after_clear = &listings[2];
+    assert!(!after_clear.iter().any(|l| l.trim_start().starts_with("2 ")), "bc 2 removed the watchpoint: {out}");
+    assert!(after_clear.iter().any(|l| l.trim_start().starts_with("3 ")), "{out}");
+    assert!(out.contains("counter 1 sum"), "nothing stops the program once all are cleared: {out}");
+}
+
+#[test]
+fn a_breakpoint_with_several_locations_lists_each() {
+    let twolibs = fixture("twolibs");
+    let (code, out, err) = batch("bp main\ng\nbp shared_name\nbl\n", &[twolibs.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}\n{out}");
+    assert!(out.lines().any(|l| l.trim_start().starts_with("2 ") && l.contains("<multiple>")), "{out}");
+    assert!(out.lines().any(|l| l.trim_start().starts_with("2.1 ")), "{out}");
+    assert!(out.lines().any(|l| l.trim_start().starts_with("2.2 ")), "{out}");
+}

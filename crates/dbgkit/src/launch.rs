@@ -37,6 +37,7 @@ pub struct SpawnOptions {
     pub(crate) stdout: Stdio,
     pub(crate) stderr: Stdio,
     pub(crate) disable_aslr: bool,
+    pub(crate) stop_at_entry: bool,
 }
 
 impl SpawnOptions {
@@ -55,6 +56,7 @@ impl SpawnOptions {
             stdout: Stdio::Inherit,
             stderr: Stdio::Inherit,
             disable_aslr: false,
+            stop_at_entry: false,
         }
     }
     /// Adds or replaces one environment variable.
@@ -87,6 +89,21 @@ impl SpawnOptions {
     /// Turns off address-space randomisation for the program (as gdb does by default).
     pub fn disable_aslr(mut self, on: bool) -> Self {
         self.disable_aslr = on;
+        self
+    }
+    /// Stops the program at its entry point (the executable's first
+    /// instruction, after the dynamic loader has mapped the libraries and
+    /// before any constructor runs), reported as `BreakIn`: WinDbg's
+    /// initial break, gdb's `start`. The events before it (the process,
+    /// its first modules) come first as always.
+    ///
+    /// ```no_run
+    /// let mut session = dbgkit::Session::new();
+    /// session.spawn(&dbgkit::SpawnOptions::new(["/bin/true"]).stop_at_entry(true))?;
+    /// # Ok::<(), dbgkit::Error>(())
+    /// ```
+    pub fn stop_at_entry(mut self, on: bool) -> Self {
+        self.stop_at_entry = on;
         self
     }
 }

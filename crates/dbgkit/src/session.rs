@@ -196,7 +196,11 @@ impl Session {
     pub fn spawn(&mut self, options: &SpawnOptions) -> Result<i32> {
         let (pid, _path, pipes) = spawn::spawn(options, true)?;
         self.pipes.insert(pid, pipes);
-        if let Err(e) = self.adopt_new_image(pid, true) {
+        let adopted = self.adopt_new_image(pid, true).and_then(|()| match options.stop_at_entry {
+            true => self.plant_entry_stop(pid),
+            false => Ok(()),
+        });
+        if let Err(e) = adopted {
             // SAFETY: killing and reaping our own child, which we could not take over.
             unsafe {
                 libc::kill(pid, libc::SIGKILL);

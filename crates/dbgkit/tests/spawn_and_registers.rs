@@ -74,3 +74,29 @@ fn sse_registers_read_and_write() {
     s.continue_event(ContinueStatus::Handled).unwrap();
     run_to_exit(&mut s, pid);
 }
+
+#[test]
+fn stop_at_entry_breaks_in_at_the_first_instruction_with_the_libraries_loaded() {
+    let mut s = Session::new();
+    let pid = s
+        .spawn(&SpawnOptions::new([fixture("calls").to_str().unwrap()]).stdout(Stdio::Null).stop_at_entry(true))
+        .unwrap();
+    let mut entry = 0;
+    let mut modules = Vec::new();
+    let stop = run_until(&mut s, |e| {
+        match &e.kind {
+            EventKind::ProcessCreated { entry: at, .. } => entry = *at,
+            EventKind::ModuleLoaded(m) => modules.push(m.path.clone()),
+            _ => {}
+        }
+        matches!(e.kind, EventKind::BreakIn)
+    });
+    assert_eq!(stop.tid, pid);
+    assert_eq!(s.registers(pid, pid).unwrap().rip, entry, "at the entry point");
+    assert!(modules.iter().any(|m| m.to_string_lossy().contains("libc.so")), "libc is loaded: {modules:?}");
+    assert!(s.breakpoints().is_empty(), "the stop used no breakpoint number");
+    assert_eq!(s.next_breakpoint_id(), 1);
+    s.continue_event(ContinueStatus::Handled).unwrap();
+    let events = run_to_exit(&mut s, pid);
+    assert!(!events.iter().any(|e| matches!(e.kind, EventKind::BreakIn)), "once: {events:?}");
+}

@@ -1,5 +1,6 @@
-//! Breakpoints as the user numbers them: bp, bu, tbreak, bl, bc, bd, be,
-//! condition, ignore. Numbers stay the same across `.restart`.
+//! Breakpoints: bp, bu, tbreak, bl, bc, bd, be, condition, ignore. Their
+//! numbers are the engine's (shared with watchpoints, hardware breakpoints
+//! and what Python scripts set) and stay the same across `.restart`.
 
 use super::args;
 use super::commands::{find, Call};
@@ -7,6 +8,7 @@ use super::debugger::{say, Debugger, UserBreakpoint};
 use super::eval::gdb_registers;
 use crate::format::place;
 use anyhow::{anyhow, bail, Result};
+use dbgkit::BreakpointKind;
 
 /// What a `bp` line asks for.
 #[derive(Debug, Default, PartialEq)]
@@ -79,7 +81,7 @@ fn parse_spec(text: &str) -> Result<Spec> {
 fn set(dbg: &mut Debugger, text: &str, deferred: bool, one_shot: bool) -> Result<()> {
     let parsed = parse_spec(text)?;
     let mut b = UserBreakpoint {
-        number: dbg.next_breakpoint,
+        number: 0,
         pid: None,
         engine: None,
         spec: parsed.place,
@@ -92,7 +94,9 @@ fn set(dbg: &mut Debugger, text: &str, deferred: bool, one_shot: bool) -> Result
     };
     match dbg.current {
         Some(c) => {
+            // The engine numbers it: one numbering with watchpoints, Python and scripts.
             let (id, pending) = dbg.plant(c.pid, &b)?;
+            b.number = id;
             b.engine = Some(id);
             b.pid = Some(c.pid);
             match pending {
@@ -100,13 +104,21 @@ fn set(dbg: &mut Debugger, text: &str, deferred: bool, one_shot: bool) -> Result
                 None => {
                     let address = dbg.session.breakpoint(id).map(|i| i.address).unwrap_or(0);
                     let name = place(&mut dbg.session, c.pid, address).unwrap_or_default();
-                    say!("Breakpoint {} at {address:016x} {name}", b.number);
+                    let more = dbg.session.breakpoint(id).map_or(0, |i| i.locations.len().saturating_sub(1));
+                    let others = match more {
+                        0 => String::new(),
+                        n => format!(" (and {n} more location{}: bl lists them)", if n == 1 { "" } else { "s" }),
+                    };
+                    say!("Breakpoint {} at {address:016x} {name}{others}", b.number);
                 }
             }
         }
-        None => say!("Breakpoint {} pending: {} (no process yet)", b.number, b.spec),
+        None => {
+            // Kept for the engine to give when the program starts.
+            b.number = dbg.session.reserve_breakpoint_id();
+            say!("Breakpoint {} pending: {} (no process yet)", b.number, b.spec);
+        }
     }
-    dbg.next_breakpoint += 1;
     dbg.breakpoints.push(b);
     Ok(())
 }
@@ -123,67 +135,130 @@ pub fn tbreak(dbg: &mut Debugger, call: &Call) -> Result<()> {
     set(dbg, call.args, false, true)
 }
 
-/// `bl`: one line per breakpoint.
+/// A breakpoint of the engine the user's list does not hold: a hardware
+/// breakpoint or a watchpoint (they live in the target's process only).
+fn engine_only(dbg: &Debugger) -> Vec<dbgkit::BreakpointInfo> {
+    let known: Vec<u32> = dbg.breakpoints.iter().filter_map(|b| b.engine).collect();
+    dbg.session
+        .breakpoints()
+        .into_iter()
+        .filter(|i| i.kind != BreakpointKind::Software && !known.contains(&i.id) && !dbg.is_internal(i.pid, i.id))
+        .collect()
+}
+
+/// `bl`: one line per breakpoint and watchpoint, by number; a breakpoint
+/// with several locations (a name defined in several modules, an inlined
+/// function) lists them under it as gdb does (1.1, 1.2).
 pub fn bl(dbg: &mut Debugger, _call: &Call) -> Result<()> {
-    if dbg.breakpoints.is_empty() {
+    let mut lines: Vec<(u32, Vec<String>)> = Vec::new();
+    for i in 0..dbg.breakpoints.len() {
+        let b = dbg.breakpoints[i].clone();
+        lines.push((b.number, breakpoint_lines(dbg, &b)));
+    }
+    for info in engine_only(dbg) {
+        lines.push((info.id, vec![watch_line(dbg, &info)]));
+    }
+    if lines.is_empty() {
         say!("No breakpoints.");
         return Ok(());
     }
-    for i in 0..dbg.breakpoints.len() {
-        let b = dbg.breakpoints[i].clone();
-        let info = b.engine.and_then(|id| dbg.session.breakpoint(id));
-        let state = if b.enabled { "e" } else { "d" };
-        let (address, hits, pending) = match &info {
-            Some(i) if i.unresolved.is_none() => (format!("{:016x}", i.address), i.hits, None),
-            Some(i) => ("pending".to_string(), i.hits, i.unresolved.clone()),
-            None => ("pending".to_string(), 0, Some("no process".to_string())),
-        };
-        let mut line = format!("{:>3} {state} {address:<16} hits={hits} {}", b.number, b.spec);
-        if let (Some(i), Some(pid)) = (&info, b.pid) {
-            if i.unresolved.is_none() {
-                if let Some(name) = place(&mut dbg.session, pid, i.address) {
-                    line.push_str(&format!(" = {name}"));
-                }
-            }
-        }
-        if let Some(c) = &b.condition {
-            line.push_str(&format!(" if \"{c}\""));
-        }
-        if let Some(i) = &info {
-            if i.ignore_count > i.hits {
-                line.push_str(&format!(" ignore={}", i.ignore_count - i.hits));
-            }
-        }
-        if b.one_shot {
-            line.push_str(" once");
-        }
-        if b.deferred {
-            line.push_str(" deferred");
-        }
-        if !b.commands.is_empty() {
-            line.push_str(&format!(" commands \"{}\"", b.commands.join("; ")));
-        }
-        if let Some(why) = pending {
-            line.push_str(&format!(" ({why})"));
-        }
+    lines.sort_by_key(|(number, _)| *number);
+    for line in lines.into_iter().flat_map(|(_, l)| l) {
         say!("{line}");
     }
     Ok(())
 }
 
-/// The records named by an id list (every one for `*`), all checked first.
-fn selected(dbg: &Debugger, call: &Call) -> Result<Vec<usize>> {
+fn breakpoint_lines(dbg: &mut Debugger, b: &UserBreakpoint) -> Vec<String> {
+    let info = b.engine.and_then(|id| dbg.session.breakpoint(id));
+    let state = if b.enabled { "e" } else { "d" };
+    let (address, hits, pending) = match &info {
+        Some(i) if i.unresolved.is_none() => (format!("{:016x}", i.address), i.hits, None),
+        Some(i) => ("pending".to_string(), i.hits, i.unresolved.clone()),
+        None => ("pending".to_string(), 0, Some("no process".to_string())),
+    };
+    let many = info.as_ref().is_some_and(|i| i.locations.len() > 1);
+    let address = if many { "<multiple>".to_string() } else { address };
+    let mut line = format!("{:>3} {state} {address:<16} hits={hits} {}", b.number, b.spec);
+    if let (Some(i), Some(pid), false) = (&info, b.pid, many) {
+        if i.unresolved.is_none() {
+            if let Some(name) = place(&mut dbg.session, pid, i.address) {
+                line.push_str(&format!(" = {name}"));
+            }
+        }
+    }
+    if let Some(c) = &b.condition {
+        line.push_str(&format!(" if \"{c}\""));
+    }
+    if let Some(i) = &info {
+        if i.ignore_count > i.hits {
+            line.push_str(&format!(" ignore={}", i.ignore_count - i.hits));
+        }
+    }
+    if b.one_shot {
+        line.push_str(" once");
+    }
+    if b.deferred {
+        line.push_str(" deferred");
+    }
+    if !b.commands.is_empty() {
+        line.push_str(&format!(" commands \"{}\"", b.commands.join("; ")));
+    }
+    if let Some(why) = pending {
+        line.push_str(&format!(" ({why})"));
+    }
+    let mut lines = vec![line];
+    if let (Some(i), Some(pid), true) = (&info, b.pid, many) {
+        for (n, &at) in i.locations.iter().enumerate() {
+            let name = place(&mut dbg.session, pid, at).unwrap_or_default();
+            lines.push(format!("{:>5} {state} {at:016x} {name}", format!("{}.{}", b.number, n + 1)));
+        }
+    }
+    lines
+}
+
+/// A watchpoint's or hardware breakpoint's line of `bl`.
+fn watch_line(dbg: &mut Debugger, info: &dbgkit::BreakpointInfo) -> String {
+    let state = if info.enabled { "e" } else { "d" };
+    let what = match &info.kind {
+        BreakpointKind::Watch { access, len } => format!("hardware watch {} {len} bytes", access.name()),
+        BreakpointKind::PageWatch { access, len } => format!("page watch {} {len} bytes", access.name()),
+        _ => "hardware breakpoint".to_string(),
+    };
+    let name = place(&mut dbg.session, info.pid, info.address).map(|n| format!(" = {n}")).unwrap_or_default();
+    format!("{:>3} {state} {:016x} hits={} {what}{name}", info.id, info.address, info.hits)
+}
+
+/// What an id of `bc`/`bd`/`be` names: a breakpoint of the user's list
+/// (its index) or one of the engine only (a watchpoint, by number).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Selected {
+    Listed(usize),
+    Engine(u32),
+}
+
+/// The breakpoints and watchpoints named by an id list (every one for
+/// `*`), all checked first.
+fn selected(dbg: &Debugger, call: &Call) -> Result<Vec<Selected>> {
     let text = call.args.trim();
     let gdb_all = text.is_empty() && matches!(call.name, "delete" | "d" | "disable" | "enable");
     let ids = if gdb_all { None } else { args::id_list(text)? };
+    let engine_only = engine_only(dbg);
     match ids {
-        None => Ok((0..dbg.breakpoints.len()).collect()),
+        None => Ok((0..dbg.breakpoints.len())
+            .map(Selected::Listed)
+            .chain(engine_only.iter().map(|i| Selected::Engine(i.id)))
+            .collect()),
         Some(ids) => ids
             .iter()
             .map(|id| {
-                dbg.breakpoints
+                if let Some(i) = dbg.breakpoints.iter().position(|b| b.number == *id) {
+                    return Ok(Selected::Listed(i));
+                }
+                engine_only
                     .iter()
-                    .position(|b| b.number == *id)
+                    .find(|i| i.id == *id)
+                    .map(|i| Selected::Engine(i.id))
                     .ok_or_else(|| anyhow!("no breakpoint {id}: bl lists them"))
             })
             .collect(),
@@ -199,19 +274,31 @@ fn forget_engine(dbg: &mut Debugger, id: u32) -> Result<()> {
 
 /// `bc`: clear.
 pub fn bc(dbg: &mut Debugger, call: &Call) -> Result<()> {
-    let mut indexes = selected(dbg, call)?;
-    indexes.sort_unstable();
-    for &i in indexes.iter().rev() {
-        if let Some(id) = dbg.breakpoints[i].engine {
-            forget_engine(dbg, id)?;
+    let mut chosen = selected(dbg, call)?;
+    chosen.sort_unstable();
+    for &which in chosen.iter().rev() {
+        match which {
+            Selected::Listed(i) => {
+                if let Some(id) = dbg.breakpoints[i].engine {
+                    forget_engine(dbg, id)?;
+                }
+                dbg.breakpoints.remove(i);
+            }
+            Selected::Engine(id) => forget_engine(dbg, id)?,
         }
-        dbg.breakpoints.remove(i);
     }
     Ok(())
 }
 
 fn enable(dbg: &mut Debugger, call: &Call, on: bool) -> Result<()> {
-    for i in selected(dbg, call)? {
+    for which in selected(dbg, call)? {
+        let i = match which {
+            Selected::Listed(i) => i,
+            Selected::Engine(id) => {
+                dbg.session.enable_breakpoint(id, on)?;
+                continue;
+            }
+        };
         let b = dbg.breakpoints[i].clone();
         if b.enabled == on {
             continue;

@@ -64,8 +64,6 @@ pub struct Stop {
 /// Why the debugger planted one of its own breakpoints.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Internal {
-    /// The program's entry point, at launch: the initial stop.
-    Initial,
     /// `p`, `gu`, `g ADDR`: shown as a step when hit.
     Step,
 }
@@ -86,10 +84,7 @@ pub struct Debugger {
     /// Processes stopped at an event we reported and have not continued.
     pub held: BTreeMap<i32, Event>,
     pub breakpoints: Vec<UserBreakpoint>,
-    pub next_breakpoint: u32,
     internal: HashMap<(i32, u32), Internal>,
-    /// Launched processes whose initial stop is still to come.
-    initial: HashSet<i32>,
     pub signals: Signals,
     /// Thread numbers: index in this list, per process, in the order seen.
     threads: HashMap<i32, Vec<i32>>,
@@ -147,9 +142,7 @@ impl Debugger {
             current: None,
             held: BTreeMap::new(),
             breakpoints: Vec::new(),
-            next_breakpoint: 1,
             internal: HashMap::new(),
-            initial: HashSet::new(),
             signals: Signals::default(),
             threads: HashMap::new(),
             breakins: HashSet::new(),
@@ -371,12 +364,11 @@ impl Debugger {
         let argv = self.program.clone().ok_or_else(|| anyhow!("no program to launch: start dbgkit with one"))?;
         // The files of `run < in > out` stay open until the program has its copies.
         let mut open_files = Vec::new();
-        let options = self.launch_settings.options(&argv, self.aslr, &mut open_files)?;
+        let options = self.launch_settings.options(&argv, self.aslr, &mut open_files)?.stop_at_entry(true);
         let pid = self.session.spawn(&options)?;
         drop(open_files);
         self.threads.insert(pid, vec![pid]);
         self.current = Some(Current { pid, tid: pid, frame: 0 });
-        self.initial.insert(pid);
         let stop = self.wait_stop()?;
         if self.session.processes().contains(&pid) {
             self.restore_breakpoints(pid);
@@ -444,7 +436,6 @@ impl Debugger {
     fn forget(&mut self, pid: i32) {
         self.held.remove(&pid);
         self.internal.retain(|(p, _), _| *p != pid);
-        self.initial.remove(&pid);
         self.breakins.remove(&pid);
         self.stale_breakins.remove(&pid);
         self.steps.retain(|(p, _)| *p != pid);
@@ -596,7 +587,7 @@ impl Debugger {
 
     /// Plants one of the debugger's own one-shot breakpoints.
     pub fn temporary_breakpoint(&mut self, pid: i32, address: u64, condition: Option<String>) -> Result<u32> {
-        let mut options = BreakpointOptions::default().one_shot(true);
+        let mut options = BreakpointOptions::default().one_shot(true).hidden(true);
         if let Some(c) = condition {
             options = options.condition(c);
         }
@@ -672,21 +663,9 @@ impl Debugger {
             say!("{}", event_line(event, place.as_deref()));
         };
         match &event.kind {
-            EventKind::ProcessCreated { entry, .. } => {
+            EventKind::ProcessCreated { .. } => {
                 print(self);
                 self.threads.insert(pid, vec![pid]);
-                if self.initial.remove(&pid) {
-                    match self.session.add_breakpoint_with(pid, *entry, BreakpointOptions::default().one_shot(true)) {
-                        Ok(id) => {
-                            self.internal.insert((pid, id), Internal::Initial);
-                        }
-                        Err(_) => {
-                            // No breakpoint at the entry: stop once the first events are shown.
-                            self.session.break_in(pid)?;
-                            self.breakins.insert(pid);
-                        }
-                    }
-                }
                 Ok(None)
             }
             EventKind::ThreadCreated { .. } => {
@@ -715,7 +694,6 @@ impl Debugger {
             }
             EventKind::Breakpoint { id, address } => {
                 let shown = match self.internal.get(&(pid, *id)) {
-                    Some(Internal::Initial) => EventKind::BreakIn,
                     Some(Internal::Step) => EventKind::StepComplete { address: *address },
                     None => match self.breakpoints.iter().find(|b| b.pid == Some(pid) && b.engine == Some(*id)) {
                         Some(b) => EventKind::Breakpoint { id: b.number, address: *address },
@@ -831,6 +809,10 @@ impl Debugger {
     /// Creates a user breakpoint in the engine for process `pid`.
     pub fn plant(&mut self, pid: i32, b: &UserBreakpoint) -> Result<(u32, Option<String>)> {
         let mut options = BreakpointOptions::default().one_shot(b.one_shot).disabled(!b.enabled).ignore_count(b.ignore);
+        if b.number != 0 {
+            // Set before (another process, a disabled pending one): it keeps its number.
+            options = options.id(b.number);
+        }
         if let Some(c) = &b.condition {
             options = options.condition(eval::gdb_registers(c));
         }

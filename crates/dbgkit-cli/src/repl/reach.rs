@@ -24,8 +24,12 @@ pub fn watch(dbg: &mut Debugger, call: &Call) -> Result<()> {
     if text.is_empty() {
         bail!("{} takes an expression (the address to watch)", call.name);
     }
+    if access == WatchAccess::Execute {
+        // One instruction: its address is all there is.
+        return set_watch(dbg, text, 1, access);
+    }
     let (expression, size) = match text.rsplit_once(char::is_whitespace) {
-        Some((e, s)) if access != WatchAccess::Execute && s.parse::<u64>().is_ok() => (e.trim(), s.parse()?),
+        Some((e, s)) if s.parse::<u64>().is_ok() => (e.trim(), s.parse()?),
         _ => (text, 8),
     };
     set_watch(dbg, expression, size, access)
@@ -34,17 +38,25 @@ pub fn watch(dbg: &mut Debugger, call: &Call) -> Result<()> {
 fn set_watch(dbg: &mut Debugger, expression: &str, size: u64, access: WatchAccess) -> Result<()> {
     let pid = dbg.process()?;
     let address = dbg.eval(expression.trim_start_matches('*'))?;
+    let place = |dbg: &mut Debugger| {
+        crate::format::place(&mut dbg.session, pid, address).map(|p| format!(" {p}")).unwrap_or_default()
+    };
+    if access == WatchAccess::Execute && size == 1 {
+        let id = dbg.session.add_hardware_breakpoint(pid, address)?;
+        say!("Hardware breakpoint {id} at {address:016x}{}", place(dbg));
+        return Ok(());
+    }
     let id = dbg.session.add_watchpoint(pid, address, size, access)?;
-    let place = crate::format::place(&mut dbg.session, pid, address).map(|p| format!(" {p}")).unwrap_or_default();
-    say!("Watchpoint {id}: {} {size} bytes at {address:016x}{place}", access.name());
+    say!("Watchpoint {id}: {} {size} bytes at {address:016x}{}", access.name(), place(dbg));
     Ok(())
 }
 
-/// `wl`: the watchpoints.
+/// `wl`: the watchpoints (and hardware breakpoints), as `bl` shows them.
 pub fn list(dbg: &mut Debugger, _call: &Call) -> Result<()> {
     for w in dbg.session.watchpoints() {
         let kind = if w.page { "page" } else { "hardware" };
-        say!("{:3} {kind} {} {} bytes at {:016x} hits={}", w.id, w.access.name(), w.len, w.address, w.hits);
+        let state = if w.enabled { "e" } else { "d" };
+        say!("{:3} {state} {kind} {} {} bytes at {:016x} hits={}", w.id, w.access.name(), w.len, w.address, w.hits);
     }
     Ok(())
 }

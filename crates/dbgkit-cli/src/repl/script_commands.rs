@@ -78,8 +78,8 @@ fn settle_current(dbg: &mut Debugger, reported: Option<i32>, before: &[(i32, Str
     }
 }
 
-/// Breakpoints the script set get the user's numbers (so `bl`, `bc`, `bd`
-/// know them); those it removed leave the list.
+/// Breakpoints the script set join the user's list under their engine
+/// numbers (so `bl`, `bc`, `bd` know them); those it removed leave the list.
 fn adopt_breakpoints(dbg: &mut Debugger) {
     let processes = dbg.session.processes();
     let session = &dbg.session;
@@ -89,13 +89,13 @@ fn adopt_breakpoints(dbg: &mut Debugger) {
     });
     let known: HashSet<u32> = dbg.breakpoints.iter().filter_map(|b| b.engine).collect();
     for info in dbg.session.breakpoints() {
-        if known.contains(&info.id) || dbg.is_internal(info.pid, info.id) {
+        // Watchpoints and hardware breakpoints are listed from the engine itself.
+        let software = info.kind == dbgkit::BreakpointKind::Software;
+        if !software || known.contains(&info.id) || dbg.is_internal(info.pid, info.id) {
             continue;
         }
-        let number = dbg.next_breakpoint;
-        dbg.next_breakpoint += 1;
         dbg.breakpoints.push(UserBreakpoint {
-            number,
+            number: info.id,
             pid: Some(info.pid),
             engine: Some(info.id),
             spec: info.expression.clone().unwrap_or_else(|| format!("{:#x}", info.address)),

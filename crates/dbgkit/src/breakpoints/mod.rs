@@ -37,6 +37,7 @@ pub struct BreakpointOptions {
     pub(crate) callback: Option<HitCallback>,
     pub(crate) disabled: bool,
     pub(crate) id: Option<u32>,
+    pub(crate) hidden: bool,
 }
 
 impl BreakpointOptions {
@@ -51,6 +52,16 @@ impl BreakpointOptions {
     /// breakpoints and watchpoints alike.
     pub fn id(mut self, id: u32) -> Self {
         self.id = Some(id);
+        self
+    }
+    /// A front end's own breakpoint rather than its user's (the stop of
+    /// WinDbg's `g ADDR`, a remote debugger's breakpoint): numbered apart,
+    /// from the top of the number space down, so it takes no number from
+    /// the user's list, and left out of [`crate::Session::breakpoints`].
+    /// It works as any other (hits reported as `Breakpoint` with its id,
+    /// conditions, one-shot, removal).
+    pub fn hidden(mut self, on: bool) -> Self {
+        self.hidden = on;
         self
     }
     /// Create the breakpoint disabled.
@@ -128,6 +139,8 @@ pub(crate) enum Internal {
     LoaderChanged,
     /// Where a step of thread `tid` waits (a return address, a function's body).
     Plan { tid: i32 },
+    /// A launched program's entry point, when it is to stop there (reported as `BreakIn`).
+    Entry,
 }
 
 /// A condition, parsed when it is set: the engine's expression language
@@ -143,6 +156,8 @@ pub(crate) struct Breakpoint {
     pub condition: Option<Condition>,
     pub callback: Option<HitCallback>,
     pub internal: Option<Internal>,
+    /// A front end's own ([`BreakpointOptions::hidden`]): not in the user's list.
+    pub hidden: bool,
 }
 
 /// One planted int3 byte.

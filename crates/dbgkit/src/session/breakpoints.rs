@@ -128,6 +128,10 @@ impl Session {
             None => None,
         };
         let id = match options.id {
+            None if options.hidden => self.next_internal_id,
+            Some(_) if options.hidden => {
+                return Err(Error::InvalidArgument("a hidden breakpoint takes no number of the user's".into()))
+            }
             Some(id) if id == 0 || id >= u32::MAX / 2 => {
                 return Err(Error::InvalidArgument(format!("breakpoint number {id} is out of range")))
             }
@@ -166,8 +170,13 @@ impl Session {
                 Ok(())
             })?;
         }
-        self.next_breakpoint_id = self.next_breakpoint_id.max(id + 1);
-        self.breakpoints.insert(id, Breakpoint { info, condition, callback: options.callback, internal: None });
+        if options.hidden {
+            self.next_internal_id -= 1;
+        } else {
+            self.next_breakpoint_id = self.next_breakpoint_id.max(id + 1);
+        }
+        let hidden = options.hidden;
+        self.breakpoints.insert(id, Breakpoint { info, condition, callback: options.callback, internal: None, hidden });
         Ok(id)
     }
 
@@ -200,7 +209,8 @@ impl Session {
             condition: None,
             ignore_count: 0,
         };
-        self.breakpoints.insert(id, Breakpoint { info, condition: None, callback: None, internal: Some(why) });
+        self.breakpoints
+            .insert(id, Breakpoint { info, condition: None, callback: None, internal: Some(why), hidden: true });
         Ok(id)
     }
 
@@ -298,10 +308,26 @@ impl Session {
         self.next_breakpoint_id
     }
 
+    /// Takes the next breakpoint number for a breakpoint set later (one
+    /// that waits for a process to start): nothing else gets it, and
+    /// [`BreakpointOptions::id`] gives it to the breakpoint when it is set,
+    /// so a front end's numbers are the engine's.
+    ///
+    /// ```
+    /// let mut session = dbgkit::Session::new();
+    /// let first = session.reserve_breakpoint_id();
+    /// assert_eq!(session.next_breakpoint_id(), first + 1);
+    /// ```
+    pub fn reserve_breakpoint_id(&mut self) -> u32 {
+        let id = self.next_breakpoint_id;
+        self.next_breakpoint_id += 1;
+        id
+    }
+
     /// Every breakpoint and watchpoint the user set, by id: one numbering, one list.
     pub fn breakpoints(&self) -> Vec<BreakpointInfo> {
         let mut all: Vec<BreakpointInfo> =
-            self.breakpoints.values().filter(|b| b.internal.is_none()).map(|b| b.info.clone()).collect();
+            self.breakpoints.values().filter(|b| !b.hidden).map(|b| b.info.clone()).collect();
         all.extend(self.watchpoints.values().map(|w| w.as_breakpoint()));
         all.sort_by_key(|b| b.id);
         all

@@ -269,6 +269,19 @@ impl Session {
         Ok(())
     }
 
+    /// Plants the stop at a launched program's entry point.
+    pub(crate) fn plant_entry_stop(&mut self, pid: i32) -> Result<()> {
+        let entry = self.process(pid)?.queued.iter().find_map(|e| match e.kind {
+            EventKind::ProcessCreated { entry, .. } => Some(entry),
+            _ => None,
+        });
+        match entry {
+            Some(entry) => self.add_internal_breakpoint(pid, entry, Internal::Entry, false).map(|_| ()),
+            // No entry known (should not happen for a launch): stop as soon as it can be.
+            None => self.break_in(pid),
+        }
+    }
+
     /// Plants the breakpoint on `r_debug.r_brk`, which the loader calls on every change of its list.
     fn plant_loader_changed(&mut self, pid: i32) -> Result<()> {
         let p = self.process(pid)?;
@@ -300,6 +313,13 @@ impl Session {
                 if rdebug::r_state(&*p.target, p.loader.r_debug)? == rdebug::RT_CONSISTENT {
                     self.sync_modules(pid, tid)?;
                 }
+                Ok(())
+            }
+            Internal::Entry => {
+                if let Some(b) = self.breakpoints.remove(&id) {
+                    self.detach_from_site(pid, b.info.address, id)?;
+                }
+                self.queue_event(pid, tid, EventKind::BreakIn);
                 Ok(())
             }
             // Steps handle their own breakpoints (session/plans.rs).
