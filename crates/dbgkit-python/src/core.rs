@@ -31,8 +31,10 @@
 //! `HitContext` (registers and memory of the hitting thread) while the
 //! session itself is borrowed. The callback stores a pointer to the context
 //! in [`Core::hit`] for the duration of the Python call, so that handles used
-//! inside the callback (`event.thread.regs.rdi`, `process.read_memory`) reach
-//! the context instead of the busy session. An exception raised by the
+//! inside the callback (`event.thread.regs.rdi`, `process.read_memory`,
+//! `thread.stack()`, `session.symbolize`) reach the context, and through it
+//! the session, instead of the busy borrow ([`Core::engine`]). The engine
+//! refuses there what would resume a thread (`Error::InsideCallback`). An exception raised by the
 //! callback is kept in [`State::pending_error`], the callback answers
 //! `HitAction::Stop` (the process stops at a `Breakpoint` event) and
 //! `wait_event` raises the exception with that event in flight.
@@ -186,6 +188,33 @@ impl Drop for SignalsBlocked {
     }
 }
 
+/// The engine session for one call: the core's own (or the debugger's
+/// lent one), or, inside a breakpoint callback, the one the callback's
+/// context reaches.
+enum EngineGuard<'a> {
+    Owned(RefMut<'a, dbgkit::Session>),
+    InCallback(&'a mut dbgkit::Session),
+}
+
+impl std::ops::Deref for EngineGuard<'_> {
+    type Target = dbgkit::Session;
+    fn deref(&self) -> &dbgkit::Session {
+        match self {
+            EngineGuard::Owned(session) => session,
+            EngineGuard::InCallback(session) => session,
+        }
+    }
+}
+
+impl std::ops::DerefMut for EngineGuard<'_> {
+    fn deref_mut(&mut self) -> &mut dbgkit::Session {
+        match self {
+            EngineGuard::Owned(session) => session,
+            EngineGuard::InCallback(session) => session,
+        }
+    }
+}
+
 /// Clears [`Core::hit`] when the callback ends, however it ends.
 pub struct HitScope<'a> {
     core: &'a Core,
@@ -314,18 +343,27 @@ impl Core {
     fn busy(&self) -> PyErr {
         if self.hit.get().is_some() {
             StateError::new_err(
-                "inside a breakpoint callback only the hitting thread's registers (read) and its \
-                 process's memory are available; return True from the callback to stop there and \
-                 do the rest at the Breakpoint event",
+                "inside a breakpoint callback only reading is allowed (registers, memory, symbols, \
+                 stacks, expressions); return True from the callback to stop there and do the rest \
+                 at the Breakpoint event",
             )
         } else {
             StateError::new_err("the session is busy (waiting for an event)")
         }
     }
 
-    fn engine(&self) -> PyResult<RefMut<'_, dbgkit::Session>> {
+    fn engine(&self) -> PyResult<EngineGuard<'_>> {
         self.check_thread()?;
-        let guard = self.engine.try_borrow_mut().map_err(|_| self.busy())?;
+        let guard = match self.engine.try_borrow_mut() {
+            Ok(guard) => guard,
+            Err(_) => match self.hit.get() {
+                // SAFETY: as in `with_hit`: the context lives for the
+                // engine's call of the running callback, on this thread,
+                // and the guard is dropped before Python code runs again.
+                Some(ptr) => return Ok(EngineGuard::InCallback(unsafe { &mut *ptr.as_ptr() }.session())),
+                None => return Err(self.busy()),
+            },
+        };
         RefMut::filter_map(guard, |e| match e {
             Engine::Owned(session) => Some(&mut **session),
             // SAFETY: see `lend`: the pointer is set only while the debugger's
@@ -341,6 +379,7 @@ impl Core {
             ),
             _ => StateError::new_err("the session is closed"),
         })
+        .map(EngineGuard::Owned)
     }
 
     /// Runs an engine call on the session.
@@ -649,6 +688,10 @@ impl Core {
     /// The process whose event `continue_event` continues when none is named.
     pub fn continuable_pid(&self) -> PyResult<i32> {
         self.check_thread()?;
+        if self.hit.get().is_some() {
+            // The engine's own refusal, whatever this core knows of events.
+            return Err(errors::to_py(dbgkit::Error::InsideCallback { what: "continue" }));
+        }
         let state = self.state.borrow();
         if let Some(pid) = state.last_reported.filter(|p| state.in_flight.contains_key(p)) {
             return Ok(pid);
@@ -678,7 +721,9 @@ impl Core {
                 Ok(())
             }
             // Refused: the event stays in flight.
-            Err(e @ dbgkit::Error::StatusDoesNotFit { .. }) => Err(errors::to_py(e)),
+            Err(e @ (dbgkit::Error::StatusDoesNotFit { .. } | dbgkit::Error::InsideCallback { .. })) => {
+                Err(errors::to_py(e))
+            }
             // The engine has no event for it (any more): neither do we.
             Err(e) => {
                 drop(engine);

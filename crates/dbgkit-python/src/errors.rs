@@ -147,7 +147,8 @@ pub fn to_py(err: dbgkit::Error) -> PyErr {
         | E::NothingToContinue
         | E::AllProcessesStopped
         | E::NoProcesses
-        | E::StatusDoesNotFit { .. } => StateError::new_err(message),
+        | E::StatusDoesNotFit { .. }
+        | E::InsideCallback { .. } => StateError::new_err(message),
         E::NoSuchBreakpoint(_) | E::BreakpointExists(_) | E::CannotPlantBreakpoint { .. } => {
             BreakpointError::new_err(message)
         }

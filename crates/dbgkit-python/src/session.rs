@@ -93,6 +93,25 @@ impl Session {
         self.core.is_closed()
     }
 
+    /// Whether children of debugged processes are debugged too (WinDbg's
+    /// `.childdbg 1`, strace's `-f`). When on, a child (fork, vfork,
+    /// posix_spawn, system, clone without CLONE_THREAD) is a process of the
+    /// session: `process-created` and `module-loaded` events after its
+    /// parent's `fork` event, then its own events, with no breakpoint in it
+    /// until one is set in it.
+    #[getter]
+    fn get_follow_children(&self) -> PyResult<bool> {
+        self.core.with(|s| Ok(s.follows_children()))
+    }
+
+    #[setter]
+    fn set_follow_children(&self, on: bool) -> PyResult<()> {
+        self.core.with(|s| {
+            s.set_follow_children(on);
+            Ok(())
+        })
+    }
+
     /// Ends the session: launched processes are killed, attached ones detached.
     fn close(&self) -> PyResult<()> {
         self.core.close()
@@ -118,8 +137,10 @@ impl Session {
     /// a program path alone. `env` adds variables (`clear_env` starts from an
     /// empty environment). `stdin`/`stdout`/`stderr`: `"inherit"` (default),
     /// `"null"` or `"pipe"` (see `Process.take_pipes`). Address-space
-    /// randomisation is off unless `aslr=True`.
-    #[pyo3(signature = (argv, *, env=None, cwd=None, stdin=None, stdout=None, stderr=None, clear_env=false, aslr=false, kill_on_exit=true))]
+    /// randomisation is off unless `aslr=True`. With `stop_at_entry=True`
+    /// a `break-in` event follows the initial libraries' `module-loaded`
+    /// events, at the program's entry point (WinDbg's initial breakpoint).
+    #[pyo3(signature = (argv, *, env=None, cwd=None, stdin=None, stdout=None, stderr=None, clear_env=false, aslr=false, kill_on_exit=true, stop_at_entry=false))]
     #[allow(clippy::too_many_arguments)]
     fn spawn(
         &self,
@@ -132,6 +153,7 @@ impl Session {
         clear_env: bool,
         aslr: bool,
         kill_on_exit: bool,
+        stop_at_entry: bool,
     ) -> PyResult<Process> {
         let args: Vec<OsString> = if argv.is_instance_of::<PyString>() || argv.is_instance_of::<PyBytes>() {
             vec![os_string(argv)?]
@@ -147,7 +169,8 @@ impl Session {
             .stdin(stdio_arg(stdin, "stdin")?)
             .stdout(stdio_arg(stdout, "stdout")?)
             .stderr(stdio_arg(stderr, "stderr")?)
-            .disable_aslr(!aslr);
+            .disable_aslr(!aslr)
+            .stop_at_entry(stop_at_entry);
         if clear_env {
             options = options.env_clear();
         }

@@ -147,13 +147,33 @@ def test_callback_exception_stops_the_loop_with_the_target_stopped(session, fixt
     assert out.read().decode().strip() == counter_output(100)
 
 
-def test_callback_cannot_use_the_busy_session(session, fixtures):
+def test_a_callback_reads_everything_but_cannot_resume(session, fixtures):
+    session.spawn([fixtures["counter"], "10"], stdout="null")
+    seen = []
+
+    def inspect(event):
+        thread = event.thread
+        seen.append(
+            (
+                thread.symbolize().symbol,
+                [f.function for f in thread.stack()][:2],
+                session.eval("@rdi", thread=thread),
+                session.symbolize(thread.pc).symbol,
+            )
+        )
+
+    session.add_breakpoint("bump", callback=inspect)
+    run_to_exit(session)
+    assert seen == [("bump", ["bump", "main"], i, "bump") for i in range(10)]
+
+
+def test_callback_cannot_resume_the_target(session, fixtures):
     session.spawn([fixtures["counter"], "10"], stdout="null")
 
-    def symbolize(event):
-        event.thread.symbolize()
+    def resume(event):
+        session.continue_event()
 
-    session.add_breakpoint("bump", callback=symbolize)
+    session.add_breakpoint("bump", callback=resume)
     with pytest.raises(dbgkit.StateError, match="inside a breakpoint callback"):
         run_to_exit(session)
 

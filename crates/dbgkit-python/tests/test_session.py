@@ -237,3 +237,17 @@ def test_watchpoint_events(session, fixtures):
             writes.append(int.from_bytes(event.new, "little"))
     assert writes == list(range(1, 7))
     assert out.read().decode().strip() == "counter 6 sum 35"
+
+
+def test_followed_children_are_processes_with_their_own_events(session, fixtures):
+    assert session.follow_children is False
+    session.follow_children = True
+    parent = session.spawn([fixtures["spawner"]], stdout="pipe")
+    _, out, _ = parent.take_pipes()
+    events = run_to_exit(session)
+    created = [e.pid for e in events if e.kind == "process-created"]
+    forked = [e.child for e in events if e.kind == "fork"]
+    assert created[0] == parent.pid and created[1:] == forked and len(forked) == 4
+    exits = {e.pid: e.exit_status for e in events if e.kind == "process-exited"}
+    assert [exits[c] for c in forked] == [2, 3, 4, 6]
+    assert out.read() == b"posix_spawn 2\nvfork 3\nsystem 4\nclone 6\n"

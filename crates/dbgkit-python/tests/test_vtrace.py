@@ -473,7 +473,6 @@ def test_trace_group_runs_several_processes(fixtures):
         tg.release()
 
 
-@pytest.mark.skip(reason="needs the engine to follow children (Session.follow_children), which is not merged yet")
 def test_trace_group_follows_children(fixtures):
     attached = []
 
@@ -490,17 +489,6 @@ def test_trace_group_follows_children(fixtures):
         tg.run()
         assert tg.waitAll(timeout=60)
         assert len(attached) == 2 and attached[0] == parent.getPid()
-    finally:
-        tg.release()
-
-
-def test_trace_group_without_following_says_why():
-    tg = vtrace.TraceGroup()
-    try:
-        if hasattr(tg._host.session, "follow_children"):
-            pytest.skip("the engine follows children in this build")
-        with pytest.raises(NotImplementedError, match="follow"):
-            tg.setFollowChildren(True)
     finally:
         tg.release()
 

@@ -57,6 +57,11 @@ pub enum Error {
     CallFailed { pid: i32, address: u64, reason: String },
     #[error("{0}")]
     InvalidArgument(String),
+    #[error(
+        "cannot {what} inside a breakpoint callback: only reading is allowed there (registers, memory, \
+         symbols, stacks, expressions); stop at the breakpoint and do it at its event"
+    )]
+    InsideCallback { what: &'static str },
     #[error("{what} is not supported by this target ({target})")]
     NotSupported { what: &'static str, target: &'static str },
     #[error("symbol not found: {0}")]

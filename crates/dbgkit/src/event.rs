@@ -81,7 +81,9 @@ pub enum EventKind {
     Exec {
         image: PathBuf,
     },
-    /// The process forked; the child runs undebugged, with no breakpoint in it.
+    /// The process forked; the child runs undebugged, with no breakpoint in
+    /// it, unless children are followed (`Session::set_follow_children`):
+    /// then the child's `ProcessCreated` comes next.
     Fork {
         child: i32,
     },

@@ -22,6 +22,7 @@ mod avx;
 mod breakpoints;
 mod c_string;
 mod checkpoint;
+mod children;
 mod control;
 mod core_dump;
 mod debugger_memory;
@@ -105,6 +106,11 @@ pub struct Session {
     quiet_signals: HashSet<i32>,
     /// Signals whose first-chance exceptions do not end a step under way.
     passing_signals: HashSet<i32>,
+    /// Whether forked children become processes of the session.
+    follow_children: bool,
+    /// The breakpoint hit whose condition or callback is running: its
+    /// thread is shown at the breakpoint, and nothing may resume a thread.
+    hit_in_progress: Option<HitInProgress>,
     /// The process of the last reported event, for `continue_event`.
     last_reported: Option<i32>,
     /// Pipes of launched processes, until the caller takes them.
@@ -125,8 +131,19 @@ impl Default for Session {
     }
 }
 
+/// A breakpoint hit being decided (its condition) or handled (its callback).
+#[derive(Clone, Copy)]
+pub(crate) struct HitInProgress {
+    pub pid: i32,
+    pub tid: i32,
+    /// The thread's real `rip` during the hit (one byte on after an `int3`).
+    pub raw_rip: u64,
+    pub address: u64,
+}
+
 /// What a fast breakpoint's callback sees: the hitting thread, stopped, and
-/// access to its registers and its process's memory.
+/// access to its registers and its process's memory; through
+/// [`session`](Self::session), everything that only reads.
 pub struct HitContext<'a> {
     session: &'a mut Session,
     /// The process.
@@ -156,6 +173,26 @@ impl HitContext<'_> {
     pub fn write_memory(&mut self, address: u64, data: &[u8]) -> Result<()> {
         self.session.write_memory(self.pid, address, data)
     }
+    /// The session, for what reads while the callback runs: symbols,
+    /// stacks, expressions, modules, registers and memory. The hitting
+    /// thread is shown at the breakpoint. What would run a thread
+    /// (continuing, stepping, waiting, calling a function, detaching)
+    /// fails with [`Error::InsideCallback`](crate::Error::InsideCallback).
+    ///
+    /// ```no_run
+    /// # let mut session = dbgkit::Session::new();
+    /// # let pid = 1;
+    /// session.add_breakpoint_at(pid, "bump", dbgkit::BreakpointOptions::default().callback(|hit| {
+    ///     let (pid, tid) = (hit.pid, hit.tid);
+    ///     let caller = hit.session().stack(pid, tid).ok().and_then(|s| s.frames.get(1).cloned());
+    ///     println!("called from {:?}", caller.map(|f| f.pc));
+    ///     dbgkit::HitAction::Continue
+    /// }))?;
+    /// # Ok::<(), dbgkit::Error>(())
+    /// ```
+    pub fn session(&mut self) -> &mut Session {
+        self.session
+    }
 }
 
 impl Session {
@@ -177,6 +214,8 @@ impl Session {
             next_internal_id: u32::MAX,
             quiet_signals: HashSet::new(),
             passing_signals: HashSet::new(),
+            hit_in_progress: None,
+            follow_children: false,
             last_reported: None,
             pipes: HashMap::new(),
             checkpoints: BTreeMap::new(),
@@ -194,6 +233,7 @@ impl Session {
     /// vDSO) are waiting in the queue. Launched processes are killed when the
     /// session ends (see [`set_kill_on_exit`](Self::set_kill_on_exit)).
     pub fn spawn(&mut self, options: &SpawnOptions) -> Result<i32> {
+        self.refuse_inside_callback("launch a program")?;
         let (pid, _path, pipes) = spawn::spawn(options, true)?;
         self.pipes.insert(pid, pipes);
         let adopted = self.adopt_new_image(pid, true).and_then(|()| match options.stop_at_entry {
@@ -222,6 +262,7 @@ impl Session {
     /// each other thread, `ModuleLoaded` for each module. Attached processes
     /// are left running when the session ends.
     pub fn attach(&mut self, pid: i32) -> Result<()> {
+        self.refuse_inside_callback("attach")?;
         if self.processes.contains_key(&pid) {
             return Err(Error::AlreadyTraced { pid, tracer: unsafe { libc::gettid() } });
         }
@@ -377,6 +418,7 @@ impl Session {
     /// Returns `Ok(None)` on timeout or interruption. The event's process
     /// stays stopped until [`continue_event`](Self::continue_event).
     pub fn wait_event(&mut self, timeout: Option<Duration>) -> Result<Option<Event>> {
+        self.refuse_inside_callback("wait for an event")?;
         let result = self.wait_event_unguarded(timeout);
         if result.as_ref().is_err_and(Error::is_connection_lost) {
             // A remote stub went away: its processes are gone from the session.
@@ -442,6 +484,7 @@ impl Session {
 
     /// Continues the last reported event that is still waiting.
     pub fn continue_event(&mut self, status: ContinueStatus) -> Result<()> {
+        self.refuse_inside_callback("continue")?;
         let pid = self
             .last_reported
             .filter(|pid| self.processes.get(pid).is_some_and(|p| p.in_flight.is_some()))
@@ -456,6 +499,7 @@ impl Session {
 
     /// Continues the event waiting for process `pid`.
     pub fn continue_process(&mut self, pid: i32, status: ContinueStatus) -> Result<()> {
+        self.refuse_inside_callback("continue")?;
         let p = self.process_mut(pid)?;
         // A target that cannot run (a core file) stays at its last event.
         if p.queued.is_empty() && p.in_flight.is_some() && p.target.run_control().is_none() {
@@ -494,6 +538,7 @@ impl Session {
     /// continued (`Handled`) with that thread stepping one instruction; a
     /// `StepComplete` event follows. Other threads run meanwhile.
     pub fn step_into(&mut self, pid: i32, tid: i32) -> Result<()> {
+        self.refuse_inside_callback("step")?;
         let p = self.process_mut(pid)?;
         if p.in_flight.is_none() {
             return Err(if p.is_held() { Error::NoEventInFlight(pid) } else { Error::ProcessRunning(pid) });
@@ -513,12 +558,14 @@ impl Session {
     /// pending signals delivered, the process left running as if it had
     /// never been debugged.
     pub fn detach(&mut self, pid: i32) -> Result<()> {
+        self.refuse_inside_callback("detach")?;
         self.process(pid)?;
         self.detach_process(pid)
     }
 
     /// Kills a process; its `ProcessExited` event follows.
     pub fn kill(&mut self, pid: i32) -> Result<()> {
+        self.refuse_inside_callback("kill a process")?;
         self.process(pid)?.control()?.kill()?;
         let p = self.process_mut(pid)?;
         p.in_flight = None;
@@ -566,10 +613,21 @@ impl Session {
 
     /// Where a stopped thread is for the program, given its real `rip`.
     pub(crate) fn logical_pc(&self, pid: i32, tid: i32, raw: u64) -> Result<u64> {
+        if let Some(hit) = self.hit_in_progress.filter(|h| h.pid == pid && h.tid == tid && h.raw_rip == raw) {
+            return Ok(hit.address);
+        }
         if self.held_breakpoint_trap(pid, tid, raw) {
             return Ok(raw - 1);
         }
         self.original_address(pid, raw)
+    }
+
+    /// Refuses what would run a thread while a breakpoint's condition or callback runs.
+    pub(crate) fn refuse_inside_callback(&self, what: &'static str) -> Result<()> {
+        match self.hit_in_progress {
+            Some(_) => Err(Error::InsideCallback { what }),
+            None => Ok(()),
+        }
     }
 
     /// Whether `tid` holds a trap (not handled yet) from an int3 the engine

@@ -142,6 +142,47 @@ fn fast_callback_sees_registers_and_can_ask_to_stop() {
 }
 
 #[test]
+fn a_callback_reads_symbols_stacks_and_expressions_but_cannot_resume() {
+    let mut s = Session::new();
+    let exe = fixture("counter");
+    let (pid, mut pipes) = spawn_piped(&mut s, &[exe.to_str().unwrap(), "10"]);
+    let bump = exe_symbol(&s, pid, "bump");
+    let seen = Rc::new(std::cell::RefCell::new(Vec::new()));
+    let log = seen.clone();
+    s.add_fast_breakpoint(pid, bump, move |hit| {
+        let (pid, tid, address) = (hit.pid, hit.tid, hit.address);
+        let session = hit.session();
+        // The hitting thread is shown at the breakpoint, by every reader.
+        assert_eq!(session.registers(pid, tid).unwrap().rip, address);
+        let name = session.symbolize(pid, address).unwrap().symbol.unwrap_or_default();
+        let stack = session.stack(pid, tid).unwrap();
+        let callers: Vec<String> = stack
+            .frames
+            .iter()
+            .take(2)
+            .map(|f| f.symbol.as_ref().and_then(|p| p.symbol.clone()).unwrap_or_default())
+            .collect();
+        let argument = session.eval(pid, tid, "@rdi").unwrap();
+        let refused = session.continue_event(ContinueStatus::Handled).unwrap_err();
+        let call_refused = session.call(pid, tid, address, &[]).unwrap_err();
+        log.borrow_mut().push((name, callers, argument, refused.to_string(), call_refused.to_string()));
+        HitAction::Continue
+    })
+    .unwrap();
+    run_to_exit(&mut s, pid);
+    let seen = seen.borrow();
+    assert_eq!(seen.len(), 10);
+    for (i, (name, callers, argument, refused, call_refused)) in seen.iter().enumerate() {
+        assert_eq!(name, "bump");
+        assert_eq!(callers, &["bump", "main"]);
+        assert_eq!(*argument, i as u64);
+        assert!(refused.contains("inside a breakpoint callback"), "{refused}");
+        assert!(call_refused.contains("inside a breakpoint callback"), "{call_refused}");
+    }
+    assert_eq!(read_all(&mut pipes.stdout).trim(), "sum=55 value=1");
+}
+
+#[test]
 fn registers_and_memory_written_at_a_hit_change_the_program() {
     let mut s = Session::new();
     let exe = fixture("counter");

@@ -31,26 +31,7 @@ pub fn mxcsr_flags(mxcsr: u32) -> String {
 
 /// An 80-bit x87 value (the low 10 bytes) as a double, for showing.
 pub fn extended_to_f64(raw: u128) -> f64 {
-    let mantissa = raw as u64;
-    let exponent = ((raw >> 64) & 0x7fff) as i32;
-    let negative = (raw >> 79) & 1 == 1;
-    let magnitude = if exponent == 0 && mantissa == 0 {
-        0.0
-    } else if exponent == 0x7fff {
-        if mantissa << 1 == 0 {
-            f64::INFINITY
-        } else {
-            f64::NAN
-        }
-    } else {
-        // value = mantissa (with its explicit integer bit) * 2^(exponent - 16383 - 63)
-        (mantissa as f64) * 2f64.powi(exponent - 16383 - 63)
-    };
-    if negative {
-        -magnitude
-    } else {
-        magnitude
-    }
+    dbgkit::debuginfo::value::x87_to_f64(&raw.to_le_bytes()[..10])
 }
 
 /// An integer as an 80-bit x87 value (exact: the mantissa has 64 bits).

@@ -137,6 +137,16 @@ class Session:
     @property
     def closed(self) -> bool:
         """True once ``close()`` was called."""
+    @property
+    def follow_children(self) -> bool:
+        """Whether children of debugged processes are debugged too (WinDbg's
+        ``.childdbg 1``, strace's ``-f``): a child (fork, vfork, posix_spawn,
+        system, clone without CLONE_THREAD) is reported with
+        ``process-created`` and ``module-loaded`` after its parent's ``fork``
+        event, then has its own events; it has no breakpoint until one is
+        set in it."""
+    @follow_children.setter
+    def follow_children(self, on: bool) -> None: ...
     def close(self) -> None:
         """Ends the session: launched processes are killed, attached ones detached."""
     def __enter__(self) -> "Session": ...
@@ -155,6 +165,7 @@ class Session:
         clear_env: bool = False,
         aslr: bool = False,
         kill_on_exit: bool = True,
+        stop_at_entry: bool = False,
     ) -> "Process":
         """Launches a program under the debugger, stopped before its first
         instruction; its first events (``process-created``, ``module-loaded``
@@ -165,7 +176,9 @@ class Session:
         starts from none). ``stdin``/``stdout``/``stderr``: ``"inherit"``,
         ``"null"`` or ``"pipe"`` (see ``Process.take_pipes``; subprocess.PIPE
         and DEVNULL work too). Address-space randomisation is off unless
-        ``aslr=True``. ``kill_on_exit=False`` lets it outlive the session."""
+        ``aslr=True``. ``kill_on_exit=False`` lets it outlive the session.
+        ``stop_at_entry=True``: a ``break-in`` event at the program's entry
+        point follows the initial libraries' ``module-loaded`` events."""
     def attach(self, pid: int) -> "Process":
         """Attaches to a running process: every thread is stopped and the
         present is replayed as events (``process-created``, ``thread-created``

@@ -8,7 +8,8 @@ keeps those names and field names; only what is Windows-specific changes:
 * module names are Linux ones (``libc.so.6!socket`` instead of ``WS2_32!socket``);
 * ``ExceptionArgs.Code`` is the signal number (``SIGSEGV`` is 11), not an NTSTATUS;
 * the initial breakpoint DbgEng reports when a launched process starts is
-  emulated: a one-shot breakpoint at the executable's entry point, reported
+  the engine's stop at the executable's entry point (``spawn(...,
+  stop_at_entry=True)``, after the initial libraries load), reported
   to ``EventCallbacks.Exception`` as a first-chance ``SIGTRAP`` with
   ``IsInitialBreak`` set (``AttachProcess`` breaks in instead). Turn it off
   with ``DebugClient(initialBreak=False)`` or
@@ -47,7 +48,7 @@ from __future__ import annotations
 import enum
 import shlex
 import signal as _signal
-from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple, Union
 
 from . import _dbgkit as _dk
 
@@ -762,9 +763,6 @@ class DebugControl:
         default_break = False
         if kind == "process-created":
             client._notify_session(SessionStatus.ACTIVE)
-            if EngineOption.INITIAL_BREAK in self._options and event.pid in client._launched:
-                initial = event.process.add_breakpoint(event.entry, one_shot=True)
-                client._initial_breaks[initial.id] = event.pid
             args: _Args = CreateProcessArgs(
                 event,
                 ImageFileHandle=0,
@@ -811,8 +809,8 @@ class DebugControl:
             m = event.module
             args = UnloadModuleArgs(event, ImageBaseName=m.name, BaseOffset=m.base)
             callback = callbacks.UnloadModule
-        elif kind == "breakpoint" and event.breakpoint.id in client._initial_breaks:
-            del client._initial_breaks[event.breakpoint.id]
+        elif kind == "break-in" and event.pid in client._initial_breaks:
+            client._initial_breaks.discard(event.pid)
             args = self._exception_args(event, initial=True)
             callback = callbacks.Exception
             default_break = True
@@ -1050,8 +1048,8 @@ class DebugClient:
         if not initialBreak:
             self.Control.RemoveEngineOption(EngineOption.INITIAL_BREAK)
         self._event: Optional[_dk.Event] = None
-        self._launched: set = set()
-        self._initial_breaks: Dict[int, int] = {}
+        # Launched processes whose initial break (the engine's stop at entry) is still to come.
+        self._initial_breaks: Set[int] = set()
 
     # -- current process and thread
     def _process(self) -> _dk.Process:
@@ -1080,8 +1078,10 @@ class DebugClient:
         """Launches a command line (split as a shell would, without running
         one); returns the pid. Its events come with ``WaitForEvent``."""
         argv = shlex.split(commandLine) if isinstance(commandLine, str) else list(commandLine)
-        process = self.Session.spawn(argv, cwd=initialDirectory)
-        self._launched.add(process.pid)
+        initial_break = EngineOption.INITIAL_BREAK in self.Control._options
+        process = self.Session.spawn(argv, cwd=initialDirectory, stop_at_entry=initial_break)
+        if initial_break:
+            self._initial_breaks.add(process.pid)
         self.Control._set_status(ExecutionStatus.GO)
         return process.pid
 

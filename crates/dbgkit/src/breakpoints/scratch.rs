@@ -13,12 +13,12 @@ pub(crate) const PAGE_BYTES: u64 = 64 * 1024;
 /// How far from the code a scratch page may be.
 const REACH: u64 = 1 << 30;
 
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct Scratch {
     pub pages: Vec<ScratchPage>,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct ScratchPage {
     pub base: u64,
     next: u64,

@@ -145,6 +145,7 @@ impl Session {
     /// Resumes one thread: over its breakpoint if it reported one, stepping
     /// if asked, listening if group-stopped, with its signal if any.
     pub(crate) fn resume_thread(&mut self, pid: i32, tid: i32) -> Result<()> {
+        self.refuse_inside_callback("resume a thread")?;
         let p = self.process_mut(pid)?;
         let Some(t) = p.threads.get_mut(&tid) else {
             return Ok(());

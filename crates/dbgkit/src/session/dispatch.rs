@@ -3,7 +3,7 @@
 //! without an event; everything else becomes an event, and the process is
 //! stopped (all-stop) before it is reported.
 
-use super::{HitContext, Session};
+use super::{HitContext, HitInProgress, Session};
 use crate::breakpoints::{Condition, HitAction, Internal};
 use crate::error::Result;
 use crate::event::EventKind;
@@ -217,6 +217,8 @@ impl Session {
         // By index, not by a copy of the list: no allocation on the hot path;
         // a callback may change the site's list, so it is looked up each time.
         let mut index = 0;
+        let raw_rip = if executed_int3 { address + 1 } else { address };
+        let hit = HitInProgress { pid, tid, raw_rip, address };
         while let Some(&id) = self.process(pid)?.sites.get(&address).and_then(|s| s.ids.get(index)) {
             index += 1;
             let Some(bp) = self.breakpoints.get_mut(&id) else { continue };
@@ -224,7 +226,9 @@ impl Session {
                 continue;
             }
             if let Some(condition) = bp.condition.take() {
+                self.hit_in_progress = Some(hit);
                 let holds = self.condition_holds(pid, tid, address, &condition);
+                self.hit_in_progress = None;
                 let Some(bp) = self.breakpoints.get_mut(&id) else { continue };
                 bp.condition = Some(condition);
                 if !holds {
@@ -253,8 +257,10 @@ impl Session {
             }
             let action = match bp.callback.take() {
                 Some(mut callback) => {
+                    self.hit_in_progress = Some(hit);
                     let mut ctx = HitContext { session: self, pid, tid, id, address, hits };
                     let action = callback(&mut ctx);
+                    self.hit_in_progress = None;
                     if let Some(bp) = self.breakpoints.get_mut(&id) {
                         bp.callback = Some(callback);
                     }
@@ -394,9 +400,10 @@ impl Session {
         Ok(Some(self.regs_of(pid, child).map(|r| r.rip).unwrap_or(0)))
     }
 
-    /// A forked child: take every breakpoint out of it and let it go.
-    /// After `vfork` the child shares the parent's memory, so the bytes come
-    /// out of both until the child execs or exits (`VFORK_DONE`).
+    /// A forked child: take every breakpoint out of it, then follow it (see
+    /// `set_follow_children`) or let it go. After `vfork` the child shares
+    /// the parent's memory, so the bytes come out of both until the child
+    /// execs or exits (`VFORK_DONE`).
     pub(crate) fn on_fork(&mut self, pid: i32, child: i32, shares_memory: bool) -> Result<()> {
         let status = self.first_stop(pid, child)?;
         if status.is_some_and(|s| s.is_death()) {
@@ -416,6 +423,9 @@ impl Session {
                 // Best effort: a child that is already gone has no bytes to restore.
                 let _ = writer.write_memory(*address, &[*byte]);
             }
+        }
+        if self.follow_children {
+            return self.adopt_child(pid, child, shares_memory);
         }
         let _ = control.detach_thread(child, 0);
         Ok(())

@@ -283,7 +283,7 @@ impl Session {
     }
 
     /// Plants the breakpoint on `r_debug.r_brk`, which the loader calls on every change of its list.
-    fn plant_loader_changed(&mut self, pid: i32) -> Result<()> {
+    pub(super) fn plant_loader_changed(&mut self, pid: i32) -> Result<()> {
         let p = self.process(pid)?;
         if p.loader.r_debug == 0 {
             return Ok(());

@@ -77,6 +77,7 @@ impl Session {
     /// Runs system call `number` in a stopped thread of `pid` (any, when
     /// `tid` is `None`); returns its raw result (`-errno` on failure).
     pub fn syscall(&mut self, pid: i32, tid: Option<i32>, number: u64, args: &[u64]) -> Result<i64> {
+        self.refuse_inside_callback("run a system call in the target")?;
         if args.len() > 6 {
             return Err(Error::InvalidArgument("a system call takes at most 6 arguments".into()));
         }
@@ -166,6 +167,7 @@ impl Session {
 
     /// `call` without looking at what the address is.
     fn call_plain(&mut self, pid: i32, tid: i32, function: u64, args: &[CallArg]) -> Result<CallResult> {
+        self.refuse_inside_callback("call a function in the target")?;
         let fail = |reason: String| Error::CallFailed { pid, address: function, reason };
         let executable = self.memory_map(pid)?.iter().any(|r| r.executable && (r.start..r.end).contains(&function));
         if !executable {

@@ -95,6 +95,7 @@ impl Session {
     /// # Ok::<(), dbgkit::Error>(())
     /// ```
     pub fn step(&mut self, pid: i32, tid: i32, kind: StepKind, options: StepOptions) -> Result<()> {
+        self.refuse_inside_callback("step")?;
         let p = self.process(pid)?;
         if p.in_flight.is_none() {
             return Err(if p.is_held() { Error::NoEventInFlight(pid) } else { Error::ProcessRunning(pid) });

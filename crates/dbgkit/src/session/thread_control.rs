@@ -28,6 +28,7 @@ impl Session {
     /// debugger stepping one thread over a breakpoint expects. Events
     /// already decided and queued still come first.
     pub fn step_thread(&mut self, pid: i32, tid: i32, status: ContinueStatus, others: OtherThreads) -> Result<()> {
+        self.refuse_inside_callback("step")?;
         let p = self.process(pid)?;
         let Some(event) = p.in_flight.as_ref() else {
             return Err(if p.is_held() { Error::NoEventInFlight(pid) } else { Error::ProcessRunning(pid) });

@@ -1,7 +1,7 @@
 """``TraceGroup``: several traces run together, their notifications sent to
 the group's notifiers. The group's traces share one dbgkit session (one
 event queue, one tracer thread). A process the session reports that no
-trace speaks for (a child, once the engine follows children) becomes a
+trace speaks for (a child, when children are followed) becomes a
 trace of the group, announced by NOTIFY_ATTACH."""
 
 import time
@@ -32,17 +32,11 @@ class TraceGroup(Notifier):
     # ---- what every trace of the group gets ----------------------------------
 
     def setFollowChildren(self, on=True):
-        """Children the processes start become traces of the group (needs
-        the engine's following of children)."""
+        """Children the processes start become traces of the group (the
+        engine's following of children, ``Session.follow_children``)."""
 
         def apply():
-            session = self._host.session
-            if not hasattr(session, "follow_children"):
-                raise NotImplementedError(
-                    "following children needs the engine's follow-children mode (Session.follow_children), "
-                    "which this build of dbgkit does not have"
-                )
-            session.follow_children = bool(on)
+            self._host.session.follow_children = bool(on)
 
         self._host.call(apply)
 

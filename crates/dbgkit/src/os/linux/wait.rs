@@ -115,13 +115,39 @@ pub(crate) fn stop_reason(tid: pid_t, status: WaitStatus) -> StopReason {
         WaitStatus::GroupStop(signal) => StopReason::GroupStop(signal),
         WaitStatus::Interrupted => StopReason::Interrupted,
         WaitStatus::Syscall => StopReason::Syscall,
-        WaitStatus::Event(libc::PTRACE_EVENT_CLONE) => StopReason::NewThread { child: child() },
+        WaitStatus::Event(libc::PTRACE_EVENT_CLONE) => {
+            let child = child();
+            // `clone` without CLONE_THREAD (and without CLONE_VM: a copy of
+            // the memory) makes a process, as fork does.
+            if leads_own_thread_group(child) && !shares_memory_with(tid, child) {
+                StopReason::Forked { child, vfork: false }
+            } else {
+                StopReason::NewThread { child }
+            }
+        }
         WaitStatus::Event(libc::PTRACE_EVENT_FORK) => StopReason::Forked { child: child(), vfork: false },
         WaitStatus::Event(libc::PTRACE_EVENT_VFORK) => StopReason::Forked { child: child(), vfork: true },
         WaitStatus::Event(libc::PTRACE_EVENT_VFORK_DONE) => StopReason::VforkDone,
         WaitStatus::Event(libc::PTRACE_EVENT_EXEC) => StopReason::Exec,
         WaitStatus::Event(_) => StopReason::Other,
     }
+}
+
+/// Whether a new task is a thread-group leader (a process, not a thread).
+fn leads_own_thread_group(task: pid_t) -> bool {
+    let Ok(status) = std::fs::read_to_string(format!("/proc/{task}/status")) else { return false };
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Tgid:"))
+        .and_then(|v| v.trim().parse::<pid_t>().ok())
+        .is_some_and(|tgid| tgid == task)
+}
+
+/// Whether two tasks share one address space (`kcmp` with `KCMP_VM`).
+fn shares_memory_with(a: pid_t, b: pid_t) -> bool {
+    const KCMP_VM: libc::c_long = 1;
+    // SAFETY: kcmp reads nothing from our memory; it compares two tasks we trace.
+    unsafe { libc::syscall(libc::SYS_kcmp, a as libc::c_long, b as libc::c_long, KCMP_VM, 0, 0) == 0 }
 }
 
 /// `wait`, with the status turned into a [`StopReason`].

@@ -1,0 +1,125 @@
+//! Following children (`Session::set_follow_children`): every way a
+//! program starts a process gives a process of the session with its own
+//! events; breakpoints belong to the process they were set in.
+
+mod common;
+
+use common::*;
+use dbgkit::{Event, EventKind, Session, SpawnOptions, Stdio};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Runs every process of the session to its end; returns every event seen.
+fn run_all(s: &mut Session, mut on_event: impl FnMut(&mut Session, &Event)) -> Vec<Event> {
+    let mut events = Vec::new();
+    let mut live = BTreeSet::new();
+    loop {
+        let event = next(s);
+        match event.kind {
+            EventKind::ProcessCreated { .. } => {
+                live.insert(event.pid);
+            }
+            EventKind::ProcessExited { .. } => {
+                live.remove(&event.pid);
+            }
+            _ => {}
+        }
+        on_event(s, &event);
+        s.continue_event(default_status(&event)).unwrap();
+        events.push(event);
+        if live.is_empty() {
+            return events;
+        }
+    }
+}
+
+#[test]
+fn every_kind_of_child_is_followed_with_its_own_events() {
+    let mut s = Session::new();
+    s.set_follow_children(true);
+    let exe = fixture("spawner");
+    let pid = s.spawn(&SpawnOptions::new([exe.to_str().unwrap()]).stdout(Stdio::Piped)).unwrap();
+    let mut pipes = s.take_pipes(pid).unwrap();
+    let events = run_all(&mut s, |_, _| {});
+    let mut created = Vec::new();
+    let mut exits = BTreeMap::new();
+    let mut execs = BTreeSet::new();
+    let mut forks = Vec::new();
+    for e in &events {
+        match &e.kind {
+            EventKind::ProcessCreated { .. } => created.push(e.pid),
+            EventKind::ProcessExited { code, .. } => {
+                exits.insert(e.pid, *code);
+            }
+            EventKind::Exec { .. } => {
+                execs.insert(e.pid);
+            }
+            EventKind::Fork { child } => forks.push(*child),
+            EventKind::ModuleLoaded(_) | EventKind::ThreadCreated { .. } | EventKind::ThreadExited { .. } => {}
+            _ => {}
+        }
+        // A child's first event is its ProcessCreated.
+        assert!(created.contains(&e.pid), "an event of a process not created yet: {e:?}");
+    }
+    let children: Vec<i32> = created.iter().copied().filter(|&p| p != pid).collect();
+    assert_eq!(children, forks, "one ProcessCreated per Fork, in order: {events:#?}");
+    assert_eq!(children.len(), 4, "posix_spawn, vfork, system and clone: {events:#?}");
+    let codes: Vec<Option<i32>> = children.iter().map(|c| exits.get(c).copied().flatten()).collect();
+    assert_eq!(codes, [Some(2), Some(3), Some(4), Some(6)]);
+    // All but the clone (which runs a function) replace their image.
+    assert_eq!(execs, children[..3].iter().copied().collect());
+    // The inherited libraries are reported for a child, as they are for its parent.
+    let child_modules: Vec<String> = events
+        .iter()
+        .filter(|e| e.pid == children[3])
+        .filter_map(|e| match &e.kind {
+            EventKind::ModuleLoaded(m) => Some(m.name.clone()),
+            _ => None,
+        })
+        .collect();
+    assert!(child_modules.iter().any(|m| m == "libc.so.6"), "{child_modules:?}");
+    assert_eq!(exits[&pid], Some(0));
+    assert_eq!(read_all(&mut pipes.stdout), "posix_spawn 2\nvfork 3\nsystem 4\nclone 6\n");
+}
+
+#[test]
+fn without_following_children_run_on_their_own() {
+    let mut s = Session::new();
+    let exe = fixture("spawner");
+    let pid = s.spawn(&SpawnOptions::new([exe.to_str().unwrap()]).stdout(Stdio::Piped)).unwrap();
+    let mut pipes = s.take_pipes(pid).unwrap();
+    let events = run_to_exit(&mut s, pid);
+    assert!(events.iter().all(|e| e.pid == pid), "{events:#?}");
+    assert_eq!(events.iter().filter(|e| matches!(e.kind, EventKind::Fork { .. })).count(), 4);
+    assert_eq!(read_all(&mut pipes.stdout), "posix_spawn 2\nvfork 3\nsystem 4\nclone 6\n");
+}
+
+#[test]
+fn a_breakpoint_belongs_to_its_process_and_a_child_gets_its_own() {
+    let mut s = Session::new();
+    s.set_follow_children(true);
+    let exe = fixture("forker");
+    let pid = s.spawn(&SpawnOptions::new([exe.to_str().unwrap()]).stdout(Stdio::Piped)).unwrap();
+    let mut pipes = s.take_pipes(pid).unwrap();
+    let hit = exe_symbol(&s, pid, "hit");
+    let parent_bp = s.add_breakpoint(pid, hit).unwrap();
+    let mut child_bp = None;
+    let events = run_all(&mut s, |s, e| {
+        if e.pid != pid && matches!(e.kind, EventKind::ProcessCreated { .. }) {
+            // The child has none of its parent's breakpoints: give it one of its own.
+            assert!(s.breakpoints().iter().all(|b| b.pid == pid));
+            child_bp = Some((e.pid, s.add_breakpoint_at(e.pid, "hit", Default::default()).unwrap()));
+        }
+    });
+    let (child, child_bp) = child_bp.expect("the child was reported");
+    let hits: Vec<(i32, u32)> = events
+        .iter()
+        .filter_map(|e| match e.kind {
+            EventKind::Breakpoint { id, .. } => Some((e.pid, id)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(hits, [(pid, parent_bp), (child, child_bp), (pid, parent_bp)], "{events:#?}");
+    let child_exit = events.iter().find(|e| e.pid == child && matches!(e.kind, EventKind::ProcessExited { .. }));
+    assert!(matches!(child_exit.map(|e| &e.kind), Some(EventKind::ProcessExited { code: Some(3), .. })));
+    assert_eq!(read_all(&mut pipes.stdout), "child exited 3, parent hits 2\n");
+}
