@@ -24,6 +24,10 @@ pub struct TraceArgs {
     /// `--watch "w8 counter"`; repeatable.
     #[arg(long = "watch", value_name = "ACCESS+SIZE EXPR")]
     watches: Vec<String>,
+    /// Follow children (strace's `-f`, WinDbg's `.childdbg 1`): every process
+    /// the program starts is traced too, with the same `--break`s and `--watch`es.
+    #[arg(short = 'f', long = "follow-forks")]
+    follow_forks: bool,
     /// Print the stack of the thread at every exception and breakpoint.
     #[arg(long)]
     stack: bool,
@@ -42,11 +46,12 @@ pub fn run(args: TraceArgs) -> Result<i32> {
         .map(|s| parse_signal(s).with_context(|| format!("unknown signal {s:?} for --handle")))
         .collect::<Result<_>>()?;
     let mut session = Session::new();
-    let attached = if let Some(pid) = args.pid {
+    session.set_follow_children(args.follow_forks);
+    let (root, attached) = if let Some(pid) = args.pid {
         session.attach(pid).with_context(|| format!("cannot attach to process {pid}"))?;
         plant_breaks(&mut session, pid, &args.breaks)?;
         set_watches(&mut session, pid, &args.watches)?;
-        true
+        (pid, true)
     } else {
         if args.program.is_empty() {
             bail!("nothing to trace: give a program, or -p PID");
@@ -55,7 +60,7 @@ pub fn run(args: TraceArgs) -> Result<i32> {
         let pid = session.spawn(&options).with_context(|| format!("cannot launch {}", args.program[0]))?;
         plant_breaks(&mut session, pid, &args.breaks)?;
         set_watches(&mut session, pid, &args.watches)?;
-        false
+        (pid, false)
     };
     interrupt::install();
     let stdout = std::io::stdout();
@@ -84,7 +89,13 @@ pub fn run(args: TraceArgs) -> Result<i32> {
         {
             print_stack(&mut session, event.pid, event.tid, &mut stdout.lock())?;
         }
-        if let Some(code) = event.kind.exit_status() {
+        if matches!(event.kind, EventKind::ProcessCreated { .. }) && event.pid != root {
+            // A followed child: what was asked for every process.
+            plant_breaks(&mut session, event.pid, &args.breaks)?;
+            set_watches(&mut session, event.pid, &args.watches)?;
+        }
+        // The exit status is the traced program's, as strace's is, not its children's.
+        if let Some(code) = event.kind.exit_status().filter(|_| event.pid == root) {
             exit_code = code;
         }
         session.continue_event(event.kind.default_status_with(|signal| !handled.contains(&signal)))?;

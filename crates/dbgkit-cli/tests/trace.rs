@@ -223,3 +223,30 @@ fn a_handled_fault_that_repeats_without_progress_becomes_second_chance() {
     assert!(out.lines().last().unwrap().ends_with(" signal=SIGSEGV"), "{out}");
     assert_eq!(code, 128 + libc::SIGSEGV);
 }
+
+#[test]
+fn follow_forks_traces_every_process_of_a_shell_loop() {
+    let (code, out, err) = trace(&["-f", "/bin/sh", "-c", "for i in 1 2 3; do /bin/true; done; exit 5"]);
+    assert_eq!(code, 5, "the shell's exit status, not a child's: {err}\n{out}");
+    let created: Vec<&str> = out.lines().filter(|l| l.starts_with("CreateProcess: ")).collect();
+    assert_eq!(created.len(), 4, "{out}");
+    let exits: Vec<&str> = out.lines().filter(|l| l.starts_with("ExitProcess: ")).collect();
+    assert_eq!(exits.len(), 4, "{out}");
+    assert_eq!(exits.iter().filter(|l| l.ends_with("code=0")).count(), 3, "{out}");
+    assert!(exits.last().unwrap().ends_with("code=5"), "{out}");
+    assert_eq!(out.lines().filter(|l| l.starts_with("Exec: ") && l.ends_with("/true")).count(), 3, "{out}");
+    // Without -f the children run on their own.
+    let (code, out, _) = trace(&["/bin/sh", "-c", "for i in 1 2 3; do /bin/true; done; exit 5"]);
+    assert_eq!(code, 5);
+    assert_eq!(out.lines().filter(|l| l.starts_with("CreateProcess: ")).count(), 1, "{out}");
+}
+
+#[test]
+fn follow_forks_plants_the_breakpoints_in_every_child() {
+    let exe = fixture("forker");
+    let (code, out, err) = trace(&["-f", "--break", "hit", exe.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}\n{out}");
+    let hits: Vec<&str> = out.lines().filter(|l| l.starts_with("Breakpoint: ")).collect();
+    assert_eq!(hits.len(), 3, "two in the parent, one in the child: {out}");
+    assert!(out.contains("child exited 3, parent hits 2"), "{out}");
+}

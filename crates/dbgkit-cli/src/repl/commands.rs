@@ -6,8 +6,8 @@
 use super::args::distance;
 use super::debugger::{say, Debugger};
 use super::{
-    breakpoints, checkpoints, control, display, dump, inspect, memory, output, printf, program, reach, remote, script,
-    script_commands, shell, signals, source,
+    breakpoints, checkpoints, children, control, display, dump, inspect, memory, output, printf, program, reach,
+    remote, script, script_commands, shell, signals, source,
 };
 use anyhow::{anyhow, bail, Result};
 
@@ -176,6 +176,24 @@ pub static COMMANDS: &[Command] = &[
         program::unset_environment,
         "remove an environment variable for the next run (all of them without VAR)"
     ),
+    cmd!(".childdbg", [], "[0|1]", Run, children::childdbg,
+        "debug the processes the program starts too (1), or let them run free (0)",
+        details: "A child is then a process of its own: its events are shown, | lists it and |Ns selects it.\n\
+                  It starts with no breakpoint (breakpoints belong to the process they were set in)."),
+    cmd!("set follow-fork-mode", [], "parent|child", Run, children::set_follow_fork_mode,
+        "after a fork, stay with the parent (default) or move to the child",
+        details: "With detach-on-fork on (the default) the process not followed runs free;\n\
+                  moving to the child moves the breakpoints with it, with their numbers."),
+    cmd!("show follow-fork-mode", [], "", Run, children::show_follow_fork_mode, "show follow-fork-mode"),
+    cmd!(
+        "set detach-on-fork",
+        [],
+        "on|off",
+        Run,
+        children::set_detach_on_fork,
+        "off: after a fork keep debugging both processes (the child as a process of its own)"
+    ),
+    cmd!("show detach-on-fork", [], "", Run, children::show_detach_on_fork, "show detach-on-fork"),
     cmd!(
         "show environment",
         ["show env"],

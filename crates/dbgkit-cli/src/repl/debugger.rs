@@ -115,6 +115,10 @@ pub struct Debugger {
     pub next_display: u32,
     /// Environment and redirections for launching the program.
     pub launch_settings: Launch,
+    /// What happens to the children the program starts.
+    pub fork_settings: super::children::ForkSettings,
+    /// Children announced by their parent's `Fork`, not created yet: child -> parent.
+    pub fork_parents: HashMap<i32, i32>,
     /// Colours for errors and the current instruction (a terminal, no `NO_COLOR`).
     pub colour: bool,
     /// WinDbg's `l+t`: `p` and `t` step source lines rather than instructions.
@@ -161,6 +165,8 @@ impl Debugger {
             displays: Vec::new(),
             next_display: 1,
             launch_settings: Launch::default(),
+            fork_settings: Default::default(),
+            fork_parents: HashMap::new(),
             colour,
             source_mode: false,
             scripting: Scripting::unavailable("not set up".to_string()),
@@ -433,7 +439,7 @@ impl Debugger {
     }
 
     /// Forgets what belonged to a process that is gone.
-    fn forget(&mut self, pid: i32) {
+    pub(super) fn forget(&mut self, pid: i32) {
         self.held.remove(&pid);
         self.internal.retain(|(p, _), _| *p != pid);
         self.breakins.remove(&pid);
@@ -666,6 +672,16 @@ impl Debugger {
             EventKind::ProcessCreated { .. } => {
                 print(self);
                 self.threads.insert(pid, vec![pid]);
+                if let Some(parent) = self.fork_parents.remove(&pid) {
+                    self.on_child_created(parent, pid)?;
+                }
+                Ok(None)
+            }
+            EventKind::Fork { child } => {
+                print(self);
+                if self.session.follows_children() {
+                    self.fork_parents.insert(*child, pid);
+                }
                 Ok(None)
             }
             EventKind::ThreadCreated { .. } => {
@@ -677,8 +693,7 @@ impl Debugger {
             | EventKind::ThreadExited { .. }
             | EventKind::ModuleLoaded(_)
             | EventKind::ModuleUnloaded(_)
-            | EventKind::Exec { .. }
-            | EventKind::Fork { .. } => {
+            | EventKind::Exec { .. } => {
                 print(self);
                 Ok(None)
             }
@@ -836,7 +851,7 @@ impl Debugger {
     }
 
     /// Plants the user's breakpoints again in a new process (after `.restart`).
-    fn restore_breakpoints(&mut self, pid: i32) {
+    pub(super) fn restore_breakpoints(&mut self, pid: i32) {
         for i in 0..self.breakpoints.len() {
             if self.breakpoints[i].engine.is_some() {
                 continue;

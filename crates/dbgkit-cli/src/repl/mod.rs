@@ -8,6 +8,7 @@
 mod args;
 mod breakpoints;
 mod checkpoints;
+mod children;
 mod commands;
 mod complete;
 mod control;
