@@ -77,7 +77,9 @@ pub fn event_line(event: &Event, place: Option<&str>) -> String {
         EventKind::StepComplete { address } => format!("Step: at {address:016x}{place} tid={}", event.tid),
         EventKind::BreakIn => format!("Break: pid={} tid={}", event.pid, event.tid),
         EventKind::Exec { image } => format!("Exec: pid={} {}", event.pid, image.display()),
-        EventKind::Fork { child } => format!("Fork: pid={} child={child}", event.pid),
+        EventKind::Fork { child, vfork } => {
+            format!("{}: pid={} child={child}", if *vfork { "VFork" } else { "Fork" }, event.pid)
+        }
         other => format!("Event: {} pid={} tid={}", other.name(), event.pid, event.tid),
     }
 }

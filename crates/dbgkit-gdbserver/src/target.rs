@@ -428,8 +428,8 @@ impl ServerTarget {
                 self.session.continue_event(ContinueStatus::Handled)?;
                 return Ok(None);
             }
-            EventKind::Fork { child } => {
-                let vfork = self.is_vfork(event.pid, event.tid);
+            EventKind::Fork { child, vfork } => {
+                let vfork = *vfork;
                 let wanted = if vfork { self.vfork_events } else { self.fork_events };
                 if !wanted {
                     self.session.continue_event(ContinueStatus::Handled)?;
@@ -547,23 +547,6 @@ impl ServerTarget {
             return Ok(tid);
         }
         Ok(self.stop_event.as_ref().map(|e| e.tid).unwrap_or(pid))
-    }
-
-    /// Whether the fork event of thread `tid` came from `vfork` (or a clone
-    /// with `CLONE_VFORK`): the system call it stopped in says.
-    fn is_vfork(&mut self, pid: i32, tid: i32) -> bool {
-        const CLONE_VFORK: u64 = 0x4000;
-        let Ok(regs) = self.session.registers(pid, tid) else { return false };
-        match regs.orig_rax as i64 {
-            libc::SYS_vfork => true,
-            libc::SYS_clone => regs.rdi & CLONE_VFORK != 0,
-            libc::SYS_clone3 => {
-                let mut flags = [0u8; 8];
-                self.session.read_memory(pid, regs.rdi, &mut flags).is_ok()
-                    && u64::from_le_bytes(flags) & CLONE_VFORK != 0
-            }
-            _ => false,
-        }
     }
 
     /// After gdb resumed from a vfork stop: whether the child has let go of

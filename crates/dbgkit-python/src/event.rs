@@ -294,7 +294,9 @@ impl Event {
     #[getter]
     fn breakpoint(&self) -> Option<Breakpoint> {
         match &self.kind {
-            EventKind::Breakpoint { id, .. } => Some(Breakpoint::new(self.core.clone(), *id, self.pid)),
+            EventKind::Breakpoint { id, .. }
+            | EventKind::SyscallEntry { id, .. }
+            | EventKind::SyscallExit { id, .. } => Some(Breakpoint::new(self.core.clone(), *id, self.pid)),
             _ => None,
         }
     }
@@ -347,11 +349,50 @@ impl Event {
             _ => None,
         }
     }
-    /// The child's pid (`fork`; the child runs undebugged).
+    /// The child's pid (`fork`; the child runs undebugged unless
+    /// `Session.follow_children` is on).
     #[getter]
     fn child(&self) -> Option<i32> {
         match &self.kind {
-            EventKind::Fork { child } => Some(*child),
+            EventKind::Fork { child, .. } => Some(*child),
+            _ => None,
+        }
+    }
+    /// For `fork`: whether it was a vfork (the parent waits while the child borrows its memory).
+    #[getter]
+    fn vfork(&self) -> Option<bool> {
+        match &self.kind {
+            EventKind::Fork { vfork, .. } => Some(*vfork),
+            _ => None,
+        }
+    }
+    /// For `syscall-entry` and `syscall-exit`: the system call's number.
+    #[getter]
+    fn syscall_number(&self) -> Option<u64> {
+        match &self.kind {
+            EventKind::SyscallEntry { number, .. } | EventKind::SyscallExit { number, .. } => Some(*number),
+            _ => None,
+        }
+    }
+    /// For `syscall-entry` and `syscall-exit`: the system call's name (`openat`).
+    #[getter]
+    fn syscall(&self) -> Option<String> {
+        let number = self.syscall_number()?;
+        Some(dbgkit::syscall_name(number).map_or_else(|| number.to_string(), str::to_string))
+    }
+    /// For `syscall-entry`: the six argument registers.
+    #[getter]
+    fn args(&self) -> Option<Vec<u64>> {
+        match &self.kind {
+            EventKind::SyscallEntry { args, .. } => Some(args.to_vec()),
+            _ => None,
+        }
+    }
+    /// For `syscall-exit`: what the system call returned (a negative errno on failure).
+    #[getter]
+    fn result(&self) -> Option<i64> {
+        match &self.kind {
+            EventKind::SyscallExit { result, .. } => Some(*result),
             _ => None,
         }
     }
@@ -416,7 +457,10 @@ impl Event {
             }
             EventKind::StepComplete { address } => format!(" address={address:#x}"),
             EventKind::Exec { image } => format!(" image={}", image.display()),
-            EventKind::Fork { child } => format!(" child={child}"),
+            EventKind::Fork { child, vfork } => format!(" child={child}{}", if *vfork { " vfork" } else { "" }),
+            EventKind::SyscallEntry { number, .. } | EventKind::SyscallExit { number, .. } => {
+                format!(" syscall={}", dbgkit::syscall_name(*number).unwrap_or("?"))
+            }
             _ => String::new(),
         };
         format!("<dbgkit.Event {} pid={} tid={}{detail}>", self.kind.name(), self.pid, self.tid)

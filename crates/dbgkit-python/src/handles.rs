@@ -892,6 +892,19 @@ impl Breakpoint {
     fn process(&self) -> Process {
         Process::new(self.core.clone(), self.pid)
     }
+    /// What it is: `"software"`, `"hardware"`, `"watch"`, `"page-watch"` or
+    /// `"syscall"` (a syscall catchpoint, its calls named by `expression`).
+    #[getter]
+    fn kind(&self) -> PyResult<&'static str> {
+        Ok(match self.info()?.kind {
+            dbgkit::BreakpointKind::Software => "software",
+            dbgkit::BreakpointKind::Hardware => "hardware",
+            dbgkit::BreakpointKind::Watch { .. } => "watch",
+            dbgkit::BreakpointKind::PageWatch { .. } => "page-watch",
+            dbgkit::BreakpointKind::Syscall => "syscall",
+            _ => "other",
+        })
+    }
     /// The address, or `None` while the breakpoint is pending.
     #[getter]
     fn address(&self) -> PyResult<Option<u64>> {

@@ -510,6 +510,36 @@ impl Session {
         ops::add_watchpoint(&self.core, pid, address, crate::values::count(size, "size")?, access, page)
     }
 
+    /// A syscall catchpoint (gdb's `catch syscall`): each entry to and exit
+    /// from the named system calls (names like `"openat"` or numbers; every
+    /// system call when none is given) is reported as a `syscall-entry` /
+    /// `syscall-exit` event. It is listed with the breakpoints (kind
+    /// `"syscall"`) and removed like them. Programs without one are not
+    /// slowed: the kernel is asked for system call stops only while one exists.
+    #[pyo3(signature = (*syscalls, process=None))]
+    fn catch_syscall(
+        &self,
+        syscalls: Vec<Bound<'_, PyAny>>,
+        process: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Breakpoint> {
+        let mut numbers = Vec::new();
+        for s in &syscalls {
+            let number = match s.extract::<u64>() {
+                Ok(n) => n,
+                Err(_) => {
+                    let name: String = s.extract()?;
+                    dbgkit::syscall_number(&name).ok_or_else(|| {
+                        crate::errors::InvalidArgument::new_err(format!("unknown system call {name:?}"))
+                    })?
+                }
+            };
+            numbers.push(number);
+        }
+        let pid = pid_arg(&self.core, process)?;
+        let id = self.core.with(|s| s.add_syscall_catchpoint(pid, &numbers))?;
+        Ok(Breakpoint::new(self.core.clone(), id, pid))
+    }
+
     /// Every breakpoint of every process.
     #[getter]
     fn breakpoints(&self) -> PyResult<Vec<Breakpoint>> {

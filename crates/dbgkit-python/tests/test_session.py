@@ -251,3 +251,25 @@ def test_followed_children_are_processes_with_their_own_events(session, fixtures
     exits = {e.pid: e.exit_status for e in events if e.kind == "process-exited"}
     assert [exits[c] for c in forked] == [2, 3, 4, 6]
     assert out.read() == b"posix_spawn 2\nvfork 3\nsystem 4\nclone 6\n"
+
+
+def test_catch_syscall_reports_entries_and_exits(session, fixtures):
+    p = session.spawn([fixtures["watch"], "2", "10"], stdout="pipe")
+    _, out, _ = p.take_pipes()
+    catch = session.catch_syscall("getpid")
+    assert catch.kind == "syscall" and catch.expression == "getpid"
+    assert [b.id for b in session.breakpoints] == [catch.id]
+    events = [e for e in run_to_exit(session) if e.kind.startswith("syscall-")]
+    assert [(e.kind, e.syscall) for e in events] == [("syscall-entry", "getpid"), ("syscall-exit", "getpid")] * 3
+    assert all(e.result == p.pid for e in events if e.kind == "syscall-exit")
+    assert all(e.breakpoint.id == catch.id for e in events)
+    assert out.read() == b"counter 20 sum 35\n"
+    with pytest.raises(dbgkit.InvalidArgument, match="unknown system call"):
+        session.catch_syscall("no_such_call")
+
+
+def test_a_vfork_is_told_from_a_fork(session, fixtures):
+    session.spawn([fixtures["spawner"]], stdout="null")
+    forks = [e.vfork for e in run_to_exit(session) if e.kind == "fork"]
+    # posix_spawn and vfork borrow the memory; system() is a posix_spawn too; clone copies it.
+    assert forks == [True, True, True, False]

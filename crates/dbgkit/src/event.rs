@@ -86,6 +86,23 @@ pub enum EventKind {
     /// then the child's `ProcessCreated` comes next.
     Fork {
         child: i32,
+        /// `vfork` (or `clone` with `CLONE_VFORK`): the parent waits while
+        /// the child borrows its memory, until the child execs or exits.
+        vfork: bool,
+    },
+    /// The thread entered a system call a syscall catchpoint watches
+    /// ([`crate::Session::add_syscall_catchpoint`]); `rip` is after the
+    /// `syscall` instruction. [`crate::syscall_name`] names `number`.
+    SyscallEntry {
+        id: u32,
+        number: u64,
+        args: [u64; 6],
+    },
+    /// The system call returns `result` (a negative errno on failure).
+    SyscallExit {
+        id: u32,
+        number: u64,
+        result: i64,
     },
 }
 
@@ -106,6 +123,8 @@ impl EventKind {
             EventKind::BreakIn => "break-in",
             EventKind::Exec { .. } => "exec",
             EventKind::Fork { .. } => "fork",
+            EventKind::SyscallEntry { .. } => "syscall-entry",
+            EventKind::SyscallExit { .. } => "syscall-exit",
         }
     }
 }

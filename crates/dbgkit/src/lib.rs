@@ -21,6 +21,7 @@ pub(crate) mod os;
 mod process;
 pub mod session;
 pub mod symbols;
+mod syscalls;
 pub mod target;
 pub mod triage;
 pub mod unwind;
@@ -41,6 +42,7 @@ pub use session::{
     WatchpointInfo, SCRATCH_NAME,
 };
 pub use symbols::{SourceLocation, Symbol, Symbolized};
+pub use syscalls::{syscall_name, syscall_number};
 pub use target::MemoryRegion;
 pub use unwind::{FoundBy, RecoveredRegisters, Stack, StackFrame, Unwinder};
 pub use watch_spec::WatchSpec;

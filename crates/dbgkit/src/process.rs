@@ -106,6 +106,8 @@ pub(crate) struct ProcessState {
     pub exited: bool,
     /// What each debug register DR0-DR3 holds: (watchpoint id, address, length, access).
     pub debug_slots: [Option<(u32, u64, u64, crate::breakpoints::hardware::WatchAccess)>; 4],
+    /// Threads resume stopping at system calls (a syscall catchpoint is set).
+    pub syscall_stops: bool,
 }
 
 impl ProcessState {

@@ -21,6 +21,7 @@ mod all_stop_tests;
 mod avx;
 mod breakpoints;
 mod c_string;
+mod catchpoints;
 mod checkpoint;
 mod children;
 mod control;
@@ -106,6 +107,8 @@ pub struct Session {
     quiet_signals: HashSet<i32>,
     /// Signals whose first-chance exceptions do not end a step under way.
     passing_signals: HashSet<i32>,
+    /// Syscall catchpoints, by id (the breakpoints' numbering).
+    syscall_catches: BTreeMap<u32, catchpoints::SyscallCatch>,
     /// Whether forked children become processes of the session.
     follow_children: bool,
     /// The breakpoint hit whose condition or callback is running: its
@@ -216,6 +219,7 @@ impl Session {
             passing_signals: HashSet::new(),
             hit_in_progress: None,
             follow_children: false,
+            syscall_catches: BTreeMap::new(),
             last_reported: None,
             pipes: HashMap::new(),
             checkpoints: BTreeMap::new(),

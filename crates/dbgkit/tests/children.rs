@@ -53,7 +53,7 @@ fn every_kind_of_child_is_followed_with_its_own_events() {
             EventKind::Exec { .. } => {
                 execs.insert(e.pid);
             }
-            EventKind::Fork { child } => forks.push(*child),
+            EventKind::Fork { child, .. } => forks.push(*child),
             EventKind::ModuleLoaded(_) | EventKind::ThreadCreated { .. } | EventKind::ThreadExited { .. } => {}
             _ => {}
         }

@@ -234,7 +234,7 @@ fn what_a_called_function_starts_is_reported_like_anything_else() {
     let created: Vec<i32> =
         events.iter().filter(|e| matches!(e.kind, EventKind::ThreadCreated { .. })).map(|e| e.tid).collect();
     assert_eq!(created.len(), 1, "the worker's ThreadCreated: {events:?}");
-    assert!(events.iter().any(|e| e.kind == EventKind::Fork { child }), "the Fork event: {events:?}");
+    assert!(events.iter().any(|e| e.kind == EventKind::Fork { child, vfork: false }), "the Fork event: {events:?}");
     assert!(events.iter().any(|e| e.tid == created[0] && matches!(e.kind, EventKind::ThreadExited { .. })));
     assert_eq!(read_all(&mut pipes.stdout).trim(), "child 7\nmarker 1");
 }

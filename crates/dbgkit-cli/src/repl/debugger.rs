@@ -677,7 +677,7 @@ impl Debugger {
                 }
                 Ok(None)
             }
-            EventKind::Fork { child } => {
+            EventKind::Fork { child, .. } => {
                 print(self);
                 if self.session.follows_children() {
                     self.fork_parents.insert(*child, pid);

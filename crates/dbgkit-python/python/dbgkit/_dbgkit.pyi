@@ -21,6 +21,8 @@ _EventKind = Literal[
     "module-unloaded",
     "exception",
     "breakpoint",
+    "syscall-entry",
+    "syscall-exit",
     "watchpoint",
     "step-complete",
     "break-in",
@@ -277,9 +279,18 @@ class Session:
         (``"rdi == 5"``). ``callback(event)`` runs inside the engine on every
         hit: a false return (``False``, ``None``) goes on without an event,
         a true one stops with a ``breakpoint`` event. Inside it the hitting
-        thread's registers can be read and the process's memory read and
-        written. An exception it raises stops the process and is raised by
-        ``wait_event``/``events()``."""
+        thread's registers and the process's memory can be read (and the
+        memory written), and everything else that only reads works too:
+        symbolize, stacks, frames, ``eval``; continuing or stepping raises
+        ``StateError``. An exception it raises stops the process and is
+        raised by ``wait_event``/``events()``."""
+    def catch_syscall(self, *syscalls: Union[str, int], process: _ProcessArg = None) -> "Breakpoint":
+        """A syscall catchpoint (gdb's ``catch syscall``): each entry to and
+        exit from the named system calls (``"openat"`` or a number; every
+        system call when none is named) comes as a ``syscall-entry`` /
+        ``syscall-exit`` event (``syscall``, ``args``, ``result``). Listed
+        with the breakpoints (kind ``"syscall"``), removed like them. A
+        program without one is not slowed."""
     def add_hardware_breakpoint(self, address: int, *, process: _ProcessArg = None) -> "Watchpoint":
         """A hardware breakpoint (debug registers; the code is not touched)."""
     def add_watchpoint(
@@ -437,7 +448,22 @@ class Event:
         """The new thread's first instruction (``thread-created``)."""
     @property
     def child(self) -> Optional[int]:
-        """The child's pid (``fork``; it runs undebugged)."""
+        """The child's pid (``fork``; it runs undebugged unless ``Session.follow_children``)."""
+    @property
+    def vfork(self) -> Optional[bool]:
+        """``fork``: whether it was a vfork (the child borrows its parent's memory until it execs or exits)."""
+    @property
+    def syscall(self) -> Optional[str]:
+        """``syscall-entry``/``syscall-exit``: the system call's name (``"openat"``)."""
+    @property
+    def syscall_number(self) -> Optional[int]:
+        """``syscall-entry``/``syscall-exit``: the system call's number."""
+    @property
+    def args(self) -> Optional[List[int]]:
+        """``syscall-entry``: the six argument registers."""
+    @property
+    def result(self) -> Optional[int]:
+        """``syscall-exit``: what the call returned (a negative errno on failure)."""
     @property
     def hits(self) -> Optional[int]:
         """The breakpoint's hits so far, this one included (in a breakpoint callback)."""
@@ -649,6 +675,9 @@ class Breakpoint:
     def pid(self) -> int: ...
     @property
     def process(self) -> Process: ...
+    @property
+    def kind(self) -> Literal["software", "hardware", "watch", "page-watch", "syscall"]:
+        """What it is; a ``"syscall"`` catchpoint names its calls in ``expression``."""
     @property
     def address(self) -> Optional[int]:
         """The address, or ``None`` while pending."""

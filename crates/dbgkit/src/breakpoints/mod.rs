@@ -99,6 +99,9 @@ pub enum BreakpointKind {
     Watch { access: hardware::WatchAccess, len: u64 },
     /// A page watchpoint on `len` bytes (access rights taken from their pages).
     PageWatch { access: hardware::WatchAccess, len: u64 },
+    /// A syscall catchpoint: entries to and exits from system calls
+    /// (the calls it watches are named in `expression`).
+    Syscall,
 }
 
 /// A breakpoint as the user sees it.

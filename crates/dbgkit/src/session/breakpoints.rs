@@ -256,6 +256,9 @@ impl Session {
         if self.watchpoints.contains_key(&id) {
             return self.remove_watchpoint(id);
         }
+        if self.syscall_catches.contains_key(&id) {
+            return self.remove_syscall_catchpoint(id);
+        }
         let bp = self.breakpoints.get(&id).filter(|b| b.internal.is_none()).ok_or(Error::NoSuchBreakpoint(id))?;
         let (pid, enabled) = (bp.info.pid, bp.info.enabled && bp.info.unresolved.is_none());
         let locations = bp.info.locations.clone();
@@ -275,6 +278,9 @@ impl Session {
     pub fn enable_breakpoint(&mut self, id: u32, enabled: bool) -> Result<()> {
         if self.watchpoints.contains_key(&id) {
             return self.enable_watchpoint(id, enabled);
+        }
+        if self.syscall_catches.contains_key(&id) {
+            return self.enable_syscall_catchpoint(id, enabled);
         }
         let bp = self.breakpoints.get(&id).filter(|b| b.internal.is_none()).ok_or(Error::NoSuchBreakpoint(id))?;
         if bp.info.enabled == enabled {
@@ -299,6 +305,9 @@ impl Session {
     pub fn breakpoint(&self, id: u32) -> Option<BreakpointInfo> {
         if let Some(w) = self.watchpoints.get(&id) {
             return Some(w.as_breakpoint());
+        }
+        if let Some(c) = self.syscall_catches.get(&id) {
+            return Some(c.info.clone());
         }
         self.breakpoints.get(&id).filter(|b| b.internal.is_none()).map(|b| b.info.clone())
     }
@@ -329,6 +338,7 @@ impl Session {
         let mut all: Vec<BreakpointInfo> =
             self.breakpoints.values().filter(|b| !b.hidden).map(|b| b.info.clone()).collect();
         all.extend(self.watchpoints.values().map(|w| w.as_breakpoint()));
+        all.extend(self.syscall_catches.values().map(|c| c.info.clone()));
         all.sort_by_key(|b| b.id);
         all
     }

@@ -174,8 +174,13 @@ impl Session {
         let t = self.process_mut(pid)?.threads.get_mut(&tid).expect("caller checked the thread");
         t.stopped = false;
         t.regs = None;
-        let how = if step { Resume::Step } else { Resume::Continue };
-        self.process(pid)?.control()?.resume(tid, how, signal)
+        let p = self.process(pid)?;
+        let how = match (step, p.syscall_stops) {
+            (true, _) => Resume::Step,
+            (false, true) => Resume::ToSyscall,
+            (false, false) => Resume::Continue,
+        };
+        p.control()?.resume(tid, how, signal)
     }
 
     /// Runs the original instruction under the site at `address` for thread
@@ -434,6 +439,7 @@ impl Session {
         self.owner.remove(&pid);
         self.breakpoints.retain(|_, b| b.info.pid != pid);
         self.watchpoints.retain(|_, w| w.info.pid != pid);
+        self.syscall_catches.retain(|_, c| c.info.pid != pid);
         self.pipes.remove(&pid);
         self.remotes.remove(&pid);
         if self.last_reported == Some(pid) {

@@ -50,7 +50,8 @@ impl Session {
                 // Our interrupt, after the stop it was for was handled otherwise: go on.
                 self.resume_thread(pid, tid)
             }
-            StopReason::Syscall | StopReason::Other => self.resume_thread(pid, tid),
+            StopReason::Syscall => self.on_syscall_stop(pid, tid),
+            StopReason::Other => self.resume_thread(pid, tid),
             StopReason::NewThread { child } => {
                 self.on_new_thread(pid, child)?;
                 // The creator stays stopped with the rest while ThreadCreated is reported.
@@ -61,7 +62,7 @@ impl Session {
             }
             StopReason::Forked { child, vfork } => {
                 self.on_fork(pid, child, vfork)?;
-                self.report(pid, tid, EventKind::Fork { child })
+                self.report(pid, tid, EventKind::Fork { child, vfork })
             }
             StopReason::VforkDone => {
                 self.replant_all(pid)?;

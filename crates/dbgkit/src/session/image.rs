@@ -125,8 +125,11 @@ impl Session {
         let kill_on_exit = p.kill_on_exit;
         let source = p.source;
         let threads = std::mem::take(&mut p.threads);
+        let syscall_stops = p.syscall_stops;
         let mut fresh = new_process(pid, image.clone(), launched, threads, target, source, image_info.auxv);
         fresh.kill_on_exit = kill_on_exit;
+        // Catchpoints outlive the image.
+        fresh.syscall_stops = syscall_stops;
         *p = fresh;
         for tid in old_threads {
             self.owner.remove(&tid);
@@ -504,5 +507,6 @@ pub(super) fn new_process(
         removed_sites: HashSet::new(),
         exited: false,
         debug_slots: [None; 4],
+        syscall_stops: false,
     }
 }

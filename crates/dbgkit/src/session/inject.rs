@@ -353,7 +353,7 @@ impl Session {
                 }
                 StopReason::Forked { child, vfork } => {
                     self.on_fork(pid, child, vfork).map_err(text)?;
-                    self.queue_event(pid, tid, EventKind::Fork { child });
+                    self.queue_event(pid, tid, EventKind::Fork { child, vfork });
                     go(self).map_err(text)?;
                 }
                 StopReason::VforkDone => {

@@ -140,6 +140,19 @@ pub enum Resume {
     Step,
     /// Stay in a group-stop, but report when it ends (ptrace's `LISTEN`).
     Listen,
+    /// Run, stopping also where a system call is entered or left (ptrace's
+    /// `SYSCALL`), as [`StopReason::Syscall`].
+    ToSyscall,
+}
+
+/// A thread stopped at a system call's entry or exit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SyscallStop {
+    pub number: u64,
+    /// Entering (`args` are its arguments) or leaving (`result` is what it returns).
+    pub entry: bool,
+    pub args: [u64; 6],
+    pub result: i64,
 }
 
 /// What every target can do: show one process, stopped.
@@ -292,6 +305,14 @@ pub trait RunControl {
     /// Whether `tid` is dead but not reaped (a leader waiting for its threads).
     fn is_zombie(&self, _tid: i32) -> bool {
         false
+    }
+    /// Whether threads can stop at system calls ([`Resume::ToSyscall`]).
+    fn stops_at_syscalls(&self) -> bool {
+        false
+    }
+    /// Where a thread stopped at a system call is: entry or exit, and what.
+    fn syscall_stop(&self, _tid: i32) -> Result<SyscallStop> {
+        Err(crate::error::Error::NotSupported { what: "system call stops", target: "this target" })
     }
 }
 

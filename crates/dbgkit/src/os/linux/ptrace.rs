@@ -50,6 +50,40 @@ pub(crate) fn single_step(tid: pid_t, signal: i32) -> Result<()> {
     request("PTRACE_SINGLESTEP", libc::PTRACE_SINGLESTEP, tid, 0, signal as usize).map(drop)
 }
 
+pub(crate) fn syscall(tid: pid_t, signal: i32) -> Result<()> {
+    request("PTRACE_SYSCALL", libc::PTRACE_SYSCALL, tid, 0, signal as usize).map(drop)
+}
+
+/// What a thread in a syscall-stop is doing: entering (number and
+/// arguments) or leaving (the result) a system call.
+pub(crate) fn syscall_stop(tid: pid_t) -> Result<crate::target::SyscallStop> {
+    // SAFETY: ptrace_syscall_info is plain data; the kernel fills at most its size.
+    let mut info: libc::ptrace_syscall_info = unsafe { std::mem::zeroed() };
+    let size = std::mem::size_of::<libc::ptrace_syscall_info>();
+    request("PTRACE_GET_SYSCALL_INFO", libc::PTRACE_GET_SYSCALL_INFO, tid, size, &mut info as *mut _ as usize)?;
+    // The exit's information has no number: the kernel keeps it in orig_rax.
+    let number = get_regs(tid)?.orig_rax;
+    let mut stop = crate::target::SyscallStop { number, entry: false, args: [0; 6], result: 0 };
+    match info.op {
+        libc::PTRACE_SYSCALL_INFO_ENTRY => {
+            stop.entry = true;
+            // SAFETY: the kernel filled the union's entry member (op says so).
+            stop.args = unsafe { info.u.entry.args };
+        }
+        libc::PTRACE_SYSCALL_INFO_EXIT => {
+            // SAFETY: the kernel filled the union's exit member (op says so).
+            stop.result = unsafe { info.u.exit.sval };
+        }
+        op => {
+            return Err(Error::BadTargetData {
+                what: format!("thread {tid}"),
+                reason: format!("not at a system call's entry or exit (ptrace says {op})"),
+            })
+        }
+    }
+    Ok(stop)
+}
+
 pub(crate) fn listen(tid: pid_t) -> Result<()> {
     request("PTRACE_LISTEN", libc::PTRACE_LISTEN, tid, 0, 0).map(drop)
 }

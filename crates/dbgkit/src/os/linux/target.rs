@@ -9,7 +9,7 @@ use crate::arch::registers::{FpRegisters, Registers};
 use crate::error::{Error, Result};
 use crate::target::{
     CodeInjection, DebugRegisters, EventSource, Image, Resume, RunControl, SignalInfo, StopReason, SyscallOutcome,
-    Target, WaitMode, WriteAccess,
+    SyscallStop, Target, WaitMode, WriteAccess,
 };
 use std::path::PathBuf;
 
@@ -144,7 +144,16 @@ impl RunControl for LinuxProcess {
             Resume::Continue => ptrace::cont(tid, signal),
             Resume::Step => ptrace::single_step(tid, signal),
             Resume::Listen => ptrace::listen(tid),
+            Resume::ToSyscall => ptrace::syscall(tid, signal),
         }
+    }
+
+    fn stops_at_syscalls(&self) -> bool {
+        true
+    }
+
+    fn syscall_stop(&self, tid: i32) -> Result<SyscallStop> {
+        ptrace::syscall_stop(tid)
     }
 
     fn interrupt(&self, tid: i32) -> Result<()> {
