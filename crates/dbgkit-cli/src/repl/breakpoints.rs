@@ -138,7 +138,12 @@ pub fn tbreak(dbg: &mut Debugger, call: &Call) -> Result<()> {
 /// A breakpoint of the engine the user's list does not hold: a hardware
 /// breakpoint or a watchpoint (they live in the target's process only).
 fn engine_only(dbg: &Debugger) -> Vec<dbgkit::BreakpointInfo> {
-    let known: Vec<u32> = dbg.breakpoints.iter().filter_map(|b| b.engine).collect();
+    let known: Vec<u32> = dbg
+        .breakpoints
+        .iter()
+        .filter_map(|b| b.engine)
+        .chain(dbg.catchpoints.iter().filter_map(|c| c.engine.map(|(_, id)| id)))
+        .collect();
     dbg.session
         .breakpoints()
         .into_iter()
@@ -157,6 +162,9 @@ pub fn bl(dbg: &mut Debugger, _call: &Call) -> Result<()> {
     }
     for info in engine_only(dbg) {
         lines.push((info.id, vec![watch_line(dbg, &info)]));
+    }
+    for c in &dbg.catchpoints {
+        lines.push((c.number, vec![super::catchpoints::list_line(c)]));
     }
     if lines.is_empty() {
         say!("No breakpoints.");
@@ -235,6 +243,7 @@ fn watch_line(dbg: &mut Debugger, info: &dbgkit::BreakpointInfo) -> String {
 enum Selected {
     Listed(usize),
     Engine(u32),
+    Catch(usize),
 }
 
 /// The breakpoints and watchpoints named by an id list (every one for
@@ -248,12 +257,16 @@ fn selected(dbg: &Debugger, call: &Call) -> Result<Vec<Selected>> {
         None => Ok((0..dbg.breakpoints.len())
             .map(Selected::Listed)
             .chain(engine_only.iter().map(|i| Selected::Engine(i.id)))
+            .chain((0..dbg.catchpoints.len()).map(Selected::Catch))
             .collect()),
         Some(ids) => ids
             .iter()
             .map(|id| {
                 if let Some(i) = dbg.breakpoints.iter().position(|b| b.number == *id) {
                     return Ok(Selected::Listed(i));
+                }
+                if let Some(i) = dbg.catchpoints.iter().position(|c| c.number == *id) {
+                    return Ok(Selected::Catch(i));
                 }
                 engine_only
                     .iter()
@@ -285,6 +298,7 @@ pub fn bc(dbg: &mut Debugger, call: &Call) -> Result<()> {
                 dbg.breakpoints.remove(i);
             }
             Selected::Engine(id) => forget_engine(dbg, id)?,
+            Selected::Catch(i) => dbg.remove_catchpoint(i)?,
         }
     }
     Ok(())
@@ -296,6 +310,10 @@ fn enable(dbg: &mut Debugger, call: &Call, on: bool) -> Result<()> {
             Selected::Listed(i) => i,
             Selected::Engine(id) => {
                 dbg.session.enable_breakpoint(id, on)?;
+                continue;
+            }
+            Selected::Catch(i) => {
+                dbg.enable_catchpoint(i, on)?;
                 continue;
             }
         };

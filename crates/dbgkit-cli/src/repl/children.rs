@@ -110,6 +110,7 @@ impl Debugger {
             b.pid = Some(child);
         }
         self.restore_breakpoints(child);
+        self.restore_catchpoints(child);
         Ok(())
     }
 }

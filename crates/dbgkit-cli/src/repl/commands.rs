@@ -6,8 +6,8 @@
 use super::args::distance;
 use super::debugger::{say, Debugger};
 use super::{
-    breakpoints, checkpoints, children, control, display, dump, inspect, memory, output, printf, program, reach,
-    remote, script, script_commands, shell, signals, source,
+    breakpoints, catchpoints, checkpoints, children, control, display, dump, inspect, memory, output, printf, program,
+    reach, remote, script, script_commands, shell, signals, source,
 };
 use anyhow::{anyhow, bail, Result};
 
@@ -260,6 +260,15 @@ pub static COMMANDS: &[Command] = &[
                   list, run at each hit: bp counter!bump \"r rdi; g\".\n\
                   /1 makes it one-shot. A name not loaded yet makes the breakpoint pending, as `bu` does."),
     cmd!("tbreak", [], "EXPR [if CONDITION]", Breakpoints, breakpoints::tbreak, "set a one-shot breakpoint"),
+    cmd!("catch", [], "KIND [ARGS]", Breakpoints, catchpoints::catch,
+        "stop at an event: syscall [NAME|NUMBER...], throw, catch, rethrow, fork, vfork, exec, load [REGEX], unload [REGEX], signal [SIG...]",
+        details: "catch syscall write openat: each entry to and return from those calls (every call without names);\n\
+                  the kernel is asked for system call stops only while such a catchpoint exists.\n\
+                  throw, catch, rethrow: C++ exceptions (the exception's type is shown).\n\
+                  load, unload: libraries whose name or path matches REGEX (any without it).\n\
+                  signal: these signals, even those the signal table (sx, handle) lets pass; all but SIGTRAP and SIGINT without names.\n\
+                  Catchpoints are numbered and listed with the breakpoints; bc, bd, be take them."),
+    cmd!("tcatch", [], "KIND [ARGS]", Breakpoints, catchpoints::tcatch, "a catchpoint deleted after it stops once"),
     cmd!("ba", [], "w|r|e SIZE EXPR", Breakpoints, reach::ba,
         "hardware breakpoint or watchpoint: ba w8 counter, ba r4 p, ba e1 main",
         details: "Uses the debug registers (four in all): w write, r read or write, e execute;\n\

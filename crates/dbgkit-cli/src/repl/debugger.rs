@@ -59,6 +59,8 @@ pub struct Stop {
     /// The event as shown: user numbers for breakpoints, a step for the
     /// debugger's own one-shot breakpoints, a break for the initial stop.
     pub shown: Event,
+    /// A catchpoint's stop: the line that says so, shown instead of the event's.
+    pub title: Option<String>,
 }
 
 /// Why the debugger planted one of its own breakpoints.
@@ -115,6 +117,10 @@ pub struct Debugger {
     pub next_display: u32,
     /// Environment and redirections for launching the program.
     pub launch_settings: Launch,
+    /// Catchpoints (`catch`, `tcatch`), in the breakpoints' numbering.
+    pub catchpoints: Vec<super::catchpoints::Catchpoint>,
+    /// Why the stop being made is a catchpoint's, as shown.
+    pub catch_title: Option<String>,
     /// What happens to the children the program starts.
     pub fork_settings: super::children::ForkSettings,
     /// Children announced by their parent's `Fork`, not created yet: child -> parent.
@@ -165,6 +171,8 @@ impl Debugger {
             displays: Vec::new(),
             next_display: 1,
             launch_settings: Launch::default(),
+            catchpoints: Vec::new(),
+            catch_title: None,
             fork_settings: Default::default(),
             fork_parents: HashMap::new(),
             colour,
@@ -378,6 +386,7 @@ impl Debugger {
         let stop = self.wait_stop()?;
         if self.session.processes().contains(&pid) {
             self.restore_breakpoints(pid);
+            self.restore_catchpoints(pid);
         }
         if let Some(stop) = stop {
             self.show_stop(&stop);
@@ -664,6 +673,14 @@ impl Debugger {
     /// `None` after printing it when it deserves a line.
     fn decide(&mut self, event: &Event) -> Result<Option<Event>> {
         let pid = event.pid;
+        if let EventKind::Fork { child, .. } = event.kind {
+            if self.session.follows_children() {
+                self.fork_parents.insert(child, pid);
+            }
+        }
+        if self.caught(event)? {
+            return Ok(Some(event.clone()));
+        }
         let print = |dbg: &mut Debugger| {
             let place = event_address(event).and_then(|a| place(&mut dbg.session, pid, a));
             say!("{}", event_line(event, place.as_deref()));
@@ -677,11 +694,8 @@ impl Debugger {
                 }
                 Ok(None)
             }
-            EventKind::Fork { child, .. } => {
+            EventKind::Fork { .. } => {
                 print(self);
-                if self.session.follows_children() {
-                    self.fork_parents.insert(*child, pid);
-                }
                 Ok(None)
             }
             EventKind::ThreadCreated { .. } => {
@@ -768,7 +782,7 @@ impl Debugger {
         if interrupt::take() {
             self.interrupted = true;
         }
-        Stop { event, shown }
+        Stop { event, shown, title: self.catch_title.take() }
     }
 
     /// Prints a stop: the event line, then where the thread is.
@@ -776,7 +790,10 @@ impl Debugger {
         let shown = &stop.shown;
         let place = event_address(shown).and_then(|a| place(&mut self.session, shown.pid, a));
         let style = if matches!(shown.kind, EventKind::Exception { .. }) { Style::Alarm } else { Style::Stop };
-        say!("{}", paint(&event_line(shown, place.as_deref()), style));
+        match &stop.title {
+            Some(title) => say!("{}", paint(title, style)),
+            None => say!("{}", paint(&event_line(shown, place.as_deref()), style)),
+        }
         if let Ok(regs) = self.session.registers(stop.event.pid, stop.event.tid) {
             self.show_place(stop.event.pid, regs.rip, Some(regs.rip));
         }

@@ -7,6 +7,7 @@
 
 mod args;
 mod breakpoints;
+mod catchpoints;
 mod checkpoints;
 mod children;
 mod commands;

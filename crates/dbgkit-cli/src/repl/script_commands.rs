@@ -69,7 +69,7 @@ fn settle_current(dbg: &mut Debugger, reported: Option<i32>, before: &[(i32, Str
             }
             _ => event.clone(),
         };
-        dbg.show_stop(&Stop { shown, event });
+        dbg.show_stop(&Stop { shown, event, title: None });
     } else if dbg.current.is_none() {
         if let Some(&pid) = processes.first() {
             let tid = dbg.held.get(&pid).map(|e| e.tid).unwrap_or(pid);

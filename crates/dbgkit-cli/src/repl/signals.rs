@@ -107,6 +107,7 @@ pub fn sx(dbg: &mut Debugger, call: &Call) -> Result<()> {
         other => bail!("unknown signal command {other}"),
     };
     dbg.signals.set(&mut dbg.session, signal, policy);
+    dbg.refresh_signal_reporting();
     say!("{HEADER}");
     say!("{}", row(signal, policy));
     Ok(())
@@ -138,6 +139,7 @@ pub fn handle(dbg: &mut Debugger, call: &Call) -> Result<()> {
         }
     }
     dbg.signals.set(&mut dbg.session, signal, p);
+    dbg.refresh_signal_reporting();
     say!("{HEADER}");
     say!("{}", row(signal, p));
     Ok(())
