@@ -210,6 +210,10 @@ pub static COMMANDS: &[Command] = &[
         control::jump,
         "go on at LOCATION: the current thread's pc becomes it (jump *0x401000, jump counter.c:12)"
     ),
+    cmd!("return", [], "[VALUE]", Run, control::return_now,
+        "pop the selected frame now: its caller goes on from the return address, with rax = VALUE",
+        details: "The rest of the function does not run (gdb's return). The caller's saved registers\n\
+                  (rbp, rbx, r12-r15) are put back as the unwinder found them."),
     cmd!(".attach", ["attach"], "PID", Run, control::attach, "attach to a running process"),
     cmd!(".detach", ["detach"], "", Run, control::detach, "detach: the program runs on as if never debugged"),
     cmd!("target remote", ["target extended-remote"], "ADDRESS [FILE]", Run, remote::target,
@@ -798,7 +802,7 @@ pub fn find(line: &str) -> Result<(&'static Command, Call<'_>)> {
 #[rustfmt::skip]
 const NEVER_SUGGESTED: &[&str] = &[
     "bc", "delete", "d", "bd", "disable", ".kill", "kill", "q", "quit", ".quit", "exit", ".detach", "detach",
-    ".restart", "run", "jump", "eb", "ew", "ed", "eq", "ea", "eza", "set", "set var", "set variable", "undisplay",
+    ".restart", "run", "jump", "return", "eb", "ew", "ed", "eq", "ea", "eza", "set", "set var", "set variable", "undisplay",
     "delete display", "unset environment", "unset env", "set args", "set environment", "set env", ".logclose",
     "shell", "!", ".shell", "cd", "gh", "gn", "wc", ".call", "call", ".inject", "define", "end", "silent",
 ];

@@ -256,6 +256,56 @@ pub fn jump(dbg: &mut Debugger, call: &Call) -> Result<()> {
     dbg.go(None)
 }
 
+/// gdb's `return [VALUE]`: the selected frame (and every frame inside it)
+/// is popped without running the rest of it: the caller's registers are
+/// put back as the unwinder found them, `rax` gets VALUE, and the caller
+/// goes on from its return address when the program continues.
+pub fn return_now(dbg: &mut Debugger, call: &Call) -> Result<()> {
+    let c = dbg.stopped()?;
+    let value = match call.args.trim() {
+        "" => None,
+        text => Some(dbg.eval(text)?),
+    };
+    let frames = dbg.session.source_frames(c.pid, c.tid)?;
+    let selected = frames.get(c.frame).ok_or_else(|| anyhow!("no frame {}", c.frame))?;
+    if selected.inlined {
+        bail!("cannot return from frame {}: it is an inlined function, with no frame of its own", c.frame);
+    }
+    let physical = selected.physical;
+    let stack = dbg.session.stack(c.pid, c.tid)?;
+    let frame = &stack.frames[physical.min(stack.frames.len().saturating_sub(1))];
+    let caller = stack
+        .frames
+        .get(physical + 1)
+        .filter(|_| frame.cfa != 0)
+        .ok_or_else(|| anyhow!("cannot return from frame {}: it has no caller to return to", c.frame))?;
+    let mut regs = dbg.session.registers(c.pid, c.tid)?;
+    regs.rip = caller.pc;
+    regs.rsp = frame.cfa;
+    let saved = &caller.registers;
+    for (slot, recovered) in [
+        (&mut regs.rbp, saved.rbp),
+        (&mut regs.rbx, saved.rbx),
+        (&mut regs.r12, saved.r12),
+        (&mut regs.r13, saved.r13),
+        (&mut regs.r14, saved.r14),
+        (&mut regs.r15, saved.r15),
+    ] {
+        if let Some(v) = recovered {
+            *slot = v;
+        }
+    }
+    if let Some(v) = value {
+        regs.rax = v;
+    }
+    dbg.session.set_registers(c.pid, c.tid, &regs)?;
+    dbg.current = Some(super::debugger::Current { frame: 0, ..c });
+    let place = crate::format::place(&mut dbg.session, c.pid, regs.rip).unwrap_or_else(|| format!("{:#x}", regs.rip));
+    say!("#0  {:#018x} in {place}", regs.rip);
+    dbg.show_place(c.pid, regs.rip, Some(regs.rip));
+    Ok(())
+}
+
 pub fn attach(dbg: &mut Debugger, call: &Call) -> Result<()> {
     let pid = args::number(call.args).map_err(|_| anyhow!("give a process id: .attach 4242"))? as i32;
     dbg.attach(pid).map_err(|e| e.context(format!("cannot attach to process {pid}")))
