@@ -140,7 +140,8 @@ impl Session {
     /// randomisation is off unless `aslr=True`. With `stop_at_entry=True`
     /// a `break-in` event follows the initial libraries' `module-loaded`
     /// events, at the program's entry point (WinDbg's initial breakpoint).
-    #[pyo3(signature = (argv, *, env=None, cwd=None, stdin=None, stdout=None, stderr=None, clear_env=false, aslr=false, kill_on_exit=true, stop_at_entry=false))]
+    /// `follow_children=True` turns on `Session.follow_children` first.
+    #[pyo3(signature = (argv, *, env=None, cwd=None, stdin=None, stdout=None, stderr=None, clear_env=false, aslr=false, kill_on_exit=true, stop_at_entry=false, follow_children=None))]
     #[allow(clippy::too_many_arguments)]
     fn spawn(
         &self,
@@ -154,6 +155,7 @@ impl Session {
         aslr: bool,
         kill_on_exit: bool,
         stop_at_entry: bool,
+        follow_children: Option<bool>,
     ) -> PyResult<Process> {
         let args: Vec<OsString> = if argv.is_instance_of::<PyString>() || argv.is_instance_of::<PyBytes>() {
             vec![os_string(argv)?]
@@ -183,6 +185,9 @@ impl Session {
             options = options.cwd(cwd);
         }
         let pid = self.core.with(|s| {
+            if let Some(on) = follow_children {
+                s.set_follow_children(on);
+            }
             let pid = s.spawn(&options)?;
             if !kill_on_exit {
                 s.set_kill_on_exit(pid, false)?;

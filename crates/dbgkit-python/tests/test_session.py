@@ -241,8 +241,8 @@ def test_watchpoint_events(session, fixtures):
 
 def test_followed_children_are_processes_with_their_own_events(session, fixtures):
     assert session.follow_children is False
-    session.follow_children = True
-    parent = session.spawn([fixtures["spawner"]], stdout="pipe")
+    parent = session.spawn([fixtures["spawner"]], stdout="pipe", follow_children=True)
+    assert session.follow_children is True
     _, out, _ = parent.take_pipes()
     events = run_to_exit(session)
     created = [e.pid for e in events if e.kind == "process-created"]

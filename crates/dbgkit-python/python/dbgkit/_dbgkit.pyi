@@ -168,6 +168,7 @@ class Session:
         aslr: bool = False,
         kill_on_exit: bool = True,
         stop_at_entry: bool = False,
+        follow_children: Optional[bool] = None,
     ) -> "Process":
         """Launches a program under the debugger, stopped before its first
         instruction; its first events (``process-created``, ``module-loaded``
@@ -180,7 +181,8 @@ class Session:
         and DEVNULL work too). Address-space randomisation is off unless
         ``aslr=True``. ``kill_on_exit=False`` lets it outlive the session.
         ``stop_at_entry=True``: a ``break-in`` event at the program's entry
-        point follows the initial libraries' ``module-loaded`` events."""
+        point follows the initial libraries' ``module-loaded`` events.
+        ``follow_children`` sets ``Session.follow_children`` first."""
     def attach(self, pid: int) -> "Process":
         """Attaches to a running process: every thread is stopped and the
         present is replayed as events (``process-created``, ``thread-created``
