@@ -125,3 +125,17 @@ fn bad_catchpoints_are_refused_clearly() {
         assert!(run.err.contains(message), "{script}: {}", run.err);
     }
 }
+
+#[test]
+fn windbg_sxe_ld_breaks_when_the_module_loads() {
+    let dlopener = fixture("dlopener");
+    let lib = fixture("libfixture.so");
+    let program = [dlopener.to_str().unwrap(), lib.to_str().unwrap()];
+    let run = batch("sxe ld:libfixture.so\nbl\ng\nsxd ld:libfixture.so\nbl\ng\n", &program);
+    assert_eq!(run.code, 0, "{}\n{}", run.err, run.out);
+    assert_eq!(output_of(&run.out, "bl"), ["  1 e catchpoint       hits=0 catch load ^libfixture\\.so$"]);
+    assert_eq!(lines_starting(&run.out, "Catchpoint 1 (loaded"), [format!("Catchpoint 1 (loaded {})", lib.display())]);
+    assert!(run.out.contains("unloaded\n"), "the filter is gone, the program runs to its end: {}", run.out);
+    let none = batch("sxd ld:libnothing.so\n", &program);
+    assert!(none.err.contains("no load event filter for \"libnothing.so\""), "{}", none.err);
+}

@@ -114,6 +114,25 @@ fn parse(text: &str) -> Result<Trigger> {
     })
 }
 
+/// WinDbg's `sxe ld:MODULE` / `sxe ud:MODULE` (a catchpoint on that module's
+/// load or unload; every module without a name) and `sxd`/`sxn`/`sxi`
+/// with the same argument (that catchpoint removed).
+pub fn module_event_filter(dbg: &mut Debugger, command: &str, kind: &str, module: &str) -> Result<()> {
+    let pattern = if module.is_empty() { String::new() } else { format!(" ^{}$", regex::escape(module)) };
+    let text = format!("{kind}{pattern}");
+    if command == "sxe" {
+        return add(dbg, &text, false);
+    }
+    let before = dbg.catchpoints.len();
+    while let Some(i) = dbg.catchpoints.iter().position(|c| c.text == text) {
+        dbg.remove_catchpoint(i)?;
+    }
+    if dbg.catchpoints.len() == before {
+        bail!("no {kind} event filter for {:?} (sxe sets one)", if module.is_empty() { "any module" } else { module });
+    }
+    Ok(())
+}
+
 fn add(dbg: &mut Debugger, text: &str, one_shot: bool) -> Result<()> {
     let what = parse(text)?;
     let mut catchpoint = Catchpoint {

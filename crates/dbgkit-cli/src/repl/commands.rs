@@ -555,7 +555,9 @@ pub static COMMANDS: &[Command] = &[
     ),
     cmd!("info frame", [], "", Source, source::info_frame, "the selected frame: its addresses, caller, arguments"),
     // ---- signals
-    cmd!("sxe", [], "SIGNAL", Signals, signals::sx, "stop when the program receives SIGNAL (first chance)"),
+    cmd!("sxe", [], "SIGNAL | ld:MODULE | ud:MODULE", Signals, signals::sx,
+        "stop when the program receives SIGNAL (first chance), or when MODULE loads (ld:) or unloads (ud:)",
+        details: "sxe ld:libfoo.so is a catchpoint (catch load) on that module; sxd ld:libfoo.so removes it."),
     cmd!(
         "sxd",
         [],

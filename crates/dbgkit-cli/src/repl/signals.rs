@@ -95,6 +95,14 @@ pub fn sx(dbg: &mut Debugger, call: &Call) -> Result<()> {
         }
         return list(dbg, call);
     }
+    // WinDbg's module events: `sxe ld:libfoo.so` breaks when it loads, `ud:` when it unloads.
+    for (prefix, kind) in [("ld", "load"), ("ud", "unload")] {
+        if let Some(module) =
+            signal_text.strip_prefix(prefix).and_then(|r| r.strip_prefix(':').or(r.is_empty().then_some("")))
+        {
+            return super::catchpoints::module_event_filter(dbg, call.name, kind, module.trim());
+        }
+    }
     let signal = parse(signal_text)?;
     let old = dbg.signals.get(signal);
     let policy = match call.name {
