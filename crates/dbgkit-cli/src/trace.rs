@@ -3,7 +3,7 @@
 use crate::format::{event_address, event_line, place};
 use crate::interrupt;
 use anyhow::{bail, Context, Result};
-use dbgkit::{parse_signal, EventKind, Session, SpawnOptions, WatchSpec};
+use dbgkit::{parse_signal, BreakpointOptions, EventKind, Session, SpawnOptions, WatchSpec};
 use std::collections::HashSet;
 use std::io::Write;
 
@@ -49,7 +49,7 @@ pub fn run(args: TraceArgs) -> Result<i32> {
     session.set_follow_children(args.follow_forks);
     let (root, attached) = if let Some(pid) = args.pid {
         session.attach(pid).with_context(|| format!("cannot attach to process {pid}"))?;
-        plant_breaks(&mut session, pid, &args.breaks)?;
+        plant_breaks(&mut session, pid, &args.breaks, args.follow_forks)?;
         set_watches(&mut session, pid, &args.watches)?;
         (pid, true)
     } else {
@@ -58,7 +58,7 @@ pub fn run(args: TraceArgs) -> Result<i32> {
         }
         let options = SpawnOptions::new(&args.program).disable_aslr(!args.aslr);
         let pid = session.spawn(&options).with_context(|| format!("cannot launch {}", args.program[0]))?;
-        plant_breaks(&mut session, pid, &args.breaks)?;
+        plant_breaks(&mut session, pid, &args.breaks, args.follow_forks)?;
         set_watches(&mut session, pid, &args.watches)?;
         (pid, false)
     };
@@ -90,8 +90,7 @@ pub fn run(args: TraceArgs) -> Result<i32> {
             print_stack(&mut session, event.pid, event.tid, &mut stdout.lock())?;
         }
         if matches!(event.kind, EventKind::ProcessCreated { .. }) && event.pid != root {
-            // A followed child: what was asked for every process.
-            plant_breaks(&mut session, event.pid, &args.breaks)?;
+            // A followed child: its breakpoints are the engine's copies; watchpoints are set here.
             set_watches(&mut session, event.pid, &args.watches)?;
         }
         // The exit status is the traced program's, as strace's is, not its children's.
@@ -103,11 +102,12 @@ pub fn run(args: TraceArgs) -> Result<i32> {
     Ok(exit_code)
 }
 
-/// Sets every `--break` on a new process (pending ones wait for their module).
-fn plant_breaks(session: &mut Session, pid: i32, breaks: &[String]) -> Result<()> {
+/// Sets every `--break` on the traced process (pending ones wait for their
+/// module); with `-f`, for its children too.
+fn plant_breaks(session: &mut Session, pid: i32, breaks: &[String], all_processes: bool) -> Result<()> {
     for expression in breaks {
         session
-            .add_breakpoint_at(pid, expression, Default::default())
+            .add_breakpoint_at(pid, expression, BreakpointOptions::default().all_processes(all_processes))
             .with_context(|| format!("bad --break {expression:?}"))?;
     }
     Ok(())

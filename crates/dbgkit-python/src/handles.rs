@@ -152,18 +152,14 @@ fn run_callback(core: &Weak<Core>, callback: &Py<PyAny>, ctx: &mut HitContext<'_
     })
 }
 
-#[allow(clippy::too_many_arguments)]
 pub fn add_breakpoint(
     core: &Arc<Core>,
     pid: i32,
     location: &Bound<'_, PyAny>,
     condition: Option<String>,
     callback: Option<Py<PyAny>>,
-    one_shot: bool,
-    enabled: bool,
-    ignore_count: u64,
+    mut options: BreakpointOptions,
 ) -> PyResult<Breakpoint> {
-    let mut options = BreakpointOptions::default().one_shot(one_shot).disabled(!enabled).ignore_count(ignore_count);
     if let Some(condition) = condition {
         options = options.condition(condition);
     }
@@ -438,7 +434,7 @@ impl Process {
     /// until it is. `condition` is an engine expression (`"rdi == 5"`);
     /// `callback(event)` runs inside the engine on every hit and the program
     /// goes on unless it returns true.
-    #[pyo3(signature = (location, *, condition=None, callback=None, one_shot=false, enabled=true, ignore_count=0))]
+    #[pyo3(signature = (location, *, condition=None, callback=None, one_shot=false, enabled=true, ignore_count=0, all_processes=false))]
     #[allow(clippy::too_many_arguments)]
     fn add_breakpoint(
         &self,
@@ -448,8 +444,14 @@ impl Process {
         one_shot: bool,
         enabled: bool,
         ignore_count: u64,
+        all_processes: bool,
     ) -> PyResult<Breakpoint> {
-        add_breakpoint(&self.core, self.pid, location, condition, callback, one_shot, enabled, ignore_count)
+        let options = BreakpointOptions::default()
+            .one_shot(one_shot)
+            .disabled(!enabled)
+            .ignore_count(ignore_count)
+            .all_processes(all_processes);
+        add_breakpoint(&self.core, self.pid, location, condition, callback, options)
     }
     /// A hardware breakpoint (debug registers; the code is not touched).
     fn add_hardware_breakpoint(&self, address: u64) -> PyResult<Watchpoint> {
@@ -891,6 +893,11 @@ impl Breakpoint {
     #[getter]
     fn process(&self) -> Process {
         Process::new(self.core.clone(), self.pid)
+    }
+    /// Copied into every child of its process when children are followed.
+    #[getter]
+    fn all_processes(&self) -> PyResult<bool> {
+        Ok(self.info()?.all_processes)
     }
     /// What it is: `"software"`, `"hardware"`, `"watch"`, `"page-watch"` or
     /// `"syscall"` (a syscall catchpoint, its calls named by `expression`).

@@ -476,7 +476,9 @@ impl Session {
     /// returns a true one. Inside it, the hitting thread's registers and the
     /// process's memory can be read (memory written). An exception it raises
     /// stops the process and is raised by `wait_event`/`events()`.
-    #[pyo3(signature = (location, *, process=None, condition=None, callback=None, one_shot=false, enabled=true, ignore_count=0))]
+    /// `all_processes=True`: the children it starts get a copy, when
+    /// children are followed (`follow_children`).
+    #[pyo3(signature = (location, *, process=None, condition=None, callback=None, one_shot=false, enabled=true, ignore_count=0, all_processes=false))]
     #[allow(clippy::too_many_arguments)]
     fn add_breakpoint(
         &self,
@@ -487,9 +489,15 @@ impl Session {
         one_shot: bool,
         enabled: bool,
         ignore_count: u64,
+        all_processes: bool,
     ) -> PyResult<Breakpoint> {
         let pid = pid_arg(&self.core, process)?;
-        ops::add_breakpoint(&self.core, pid, location, condition, callback, one_shot, enabled, ignore_count)
+        let options = dbgkit::BreakpointOptions::default()
+            .one_shot(one_shot)
+            .disabled(!enabled)
+            .ignore_count(ignore_count)
+            .all_processes(all_processes);
+        ops::add_breakpoint(&self.core, pid, location, condition, callback, options)
     }
 
     /// A hardware breakpoint (debug registers) at `address`.

@@ -273,3 +273,13 @@ def test_a_vfork_is_told_from_a_fork(session, fixtures):
     forks = [e.vfork for e in run_to_exit(session) if e.kind == "fork"]
     # posix_spawn and vfork borrow the memory; system() is a posix_spawn too; clone copies it.
     assert forks == [True, True, True, False]
+
+
+def test_a_breakpoint_for_all_processes_follows_into_children(session, fixtures):
+    parent = session.spawn([fixtures["forker"]], stdout="null", follow_children=True)
+    bp = session.add_breakpoint("hit", all_processes=True)
+    assert bp.all_processes
+    hits = [(e.pid, e.breakpoint.id) for e in run_to_exit(session) if e.kind == "breakpoint"]
+    child_hits = [h for h in hits if h[0] != parent.pid]
+    assert [h for h in hits if h[0] == parent.pid] == [(parent.pid, bp.id)] * 2
+    assert len(child_hits) == 1 and child_hits[0][1] != bp.id

@@ -123,3 +123,59 @@ fn a_breakpoint_belongs_to_its_process_and_a_child_gets_its_own() {
     assert!(matches!(child_exit.map(|e| &e.kind), Some(EventKind::ProcessExited { code: Some(3), .. })));
     assert_eq!(read_all(&mut pipes.stdout), "child exited 3, parent hits 2\n");
 }
+
+#[test]
+fn a_breakpoint_for_all_processes_is_copied_into_each_child() {
+    let mut s = Session::new();
+    s.set_follow_children(true);
+    let exe = fixture("forker");
+    let pid = s.spawn(&SpawnOptions::new([exe.to_str().unwrap()]).stdout(Stdio::Piped)).unwrap();
+    let mut pipes = s.take_pipes(pid).unwrap();
+    let parent_bp = s.add_breakpoint_at(pid, "hit", dbgkit::BreakpointOptions::default().all_processes(true)).unwrap();
+    let mut copies = Vec::new();
+    let events = run_all(&mut s, |s, e| {
+        if e.pid != pid && matches!(e.kind, EventKind::ProcessCreated { .. }) {
+            copies = s.breakpoints().into_iter().filter(|b| b.pid == e.pid).collect();
+        }
+    });
+    assert_eq!(copies.len(), 1, "{copies:#?}");
+    let copy = &copies[0];
+    assert!(copy.all_processes && copy.id != parent_bp && copy.expression.as_deref() == Some("hit"));
+    let hits: Vec<(i32, u32)> = events
+        .iter()
+        .filter_map(|e| match e.kind {
+            EventKind::Breakpoint { id, .. } => Some((e.pid, id)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(hits, [(pid, parent_bp), (copy.pid, copy.id), (pid, parent_bp)], "{events:#?}");
+    assert_eq!(read_all(&mut pipes.stdout), "child exited 3, parent hits 2\n");
+}
+
+#[test]
+fn a_vfork_child_gets_breakpoints_by_name_in_the_program_it_executes() {
+    let mut s = Session::new();
+    s.set_follow_children(true);
+    let exe = fixture("spawner");
+    let pid = s.spawn(&SpawnOptions::new([exe.to_str().unwrap()]).stdout(Stdio::Null)).unwrap();
+    let options = dbgkit::BreakpointOptions::default().all_processes(true);
+    s.add_breakpoint_at(pid, "libc.so.6!__libc_start_main", options).unwrap();
+    let events = run_all(&mut s, |_, _| {});
+    let execs: Vec<i32> = events.iter().filter(|e| matches!(e.kind, EventKind::Exec { .. })).map(|e| e.pid).collect();
+    let hits: Vec<i32> =
+        events.iter().filter(|e| matches!(e.kind, EventKind::Breakpoint { .. })).map(|e| e.pid).collect();
+    // The parent starts (it was launched before its libc loaded), then each
+    // of the three programs its shell children execute starts once.
+    assert_eq!(execs.len(), 3, "{events:#?}");
+    assert_eq!(hits[0], pid);
+    assert_eq!(hits[1..], execs, "{events:#?}");
+    let exits: Vec<Option<i32>> = events
+        .iter()
+        .filter(|e| e.pid != pid)
+        .filter_map(|e| match e.kind {
+            EventKind::ProcessExited { code, .. } => Some(code),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(exits, [Some(2), Some(3), Some(4), Some(6)]);
+}

@@ -270,6 +270,7 @@ class Session:
         one_shot: bool = False,
         enabled: bool = True,
         ignore_count: int = 0,
+        all_processes: bool = False,
     ) -> "Breakpoint":
         """Sets a breakpoint on an address or an expression (``"libc.so.6!socket"``,
         ``"main"``, ``"file.c:12"``, ``"bump+4"``); a name whose module is not
@@ -557,6 +558,7 @@ class Process:
         one_shot: bool = False,
         enabled: bool = True,
         ignore_count: int = 0,
+        all_processes: bool = False,
     ) -> "Breakpoint":
         """Sets a breakpoint in this process (see ``Session.add_breakpoint``)."""
     def add_hardware_breakpoint(self, address: int) -> "Watchpoint": ...
@@ -677,6 +679,9 @@ class Breakpoint:
     def pid(self) -> int: ...
     @property
     def process(self) -> Process: ...
+    @property
+    def all_processes(self) -> bool:
+        """Copied into every child of its process when children are followed."""
     @property
     def kind(self) -> Literal["software", "hardware", "watch", "page-watch", "syscall"]:
         """What it is; a ``"syscall"`` catchpoint names its calls in ``expression``."""

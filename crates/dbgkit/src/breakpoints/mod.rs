@@ -24,6 +24,10 @@ pub enum HitAction {
 /// A callback run by the engine on every hit of a fast breakpoint.
 pub type HitCallback = Box<dyn FnMut(&mut HitContext<'_>) -> HitAction>;
 
+/// A callback as the table keeps it: shared by a breakpoint's copies in
+/// the children of its process (see [`BreakpointOptions::all_processes`]).
+pub(crate) type SharedCallback = std::rc::Rc<std::cell::RefCell<HitCallback>>;
+
 /// How to create a breakpoint.
 ///
 /// ```
@@ -38,6 +42,7 @@ pub struct BreakpointOptions {
     pub(crate) disabled: bool,
     pub(crate) id: Option<u32>,
     pub(crate) hidden: bool,
+    pub(crate) all_processes: bool,
 }
 
 impl BreakpointOptions {
@@ -62,6 +67,17 @@ impl BreakpointOptions {
     /// conditions, one-shot, removal).
     pub fn hidden(mut self, on: bool) -> Self {
         self.hidden = on;
+        self
+    }
+    /// Set the breakpoint in every process the one it is set in starts
+    /// from now on, when children are followed
+    /// ([`crate::Session::set_follow_children`]): each child gets a copy
+    /// (its own id, the same place, condition, ignore count and callback),
+    /// and so do its children. Without it a breakpoint stays in its own
+    /// process. A vfork child gets the copy of a breakpoint set by name
+    /// once it execs (it borrows its parent's memory until then).
+    pub fn all_processes(mut self, on: bool) -> Self {
+        self.all_processes = on;
         self
     }
     /// Create the breakpoint disabled.
@@ -131,6 +147,8 @@ pub struct BreakpointInfo {
     pub condition: Option<String>,
     /// Hits to let pass before reporting (those hits are counted).
     pub ignore_count: u64,
+    /// Copied into every child of its process ([`BreakpointOptions::all_processes`]).
+    pub all_processes: bool,
 }
 
 /// Why the engine itself keeps a breakpoint.
@@ -157,7 +175,7 @@ pub(crate) struct Breakpoint {
     pub info: BreakpointInfo,
     /// The parsed condition.
     pub condition: Option<Condition>,
-    pub callback: Option<HitCallback>,
+    pub callback: Option<SharedCallback>,
     pub internal: Option<Internal>,
     /// A front end's own ([`BreakpointOptions::hidden`]): not in the user's list.
     pub hidden: bool,

@@ -93,7 +93,7 @@ impl Session {
     /// names something unknown (it would never be true, or always: both
     /// silently wrong). The engine's language first (registers, symbols,
     /// `poi`), then the program's (its variables in scope at `address`).
-    fn parse_condition_at(&mut self, pid: i32, address: Option<u64>, text: &str) -> Result<Condition> {
+    pub(super) fn parse_condition_at(&mut self, pid: i32, address: Option<u64>, text: &str) -> Result<Condition> {
         let engine = crate::expr::parse(text).map_err(|e| Error::BadExpression { text: text.into(), error: e });
         let engine_error = match engine {
             Ok(expr) => match self.check_names(pid, &expr) {
@@ -155,6 +155,7 @@ impl Session {
             unresolved: None,
             condition: options.condition.clone(),
             ignore_count: options.ignore_count,
+            all_processes: options.all_processes,
         };
         if info.enabled && !locations.is_empty() {
             self.with_stopped(pid, |s| {
@@ -176,7 +177,8 @@ impl Session {
             self.next_breakpoint_id = self.next_breakpoint_id.max(id + 1);
         }
         let hidden = options.hidden;
-        self.breakpoints.insert(id, Breakpoint { info, condition, callback: options.callback, internal: None, hidden });
+        let callback = options.callback.map(|c| std::rc::Rc::new(std::cell::RefCell::new(c)));
+        self.breakpoints.insert(id, Breakpoint { info, condition, callback, internal: None, hidden });
         Ok(id)
     }
 
@@ -208,6 +210,7 @@ impl Session {
             unresolved: None,
             condition: None,
             ignore_count: 0,
+            all_processes: false,
         };
         self.breakpoints
             .insert(id, Breakpoint { info, condition: None, callback: None, internal: Some(why), hidden: true });

@@ -53,6 +53,7 @@ impl Session {
             unresolved: None,
             condition: None,
             ignore_count: 0,
+            all_processes: false,
         };
         self.syscall_catches.insert(id, SyscallCatch { info, numbers: numbers.to_vec() });
         self.update_syscall_stops(pid)?;

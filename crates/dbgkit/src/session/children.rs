@@ -4,6 +4,7 @@
 
 use super::image::new_process;
 use super::Session;
+use crate::breakpoints::Breakpoint;
 use crate::error::Result;
 use crate::event::EventKind;
 use crate::process::ThreadState;
@@ -65,6 +66,60 @@ impl Session {
         }
         if !shares_memory {
             self.plant_loader_changed(child)?;
+        }
+        self.copy_breakpoints_into_child(parent, child, shares_memory)
+    }
+
+    /// Gives a new child a copy of each of its parent's breakpoints set
+    /// for all processes. In a vfork child, which borrows its parent's
+    /// memory, a breakpoint set by name waits for the exec that gives the
+    /// child its own image; one set on an address is not copied (the
+    /// address means nothing after the exec).
+    fn copy_breakpoints_into_child(&mut self, parent: i32, child: i32, shares_memory: bool) -> Result<()> {
+        let inherited: Vec<u32> = self
+            .breakpoints
+            .iter()
+            .filter(|(_, b)| b.info.pid == parent && b.info.all_processes && b.internal.is_none())
+            .map(|(&id, _)| id)
+            .collect();
+        for id in inherited {
+            let b = &self.breakpoints[&id];
+            let (mut info, callback, hidden) = (b.info.clone(), b.callback.clone(), b.hidden);
+            if shares_memory && info.expression.is_none() {
+                continue;
+            }
+            let pending = shares_memory || info.unresolved.is_some();
+            let condition = match &info.condition {
+                Some(text) => {
+                    let at = (!pending).then_some(info.address);
+                    match self.parse_condition_at(child, at, text) {
+                        Ok(c) => Some(c),
+                        // It named something the parent had in scope: the child has the same code.
+                        Err(_) => continue,
+                    }
+                }
+                None => None,
+            };
+            let new_id = if hidden { self.next_internal_id } else { self.next_breakpoint_id };
+            info.id = new_id;
+            info.pid = child;
+            info.hits = 0;
+            if shares_memory {
+                info.locations.clear();
+                info.address = 0;
+                info.unresolved = Some("set when the vfork child executes its own program".into());
+            }
+            if info.enabled && !pending {
+                for &address in &info.locations {
+                    self.attach_to_site(child, address, new_id)?;
+                }
+            }
+            if hidden {
+                self.next_internal_id -= 1;
+            } else {
+                self.next_breakpoint_id += 1;
+            }
+            self.breakpoints.insert(new_id, Breakpoint { info, condition, callback, internal: None, hidden });
         }
         Ok(())
     }

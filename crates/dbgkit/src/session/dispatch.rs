@@ -256,15 +256,13 @@ impl Session {
                 }
                 continue;
             }
-            let action = match bp.callback.take() {
-                Some(mut callback) => {
+            let action = match bp.callback.clone() {
+                Some(callback) => {
                     self.hit_in_progress = Some(hit);
                     let mut ctx = HitContext { session: self, pid, tid, id, address, hits };
-                    let action = callback(&mut ctx);
+                    // Not borrowed twice: nothing that could hit again runs inside a callback.
+                    let action = (callback.borrow_mut())(&mut ctx);
                     self.hit_in_progress = None;
-                    if let Some(bp) = self.breakpoints.get_mut(&id) {
-                        bp.callback = Some(callback);
-                    }
                     action
                 }
                 None => HitAction::Stop,

@@ -72,6 +72,7 @@ impl Watchpoint {
             unresolved: None,
             condition: None,
             ignore_count: 0,
+            all_processes: false,
         }
     }
 }
