@@ -32,6 +32,27 @@ fn run_all(s: &mut Session, mut on_event: impl FnMut(&mut Session, &Event)) -> V
     }
 }
 
+/// The forker fixture launched with its children followed.
+fn forker_followed() -> (Session, i32, dbgkit::SpawnedPipes) {
+    let mut s = Session::new();
+    s.set_follow_children(true);
+    let exe = fixture("forker");
+    let pid = s.spawn(&SpawnOptions::new([exe.to_str().unwrap()]).stdout(Stdio::Piped)).unwrap();
+    let pipes = s.take_pipes(pid).unwrap();
+    (s, pid, pipes)
+}
+
+/// (process, breakpoint id) of every breakpoint hit, in order.
+fn breakpoint_hits(events: &[Event]) -> Vec<(i32, u32)> {
+    events
+        .iter()
+        .filter_map(|e| match e.kind {
+            EventKind::Breakpoint { id, .. } => Some((e.pid, id)),
+            _ => None,
+        })
+        .collect()
+}
+
 #[test]
 fn every_kind_of_child_is_followed_with_its_own_events() {
     let mut s = Session::new();
@@ -95,11 +116,7 @@ fn without_following_children_run_on_their_own() {
 
 #[test]
 fn a_breakpoint_belongs_to_its_process_and_a_child_gets_its_own() {
-    let mut s = Session::new();
-    s.set_follow_children(true);
-    let exe = fixture("forker");
-    let pid = s.spawn(&SpawnOptions::new([exe.to_str().unwrap()]).stdout(Stdio::Piped)).unwrap();
-    let mut pipes = s.take_pipes(pid).unwrap();
+    let (mut s, pid, mut pipes) = forker_followed();
     let hit = exe_symbol(&s, pid, "hit");
     let parent_bp = s.add_breakpoint(pid, hit).unwrap();
     let mut child_bp = None;
@@ -111,13 +128,7 @@ fn a_breakpoint_belongs_to_its_process_and_a_child_gets_its_own() {
         }
     });
     let (child, child_bp) = child_bp.expect("the child was reported");
-    let hits: Vec<(i32, u32)> = events
-        .iter()
-        .filter_map(|e| match e.kind {
-            EventKind::Breakpoint { id, .. } => Some((e.pid, id)),
-            _ => None,
-        })
-        .collect();
+    let hits = breakpoint_hits(&events);
     assert_eq!(hits, [(pid, parent_bp), (child, child_bp), (pid, parent_bp)], "{events:#?}");
     let child_exit = events.iter().find(|e| e.pid == child && matches!(e.kind, EventKind::ProcessExited { .. }));
     assert!(matches!(child_exit.map(|e| &e.kind), Some(EventKind::ProcessExited { code: Some(3), .. })));
@@ -126,11 +137,7 @@ fn a_breakpoint_belongs_to_its_process_and_a_child_gets_its_own() {
 
 #[test]
 fn a_breakpoint_for_all_processes_is_copied_into_each_child() {
-    let mut s = Session::new();
-    s.set_follow_children(true);
-    let exe = fixture("forker");
-    let pid = s.spawn(&SpawnOptions::new([exe.to_str().unwrap()]).stdout(Stdio::Piped)).unwrap();
-    let mut pipes = s.take_pipes(pid).unwrap();
+    let (mut s, pid, mut pipes) = forker_followed();
     let parent_bp = s.add_breakpoint_at(pid, "hit", dbgkit::BreakpointOptions::default().all_processes(true)).unwrap();
     let mut copies = Vec::new();
     let events = run_all(&mut s, |s, e| {
@@ -141,13 +148,7 @@ fn a_breakpoint_for_all_processes_is_copied_into_each_child() {
     assert_eq!(copies.len(), 1, "{copies:#?}");
     let copy = &copies[0];
     assert!(copy.all_processes && copy.id != parent_bp && copy.expression.as_deref() == Some("hit"));
-    let hits: Vec<(i32, u32)> = events
-        .iter()
-        .filter_map(|e| match e.kind {
-            EventKind::Breakpoint { id, .. } => Some((e.pid, id)),
-            _ => None,
-        })
-        .collect();
+    let hits = breakpoint_hits(&events);
     assert_eq!(hits, [(pid, parent_bp), (copy.pid, copy.id), (pid, parent_bp)], "{events:#?}");
     assert_eq!(read_all(&mut pipes.stdout), "child exited 3, parent hits 2\n");
 }
