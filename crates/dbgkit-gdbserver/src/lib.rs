@@ -21,6 +21,7 @@ pub mod monitor;
 pub mod run_control;
 pub mod server;
 pub mod signals;
+pub mod syscalls;
 pub mod target;
 pub mod tls;
 pub mod wakeup;

@@ -21,6 +21,7 @@ use gdbstub::target::ext::breakpoints::{
     Breakpoints, BreakpointsOps, HwBreakpoint, HwBreakpointOps, HwWatchpoint, HwWatchpointOps, SwBreakpoint,
     SwBreakpointOps, WatchKind,
 };
+use gdbstub::target::ext::catch_syscalls::CatchSyscallPosition;
 use gdbstub::target::{Target, TargetError, TargetResult};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::num::NonZeroUsize;
@@ -165,6 +166,10 @@ pub struct ServerTarget {
     /// After a reported vfork, gdb's resume waits for the child to let go of
     /// the shared memory; then `vforkdone` is reported.
     pub pending_vfork_done: Option<PendingVforkDone>,
+    /// What `QCatchSyscalls` asked for: `None` nothing, an empty list every call.
+    pub(crate) syscalls_to_catch: Option<Vec<u64>>,
+    /// The engine's syscall catchpoint for it, in the debugged process.
+    pub(crate) syscall_catch_id: Option<u32>,
 }
 
 /// Logs on stderr when `--debug` is given.
@@ -219,6 +224,8 @@ impl ServerTarget {
             fork_events: false,
             vfork_events: false,
             pending_vfork_done: None,
+            syscalls_to_catch: None,
+            syscall_catch_id: None,
         }
     }
 
@@ -259,6 +266,7 @@ impl ServerTarget {
         let pid = self.session.spawn(&options)?;
         self.inferior = Some(Inferior { pid, origin: Origin::Launched, argv: argv.to_vec() });
         self.settle(pid)?;
+        self.apply_syscall_catch()?;
         Ok(pid)
     }
 
@@ -269,7 +277,8 @@ impl ServerTarget {
             .map(|s| s.split('\0').filter(|a| !a.is_empty()).map(str::to_string).collect())
             .unwrap_or_default();
         self.inferior = Some(Inferior { pid, origin: Origin::Attached, argv });
-        self.settle(pid)
+        self.settle(pid)?;
+        Ok(self.apply_syscall_catch()?)
     }
 
     /// Continues the start-up events of a new process and leaves it held
@@ -298,6 +307,7 @@ impl ServerTarget {
 
     fn forget_inferior(&mut self, code: Option<i32>, signal: Option<i32>) {
         self.inferior = None;
+        self.syscall_catch_id = None;
         self.stop_event = None;
         self.stepping = None;
         self.sw_breakpoints.clear();
@@ -530,6 +540,16 @@ impl ServerTarget {
                 };
                 MultiThreadStopReason::SignalWithThread { tid: reported, signal: Signal::SIGINT }
             }
+            EventKind::SyscallEntry { number, .. } => MultiThreadStopReason::CatchSyscall {
+                tid: Some(tid),
+                number: *number,
+                position: CatchSyscallPosition::Entry,
+            },
+            EventKind::SyscallExit { number, .. } => MultiThreadStopReason::CatchSyscall {
+                tid: Some(tid),
+                number: *number,
+                position: CatchSyscallPosition::Return,
+            },
             // An event kind this server does not know: a plain trap, so gdb stops and looks.
             _ => MultiThreadStopReason::SignalWithThread { tid, signal: Signal::SIGTRAP },
         };
@@ -603,6 +623,10 @@ impl Target for ServerTarget {
     }
 
     fn support_breakpoints(&mut self) -> Option<BreakpointsOps<'_, Self>> {
+        Some(self)
+    }
+
+    fn support_catch_syscalls(&mut self) -> Option<gdbstub::target::ext::catch_syscalls::CatchSyscallsOps<'_, Self>> {
         Some(self)
     }
 

@@ -187,3 +187,34 @@ fn gdb_reads_the_signal_info_of_a_fault_through_the_server() {
     assert_eq!(values(&native), ["$1 = 11", "$2 = (void *) 0x0"], "gdb alone:\n{native}");
     assert_eq!(values(&remote), values(&native), "through the server:\n{remote}");
 }
+
+#[test]
+fn gdb_catches_system_calls_through_the_server_as_on_its_own() {
+    let watch = fixture("watch");
+    let commands = |start: &[String]| -> Vec<String> {
+        let mut c = vec!["set confirm off".to_string()];
+        c.extend_from_slice(start);
+        c.extend(["catch syscall getpid", "continue", "continue", "continue", "delete", "continue"].map(String::from));
+        c
+    };
+    let native = gdb(&watch, &commands(&["starti 1 1".into()]));
+    let remote = gdb(&watch, &commands(&[format!("target remote | {SERVER} - {} 1 1", watch.display())]));
+    // `[Thread 1 "watch" hit ]Catchpoint 1 (call to syscall getpid), __GI_getpid () at ...`:
+    // from `Catchpoint` up to the first comma.
+    let caught = |log: &str| {
+        log.lines()
+            .filter_map(|l| l.find("Catchpoint 1 (").map(|at| &l[at..]))
+            .map(|l| l.split(',').next().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    let expected = [
+        "Catchpoint 1 (syscall 'getpid' [39])",
+        "Catchpoint 1 (call to syscall getpid)",
+        "Catchpoint 1 (returned from syscall getpid)",
+        "Catchpoint 1 (call to syscall getpid)",
+    ];
+    assert_eq!(caught(&native), expected, "gdb alone:\n{native}");
+    assert_eq!(caught(&remote), expected, "through the server:\n{remote}");
+    // Once the catchpoint is deleted the program runs to its end.
+    assert!(remote.contains("exited normally"), "{remote}");
+}
