@@ -87,3 +87,26 @@ fn bad_syscall_numbers_are_refused() {
     assert!(s.breakpoints().is_empty());
     run_to_exit(&mut s, pid);
 }
+
+#[test]
+fn the_return_from_execve_is_reported_after_the_exec_even_when_code_runs_at_the_exec_stop() {
+    let mut s = Session::new();
+    let execer = fixture("execer");
+    let pid = s.spawn(&SpawnOptions::new([execer.to_str().unwrap(), "/bin/true"])).unwrap();
+    let execve = dbgkit::syscall_number("execve").unwrap();
+    let id = s.add_syscall_catchpoint(pid, &[execve]).unwrap();
+    let entry = run_until(&mut s, |e| matches!(e.kind, EventKind::SyscallEntry { .. }));
+    assert!(matches!(entry.kind, EventKind::SyscallEntry { id: i, number, .. } if i == id && number == execve));
+    s.continue_event(dbgkit::ContinueStatus::Handled).unwrap();
+    let exec = run_until(&mut s, |e| matches!(e.kind, EventKind::Exec { .. }));
+    assert_eq!(exec.pid, pid);
+    // Running code in the thread now (an injected mmap) must not eat the call's exit.
+    let page = s.allocate_memory(pid, 4096, dbgkit::Protection::parse("rw").unwrap(), None).unwrap();
+    assert_ne!(page, 0);
+    s.continue_event(dbgkit::ContinueStatus::Handled).unwrap();
+    let exit = run_until(&mut s, |e| matches!(e.kind, EventKind::SyscallExit { .. }));
+    assert_eq!(exit.kind, EventKind::SyscallExit { id, number: execve, result: 0 });
+    s.continue_event(dbgkit::ContinueStatus::Handled).unwrap();
+    let rest = run_to_exit(&mut s, pid);
+    assert!(matches!(rest.last().unwrap().kind, EventKind::ProcessExited { code: Some(0), .. }));
+}

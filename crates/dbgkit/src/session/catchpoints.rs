@@ -91,18 +91,54 @@ impl Session {
         if !self.process(pid)?.syscall_stops {
             return self.resume_thread(pid, tid);
         }
+        match self.caught_syscall(pid, tid)? {
+            Some(kind) => self.report(pid, tid, kind),
+            None => self.resume_thread(pid, tid),
+        }
+    }
+
+    /// The event a thread's syscall stop is, when a catchpoint watches the
+    /// call (its hit counted).
+    fn caught_syscall(&mut self, pid: i32, tid: i32) -> Result<Option<EventKind>> {
         let stop = self.process(pid)?.control()?.syscall_stop(tid)?;
         let catch = self.syscall_catches.values_mut().find(|c| {
             c.info.pid == pid && c.info.enabled && (c.numbers.is_empty() || c.numbers.contains(&stop.number))
         });
-        let Some(catch) = catch else { return self.resume_thread(pid, tid) };
+        let Some(catch) = catch else { return Ok(None) };
         catch.info.hits += 1;
         let id = catch.info.id;
-        let kind = if stop.entry {
+        Ok(Some(if stop.entry {
             EventKind::SyscallEntry { id, number: stop.number, args: stop.args }
         } else {
             EventKind::SyscallExit { id, number: stop.number, result: stop.result }
-        };
-        self.report(pid, tid, kind)
+        }))
+    }
+
+    /// At an exec stop the thread is still inside `execve`: while system
+    /// calls are caught, it is taken to the call's exit now, and that stop
+    /// queued after the `Exec` event when a catchpoint watches `execve`.
+    /// Otherwise anything run in the thread before it goes on (a system
+    /// call injected to map scratch memory) would step through that exit
+    /// unseen.
+    pub(crate) fn finish_exec_syscall(&mut self, pid: i32, tid: i32) -> Result<()> {
+        if !self.process(pid)?.syscall_stops {
+            return Ok(());
+        }
+        let control = self.process(pid)?.control()?;
+        control.resume(tid, crate::target::Resume::ToSyscall, 0)?;
+        match control.wait_thread(tid)? {
+            Some(crate::target::StopReason::Syscall) => {
+                if let Some(t) = self.thread_mut(pid, tid) {
+                    t.regs = None;
+                }
+                if let Some(kind) = self.caught_syscall(pid, tid)? {
+                    self.queue_event(pid, tid, kind);
+                }
+            }
+            // Something else came first (a signal, a death): dispatched in its turn.
+            Some(other) => self.hold(tid, other),
+            None => {}
+        }
+        Ok(())
     }
 }

@@ -70,6 +70,7 @@ impl Session {
             }
             StopReason::Exec => {
                 self.adopt_exec(pid)?;
+                self.finish_exec_syscall(pid, tid)?;
                 self.stop_all(pid)
             }
         }
