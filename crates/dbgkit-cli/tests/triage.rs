@@ -151,3 +151,25 @@ fn cores_are_triaged_like_live_crashes() {
     assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("no program"));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn follow_forks_finds_the_crash_of_a_forked_worker() {
+    let dir = inputs("fork", &[("crash-a", b"W1"), ("crash-b", b"W22"), ("fine", b"ok")]);
+    let program = fixture("triage_fork");
+    let run = |follow: bool| {
+        let mut command = Command::new(DBGKIT);
+        command.args(["triage", "--jobs", "2", "--brief", "--inputs"]).arg(&dir);
+        if follow {
+            command.arg("-f");
+        }
+        let out = command.arg("--").arg(&program).arg("@@").output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let followed = run(true);
+    assert!(followed.starts_with("3 inputs: 2 crashes and 0 hangs in 1 clusters, 1 without a crash"), "{followed}");
+    assert!(followed.contains("triage_fork!handle_request"), "{followed}");
+    let alone = run(false);
+    assert!(alone.starts_with("3 inputs: 0 crashes and 0 hangs in 0 clusters, 3 without a crash"), "{alone}");
+    let _ = std::fs::remove_dir_all(dir);
+}

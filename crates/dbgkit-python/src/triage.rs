@@ -11,7 +11,8 @@ use std::time::Duration;
 /// Runs `argv` (`"@@"` for the input's path) on each input, `jobs` at a
 /// time; returns `{"clusters": [...], "records": [...]}` as JSON text.
 #[pyfunction]
-#[pyo3(signature = (argv, inputs, jobs, timeout, frames, aslr))]
+#[pyo3(signature = (argv, inputs, jobs, timeout, frames, aslr, follow_children=false))]
+#[allow(clippy::too_many_arguments)]
 pub fn triage_run(
     py: Python<'_>,
     argv: Vec<String>,
@@ -20,6 +21,7 @@ pub fn triage_run(
     timeout: f64,
     frames: usize,
     aslr: bool,
+    follow_children: bool,
 ) -> PyResult<String> {
     if argv.is_empty() {
         return Err(InvalidArgument::new_err("no program to run"));
@@ -34,6 +36,7 @@ pub fn triage_run(
     options.timeout = Duration::from_secs_f64(timeout);
     options.hash_frames = frames;
     options.disable_aslr = !aslr;
+    options.follow_children = follow_children;
     // The runs happen on threads of their own, each with its own session:
     // nothing here touches Python, so other Python threads may run meanwhile.
     Ok(py.detach(move || {

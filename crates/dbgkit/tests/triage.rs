@@ -353,3 +353,25 @@ fn stacks_match_gdbs_backtraces() {
     assert_eq!(compared, TRIAGE_BUGS.len());
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn a_crashing_child_is_the_crash_when_children_are_followed() {
+    let program = fixture("triage_fork");
+    let (dir, inputs) = write_inputs("fork", &[&[b"W1", b"W22"], &[b"hello"]]);
+    let argv = [program.as_os_str().to_os_string(), "@@".into()];
+    // Without following, the worker's crash is invisible: the server exits 0.
+    let unfollowed = triage::run_inputs(&RunOptions::new(argv.clone()), &inputs, 2, |_| {});
+    assert!(unfollowed.iter().all(|r| r.outcome == Outcome::NoCrash), "{unfollowed:#?}");
+    let mut options = RunOptions::new(argv);
+    options.follow_children = true;
+    let records = triage::run_inputs(&options, &inputs, 2, |_| {});
+    let bug = Bug {
+        class: "write-near-null",
+        severity: "probably-exploitable",
+        top: "triage_fork!handle_request",
+        inputs: &[b"W1", b"W22"],
+    };
+    check_groups(&[bug], &records);
+    assert_eq!(records[2].outcome, Outcome::NoCrash, "{:#?}", records[2]);
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -40,6 +40,10 @@ pub struct TriageArgs {
     /// Keep address-space randomisation on (it is off by default, as in gdb).
     #[arg(long)]
     aslr: bool,
+    /// Debug the processes the program starts too: a child that crashes
+    /// makes the run a crash (a forking server whose worker faults).
+    #[arg(long, short = 'f')]
+    follow_forks: bool,
     /// The program and its arguments; `@@` stands for the input's path, otherwise the input goes to standard input.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "PROGRAM ARGS")]
     program: Vec<String>,
@@ -85,6 +89,7 @@ pub fn run(args: TriageArgs) -> Result<i32> {
     options.timeout = Duration::from_secs_f64(args.timeout);
     options.hash_frames = args.frames;
     options.disable_aslr = !args.aslr;
+    options.follow_children = args.follow_forks;
 
     let started = Instant::now();
     let mut bar = progress::Progress::new(inputs.len(), std::io::stderr().is_terminal());

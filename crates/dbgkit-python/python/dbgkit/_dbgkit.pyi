@@ -1018,7 +1018,7 @@ class CallResult:
     def __int__(self) -> int: ...
     def __index__(self) -> int: ...
 
-def triage_run(argv: list[str], inputs: list[str], jobs: int, timeout: float, frames: int, aslr: bool) -> str:
+def triage_run(argv: list[str], inputs: list[str], jobs: int, timeout: float, frames: int, aslr: bool, follow_children: bool = False) -> str:
     """Runs ``argv`` (``"@@"`` for the input's path) on each input, ``jobs``
     at a time; returns ``{"clusters": [...], "records": [...]}`` as JSON
     text. Use :func:`dbgkit.triage.run`, which wraps it."""

@@ -107,16 +107,19 @@ def run(
     timeout: float = 10.0,
     frames: int = 5,
     aslr: bool = False,
+    follow_children: bool = False,
 ) -> Records:
     """Runs ``program`` (a path, or a list of the program and its arguments,
     ``"@@"`` for the input's path) on every input (a directory, or paths),
     ``jobs`` at a time (default: the CPUs), each within ``timeout`` seconds;
-    ``frames`` frames make the stack hash. Returns the records."""
+    ``frames`` frames make the stack hash. ``follow_children``: the
+    processes the program starts are debugged too, and a child that
+    crashes makes the run a crash. Returns the records."""
     argv = [os.fspath(program)] if isinstance(program, (str, os.PathLike)) else [os.fspath(a) for a in program]
     paths = _inputs(inputs)
     if jobs is None:
         jobs = os.cpu_count() or 1
-    result = json.loads(_dbgkit.triage_run(argv, paths, jobs, float(timeout), frames, aslr))
+    result = json.loads(_dbgkit.triage_run(argv, paths, jobs, float(timeout), frames, aslr, follow_children))
     records = Records(Record(r) for r in result["records"])
     records.clusters = [Cluster(c) for c in result["clusters"]]
     return records

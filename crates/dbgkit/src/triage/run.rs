@@ -55,6 +55,9 @@ pub struct RunOptions {
     pub disable_aslr: bool,
     /// Extra environment variables.
     pub env: Vec<(OsString, OsString)>,
+    /// Debug the processes the program starts too: a child that dies of
+    /// a signal is the run's crash (a forking server whose worker faults).
+    pub follow_children: bool,
 }
 
 impl RunOptions {
@@ -70,6 +73,7 @@ impl RunOptions {
             hash_frames: super::stack_hash::DEFAULT_HASH_FRAMES,
             disable_aslr: true,
             env: Vec::new(),
+            follow_children: false,
         }
     }
 
@@ -226,6 +230,7 @@ fn run_checked(
     for (key, value) in &options.env {
         spawn = spawn.env(key, value);
     }
+    session.set_follow_children(options.follow_children);
     let pid = session.spawn(&spawn)?;
     let pipes = session.take_pipes(pid).unwrap_or_default();
     if let Some(mut stdin) = pipes.stdin {
@@ -244,6 +249,8 @@ fn run_checked(
     let mut deadline = started + options.timeout;
     let mut snapshot: Option<Snapshot> = None;
     let mut exit: Option<(Option<i32>, Option<i32>)> = None;
+    // The signal that killed a followed child, when one crashed.
+    let mut child_killed: Option<i32> = None;
     let mut hang = false;
     let input_bytes = Some(data.as_slice());
     while exit.is_none() {
@@ -272,6 +279,11 @@ fn run_checked(
             }
             EventKind::ProcessExited { code, signal } if event.pid == pid => {
                 exit = Some((*code, *signal));
+                ContinueStatus::Handled
+            }
+            EventKind::ProcessExited { signal: Some(signal), .. } => {
+                // A child's crash; its fault was captured at its exception.
+                child_killed = child_killed.or(Some(*signal));
                 ContinueStatus::Handled
             }
             EventKind::BreakIn if hang && event.pid == pid => {
@@ -304,16 +316,19 @@ fn run_checked(
         }
         session.continue_event(status)?;
     }
+    end_children(session, pid);
     let (exit_code, exit_signal) = exit.unwrap_or((None, None));
     let stderr = stderr.map(Collector::finish).unwrap_or_default();
     let thrown = thrown.and_then(|t| t.borrow().clone());
     // A fault the program survived (a handler that recovered) is no crash.
     let crashed = hang
         || exit_signal.is_some()
+        || child_killed.is_some()
         || snapshot.as_ref().is_some_and(|s| s.trigger == Trigger::Panic)
         || super::sanitizer::parse_report(&stderr).is_some();
     let analysis = if crashed {
-        let kept = snapshot.as_ref().filter(|s| hang || exit_signal.is_some() || s.trigger == Trigger::Panic);
+        let killed = exit_signal.is_some() || child_killed.is_some();
+        let kept = snapshot.as_ref().filter(|s| hang || killed || s.trigger == Trigger::Panic);
         conclude(kept, &stderr, thrown.as_deref(), options.hash_frames)
     } else {
         None
@@ -321,7 +336,7 @@ fn run_checked(
     let outcome = match (hang, &analysis) {
         (true, _) => Outcome::Hang,
         (false, Some(_)) => Outcome::Crash,
-        (false, None) if exit_signal.is_some() => Outcome::Crash,
+        (false, None) if exit_signal.is_some() || child_killed.is_some() => Outcome::Crash,
         (false, None) => Outcome::NoCrash,
     };
     Ok(Record {
@@ -338,6 +353,24 @@ fn run_checked(
 /// A fast breakpoint on `__cxa_throw` that keeps the type name of each
 /// exception thrown (from its `std::type_info`: the second argument, whose
 /// second word is the mangled name). Pending until the C++ runtime loads.
+/// Kills the followed children still running once the program itself has
+/// ended, and takes their last events, so the next run's session starts
+/// empty.
+fn end_children(session: &mut Session, program: i32) {
+    for child in session.processes().into_iter().filter(|&p| p != program) {
+        // Best effort: a child that died meanwhile reports its exit all the same.
+        let _ = session.kill(child);
+    }
+    while !session.processes().is_empty() {
+        match session.wait_event(Some(Duration::from_secs(10))) {
+            Ok(Some(_)) => {
+                let _ = session.continue_event(ContinueStatus::Handled);
+            }
+            _ => break,
+        }
+    }
+}
+
 fn watch_cxx_throws(session: &mut Session, pid: i32) -> Option<Rc<RefCell<Option<String>>>> {
     let thrown = Rc::new(RefCell::new(None));
     let slot = thrown.clone();
