@@ -1,0 +1,80 @@
+//! The command line, as gdbserver takes it: `[--once] HOST:PORT PROG ARGS...`.
+
+use thiserror::Error;
+
+/// What the stub was asked to do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StubArgs {
+    /// The address to listen on (`:PORT` means every interface, as gdbserver).
+    pub listen: String,
+    /// The program and its arguments.
+    pub command: Vec<String>,
+}
+
+/// A command line the stub cannot use.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum ArgsError {
+    #[error("usage: dbgkit-winstub [--once] HOST:PORT PROG [ARGS...]")]
+    Usage,
+    #[error("unknown option {0:?} (only --once is understood, and always in effect)")]
+    UnknownOption(String),
+    #[error("{0:?} is not HOST:PORT (for example 127.0.0.1:1234 or :1234)")]
+    BadAddress(String),
+}
+
+/// Parses the arguments after the program name.
+pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<StubArgs, ArgsError> {
+    let mut args = args.into_iter().peekable();
+    // gdb's testsuite starts stubs with --once, as it does gdbserver; this
+    // stub serves one connection anyway.
+    while let Some(option) = args.next_if(|a| a.starts_with("--")) {
+        if option != "--once" {
+            return Err(ArgsError::UnknownOption(option));
+        }
+    }
+    let address = args.next().ok_or(ArgsError::Usage)?;
+    let listen = listen_address(&address)?;
+    let command: Vec<String> = args.collect();
+    if command.is_empty() {
+        return Err(ArgsError::Usage);
+    }
+    Ok(StubArgs { listen, command })
+}
+
+/// `HOST:PORT` as a socket address to bind; an empty host means every interface.
+fn listen_address(text: &str) -> Result<String, ArgsError> {
+    let (host, port) = text.rsplit_once(':').ok_or_else(|| ArgsError::BadAddress(text.into()))?;
+    port.parse::<u16>().map_err(|_| ArgsError::BadAddress(text.into()))?;
+    let host = match host {
+        "" => "0.0.0.0",
+        "localhost" => "127.0.0.1",
+        other => other,
+    };
+    Ok(format!("{host}:{port}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(words: &[&str]) -> Result<StubArgs, ArgsError> {
+        parse_args(words.iter().map(|w| w.to_string()))
+    }
+
+    #[test]
+    fn reads_the_address_and_the_program() {
+        let args = parse(&["--once", "localhost:1234", "prog.exe", "a b"]).unwrap();
+        assert_eq!(args.listen, "127.0.0.1:1234");
+        assert_eq!(args.command, ["prog.exe", "a b"]);
+        assert_eq!(parse(&[":0", "p"]).unwrap().listen, "0.0.0.0:0");
+    }
+
+    #[test]
+    fn refuses_what_it_cannot_use() {
+        assert_eq!(parse(&[]), Err(ArgsError::Usage));
+        assert_eq!(parse(&[":1234"]), Err(ArgsError::Usage));
+        assert_eq!(parse(&["--multi", ":1", "p"]), Err(ArgsError::UnknownOption("--multi".into())));
+        assert_eq!(parse(&["1234", "p"]), Err(ArgsError::BadAddress("1234".into())));
+        assert_eq!(parse(&["h:99999", "p"]), Err(ArgsError::BadAddress("h:99999".into())));
+    }
+}

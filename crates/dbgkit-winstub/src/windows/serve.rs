@@ -1,0 +1,110 @@
+//! Serving one client: listen, start the program, hand the connection to
+//! gdbstub, and between packets wait for debug events while watching the
+//! socket for a break-in (`\x03`).
+
+use super::debuggee::{Debuggee, Stop};
+use super::target::WinTarget;
+use crate::args::StubArgs;
+use crate::error::StubError;
+use crate::exception_signal::exit_signal;
+use gdbstub::common::Tid;
+use gdbstub::conn::ConnectionExt;
+use gdbstub::stub::run_blocking::{BlockingEventLoop, Event, WaitForStopReasonError};
+use gdbstub::stub::{DisconnectReason, GdbStub, MultiThreadStopReason};
+use std::net::{TcpListener, TcpStream};
+
+/// How long one wait for a debug event lasts before the socket is looked at.
+const EVENT_POLL_MS: u32 = 10;
+
+/// Starts the program, serves one client, and leaves the program as the
+/// client asked (killed, detached, or ended).
+pub fn serve(args: &StubArgs) -> Result<(), StubError> {
+    let listener = TcpListener::bind(&args.listen)?;
+    let (debuggee, first_stop) = Debuggee::start(&args.command)?;
+    eprintln!("Process {} created; pid = {}", args.command[0], debuggee.pid());
+    if let Stop::Exited(code) = first_stop {
+        eprintln!("dbgkit-winstub: the program ended before its first instruction (exit code {code:#x})");
+    }
+    eprintln!("Listening on port {}", listener.local_addr()?.port());
+    let (stream, peer) = listener.accept()?;
+    eprintln!("Remote debugging from host {}, port {}", peer.ip(), peer.port());
+    stream.set_nodelay(true)?;
+    drop(listener);
+
+    let mut target = WinTarget::new(debuggee);
+    let stub = GdbStub::new(stream);
+    let outcome = stub.run_blocking::<WinEventLoop>(&mut target);
+    let debuggee = &mut target.debuggee;
+    match outcome {
+        Ok(DisconnectReason::TargetExited(_)) | Ok(DisconnectReason::TargetTerminated(_)) => debuggee.finish(),
+        Ok(DisconnectReason::Disconnect) => {
+            eprintln!("Detaching from process {}", debuggee.pid());
+            debuggee.detach()
+        }
+        Ok(DisconnectReason::Kill) => {
+            eprintln!("Killing process {}", debuggee.pid());
+            debuggee.kill()
+        }
+        Err(e) => {
+            // The client is gone (or spoke nonsense): a program the stub
+            // started does not outlive it, as with gdbserver.
+            eprintln!("dbgkit-winstub: connection ended: {e}");
+            debuggee.kill()
+        }
+    }
+}
+
+/// The stop reply for a stop.
+fn stop_reason(stop: Stop) -> MultiThreadStopReason<u64> {
+    let tid = |t: u32| Tid::new(t as usize).expect("Windows thread ids are not zero");
+    match stop {
+        Stop::Signal { tid: t, signal } => MultiThreadStopReason::SignalWithThread { tid: tid(t), signal },
+        Stop::Breakpoint { tid: t } => MultiThreadStopReason::SwBreak(tid(t)),
+        Stop::Stepped { tid: t } => {
+            MultiThreadStopReason::SignalWithThread { tid: tid(t), signal: gdbstub::common::Signal::SIGTRAP }
+        }
+        Stop::Exited(code) => {
+            eprintln!("Child exited with status {code}");
+            match exit_signal(code) {
+                Some(signal) => MultiThreadStopReason::Terminated(signal),
+                None => {
+                    if code > 0xff {
+                        eprintln!("dbgkit-winstub: exit code {code:#x} is sent as its low byte (the W packet's limit in gdbstub)");
+                    }
+                    MultiThreadStopReason::Exited(code as u8)
+                }
+            }
+        }
+    }
+}
+
+enum WinEventLoop {}
+
+impl BlockingEventLoop for WinEventLoop {
+    type Target = WinTarget;
+    type Connection = TcpStream;
+    type StopReason = MultiThreadStopReason<u64>;
+
+    fn wait_for_stop_reason(
+        target: &mut WinTarget,
+        conn: &mut TcpStream,
+    ) -> Result<Event<Self::StopReason>, WaitForStopReasonError<StubError, std::io::Error>> {
+        loop {
+            if conn.peek().map_err(WaitForStopReasonError::Connection)?.is_some() {
+                let byte = conn.read().map_err(WaitForStopReasonError::Connection)?;
+                return Ok(Event::IncomingData(byte));
+            }
+            match target.debuggee.wait(EVENT_POLL_MS) {
+                Ok(Some(stop)) => return Ok(Event::TargetStopped(stop_reason(stop))),
+                Ok(None) => continue,
+                Err(e) => return Err(WaitForStopReasonError::Target(e)),
+            }
+        }
+    }
+
+    fn on_interrupt(target: &mut WinTarget) -> Result<Option<Self::StopReason>, StubError> {
+        // The stop comes as the break-in thread's breakpoint event.
+        target.debuggee.interrupt()?;
+        Ok(None)
+    }
+}

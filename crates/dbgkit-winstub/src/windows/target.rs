@@ -1,0 +1,177 @@
+//! The debuggee as gdbstub's `Target`: registers, memory, threads,
+//! resume actions, software breakpoints and the DLL list.
+
+use super::debuggee::{Debuggee, ResumePlan, ThreadAction};
+use crate::arch::{GdbRegId, GdbRegisters, X86_64Windows};
+use crate::error::StubError;
+use crate::library_list::{copy_window, library_list_xml};
+use gdbstub::common::{Signal, Tid};
+use gdbstub::target::ext::base::multithread::{
+    MultiThreadBase, MultiThreadResume, MultiThreadResumeOps, MultiThreadSchedulerLocking,
+    MultiThreadSchedulerLockingOps, MultiThreadSingleStep, MultiThreadSingleStepOps,
+};
+use gdbstub::target::ext::base::single_register_access::{SingleRegisterAccess, SingleRegisterAccessOps};
+use gdbstub::target::ext::base::BaseOps;
+use gdbstub::target::ext::breakpoints::{Breakpoints, BreakpointsOps, SwBreakpoint, SwBreakpointOps};
+use gdbstub::target::ext::libraries::{Libraries, LibrariesOps};
+use gdbstub::target::{Target, TargetError, TargetResult};
+
+/// The program being served, and the resume actions the client is giving.
+pub struct WinTarget {
+    pub debuggee: Debuggee,
+    plan: ResumePlan,
+}
+
+impl WinTarget {
+    pub fn new(debuggee: Debuggee) -> WinTarget {
+        WinTarget { debuggee, plan: ResumePlan::default() }
+    }
+}
+
+fn thread_of(tid: Tid) -> u32 {
+    tid.get() as u32
+}
+
+/// A failure the client is told about with an `E` reply, the stub going on.
+fn non_fatal<T>(result: Result<T, StubError>) -> TargetResult<T, WinTarget> {
+    result.map_err(|e| {
+        eprintln!("dbgkit-winstub: {e}");
+        TargetError::NonFatal
+    })
+}
+
+impl Target for WinTarget {
+    type Arch = X86_64Windows;
+    type Error = StubError;
+
+    fn base_ops(&mut self) -> BaseOps<'_, Self::Arch, Self::Error> {
+        BaseOps::MultiThread(self)
+    }
+
+    fn support_breakpoints(&mut self) -> Option<BreakpointsOps<'_, Self>> {
+        Some(self)
+    }
+
+    fn support_libraries(&mut self) -> Option<LibrariesOps<'_, Self>> {
+        Some(self)
+    }
+}
+
+impl MultiThreadBase for WinTarget {
+    fn read_registers(&mut self, regs: &mut GdbRegisters, tid: Tid) -> TargetResult<(), Self> {
+        *regs = non_fatal(self.debuggee.registers(thread_of(tid)))?;
+        Ok(())
+    }
+
+    fn write_registers(&mut self, regs: &GdbRegisters, tid: Tid) -> TargetResult<(), Self> {
+        non_fatal(self.debuggee.set_registers(thread_of(tid), regs))
+    }
+
+    fn support_single_register_access(&mut self) -> Option<SingleRegisterAccessOps<'_, Tid, Self>> {
+        Some(self)
+    }
+
+    fn read_addrs(&mut self, start_addr: u64, data: &mut [u8], _tid: Tid) -> TargetResult<usize, Self> {
+        match self.debuggee.read_memory(start_addr, data) {
+            0 if !data.is_empty() => Err(TargetError::NonFatal),
+            count => Ok(count),
+        }
+    }
+
+    fn write_addrs(&mut self, start_addr: u64, data: &[u8], _tid: Tid) -> TargetResult<(), Self> {
+        non_fatal(self.debuggee.write_memory(start_addr, data))
+    }
+
+    fn list_active_threads(&mut self, thread_is_active: &mut dyn FnMut(Tid)) -> Result<(), Self::Error> {
+        for tid in self.debuggee.thread_ids() {
+            if let Some(tid) = Tid::new(tid as usize) {
+                thread_is_active(tid);
+            }
+        }
+        Ok(())
+    }
+
+    fn support_resume(&mut self) -> Option<MultiThreadResumeOps<'_, Self>> {
+        Some(self)
+    }
+}
+
+impl SingleRegisterAccess<Tid> for WinTarget {
+    fn read_register(&mut self, tid: Tid, reg_id: GdbRegId, buf: &mut [u8]) -> TargetResult<usize, Self> {
+        let regs = non_fatal(self.debuggee.registers(thread_of(tid)))?;
+        let bytes = regs.register_bytes(reg_id.0).ok_or(TargetError::NonFatal)?;
+        let count = bytes.len().min(buf.len());
+        buf[..count].copy_from_slice(&bytes[..count]);
+        Ok(count)
+    }
+
+    fn write_register(&mut self, tid: Tid, reg_id: GdbRegId, val: &[u8]) -> TargetResult<(), Self> {
+        let mut regs = non_fatal(self.debuggee.registers(thread_of(tid)))?;
+        if !regs.set_register_bytes(reg_id.0, val) {
+            return Err(TargetError::NonFatal);
+        }
+        non_fatal(self.debuggee.set_registers(thread_of(tid), &regs))
+    }
+}
+
+impl MultiThreadResume for WinTarget {
+    fn resume(&mut self) -> Result<(), Self::Error> {
+        let plan = std::mem::take(&mut self.plan);
+        self.debuggee.resume(&plan)
+    }
+
+    fn clear_resume_actions(&mut self) -> Result<(), Self::Error> {
+        self.plan = ResumePlan::default();
+        Ok(())
+    }
+
+    fn set_resume_action_continue(&mut self, tid: Tid, signal: Option<Signal>) -> Result<(), Self::Error> {
+        self.plan.actions.insert(thread_of(tid), (ThreadAction::Continue, signal));
+        Ok(())
+    }
+
+    fn support_single_step(&mut self) -> Option<MultiThreadSingleStepOps<'_, Self>> {
+        Some(self)
+    }
+
+    fn support_scheduler_locking(&mut self) -> Option<MultiThreadSchedulerLockingOps<'_, Self>> {
+        Some(self)
+    }
+}
+
+impl MultiThreadSingleStep for WinTarget {
+    fn set_resume_action_step(&mut self, tid: Tid, signal: Option<Signal>) -> Result<(), Self::Error> {
+        self.plan.actions.insert(thread_of(tid), (ThreadAction::Step, signal));
+        Ok(())
+    }
+}
+
+impl MultiThreadSchedulerLocking for WinTarget {
+    fn set_resume_action_scheduler_lock(&mut self) -> Result<(), Self::Error> {
+        self.plan.others_run = false;
+        Ok(())
+    }
+}
+
+impl Breakpoints for WinTarget {
+    fn support_sw_breakpoint(&mut self) -> Option<SwBreakpointOps<'_, Self>> {
+        Some(self)
+    }
+}
+
+impl SwBreakpoint for WinTarget {
+    fn add_sw_breakpoint(&mut self, addr: u64, _kind: usize) -> TargetResult<bool, Self> {
+        Ok(non_fatal(self.debuggee.insert_breakpoint(addr)).is_ok())
+    }
+
+    fn remove_sw_breakpoint(&mut self, addr: u64, _kind: usize) -> TargetResult<bool, Self> {
+        non_fatal(self.debuggee.remove_breakpoint(addr))
+    }
+}
+
+impl Libraries for WinTarget {
+    fn get_libraries(&self, offset: u64, _length: usize, buf: &mut [u8]) -> TargetResult<usize, Self> {
+        let xml = library_list_xml(self.debuggee.libraries());
+        Ok(copy_window(xml.as_bytes(), offset, buf))
+    }
+}

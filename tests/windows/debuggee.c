@@ -1,0 +1,56 @@
+/*
+ * debuggee.c -- a Windows program for dbgkit-winstub's tests (mingw-w64).
+ * Loads and unloads a DLL, says something through OutputDebugStringA,
+ * runs a second thread, and calls target_func three times from main
+ * (a breakpoint there is hit three times); exits with code 42.
+ */
+#include <windows.h>
+#include <stdio.h>
+
+__attribute__((noinline)) int target_func(int x)
+{
+    volatile int doubled = x * 2;
+    return doubled + 1;
+}
+
+__attribute__((noinline)) static int caller_func(int x)
+{
+    return target_func(x) + 100;
+}
+
+static DWORD WINAPI worker(LPVOID arg)
+{
+    (void)arg;
+    OutputDebugStringA("debuggee: worker thread running");
+    return 7;
+}
+
+int main(void)
+{
+    HANDLE thread;
+    HMODULE dll;
+    DWORD thread_code = 0;
+    int sum = 0, i;
+
+    setvbuf(stdout, NULL, _IONBF, 0);
+    OutputDebugStringA("debuggee: hello from OutputDebugStringA");
+
+    thread = CreateThread(NULL, 0, worker, NULL, 0, NULL);
+    WaitForSingleObject(thread, INFINITE);
+    GetExitCodeThread(thread, &thread_code);
+    CloseHandle(thread);
+
+    dll = LoadLibraryA("testdll.dll");
+    if (dll) {
+        int (*dll_func)(int) = (int (*)(int))(void *)GetProcAddress(dll, "dll_func");
+        printf("debuggee: dll_func(5) = %d\n", dll_func ? dll_func(5) : -1);
+        FreeLibrary(dll);
+    } else {
+        printf("debuggee: LoadLibraryA failed (%lu)\n", GetLastError());
+    }
+
+    for (i = 0; i < 3; i++)
+        sum += caller_func(i);
+    printf("debuggee: sum = %d, worker exit code = %lu\n", sum, thread_code);
+    return 42;
+}
