@@ -3,9 +3,12 @@
  * Loads and unloads a DLL, says something through OutputDebugStringA,
  * runs a second thread, and calls target_func three times from main
  * (a breakpoint there is hit three times); exits with code 42.
+ * With the argument "spin", it only sleeps in a loop for up to 20 seconds
+ * (for a break-in) and exits with code 3.
  */
 #include <windows.h>
 #include <stdio.h>
+#include <string.h>
 
 __attribute__((noinline)) int target_func(int x)
 {
@@ -25,7 +28,16 @@ static DWORD WINAPI worker(LPVOID arg)
     return 7;
 }
 
-int main(void)
+static int spin(void)
+{
+    int i;
+    printf("debuggee: spinning\n");
+    for (i = 0; i < 400; i++)
+        Sleep(50);
+    return 3;
+}
+
+int main(int argc, char **argv)
 {
     HANDLE thread;
     HMODULE dll;
@@ -33,6 +45,8 @@ int main(void)
     int sum = 0, i;
 
     setvbuf(stdout, NULL, _IONBF, 0);
+    if (argc > 1 && !strcmp(argv[1], "spin"))
+        return spin();
     OutputDebugStringA("debuggee: hello from OutputDebugStringA");
 
     thread = CreateThread(NULL, 0, worker, NULL, 0, NULL);

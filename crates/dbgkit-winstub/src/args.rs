@@ -9,14 +9,18 @@ pub struct StubArgs {
     pub listen: String,
     /// The program and its arguments.
     pub command: Vec<String>,
+    /// Report each DLL load and unload to the client (a `library` stop,
+    /// which gdb answers by reading the DLL list again and resuming), so
+    /// that breakpoints in DLLs loaded later are planted.
+    pub library_events: bool,
 }
 
 /// A command line the stub cannot use.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum ArgsError {
-    #[error("usage: dbgkit-winstub [--once] HOST:PORT PROG [ARGS...]")]
+    #[error("usage: dbgkit-winstub [--once] [--library-events] HOST:PORT PROG [ARGS...]")]
     Usage,
-    #[error("unknown option {0:?} (only --once is understood, and always in effect)")]
+    #[error("unknown option {0:?} (the options are --once, always in effect, and --library-events)")]
     UnknownOption(String),
     #[error("{0:?} is not HOST:PORT (for example 127.0.0.1:1234 or :1234)")]
     BadAddress(String),
@@ -25,11 +29,14 @@ pub enum ArgsError {
 /// Parses the arguments after the program name.
 pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<StubArgs, ArgsError> {
     let mut args = args.into_iter().peekable();
-    // gdb's testsuite starts stubs with --once, as it does gdbserver; this
-    // stub serves one connection anyway.
+    let mut library_events = false;
     while let Some(option) = args.next_if(|a| a.starts_with("--")) {
-        if option != "--once" {
-            return Err(ArgsError::UnknownOption(option));
+        match option.as_str() {
+            // gdb's testsuite starts stubs with --once, as it does
+            // gdbserver; this stub serves one connection anyway.
+            "--once" => {}
+            "--library-events" => library_events = true,
+            _ => return Err(ArgsError::UnknownOption(option)),
         }
     }
     let address = args.next().ok_or(ArgsError::Usage)?;
@@ -38,7 +45,7 @@ pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<StubArgs, A
     if command.is_empty() {
         return Err(ArgsError::Usage);
     }
-    Ok(StubArgs { listen, command })
+    Ok(StubArgs { listen, command, library_events })
 }
 
 /// `HOST:PORT` as a socket address to bind; an empty host means every interface.
@@ -66,6 +73,8 @@ mod tests {
         let args = parse(&["--once", "localhost:1234", "prog.exe", "a b"]).unwrap();
         assert_eq!(args.listen, "127.0.0.1:1234");
         assert_eq!(args.command, ["prog.exe", "a b"]);
+        assert!(!args.library_events);
+        assert!(parse(&["--library-events", ":1", "p"]).unwrap().library_events);
         assert_eq!(parse(&[":0", "p"]).unwrap().listen, "0.0.0.0:0");
     }
 

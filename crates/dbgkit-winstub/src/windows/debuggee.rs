@@ -40,6 +40,8 @@ pub enum Stop {
     Breakpoint { tid: u32 },
     /// A single step the client asked for ended.
     Stepped { tid: u32 },
+    /// A DLL was loaded or unloaded (only when asked for).
+    Library { tid: u32 },
     /// The process ended with this exit code.
     Exited(u32),
 }
@@ -109,12 +111,14 @@ pub struct Debuggee {
     interrupt_requested: bool,
     exit_code: Option<u32>,
     image_base: u64,
+    /// Stop for DLL loads and unloads after the initial breakpoint.
+    library_events: bool,
 }
 
 impl Debuggee {
     /// Starts the program and runs it to the loader's initial breakpoint,
     /// its first stop.
-    pub fn start(command: &[String]) -> Result<(Debuggee, Stop), StubError> {
+    pub fn start(command: &[String], library_events: bool) -> Result<(Debuggee, Stop), StubError> {
         let launched = launch(command)?;
         let mut debuggee = Debuggee {
             process: launched.process,
@@ -130,6 +134,7 @@ impl Debuggee {
             interrupt_requested: false,
             exit_code: None,
             image_base: 0,
+            library_events,
         };
         loop {
             if let Some(stop) = debuggee.wait(INFINITE)? {
@@ -217,11 +222,17 @@ impl Debuggee {
                     .unwrap_or_else(|| format!("dll@{base:#x}"));
                 close(info.hFile);
                 self.libraries.push(Library { name, base });
+                if self.library_events && self.initial_breakpoint_seen {
+                    return Ok(Some((Stop::Library { tid }, None)));
+                }
             }
             UNLOAD_DLL_DEBUG_EVENT => {
                 // SAFETY: as above.
                 let base = unsafe { event.u.UnloadDll }.lpBaseOfDll as u64;
                 self.libraries.retain(|l| l.base != base);
+                if self.library_events && self.initial_breakpoint_seen {
+                    return Ok(Some((Stop::Library { tid }, None)));
+                }
             }
             OUTPUT_DEBUG_STRING_EVENT => {
                 // SAFETY: as above.

@@ -20,7 +20,7 @@ const EVENT_POLL_MS: u32 = 10;
 /// client asked (killed, detached, or ended).
 pub fn serve(args: &StubArgs) -> Result<(), StubError> {
     let listener = TcpListener::bind(&args.listen)?;
-    let (debuggee, first_stop) = Debuggee::start(&args.command)?;
+    let (debuggee, first_stop) = Debuggee::start(&args.command, args.library_events)?;
     eprintln!("Process {} created; pid = {}", args.command[0], debuggee.pid());
     if let Stop::Exited(code) = first_stop {
         eprintln!("dbgkit-winstub: the program ended before its first instruction (exit code {code:#x})");
@@ -60,6 +60,7 @@ fn stop_reason(stop: Stop) -> MultiThreadStopReason<u64> {
     match stop {
         Stop::Signal { tid: t, signal } => MultiThreadStopReason::SignalWithThread { tid: tid(t), signal },
         Stop::Breakpoint { tid: t } => MultiThreadStopReason::SwBreak(tid(t)),
+        Stop::Library { tid: t } => MultiThreadStopReason::Library(tid(t)),
         Stop::Stepped { tid: t } => {
             MultiThreadStopReason::SignalWithThread { tid: tid(t), signal: gdbstub::common::Signal::SIGTRAP }
         }
