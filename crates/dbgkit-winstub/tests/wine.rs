@@ -1,0 +1,371 @@
+//! dbgkit-winstub under Wine, driven by Linux gdb: a Windows program built
+//! with mingw-w64 is started by the stub (cross-built for
+//! x86_64-pc-windows-gnu, run by `wine64`), and gdb debugs it remotely.
+//!
+//! These tests need Wine, mingw-w64 and the Windows build of the stub;
+//! `scripts/windows-tests` installs and builds everything and runs them
+//! with `DBGKIT_WINE_TESTS=1`. Without that variable each test says it is
+//! skipped and returns.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const WINE: &str = "/usr/lib/wine/wine64";
+/// How long the stub may take to start the program (Wine's first start in
+/// a cold prefix takes a few seconds).
+const STARTUP: Duration = Duration::from_secs(90);
+/// How long one gdb run may take.
+const GDB_TIMEOUT_SECS: u32 = 90;
+
+/// Whether the Wine tests run; prints why not when they do not.
+fn enabled(test: &str) -> bool {
+    if std::env::var("DBGKIT_WINE_TESTS").as_deref() == Ok("1") {
+        return true;
+    }
+    eprintln!("{test}: skipped: the Wine tests run with DBGKIT_WINE_TESTS=1 (scripts/windows-tests sets it)");
+    false
+}
+
+fn workspace_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_dir().join("target"))
+}
+
+/// The stub built for Windows.
+fn stub_exe() -> PathBuf {
+    std::env::var_os("DBGKIT_WINSTUB_EXE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| target_dir().join("x86_64-pc-windows-gnu/debug/dbgkit-winstub.exe"))
+}
+
+/// The directory of the mingw-built test programs (tests/windows/*.c).
+fn programs_dir() -> PathBuf {
+    std::env::var_os("DBGKIT_WINDOWS_PROGRAMS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| target_dir().join("windows-programs"))
+}
+
+fn program(name: &str) -> PathBuf {
+    let path = programs_dir().join(name).canonicalize().unwrap_or_else(|e| {
+        panic!("{name} is not built in {} ({e}): run scripts/windows-tests", programs_dir().display())
+    });
+    path
+}
+
+/// A Linux path as Wine names it on its drive Z:.
+fn windows_path(path: &Path) -> String {
+    format!("Z:{}", path.display()).replace('/', "\\")
+}
+
+/// The stub, running a program, until it ends.
+struct Stub {
+    child: Child,
+    port: u16,
+    stderr: Arc<Mutex<Vec<String>>>,
+    stdout: mpsc::Receiver<String>,
+}
+
+impl Stub {
+    /// Starts the stub on `program` with `args`, and waits until it listens.
+    fn start(options: &[&str], program_name: &str, args: &[&str]) -> Stub {
+        let exe = stub_exe();
+        assert!(exe.exists(), "{} is not built: run scripts/windows-tests", exe.display());
+        let mut command = Command::new(WINE);
+        command
+            .arg(&exe)
+            .args(options)
+            .arg("127.0.0.1:0")
+            .arg(windows_path(&program(program_name)))
+            .args(args)
+            .current_dir(programs_dir())
+            .env("WINEDEBUG", "-all")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if std::env::var_os("WINEPREFIX").is_none() {
+            command.env("WINEPREFIX", "/var/tmp/dbgkit-wine/prefix");
+        }
+        let mut child = command.spawn().expect("wine64 starts (scripts/windows-setup installs it)");
+
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        let (port_tx, port_rx) = mpsc::channel();
+        let lines = BufReader::new(child.stderr.take().expect("piped"));
+        let sink = Arc::clone(&stderr);
+        std::thread::spawn(move || {
+            for line in lines.lines().map_while(Result::ok) {
+                if let Some(port) = line.strip_prefix("Listening on port ") {
+                    let _ = port_tx.send(port.trim().parse::<u16>().expect("a port number"));
+                }
+                sink.lock().unwrap().push(line);
+            }
+        });
+        let (out_tx, out_rx) = mpsc::channel();
+        let mut program_output = child.stdout.take().expect("piped");
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = program_output.read_to_string(&mut text);
+            let _ = out_tx.send(text);
+        });
+        let port = match port_rx.recv_timeout(STARTUP) {
+            Ok(port) => port,
+            Err(_) => {
+                let _ = child.kill();
+                panic!("the stub did not listen within {STARTUP:?}; it said:\n{}", stderr.lock().unwrap().join("\n"));
+            }
+        };
+        Stub { child, port, stderr, stdout: out_rx }
+    }
+
+    /// Runs Linux gdb against the stub with `commands`, in batch mode.
+    fn gdb(&self, program_name: &str, commands: &[&str]) -> String {
+        self.gdb_command(program_name, commands).output().map(|o| text_of(&o.stdout, &o.stderr)).expect("gdb runs")
+    }
+
+    /// The gdb command line for `commands`, not started.
+    fn gdb_command(&self, program_name: &str, commands: &[&str]) -> Command {
+        let dlls = "/usr/lib/x86_64-linux-gnu/wine/x86_64-windows";
+        let mut command = Command::new("timeout");
+        command.arg(GDB_TIMEOUT_SECS.to_string()).args(["gdb", "-nx", "-batch"]);
+        // A gdb built for Linux knows no Windows OS ABI: "none" keeps it
+        // from taking the program for a Linux one, so it reads the DLL list
+        // the stub sends; DOS file names and the search path let it find
+        // Wine's DLLs and the test's own on the Linux side.
+        let setup = [
+            "set osabi none".to_string(),
+            "set target-file-system-kind dos-based".to_string(),
+            format!("set solib-search-path {}:{dlls}", programs_dir().display()),
+            "set breakpoint pending on".to_string(),
+            format!("target remote 127.0.0.1:{}", self.port),
+        ];
+        for line in setup.iter().map(String::as_str).chain(commands.iter().copied()) {
+            command.args(["-ex", line]);
+        }
+        command.arg(program(program_name));
+        command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        command
+    }
+
+    /// Waits for the stub to end; its log and the program's output.
+    fn finish(mut self) -> (String, String) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if self.child.try_wait().expect("wait works").is_some() {
+                break;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("the stub did not end; it said:\n{}", self.stderr.lock().unwrap().join("\n"));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        // The program's output ends when it does (a detached one outlives the stub).
+        let output = self.stdout.recv_timeout(Duration::from_secs(60)).unwrap_or_default();
+        // The reader thread may still be taking the last lines.
+        std::thread::sleep(Duration::from_millis(100));
+        let log = self.stderr.lock().unwrap().join("\n");
+        (log, output)
+    }
+}
+
+fn text_of(stdout: &[u8], stderr: &[u8]) -> String {
+    format!("{}{}", String::from_utf8_lossy(stdout), String::from_utf8_lossy(stderr))
+}
+
+/// The hexadecimal number after `prefix` in `text`.
+fn hex_after(text: &str, prefix: &str) -> Option<u64> {
+    let start = text.find(prefix)? + prefix.len();
+    let digits: String = text[start..].trim_start_matches("0x").chars().take_while(|c| c.is_ascii_hexdigit()).collect();
+    u64::from_str_radix(&digits, 16).ok()
+}
+
+#[test]
+fn a_breakpoint_is_hit_three_times_with_backtraces_registers_and_the_exit_code() {
+    if !enabled("a_breakpoint_is_hit_three_times_with_backtraces_registers_and_the_exit_code") {
+        return;
+    }
+    let stub = Stub::start(&[], "debuggee.exe", &[]);
+    let out = stub.gdb(
+        "debuggee.exe",
+        &[
+            "info sharedlibrary",
+            "break target_func",
+            "continue",
+            "bt",
+            "info registers rip",
+            "info threads",
+            "continue",
+            "continue",
+            "continue",
+        ],
+    );
+    let (log, program_output) = stub.finish();
+    let context = format!("gdb said:\n{out}\nthe stub said:\n{log}\nthe program said:\n{program_output}");
+
+    // The loader's initial breakpoint is the first stop, in ntdll, whose
+    // symbols gdb read through the DLL list.
+    assert!(out.contains("in DbgBreakPoint () from") && out.contains("ntdll.dll"), "{context}");
+    assert!(
+        out.lines().any(|l| l.contains("Yes") && l.ends_with("/x86_64-windows/kernel32.dll")),
+        "kernel32.dll's symbols are read: {context}"
+    );
+
+    // Hit once per call, with the argument of each call.
+    assert_eq!(out.matches("Breakpoint 1, target_func").count(), 3, "{context}");
+    for x in 0..3 {
+        assert!(out.contains(&format!("Breakpoint 1, target_func (x={x})")), "{context}");
+    }
+    // gdb names every frame from the program's DWARF.
+    let frames: Vec<&str> = out.lines().filter(|l| l.starts_with('#')).collect();
+    assert!(frames.len() >= 3, "{context}");
+    assert!(frames[0].contains("target_func (x=0)"), "{context}");
+    assert!(frames[1].contains("caller_func (x=0)"), "{context}");
+    assert!(frames[2].contains("main ("), "{context}");
+    // The pc is where gdb put the breakpoint.
+    let breakpoint = hex_after(&out, "Breakpoint 1 at ").expect("gdb says where the breakpoint is");
+    let rip = hex_after(&out, "\nrip            ").expect("rip is read");
+    assert_eq!(rip, breakpoint, "{context}");
+    assert!(out.contains("<target_func+"), "{context}");
+    // The worker thread has ended by then: one thread.
+    assert!(out.contains("* 1    Thread "), "{context}");
+
+    assert!(out.contains("exited with code 052"), "exit code 42: {context}");
+    assert!(program_output.contains("sum = 309"), "{context}");
+    // Debug strings of the program, its thread and its DLL reach the stub's log.
+    for said in ["debuggee: hello from OutputDebugStringA", "debuggee: worker thread running", "testdll: attached"] {
+        assert!(log.contains(&format!("debug string: {said}")), "{said:?} missing: {context}");
+    }
+}
+
+#[test]
+fn an_access_violation_arrives_as_sigsegv_first_and_second_chance() {
+    if !enabled("an_access_violation_arrives_as_sigsegv_first_and_second_chance") {
+        return;
+    }
+    let stub = Stub::start(&[], "fault.exe", &[]);
+    let out = stub.gdb("fault.exe", &["continue", "bt", "continue", "continue"]);
+    let (log, program_output) = stub.finish();
+    let context = format!("gdb said:\n{out}\nthe stub said:\n{log}\nthe program said:\n{program_output}");
+
+    assert_eq!(out.matches("Program received signal SIGSEGV").count(), 2, "{context}");
+    assert!(out.contains("in faulting_func (where=0x0)"), "{context}");
+    assert!(out.lines().any(|l| l.starts_with("#1") && l.contains("main ()")), "{context}");
+    // Passed on the second time, the exception ends the program as a signal would.
+    assert!(out.contains("Program terminated with signal SIGSEGV"), "{context}");
+    assert!(log.contains("(access violation), first chance"), "{context}");
+    assert!(log.contains("(access violation), second chance"), "{context}");
+    assert!(log.contains("Child exited with status 3221225477"), "0xC0000005: {context}");
+    assert!(!program_output.contains("still alive"), "{context}");
+}
+
+#[test]
+fn stepping_and_writing_registers_and_memory_change_what_the_program_computes() {
+    if !enabled("stepping_and_writing_registers_and_memory_change_what_the_program_computes") {
+        return;
+    }
+    let stub = Stub::start(&[], "debuggee.exe", &[]);
+    let out = stub.gdb(
+        "debuggee.exe",
+        &[
+            // The function's first instruction: its argument is still in rcx.
+            "break *target_func",
+            "continue",
+            "set $rcx = 20",
+            "stepi",
+            "print $pc == target_func",
+            "delete",
+            "break debuggee.c:16",
+            "continue",
+            "print doubled",
+            "set var doubled = 1000",
+            "finish",
+            "delete",
+            "continue",
+        ],
+    );
+    let (log, program_output) = stub.finish();
+    let context = format!("gdb said:\n{out}\nthe stub said:\n{log}\nthe program said:\n{program_output}");
+
+    // One instruction further.
+    assert!(out.contains("$1 = 0"), "{context}");
+    // The argument written into rcx is what the function doubled...
+    assert!(out.contains("$2 = 40"), "{context}");
+    // ...and the value written into memory is what it returned.
+    assert!(out.contains("Value returned is $3 = 1001"), "{context}");
+    // caller_func adds 100 to each of 1001, 3 and 5.
+    assert!(program_output.contains("sum = 1309"), "{context}");
+    assert!(out.contains("exited with code 052"), "{context}");
+}
+
+#[test]
+fn with_library_events_a_breakpoint_in_a_dll_loaded_later_is_hit() {
+    if !enabled("with_library_events_a_breakpoint_in_a_dll_loaded_later_is_hit") {
+        return;
+    }
+    let stub = Stub::start(&["--library-events"], "debuggee.exe", &[]);
+    let out = stub.gdb("debuggee.exe", &["break dll_func", "continue", "bt", "info sharedlibrary", "continue"]);
+    let (log, program_output) = stub.finish();
+    let context = format!("gdb said:\n{out}\nthe stub said:\n{log}\nthe program said:\n{program_output}");
+
+    assert!(out.contains("Breakpoint 1 (dll_func) pending."), "{context}");
+    assert!(out.contains("Breakpoint 1, dll_func (x=5)"), "{context}");
+    assert!(out.lines().any(|l| l.starts_with("#1") && l.contains("main (")), "{context}");
+    assert!(out.lines().any(|l| l.contains("Yes") && l.ends_with("/testdll.dll")), "{context}");
+    // The DLL is unloaded before the end; gdb hears of it.
+    assert!(out.contains("unloaded shared library"), "{context}");
+    assert!(out.contains("exited with code 052"), "{context}");
+    assert!(program_output.contains("dll_func(5) = 15"), "{context}");
+}
+
+#[test]
+fn a_break_in_stops_a_running_program_and_kill_ends_it() {
+    if !enabled("a_break_in_stops_a_running_program_and_kill_ends_it") {
+        return;
+    }
+    let started = Instant::now();
+    let stub = Stub::start(&[], "debuggee.exe", &["spin"]);
+    let mut gdb = stub.gdb_command("debuggee.exe", &["continue", "info threads", "kill"]).spawn().expect("gdb runs");
+    // gdb turns SIGINT into a break-in (`\x03`), which the stub makes a
+    // DebugBreakProcess.
+    std::thread::sleep(Duration::from_secs(3));
+    let status = Command::new("kill").args(["-INT", &gdb.id().to_string()]).status().expect("kill runs");
+    assert!(status.success());
+    let mut out = String::new();
+    gdb.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+    gdb.stderr.take().unwrap().read_to_string(&mut out).unwrap();
+    gdb.wait().unwrap();
+    let (log, program_output) = stub.finish();
+    let context = format!("gdb said:\n{out}\nthe stub said:\n{log}\nthe program said:\n{program_output}");
+
+    assert!(out.contains("received signal SIGINT"), "{context}");
+    // The break-in's own thread is the one that stopped; the program's is there too.
+    assert!(out.contains("* 2    Thread "), "{context}");
+    assert!(out.contains("  1    Thread "), "{context}");
+    assert!(log.contains("Killing process"), "{context}");
+    assert!(program_output.contains("spinning"), "{context}");
+    // Killed well before its 20 seconds of sleep were over.
+    assert!(started.elapsed() < Duration::from_secs(18), "{:?}: {context}", started.elapsed());
+}
+
+#[test]
+fn detach_leaves_the_program_running_to_its_end() {
+    if !enabled("detach_leaves_the_program_running_to_its_end") {
+        return;
+    }
+    let stub = Stub::start(&[], "debuggee.exe", &[]);
+    let out = stub.gdb("debuggee.exe", &["break target_func", "continue", "detach"]);
+    let (log, program_output) = stub.finish();
+    let context = format!("gdb said:\n{out}\nthe stub said:\n{log}\nthe program said:\n{program_output}");
+
+    assert!(out.contains("Breakpoint 1, target_func (x=0)"), "{context}");
+    assert!(out.contains("[Inferior 1 (process 1) detached]"), "{context}");
+    assert!(log.contains("Detaching from process"), "{context}");
+    // The program went on alone, without a breakpoint byte left behind.
+    assert!(program_output.contains("sum = 309"), "{context}");
+}
