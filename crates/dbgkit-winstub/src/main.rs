@@ -9,6 +9,7 @@
 mod arch;
 mod args;
 mod command_line;
+mod console_output;
 mod error;
 mod exception_signal;
 mod library_list;

@@ -237,9 +237,11 @@ fn a_breakpoint_is_hit_three_times_with_backtraces_registers_and_the_exit_code()
 
     assert!(out.contains("exited with code 052"), "exit code 42: {context}");
     assert!(program_output.contains("sum = 309"), "{context}");
-    // Debug strings of the program, its thread and its DLL reach the stub's log.
+    // Debug strings of the program, its thread and its DLL reach gdb's
+    // console (as `O` packets) and the stub's log.
     for said in ["debuggee: hello from OutputDebugStringA", "debuggee: worker thread running", "testdll: attached"] {
-        assert!(log.contains(&format!("debug string: {said}")), "{said:?} missing: {context}");
+        assert!(out.lines().any(|l| l == said), "{said:?} missing in gdb: {context}");
+        assert!(log.contains(&format!("debug string: {said}")), "{said:?} missing in the log: {context}");
     }
 }
 

@@ -113,6 +113,8 @@ pub struct Debuggee {
     image_base: u64,
     /// Stop for DLL loads and unloads after the initial breakpoint.
     library_events: bool,
+    /// `OutputDebugString` text not yet given to the client.
+    debug_strings: Vec<String>,
 }
 
 impl Debuggee {
@@ -135,6 +137,7 @@ impl Debuggee {
             exit_code: None,
             image_base: 0,
             library_events,
+            debug_strings: Vec::new(),
         };
         loop {
             if let Some(stop) = debuggee.wait(INFINITE)? {
@@ -157,6 +160,11 @@ impl Debuggee {
     pub fn thread_ids(&self) -> Vec<u32> {
         let first = self.pending.map(|p| p.tid).filter(|t| self.threads.contains_key(t));
         first.into_iter().chain(self.threads.keys().copied().filter(|t| Some(*t) != first)).collect()
+    }
+
+    /// The `OutputDebugString` texts since the last call.
+    pub fn take_debug_strings(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.debug_strings)
     }
 
     /// Whether the process has ended.
@@ -239,7 +247,9 @@ impl Debuggee {
                 let info = unsafe { event.u.DebugString };
                 let text =
                     self.debug_string(info.lpDebugStringData as u64, info.nDebugStringLength, info.fUnicode != 0);
-                eprintln!("dbgkit-winstub: debug string: {}", text.trim_end_matches(['\0', '\n']));
+                let text = text.trim_end_matches(['\0', '\n']).to_string();
+                eprintln!("dbgkit-winstub: debug string: {text}");
+                self.debug_strings.push(text);
             }
             RIP_EVENT => {
                 // SAFETY: as above.

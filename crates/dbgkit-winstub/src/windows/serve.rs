@@ -5,10 +5,11 @@
 use super::debuggee::{Debuggee, Stop};
 use super::target::WinTarget;
 use crate::args::StubArgs;
+use crate::console_output::console_output_packet;
 use crate::error::StubError;
 use crate::exception_signal::exit_signal;
 use gdbstub::common::Tid;
-use gdbstub::conn::ConnectionExt;
+use gdbstub::conn::{Connection, ConnectionExt};
 use gdbstub::stub::run_blocking::{BlockingEventLoop, Event, WaitForStopReasonError};
 use gdbstub::stub::{DisconnectReason, GdbStub, MultiThreadStopReason};
 use std::net::{TcpListener, TcpStream};
@@ -79,6 +80,13 @@ fn stop_reason(stop: Stop) -> MultiThreadStopReason<u64> {
     }
 }
 
+/// Sends `text`, and a line end, as an `O` packet: gdb prints it on its console.
+fn send_console_output(conn: &mut TcpStream, text: &str) -> std::io::Result<()> {
+    let packet = console_output_packet(text);
+    conn.write_all(&packet)?;
+    Connection::flush(conn)
+}
+
 enum WinEventLoop {}
 
 impl BlockingEventLoop for WinEventLoop {
@@ -95,10 +103,14 @@ impl BlockingEventLoop for WinEventLoop {
                 let byte = conn.read().map_err(WaitForStopReasonError::Connection)?;
                 return Ok(Event::IncomingData(byte));
             }
-            match target.debuggee.wait(EVENT_POLL_MS) {
-                Ok(Some(stop)) => return Ok(Event::TargetStopped(stop_reason(stop))),
-                Ok(None) => continue,
-                Err(e) => return Err(WaitForStopReasonError::Target(e)),
+            let stop = target.debuggee.wait(EVENT_POLL_MS).map_err(WaitForStopReasonError::Target)?;
+            // Before the stop reply, while the client waits for it, as
+            // gdbserver for Windows sends them.
+            for text in target.debuggee.take_debug_strings() {
+                send_console_output(conn, &text).map_err(WaitForStopReasonError::Connection)?;
+            }
+            if let Some(stop) = stop {
+                return Ok(Event::TargetStopped(stop_reason(stop)));
             }
         }
     }
