@@ -3,11 +3,15 @@
  * Loads and unloads a DLL, says something through OutputDebugStringA,
  * runs a second thread, and calls target_func three times from main
  * (a breakpoint there is hit three times); exits with code 42.
- * With the argument "spin", it only sleeps in a loop for up to 20 seconds
- * (for a break-in) and exits with code 3.
+ * Other modes, by the first argument:
+ *   spin         sleeps in a loop for up to 20 seconds (for a break-in),
+ *                exits with code 3;
+ *   args A...    prints each argument in brackets, exits with argc;
+ *   exit CODE    exits with CODE (strtoul's syntax, 0x... for hex).
  */
 #include <windows.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 __attribute__((noinline)) int target_func(int x)
@@ -47,6 +51,13 @@ int main(int argc, char **argv)
     setvbuf(stdout, NULL, _IONBF, 0);
     if (argc > 1 && !strcmp(argv[1], "spin"))
         return spin();
+    if (argc > 1 && !strcmp(argv[1], "args")) {
+        for (i = 0; i < argc; i++)
+            printf("debuggee: argv[%d] = [%s]\n", i, argv[i]);
+        return argc;
+    }
+    if (argc > 2 && !strcmp(argv[1], "exit"))
+        return (int)strtoul(argv[2], NULL, 0);
     OutputDebugStringA("debuggee: hello from OutputDebugStringA");
 
     thread = CreateThread(NULL, 0, worker, NULL, 0, NULL);

@@ -8,8 +8,7 @@ pub fn console_output_packet(text: &str) -> Vec<u8> {
     for byte in text.bytes().chain(line_end.bytes()) {
         body.push_str(&format!("{byte:02x}"));
     }
-    let checksum = body.bytes().fold(0u8, |sum, b| sum.wrapping_add(b));
-    format!("${body}#{checksum:02x}").into_bytes()
+    crate::packet_link::frame(body.as_bytes())
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ mod console_output;
 mod error;
 mod exception_signal;
 mod library_list;
+mod packet_link;
 #[cfg(windows)]
 mod windows;
 

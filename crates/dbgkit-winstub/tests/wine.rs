@@ -178,6 +178,13 @@ fn text_of(stdout: &[u8], stderr: &[u8]) -> String {
     format!("{}{}", String::from_utf8_lossy(stdout), String::from_utf8_lossy(stderr))
 }
 
+/// The line number of the first line of `tests/windows/FILE` containing `text`.
+fn source_line(file: &str, text: &str) -> usize {
+    let path = workspace_dir().join("tests/windows").join(file);
+    let source = std::fs::read_to_string(&path).expect("the test program's source is there");
+    source.lines().position(|l| l.contains(text)).expect("the line is in the source") + 1
+}
+
 /// The hexadecimal number after `prefix` in `text`.
 fn hex_after(text: &str, prefix: &str) -> Option<u64> {
     let start = text.find(prefix)? + prefix.len();
@@ -271,6 +278,7 @@ fn stepping_and_writing_registers_and_memory_change_what_the_program_computes() 
     if !enabled("stepping_and_writing_registers_and_memory_change_what_the_program_computes") {
         return;
     }
+    let return_line = format!("break debuggee.c:{}", source_line("debuggee.c", "return doubled + 1;"));
     let stub = Stub::start(&[], "debuggee.exe", &[]);
     let out = stub.gdb(
         "debuggee.exe",
@@ -282,7 +290,7 @@ fn stepping_and_writing_registers_and_memory_change_what_the_program_computes() 
             "stepi",
             "print $pc == target_func",
             "delete",
-            "break debuggee.c:16",
+            &return_line,
             "continue",
             "print doubled",
             "set var doubled = 1000",
@@ -370,4 +378,42 @@ fn detach_leaves_the_program_running_to_its_end() {
     assert!(log.contains("Detaching from process"), "{context}");
     // The program went on alone, without a breakpoint byte left behind.
     assert!(program_output.contains("sum = 309"), "{context}");
+}
+
+#[test]
+fn arguments_reach_the_program_as_given() {
+    if !enabled("arguments_reach_the_program_as_given") {
+        return;
+    }
+    let args = ["args", "a b", "say \"hi\"", "dir with space\\", "", "back\\\\slash"];
+    let stub = Stub::start(&[], "debuggee.exe", &args);
+    let out = stub.gdb("debuggee.exe", &["continue"]);
+    let (log, program_output) = stub.finish();
+    let context = format!("gdb said:\n{out}\nthe stub said:\n{log}\nthe program said:\n{program_output}");
+
+    // Quoted by the stub for CreateProcessW, split again by the program's C runtime.
+    for (i, arg) in args.iter().enumerate() {
+        let expected = format!("debuggee: argv[{}] = [{arg}]", i + 1);
+        assert!(program_output.lines().any(|l| l.trim_end_matches('\r') == expected), "{arg:?}: {context}");
+    }
+    // argc, the program's own name included.
+    assert!(out.contains(&format!("exited with code {:02o}]", args.len() + 1)), "{context}");
+}
+
+#[test]
+fn exit_codes_reach_gdb_whole() {
+    if !enabled("exit_codes_reach_gdb_whole") {
+        return;
+    }
+    // Above a byte, and a DLL-not-found status that is not a signal.
+    for code in [1000u32, 0xC000_0135] {
+        let stub = Stub::start(&[], "debuggee.exe", &["exit", &code.to_string()]);
+        let out = stub.gdb("debuggee.exe", &["continue"]);
+        let (log, _) = stub.finish();
+        assert!(
+            out.contains(&format!("exited with code 0{code:o}]")),
+            "{code:#x}: gdb said:\n{out}\nthe stub said:\n{log}"
+        );
+        assert!(log.contains(&format!("Child exited with status {code}")), "{log}");
+    }
 }

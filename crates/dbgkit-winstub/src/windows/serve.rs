@@ -8,10 +8,12 @@ use crate::args::StubArgs;
 use crate::console_output::console_output_packet;
 use crate::error::StubError;
 use crate::exception_signal::exit_signal;
+use crate::packet_link::PacketLink;
 use gdbstub::common::Tid;
 use gdbstub::conn::{Connection, ConnectionExt};
 use gdbstub::stub::run_blocking::{BlockingEventLoop, Event, WaitForStopReasonError};
 use gdbstub::stub::{DisconnectReason, GdbStub, MultiThreadStopReason};
+use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 
 /// How long one wait for a debug event lasts before the socket is looked at.
@@ -33,7 +35,7 @@ pub fn serve(args: &StubArgs) -> Result<(), StubError> {
     drop(listener);
 
     let mut target = WinTarget::new(debuggee);
-    let stub = GdbStub::new(stream);
+    let stub = GdbStub::new(PacketLink::new(stream));
     let outcome = stub.run_blocking::<WinEventLoop>(&mut target);
     let debuggee = &mut target.debuggee;
     match outcome {
@@ -69,34 +71,57 @@ fn stop_reason(stop: Stop) -> MultiThreadStopReason<u64> {
             eprintln!("Child exited with status {code}");
             match exit_signal(code) {
                 Some(signal) => MultiThreadStopReason::Terminated(signal),
-                None => {
-                    if code > 0xff {
-                        eprintln!("dbgkit-winstub: exit code {code:#x} is sent as its low byte (the W packet's limit in gdbstub)");
-                    }
-                    MultiThreadStopReason::Exited(code as u8)
-                }
+                // The link puts the whole code in the reply.
+                None => MultiThreadStopReason::Exited(code as u8),
             }
         }
     }
 }
 
 /// Sends `text`, and a line end, as an `O` packet: gdb prints it on its console.
-fn send_console_output(conn: &mut TcpStream, text: &str) -> std::io::Result<()> {
-    let packet = console_output_packet(text);
-    conn.write_all(&packet)?;
-    Connection::flush(conn)
+fn send_console_output(conn: &mut Link, text: &str) -> std::io::Result<()> {
+    Write::write_all(&mut conn.stream, &console_output_packet(text))
+}
+
+/// The connection to the client.
+type Link = PacketLink<TcpStream>;
+
+impl Connection for Link {
+    type Error = std::io::Error;
+
+    fn write(&mut self, byte: u8) -> std::io::Result<()> {
+        self.write_byte(byte)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Write::flush(&mut self.stream)
+    }
+
+    fn on_session_start(&mut self) -> std::io::Result<()> {
+        self.stream.set_nodelay(true)
+    }
+}
+
+impl ConnectionExt for Link {
+    fn read(&mut self) -> std::io::Result<u8> {
+        ConnectionExt::read(&mut self.stream)
+    }
+
+    fn peek(&mut self) -> std::io::Result<Option<u8>> {
+        ConnectionExt::peek(&mut self.stream)
+    }
 }
 
 enum WinEventLoop {}
 
 impl BlockingEventLoop for WinEventLoop {
     type Target = WinTarget;
-    type Connection = TcpStream;
+    type Connection = Link;
     type StopReason = MultiThreadStopReason<u64>;
 
     fn wait_for_stop_reason(
         target: &mut WinTarget,
-        conn: &mut TcpStream,
+        conn: &mut Link,
     ) -> Result<Event<Self::StopReason>, WaitForStopReasonError<StubError, std::io::Error>> {
         loop {
             if conn.peek().map_err(WaitForStopReasonError::Connection)?.is_some() {
@@ -110,6 +135,9 @@ impl BlockingEventLoop for WinEventLoop {
                 send_console_output(conn, &text).map_err(WaitForStopReasonError::Connection)?;
             }
             if let Some(stop) = stop {
+                if let Stop::Exited(code) = stop {
+                    conn.set_exit_code(code);
+                }
                 return Ok(Event::TargetStopped(stop_reason(stop)));
             }
         }
