@@ -417,3 +417,144 @@ fn exit_codes_reach_gdb_whole() {
         assert!(log.contains(&format!("Child exited with status {code}")), "{log}");
     }
 }
+
+/// A bare GDB remote protocol client, for what gdb never asks of a stub.
+struct RawClient {
+    stream: std::net::TcpStream,
+    acks: bool,
+}
+
+impl RawClient {
+    fn connect(port: u16) -> RawClient {
+        let stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("the stub accepts");
+        stream.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+        RawClient { stream, acks: true }
+    }
+
+    fn read_byte(&mut self) -> u8 {
+        let mut byte = [0u8];
+        self.stream.read_exact(&mut byte).expect("the stub answers");
+        byte[0]
+    }
+
+    /// The next packet's body, console output (`O`) skipped.
+    fn receive(&mut self) -> String {
+        loop {
+            while self.read_byte() != b'$' {}
+            let mut body = Vec::new();
+            loop {
+                match self.read_byte() {
+                    b'#' => break,
+                    b => body.push(b),
+                }
+            }
+            let sum = [self.read_byte(), self.read_byte()];
+            let expected = body.iter().fold(0u8, |s, b| s.wrapping_add(*b));
+            assert_eq!(std::str::from_utf8(&sum).unwrap(), format!("{expected:02x}"), "checksum");
+            if self.acks {
+                std::io::Write::write_all(&mut self.stream, b"+").unwrap();
+            }
+            let body = String::from_utf8(run_length_decoded(&body)).unwrap();
+            if body.starts_with('O') && body != "OK" {
+                continue;
+            }
+            return body;
+        }
+    }
+
+    fn request(&mut self, body: &str) -> String {
+        let sum = body.bytes().fold(0u8, |s, b| s.wrapping_add(b));
+        std::io::Write::write_all(&mut self.stream, format!("${body}#{sum:02x}").as_bytes()).unwrap();
+        if self.acks {
+            assert_eq!(self.read_byte(), b'+', "acknowledged");
+        }
+        self.receive()
+    }
+
+    /// Register `n` of `thread` as a little-endian number.
+    fn register(&mut self, thread: &str, n: usize) -> u64 {
+        assert_eq!(self.request(&format!("Hg{thread}")), "OK");
+        let hex = self.request(&format!("p{n:x}"));
+        let bytes: Vec<u8> =
+            (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect();
+        bytes.iter().rev().fold(0u64, |v, b| v << 8 | *b as u64)
+    }
+}
+
+/// A packet body with its run lengths (`X*n`: `n - 29` more `X`) expanded.
+fn run_length_decoded(body: &[u8]) -> Vec<u8> {
+    let mut out: Vec<u8> = Vec::with_capacity(body.len());
+    let mut bytes = body.iter();
+    while let Some(&b) = bytes.next() {
+        if b == b'*' {
+            let count = bytes.next().expect("a run length") - 29;
+            let last = *out.last().expect("a run follows a character");
+            out.extend(std::iter::repeat_n(last, count as usize));
+        } else {
+            out.push(b);
+        }
+    }
+    out
+}
+
+/// The thread of a `T` stop reply.
+fn stop_thread(reply: &str) -> String {
+    let start = reply.find("thread:").expect("the reply names a thread") + "thread:".len();
+    reply[start..].split(';').next().unwrap().to_string()
+}
+
+/// The address of `symbol` in a test program, from its symbol table.
+fn symbol_address(program_name: &str, symbol: &str) -> u64 {
+    let output = Command::new("x86_64-w64-mingw32-nm").arg(program(program_name)).output().expect("nm runs");
+    let text = String::from_utf8_lossy(&output.stdout);
+    let line = text.lines().find(|l| l.ends_with(&format!(" {symbol}"))).expect("the symbol is there");
+    u64::from_str_radix(line.split(' ').next().unwrap(), 16).unwrap()
+}
+
+#[test]
+fn the_stub_steps_over_its_own_breakpoint_and_hides_it_from_reads() {
+    if !enabled("the_stub_steps_over_its_own_breakpoint_and_hides_it_from_reads") {
+        return;
+    }
+    let target_func = symbol_address("debuggee.exe", "target_func");
+    let stub = Stub::start(&[], "debuggee.exe", &[]);
+    let mut client = RawClient::connect(stub.port);
+    assert_eq!(client.request("QStartNoAckMode"), "OK");
+    client.acks = false;
+    assert!(client.request("qSupported:swbreak+;xmlRegisters=i386").contains("qXfer:libraries:read+"));
+    assert!(client.request("?").starts_with("T05"));
+
+    // The DLL list in the Windows form: each DLL at its first section.
+    let libraries = client.request("qXfer:libraries:read::0,ffff");
+    assert!(libraries.contains("ntdll.dll\"><segment address=\"0x"), "{libraries}");
+    assert!(libraries.contains("kernel32.dll\"><segment address=\"0x"), "{libraries}");
+    assert!(libraries.contains("</library-list>"), "{libraries}");
+
+    let original = client.request(&format!("m{target_func:x},4"));
+    assert_eq!(client.request(&format!("Z0,{target_func:x},1")), "OK");
+    assert_eq!(client.request(&format!("m{target_func:x},4")), original, "the int3 is hidden from reads");
+
+    // Continued without removing the breakpoint: the stub runs the original
+    // instruction alone and plants the int3 again, so every call stops.
+    let mut reply = client.request("c");
+    for x in 0..3u64 {
+        assert!(reply.starts_with("T05") && reply.contains("swbreak"), "hit {x}: {reply}");
+        let thread = stop_thread(&reply);
+        assert_eq!(client.register(&thread, 16), target_func, "rip on the breakpoint");
+        assert_eq!(client.register(&thread, 2) & 0xffff_ffff, x, "the argument in rcx");
+        if x < 2 {
+            reply = client.request("c");
+        }
+    }
+    // A step from the breakpoint ends one instruction (push rbp, one byte) further.
+    let thread = stop_thread(&reply);
+    let stepped = client.request(&format!("vCont;s:{thread}"));
+    assert!(stepped.starts_with("T05"), "{stepped}");
+    assert_eq!(client.register(&stop_thread(&stepped), 16), target_func + 1);
+    assert_eq!(client.request(&format!("m{target_func:x},4")), original);
+    assert_eq!(client.request(&format!("z0,{target_func:x},1")), "OK");
+    let exit = client.request("c");
+    let (log, program_output) = stub.finish();
+    assert_eq!(exit, "W2a", "{log}");
+    assert!(program_output.contains("sum = 309"), "{program_output}");
+}

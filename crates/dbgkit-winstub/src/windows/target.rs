@@ -114,9 +114,29 @@ impl SingleRegisterAccess<Tid> for WinTarget {
     }
 }
 
+impl WinTarget {
+    /// The thread an action is for. A `c` or `s` packet with no `Hc`
+    /// before it reaches here naming gdbstub's placeholder thread (1),
+    /// which no Windows process has: it means the thread that stopped.
+    fn action_thread(&self, tid: Tid) -> u32 {
+        let ids = self.debuggee.thread_ids();
+        match ids.contains(&thread_of(tid)) {
+            true => thread_of(tid),
+            false => ids.first().copied().unwrap_or(thread_of(tid)),
+        }
+    }
+}
+
 impl MultiThreadResume for WinTarget {
     fn resume(&mut self) -> Result<(), Self::Error> {
-        let plan = std::mem::take(&mut self.plan);
+        let mut plan = std::mem::take(&mut self.plan);
+        // gdbstub turns a plain `c` into a continue of one thread with the
+        // others locked; in the protocol (and in the Win32 model, where
+        // ContinueDebugEvent resumes the process) a continue resumes every
+        // thread. Locking holds the others only while a thread steps.
+        if !plan.actions.values().any(|(action, _)| *action == ThreadAction::Step) {
+            plan.others_run = true;
+        }
         self.debuggee.resume(&plan)
     }
 
@@ -126,7 +146,8 @@ impl MultiThreadResume for WinTarget {
     }
 
     fn set_resume_action_continue(&mut self, tid: Tid, signal: Option<Signal>) -> Result<(), Self::Error> {
-        self.plan.actions.insert(thread_of(tid), (ThreadAction::Continue, signal));
+        let thread = self.action_thread(tid);
+        self.plan.actions.insert(thread, (ThreadAction::Continue, signal));
         Ok(())
     }
 
@@ -141,7 +162,8 @@ impl MultiThreadResume for WinTarget {
 
 impl MultiThreadSingleStep for WinTarget {
     fn set_resume_action_step(&mut self, tid: Tid, signal: Option<Signal>) -> Result<(), Self::Error> {
-        self.plan.actions.insert(thread_of(tid), (ThreadAction::Step, signal));
+        let thread = self.action_thread(tid);
+        self.plan.actions.insert(thread, (ThreadAction::Step, signal));
         Ok(())
     }
 }
