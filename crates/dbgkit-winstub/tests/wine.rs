@@ -152,6 +152,18 @@ impl Stub {
         command
     }
 
+    /// Waits until a line of the stub's log contains `text`.
+    fn wait_for_log(&self, text: &str, timeout: Duration) -> Result<(), String> {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if self.stderr.lock().unwrap().iter().any(|l| l.contains(text)) {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Err(format!("{text:?} is not in the stub's log: {}", self.stderr.lock().unwrap().join("\n")))
+    }
+
     /// Waits for the stub to end; its log and the program's output.
     fn finish(mut self) -> (String, String) {
         let deadline = Instant::now() + Duration::from_secs(60);
@@ -342,8 +354,9 @@ fn a_break_in_stops_a_running_program_and_kill_ends_it() {
     let stub = Stub::start(&[], "debuggee.exe", &["spin"]);
     let mut gdb = stub.gdb_command("debuggee.exe", &["continue", "info threads", "kill"]).spawn().expect("gdb runs");
     // gdb turns SIGINT into a break-in (`\x03`), which the stub makes a
-    // DebugBreakProcess.
-    std::thread::sleep(Duration::from_secs(3));
+    // DebugBreakProcess: sent once gdb is connected and the program runs.
+    stub.wait_for_log("Remote debugging from host", Duration::from_secs(60)).expect("gdb connects");
+    std::thread::sleep(Duration::from_millis(1500));
     let status = Command::new("kill").args(["-INT", &gdb.id().to_string()]).status().expect("kill runs");
     assert!(status.success());
     let mut out = String::new();
