@@ -25,9 +25,14 @@ __attribute__((noinline)) static int caller_func(int x)
     return target_func(x) + 100;
 }
 
+/* Written by the worker thread only: a watchpoint set before the thread
+ * starts must reach it. */
+volatile int worker_runs;
+
 static DWORD WINAPI worker(LPVOID arg)
 {
     (void)arg;
+    worker_runs++;
     OutputDebugStringA("debuggee: worker thread running");
     return 7;
 }

@@ -10,6 +10,7 @@ mod arch;
 mod args;
 mod command_line;
 mod console_output;
+mod debug_registers;
 mod error;
 mod exception_signal;
 mod library_list;

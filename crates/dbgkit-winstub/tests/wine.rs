@@ -571,3 +571,54 @@ fn the_stub_steps_over_its_own_breakpoint_and_hides_it_from_reads() {
     assert_eq!(exit, "W2a", "{log}");
     assert!(program_output.contains("sum = 309"), "{program_output}");
 }
+
+#[test]
+fn watchpoints_and_hardware_breakpoints_use_the_debug_registers() {
+    if !enabled("watchpoints_and_hardware_breakpoints_use_the_debug_registers") {
+        return;
+    }
+    let stub = Stub::start(&[], "debuggee.exe", &[]);
+    let out = stub.gdb(
+        "debuggee.exe",
+        &[
+            "break main",
+            "continue",
+            // Set before the worker thread exists.
+            "watch worker_runs",
+            "continue",
+            "info threads",
+            // Back to main's frame, under the worker's wait: the stack of
+            // a thread in ntdll unwinds through Wine's DLLs.
+            "thread 1",
+            "frame function main",
+            "watch sum",
+            "delete 2",
+            "continue",
+            "continue",
+            "delete",
+            "hbreak target_func",
+            "continue",
+            "bt",
+            "continue",
+        ],
+    );
+    let (log, program_output) = stub.finish();
+    let context = format!("gdb said:\n{out}\nthe stub said:\n{log}\nthe program said:\n{program_output}");
+
+    // The worker thread got the debug registers when it started.
+    assert!(out.contains("Hardware watchpoint 2: worker_runs\n\nOld value = 0\nNew value = 1\n"), "{context}");
+    assert!(out.lines().any(|l| l.starts_with("* 2 ") && l.contains("worker (arg=")), "{context}");
+    let waiting_line = format!("debuggee.c:{}", source_line("debuggee.c", "WaitForSingleObject(thread"));
+    assert!(out.lines().any(|l| l.contains("in main (") && l.ends_with(&waiting_line)), "{context}");
+    assert!(out.contains("Hardware watchpoint 3: sum"), "{context}");
+    // Each call's result (x * 2 + 1 + 100) added to the sum.
+    assert!(out.contains("Old value = 0\nNew value = 101\n"), "{context}");
+    assert!(out.contains("Old value = 101\nNew value = 204\n"), "{context}");
+    assert!(out.contains("Hardware assisted breakpoint 4 at"), "{context}");
+    // Two calls are behind: the hardware breakpoint stops the third, once.
+    assert_eq!(out.matches("Breakpoint 4, target_func").count(), 1, "{context}");
+    assert!(out.contains("Breakpoint 4, target_func (x=2)"), "{context}");
+    assert!(out.lines().any(|l| l.starts_with("#1") && l.contains("caller_func (x=2)")), "{context}");
+    assert!(out.contains("exited with code 052"), "{context}");
+    assert!(program_output.contains("sum = 309"), "{context}");
+}

@@ -8,6 +8,8 @@ use windows_sys::Win32::System::Diagnostics::Debug::{CONTEXT, M128A};
 const CONTEXT_AMD64: u32 = 0x0010_0000;
 /// Control, integer, segment and floating-point registers.
 pub const CONTEXT_REGISTERS: u32 = CONTEXT_AMD64 | 0x1 | 0x2 | 0x4 | 0x8;
+/// DR0-DR3, DR6, DR7.
+pub const CONTEXT_DEBUG_REGISTERS: u32 = CONTEXT_AMD64 | 0x10;
 /// Only `rip`, `rsp`, `eflags` and the segments `cs`/`ss`.
 pub const CONTEXT_CONTROL: u32 = CONTEXT_AMD64 | 0x1;
 /// The trap flag: one instruction, then `EXCEPTION_SINGLE_STEP`.

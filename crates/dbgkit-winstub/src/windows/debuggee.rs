@@ -5,9 +5,13 @@
 //! stub changed in the process: breakpoint bytes, trap flags, threads it
 //! suspended.
 
-use super::context::{registers_of, store_registers, AlignedContext, CONTEXT_CONTROL, CONTEXT_REGISTERS, TRAP_FLAG};
+use super::context::{
+    registers_of, store_registers, AlignedContext, CONTEXT_CONTROL, CONTEXT_DEBUG_REGISTERS, CONTEXT_REGISTERS,
+    TRAP_FLAG,
+};
 use super::launch::launch;
 use crate::arch::GdbRegisters;
+use crate::debug_registers::{DebugRegisters, Slot, SlotKind};
 use crate::error::StubError;
 use crate::exception_signal::{exception_name, status, stop_signal};
 use crate::library_list::Library;
@@ -40,6 +44,11 @@ pub enum Stop {
     Breakpoint { tid: u32 },
     /// A single step the client asked for ended.
     Stepped { tid: u32 },
+    /// A hardware breakpoint (debug register, execute); the pc is at it.
+    HardwareBreakpoint { tid: u32 },
+    /// A watched address was written (or read or written); the pc is after
+    /// the access.
+    Watchpoint { tid: u32, slot: Slot },
     /// A DLL was loaded or unloaded (only when asked for).
     Library { tid: u32 },
     /// The process ended with this exit code.
@@ -115,6 +124,8 @@ pub struct Debuggee {
     library_events: bool,
     /// `OutputDebugString` text not yet given to the client.
     debug_strings: Vec<String>,
+    /// The hardware breakpoints and watchpoints, set in every thread.
+    debug_registers: DebugRegisters,
 }
 
 impl Debuggee {
@@ -138,6 +149,7 @@ impl Debuggee {
             image_base: 0,
             library_events,
             debug_strings: Vec::new(),
+            debug_registers: DebugRegisters::default(),
         };
         loop {
             if let Some(stop) = debuggee.wait(INFINITE)? {
@@ -216,6 +228,11 @@ impl Debuggee {
                 // SAFETY: as above.
                 let info = unsafe { event.u.CreateThread };
                 self.threads.insert(tid, info.hThread);
+                if self.debug_registers.any() {
+                    if let Err(e) = self.apply_debug_registers(tid) {
+                        eprintln!("dbgkit-winstub: thread {tid} gets no hardware breakpoints: {e}");
+                    }
+                }
             }
             EXIT_THREAD_DEBUG_EVENT => {
                 self.threads.remove(&tid);
@@ -294,6 +311,16 @@ impl Debuggee {
         address: u64,
         first_chance: bool,
     ) -> Result<Outcome, StubError> {
+        if code == status::SINGLE_STEP && self.debug_registers.any() {
+            if let Some(slot) = self.fired_slot(tid)? {
+                self.finish_step_over();
+                self.stepping.remove(&tid);
+                return Ok(Outcome::Stop(match slot.kind {
+                    SlotKind::Execute => Stop::HardwareBreakpoint { tid },
+                    _ => Stop::Watchpoint { tid, slot },
+                }));
+            }
+        }
         if code == status::SINGLE_STEP {
             if let Some(step_over) = self.step_over.filter(|s| s.tid == tid) {
                 self.finish_step_over();
@@ -382,6 +409,58 @@ impl Debuggee {
         self.continue_event(pending.tid, status)
     }
 
+    /// Takes a debug register for `slot` in every thread; false when none
+    /// is free or the hardware cannot watch it.
+    pub fn add_debug_slot(&mut self, slot: Slot) -> Result<bool, StubError> {
+        let before = self.debug_registers.clone();
+        if self.debug_registers.add(slot).is_none() {
+            return Ok(false);
+        }
+        if let Err(e) = self.apply_debug_registers_everywhere() {
+            self.debug_registers = before;
+            let _ = self.apply_debug_registers_everywhere();
+            return Err(e);
+        }
+        Ok(true)
+    }
+
+    /// Frees the debug register of `slot` in every thread.
+    pub fn remove_debug_slot(&mut self, slot: Slot) -> Result<bool, StubError> {
+        if !self.debug_registers.remove(slot) {
+            return Ok(false);
+        }
+        self.apply_debug_registers_everywhere()?;
+        Ok(true)
+    }
+
+    fn apply_debug_registers_everywhere(&self) -> Result<(), StubError> {
+        for &tid in self.threads.keys() {
+            self.apply_debug_registers(tid)?;
+        }
+        Ok(())
+    }
+
+    fn apply_debug_registers(&self, tid: u32) -> Result<(), StubError> {
+        let mut context = self.context(tid, CONTEXT_DEBUG_REGISTERS)?;
+        let c = &mut context.0;
+        [c.Dr0, c.Dr1, c.Dr2, c.Dr3] = self.debug_registers.addresses();
+        c.Dr7 = self.debug_registers.dr7();
+        c.Dr6 = 0;
+        self.set_context(tid, &context)
+    }
+
+    /// The slot whose hit made this single-step exception, DR6 cleared
+    /// for the next one.
+    fn fired_slot(&self, tid: u32) -> Result<Option<Slot>, StubError> {
+        let mut context = self.context(tid, CONTEXT_DEBUG_REGISTERS)?;
+        let slot = self.debug_registers.fired(context.0.Dr6);
+        if context.0.Dr6 != 0 {
+            context.0.Dr6 = 0;
+            self.set_context(tid, &context)?;
+        }
+        Ok(slot)
+    }
+
     /// Breaks into the running program: the system starts a thread in it
     /// that executes an int3, reported as SIGINT.
     pub fn interrupt(&mut self) -> Result<(), StubError> {
@@ -417,8 +496,13 @@ impl Debuggee {
     }
 
     /// Leaves the program running as if it had never been debugged: every
-    /// int3 and trap flag of the stub removed, held threads released.
+    /// int3, debug register and trap flag of the stub removed, held threads
+    /// released.
     pub fn detach(&mut self) -> Result<(), StubError> {
+        if self.debug_registers.any() {
+            self.debug_registers = DebugRegisters::default();
+            self.apply_debug_registers_everywhere()?;
+        }
         let addresses: Vec<u64> = self.breakpoints.keys().copied().collect();
         for address in addresses {
             self.remove_breakpoint(address)?;

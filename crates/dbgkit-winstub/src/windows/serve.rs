@@ -6,6 +6,7 @@ use super::debuggee::{Debuggee, Stop};
 use super::target::WinTarget;
 use crate::args::StubArgs;
 use crate::console_output::console_output_packet;
+use crate::debug_registers::SlotKind;
 use crate::error::StubError;
 use crate::exception_signal::exit_signal;
 use crate::packet_link::PacketLink;
@@ -13,6 +14,7 @@ use gdbstub::common::Tid;
 use gdbstub::conn::{Connection, ConnectionExt};
 use gdbstub::stub::run_blocking::{BlockingEventLoop, Event, WaitForStopReasonError};
 use gdbstub::stub::{DisconnectReason, GdbStub, MultiThreadStopReason};
+use gdbstub::target::ext::breakpoints::WatchKind;
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 
@@ -64,6 +66,15 @@ fn stop_reason(stop: Stop) -> MultiThreadStopReason<u64> {
         Stop::Signal { tid: t, signal } => MultiThreadStopReason::SignalWithThread { tid: tid(t), signal },
         Stop::Breakpoint { tid: t } => MultiThreadStopReason::SwBreak(tid(t)),
         Stop::Library { tid: t } => MultiThreadStopReason::Library(tid(t)),
+        Stop::HardwareBreakpoint { tid: t } => MultiThreadStopReason::HwBreak(tid(t)),
+        Stop::Watchpoint { tid: t, slot } => MultiThreadStopReason::Watch {
+            tid: tid(t),
+            kind: match slot.kind {
+                SlotKind::Write => WatchKind::Write,
+                _ => WatchKind::ReadWrite,
+            },
+            addr: slot.address,
+        },
         Stop::Stepped { tid: t } => {
             MultiThreadStopReason::SignalWithThread { tid: tid(t), signal: gdbstub::common::Signal::SIGTRAP }
         }

@@ -3,6 +3,7 @@
 
 use super::debuggee::{Debuggee, ResumePlan, ThreadAction};
 use crate::arch::{GdbRegId, GdbRegisters, X86_64Windows};
+use crate::debug_registers::{Slot, SlotKind};
 use crate::error::StubError;
 use crate::library_list::{copy_window, library_list_xml};
 use gdbstub::common::{Signal, Tid};
@@ -12,7 +13,10 @@ use gdbstub::target::ext::base::multithread::{
 };
 use gdbstub::target::ext::base::single_register_access::{SingleRegisterAccess, SingleRegisterAccessOps};
 use gdbstub::target::ext::base::BaseOps;
-use gdbstub::target::ext::breakpoints::{Breakpoints, BreakpointsOps, SwBreakpoint, SwBreakpointOps};
+use gdbstub::target::ext::breakpoints::{
+    Breakpoints, BreakpointsOps, HwBreakpoint, HwBreakpointOps, HwWatchpoint, HwWatchpointOps, SwBreakpoint,
+    SwBreakpointOps, WatchKind,
+};
 use gdbstub::target::ext::libraries::{Libraries, LibrariesOps};
 use gdbstub::target::{Target, TargetError, TargetResult};
 
@@ -178,6 +182,51 @@ impl MultiThreadSchedulerLocking for WinTarget {
 impl Breakpoints for WinTarget {
     fn support_sw_breakpoint(&mut self) -> Option<SwBreakpointOps<'_, Self>> {
         Some(self)
+    }
+
+    fn support_hw_breakpoint(&mut self) -> Option<HwBreakpointOps<'_, Self>> {
+        Some(self)
+    }
+
+    fn support_hw_watchpoint(&mut self) -> Option<HwWatchpointOps<'_, Self>> {
+        Some(self)
+    }
+}
+
+impl HwBreakpoint for WinTarget {
+    fn add_hw_breakpoint(&mut self, addr: u64, _kind: usize) -> TargetResult<bool, Self> {
+        non_fatal(self.debuggee.add_debug_slot(Slot { address: addr, kind: SlotKind::Execute, len: 1 }))
+    }
+
+    fn remove_hw_breakpoint(&mut self, addr: u64, _kind: usize) -> TargetResult<bool, Self> {
+        non_fatal(self.debuggee.remove_debug_slot(Slot { address: addr, kind: SlotKind::Execute, len: 1 }))
+    }
+}
+
+/// The slot for a watchpoint; `None` for a read watchpoint, which x86
+/// debug registers cannot make (gdb then asks for an access one).
+fn watch_slot(address: u64, len: u64, kind: WatchKind) -> Option<Slot> {
+    let kind = match kind {
+        WatchKind::Write => SlotKind::Write,
+        WatchKind::ReadWrite => SlotKind::ReadWrite,
+        WatchKind::Read => return None,
+    };
+    Some(Slot { address, kind, len })
+}
+
+impl HwWatchpoint for WinTarget {
+    fn add_hw_watchpoint(&mut self, addr: u64, len: u64, kind: WatchKind) -> TargetResult<bool, Self> {
+        match watch_slot(addr, len, kind) {
+            Some(slot) => non_fatal(self.debuggee.add_debug_slot(slot)),
+            None => Ok(false),
+        }
+    }
+
+    fn remove_hw_watchpoint(&mut self, addr: u64, len: u64, kind: WatchKind) -> TargetResult<bool, Self> {
+        match watch_slot(addr, len, kind) {
+            Some(slot) => non_fatal(self.debuggee.remove_debug_slot(slot)),
+            None => Ok(false),
+        }
     }
 }
 
