@@ -58,7 +58,7 @@ impl DebugRegisters {
     pub fn add(&mut self, slot: Slot) -> Option<usize> {
         let len = if slot.kind == SlotKind::Execute { 1 } else { slot.len };
         len_bits(len)?;
-        if slot.address % len != 0 {
+        if !slot.address.is_multiple_of(len) {
             return None;
         }
         let slot = Slot { len, ..slot };
