@@ -4,8 +4,9 @@
  * runs a second thread, and calls target_func three times from main
  * (a breakpoint there is hit three times); exits with code 42.
  * Other modes, by the first argument:
- *   spin         sleeps in a loop for up to 20 seconds (for a break-in),
- *                exits with code 3;
+ *   spin [N]     prints its process id, sleeps N times 50 ms (default
+ *                400: 20 seconds; for a break-in or an attach), exits
+ *                with code 3;
  *   args A...    prints each argument in brackets, exits with argc;
  *   exit CODE    exits with CODE (strtoul's syntax, 0x... for hex).
  */
@@ -37,12 +38,13 @@ static DWORD WINAPI worker(LPVOID arg)
     return 7;
 }
 
-static int spin(void)
+static int spin(int rounds)
 {
     int i;
-    printf("debuggee: spinning\n");
-    for (i = 0; i < 400; i++)
+    printf("debuggee: spinning, pid %lu\n", GetCurrentProcessId());
+    for (i = 0; i < rounds; i++)
         Sleep(50);
+    printf("debuggee: done spinning, debugger present: %d\n", (int)IsDebuggerPresent());
     return 3;
 }
 
@@ -55,7 +57,7 @@ int main(int argc, char **argv)
 
     setvbuf(stdout, NULL, _IONBF, 0);
     if (argc > 1 && !strcmp(argv[1], "spin"))
-        return spin();
+        return spin(argc > 2 ? atoi(argv[2]) : 400);
     if (argc > 1 && !strcmp(argv[1], "args")) {
         for (i = 0; i < argc; i++)
             printf("debuggee: argv[%d] = [%s]\n", i, argv[i]);

@@ -8,6 +8,9 @@ pub enum StubError {
     /// A Win32 call failed; `code` is `GetLastError()`.
     #[error("{call} failed (Windows error {code})")]
     Win32 { call: &'static str, code: u32 },
+    /// `DebugActiveProcess` refused the process.
+    #[error("cannot attach to process {pid} (Windows error {code})")]
+    Attach { pid: u32, code: u32 },
     /// The client named a thread the program does not have.
     #[error("thread {0} is not a thread of the program")]
     UnknownThread(u32),

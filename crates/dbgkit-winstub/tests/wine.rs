@@ -75,24 +75,28 @@ struct Stub {
 impl Stub {
     /// Starts the stub on `program` with `args`, and waits until it listens.
     fn start(options: &[&str], program_name: &str, args: &[&str]) -> Stub {
+        let mut stub_args: Vec<String> = options.iter().map(|o| o.to_string()).collect();
+        stub_args.push("127.0.0.1:0".into());
+        stub_args.push(windows_path(&program(program_name)));
+        stub_args.extend(args.iter().map(|a| a.to_string()));
+        Stub::spawn(&stub_args)
+    }
+
+    /// Starts the stub attaching to the Windows process `pid`.
+    fn attach(pid: u32) -> Stub {
+        Stub::spawn(&["--attach".into(), "127.0.0.1:0".into(), pid.to_string()])
+    }
+
+    fn spawn(stub_args: &[String]) -> Stub {
         let exe = stub_exe();
         assert!(exe.exists(), "{} is not built: run scripts/windows-tests", exe.display());
-        let mut command = Command::new(WINE);
-        command
-            .arg(&exe)
-            .args(options)
-            .arg("127.0.0.1:0")
-            .arg(windows_path(&program(program_name)))
-            .args(args)
-            .current_dir(programs_dir())
-            .env("WINEDEBUG", "-all")
+        let mut child = wine_command(&exe)
+            .args(stub_args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        if std::env::var_os("WINEPREFIX").is_none() {
-            command.env("WINEPREFIX", "/var/tmp/dbgkit-wine/prefix");
-        }
-        let mut child = command.spawn().expect("wine64 starts (scripts/windows-setup installs it)");
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("wine64 starts (scripts/windows-setup installs it)");
 
         let stderr = Arc::new(Mutex::new(Vec::new()));
         let (port_tx, port_rx) = mpsc::channel();
@@ -184,6 +188,16 @@ impl Stub {
         let log = self.stderr.lock().unwrap().join("\n");
         (log, output)
     }
+}
+
+/// `wine64 EXE` in the test programs' directory, quiet, in the test prefix.
+fn wine_command(exe: &Path) -> Command {
+    let mut command = Command::new(WINE);
+    command.arg(exe).current_dir(programs_dir()).env("WINEDEBUG", "-all");
+    if std::env::var_os("WINEPREFIX").is_none() {
+        command.env("WINEPREFIX", "/var/tmp/dbgkit-wine/prefix");
+    }
+    command
 }
 
 fn text_of(stdout: &[u8], stderr: &[u8]) -> String {
@@ -621,4 +635,40 @@ fn watchpoints_and_hardware_breakpoints_use_the_debug_registers() {
     assert!(out.lines().any(|l| l.starts_with("#1") && l.contains("caller_func (x=2)")), "{context}");
     assert!(out.contains("exited with code 052"), "{context}");
     assert!(program_output.contains("sum = 309"), "{context}");
+}
+
+#[test]
+fn attach_to_a_running_program_and_detach_leave_it_running() {
+    if !enabled("attach_to_a_running_program_and_detach_leave_it_running") {
+        return;
+    }
+    // Started by Wine alone, not debugged; it says its Windows process id.
+    let mut program = wine_command(&program("debuggee.exe"))
+        .args(["spin", "120"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("wine64 starts");
+    let mut lines = BufReader::new(program.stdout.take().unwrap()).lines();
+    let first = lines.next().expect("the program speaks").unwrap();
+    let pid: u32 = first.trim().rsplit(' ').next().unwrap().parse().expect("a process id");
+
+    let stub = Stub::attach(pid);
+    let out = stub.gdb("debuggee.exe", &["info threads", "thread apply all bt", "detach"]);
+    let (log, _) = stub.finish();
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let status = program.wait().unwrap();
+    let context = format!("gdb said:\n{out}\nthe stub said:\n{log}\nthe program said:\n{first}\n{}", rest.join("\n"));
+
+    assert!(log.contains(&format!("Attached; pid = {pid}")), "{context}");
+    // The system's break-in thread stopped; the program's own thread is in its loop.
+    assert!(out.contains("in DbgUiRemoteBreakin"), "{context}");
+    assert!(out.lines().any(|l| l.contains("in spin (rounds=120)")), "{context}");
+    assert!(out.lines().any(|l| l.contains("in main (")), "{context}");
+    assert!(out.contains("[Inferior 1 (process 1) detached]"), "{context}");
+    assert!(log.contains(&format!("Detaching from process {pid}")), "{context}");
+    // It ran on to its end, no longer debugged.
+    assert!(rest.iter().any(|l| l.trim_end() == "debuggee: done spinning, debugger present: 0"), "{context}");
+    assert_eq!(status.code(), Some(3), "{context}");
 }

@@ -21,9 +21,9 @@ use std::ffi::c_void;
 use windows_sys::Win32::Foundation::{CloseHandle, GetLastError, DBG_CONTINUE, DBG_EXCEPTION_NOT_HANDLED, HANDLE};
 use windows_sys::Win32::Storage::FileSystem::GetFinalPathNameByHandleW;
 use windows_sys::Win32::System::Diagnostics::Debug::{
-    ContinueDebugEvent, DebugActiveProcessStop, DebugBreakProcess, DebugSetProcessKillOnExit, FlushInstructionCache,
-    GetThreadContext, ReadProcessMemory, SetThreadContext, WaitForDebugEvent, WriteProcessMemory,
-    CREATE_PROCESS_DEBUG_EVENT, CREATE_THREAD_DEBUG_EVENT, DEBUG_EVENT, EXCEPTION_DEBUG_EVENT,
+    ContinueDebugEvent, DebugActiveProcess, DebugActiveProcessStop, DebugBreakProcess, DebugSetProcessKillOnExit,
+    FlushInstructionCache, GetThreadContext, ReadProcessMemory, SetThreadContext, WaitForDebugEvent,
+    WriteProcessMemory, CREATE_PROCESS_DEBUG_EVENT, CREATE_THREAD_DEBUG_EVENT, DEBUG_EVENT, EXCEPTION_DEBUG_EVENT,
     EXIT_PROCESS_DEBUG_EVENT, EXIT_THREAD_DEBUG_EVENT, LOAD_DLL_DEBUG_EVENT, OUTPUT_DEBUG_STRING_EVENT, RIP_EVENT,
     UNLOAD_DLL_DEBUG_EVENT,
 };
@@ -126,6 +126,8 @@ pub struct Debuggee {
     debug_strings: Vec<String>,
     /// The hardware breakpoints and watchpoints, set in every thread.
     debug_registers: DebugRegisters,
+    /// Attached to rather than started.
+    attached: bool,
 }
 
 impl Debuggee {
@@ -133,9 +135,42 @@ impl Debuggee {
     /// its first stop.
     pub fn start(command: &[String], library_events: bool) -> Result<(Debuggee, Stop), StubError> {
         let launched = launch(command)?;
-        let mut debuggee = Debuggee {
-            process: launched.process,
-            pid: launched.pid,
+        Debuggee::new(launched.process, launched.pid, library_events).first_stop()
+    }
+
+    /// Attaches to the running process `pid`: the system replays its
+    /// present as events (process, threads, DLLs), then breaks into it
+    /// with a thread of its own, the first stop. The process outlives the
+    /// stub: detached, not killed, when the stub ends.
+    pub fn attach(pid: u32, library_events: bool) -> Result<(Debuggee, Stop), StubError> {
+        // SAFETY: plain calls; this thread becomes the process's debugger.
+        if unsafe { DebugActiveProcess(pid) } == 0 {
+            return Err(StubError::Attach { pid, code: unsafe { GetLastError() } });
+        }
+        unsafe { DebugSetProcessKillOnExit(0) };
+        let mut debuggee = Debuggee::new(std::ptr::null_mut(), pid, library_events);
+        debuggee.attached = true;
+        debuggee.first_stop()
+    }
+
+    /// Whether the stub attached to the process (rather than started it).
+    pub fn attached(&self) -> bool {
+        self.attached
+    }
+
+    fn first_stop(mut self) -> Result<(Debuggee, Stop), StubError> {
+        loop {
+            if let Some(stop) = self.wait(INFINITE)? {
+                return Ok((self, stop));
+            }
+        }
+    }
+
+    fn new(process: HANDLE, pid: u32, library_events: bool) -> Debuggee {
+        Debuggee {
+            attached: false,
+            process,
+            pid,
             threads: BTreeMap::new(),
             libraries: Vec::new(),
             breakpoints: BTreeMap::new(),
@@ -150,11 +185,6 @@ impl Debuggee {
             library_events,
             debug_strings: Vec::new(),
             debug_registers: DebugRegisters::default(),
-        };
-        loop {
-            if let Some(stop) = debuggee.wait(INFINITE)? {
-                return Ok((debuggee, stop));
-            }
         }
     }
 
@@ -219,6 +249,10 @@ impl Debuggee {
                 // SAFETY: the union member matches the event code.
                 let info = unsafe { event.u.CreateProcessInfo };
                 self.threads.insert(tid, info.hThread);
+                if self.process.is_null() {
+                    // Attached: this event is the first handle on the process.
+                    self.process = info.hProcess;
+                }
                 self.image_base = info.lpBaseOfImage as u64;
                 let name = file_name(info.hFile).unwrap_or_default();
                 close(info.hFile);

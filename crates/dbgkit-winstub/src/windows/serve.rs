@@ -4,7 +4,7 @@
 
 use super::debuggee::{Debuggee, Stop};
 use super::target::WinTarget;
-use crate::args::StubArgs;
+use crate::args::{DebuggeeSpec, StubArgs};
 use crate::console_output::console_output_packet;
 use crate::debug_registers::SlotKind;
 use crate::error::StubError;
@@ -25,8 +25,18 @@ const EVENT_POLL_MS: u32 = 10;
 /// client asked (killed, detached, or ended).
 pub fn serve(args: &StubArgs) -> Result<(), StubError> {
     let listener = TcpListener::bind(&args.listen)?;
-    let (debuggee, first_stop) = Debuggee::start(&args.command, args.library_events)?;
-    eprintln!("Process {} created; pid = {}", args.command[0], debuggee.pid());
+    let (debuggee, first_stop) = match &args.debuggee {
+        DebuggeeSpec::Launch(command) => {
+            let started = Debuggee::start(command, args.library_events)?;
+            eprintln!("Process {} created; pid = {}", command[0], started.0.pid());
+            started
+        }
+        DebuggeeSpec::Attach(pid) => {
+            let attached = Debuggee::attach(*pid, args.library_events)?;
+            eprintln!("Attached; pid = {pid}");
+            attached
+        }
+    };
     if let Stop::Exited(code) = first_stop {
         eprintln!("dbgkit-winstub: the program ended before its first instruction (exit code {code:#x})");
     }
@@ -52,9 +62,13 @@ pub fn serve(args: &StubArgs) -> Result<(), StubError> {
         }
         Err(e) => {
             // The client is gone (or spoke nonsense): a program the stub
-            // started does not outlive it, as with gdbserver.
+            // started does not outlive it, one it attached to does, as
+            // with gdbserver.
             eprintln!("dbgkit-winstub: connection ended: {e}");
-            debuggee.kill()
+            match debuggee.attached() {
+                true => debuggee.detach(),
+                false => debuggee.kill(),
+            }
         }
     }
 }
