@@ -672,3 +672,43 @@ fn attach_to_a_running_program_and_detach_leave_it_running() {
     assert!(rest.iter().any(|l| l.trim_end() == "debuggee: done spinning, debugger present: 0"), "{context}");
     assert_eq!(status.code(), Some(3), "{context}");
 }
+
+#[test]
+fn bad_input_gets_a_clear_error() {
+    if !enabled("bad_input_gets_a_clear_error") {
+        return;
+    }
+    // Standard error goes to a file: a Wine server this command starts
+    // would hold a pipe open for seconds after the stub is gone.
+    let log = std::env::temp_dir().join(format!("dbgkit-winstub-bad-input-{}.log", std::process::id()));
+    let run = |args: &[&str]| {
+        let file = std::fs::File::create(&log).unwrap();
+        let status = wine_command(&stub_exe())
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(file)
+            .status()
+            .expect("wine64 runs");
+        (status.code(), std::fs::read_to_string(&log).unwrap())
+    };
+    let (code, said) = run(&["127.0.0.1:0", "no-such-program.exe"]);
+    assert!(said.contains("cannot start no-such-program.exe (Windows error 2: no such file)"), "{said}");
+    assert_eq!(code, Some(1), "{said}");
+
+    let (code, said) = run(&["--attach", "127.0.0.1:0", "999999"]);
+    assert!(said.contains("cannot attach to process 999999"), "{said}");
+    assert_eq!(code, Some(1), "{said}");
+
+    let (code, said) = run(&["127.0.0.1:0"]);
+    assert!(said.contains("usage: dbgkit-winstub"), "{said}");
+    assert_eq!(code, Some(2), "{said}");
+
+    // A port already taken, by a listener of this test.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = format!("127.0.0.1:{}", taken.local_addr().unwrap().port());
+    let (code, said) = run(&[&address, "debuggee.exe"]);
+    assert!(said.contains(&format!("cannot listen on {address}: the port is in use")), "{said}");
+    assert_eq!(code, Some(1), "{said}");
+    let _ = std::fs::remove_file(&log);
+}

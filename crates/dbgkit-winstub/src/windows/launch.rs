@@ -41,7 +41,7 @@ pub fn launch(args: &[String]) -> Result<Launched, StubError> {
         )
     };
     if ok == 0 {
-        return Err(StubError::Win32 { call: "CreateProcessW", code: unsafe { GetLastError() } });
+        return Err(StubError::Launch { program: args[0].clone(), code: unsafe { GetLastError() } });
     }
     // The debug events bring their own thread handle.
     unsafe { CloseHandle(info.hThread) };

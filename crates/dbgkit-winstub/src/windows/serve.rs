@@ -24,7 +24,8 @@ const EVENT_POLL_MS: u32 = 10;
 /// Starts the program, serves one client, and leaves the program as the
 /// client asked (killed, detached, or ended).
 pub fn serve(args: &StubArgs) -> Result<(), StubError> {
-    let listener = TcpListener::bind(&args.listen)?;
+    let listener =
+        TcpListener::bind(&args.listen).map_err(|source| StubError::Listen { address: args.listen.clone(), source })?;
     let (debuggee, first_stop) = match &args.debuggee {
         DebuggeeSpec::Launch(command) => {
             let started = Debuggee::start(command, args.library_events)?;
