@@ -712,3 +712,27 @@ fn bad_input_gets_a_clear_error() {
     assert_eq!(code, Some(1), "{said}");
     let _ = std::fs::remove_file(&log);
 }
+
+#[test]
+fn exceptions_the_program_handles_reach_its_handler_when_passed() {
+    if !enabled("exceptions_the_program_handles_reach_its_handler_when_passed") {
+        return;
+    }
+    let stub = Stub::start(&[], "fault.exe", &["handled"]);
+    // `signal 0` continues without the signal: handled by the debugger,
+    // the faulting read runs again and faults again. `continue` passes
+    // SIGSEGV (gdb's default): the program's handler skips the read.
+    let out = stub.gdb("fault.exe", &["continue", "signal 0", "continue"]);
+    let (log, program_output) = stub.finish();
+    let context = format!("gdb said:\n{out}\nthe stub said:\n{log}\nthe program said:\n{program_output}");
+
+    // The custom exception never stopped: first chance, no signal for it.
+    assert!(log.contains("0xe0000001"), "{context}");
+    assert_eq!(out.matches("Program received signal").count(), 2, "{context}");
+    assert_eq!(out.matches("Program received signal SIGSEGV").count(), 2, "{context}");
+    assert!(out.contains("in read_null ()"), "{context}");
+    assert_eq!(log.matches("(access violation), first chance").count(), 2, "{context}");
+    assert!(!log.contains("second chance"), "{context}");
+    assert!(program_output.contains("fault: handled custom=1 access_violation=1"), "{context}");
+    assert!(out.contains("exited normally"), "{context}");
+}
