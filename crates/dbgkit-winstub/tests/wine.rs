@@ -573,8 +573,24 @@ fn the_stub_steps_over_its_own_breakpoint_and_hides_it_from_reads() {
             reply = client.request("c");
         }
     }
-    // A step from the breakpoint ends one instruction (push rbp, one byte) further.
+    // All registers at once: `g`, then `G` with rcx (register 2, bytes
+    // 16..24) changed, read back with `p`.
     let thread = stop_thread(&reply);
+    assert_eq!(client.request(&format!("Hg{thread}")), "OK");
+    let all = client.request("g");
+    let mut changed = all.clone();
+    changed.replace_range(32..48, "2a00000000000000");
+    assert_eq!(client.request(&format!("G{changed}")), "OK");
+    assert_eq!(client.register(&thread, 2), 42);
+    assert_eq!(client.request(&format!("G{all}")), "OK");
+    assert_eq!(client.register(&thread, 2), 2);
+
+    // Memory written with `M` (below the stack pointer, unused) reads back.
+    let stack = client.register(&thread, 7) - 0x100;
+    assert_eq!(client.request(&format!("M{stack:x},4:deadbeef")), "OK");
+    assert_eq!(client.request(&format!("m{stack:x},4")), "deadbeef");
+
+    // A step from the breakpoint ends one instruction (push rbp, one byte) further.
     let stepped = client.request(&format!("vCont;s:{thread}"));
     assert!(stepped.starts_with("T05"), "{stepped}");
     assert_eq!(client.register(&stop_thread(&stepped), 16), target_func + 1);
