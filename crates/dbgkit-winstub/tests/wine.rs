@@ -211,6 +211,12 @@ fn source_line(file: &str, text: &str) -> usize {
     source.lines().position(|l| l.contains(text)).expect("the line is in the source") + 1
 }
 
+/// The process id the stub's log gives ("...; pid = N").
+fn logged_pid(log: &str) -> u32 {
+    let start = log.find("; pid = ").expect("the stub says the process id") + "; pid = ".len();
+    log[start..].lines().next().unwrap().trim().parse().expect("a process id")
+}
+
 /// The hexadecimal number after `prefix` in `text`.
 fn hex_after(text: &str, prefix: &str) -> Option<u64> {
     let start = text.find(prefix)? + prefix.len();
@@ -268,7 +274,9 @@ fn a_breakpoint_is_hit_three_times_with_backtraces_registers_and_the_exit_code()
     // The worker thread has ended by then: one thread.
     assert!(out.contains("* 1    Thread "), "{context}");
 
-    assert!(out.contains("exited with code 052"), "exit code 42: {context}");
+    let pid = logged_pid(&log);
+    assert!(out.contains(&format!("[Inferior 1 (process {pid}) exited with code 052]")), "exit code 42: {context}");
+    assert!(out.contains(&format!("Thread {pid}.")), "thread ids carry the process id: {context}");
     assert!(program_output.contains("sum = 309"), "{context}");
     // Debug strings of the program, its thread and its DLL reach gdb's
     // console (as `O` packets) and the stub's log.
@@ -401,7 +409,7 @@ fn detach_leaves_the_program_running_to_its_end() {
     let context = format!("gdb said:\n{out}\nthe stub said:\n{log}\nthe program said:\n{program_output}");
 
     assert!(out.contains("Breakpoint 1, target_func (x=0)"), "{context}");
-    assert!(out.contains("[Inferior 1 (process 1) detached]"), "{context}");
+    assert!(out.contains(&format!("[Inferior 1 (process {}) detached]", logged_pid(&log))), "{context}");
     assert!(log.contains("Detaching from process"), "{context}");
     // The program went on alone, without a breakpoint byte left behind.
     assert!(program_output.contains("sum = 309"), "{context}");
@@ -671,7 +679,8 @@ fn attach_to_a_running_program_and_detach_leave_it_running() {
     let pid: u32 = first.trim().rsplit(' ').next().unwrap().parse().expect("a process id");
 
     let stub = Stub::attach(pid);
-    let out = stub.gdb("debuggee.exe", &["info threads", "thread apply all bt", "detach"]);
+    // No detach: gdb leaves a process the stub attached to when it ends.
+    let out = stub.gdb("debuggee.exe", &["info threads", "thread apply all bt"]);
     let (log, _) = stub.finish();
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
     let status = program.wait().unwrap();
@@ -682,7 +691,7 @@ fn attach_to_a_running_program_and_detach_leave_it_running() {
     assert!(out.contains("in DbgUiRemoteBreakin"), "{context}");
     assert!(out.lines().any(|l| l.contains("in spin (rounds=120)")), "{context}");
     assert!(out.lines().any(|l| l.contains("in main (")), "{context}");
-    assert!(out.contains("[Inferior 1 (process 1) detached]"), "{context}");
+    assert!(out.contains(&format!("[Inferior 1 (process {pid}) detached]")), "{context}");
     assert!(log.contains(&format!("Detaching from process {pid}")), "{context}");
     // It ran on to its end, no longer debugged.
     assert!(rest.iter().any(|l| l.trim_end() == "debuggee: done spinning, debugger present: 0"), "{context}");
@@ -751,4 +760,20 @@ fn exceptions_the_program_handles_reach_its_handler_when_passed() {
     assert!(!log.contains("second chance"), "{context}");
     assert!(program_output.contains("fault: handled custom=1 access_violation=1"), "{context}");
     assert!(out.contains("exited normally"), "{context}");
+}
+
+#[test]
+fn a_started_program_is_killed_when_gdb_leaves() {
+    if !enabled("a_started_program_is_killed_when_gdb_leaves") {
+        return;
+    }
+    let stub = Stub::start(&[], "debuggee.exe", &[]);
+    // gdb ends at the breakpoint: it kills what the stub started (qAttached 0).
+    let out = stub.gdb("debuggee.exe", &["break target_func", "continue"]);
+    let (log, program_output) = stub.finish();
+    let context = format!("gdb said:\n{out}\nthe stub said:\n{log}\nthe program said:\n{program_output}");
+
+    assert!(out.contains("Breakpoint 1, target_func (x=0)"), "{context}");
+    assert!(log.contains(&format!("Killing process {}", logged_pid(&log))), "{context}");
+    assert!(!program_output.contains("sum ="), "{context}");
 }

@@ -6,7 +6,7 @@ use crate::arch::{GdbRegId, GdbRegisters, X86_64Windows};
 use crate::debug_registers::{Slot, SlotKind};
 use crate::error::StubError;
 use crate::library_list::{copy_window, library_list_xml};
-use gdbstub::common::{Signal, Tid};
+use gdbstub::common::{Pid, Signal, Tid};
 use gdbstub::target::ext::base::multithread::{
     MultiThreadBase, MultiThreadResume, MultiThreadResumeOps, MultiThreadSchedulerLocking,
     MultiThreadSchedulerLockingOps, MultiThreadSingleStep, MultiThreadSingleStepOps,
@@ -16,6 +16,9 @@ use gdbstub::target::ext::base::BaseOps;
 use gdbstub::target::ext::breakpoints::{
     Breakpoints, BreakpointsOps, HwBreakpoint, HwBreakpointOps, HwWatchpoint, HwWatchpointOps, SwBreakpoint,
     SwBreakpointOps, WatchKind,
+};
+use gdbstub::target::ext::extended_mode::{
+    Args, AttachKind, CurrentActivePid, CurrentActivePidOps, ExtendedMode, ExtendedModeOps, ShouldTerminate,
 };
 use gdbstub::target::ext::libraries::{Libraries, LibrariesOps};
 use gdbstub::target::{Target, TargetError, TargetResult};
@@ -58,6 +61,55 @@ impl Target for WinTarget {
 
     fn support_libraries(&mut self) -> Option<LibrariesOps<'_, Self>> {
         Some(self)
+    }
+
+    // Only for what extended mode adds to a plain session: the process id
+    // in thread ids and messages, and `qAttached` answered truthfully (gdb
+    // kills a program the stub started when it quits, and detaches from
+    // one the stub attached to, as with gdbserver). Starting or attaching
+    // to another program from gdb is refused.
+    fn support_extended_mode(&mut self) -> Option<ExtendedModeOps<'_, Self>> {
+        Some(self)
+    }
+}
+
+/// Extended mode's requests for another program, which this stub does not serve.
+fn one_program_only<T>(request: &str) -> TargetResult<T, WinTarget> {
+    eprintln!("dbgkit-winstub: {request} refused: the stub serves the one program of its command line");
+    Err(TargetError::NonFatal)
+}
+
+impl ExtendedMode for WinTarget {
+    fn run(&mut self, _filename: Option<&[u8]>, _args: Args<'_, '_>) -> TargetResult<Pid, Self> {
+        one_program_only("run")
+    }
+
+    fn attach(&mut self, _pid: Pid) -> TargetResult<(), Self> {
+        one_program_only("attach")
+    }
+
+    fn query_if_attached(&mut self, _pid: Pid) -> TargetResult<AttachKind, Self> {
+        Ok(if self.debuggee.attached() { AttachKind::Attach } else { AttachKind::Run })
+    }
+
+    fn kill(&mut self, _pid: Option<Pid>) -> TargetResult<ShouldTerminate, Self> {
+        non_fatal(self.debuggee.kill())?;
+        Ok(ShouldTerminate::Yes)
+    }
+
+    fn restart(&mut self) -> Result<(), Self::Error> {
+        eprintln!("dbgkit-winstub: restart refused: the stub serves the one program of its command line");
+        Ok(())
+    }
+
+    fn support_current_active_pid(&mut self) -> Option<CurrentActivePidOps<'_, Self>> {
+        Some(self)
+    }
+}
+
+impl CurrentActivePid for WinTarget {
+    fn current_active_pid(&mut self) -> Result<Pid, Self::Error> {
+        Ok(Pid::new(self.debuggee.pid() as usize).expect("Windows process ids are not zero"))
     }
 }
 
