@@ -7,6 +7,8 @@
  *   spin [N]     prints its process id, sleeps N times 50 ms (default
  *                400: 20 seconds; for a break-in or an attach), exits
  *                with code 3;
+ *   chatter      calls OutputDebugStringA without pause for up to 20
+ *                seconds, exits with code 4;
  *   args A...    prints each argument in brackets, exits with argc;
  *   exit CODE    exits with CODE (strtoul's syntax, 0x... for hex).
  */
@@ -58,6 +60,13 @@ int main(int argc, char **argv)
     setvbuf(stdout, NULL, _IONBF, 0);
     if (argc > 1 && !strcmp(argv[1], "spin"))
         return spin(argc > 2 ? atoi(argv[2]) : 400);
+    if (argc > 1 && !strcmp(argv[1], "chatter")) {
+        ULONGLONG until = GetTickCount64() + 20000;
+        printf("debuggee: chattering\n");
+        while (GetTickCount64() < until)
+            OutputDebugStringA("debuggee: chatter");
+        return 4;
+    }
     if (argc > 1 && !strcmp(argv[1], "args")) {
         for (i = 0; i < argc; i++)
             printf("debuggee: argv[%d] = [%s]\n", i, argv[i]);

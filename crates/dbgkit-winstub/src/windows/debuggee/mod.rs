@@ -214,9 +214,15 @@ impl Debuggee {
 
     /// Waits up to `timeout_ms` for the next stop, continuing the events
     /// that are not stops (thread and DLL events, debug strings, exceptions
-    /// passed to the program). `None` when the time ran out.
+    /// passed to the program). `None` when the time ran out, even while
+    /// such events keep coming (a program writing debug strings without
+    /// end must not keep the caller from its client).
     pub fn wait(&mut self, timeout_ms: u32) -> Result<Option<Stop>, StubError> {
+        let started = std::time::Instant::now();
         loop {
+            if timeout_ms != INFINITE && started.elapsed().as_millis() >= u128::from(timeout_ms) {
+                return Ok(None);
+            }
             let mut event: DEBUG_EVENT = unsafe { std::mem::zeroed() };
             // SAFETY: `event` is a valid DEBUG_EVENT to fill.
             if unsafe { WaitForDebugEvent(&mut event, timeout_ms) } == 0 {
