@@ -1,10 +1,15 @@
-//! The stub's side of the socket, between gdbstub and the client: whole
-//! packets go out in one write (gdbstub writes byte by byte), and one
-//! thing gdbstub cannot say is said right: a Windows exit code does not fit
-//! in the byte gdbstub's `W` stop reply carries, so the stub gives the
-//! whole code and the link rewrites that reply.
+//! The stub's side of the socket, between gdbstub and the client. gdbstub
+//! reads and writes one byte at a time, and under Wine every socket call
+//! costs about a quarter of a millisecond: the link reads what has arrived
+//! in one call and hands it out byte by byte, and writes each packet in
+//! one call. It also says one thing gdbstub cannot: a Windows exit code
+//! does not fit in the byte gdbstub's `W` stop reply carries, so the stub
+//! gives the whole code and the link rewrites that reply.
 
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
+
+/// The most read from the socket at once.
+const READ_CHUNK: usize = 4096;
 
 /// A writer that frames gdbstub's output into whole packets.
 pub struct PacketLink<S> {
@@ -15,11 +20,43 @@ pub struct PacketLink<S> {
     checksum_left: Option<usize>,
     /// The exit code the next `W` reply must carry.
     exit_code: Option<u32>,
+    /// Bytes read from the socket and not yet handed out, from `read_at`.
+    received: Vec<u8>,
+    read_at: usize,
+}
+
+impl<S: Read> PacketLink<S> {
+    /// The next byte from the client, waiting for it.
+    pub fn read_byte(&mut self) -> io::Result<u8> {
+        if self.read_at == self.received.len() {
+            self.received.resize(READ_CHUNK, 0);
+            let count = self.stream.read(&mut self.received)?;
+            self.received.truncate(count);
+            self.read_at = 0;
+            if count == 0 {
+                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "the client closed the connection"));
+            }
+        }
+        self.read_at += 1;
+        Ok(self.received[self.read_at - 1])
+    }
+
+    /// The next byte from the client if one was already read.
+    pub fn buffered_byte(&self) -> Option<u8> {
+        self.received.get(self.read_at).copied()
+    }
 }
 
 impl<S: Write> PacketLink<S> {
     pub fn new(stream: S) -> PacketLink<S> {
-        PacketLink { stream, packet: Vec::new(), checksum_left: None, exit_code: None }
+        PacketLink {
+            stream,
+            packet: Vec::new(),
+            checksum_left: None,
+            exit_code: None,
+            received: Vec::with_capacity(READ_CHUNK),
+            read_at: 0,
+        }
     }
 
     /// Makes the next `W` reply carry `code` whole.
@@ -95,6 +132,18 @@ mod tests {
         // A packet is held until its checksum is complete.
         assert_eq!(written(&mut link, b"$T05thread:1c;#8"), b"");
         assert_eq!(written(&mut link, b"4"), b"$T05thread:1c;#84");
+    }
+
+    #[test]
+    fn bytes_read_together_are_handed_out_one_by_one() {
+        let mut link = PacketLink::new(io::Cursor::new(b"$g#67+".to_vec()));
+        assert_eq!(link.buffered_byte(), None);
+        assert_eq!(link.read_byte().unwrap(), b'$');
+        assert_eq!(link.buffered_byte(), Some(b'g'));
+        let rest: Vec<u8> = (0..5).map(|_| link.read_byte().unwrap()).collect();
+        assert_eq!(rest, b"g#67+");
+        assert_eq!(link.buffered_byte(), None);
+        assert_eq!(link.read_byte().unwrap_err().kind(), io::ErrorKind::UnexpectedEof);
     }
 
     #[test]

@@ -130,11 +130,18 @@ impl Connection for Link {
 
 impl ConnectionExt for Link {
     fn read(&mut self) -> std::io::Result<u8> {
-        ConnectionExt::read(&mut self.stream)
+        if self.buffered_byte().is_none() {
+            // `peek` leaves the socket non-blocking.
+            self.stream.set_nonblocking(false)?;
+        }
+        self.read_byte()
     }
 
     fn peek(&mut self) -> std::io::Result<Option<u8>> {
-        ConnectionExt::peek(&mut self.stream)
+        match self.buffered_byte() {
+            Some(byte) => Ok(Some(byte)),
+            None => ConnectionExt::peek(&mut self.stream),
+        }
     }
 }
 
