@@ -374,17 +374,19 @@ impl Debuggee {
             }
         }
         self.finish_step_over();
+        if code == status::BREAKPOINT && self.breakpoints.contains_key(&address) {
+            // Rewind to the int3, where gdb's breakpoint is (swbreak).
+            self.set_pc(tid, address)?;
+            return Ok(Outcome::Stop(Stop::Breakpoint { tid }));
+        }
+        // The client's own breakpoints, steps and watchpoints go unlogged;
+        // every other exception is worth a line.
         let chance = if first_chance { "first" } else { "second" };
         eprintln!(
             "dbgkit-winstub: exception {code:#010x} ({}), {chance} chance, at {address:#x} in thread {tid}",
             exception_name(code)
         );
         if code == status::BREAKPOINT {
-            if self.breakpoints.contains_key(&address) {
-                // Rewind to the int3, where gdb's breakpoint is (swbreak).
-                self.set_pc(tid, address)?;
-                return Ok(Outcome::Stop(Stop::Breakpoint { tid }));
-            }
             if !self.initial_breakpoint_seen {
                 self.initial_breakpoint_seen = true;
                 return Ok(Outcome::Stop(Stop::Signal { tid, signal: Signal::SIGTRAP }));
