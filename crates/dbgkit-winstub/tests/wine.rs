@@ -136,7 +136,11 @@ impl Stub {
     fn gdb_command(&self, program_name: &str, commands: &[&str]) -> Command {
         let dlls = "/usr/lib/x86_64-linux-gnu/wine/x86_64-windows";
         let mut command = Command::new("timeout");
-        command.arg(GDB_TIMEOUT_SECS.to_string()).args(["gdb", "-nx", "-batch"]);
+        // gdb may not end on SIGTERM while its target is stuck: KILL 10 s
+        // later. --foreground: a signal to `timeout` reaches gdb once (in
+        // its own process group, timeout would send it twice, and a second
+        // SIGINT makes gdb give up on its target).
+        command.args(["--foreground", "-k", "10"]).arg(GDB_TIMEOUT_SECS.to_string()).args(["gdb", "-nx", "-batch"]);
         // A gdb built for Linux knows no Windows OS ABI: "none" keeps it
         // from taking the program for a Linux one, so it reads the DLL list
         // the stub sends; DOS file names and the search path let it find
@@ -198,6 +202,21 @@ fn wine_command(exe: &Path) -> Command {
         command.env("WINEPREFIX", "/var/tmp/dbgkit-wine/prefix");
     }
     command
+}
+
+/// Everything a child writes on its standard output and error (read at
+/// the same time, so that neither pipe fills up), once it has ended.
+fn collect_output(mut child: Child) -> String {
+    let mut stderr = child.stderr.take().expect("piped");
+    let errors = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    let mut out = String::new();
+    let _ = child.stdout.take().expect("piped").read_to_string(&mut out);
+    child.wait().expect("the child ends");
+    out + &errors.join().expect("standard error is read")
 }
 
 fn text_of(stdout: &[u8], stderr: &[u8]) -> String {
@@ -390,17 +409,17 @@ fn a_break_in_reaches_a_program_that_floods_debug_strings() {
 fn break_in_and_kill(mode: &str) -> String {
     let started = Instant::now();
     let stub = Stub::start(&[], "debuggee.exe", &[mode]);
-    let mut gdb = stub.gdb_command("debuggee.exe", &["continue", "info threads", "kill"]).spawn().expect("gdb runs");
+    let gdb = stub.gdb_command("debuggee.exe", &["continue", "info threads", "kill"]).spawn().expect("gdb runs");
+    let gdb_id = gdb.id();
+    // Read from the start: the program's debug strings fill gdb's output.
+    let gdb = std::thread::spawn(move || collect_output(gdb));
     // gdb turns SIGINT into a break-in (`\x03`), which the stub makes a
     // DebugBreakProcess: sent once gdb is connected and the program runs.
     stub.wait_for_log("Remote debugging from host", Duration::from_secs(60)).expect("gdb connects");
     std::thread::sleep(Duration::from_millis(1500));
-    let status = Command::new("kill").args(["-INT", &gdb.id().to_string()]).status().expect("kill runs");
+    let status = Command::new("kill").args(["-INT", &gdb_id.to_string()]).status().expect("kill runs");
     assert!(status.success());
-    let mut out = String::new();
-    gdb.stdout.take().unwrap().read_to_string(&mut out).unwrap();
-    gdb.stderr.take().unwrap().read_to_string(&mut out).unwrap();
-    gdb.wait().unwrap();
+    let out = gdb.join().expect("gdb's output is read");
     let (log, program_output) = stub.finish();
     let context = format!("gdb said:\n{out}\nthe stub said:\n{log}\nthe program said:\n{program_output}");
 
