@@ -17,9 +17,13 @@ impl Debuggee {
     /// when the client resumes its thread with a signal, and handled
     /// (`DBG_CONTINUE`) when without, as gdbserver for Windows does.
     pub fn resume(&mut self, plan: &ResumePlan) -> Result<(), StubError> {
-        let pending = self.pending.take().ok_or(StubError::NotStopped)?;
+        // Still pending until continued: after an error the program is
+        // still stopped, and the client may try again or leave.
+        let pending = self.pending.ok_or(StubError::NotStopped)?;
         if self.has_exited() {
-            return self.continue_event(pending.tid, DBG_CONTINUE);
+            self.continue_event(pending.tid, DBG_CONTINUE)?;
+            self.pending = None;
+            return Ok(());
         }
         self.stepping.clear();
         for (&tid, &(action, _)) in &plan.actions {
@@ -57,7 +61,9 @@ impl Debuggee {
             (Some(_), Some(_)) => DBG_EXCEPTION_NOT_HANDLED,
             _ => DBG_CONTINUE,
         };
-        self.continue_event(pending.tid, status)
+        self.continue_event(pending.tid, status)?;
+        self.pending = None;
+        Ok(())
     }
 
     /// Breaks into the running program: the system starts a thread in it
