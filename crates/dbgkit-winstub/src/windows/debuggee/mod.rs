@@ -1,0 +1,434 @@
+//! The debugged process as the Win32 debug API shows it: one debug event
+//! at a time, every thread frozen until it is continued. This file turns
+//! the nine kinds of debug event into the stops a client is told about
+//! (the rest are recorded and continued on the spot), and holds what the
+//! stub changed in the process: breakpoint bytes, trap flags, debug
+//! registers, threads it suspended. `run_control.rs` resumes, kills and
+//! detaches; `memory.rs` reads and writes memory and plants int3s;
+//! `registers.rs` reads and writes thread contexts.
+
+mod memory;
+mod registers;
+mod run_control;
+
+use super::launch::launch;
+use crate::debug_registers::{DebugRegisters, Slot, SlotKind};
+use crate::error::StubError;
+use crate::exception_signal::{exception_name, status, stop_signal};
+use crate::library_list::Library;
+use gdbstub::common::Signal;
+use std::collections::{BTreeMap, BTreeSet};
+use windows_sys::Win32::Foundation::{CloseHandle, GetLastError, DBG_CONTINUE, DBG_EXCEPTION_NOT_HANDLED, HANDLE};
+use windows_sys::Win32::Storage::FileSystem::GetFinalPathNameByHandleW;
+use windows_sys::Win32::System::Diagnostics::Debug::{
+    ContinueDebugEvent, DebugActiveProcess, DebugSetProcessKillOnExit, WaitForDebugEvent, CREATE_PROCESS_DEBUG_EVENT,
+    CREATE_THREAD_DEBUG_EVENT, DEBUG_EVENT, EXCEPTION_DEBUG_EVENT, EXIT_PROCESS_DEBUG_EVENT, EXIT_THREAD_DEBUG_EVENT,
+    LOAD_DLL_DEBUG_EVENT, OUTPUT_DEBUG_STRING_EVENT, RIP_EVENT, UNLOAD_DLL_DEBUG_EVENT,
+};
+use windows_sys::Win32::System::Threading::INFINITE;
+
+/// `GetLastError()` after a `WaitForDebugEvent` that timed out.
+const ERROR_SEM_TIMEOUT: u32 = 121;
+/// The x86 breakpoint instruction.
+const INT3: u8 = 0xCC;
+const PAGE: u64 = 0x1000;
+
+/// Why the program stopped, as the client is told.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// An exception gdb knows as a signal, or the stub's break-in.
+    Signal { tid: u32, signal: Signal },
+    /// One of the client's breakpoints; the thread's pc is at it.
+    Breakpoint { tid: u32 },
+    /// A single step the client asked for ended.
+    Stepped { tid: u32 },
+    /// A hardware breakpoint (debug register, execute); the pc is at it.
+    HardwareBreakpoint { tid: u32 },
+    /// A watched address was written (or read or written); the pc is after
+    /// the access.
+    Watchpoint { tid: u32, slot: Slot },
+    /// A DLL was loaded or unloaded (only when asked for).
+    Library { tid: u32 },
+    /// The process ended with this exit code.
+    Exited(u32),
+}
+
+/// What one thread does when the program is resumed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ThreadAction {
+    Continue,
+    Step,
+}
+
+/// What becomes of an exception.
+enum Outcome {
+    Stop(Stop),
+    /// Continue it unhandled: the program's own handlers see it.
+    Pass,
+    /// Continue it handled, without a word to the client.
+    Resume,
+}
+
+/// How to resume: an action per thread; the others run unless locked.
+#[derive(Clone, Debug)]
+pub struct ResumePlan {
+    pub actions: BTreeMap<u32, (ThreadAction, Option<Signal>)>,
+    pub others_run: bool,
+}
+
+impl Default for ResumePlan {
+    fn default() -> Self {
+        ResumePlan { actions: BTreeMap::new(), others_run: true }
+    }
+}
+
+/// The debug event being reported, which the next resume continues.
+#[derive(Clone, Copy, Debug)]
+struct PendingEvent {
+    tid: u32,
+    /// The NTSTATUS when the event is an exception.
+    exception: Option<u32>,
+}
+
+/// A thread stepping off one of the stub's breakpoints: the original
+/// instruction is back for one step, every other thread is suspended.
+#[derive(Clone, Copy, Debug)]
+struct StepOver {
+    tid: u32,
+    address: u64,
+    /// The client asked for a step (report it) rather than a continue.
+    report_step: bool,
+}
+
+/// The debugged process.
+pub struct Debuggee {
+    process: HANDLE,
+    pid: u32,
+    threads: BTreeMap<u32, HANDLE>,
+    libraries: Vec<Library>,
+    /// Address -> the byte the int3 replaced.
+    breakpoints: BTreeMap<u64, u8>,
+    pending: Option<PendingEvent>,
+    step_over: Option<StepOver>,
+    /// Threads the client single-steps.
+    stepping: BTreeSet<u32>,
+    /// Threads suspended until the next stop.
+    held: Vec<u32>,
+    initial_breakpoint_seen: bool,
+    interrupt_requested: bool,
+    exit_code: Option<u32>,
+    image_base: u64,
+    /// Stop for DLL loads and unloads after the initial breakpoint.
+    library_events: bool,
+    /// `OutputDebugString` text not yet given to the client.
+    debug_strings: Vec<String>,
+    /// The hardware breakpoints and watchpoints, set in every thread.
+    debug_registers: DebugRegisters,
+    /// Attached to rather than started.
+    attached: bool,
+}
+
+impl Debuggee {
+    /// Starts the program and runs it to the loader's initial breakpoint,
+    /// its first stop.
+    pub fn start(command: &[String], library_events: bool) -> Result<(Debuggee, Stop), StubError> {
+        let launched = launch(command)?;
+        Debuggee::new(launched.process, launched.pid, library_events).first_stop()
+    }
+
+    /// Attaches to the running process `pid`: the system replays its
+    /// present as events (process, threads, DLLs), then breaks into it
+    /// with a thread of its own, the first stop. The process outlives the
+    /// stub: detached, not killed, when the stub ends.
+    pub fn attach(pid: u32, library_events: bool) -> Result<(Debuggee, Stop), StubError> {
+        // SAFETY: plain calls; this thread becomes the process's debugger.
+        if unsafe { DebugActiveProcess(pid) } == 0 {
+            return Err(StubError::Attach { pid, code: unsafe { GetLastError() } });
+        }
+        unsafe { DebugSetProcessKillOnExit(0) };
+        let mut debuggee = Debuggee::new(std::ptr::null_mut(), pid, library_events);
+        debuggee.attached = true;
+        debuggee.first_stop()
+    }
+
+    /// Whether the stub attached to the process (rather than started it).
+    pub fn attached(&self) -> bool {
+        self.attached
+    }
+
+    fn first_stop(mut self) -> Result<(Debuggee, Stop), StubError> {
+        loop {
+            if let Some(stop) = self.wait(INFINITE)? {
+                return Ok((self, stop));
+            }
+        }
+    }
+
+    fn new(process: HANDLE, pid: u32, library_events: bool) -> Debuggee {
+        Debuggee {
+            attached: false,
+            process,
+            pid,
+            threads: BTreeMap::new(),
+            libraries: Vec::new(),
+            breakpoints: BTreeMap::new(),
+            pending: None,
+            step_over: None,
+            stepping: BTreeSet::new(),
+            held: Vec::new(),
+            initial_breakpoint_seen: false,
+            interrupt_requested: false,
+            exit_code: None,
+            image_base: 0,
+            library_events,
+            debug_strings: Vec::new(),
+            debug_registers: DebugRegisters::default(),
+        }
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    /// The DLLs loaded now, in load order.
+    pub fn libraries(&self) -> &[Library] {
+        &self.libraries
+    }
+
+    /// The thread ids, the one that stopped first.
+    pub fn thread_ids(&self) -> Vec<u32> {
+        let first = self.pending.map(|p| p.tid).filter(|t| self.threads.contains_key(t));
+        first.into_iter().chain(self.threads.keys().copied().filter(|t| Some(*t) != first)).collect()
+    }
+
+    /// The `OutputDebugString` texts since the last call.
+    pub fn take_debug_strings(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.debug_strings)
+    }
+
+    /// Whether the process has ended.
+    pub fn has_exited(&self) -> bool {
+        self.exit_code.is_some()
+    }
+
+    /// Waits up to `timeout_ms` for the next stop, continuing the events
+    /// that are not stops (thread and DLL events, debug strings, exceptions
+    /// passed to the program). `None` when the time ran out, even while
+    /// such events keep coming (a program writing debug strings without
+    /// end must not keep the caller from its client).
+    pub fn wait(&mut self, timeout_ms: u32) -> Result<Option<Stop>, StubError> {
+        let started = std::time::Instant::now();
+        loop {
+            if timeout_ms != INFINITE && started.elapsed().as_millis() >= u128::from(timeout_ms) {
+                return Ok(None);
+            }
+            let mut event: DEBUG_EVENT = unsafe { std::mem::zeroed() };
+            // SAFETY: `event` is a valid DEBUG_EVENT to fill.
+            if unsafe { WaitForDebugEvent(&mut event, timeout_ms) } == 0 {
+                let code = unsafe { GetLastError() };
+                if code == ERROR_SEM_TIMEOUT {
+                    return Ok(None);
+                }
+                return Err(StubError::Win32 { call: "WaitForDebugEvent", code });
+            }
+            let tid = event.dwThreadId;
+            match self.classify(&event)? {
+                Some((stop, exception)) => {
+                    self.pending = Some(PendingEvent { tid, exception });
+                    self.release_held();
+                    return Ok(Some(stop));
+                }
+                None => continue,
+            }
+        }
+    }
+
+    /// Records one debug event; the stop it is, with the exception code, or
+    /// `None` once it has been continued.
+    fn classify(&mut self, event: &DEBUG_EVENT) -> Result<Option<(Stop, Option<u32>)>, StubError> {
+        let tid = event.dwThreadId;
+        match event.dwDebugEventCode {
+            CREATE_PROCESS_DEBUG_EVENT => {
+                // SAFETY: the union member matches the event code.
+                let info = unsafe { event.u.CreateProcessInfo };
+                self.threads.insert(tid, info.hThread);
+                if self.process.is_null() {
+                    // Attached: this event is the first handle on the process.
+                    self.process = info.hProcess;
+                }
+                self.image_base = info.lpBaseOfImage as u64;
+                let name = file_name(info.hFile).unwrap_or_default();
+                close(info.hFile);
+                eprintln!("dbgkit-winstub: process {} ({name}) image at {:#x}", self.pid, self.image_base);
+            }
+            CREATE_THREAD_DEBUG_EVENT => {
+                // SAFETY: as above.
+                let info = unsafe { event.u.CreateThread };
+                self.threads.insert(tid, info.hThread);
+                if self.debug_registers.any() {
+                    if let Err(e) = self.apply_debug_registers(tid) {
+                        eprintln!("dbgkit-winstub: thread {tid} gets no hardware breakpoints: {e}");
+                    }
+                }
+            }
+            EXIT_THREAD_DEBUG_EVENT => {
+                self.threads.remove(&tid);
+                self.stepping.remove(&tid);
+            }
+            LOAD_DLL_DEBUG_EVENT => {
+                // SAFETY: as above.
+                let info = unsafe { event.u.LoadDll };
+                let base = info.lpBaseOfDll as u64;
+                let name = file_name(info.hFile)
+                    .or_else(|| self.image_name(info.lpImageName as u64, info.fUnicode != 0))
+                    .unwrap_or_else(|| format!("dll@{base:#x}"));
+                close(info.hFile);
+                self.libraries.push(Library { name, base });
+                if self.library_events && self.initial_breakpoint_seen {
+                    return Ok(Some((Stop::Library { tid }, None)));
+                }
+            }
+            UNLOAD_DLL_DEBUG_EVENT => {
+                // SAFETY: as above.
+                let base = unsafe { event.u.UnloadDll }.lpBaseOfDll as u64;
+                self.libraries.retain(|l| l.base != base);
+                if self.library_events && self.initial_breakpoint_seen {
+                    return Ok(Some((Stop::Library { tid }, None)));
+                }
+            }
+            OUTPUT_DEBUG_STRING_EVENT => {
+                // SAFETY: as above.
+                let info = unsafe { event.u.DebugString };
+                let text =
+                    self.debug_string(info.lpDebugStringData as u64, info.nDebugStringLength, info.fUnicode != 0);
+                let text = text.trim_end_matches(['\0', '\n']).to_string();
+                eprintln!("dbgkit-winstub: debug string: {text}");
+                self.debug_strings.push(text);
+            }
+            RIP_EVENT => {
+                // SAFETY: as above.
+                let info = unsafe { event.u.RipInfo };
+                eprintln!("dbgkit-winstub: system debugging error {} (type {})", info.dwError, info.dwType);
+            }
+            EXIT_PROCESS_DEBUG_EVENT => {
+                // SAFETY: as above.
+                let code = unsafe { event.u.ExitProcess }.dwExitCode;
+                self.exit_code = Some(code);
+                self.finish_step_over();
+                return Ok(Some((Stop::Exited(code), None)));
+            }
+            EXCEPTION_DEBUG_EVENT => {
+                // SAFETY: as above.
+                let info = unsafe { event.u.Exception };
+                let code = info.ExceptionRecord.ExceptionCode as u32;
+                let address = info.ExceptionRecord.ExceptionAddress as u64;
+                let first_chance = info.dwFirstChance != 0;
+                match self.classify_exception(tid, code, address, first_chance)? {
+                    Outcome::Stop(stop) => return Ok(Some((stop, Some(code)))),
+                    Outcome::Pass => {
+                        self.continue_event(tid, DBG_EXCEPTION_NOT_HANDLED)?;
+                        return Ok(None);
+                    }
+                    Outcome::Resume => {}
+                }
+            }
+            other => eprintln!("dbgkit-winstub: unknown debug event {other}"),
+        }
+        self.continue_event(tid, DBG_CONTINUE)?;
+        Ok(None)
+    }
+
+    /// What to do with an exception: stop, pass it to the program, or
+    /// resume silently (the end of a step off a breakpoint that the client
+    /// asked to continue).
+    fn classify_exception(
+        &mut self,
+        tid: u32,
+        code: u32,
+        address: u64,
+        first_chance: bool,
+    ) -> Result<Outcome, StubError> {
+        if code == status::SINGLE_STEP && self.debug_registers.any() {
+            if let Some(slot) = self.fired_slot(tid)? {
+                self.finish_step_over();
+                self.stepping.remove(&tid);
+                return Ok(Outcome::Stop(match slot.kind {
+                    SlotKind::Execute => Stop::HardwareBreakpoint { tid },
+                    _ => Stop::Watchpoint { tid, slot },
+                }));
+            }
+        }
+        if code == status::SINGLE_STEP {
+            if let Some(step_over) = self.step_over.filter(|s| s.tid == tid) {
+                self.finish_step_over();
+                if step_over.report_step {
+                    self.stepping.remove(&tid);
+                    return Ok(Outcome::Stop(Stop::Stepped { tid }));
+                }
+                self.release_held();
+                return Ok(Outcome::Resume);
+            }
+            if self.stepping.remove(&tid) {
+                return Ok(Outcome::Stop(Stop::Stepped { tid }));
+            }
+        }
+        self.finish_step_over();
+        if code == status::BREAKPOINT && self.breakpoints.contains_key(&address) {
+            // Rewind to the int3, where gdb's breakpoint is (swbreak).
+            self.set_pc(tid, address)?;
+            return Ok(Outcome::Stop(Stop::Breakpoint { tid }));
+        }
+        // The client's own breakpoints, steps and watchpoints go unlogged;
+        // every other exception is worth a line.
+        let chance = if first_chance { "first" } else { "second" };
+        eprintln!(
+            "dbgkit-winstub: exception {code:#010x} ({}), {chance} chance, at {address:#x} in thread {tid}",
+            exception_name(code)
+        );
+        if code == status::BREAKPOINT {
+            if !self.initial_breakpoint_seen {
+                self.initial_breakpoint_seen = true;
+                return Ok(Outcome::Stop(Stop::Signal { tid, signal: Signal::SIGTRAP }));
+            }
+            if std::mem::take(&mut self.interrupt_requested) {
+                return Ok(Outcome::Stop(Stop::Signal { tid, signal: Signal::SIGINT }));
+            }
+        }
+        Ok(match stop_signal(code, first_chance) {
+            Some(signal) => Outcome::Stop(Stop::Signal { tid, signal }),
+            None => Outcome::Pass,
+        })
+    }
+
+    fn continue_event(&mut self, tid: u32, status: i32) -> Result<(), StubError> {
+        // SAFETY: plain call; the event (pid, tid) is the one last waited for.
+        if unsafe { ContinueDebugEvent(self.pid, tid, status) } == 0 {
+            return Err(StubError::Win32 { call: "ContinueDebugEvent", code: unsafe { GetLastError() } });
+        }
+        Ok(())
+    }
+}
+
+/// The path of an open file, as Windows names it (`C:\windows\...`).
+fn file_name(file: HANDLE) -> Option<String> {
+    if file.is_null() {
+        return None;
+    }
+    let mut buf = vec![0u16; 1024];
+    // SAFETY: `buf` is writable for its length.
+    let len = unsafe { GetFinalPathNameByHandleW(file, buf.as_mut_ptr(), buf.len() as u32, 0) } as usize;
+    if len == 0 || len >= buf.len() {
+        return None;
+    }
+    let path = String::from_utf16_lossy(&buf[..len]);
+    // The "\\?\" prefix of a path that skips name parsing, which gdb does not expect.
+    Some(path.strip_prefix("\\\\?\\").map(str::to_string).unwrap_or(path))
+}
+
+fn close(handle: HANDLE) {
+    if !handle.is_null() {
+        // SAFETY: a handle the debug API gave the debugger to close.
+        unsafe { CloseHandle(handle) };
+    }
+}

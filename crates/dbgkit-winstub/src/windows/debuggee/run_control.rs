@@ -1,0 +1,173 @@
+//! Running the program again: continuing the pending debug event as the
+//! client's resume actions say, stepping off the stub's own breakpoints,
+//! holding threads, breaking in, killing and detaching.
+
+use super::{Debuggee, ResumePlan, StepOver, ThreadAction, INT3};
+use crate::debug_registers::DebugRegisters;
+use crate::error::StubError;
+use windows_sys::Win32::Foundation::{GetLastError, DBG_CONTINUE, DBG_EXCEPTION_NOT_HANDLED};
+use windows_sys::Win32::System::Diagnostics::Debug::{
+    DebugActiveProcessStop, DebugBreakProcess, DebugSetProcessKillOnExit,
+};
+use windows_sys::Win32::System::Threading::{ResumeThread, SuspendThread, TerminateProcess, INFINITE};
+
+impl Debuggee {
+    /// Resumes the program as `plan` says, continuing the pending event:
+    /// an exception is passed to the program (`DBG_EXCEPTION_NOT_HANDLED`)
+    /// when the client resumes its thread with a signal, and handled
+    /// (`DBG_CONTINUE`) when without, as gdbserver for Windows does.
+    pub fn resume(&mut self, plan: &ResumePlan) -> Result<(), StubError> {
+        // Still pending until continued: after an error the program is
+        // still stopped, and the client may try again or leave.
+        let pending = self.pending.ok_or(StubError::NotStopped)?;
+        if self.has_exited() {
+            self.continue_event(pending.tid, DBG_CONTINUE)?;
+            self.pending = None;
+            return Ok(());
+        }
+        self.stepping.clear();
+        for (&tid, &(action, _)) in &plan.actions {
+            if action == ThreadAction::Step {
+                self.set_trap_flag(tid, true)?;
+                self.stepping.insert(tid);
+            }
+        }
+        let event_action = match plan.actions.get(&pending.tid) {
+            Some(&(action, _)) => Some(action),
+            None if plan.others_run => Some(ThreadAction::Continue),
+            None => None,
+        };
+        // A client that resumes a thread sitting on one of the stub's
+        // breakpoints (gdb removes its own first; others may not) gets the
+        // original instruction executed, alone, then the int3 back.
+        if let Some(action) = event_action {
+            let pc = self.pc(pending.tid)?;
+            if let Some(&original) = self.breakpoints.get(&pc) {
+                self.write_raw(pc, &[original])?;
+                self.set_trap_flag(pending.tid, true)?;
+                self.stepping.remove(&pending.tid);
+                self.step_over =
+                    Some(StepOver { tid: pending.tid, address: pc, report_step: action == ThreadAction::Step });
+                let others: Vec<u32> = self.threads.keys().copied().filter(|t| *t != pending.tid).collect();
+                self.hold(&others);
+            }
+        }
+        if !plan.others_run && self.step_over.is_none() {
+            let unlisted: Vec<u32> = self.threads.keys().copied().filter(|t| !plan.actions.contains_key(t)).collect();
+            self.hold(&unlisted);
+        }
+        let signal = plan.actions.get(&pending.tid).and_then(|&(_, signal)| signal);
+        let status = match (pending.exception, signal) {
+            (Some(_), Some(_)) => DBG_EXCEPTION_NOT_HANDLED,
+            _ => DBG_CONTINUE,
+        };
+        self.continue_event(pending.tid, status)?;
+        self.pending = None;
+        Ok(())
+    }
+
+    /// Breaks into the running program: the system starts a thread in it
+    /// that executes an int3, reported as SIGINT.
+    pub fn interrupt(&mut self) -> Result<(), StubError> {
+        self.interrupt_requested = true;
+        // SAFETY: a process handle with all access.
+        if unsafe { DebugBreakProcess(self.process) } == 0 {
+            return Err(StubError::Win32 { call: "DebugBreakProcess", code: unsafe { GetLastError() } });
+        }
+        Ok(())
+    }
+
+    /// Ends the program and waits until it is gone.
+    pub fn kill(&mut self) -> Result<(), StubError> {
+        if self.has_exited() {
+            return self.finish();
+        }
+        // SAFETY: a process handle with all access.
+        if unsafe { TerminateProcess(self.process, 1) } == 0 {
+            return Err(StubError::Win32 { call: "TerminateProcess", code: unsafe { GetLastError() } });
+        }
+        if let Some(pending) = self.pending.take() {
+            self.continue_event(pending.tid, DBG_CONTINUE)?;
+        }
+        self.release_held();
+        while !self.has_exited() {
+            if self.wait(INFINITE)?.is_some() {
+                if let Some(pending) = self.pending.take().filter(|_| !self.has_exited()) {
+                    self.continue_event(pending.tid, DBG_CONTINUE)?;
+                }
+            }
+        }
+        self.finish()
+    }
+
+    /// Leaves the program running as if it had never been debugged: every
+    /// int3, debug register and trap flag of the stub removed, held threads
+    /// released.
+    pub fn detach(&mut self) -> Result<(), StubError> {
+        if self.debug_registers.any() {
+            self.debug_registers = DebugRegisters::default();
+            self.apply_debug_registers_everywhere()?;
+        }
+        let addresses: Vec<u64> = self.breakpoints.keys().copied().collect();
+        for address in addresses {
+            self.remove_breakpoint(address)?;
+        }
+        self.finish_step_over();
+        for tid in std::mem::take(&mut self.stepping) {
+            self.set_trap_flag(tid, false)?;
+        }
+        self.release_held();
+        if let Some(pending) = self.pending.take() {
+            self.continue_event(pending.tid, DBG_CONTINUE)?;
+        }
+        // SAFETY: plain calls on this thread's debuggee.
+        unsafe { DebugSetProcessKillOnExit(0) };
+        if unsafe { DebugActiveProcessStop(self.pid) } == 0 {
+            return Err(StubError::Win32 { call: "DebugActiveProcessStop", code: unsafe { GetLastError() } });
+        }
+        Ok(())
+    }
+
+    /// Lets an ended process go (continues its exit event).
+    pub fn finish(&mut self) -> Result<(), StubError> {
+        match self.pending.take() {
+            Some(pending) => self.continue_event(pending.tid, DBG_CONTINUE),
+            None => Ok(()),
+        }
+    }
+
+    /// Suspends `tids` until the next stop.
+    pub(super) fn hold(&mut self, tids: &[u32]) {
+        for tid in tids {
+            if let Some(&handle) = self.threads.get(tid) {
+                // SAFETY: a thread handle from a debug event.
+                if unsafe { SuspendThread(handle) } != u32::MAX {
+                    self.held.push(*tid);
+                }
+            }
+        }
+    }
+
+    /// Resumes the threads `hold` suspended.
+    pub(super) fn release_held(&mut self) {
+        for tid in std::mem::take(&mut self.held) {
+            if let Some(&handle) = self.threads.get(&tid) {
+                // SAFETY: as in hold().
+                unsafe { ResumeThread(handle) };
+            }
+        }
+    }
+
+    /// Puts the int3 back after a step off it, whatever ended the step.
+    pub(super) fn finish_step_over(&mut self) {
+        if let Some(step_over) = self.step_over.take() {
+            if self.breakpoints.contains_key(&step_over.address) && self.write_raw(step_over.address, &[INT3]).is_err()
+            {
+                eprintln!("dbgkit-winstub: cannot put the breakpoint at {:#x} back", step_over.address);
+            }
+            if self.exit_code.is_none() {
+                let _ = self.set_trap_flag(step_over.tid, false);
+            }
+        }
+    }
+}
