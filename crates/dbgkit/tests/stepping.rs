@@ -184,11 +184,12 @@ fn stepping_one_thread_keeps_the_others_stopped() {
     let before: Vec<u64> = others.iter().map(|&t| s.registers(pid, t).unwrap().rip).collect();
     for _ in 0..20 {
         s.step(pid, e.tid, StepKind::Instruction, StepOptions { lock_other_threads: true }).unwrap();
-        // A thread that had ended before the stop is reported meanwhile; the step goes on after it.
+        // A thread that had ended, or been created, before the stop is
+        // reported meanwhile; the step goes on after it, the others still stopped.
         let done = loop {
             let done = next(&mut s);
             match done.kind {
-                EventKind::ThreadExited { .. } if done.tid != e.tid => {
+                EventKind::ThreadExited { .. } | EventKind::ThreadCreated { .. } if done.tid != e.tid => {
                     s.continue_event(ContinueStatus::Handled).unwrap()
                 }
                 _ => break done,

@@ -104,8 +104,13 @@ impl Session {
 
     /// Resumes every stopped thread of `pid` that has nothing held.
     pub(crate) fn resume_all(&mut self, pid: i32) -> Result<()> {
-        for t in self.process_mut(pid)?.threads.values_mut() {
-            t.parked = false;
+        let p = self.process_mut(pid)?;
+        // While a step keeps the other threads stopped they stay parked:
+        // what they hold (a breakpoint hit taken as the process stopped)
+        // would otherwise be handled now and set them running.
+        let locked = p.threads.values().any(|t| t.plan.as_ref().is_some_and(|plan| plan.locks_others()));
+        for t in p.threads.values_mut() {
+            t.parked = locked && t.plan.is_none();
         }
         self.resume_all_but_one(pid, None)
     }
