@@ -265,19 +265,14 @@ impl Debugger {
     }
 
     /// Whether an event stops at a catchpoint: counts the hit, deletes a
-    /// `tcatch`, and keeps the line that shows the stop.
-    pub fn caught(&mut self, event: &Event) -> Result<bool> {
-        let Some((i, title)) = self.catching(event) else { return Ok(false) };
+    /// `tcatch`, and gives the line that shows the stop.
+    pub fn caught(&mut self, event: &Event) -> Result<Option<String>> {
+        let Some((i, title)) = self.catching(event) else { return Ok(None) };
         self.catchpoints[i].hits += 1;
         if self.catchpoints[i].one_shot {
-            let c = self.catchpoints.remove(i);
-            if let Some((_, id)) = c.engine {
-                let _ = self.session.remove_breakpoint(id);
-            }
-            self.refresh_signal_reporting();
+            self.remove_catchpoint(i)?;
         }
-        self.catch_title = Some(title);
-        Ok(true)
+        Ok(Some(title))
     }
 
     /// Sets the engine's part of every catchpoint in a new process (a
@@ -307,7 +302,7 @@ impl Debugger {
                 _ => false,
             });
             let p = self.signals.get(signal);
-            self.session.set_signal_quiet(signal, !caught && !p.stop && !p.print && p.pass);
+            self.session.set_signal_quiet(signal, !caught && p.quiet());
         }
     }
 

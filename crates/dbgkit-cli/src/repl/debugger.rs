@@ -119,8 +119,6 @@ pub struct Debugger {
     pub launch_settings: Launch,
     /// Catchpoints (`catch`, `tcatch`), in the breakpoints' numbering.
     pub catchpoints: Vec<super::catchpoints::Catchpoint>,
-    /// Why the stop being made is a catchpoint's, as shown.
-    pub catch_title: Option<String>,
     /// What happens to the children the program starts.
     pub fork_settings: super::children::ForkSettings,
     /// Children announced by their parent's `Fork`, not created yet: child -> parent.
@@ -172,7 +170,6 @@ impl Debugger {
             next_display: 1,
             launch_settings: Launch::default(),
             catchpoints: Vec::new(),
-            catch_title: None,
             fork_settings: Default::default(),
             fork_parents: HashMap::new(),
             colour,
@@ -640,8 +637,8 @@ impl Debugger {
                 }
                 Err(e) => return Err(e.into()),
             };
-            if let Some(shown) = self.decide(&event)? {
-                return Ok(Some(self.stopped_at(event, shown)));
+            if let Some((shown, title)) = self.decide(&event)? {
+                return Ok(Some(self.stopped_at(event, shown, title)));
             }
             let pid = event.pid;
             let exited = matches!(event.kind, EventKind::ProcessExited { .. });
@@ -652,7 +649,7 @@ impl Debugger {
                 Err(e) => {
                     // Cannot go on (should not happen): show it as a stop rather than lose it.
                     report_error(&anyhow::Error::from(e), self.colour);
-                    return Ok(Some(self.stopped_at(event.clone(), event)));
+                    return Ok(Some(self.stopped_at(event.clone(), event, None)));
                 }
             }
             if exited {
@@ -669,18 +666,24 @@ impl Debugger {
         self.breakins.extend(self.session.break_in_all());
     }
 
-    /// Whether an event stops the target: `Some(how to show it)`, or
-    /// `None` after printing it when it deserves a line.
-    fn decide(&mut self, event: &Event) -> Result<Option<Event>> {
-        let pid = event.pid;
+    /// Whether an event stops the target: `Some(how to show it, and a
+    /// catchpoint's line to show instead)`, or `None` after printing it
+    /// when it deserves a line.
+    fn decide(&mut self, event: &Event) -> Result<Option<(Event, Option<String>)>> {
         if let EventKind::Fork { child, .. } = event.kind {
             if self.session.follows_children() {
-                self.fork_parents.insert(child, pid);
+                self.fork_parents.insert(child, event.pid);
             }
         }
-        if self.caught(event)? {
-            return Ok(Some(event.clone()));
+        if let Some(title) = self.caught(event)? {
+            return Ok(Some((event.clone(), Some(title))));
         }
+        Ok(self.decide_shown(event)?.map(|shown| (shown, None)))
+    }
+
+    /// `decide` for an event no catchpoint stops at.
+    fn decide_shown(&mut self, event: &Event) -> Result<Option<Event>> {
+        let pid = event.pid;
         let print = |dbg: &mut Debugger| {
             let place = event_address(event).and_then(|a| place(&mut dbg.session, pid, a));
             say!("{}", event_line(event, place.as_deref()));
@@ -754,7 +757,7 @@ impl Debugger {
 
     /// Bookkeeping at a stop: the event is held, the debugger's own
     /// breakpoints go, and the stop's thread becomes the current one.
-    fn stopped_at(&mut self, event: Event, shown: Event) -> Stop {
+    fn stopped_at(&mut self, event: Event, shown: Event, title: Option<String>) -> Stop {
         let pid = event.pid;
         super::script_commands::report_callback_error(self);
         self.held.insert(pid, event.clone());
@@ -782,7 +785,7 @@ impl Debugger {
         if interrupt::take() {
             self.interrupted = true;
         }
-        Stop { event, shown, title: self.catch_title.take() }
+        Stop { event, shown, title }
     }
 
     /// Prints a stop: the event line, then where the thread is.

@@ -20,6 +20,13 @@ pub struct Policy {
     pub pass: bool,
 }
 
+impl Policy {
+    /// Passed to the program with no event at all (the engine need not stop for it).
+    pub fn quiet(self) -> bool {
+        !self.stop && !self.print && self.pass
+    }
+}
+
 /// The per-signal table, with gdb's defaults.
 #[derive(Default)]
 pub struct Signals {
@@ -51,9 +58,11 @@ impl Signals {
         self.changed.get(&signal).copied().unwrap_or_else(|| default_policy(signal))
     }
 
+    /// Changes a signal's policy; whether the engine reports it at all is
+    /// set by `Debugger::refresh_signal_reporting`, which also knows the
+    /// catchpoints.
     fn set(&mut self, dbg_session: &mut dbgkit::Session, signal: i32, policy: Policy) {
         self.changed.insert(signal, policy);
-        dbg_session.set_signal_quiet(signal, !policy.stop && !policy.print && policy.pass);
         dbg_session.set_signal_stops(signal, policy.stop);
     }
 
@@ -62,7 +71,7 @@ impl Signals {
     pub fn apply_defaults(session: &mut dbgkit::Session) {
         for signal in 1..=64 {
             let p = default_policy(signal);
-            session.set_signal_quiet(signal, !p.stop && !p.print && p.pass);
+            session.set_signal_quiet(signal, p.quiet());
             session.set_signal_stops(signal, p.stop);
         }
     }

@@ -128,7 +128,7 @@ impl Session {
             None => None,
         };
         let id = match options.id {
-            None if options.hidden => self.next_internal_id,
+            None => self.next_free_id(options.hidden),
             Some(_) if options.hidden => {
                 return Err(Error::InvalidArgument("a hidden breakpoint takes no number of the user's".into()))
             }
@@ -139,7 +139,6 @@ impl Session {
                 return Err(Error::InvalidArgument(format!("breakpoint number {id} is in use")))
             }
             Some(id) => id,
-            None => self.next_breakpoint_id,
         };
         let info = BreakpointInfo {
             id,
@@ -171,11 +170,7 @@ impl Session {
                 Ok(())
             })?;
         }
-        if options.hidden {
-            self.next_internal_id -= 1;
-        } else {
-            self.next_breakpoint_id = self.next_breakpoint_id.max(id + 1);
-        }
+        self.take_id(id, options.hidden);
         let hidden = options.hidden;
         let callback = options.callback.map(|c| std::rc::Rc::new(std::cell::RefCell::new(c)));
         self.breakpoints.insert(id, Breakpoint { info, condition, callback, internal: None, hidden });
@@ -193,9 +188,9 @@ impl Session {
         why: crate::breakpoints::Internal,
         out_of_line: bool,
     ) -> Result<u32> {
-        let id = self.next_internal_id;
+        let id = self.next_free_id(true);
         self.attach_to_site_with(pid, address, id, out_of_line)?;
-        self.next_internal_id -= 1;
+        self.take_id(id, true);
         let info = BreakpointInfo {
             id,
             pid,
@@ -320,6 +315,26 @@ impl Session {
         self.next_breakpoint_id
     }
 
+    /// The id a breakpoint gets when none is asked for: the next of the
+    /// user's numbers, or for a hidden one the next of the engine's own
+    /// (counting down from the top).
+    pub(super) fn next_free_id(&self, hidden: bool) -> u32 {
+        if hidden {
+            self.next_internal_id
+        } else {
+            self.next_breakpoint_id
+        }
+    }
+
+    /// Marks `id` as given (from [`next_free_id`](Self::next_free_id), or asked for).
+    pub(super) fn take_id(&mut self, id: u32, hidden: bool) {
+        if hidden {
+            self.next_internal_id -= 1;
+        } else {
+            self.next_breakpoint_id = self.next_breakpoint_id.max(id + 1);
+        }
+    }
+
     /// Takes the next breakpoint number for a breakpoint set later (one
     /// that waits for a process to start): nothing else gets it, and
     /// [`BreakpointOptions::id`] gives it to the breakpoint when it is set,
@@ -331,8 +346,8 @@ impl Session {
     /// assert_eq!(session.next_breakpoint_id(), first + 1);
     /// ```
     pub fn reserve_breakpoint_id(&mut self) -> u32 {
-        let id = self.next_breakpoint_id;
-        self.next_breakpoint_id += 1;
+        let id = self.next_free_id(false);
+        self.take_id(id, false);
         id
     }
 

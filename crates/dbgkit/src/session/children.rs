@@ -100,7 +100,7 @@ impl Session {
                 }
                 None => None,
             };
-            let new_id = if hidden { self.next_internal_id } else { self.next_breakpoint_id };
+            let new_id = self.next_free_id(hidden);
             info.id = new_id;
             info.pid = child;
             info.hits = 0;
@@ -114,11 +114,7 @@ impl Session {
                     self.attach_to_site(child, address, new_id)?;
                 }
             }
-            if hidden {
-                self.next_internal_id -= 1;
-            } else {
-                self.next_breakpoint_id += 1;
-            }
+            self.take_id(new_id, hidden);
             self.breakpoints.insert(new_id, Breakpoint { info, condition, callback, internal: None, hidden });
         }
         Ok(())
