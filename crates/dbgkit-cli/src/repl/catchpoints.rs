@@ -40,6 +40,15 @@ impl Trigger {
         }
     }
 
+    /// Whether a `catch signal` stops at `signal`.
+    fn catches_signal(&self, signal: i32) -> bool {
+        match self {
+            Trigger::Signal(signals) if signals.is_empty() => ![libc::SIGTRAP, libc::SIGINT].contains(&signal),
+            Trigger::Signal(signals) => signals.contains(&signal),
+            _ => false,
+        }
+    }
+
     fn needs_engine(&self) -> bool {
         matches!(self, Trigger::Syscall(_)) || self.runtime_function().is_some()
     }
@@ -251,9 +260,8 @@ impl Debugger {
                 (Trigger::Unload(r), EventKind::ModuleUnloaded(m)) if matches_name(r, m) => {
                     format!("Catchpoint {n} (unloaded {})", m.path.display())
                 }
-                (Trigger::Signal(signals), EventKind::Exception { signal, first_chance: true, .. })
-                    if signals.contains(signal)
-                        || (signals.is_empty() && ![libc::SIGTRAP, libc::SIGINT].contains(signal)) =>
+                (Trigger::Signal(_), EventKind::Exception { signal, first_chance: true, .. })
+                    if c.what.catches_signal(*signal) =>
                 {
                     format!("Catchpoint {n} (signal {})", dbgkit::signal_name(*signal))
                 }
@@ -294,13 +302,7 @@ impl Debugger {
     /// even one the signal table lets pass silently.
     pub fn refresh_signal_reporting(&mut self) {
         for signal in 1..=64 {
-            let caught = self.catchpoints.iter().any(|c| match &c.what {
-                Trigger::Signal(signals) if c.enabled => {
-                    signals.contains(&signal)
-                        || (signals.is_empty() && ![libc::SIGTRAP, libc::SIGINT].contains(&signal))
-                }
-                _ => false,
-            });
+            let caught = self.catchpoints.iter().any(|c| c.enabled && c.what.catches_signal(signal));
             let p = self.signals.get(signal);
             self.session.set_signal_quiet(signal, !caught && p.quiet());
         }
@@ -362,17 +364,7 @@ impl Debugger {
         let mut word = [0u8; 8];
         self.session.read_memory(pid, type_info.checked_add(8)?, &mut word).ok()?;
         let raw = self.session.read_c_string(pid, u64::from_le_bytes(word), 512).ok()?;
-        let raw = String::from_utf8_lossy(&raw);
-        // A leading `*` marks a type local to its object file.
-        let raw = raw.strip_prefix('*').unwrap_or(&raw);
-        let demangled = dbgkit::symbols::demangle::demangle(&format!("_ZTS{raw}"));
-        Some(
-            demangled
-                .strip_prefix("typeinfo name for ")
-                .or_else(|| demangled.strip_prefix("{typeinfo name(").and_then(|d| d.strip_suffix(")}")))
-                .unwrap_or(raw)
-                .to_string(),
-        )
+        Some(dbgkit::triage::type_name_from_type_info(&String::from_utf8_lossy(&raw)))
     }
 }
 

@@ -122,6 +122,8 @@ fn rust_panic(line: &str, next: Option<&str>) -> Option<AbortReason> {
 /// A C++ type name from the mangled name a `std::type_info` holds
 /// (`St13runtime_error` is `std::runtime_error`).
 pub fn type_name_from_type_info(mangled: &str) -> String {
+    // A leading `*` marks a type local to its object file.
+    let mangled = mangled.strip_prefix('*').unwrap_or(mangled);
     // A type's mangled name is a symbol's name without `_Z`.
     let symbol = format!("_ZTS{mangled}");
     match cpp_demangle::Symbol::new(symbol.as_bytes()).ok().and_then(|s| s.demangle(&Default::default()).ok()) {
