@@ -18,6 +18,7 @@ pub mod launch;
 pub mod module;
 mod module_sections;
 pub(crate) mod os;
+mod pe_image;
 mod process;
 pub mod session;
 pub mod symbols;

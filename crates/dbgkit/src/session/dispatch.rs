@@ -52,6 +52,15 @@ impl Session {
             }
             StopReason::Syscall => self.on_syscall_stop(pid, tid),
             StopReason::Other => self.resume_thread(pid, tid),
+            StopReason::ModulesChanged => {
+                self.sync_modules(pid, tid)?;
+                if self.process(pid)?.queued.is_empty() {
+                    self.resume_thread(pid, tid)
+                } else {
+                    // Reported before any code of a new module runs.
+                    self.stop_all(pid)
+                }
+            }
             StopReason::NewThread { child } => {
                 self.on_new_thread(pid, child)?;
                 // The creator stays stopped with the rest while ThreadCreated is reported.

@@ -27,6 +27,9 @@ struct InitialImage {
 }
 
 fn read_initial_image(target: &dyn Target, image: &Image) -> Result<InitialImage> {
+    if let Some(base) = image.pe_base {
+        return read_initial_pe_image(image, base);
+    }
     let auxv = &image.auxv;
     let image = image.executable.as_path();
     let bad =
@@ -65,6 +68,42 @@ fn read_initial_image(target: &dyn Target, image: &Image) -> Result<InitialImage
         })
         .flatten();
     Ok(InitialImage { executable, entry: auxv.entry, loader, vdso })
+}
+
+/// A Windows program: the executable alone (its DLLs are the target's list).
+fn read_initial_pe_image(image: &Image, base: u64) -> Result<InitialImage> {
+    let path = &image.executable;
+    let header = read_head(path).and_then(|h| crate::pe_image::parse_header(&h));
+    let (executable, header) = crate::pe_image::module_from_pe(path.clone(), base).zip(header).ok_or_else(|| {
+        Error::BadTargetData { what: format!("executable {}", path.display()), reason: "not a 64-bit PE file".into() }
+    })?;
+    Ok(InitialImage { entry: base + header.entry_rva, executable, loader: None, vdso: None })
+}
+
+/// The modules a target lists itself (a Windows process's DLLs), placed by
+/// their files' headers; a file missing here still gives a module (without
+/// symbols) of the size its headers in memory say.
+fn listed_modules(target: &dyn Target) -> Result<Option<Vec<Module>>> {
+    let Some(list) = target.listed_modules()? else { return Ok(None) };
+    let modules = list
+        .into_iter()
+        .filter_map(|(path, base)| {
+            crate::pe_image::module_from_pe(path.clone(), base).or_else(|| {
+                let mut head = vec![0u8; 1024];
+                let n = target.read_memory(base, &mut head);
+                let header = crate::pe_image::parse_header(&head[..n])?;
+                Some(Module {
+                    name: short_name(&path),
+                    path,
+                    base,
+                    size: header.size_of_image,
+                    bias: base.wrapping_sub(header.image_base),
+                    dynamic: 0,
+                })
+            })
+        })
+        .collect();
+    Ok(Some(modules))
 }
 
 /// The file mapped at `address`, from the memory map.
@@ -233,6 +272,8 @@ impl Session {
             if self.process(pid)?.target.write_access().is_some() {
                 self.plant_loader_changed(pid)?;
             }
+        } else {
+            self.sync_listed_modules(pid, leader)?;
         }
         Ok(pid)
     }
@@ -335,7 +376,7 @@ impl Session {
     pub(crate) fn sync_modules(&mut self, pid: i32, tid: i32) -> Result<()> {
         let p = self.process(pid)?;
         if p.loader.r_debug == 0 {
-            return Ok(());
+            return self.sync_listed_modules(pid, tid);
         }
         let entries = rdebug::link_map(&*p.target, p.loader.r_debug)?;
         let fixed: Vec<&Module> = p.modules.iter().take(3).collect();
@@ -371,6 +412,34 @@ impl Session {
                 added.push(m);
             }
         }
+        self.report_module_changes(pid, tid, gone, added)
+    }
+
+    /// Compares the target's own list of modules (a Windows process's DLLs)
+    /// with the known ones and queues the differences.
+    fn sync_listed_modules(&mut self, pid: i32, tid: i32) -> Result<()> {
+        let Some(listed) = listed_modules(&*self.process(pid)?.target)? else { return Ok(()) };
+        let p = self.process_mut(pid)?;
+        let same = |a: &Module, b: &Module| a.path == b.path && a.base == b.base;
+        // The executable stays whatever the list says.
+        let mut gone = Vec::new();
+        let mut index = 1;
+        while index < p.modules.len() {
+            if listed.iter().any(|m| same(m, &p.modules[index])) {
+                index += 1;
+            } else {
+                gone.push(p.modules.remove(index));
+            }
+        }
+        let added: Vec<Module> = listed
+            .into_iter()
+            .filter(|m| !p.modules.iter().any(|known| same(known, m)) && !p.modules[0].contains(m.base))
+            .collect();
+        self.report_module_changes(pid, tid, gone, added)
+    }
+
+    /// Forgets the modules gone and records the new ones, queueing an event for each.
+    fn report_module_changes(&mut self, pid: i32, tid: i32, gone: Vec<Module>, added: Vec<Module>) -> Result<()> {
         for m in gone {
             self.forget_module_sites(pid, &m);
             self.queue_event(pid, tid, EventKind::ModuleUnloaded(m));

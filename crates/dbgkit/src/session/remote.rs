@@ -64,7 +64,7 @@ impl Session {
             )));
         }
         match connected.kind {
-            RemoteKind::Process => self.adopt_remote_process(target, &connected, options),
+            RemoteKind::Process | RemoteKind::Windows => self.adopt_remote_process(target, &connected, options),
             RemoteKind::Machine => self.adopt_machine(target, &connected, options),
         }
     }

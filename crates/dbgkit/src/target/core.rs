@@ -84,7 +84,7 @@ impl Target for CoreTarget {
                 reason: "it does not say which program it is: name the program too".into(),
             })?;
         let raw_auxv = self.core.auxv().to_bytes();
-        Ok(Image { auxv: Auxv::parse(&raw_auxv), executable, raw_auxv })
+        Ok(Image { auxv: Auxv::parse(&raw_auxv), executable, raw_auxv, pe_base: None })
     }
 
     fn process_info(&self) -> Result<crate::corefile::ProcessInfo> {

@@ -317,7 +317,7 @@ impl Target for Fake {
         let head = crate::module::read_head(&executable).unwrap_or_default();
         let phdr = crate::module::phdr_vaddr(&head).unwrap_or(0);
         let auxv = Auxv { phdr, entry: crate::module::elf_entry(&head).unwrap_or(0), ..Default::default() };
-        Ok(Image { executable, auxv, raw_auxv: Vec::new() })
+        Ok(Image { executable, auxv, raw_auxv: Vec::new(), pe_base: None })
     }
 
     fn write_access(&self) -> Option<&dyn WriteAccess> {

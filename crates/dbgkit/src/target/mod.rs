@@ -63,6 +63,10 @@ pub enum StopReason {
     VforkDone,
     /// The process replaced its image.
     Exec,
+    /// The target's own list of modules changed (a Windows DLL was loaded
+    /// or unloaded): the engine reads it again
+    /// ([`Target::listed_modules`]), then the thread goes on.
+    ModulesChanged,
     /// Another target-specific stop the engine does not use; it just goes on.
     Other,
 }
@@ -129,6 +133,9 @@ pub struct Image {
     pub auxv: Auxv,
     /// The raw auxiliary vector, as the process has it.
     pub raw_auxv: Vec<u8>,
+    /// Where a PE executable (Windows) is mapped: such a process has no
+    /// auxiliary vector to place it by.
+    pub pe_base: Option<u64>,
 }
 
 /// How a thread goes on.
@@ -183,6 +190,12 @@ pub trait Target {
     fn signal_info(&self, tid: i32) -> Result<SignalInfo>;
     /// The executable and auxiliary vector.
     fn image(&self) -> Result<Image>;
+    /// The images the target lists itself, each with the address it is
+    /// mapped at (a Windows process's DLLs); `None` for a target whose
+    /// libraries come from the dynamic loader's list in its memory.
+    fn listed_modules(&self) -> Result<Option<Vec<(PathBuf, u64)>>> {
+        Ok(None)
+    }
     /// Who the process is (parent, group, user, name, arguments), as a core
     /// file's `NT_PRPSINFO` records it.
     fn process_info(&self) -> Result<crate::corefile::ProcessInfo> {

@@ -90,7 +90,12 @@ impl Target for LinuxProcess {
 
     fn image(&self) -> Result<Image> {
         let raw_auxv = auxv::read_raw_auxv(self.pid)?;
-        Ok(Image { executable: executable_path(self.pid), auxv: crate::target::Auxv::parse(&raw_auxv), raw_auxv })
+        Ok(Image {
+            executable: executable_path(self.pid),
+            auxv: crate::target::Auxv::parse(&raw_auxv),
+            raw_auxv,
+            pe_base: None,
+        })
     }
 
     fn process_info(&self) -> Result<crate::corefile::ProcessInfo> {

@@ -20,6 +20,9 @@ pub struct Features {
     pub target_xml: bool,
     pub auxv: bool,
     pub libraries_svr4: bool,
+    /// `qXfer:libraries:read`: the library list in the Windows form (each
+    /// DLL with the address of its first section).
+    pub libraries: bool,
     pub threads: bool,
     pub exec_file: bool,
     pub siginfo: bool,
@@ -43,6 +46,7 @@ impl Default for Features {
             target_xml: false,
             auxv: false,
             libraries_svr4: false,
+            libraries: false,
             threads: false,
             exec_file: false,
             siginfo: false,
@@ -76,6 +80,7 @@ impl Features {
                 "qXfer:features:read" => f.target_xml = true,
                 "qXfer:auxv:read" => f.auxv = true,
                 "qXfer:libraries-svr4:read" => f.libraries_svr4 = true,
+                "qXfer:libraries:read" => f.libraries = true,
                 "qXfer:threads:read" => f.threads = true,
                 "qXfer:exec-file:read" => f.exec_file = true,
                 "qXfer:siginfo:read" => f.siginfo = true,

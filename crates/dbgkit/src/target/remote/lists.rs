@@ -41,6 +41,34 @@ pub fn libraries(doc: &str) -> (Vec<Library>, u64) {
     (out, main_lm)
 }
 
+/// One DLL (or other image) of a Windows-style `library-list` document.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WindowsLibrary {
+    /// The name as the stub gives it (`Z:\usr\lib\...\ntdll.dll`).
+    pub name: String,
+    /// The address of its first section (by the convention of gdb's
+    /// Windows support, the image base + 0x1000).
+    pub segment: u64,
+}
+
+/// Reads a `library-list` document (`qXfer:libraries:read`).
+pub fn windows_libraries(doc: &str) -> Vec<WindowsLibrary> {
+    let mut out: Vec<WindowsLibrary> = Vec::new();
+    let mut name = None;
+    for e in xml::elements(doc) {
+        match e.name.as_str() {
+            "library" => name = e.get("name").map(str::to_string),
+            "segment" | "section" => {
+                if let (Some(name), Some(segment)) = (name.take(), e.number("address")) {
+                    out.push(WindowsLibrary { name, segment });
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 /// One thread of a `threads` document.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ThreadEntry {
@@ -91,6 +119,16 @@ mod tests {
         assert_eq!((libs[0].bias, libs[0].dynamic), (0x7fff_f7fc_a000, 0x7fff_f7ff_ce40));
         // Before the loader ran: an empty list.
         assert_eq!(libraries(r#"<library-list-svr4 version="1.0"></library-list-svr4>"#), (vec![], 0));
+    }
+
+    #[test]
+    fn windows_library_list() {
+        let doc = "<library-list version=\"1.0\">\n<library name=\"Z:\\usr\\lib\\wine\\ntdll.dll\"><segment address=\"0x170001000\"/></library>\n<library name=\"C:\\windows\\system32\\kernel32.dll\"><segment address=\"0x7b601000\"/></library>\n<library name=\"no-segment.dll\"></library></library-list>";
+        let libs = windows_libraries(doc);
+        assert_eq!(libs.len(), 2);
+        assert_eq!(libs[0], WindowsLibrary { name: "Z:\\usr\\lib\\wine\\ntdll.dll".into(), segment: 0x1_7000_1000 });
+        assert_eq!(libs[1].segment, 0x7b60_1000);
+        assert!(windows_libraries("<library-list version=\"1.0\"></library-list>").is_empty());
     }
 
     #[test]

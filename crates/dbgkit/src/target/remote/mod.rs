@@ -1,6 +1,7 @@
 //! The GDB remote serial protocol client: a target behind a stub, such as
 //! Debian's `gdbserver` (a user process, on this machine or another) or
-//! QEMU's gdbstub (a whole machine, each vCPU a thread: kernel debugging).
+//! QEMU's gdbstub (a whole machine, each vCPU a thread: kernel debugging)
+//! or `dbgkit-winstub` (a Windows process under Wine).
 //! Written for dbgkit from the protocol's documentation; no client crate.
 //!
 //! | file            | idea |
@@ -13,7 +14,8 @@
 //! | `registers.rs`  | register layouts from `target.xml` |
 //! | `stop_reply.rs` | stop replies and thread ids |
 //! | `signals.rs`    | GDB's signal numbers and Linux's |
-//! | `lists.rs`      | `qXfer:libraries-svr4`, `qXfer:threads`, `qfThreadInfo` |
+//! | `lists.rs`      | `qXfer:libraries-svr4`, `qXfer:libraries` (Windows), `qXfer:threads`, `qfThreadInfo` |
+//! | `wine_paths.rs` | a Windows program's file names (`Z:\...`, `C:\...`) as files here |
 //! | `client.rs`     | the requests as typed calls |
 //! | `all_stop.rs`   | one-thread-at-a-time run control over an all-stop stub |
 //! | `debug_slots.rs`| debug registers as `Z1`-`Z4` points |
@@ -34,6 +36,7 @@ pub mod signals;
 pub mod stop_reply;
 mod target;
 pub mod transport;
+pub mod wine_paths;
 mod xml;
 
 pub use connection::Traffic;

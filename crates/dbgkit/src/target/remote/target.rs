@@ -42,6 +42,10 @@ pub enum RemoteKind {
     Process,
     /// A whole machine (QEMU's gdbstub): threads are its CPUs.
     Machine,
+    /// A Windows process (`dbgkit-winstub`): a PE program and its DLLs,
+    /// told from a Linux process by the stub's library list (the Windows
+    /// `qXfer:libraries` instead of an auxiliary vector).
+    Windows,
 }
 
 /// How one breakpoint of the target is planted.
@@ -171,7 +175,14 @@ impl RemoteTarget {
             }
             StopReply::NoResumed => (None, 0),
         };
-        let kind = if client.layout.is_system() { RemoteKind::Machine } else { RemoteKind::Process };
+        let features = &client.features;
+        let kind = if client.layout.is_system() {
+            RemoteKind::Machine
+        } else if features.libraries && !features.auxv && !features.libraries_svr4 {
+            RemoteKind::Windows
+        } else {
+            RemoteKind::Process
+        };
         let ids = thread_list(&mut client)?;
         let pid = thread
             .and_then(|t| t.pid)
@@ -627,6 +638,8 @@ impl Remote {
                 }
                 let report = if new {
                     self.on_new_thread(tid, signal, cause)
+                } else if matches!(cause, Some(StopCause::Library)) && self.kind == RemoteKind::Windows {
+                    self.state.on_stop(tid, StopReason::ModulesChanged, false)
                 } else {
                     let is_break_answer = signal == libc::SIGINT && cause.is_none();
                     self.state.on_stop(tid, StopReason::Signal(signal), is_break_answer)
@@ -837,7 +850,11 @@ impl Remote {
                 executable: self.executable.clone().unwrap_or_default(),
                 auxv: Auxv::default(),
                 raw_auxv: Vec::new(),
+                pe_base: None,
             });
+        }
+        if self.kind == RemoteKind::Windows {
+            return self.windows_image();
         }
         let raw_auxv = if self.client.features.auxv {
             self.client.xfer("auxv", "").map_err(remote)?.unwrap_or_default()
@@ -879,7 +896,79 @@ impl Remote {
                 reason: "the stub does not give its auxiliary vector (qXfer:auxv:read)".into(),
             });
         }
-        Ok(Image { auxv: Auxv::parse(&raw_auxv), executable, raw_auxv })
+        Ok(Image { auxv: Auxv::parse(&raw_auxv), executable, raw_auxv, pe_base: None })
+    }
+
+    /// A Windows program: the PE file given, found in memory where it was linked to go.
+    fn windows_image(&mut self) -> Result<Image> {
+        let pid = self.pid;
+        let what = move || format!("the program of remote Windows process {pid}");
+        let executable = self.executable.clone().ok_or_else(|| Error::BadTargetData {
+            what: what(),
+            reason: "the stub does not say which program it runs: give the program (the .exe file)".into(),
+        })?;
+        let header = crate::module::read_head(&executable).and_then(|h| crate::pe_image::parse_header(&h));
+        let header = header.ok_or_else(|| Error::BadTargetData {
+            what: format!("executable {}", executable.display()),
+            reason: "not a 64-bit PE file (a Windows program is debugged with its .exe)".into(),
+        })?;
+        // Wine maps a program where it was linked to go; a relocated one
+        // would need the stub to say where (not done yet).
+        let mut in_memory = [0u8; 2];
+        if self.read_memory(header.image_base, &mut in_memory) != 2 || !crate::pe_image::is_pe(&in_memory) {
+            return Err(Error::BadTargetData {
+                what: what(),
+                reason: format!(
+                    "no image at its link-time base {:#x} (relocated programs are not supported yet)",
+                    header.image_base
+                ),
+            });
+        }
+        Ok(Image { executable, auxv: Auxv::default(), raw_auxv: Vec::new(), pe_base: Some(header.image_base) })
+    }
+
+    /// What the stub cannot list (it has no `/proc/PID/maps`): the images
+    /// of a Windows process, section by section as their headers in memory
+    /// describe them. Stacks and heaps are not in it.
+    fn windows_memory_map(&mut self) -> Result<Vec<MemoryRegion>> {
+        let image = self.windows_image()?;
+        let mut images = vec![(image.executable, image.pe_base.unwrap_or_default())];
+        images.extend(self.windows_modules()?);
+        let mut regions = Vec::new();
+        for (path, base) in images {
+            let mut headers = vec![0u8; 0x1000];
+            let n = self.read_memory(base, &mut headers);
+            let path = path.to_string_lossy().into_owned();
+            let region = |start: u64, end: u64, readable, writable, executable| MemoryRegion {
+                start,
+                end,
+                readable,
+                writable,
+                executable,
+                shared: false,
+                offset: 0,
+                path: path.clone(),
+            };
+            regions.push(region(base, base + 0x1000, true, false, false));
+            for section in crate::pe_image::sections(&headers[..n]) {
+                let start = base + section.rva;
+                let end = start + section.size.div_ceil(0x1000).max(1) * 0x1000;
+                regions.push(region(start, end, section.readable, section.writable, section.executable));
+            }
+        }
+        regions.sort_by_key(|r| r.start);
+        Ok(regions)
+    }
+
+    /// The DLLs of a Windows process, from the stub's list: each at the
+    /// address of its first section less 0x1000 (gdb's convention), as files here.
+    fn windows_modules(&mut self) -> Result<Vec<(PathBuf, u64)>> {
+        self.alive()?;
+        let doc = self.client.xfer("libraries", "").map_err(remote)?.unwrap_or_default();
+        Ok(lists::windows_libraries(&String::from_utf8_lossy(&doc))
+            .into_iter()
+            .map(|library| (super::wine_paths::host_path(&library.name), library.segment.wrapping_sub(0x1000)))
+            .collect())
     }
 
     fn memory_map(&mut self) -> Result<Vec<MemoryRegion>> {
@@ -889,6 +978,11 @@ impl Remote {
         }
         if let Some(maps) = &self.maps {
             return Ok(maps.clone());
+        }
+        if self.kind == RemoteKind::Windows {
+            let maps = self.windows_memory_map()?;
+            self.maps = Some(maps.clone());
+            return Ok(maps);
         }
         if self.kind == RemoteKind::Process {
             let maps = self.client.read_host_file(Some(self.pid), &format!("/proc/{}/maps", self.pid));
@@ -934,6 +1028,7 @@ impl Target for RemoteTarget {
         match self.0.borrow().kind {
             RemoteKind::Process => "remote process",
             RemoteKind::Machine => "remote machine",
+            RemoteKind::Windows => "remote Windows process",
         }
     }
 
@@ -986,6 +1081,14 @@ impl Target for RemoteTarget {
 
     fn image(&self) -> Result<Image> {
         self.0.borrow_mut().image()
+    }
+
+    fn listed_modules(&self) -> Result<Option<Vec<(PathBuf, u64)>>> {
+        let mut r = self.0.borrow_mut();
+        if r.kind != RemoteKind::Windows {
+            return Ok(None);
+        }
+        r.windows_modules().map(Some)
     }
 
     fn extra_registers(&self, tid: i32) -> Result<Vec<(String, u64)>> {
