@@ -80,6 +80,7 @@ pub fn event_line(event: &Event, place: Option<&str>) -> String {
         EventKind::Fork { child, vfork } => {
             format!("{}: pid={} child={child}", if *vfork { "VFork" } else { "Fork" }, event.pid)
         }
+        EventKind::DebugOutput { text } => format!("DebugOutput: {text:?} tid={}", event.tid),
         other => format!("Event: {} pid={} tid={}", other.name(), event.pid, event.tid),
     }
 }

@@ -117,7 +117,8 @@ fn status_of_code(c: u8) -> Option<ContinueStatus> {
 /// `kind` says what happened (`"process-created"`, `"process-exited"`,
 /// `"thread-created"`, `"thread-exited"`, `"module-loaded"`,
 /// `"module-unloaded"`, `"exception"`, `"breakpoint"`, `"watchpoint"`,
-/// `"step-complete"`, `"break-in"`, `"exec"`, `"fork"`); the attributes that
+/// `"step-complete"`, `"break-in"`, `"exec"`, `"fork"`, `"syscall-entry"`,
+/// `"syscall-exit"`, `"debug-output"`); the attributes that
 /// do not apply to the kind are `None`.
 #[pyclass(frozen, module = "dbgkit")]
 pub struct Event {
@@ -186,6 +187,15 @@ impl Event {
             EventKind::ProcessCreated { image, .. } | EventKind::Exec { image } => {
                 Some(image.to_string_lossy().into_owned())
             }
+            _ => None,
+        }
+    }
+    /// The line the program wrote for its debugger (`debug-output`: a
+    /// Windows program's `OutputDebugString`).
+    #[getter]
+    fn text(&self) -> Option<String> {
+        match &self.kind {
+            EventKind::DebugOutput { text } => Some(text.clone()),
             _ => None,
         }
     }
@@ -457,6 +467,7 @@ impl Event {
             }
             EventKind::StepComplete { address } => format!(" address={address:#x}"),
             EventKind::Exec { image } => format!(" image={}", image.display()),
+            EventKind::DebugOutput { text } => format!(" text={text:?}"),
             EventKind::Fork { child, vfork } => format!(" child={child}{}", if *vfork { " vfork" } else { "" }),
             EventKind::SyscallEntry { number, .. } | EventKind::SyscallExit { number, .. } => {
                 format!(" syscall={}", dbgkit::syscall_name(*number).unwrap_or("?"))

@@ -104,6 +104,12 @@ pub enum EventKind {
         number: u64,
         result: i64,
     },
+    /// The program wrote a line for its debugger (Windows'
+    /// `OutputDebugString`, through `dbgkit-winstub`); the process waits
+    /// stopped until the event is continued, as with the Win32 debug loop.
+    DebugOutput {
+        text: String,
+    },
 }
 
 impl EventKind {
@@ -125,6 +131,7 @@ impl EventKind {
             EventKind::Fork { .. } => "fork",
             EventKind::SyscallEntry { .. } => "syscall-entry",
             EventKind::SyscallExit { .. } => "syscall-exit",
+            EventKind::DebugOutput { .. } => "debug-output",
         }
     }
 }

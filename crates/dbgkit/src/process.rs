@@ -96,6 +96,9 @@ pub(crate) struct ProcessState {
     pub in_flight: Option<Event>,
     /// Events decided but not yet reported; the process stays stopped until all are continued.
     pub queued: VecDeque<Event>,
+    /// Lines the program wrote for its debugger since its last reported
+    /// event: reported as `DebugOutput` before its next one.
+    pub debug_output: VecDeque<String>,
     /// Planted int3 bytes, by address.
     pub sites: BTreeMap<u64, Site>,
     pub scratch: Scratch,

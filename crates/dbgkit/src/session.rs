@@ -455,13 +455,13 @@ impl Session {
                     if got.is_none() {
                         return Ok(None);
                     }
-                    got
+                    got.map(|stop| (only, stop))
                 }
                 // A deadline, or several sources: poll each with a short back-off.
                 (deadline, _) => {
                     let mut got = None;
-                    for source in &self.sources {
-                        got = source.wait_any(WaitMode::Poll)?;
+                    for (index, source) in self.sources.iter().enumerate() {
+                        got = source.wait_any(WaitMode::Poll)?.map(|stop| (index, stop));
                         if got.is_some() {
                             break;
                         }
@@ -479,8 +479,12 @@ impl Session {
                     got
                 }
             };
-            if let Some((tid, status)) = got {
+            if let Some((source, (tid, status))) = got {
                 backoff = Duration::from_micros(20);
+                let output = self.sources[source].take_debug_output();
+                if let Some(p) = self.owner.get(&tid).copied().and_then(|pid| self.processes.get_mut(&pid)) {
+                    p.debug_output.extend(output);
+                }
                 self.dispatch_tolerating_death(tid, status)?;
             }
         }
@@ -769,7 +773,14 @@ impl Session {
 
     fn pop_queued(&mut self) -> Option<Event> {
         let p = self.processes.values_mut().find(|p| p.in_flight.is_none() && !p.queued.is_empty())?;
-        let event = p.queued.pop_front()?;
+        let event = match p.debug_output.pop_front() {
+            // What the program wrote comes before what stopped it.
+            Some(text) => {
+                let tid = p.queued.front().map_or(p.pid, |e| e.tid);
+                Event { pid: p.pid, tid, kind: EventKind::DebugOutput { text } }
+            }
+            None => p.queued.pop_front()?,
+        };
         p.in_flight = Some(event.clone());
         self.last_reported = Some(p.pid);
         Some(event)

@@ -710,7 +710,8 @@ impl Debugger {
             | EventKind::ThreadExited { .. }
             | EventKind::ModuleLoaded(_)
             | EventKind::ModuleUnloaded(_)
-            | EventKind::Exec { .. } => {
+            | EventKind::Exec { .. }
+            | EventKind::DebugOutput { .. } => {
                 print(self);
                 Ok(None)
             }

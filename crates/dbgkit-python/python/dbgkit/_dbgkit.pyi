@@ -394,6 +394,9 @@ class Event:
     def image(self) -> Optional[str]:
         """The executable (``process-created``, ``exec``)."""
     @property
+    def text(self) -> Optional[str]:
+        """The line a Windows program wrote with ``OutputDebugString`` (``debug-output``)."""
+    @property
     def base(self) -> Optional[int]:
         """The image's or the module's base (``process-created``, ``module-*``)."""
     @property

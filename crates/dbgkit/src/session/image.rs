@@ -571,6 +571,7 @@ pub(super) fn new_process(
         loader: LoaderState::default(),
         in_flight: None,
         queued: VecDeque::new(),
+        debug_output: VecDeque::new(),
         sites: BTreeMap::new(),
         scratch: Default::default(),
         removed_sites: HashSet::new(),

@@ -376,6 +376,11 @@ pub trait EventSource {
     /// The next stop of any thread of this source: `(tid, reason)`; `None`
     /// when nothing is ready (`Poll`) or the wait was interrupted.
     fn wait_any(&self, mode: WaitMode) -> Result<Option<(i32, StopReason)>>;
+    /// The lines the target wrote for its debugger up to the last stop
+    /// (a Windows program's `OutputDebugString`), taken.
+    fn take_debug_output(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// The error for a capability a target lacks.

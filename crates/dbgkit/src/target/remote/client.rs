@@ -341,6 +341,11 @@ impl Client {
         self.conn.send_interrupt()
     }
 
+    /// The console output (`O` packets) received since it was last taken.
+    pub fn take_console(&mut self) -> Vec<u8> {
+        self.conn.take_console()
+    }
+
     /// Runs a monitor command (`qRcmd`); returns its output.
     pub fn monitor(&mut self, command: &str) -> Result<String, RemoteError> {
         let request = format!("qRcmd,{}", to_hex(command.as_bytes()));

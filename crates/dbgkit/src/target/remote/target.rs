@@ -728,7 +728,8 @@ impl Remote {
 
     /// The whole target ended: every thread goes; the leader reports it.
     fn process_ended(&mut self, reason: StopReason) -> Option<(i32, StopReason)> {
-        let leader = self.default_thread();
+        // A Windows process has no thread whose id is its own: its end is the process id's.
+        let leader = if self.kind == RemoteKind::Windows { self.pid } else { self.default_thread() };
         self.state.clear();
         self.threads.clear();
         self.finished = Some("exited");
@@ -1289,6 +1290,16 @@ impl TargetBreakpoints for RemoteTarget {
 struct RemoteEvents(Rc<RefCell<Remote>>);
 
 impl EventSource for RemoteEvents {
+    /// A Windows stub sends the program's debug strings as console output.
+    fn take_debug_output(&self) -> Vec<String> {
+        let mut r = self.0.borrow_mut();
+        if r.kind != RemoteKind::Windows {
+            return Vec::new();
+        }
+        let text = r.client.take_console();
+        String::from_utf8_lossy(&text).lines().map(str::to_string).collect()
+    }
+
     fn wait_any(&self, mode: WaitMode) -> Result<Option<(i32, StopReason)>> {
         let mut r = self.0.borrow_mut();
         loop {
