@@ -2,6 +2,7 @@
 """PyDbgEng's classic "debugger in five minutes", on Linux with dbgkit.
 
     python3 examples/five_minute_debugger.py PROGRAM [ARGS...]
+    python3 examples/five_minute_debugger.py --remote HOST:PORT PROGRAM
 
 It launches PROGRAM and prints every event: the process and its threads
 starting and ending, each module loading (on libc.so.6 it sets a breakpoint
@@ -11,6 +12,11 @@ syntax and Linux module names (libc.so.6!socket for WS2_32!socket); the
 initial breakpoint DbgEng reports when a program starts is the first
 "Exception:" (a SIGTRAP at the program's entry point).
 
+With --remote, the program runs behind a GDB remote stub instead, such as
+dbgkit-winstub running a Windows program under Wine (docs/windows.md):
+the same code then prints Windows events (ModLoad: ... kernel32.dll), and
+sets its breakpoint on ws2_32.dll!socket.
+
 Needs the dbgkit module: `scripts/setup` installs it (or
 `pip install ./crates/dbgkit-python`).
 """
@@ -19,8 +25,9 @@ import sys
 
 from dbgkit.pydbgeng import *
 
-if len(sys.argv) < 2:
-    sys.exit("usage: five_minute_debugger.py PROGRAM [ARGS...]")
+if len(sys.argv) < 2 or (sys.argv[1] == "--remote" and len(sys.argv) != 4):
+    sys.exit("usage: five_minute_debugger.py PROGRAM [ARGS...]\n       five_minute_debugger.py --remote HOST:PORT PROGRAM")
+remote = sys.argv[2] if sys.argv[1] == "--remote" else None
 
 # The program writes to the same terminal or pipe: keep our lines in order with its own.
 sys.stdout.reconfigure(line_buffering=True)
@@ -68,8 +75,9 @@ def onChangeEngineState(args):
 def onLoadModule(args):
     print("ModLoad: %08x-%08x %s\t%s" % (args.BaseOffset, args.BaseOffset + args.ModuleSize, args.ModuleName, args.ImageName))
 
-    if "libc.so.6" == args.ModuleName:
-        bp = c.Control.AddBreakpoint(flags=[BreakpointFlag.ENABLED], offset=c.Symbols.GetOffsetByName("libc.so.6!socket"))
+    if args.ModuleName in ("libc.so.6", "ws2_32.dll"):
+        socket = args.ModuleName + "!socket"
+        bp = c.Control.AddBreakpoint(flags=[BreakpointFlag.ENABLED], offset=c.Symbols.GetOffsetByName(socket))
 
         symbol = c.Symbols.GetNameByOffset(bp.Offset)
         print("Add Breakpoint: %s %d @ %08x %s:%d" % (str(bp.Type[0]), bp.Id, bp.Offset, symbol[0], symbol[1]))
@@ -118,7 +126,10 @@ c.EventCallbacks.Breakpoint = onBreakpoint
 c.EventCallbacks.Exception = onException
 c.EventCallbacks.Attach()
 
-c.CreateProcess(shlex.join(sys.argv[1:]), createFlags=[CreateFlags.ATTACH_ONLY_THIS_PROCESS, CreateFlags.NEW_CONSOLE])
+if remote:
+    c.ConnectProcess("gdb:" + remote, sys.argv[3])
+else:
+    c.CreateProcess(shlex.join(sys.argv[1:]), createFlags=[CreateFlags.ATTACH_ONLY_THIS_PROCESS, CreateFlags.NEW_CONSOLE])
 
 ### stability
 try:

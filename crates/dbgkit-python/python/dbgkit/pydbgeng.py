@@ -1095,6 +1095,24 @@ class DebugClient:
         self.Control._set_status(ExecutionStatus.GO)
         return process.pid
 
+    def ConnectProcess(self, connectOptions: str, image: Optional[str] = None) -> int:
+        """Debugs a process behind a GDB remote stub: ``gdbserver``, or
+        ``dbgkit-winstub`` running a Windows program under Wine (DbgEng
+        reaches remote processes through a process server the same way).
+        ``connectOptions`` is ``"gdb:HOST:PORT"``; ``image`` is the
+        program's file here (needed for a Windows program: its ``.exe``).
+        Its present is replayed as events, then the stop it is at (the
+        loader's initial breakpoint for a program the stub started) comes as
+        a break-in. Returns the process id."""
+        options = connectOptions.strip()
+        if not options.startswith("gdb:"):
+            raise _dk.InvalidArgument(
+                f"connection {options!r}: dbgkit reaches remote processes through a GDB stub: \"gdb:HOST:PORT\"")
+        process = self.Session.connect(options[len("gdb:"):], symbols=image)
+        self._initial_breaks.add(process.pid)
+        self.Control._set_status(ExecutionStatus.GO)
+        return process.pid
+
     def AttachKernel(self, *args: Union[int, str], symbols: Optional[str] = None,
                      systemMap: Optional[str] = None) -> int:
         """Attaches to a kernel through a GDB remote stub (QEMU's ``-gdb``),

@@ -363,7 +363,8 @@ impl Session {
         let address =
             self.process(pid)?.sites.iter().find_map(|(&a, s)| (s.slot == Some(rip)).then_some(a)).unwrap_or(rip);
         // The same fault again and again at one pc, the program making no progress: its last chance.
-        let first_chance = !self.fault_repeats(pid, tid, signal);
+        let system_second_chance = self.process(pid)?.control()?.is_second_chance(tid);
+        let first_chance = !system_second_chance && !self.fault_repeats(pid, tid, signal);
         self.report(
             pid,
             tid,

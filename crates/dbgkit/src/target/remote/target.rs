@@ -68,6 +68,9 @@ struct LastStop {
     stepped: bool,
     /// The trap of an `int3` this target wrote (pc already moved back).
     memory_breakpoint: bool,
+    /// A Windows process stopped again with the exception it was resumed
+    /// with, at the same place: the system's second chance.
+    second_chance: bool,
 }
 
 /// What is known of a thread at its current stop.
@@ -79,6 +82,8 @@ struct ThreadView {
     pc: Option<u64>,
     stop: LastStop,
     siginfo: Option<SignalInfo>,
+    /// The signal the thread was last resumed with, and where it was.
+    delivered: Option<(i32, u64)>,
 }
 
 /// The shared state of a remote target and its event source.
@@ -455,6 +460,16 @@ impl Remote {
         }
     }
 
+    /// The thread whose end is the process's: the leader; for a Windows
+    /// process, which has no thread whose id is its own, the process id.
+    fn process_thread(&self) -> i32 {
+        if self.kind == RemoteKind::Windows {
+            self.pid
+        } else {
+            self.default_thread()
+        }
+    }
+
     /// Sends the resumes the engine asked for, when nothing waits to be reported.
     fn flush(&mut self) -> Result<()> {
         loop {
@@ -632,7 +647,13 @@ impl Remote {
                 view.pc = pc;
                 view.registers = None;
                 view.siginfo = None;
-                view.stop = LastStop { signal, cause: cause.clone(), stepped, memory_breakpoint: false };
+                view.stop = LastStop { signal, cause: cause.clone(), stepped, ..Default::default() };
+                let delivered = view.delivered.take();
+                if let Some((resumed_with, at)) = delivered.filter(|_| self.kind == RemoteKind::Windows) {
+                    if resumed_with == signal && self.pc_of(tid)? == at {
+                        self.thread(tid)?.stop.second_chance = true;
+                    }
+                }
                 if signal == libc::SIGTRAP {
                     self.after_trap(tid, stepped, &cause)?;
                 }
@@ -728,8 +749,7 @@ impl Remote {
 
     /// The whole target ended: every thread goes; the leader reports it.
     fn process_ended(&mut self, reason: StopReason) -> Option<(i32, StopReason)> {
-        // A Windows process has no thread whose id is its own: its end is the process id's.
-        let leader = if self.kind == RemoteKind::Windows { self.pid } else { self.default_thread() };
+        let leader = self.process_thread();
         self.state.clear();
         self.threads.clear();
         self.finished = Some("exited");
@@ -1168,8 +1188,14 @@ impl RunControl for RemoteTarget {
             // Gone since the last stop; its exit is (or was) reported.
             return Err(thread_gone(tid));
         }
+        let delivered = if signal != 0 { Some((signal, r.pc_of(tid)?)) } else { None };
+        r.threads.entry(tid).or_default().delivered = delivered;
         r.state.resume(tid, how, signal);
         Ok(())
+    }
+
+    fn is_second_chance(&self, tid: i32) -> bool {
+        self.0.borrow().threads.get(&tid).is_some_and(|v| v.stop.second_chance)
     }
 
     fn interrupt(&self, tid: i32) -> Result<()> {
@@ -1233,7 +1259,7 @@ impl RunControl for RemoteTarget {
         let mut r = self.0.borrow_mut();
         r.alive()?;
         let pid = r.pid;
-        let leader = r.default_thread();
+        let leader = r.process_thread();
         r.client.kill(pid).map_err(remote)?;
         r.state.clear();
         r.threads.clear();
