@@ -1,5 +1,6 @@
 //! One line per event, in the words of the classic DbgEng example.
 
+use dbgkit::event::{access_violation_kind, nt_status_name, ExceptionCode};
 use dbgkit::{signal_name, Event, EventKind, Module, Session};
 
 /// The address an event is about, if any.
@@ -53,6 +54,22 @@ pub fn event_line(event: &Event, place: Option<&str>) -> String {
         EventKind::ThreadExited { code } => format!("ExitThread: tid={} code={code}", event.tid),
         EventKind::ModuleLoaded(m) => format!("ModLoad: {}", module_line(m)),
         EventKind::ModuleUnloaded(m) => format!("ModUnload: {:016x} {}", m.base, m.name),
+        EventKind::Exception {
+            os_code: ExceptionCode::NtStatus(status),
+            code,
+            address,
+            fault_address,
+            first_chance,
+            ..
+        } => {
+            // WinDbg's words: the NTSTATUS and its name, an access violation's kind.
+            let fault = fault_address.map(|f| format!(" fault={f:016x}")).unwrap_or_default();
+            let chance = if *first_chance { "first-chance" } else { "second-chance" };
+            let name = nt_status_name(*status).unwrap_or("exception");
+            let kind =
+                if *status == 0xC000_0005 { format!(" ({})", access_violation_kind(*code)) } else { String::new() };
+            format!("Exception: {status:#010X} {name}{kind} at {address:016x}{place}{fault} {chance} tid={}", event.tid)
+        }
         EventKind::Exception { signal, code, address, fault_address, first_chance, .. } => {
             let fault = fault_address.map(|f| format!(" fault={f:016x}")).unwrap_or_default();
             let chance = if *first_chance { "first-chance" } else { "second-chance" };

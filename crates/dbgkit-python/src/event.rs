@@ -282,6 +282,15 @@ impl Event {
             _ => None,
         }
     }
+    /// The Windows exception code (`exception` of a Windows program:
+    /// `0xC0000005` for an access violation); `None` elsewhere.
+    #[getter]
+    fn nt_status(&self) -> Option<u32> {
+        match &self.kind {
+            EventKind::Exception { os_code: dbgkit::event::ExceptionCode::NtStatus(status), .. } => Some(*status),
+            _ => None,
+        }
+    }
     /// First chance (`True`) or the second chance before the signal kills the process (`exception`).
     #[getter]
     fn first_chance(&self) -> Option<bool> {

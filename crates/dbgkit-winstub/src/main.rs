@@ -12,6 +12,7 @@ mod command_line;
 mod console_output;
 mod debug_registers;
 mod error;
+mod exception_record;
 mod exception_signal;
 mod library_list;
 mod packet_link;

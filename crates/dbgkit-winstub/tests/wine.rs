@@ -84,12 +84,14 @@ fn an_access_violation_arrives_as_sigsegv_first_and_second_chance() {
         return;
     }
     let stub = Stub::start(&[], "fault.exe", &[]);
-    let out = stub.gdb("fault.exe", &["continue", "bt", "continue", "continue"]);
+    let out = stub.gdb("fault.exe", &["continue", "bt", "monitor exception", "continue", "continue"]);
     let (log, program_output) = stub.finish();
     let context = format!("gdb said:\n{out}\nthe stub said:\n{log}\nthe program said:\n{program_output}");
 
     assert_eq!(out.matches("Program received signal SIGSEGV").count(), 2, "{context}");
     assert!(out.contains("in faulting_func (where=0x0)"), "{context}");
+    // What the signal stands for: the NTSTATUS, a write (1) at address 0.
+    assert!(out.contains(" code=0xc0000005 first_chance=1 ") && out.contains("parameters=0x1,0x0"), "{context}");
     assert!(out.lines().any(|l| l.starts_with("#1") && l.contains("in main (")), "{context}");
     // Passed on the second time, the exception ends the program as a signal would.
     assert!(out.contains("Program terminated with signal SIGSEGV"), "{context}");

@@ -6,7 +6,7 @@
 
 mod wine_harness;
 
-use dbgkit::{ContinueStatus, Event, EventKind, Session};
+use dbgkit::{ContinueStatus, Event, EventKind, ExceptionCode, Session};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 use wine_harness::*;
@@ -154,7 +154,12 @@ fn dbgkit_sees_an_access_violation_first_and_second_chance() {
     let exit = loop {
         let e = next(&mut s);
         match &e.kind {
-            EventKind::Exception { signal, address, first_chance, .. } if *signal == libc_sigsegv() => {
+            EventKind::Exception { signal, code, address, fault_address, first_chance, os_code, .. }
+                if *signal == libc_sigsegv() =>
+            {
+                // The NTSTATUS, and what the access violation did where, from the stub.
+                assert_eq!(*os_code, ExceptionCode::NtStatus(0xC000_0005), "{e:?}");
+                assert_eq!((*code, *fault_address), (1, Some(0)), "a write at address 0: {e:?}");
                 let place = s.symbolize(pid, *address).unwrap();
                 seen.push(format!("{} first={first_chance}", place.symbol.unwrap_or_default()));
                 s.continue_event(ContinueStatus::NotHandled).unwrap();

@@ -190,6 +190,39 @@ impl ContinueStatus {
     }
 }
 
+/// A short name for a Windows exception code (`0xC0000005`: `"access
+/// violation"`), for the common ones.
+pub fn nt_status_name(code: u32) -> Option<&'static str> {
+    Some(match code {
+        0xC000_0005 => "access violation",
+        0xC000_0006 => "in-page error",
+        0xC000_001D => "illegal instruction",
+        0xC000_0025 => "noncontinuable exception",
+        0xC000_008C => "array bounds exceeded",
+        0xC000_0094 => "integer divide by zero",
+        0xC000_0095 => "integer overflow",
+        0xC000_0096 => "privileged instruction",
+        0xC000_00FD => "stack overflow",
+        0xC000_0409 => "stack buffer overrun",
+        0x8000_0001 => "guard page violation",
+        0x8000_0002 => "datatype misalignment",
+        0x8000_0003 => "break instruction",
+        0x8000_0004 => "single step",
+        0xE06D_7363 => "C++ exception",
+        _ => return None,
+    })
+}
+
+/// What an access violation's first parameter says was done.
+pub fn access_violation_kind(kind: i32) -> &'static str {
+    match kind {
+        0 => "read",
+        1 => "write",
+        8 => "execute",
+        _ => "access",
+    }
+}
+
 /// The name of a signal (`SIGSEGV`), or its number when it has none.
 pub fn signal_name(signal: i32) -> String {
     nix::sys::signal::Signal::try_from(signal).map(|s| s.as_str().to_string()).unwrap_or_else(|_| {

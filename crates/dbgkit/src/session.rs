@@ -311,7 +311,7 @@ impl Session {
                     address,
                     fault_address,
                     first_chance: false,
-                    os_code: crate::event::ExceptionCode::Signal(info.signal),
+                    os_code: info.os_code(),
                 },
             );
         } else {

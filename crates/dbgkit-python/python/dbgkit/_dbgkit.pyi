@@ -394,6 +394,9 @@ class Event:
     def image(self) -> Optional[str]:
         """The executable (``process-created``, ``exec``)."""
     @property
+    def nt_status(self) -> Optional[int]:
+        """The Windows exception code (``0xC0000005``) of an ``exception`` of a Windows program."""
+    @property
     def text(self) -> Optional[str]:
         """The line a Windows program wrote with ``OutputDebugString`` (``debug-output``)."""
     @property

@@ -854,7 +854,8 @@ class DebugControl:
         if event.kind == "exception":
             return ExceptionArgs(
                 event,
-                Code=event.signal,
+                # DbgEng's code: the NTSTATUS for a Windows program, the signal on Linux.
+                Code=event.nt_status if event.nt_status is not None else event.signal,
                 Address=event.address,
                 IsFirstChance=event.first_chance,
                 Flags=0,

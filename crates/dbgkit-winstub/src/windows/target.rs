@@ -21,6 +21,7 @@ use gdbstub::target::ext::extended_mode::{
     Args, AttachKind, CurrentActivePid, CurrentActivePidOps, ExtendedMode, ExtendedModeOps, ShouldTerminate,
 };
 use gdbstub::target::ext::libraries::{Libraries, LibrariesOps};
+use gdbstub::target::ext::monitor_cmd::{ConsoleOutput, MonitorCmd, MonitorCmdOps};
 use gdbstub::target::{Target, TargetError, TargetResult};
 
 /// The program being served, and the resume actions the client is giving.
@@ -60,6 +61,10 @@ impl Target for WinTarget {
     }
 
     fn support_libraries(&mut self) -> Option<LibrariesOps<'_, Self>> {
+        Some(self)
+    }
+
+    fn support_monitor_cmd(&mut self) -> Option<MonitorCmdOps<'_, Self>> {
         Some(self)
     }
 
@@ -296,5 +301,23 @@ impl Libraries for WinTarget {
     fn get_libraries(&self, offset: u64, _length: usize, buf: &mut [u8]) -> TargetResult<usize, Self> {
         let xml = library_list_xml(self.debuggee.libraries());
         Ok(copy_window(xml.as_bytes(), offset, buf))
+    }
+}
+
+/// `monitor exception`: the NTSTATUS and parameters behind the signal of the
+/// last exception stop (dbgkit's client asks; gdb users may too).
+impl MonitorCmd for WinTarget {
+    fn handle_monitor_cmd(&mut self, cmd: &[u8], mut out: ConsoleOutput<'_>) -> Result<(), Self::Error> {
+        match cmd.trim_ascii() {
+            b"exception" => match self.debuggee.last_exception() {
+                Some(record) => out.write_raw(record.monitor_line().as_bytes()),
+                None => out.write_raw(crate::exception_record::NO_EXCEPTION.as_bytes()),
+            },
+            other => out.write_raw(
+                format!("unknown monitor command {:?}: the stub knows \"exception\"\n", String::from_utf8_lossy(other))
+                    .as_bytes(),
+            ),
+        }
+        Ok(())
     }
 }

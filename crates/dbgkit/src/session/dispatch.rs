@@ -374,7 +374,7 @@ impl Session {
                 address,
                 fault_address,
                 first_chance,
-                os_code: crate::event::ExceptionCode::Signal(signal),
+                os_code: info.os_code(),
             },
         )
     }

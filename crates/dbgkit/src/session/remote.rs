@@ -5,7 +5,7 @@
 
 use super::Session;
 use crate::error::{Error, Result};
-use crate::event::{EventKind, ExceptionCode};
+use crate::event::EventKind;
 use crate::target::remote::{RemoteKind, RemoteTarget, Traffic};
 use crate::target::Target;
 use std::path::{Path, PathBuf};
@@ -123,7 +123,7 @@ impl Session {
                 address,
                 fault_address,
                 first_chance: true,
-                os_code: ExceptionCode::Signal(signal),
+                os_code: info.os_code(),
             },
         );
         Ok(())

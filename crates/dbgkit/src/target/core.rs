@@ -72,8 +72,10 @@ impl Target for CoreTarget {
     fn signal_info(&self, tid: i32) -> Result<SignalInfo> {
         let t = self.thread(tid)?;
         Ok(match &t.siginfo {
-            Some(info) => SignalInfo { signal: info.signal, code: info.code, address: info.fault_address },
-            None => SignalInfo { signal: t.signal, code: 0, address: 0 },
+            Some(info) => {
+                SignalInfo { signal: info.signal, code: info.code, address: info.fault_address, nt_status: None }
+            }
+            None => SignalInfo { signal: t.signal, ..Default::default() },
         })
     }
 

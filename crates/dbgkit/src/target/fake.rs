@@ -190,14 +190,14 @@ impl Machine {
                         let owned = self.owned.contains(&pc);
                         let t = self.threads.get_mut(&tid)?;
                         t.pc = if owned { pc } else { pc + 1 };
-                        t.signal = SignalInfo { signal: libc::SIGTRAP, code: TRAP_BY_INT3, address: 0 };
+                        t.signal = SignalInfo { signal: libc::SIGTRAP, code: TRAP_BY_INT3, ..Default::default() };
                         return Some(StopReason::Signal(libc::SIGTRAP));
                     }
                     let t = self.threads.get_mut(&tid)?;
                     t.script.pop_front();
                     t.pc = next;
                     if stepping {
-                        t.signal = SignalInfo { signal: libc::SIGTRAP, code: TRAP_TRACE, address: 0 };
+                        t.signal = SignalInfo { signal: libc::SIGTRAP, code: TRAP_TRACE, ..Default::default() };
                         return Some(StopReason::Signal(libc::SIGTRAP));
                     }
                 }
@@ -215,7 +215,7 @@ impl Machine {
             Action::Jump(_) => None,
             Action::Raise(signal) => {
                 let t = self.threads.get_mut(&tid)?;
-                t.signal = SignalInfo { signal, code: 0, address: t.pc };
+                t.signal = SignalInfo { signal, address: t.pc, ..Default::default() };
                 Some(StopReason::Signal(signal))
             }
             Action::GroupStop(signal) => Some(StopReason::GroupStop(signal)),

@@ -86,6 +86,21 @@ pub struct SignalInfo {
     pub code: i32,
     /// The faulting address, for faults.
     pub address: u64,
+    /// For a Windows exception, its NTSTATUS (`0xC0000005`); `code` is then
+    /// an access violation's kind (0 read, 1 write, 8 execute) and
+    /// `address` the address it accessed.
+    pub nt_status: Option<u32>,
+}
+
+impl SignalInfo {
+    /// The exception as the target's system names it: its NTSTATUS on
+    /// Windows, the signal elsewhere.
+    pub fn os_code(&self) -> crate::event::ExceptionCode {
+        match self.nt_status {
+            Some(status) => crate::event::ExceptionCode::NtStatus(status),
+            None => crate::event::ExceptionCode::Signal(self.signal),
+        }
+    }
 }
 
 /// `si_code` of a `SIGTRAP` raised by an `int3` (the kernel's `SI_KERNEL`).

@@ -14,6 +14,7 @@ mod run_control;
 use super::launch::launch;
 use crate::debug_registers::{DebugRegisters, Slot, SlotKind};
 use crate::error::StubError;
+use crate::exception_record::ExceptionRecord;
 use crate::exception_signal::{exception_name, status, stop_signal};
 use crate::library_list::Library;
 use gdbstub::common::Signal;
@@ -126,6 +127,8 @@ pub struct Debuggee {
     debug_registers: DebugRegisters,
     /// Attached to rather than started.
     attached: bool,
+    /// The exception the last exception stop reported (`monitor exception`).
+    last_exception: Option<ExceptionRecord>,
 }
 
 impl Debuggee {
@@ -167,6 +170,7 @@ impl Debuggee {
     fn new(process: HANDLE, pid: u32, library_events: bool) -> Debuggee {
         Debuggee {
             attached: false,
+            last_exception: None,
             process,
             pid,
             threads: BTreeMap::new(),
@@ -184,6 +188,11 @@ impl Debuggee {
             debug_strings: Vec::new(),
             debug_registers: DebugRegisters::default(),
         }
+    }
+
+    /// The exception the last exception stop reported.
+    pub fn last_exception(&self) -> Option<&ExceptionRecord> {
+        self.last_exception.as_ref()
     }
 
     /// The process id.
@@ -325,7 +334,16 @@ impl Debuggee {
                 let address = info.ExceptionRecord.ExceptionAddress as u64;
                 let first_chance = info.dwFirstChance != 0;
                 match self.classify_exception(tid, code, address, first_chance)? {
-                    Outcome::Stop(stop) => return Ok(Some((stop, Some(code)))),
+                    Outcome::Stop(stop) => {
+                        if matches!(stop, Stop::Signal { .. }) {
+                            let count = (info.ExceptionRecord.NumberParameters as usize).min(15);
+                            let parameters =
+                                info.ExceptionRecord.ExceptionInformation[..count].iter().map(|&p| p as u64).collect();
+                            self.last_exception =
+                                Some(ExceptionRecord { tid, code, first_chance, address, parameters });
+                        }
+                        return Ok(Some((stop, Some(code))));
+                    }
                     Outcome::Pass => {
                         self.continue_event(tid, DBG_EXCEPTION_NOT_HANDLED)?;
                         return Ok(None);

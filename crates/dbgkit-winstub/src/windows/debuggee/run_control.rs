@@ -20,6 +20,8 @@ impl Debuggee {
         // Still pending until continued: after an error the program is
         // still stopped, and the client may try again or leave.
         let pending = self.pending.ok_or(StubError::NotStopped)?;
+        // What `monitor exception` says belongs to this stop only.
+        self.last_exception = None;
         if self.has_exited() {
             self.continue_event(pending.tid, DBG_CONTINUE)?;
             self.pending = None;

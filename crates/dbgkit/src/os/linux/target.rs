@@ -85,7 +85,7 @@ impl Target for LinuxProcess {
         let faults = matches!(info.si_signo, libc::SIGSEGV | libc::SIGBUS | libc::SIGILL | libc::SIGFPE);
         // SAFETY: si_addr is the union member for these signals; read only then.
         let address = if faults { (unsafe { info.si_addr() }) as u64 } else { 0 };
-        Ok(SignalInfo { signal: info.si_signo, code: info.si_code, address })
+        Ok(SignalInfo { signal: info.si_signo, code: info.si_code, address, nt_status: None })
     }
 
     fn image(&self) -> Result<Image> {

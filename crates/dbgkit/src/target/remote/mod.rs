@@ -15,6 +15,7 @@
 //! | `stop_reply.rs` | stop replies and thread ids |
 //! | `signals.rs`    | GDB's signal numbers and Linux's |
 //! | `lists.rs`      | `qXfer:libraries-svr4`, `qXfer:libraries` (Windows), `qXfer:threads`, `qfThreadInfo` |
+//! | `windows_exception.rs` | the NTSTATUS behind a Windows stop (`monitor exception`) |
 //! | `wine_paths.rs` | a Windows program's file names (`Z:\...`, `C:\...`) as files here |
 //! | `client.rs`     | the requests as typed calls |
 //! | `all_stop.rs`   | one-thread-at-a-time run control over an all-stop stub |
@@ -36,6 +37,7 @@ pub mod signals;
 pub mod stop_reply;
 mod target;
 pub mod transport;
+pub mod windows_exception;
 pub mod wine_paths;
 mod xml;
 

@@ -827,7 +827,7 @@ impl Remote {
             return Ok(info);
         }
         let stop = self.thread(tid)?.stop.clone();
-        let mut info = SignalInfo { signal: stop.signal, code: 0, address: 0 };
+        let mut info = SignalInfo { signal: stop.signal, ..Default::default() };
         let from_stub = if self.client.features.siginfo && stop.signal != 0 && !stop.memory_breakpoint {
             self.client.select_thread(self.pid, tid).map_err(|e| self.thread_error(tid, e))?;
             self.client.xfer("siginfo", "").ok().flatten().filter(|b| b.len() >= 24)
@@ -860,8 +860,26 @@ impl Remote {
                 }
             }
         }
+        if self.kind == RemoteKind::Windows && stop.signal != 0 && stop.cause.is_none() && !stop.stepped {
+            self.add_windows_exception(tid, &mut info);
+        }
         self.thread(tid)?.siginfo = Some(info);
         Ok(info)
+    }
+
+    /// The NTSTATUS behind a Windows stop, from the stub (`monitor
+    /// exception`); an access violation's kind and address replace the
+    /// signal's code and fault address. A stub that cannot tell leaves the signal alone.
+    fn add_windows_exception(&mut self, tid: i32, info: &mut SignalInfo) {
+        let Ok(answer) = self.client.monitor("exception") else { return };
+        let Some(exception) = super::windows_exception::parse(&answer).filter(|e| e.tid == tid) else { return };
+        info.nt_status = Some(exception.code);
+        if let ([kind, accessed, ..], super::windows_exception::ACCESS_VIOLATION) =
+            (exception.parameters.as_slice(), exception.code)
+        {
+            info.code = *kind as i32;
+            info.address = *accessed;
+        }
     }
 
     fn image(&mut self) -> Result<Image> {
