@@ -1,0 +1,5 @@
+//! x86-64 instruction work that every dbgkit target shares, whatever system
+//! it runs on (the engine on Linux, `dbgkit-winstub` on Windows): how to
+//! run the instruction under a breakpoint without lifting the breakpoint.
+
+pub mod out_of_line;
