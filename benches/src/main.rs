@@ -22,6 +22,7 @@ mod source;
 mod steps;
 mod symbolize;
 mod triage;
+mod windows;
 
 use anyhow::{bail, Context, Result};
 use std::time::Duration;
@@ -111,7 +112,8 @@ const BENCHMARKS: &[(&str, Benchmark)] = &[
 ];
 
 /// Benchmarks run only when named: they need what scripts/qemu-kernel fetches, or tools beyond gdb.
-const ON_REQUEST: &[(&str, Benchmark)] = &[(kernel::NAME, kernel::run), (gdbserver::NAME, gdbserver::run)];
+const ON_REQUEST: &[(&str, Benchmark)] =
+    &[(kernel::NAME, kernel::run), (gdbserver::NAME, gdbserver::run), (windows::NAME, windows::run)];
 
 const USAGE: &str = "\
 usage: dbgkit-bench [BENCHMARK...] [OPTIONS]
@@ -136,6 +138,9 @@ and dbgkit vs gdb on dbgkit's debug build:
 and, only when named, with gdb as the client of both:
   gdbserver          dbgkit-gdbserver vs stock gdbserver: breakpoint hits/s
                      (commands; silent; continue) and single steps/s (stepi)
+and, only when named (Wine and mingw-w64, from scripts/windows-setup), on a
+Windows program, dbgkit through dbgkit-winstub vs a raw Win32 debug loop vs gdb:
+  windows            breakpoint hits/s (raw: the classic trap-flag step-over)
 and, only when named (the kernel of scripts/qemu-kernel, ~930 MB), dbgkit vs gdb
 against the same kernel in QEMU:
   kernel             s from connecting to the first hit of a breakpoint by name,
@@ -152,7 +157,7 @@ Options:
   --inputs N         triage: crashing inputs for dbgkit [1000]
   --gdb-inputs N     triage: inputs for gdb and casr-gdb [min(inputs, 100)]
   --casr             triage: install casr with cargo (once) and measure casr-gdb
-  --server-calls N   gdbserver: breakpoint hits per run [5000]
+  --server-calls N   gdbserver, windows: breakpoint hits per run [5000]
   --server-steps N   gdbserver: single steps per run [5000]
   --runs R           runs per contender; the median is reported [3]
   --timeout SECS     time limit of one run [60]

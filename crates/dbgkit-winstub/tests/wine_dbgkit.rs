@@ -83,6 +83,9 @@ fn dbgkit_launches_breaks_steps_inspects_and_detaches() {
     let target_func = s.lookup(pid, "debuggee!target_func").expect("PE symbols are read");
     let on_target = s.add_breakpoint_at(pid, "debuggee!target_func", Default::default()).unwrap();
     let on_dll = s.add_breakpoint_at(pid, "testdll!dll_func", Default::default()).unwrap();
+    // The stub runs the instruction under it out of line.
+    let planted = s.monitor(pid, "breakpoints").unwrap();
+    assert!(planted.contains("out-of-line"), "{planted}");
     s.continue_event(ContinueStatus::Handled).unwrap();
 
     let (hit, before) = run_until(&mut s, |e| matches!(e.kind, EventKind::Breakpoint { .. }));

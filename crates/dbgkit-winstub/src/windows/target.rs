@@ -309,13 +309,17 @@ impl Libraries for WinTarget {
 impl MonitorCmd for WinTarget {
     fn handle_monitor_cmd(&mut self, cmd: &[u8], mut out: ConsoleOutput<'_>) -> Result<(), Self::Error> {
         match cmd.trim_ascii() {
+            b"breakpoints" => out.write_raw(self.debuggee.breakpoint_lines().as_bytes()),
             b"exception" => match self.debuggee.last_exception() {
                 Some(record) => out.write_raw(record.monitor_line().as_bytes()),
                 None => out.write_raw(crate::exception_record::NO_EXCEPTION.as_bytes()),
             },
             other => out.write_raw(
-                format!("unknown monitor command {:?}: the stub knows \"exception\"\n", String::from_utf8_lossy(other))
-                    .as_bytes(),
+                format!(
+                    "unknown monitor command {:?}: the stub knows \"exception\" and \"breakpoints\"\n",
+                    String::from_utf8_lossy(other)
+                )
+                .as_bytes(),
             ),
         }
         Ok(())

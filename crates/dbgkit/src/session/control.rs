@@ -192,6 +192,10 @@ impl Session {
     /// `tid` (stopped with `rip == address`) and lets it go on.
     pub(crate) fn run_over_site(&mut self, pid: i32, tid: i32, address: u64, signal: i32, step: bool) -> Result<()> {
         let p = self.process(pid)?;
+        if signal == 0 && !step && p.target.target_breakpoints().is_some_and(|t| t.steps_over_itself()) {
+            // The target gets over its own breakpoint: one resume.
+            return self.restart(pid, tid, 0, false);
+        }
         let site = &p.sites[&address];
         if let (OutOfLine::Relocated { .. }, Some(slot), 0) = (&site.plan, site.slot, signal) {
             // The hot path: one word written, then go.

@@ -377,6 +377,12 @@ pub trait CodeInjection {
 pub trait TargetBreakpoints {
     fn insert_breakpoint(&self, address: u64) -> Result<()>;
     fn remove_breakpoint(&self, address: u64) -> Result<()>;
+    /// Whether the target runs the instruction under one of its
+    /// breakpoints itself when a thread is resumed on it (dbgkit-winstub
+    /// does, out of line): the engine then resumes without lifting it.
+    fn steps_over_itself(&self) -> bool {
+        false
+    }
 }
 
 /// How long a wait may block.

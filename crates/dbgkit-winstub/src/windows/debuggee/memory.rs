@@ -4,6 +4,7 @@
 
 use super::{Debuggee, INT3, PAGE};
 use crate::error::StubError;
+use dbgkit_x86::out_of_line::MAX_INSTRUCTION_LEN;
 use std::ffi::c_void;
 use windows_sys::Win32::Foundation::GetLastError;
 use windows_sys::Win32::System::Diagnostics::Debug::{FlushInstructionCache, ReadProcessMemory, WriteProcessMemory};
@@ -57,7 +58,18 @@ impl Debuggee {
             *original = bytes[index];
             bytes[index] = INT3;
         }
-        self.write_raw(address, &bytes)
+        self.write_raw(address, &bytes)?;
+        // Copies of instructions the write changed are made again.
+        let changed: Vec<(u64, u8)> = self
+            .breakpoints
+            .range(address.saturating_sub(MAX_INSTRUCTION_LEN as u64)..end)
+            .map(|(&at, &original)| (at, original))
+            .collect();
+        for (at, original) in changed {
+            self.out_of_line.remove(&at);
+            self.prepare_out_of_line(at, original);
+        }
+        Ok(())
     }
 
     /// Writes bytes as they are (int3s included) and makes the CPU see them.
@@ -90,6 +102,7 @@ impl Debuggee {
         }
         self.write_raw(address, &[INT3])?;
         self.breakpoints.insert(address, original[0]);
+        self.prepare_out_of_line(address, original[0]);
         Ok(())
     }
 
@@ -98,6 +111,8 @@ impl Debuggee {
         let Some(original) = self.breakpoints.remove(&address) else {
             return Ok(false);
         };
+        // Its copy's slot stays taken: a thread may still be running it.
+        self.out_of_line.remove(&address);
         // While a thread steps off this breakpoint the original is already there.
         if self.step_over.map(|s| s.address) != Some(address) {
             self.write_raw(address, &[original])?;

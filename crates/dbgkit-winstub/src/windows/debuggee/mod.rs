@@ -8,6 +8,7 @@
 //! `registers.rs` reads and writes thread contexts.
 
 mod memory;
+mod out_of_line;
 mod registers;
 mod run_control;
 
@@ -129,6 +130,10 @@ pub struct Debuggee {
     attached: bool,
     /// The exception the last exception stop reported (`monitor exception`).
     last_exception: Option<ExceptionRecord>,
+    /// Where the copies of the instructions under breakpoints go.
+    scratch: out_of_line::Scratch,
+    /// Breakpoint address -> the copy of its instruction.
+    out_of_line: BTreeMap<u64, out_of_line::Copy>,
 }
 
 impl Debuggee {
@@ -171,6 +176,8 @@ impl Debuggee {
         Debuggee {
             attached: false,
             last_exception: None,
+            scratch: Default::default(),
+            out_of_line: BTreeMap::new(),
             process,
             pid,
             threads: BTreeMap::new(),
@@ -333,6 +340,9 @@ impl Debuggee {
                 let code = info.ExceptionRecord.ExceptionCode as u32;
                 let address = info.ExceptionRecord.ExceptionAddress as u64;
                 let first_chance = info.dwFirstChance != 0;
+                if !self.out_of_line.is_empty() {
+                    self.pc_out_of_slot(tid)?;
+                }
                 match self.classify_exception(tid, code, address, first_chance)? {
                     Outcome::Stop(stop) => {
                         if matches!(stop, Stop::Signal { .. }) {

@@ -42,9 +42,14 @@ impl Debuggee {
         // A client that resumes a thread sitting on one of the stub's
         // breakpoints (gdb removes its own first; others may not) gets the
         // original instruction executed, alone, then the int3 back.
+        let signal = plan.actions.get(&pending.tid).and_then(|&(_, signal)| signal);
         if let Some(action) = event_action {
             let pc = self.pc(pending.tid)?;
-            if let Some(&original) = self.breakpoints.get(&pc) {
+            let out_of_line = action == ThreadAction::Continue
+                && signal.is_none()
+                && self.breakpoints.contains_key(&pc)
+                && self.run_out_of_line(pending.tid, pc)?;
+            if let Some(&original) = self.breakpoints.get(&pc).filter(|_| !out_of_line) {
                 self.write_raw(pc, &[original])?;
                 self.set_trap_flag(pending.tid, true)?;
                 self.stepping.remove(&pending.tid);
@@ -58,7 +63,6 @@ impl Debuggee {
             let unlisted: Vec<u32> = self.threads.keys().copied().filter(|t| !plan.actions.contains_key(t)).collect();
             self.hold(&unlisted);
         }
-        let signal = plan.actions.get(&pending.tid).and_then(|&(_, signal)| signal);
         let status = match (pending.exception, signal) {
             (Some(_), Some(_)) => DBG_EXCEPTION_NOT_HANDLED,
             _ => DBG_CONTINUE,

@@ -9,7 +9,7 @@ use super::error::RemoteError;
 use super::features::{Features, OFFERED};
 use super::packet::{from_hex, parse_hex_u64, to_hex, unescape};
 use super::registers::{decode_packet, RegisterLayout};
-use super::stop_reply::{format_ptid, StopReply};
+use super::stop_reply::{format_ptid, Ptid, StopReply};
 use super::transport::Address;
 use std::time::Duration;
 
@@ -333,7 +333,14 @@ impl Client {
     /// The next stop reply; `None` when the wait ended first.
     pub fn wait_stop(&mut self, wait: Wait) -> Result<Option<StopReply>, RemoteError> {
         let Some(reply) = self.conn.receive(wait)? else { return Ok(None) };
-        StopReply::parse(&reply).map(Some).map_err(|why| self.protocol_error("a resume", why))
+        let stop = StopReply::parse(&reply).map_err(|why| self.protocol_error("a resume", why))?;
+        // A stop makes its thread the stub's selected one (gdbserver, QEMU
+        // and gdbstub all do; gdb's own client counts on it): no `Hg` is
+        // needed to read its registers, the hot path of every hit.
+        if let StopReply::Signal { thread: Some(Ptid { pid: Some(pid), tid }), .. } = &stop {
+            self.general_thread = Some((*pid as i32, *tid as i32));
+        }
+        Ok(Some(stop))
     }
 
     /// Asks the running target to stop (`\x03`).

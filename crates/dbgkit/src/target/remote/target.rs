@@ -1328,6 +1328,14 @@ impl TargetBreakpoints for RemoteTarget {
     fn remove_breakpoint(&self, address: u64) -> Result<()> {
         self.0.borrow_mut().remove_breakpoint(address)
     }
+
+    /// dbgkit-winstub runs the instruction under its int3 itself (out of
+    /// line) when a thread is resumed on it. A software point planted by
+    /// this target (`Planted::Memory`) is not the stub's, but a Windows stub
+    /// takes `Z0`, so there is none.
+    fn steps_over_itself(&self) -> bool {
+        self.0.borrow().kind == RemoteKind::Windows
+    }
 }
 
 /// The stops of one remote target.
