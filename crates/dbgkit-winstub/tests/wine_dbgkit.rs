@@ -235,3 +235,51 @@ fn the_five_minute_debugger_runs_against_a_windows_program() {
     assert!(out.contains("ExitProcess 0"), "{context}");
     assert!(output.contains("net: socket opened"), "{output}");
 }
+
+#[test]
+#[ignore = "needs Wine, mingw-w64 and the Windows build: scripts/windows-tests runs it"]
+fn dbgkit_attaches_to_a_running_program_and_detach_leaves_it_running() {
+    if !enabled("dbgkit_attaches_to_a_running_program_and_detach_leaves_it_running") {
+        return;
+    }
+    // Started by Wine alone, not debugged; it says its Windows process id.
+    let mut running = wine_command(&program("debuggee.exe"))
+        .args(["spin", "60"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("wine64 starts");
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(running.stdout.take().unwrap()));
+    let first = lines.next().expect("the program speaks").unwrap();
+    let windows_pid: i32 = first.trim().rsplit(' ').next().unwrap().parse().expect("a process id");
+
+    let stub = Stub::attach(windows_pid as u32);
+    let mut s = Session::new();
+    let pid = s.connect(&format!("127.0.0.1:{}", stub.port), Some(&program("debuggee.exe"))).unwrap();
+    assert_eq!(pid, windows_pid);
+    // The present replayed, then the system's break-in.
+    let (_, replayed) = run_until(&mut s, |e| matches!(e.kind, EventKind::BreakIn));
+    assert!(matches!(replayed[0].kind, EventKind::ProcessCreated { .. }), "{replayed:?}");
+    assert!(
+        replayed
+            .iter()
+            .any(|e| matches!(&e.kind, EventKind::ModuleLoaded(m) if m.name.eq_ignore_ascii_case("kernel32.dll"))),
+        "{replayed:?}"
+    );
+    // Its own thread is in its loop, under main.
+    let mut in_spin = false;
+    for tid in s.threads(pid).unwrap() {
+        let stack = frames(&mut s, pid, tid);
+        in_spin |=
+            stack.iter().any(|f| f.starts_with("debuggee.exe!spin")) && stack.iter().any(|f| f.contains("!main"));
+    }
+    assert!(in_spin, "a thread is in spin, called by main");
+    s.detach(pid).unwrap();
+    let (log, _) = stub.finish();
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let status = running.wait().unwrap();
+    let context = format!("the stub said:\n{log}\nthe program said:\n{first}\n{}", rest.join("\n"));
+    assert!(rest.iter().any(|l| l.trim_end() == "debuggee: done spinning, debugger present: 0"), "{context}");
+    assert_eq!(status.code(), Some(3), "{context}");
+}
