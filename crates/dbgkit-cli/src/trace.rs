@@ -12,6 +12,11 @@ pub struct TraceArgs {
     /// Attach to this running process instead of launching one.
     #[arg(short = 'p', long = "pid", conflicts_with = "program")]
     pid: Option<i32>,
+    /// Trace a program behind a GDB remote stub at HOST:PORT (gdbserver, or
+    /// dbgkit-winstub running a Windows program under Wine); the program
+    /// argument is its file here, for symbols.
+    #[arg(long = "remote", value_name = "HOST:PORT", conflicts_with = "pid")]
+    remote: Option<String>,
     /// Suppress this signal (continue its exceptions as handled); repeatable.
     #[arg(long = "handle", value_name = "SIGNAL")]
     handle: Vec<String>,
@@ -47,7 +52,13 @@ pub fn run(args: TraceArgs) -> Result<i32> {
         .collect::<Result<_>>()?;
     let mut session = Session::new();
     session.set_follow_children(args.follow_forks);
-    let (root, attached) = if let Some(pid) = args.pid {
+    let (root, attached) = if let Some(address) = &args.remote {
+        let symbols = args.program.first().map(std::path::Path::new);
+        let pid = session.connect(address, symbols).with_context(|| format!("cannot connect to {address}"))?;
+        plant_breaks(&mut session, pid, &args.breaks, args.follow_forks)?;
+        set_watches(&mut session, pid, &args.watches)?;
+        (pid, false)
+    } else if let Some(pid) = args.pid {
         session.attach(pid).with_context(|| format!("cannot attach to process {pid}"))?;
         plant_breaks(&mut session, pid, &args.breaks, args.follow_forks)?;
         set_watches(&mut session, pid, &args.watches)?;

@@ -283,3 +283,54 @@ fn dbgkit_attaches_to_a_running_program_and_detach_leaves_it_running() {
     assert!(rest.iter().any(|l| l.trim_end() == "debuggee: done spinning, debugger present: 0"), "{context}");
     assert_eq!(status.code(), Some(3), "{context}");
 }
+
+/// `dbgkit trace --remote` on a program behind the stub: its lines and exit status.
+fn trace(program_name: &str, options: &[&str]) -> (String, Option<i32>) {
+    let stub = Stub::start(&["--library-events"], program_name, &[]);
+    let cli = std::env::var_os("DBGKIT_CLI_EXE")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| workspace_dir().join("target/debug/dbgkit"));
+    let out = Command::new(&cli)
+        .arg("trace")
+        .args(options)
+        .args(["--remote", &format!("127.0.0.1:{}", stub.port)])
+        .arg(program(program_name))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("{} runs ({e}): scripts/windows-tests builds it", cli.display()));
+    let (log, _) = stub.finish();
+    let text = format!(
+        "{}{}\nthe stub said:\n{log}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (text, out.status.code())
+}
+
+#[test]
+#[ignore = "needs Wine, mingw-w64 and the Windows build: scripts/windows-tests runs it"]
+fn dbgkit_trace_prints_windows_events() {
+    if !enabled("dbgkit_trace_prints_windows_events") {
+        return;
+    }
+    let (out, status) = trace("debuggee.exe", &["--break", "debuggee!target_func"]);
+    assert!(out.lines().any(|l| l.starts_with("CreateProcess: pid=") && l.ends_with("debuggee.exe")), "{out}");
+    assert!(out.lines().any(|l| l.starts_with("ModLoad: ") && l.contains(" kernel32.dll ")), "{out}");
+    assert!(out.contains("DebugOutput: \"debuggee: hello from OutputDebugStringA\""), "{out}");
+    assert!(out.lines().any(|l| l.starts_with("ModLoad: ") && l.contains(" testdll.dll ")), "{out}");
+    assert!(out.lines().any(|l| l.starts_with("ModUnload: ") && l.ends_with(" testdll.dll")), "{out}");
+    assert_eq!(out.matches("debuggee.exe!target_func+").filter(|_| true).count(), 3, "three hits: {out}");
+    assert!(out.lines().any(|l| l.starts_with("ExitProcess: pid=") && l.ends_with(" code=42")), "{out}");
+    assert_eq!(status, Some(42), "trace exits with the program's status: {out}");
+
+    let (out, _) = trace("fault.exe", &[]);
+    for chance in ["first-chance", "second-chance"] {
+        assert!(
+            out.lines().any(|l| l.starts_with("Exception: 0xC0000005 access violation (write) at ")
+                && l.contains("fault.exe!faulting_func")
+                && l.contains(chance)),
+            "{chance}: {out}"
+        );
+    }
+    assert!(out.lines().any(|l| l.starts_with("ExitProcess: pid=") && l.ends_with(" signal=SIGSEGV")), "{out}");
+}
