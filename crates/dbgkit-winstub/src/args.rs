@@ -11,10 +11,22 @@ pub struct StubArgs {
     pub listen: String,
     /// What to debug.
     pub debuggee: DebuggeeSpec,
+    /// What the client hears of.
+    pub reporting: Reporting,
+}
+
+/// Which debug events become stops beyond what gdb's Windows support reports.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Reporting {
     /// Report each DLL load and unload to the client (a `library` stop,
     /// which gdb answers by reading the DLL list again and resuming), so
     /// that breakpoints in DLLs loaded later are planted.
     pub library_events: bool,
+    /// Stop at the first chance of every exception, also those gdb's
+    /// Windows support passes on silently (a `RaiseException` or a C++
+    /// throw the program may handle), as WinDbg's `sxe` does; the client
+    /// reads the NTSTATUS with `monitor exception`.
+    pub first_chance: bool,
 }
 
 /// A program to start, or a process to attach to.
@@ -30,13 +42,15 @@ pub enum DebuggeeSpec {
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum ArgsError {
     #[error(
-        "usage: dbgkit-winstub [--once] [--library-events] HOST:PORT PROG [ARGS...]\n       \
-         dbgkit-winstub [--once] [--library-events] --attach HOST:PORT PID"
+        "usage: dbgkit-winstub [--once] [--library-events] [--first-chance] HOST:PORT PROG [ARGS...]\n       \
+         dbgkit-winstub [--once] [--library-events] [--first-chance] --attach HOST:PORT PID"
     )]
     Usage,
     #[error("{0:?} is not a process id")]
     BadPid(String),
-    #[error("unknown option {0:?} (the options are --once, always in effect, --library-events and --attach)")]
+    #[error(
+        "unknown option {0:?} (the options are --once, always in effect, --library-events, --first-chance and --attach)"
+    )]
     UnknownOption(String),
     #[error("{0:?} is not HOST:PORT (for example 127.0.0.1:1234 or :1234)")]
     BadAddress(String),
@@ -45,14 +59,15 @@ pub enum ArgsError {
 /// Parses the arguments after the program name.
 pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<StubArgs, ArgsError> {
     let mut args = args.into_iter().peekable();
-    let mut library_events = false;
+    let mut reporting = Reporting::default();
     let mut attach = false;
     while let Some(option) = args.next_if(|a| a.starts_with("--")) {
         match option.as_str() {
             // gdb's testsuite starts stubs with --once, as it does
             // gdbserver; this stub serves one connection anyway.
             "--once" => {}
-            "--library-events" => library_events = true,
+            "--library-events" => reporting.library_events = true,
+            "--first-chance" => reporting.first_chance = true,
             "--attach" => attach = true,
             _ => return Err(ArgsError::UnknownOption(option)),
         }
@@ -66,7 +81,7 @@ pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<StubArgs, A
         (true, _) => return Err(ArgsError::Usage),
         (false, _) => DebuggeeSpec::Launch(rest),
     };
-    Ok(StubArgs { listen, debuggee, library_events })
+    Ok(StubArgs { listen, debuggee, reporting })
 }
 
 /// A process id in decimal, or hexadecimal with `0x`.
@@ -103,8 +118,10 @@ mod tests {
         let args = parse(&["--once", "localhost:1234", "prog.exe", "a b"]).unwrap();
         assert_eq!(args.listen, "127.0.0.1:1234");
         assert_eq!(args.debuggee, DebuggeeSpec::Launch(vec!["prog.exe".into(), "a b".into()]));
-        assert!(!args.library_events);
-        assert!(parse(&["--library-events", ":1", "p"]).unwrap().library_events);
+        assert_eq!(args.reporting, Reporting::default());
+        assert!(parse(&["--library-events", ":1", "p"]).unwrap().reporting.library_events);
+        let both = parse(&["--first-chance", "--library-events", ":1", "p"]).unwrap().reporting;
+        assert!(both.first_chance && both.library_events);
         assert_eq!(parse(&["--attach", ":1", "244"]).unwrap().debuggee, DebuggeeSpec::Attach(244));
         assert_eq!(parse(&["--attach", ":1", "0xf4"]).unwrap().debuggee, DebuggeeSpec::Attach(244));
         assert_eq!(parse(&[":0", "p"]).unwrap().listen, "0.0.0.0:0");

@@ -70,6 +70,17 @@ pub fn stop_signal(code: u32, first_chance: bool) -> Option<Signal> {
     Some(signal)
 }
 
+/// With `--first-chance`: the signal of an exception [`stop_signal`] lets
+/// pass at its first chance: SIGTRAP (the client asks `monitor exception`
+/// for what it is), except the notes a debugger only reads (a thread's
+/// name, a debug print), which still pass.
+pub fn first_chance_signal(code: u32) -> Option<Signal> {
+    match code {
+        status::MS_VC_THREAD_NAME | status::DBG_PRINTEXCEPTION_C => None,
+        _ => Some(Signal::SIGTRAP),
+    }
+}
+
 /// A short name for an exception code, for the stub's log.
 pub fn exception_name(code: u32) -> &'static str {
     use status::*;
@@ -107,6 +118,16 @@ pub fn exit_signal(exit_code: u32) -> Option<Signal> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_first_chance_can_stop_but_the_notes() {
+        assert_eq!(first_chance_signal(status::MSVC_CXX_EXCEPTION), Some(Signal::SIGTRAP));
+        assert_eq!(first_chance_signal(0xE000_0001), Some(Signal::SIGTRAP));
+        assert_eq!(first_chance_signal(status::MS_VC_THREAD_NAME), None);
+        assert_eq!(first_chance_signal(status::DBG_PRINTEXCEPTION_C), None);
+        // Without the option a C++ throw passes at its first chance.
+        assert_eq!(stop_signal(status::MSVC_CXX_EXCEPTION, true), None);
+    }
 
     #[test]
     fn faults_map_to_the_signals_gdb_names() {

@@ -284,9 +284,10 @@ fn dbgkit_attaches_to_a_running_program_and_detach_leaves_it_running() {
     assert_eq!(status.code(), Some(3), "{context}");
 }
 
-/// `dbgkit trace --remote` on a program behind the stub: its lines and exit status.
-fn trace(program_name: &str, options: &[&str]) -> (String, Option<i32>) {
-    let stub = Stub::start(&["--library-events"], program_name, &[]);
+/// `dbgkit trace --remote` on a program behind the stub: its lines (then
+/// the program's own output and the stub's log), and its exit status.
+fn trace(program_name: &str, program_args: &[&str], options: &[&str]) -> (String, Option<i32>) {
+    let stub = Stub::start(&["--library-events", "--first-chance"], program_name, program_args);
     let cli = std::env::var_os("DBGKIT_CLI_EXE")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| workspace_dir().join("target/debug/dbgkit"));
@@ -298,9 +299,9 @@ fn trace(program_name: &str, options: &[&str]) -> (String, Option<i32>) {
         .stdin(Stdio::null())
         .output()
         .unwrap_or_else(|e| panic!("{} runs ({e}): scripts/windows-tests builds it", cli.display()));
-    let (log, _) = stub.finish();
+    let (log, program_output) = stub.finish();
     let text = format!(
-        "{}{}\nthe stub said:\n{log}",
+        "{}{}\nthe program said:\n{program_output}\nthe stub said:\n{log}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
@@ -313,7 +314,7 @@ fn dbgkit_trace_prints_windows_events() {
     if !enabled("dbgkit_trace_prints_windows_events") {
         return;
     }
-    let (out, status) = trace("debuggee.exe", &["--break", "debuggee!target_func"]);
+    let (out, status) = trace("debuggee.exe", &[], &["--break", "debuggee!target_func"]);
     assert!(out.lines().any(|l| l.starts_with("CreateProcess: pid=") && l.ends_with("debuggee.exe")), "{out}");
     assert!(out.lines().any(|l| l.starts_with("ModLoad: ") && l.contains(" kernel32.dll ")), "{out}");
     assert!(out.contains("DebugOutput: \"debuggee: hello from OutputDebugStringA\""), "{out}");
@@ -323,7 +324,7 @@ fn dbgkit_trace_prints_windows_events() {
     assert!(out.lines().any(|l| l.starts_with("ExitProcess: pid=") && l.ends_with(" code=42")), "{out}");
     assert_eq!(status, Some(42), "trace exits with the program's status: {out}");
 
-    let (out, _) = trace("fault.exe", &[]);
+    let (out, _) = trace("fault.exe", &[], &[]);
     for chance in ["first-chance", "second-chance"] {
         assert!(
             out.lines().any(|l| l.starts_with("Exception: 0xC0000005 access violation (write) at ")
@@ -333,4 +334,20 @@ fn dbgkit_trace_prints_windows_events() {
         );
     }
     assert!(out.lines().any(|l| l.starts_with("ExitProcess: pid=") && l.ends_with(" signal=SIGSEGV")), "{out}");
+
+    // With --first-chance, exceptions the program handles itself are seen
+    // first: its RaiseException, then its read through a null pointer;
+    // passed on, its handler deals with both.
+    let (out, status) = trace("fault.exe", &["handled"], &[]);
+    let raised = out.lines().position(|l| {
+        l.starts_with("Exception: 0xE0000001 exception at ")
+            && l.contains("!RaiseException")
+            && l.contains("first-chance")
+    });
+    let read = out.lines().position(|l| {
+        l.starts_with("Exception: 0xC0000005 access violation (read) at ") && l.contains("fault.exe!read_null")
+    });
+    assert!(raised.is_some() && read.is_some() && raised < read, "{out}");
+    assert!(out.contains("fault: handled custom=1 access_violation=1"), "{out}");
+    assert_eq!(status, Some(0), "{out}");
 }

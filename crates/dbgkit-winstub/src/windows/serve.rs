@@ -28,12 +28,12 @@ pub fn serve(args: &StubArgs) -> Result<(), StubError> {
         TcpListener::bind(&args.listen).map_err(|source| StubError::Listen { address: args.listen.clone(), source })?;
     let (debuggee, first_stop) = match &args.debuggee {
         DebuggeeSpec::Launch(command) => {
-            let started = Debuggee::start(command, args.library_events)?;
+            let started = Debuggee::start(command, args.reporting)?;
             eprintln!("Process {} created; pid = {}", command[0], started.0.pid());
             started
         }
         DebuggeeSpec::Attach(pid) => {
-            let attached = Debuggee::attach(*pid, args.library_events)?;
+            let attached = Debuggee::attach(*pid, args.reporting)?;
             eprintln!("Attached; pid = {pid}");
             attached
         }

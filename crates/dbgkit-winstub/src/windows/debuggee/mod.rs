@@ -13,10 +13,11 @@ mod registers;
 mod run_control;
 
 use super::launch::launch;
+use crate::args::Reporting;
 use crate::debug_registers::{DebugRegisters, Slot, SlotKind};
 use crate::error::StubError;
 use crate::exception_record::ExceptionRecord;
-use crate::exception_signal::{exception_name, status, stop_signal};
+use crate::exception_signal::{exception_name, first_chance_signal, status, stop_signal};
 use crate::library_list::Library;
 use gdbstub::common::Signal;
 use std::collections::{BTreeMap, BTreeSet};
@@ -120,8 +121,9 @@ pub struct Debuggee {
     interrupt_requested: bool,
     exit_code: Option<u32>,
     image_base: u64,
-    /// Stop for DLL loads and unloads after the initial breakpoint.
-    library_events: bool,
+    /// Which events stop beyond gdb's: DLL loads and unloads (after the
+    /// initial breakpoint), every exception's first chance.
+    reporting: Reporting,
     /// `OutputDebugString` text not yet given to the client.
     debug_strings: Vec<String>,
     /// The hardware breakpoints and watchpoints, set in every thread.
@@ -139,22 +141,22 @@ pub struct Debuggee {
 impl Debuggee {
     /// Starts the program and runs it to the loader's initial breakpoint,
     /// its first stop.
-    pub fn start(command: &[String], library_events: bool) -> Result<(Debuggee, Stop), StubError> {
+    pub fn start(command: &[String], reporting: Reporting) -> Result<(Debuggee, Stop), StubError> {
         let launched = launch(command)?;
-        Debuggee::new(launched.process, launched.pid, library_events).first_stop()
+        Debuggee::new(launched.process, launched.pid, reporting).first_stop()
     }
 
     /// Attaches to the running process `pid`: the system replays its
     /// present as events (process, threads, DLLs), then breaks into it
     /// with a thread of its own, the first stop. The process outlives the
     /// stub: detached, not killed, when the stub ends.
-    pub fn attach(pid: u32, library_events: bool) -> Result<(Debuggee, Stop), StubError> {
+    pub fn attach(pid: u32, reporting: Reporting) -> Result<(Debuggee, Stop), StubError> {
         // SAFETY: plain calls; this thread becomes the process's debugger.
         if unsafe { DebugActiveProcess(pid) } == 0 {
             return Err(StubError::Attach { pid, code: unsafe { GetLastError() } });
         }
         unsafe { DebugSetProcessKillOnExit(0) };
-        let mut debuggee = Debuggee::new(std::ptr::null_mut(), pid, library_events);
+        let mut debuggee = Debuggee::new(std::ptr::null_mut(), pid, reporting);
         debuggee.attached = true;
         debuggee.first_stop()
     }
@@ -172,7 +174,7 @@ impl Debuggee {
         }
     }
 
-    fn new(process: HANDLE, pid: u32, library_events: bool) -> Debuggee {
+    fn new(process: HANDLE, pid: u32, reporting: Reporting) -> Debuggee {
         Debuggee {
             attached: false,
             last_exception: None,
@@ -191,7 +193,7 @@ impl Debuggee {
             interrupt_requested: false,
             exit_code: None,
             image_base: 0,
-            library_events,
+            reporting,
             debug_strings: Vec::new(),
             debug_registers: DebugRegisters::default(),
         }
@@ -301,7 +303,7 @@ impl Debuggee {
                     .unwrap_or_else(|| format!("dll@{base:#x}"));
                 close(info.hFile);
                 self.libraries.push(Library { name, base });
-                if self.library_events && self.initial_breakpoint_seen {
+                if self.reporting.library_events && self.initial_breakpoint_seen {
                     return Ok(Some((Stop::Library { tid }, None)));
                 }
             }
@@ -309,7 +311,7 @@ impl Debuggee {
                 // SAFETY: as above.
                 let base = unsafe { event.u.UnloadDll }.lpBaseOfDll as u64;
                 self.libraries.retain(|l| l.base != base);
-                if self.library_events && self.initial_breakpoint_seen {
+                if self.reporting.library_events && self.initial_breakpoint_seen {
                     return Ok(Some((Stop::Library { tid }, None)));
                 }
             }
@@ -423,7 +425,9 @@ impl Debuggee {
                 return Ok(Outcome::Stop(Stop::Signal { tid, signal: Signal::SIGINT }));
             }
         }
-        Ok(match stop_signal(code, first_chance) {
+        let signal = stop_signal(code, first_chance)
+            .or_else(|| first_chance_signal(code).filter(|_| first_chance && self.reporting.first_chance));
+        Ok(match signal {
             Some(signal) => Outcome::Stop(Stop::Signal { tid, signal }),
             None => Outcome::Pass,
         })
