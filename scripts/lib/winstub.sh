@@ -5,8 +5,8 @@
 #
 # Needs $root (the repository). Sets $stub_pid and $port (the stub listens
 # on 127.0.0.1:$port) and $stub_log (its standard error); STUB_OPTIONS adds
-# options for the stub. Builds the stub first when it is not built; run
-# scripts/windows-setup once before.
+# options for the stub. Builds the stub first (cargo does nothing when it
+# is up to date); run scripts/windows-setup once before.
 
 export WINEPREFIX="${WINEPREFIX:-/var/tmp/dbgkit-wine/prefix}"
 export WINEDEBUG="${WINEDEBUG:--all}"
@@ -16,9 +16,9 @@ start_winstub() {
   shift
   local target_dir="${CARGO_TARGET_DIR:-$root/target}"
   local stub="$target_dir/x86_64-pc-windows-gnu/debug/dbgkit-winstub.exe"
-  if [ ! -f "$stub" ]; then
-    (cd "$root" && cargo build --quiet --target x86_64-pc-windows-gnu -p dbgkit-winstub)
-  fi
+  # Built every time (cargo does nothing when it is up to date): an older
+  # stub may not know the options asked for.
+  (cd "$root" && cargo build --quiet --target x86_64-pc-windows-gnu -p dbgkit-winstub)
   stub_log="$(mktemp /tmp/dbgkit-winstub.XXXXXX.log)"
   echo "the stub's log is $stub_log" >&2
   local windows_program="Z:${program//\//\\}"

@@ -57,7 +57,8 @@ pub fn run(args: TraceArgs) -> Result<i32> {
         let pid = session.connect(address, symbols).with_context(|| format!("cannot connect to {address}"))?;
         plant_breaks(&mut session, pid, &args.breaks, args.follow_forks)?;
         set_watches(&mut session, pid, &args.watches)?;
-        (pid, false)
+        // Ctrl-C leaves it as an attach does: detached, running on.
+        (pid, true)
     } else if let Some(pid) = args.pid {
         session.attach(pid).with_context(|| format!("cannot attach to process {pid}"))?;
         plant_breaks(&mut session, pid, &args.breaks, args.follow_forks)?;

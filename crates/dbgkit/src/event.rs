@@ -105,8 +105,9 @@ pub enum EventKind {
         result: i64,
     },
     /// The program wrote a line for its debugger (Windows'
-    /// `OutputDebugString`, through `dbgkit-winstub`); the process waits
-    /// stopped until the event is continued, as with the Win32 debug loop.
+    /// `OutputDebugString`, through `dbgkit-winstub`). The stub lets the
+    /// program go on at once; the line is reported at the process's next
+    /// stop, before that stop's own event.
     DebugOutput {
         text: String,
     },

@@ -2,7 +2,13 @@
 //! continue status it gets, and the exit status a finished process gives
 //! a command-line tool. One answer for the CLI, Python and PyDbgEng.
 
-use crate::event::{ContinueStatus, EventKind};
+use crate::event::{ContinueStatus, EventKind, ExceptionCode};
+
+/// Whether a Windows exception code is a debugger's own trap: a breakpoint
+/// or a single step (also their WOW64 forms), which the program never handles.
+fn is_debug_trap(code: u32) -> bool {
+    matches!(code, 0x8000_0003 | 0x8000_0004 | 0x4000_001F | 0x4000_001E)
+}
 
 impl EventKind {
     /// The continue status this event gets when nobody chooses one:
@@ -20,10 +26,17 @@ impl EventKind {
     /// As [`default_status`](Self::default_status), with a policy saying
     /// which signals are passed to the program (`pass(signal)`); the others
     /// are continued `Handled` (suppressed). A second chance is always
-    /// delivered: suppressing it again would only repeat it.
+    /// delivered: suppressing it again would only repeat it. A Windows
+    /// exception that is neither a breakpoint nor a step goes back to the
+    /// program whatever its signal's policy says (WinDbg's default): only
+    /// the program's handlers know what a `RaiseException` or a C++ throw
+    /// is for, and "handled" would make `RaiseException` return.
     pub fn default_status_with(&self, pass: impl Fn(i32) -> bool) -> ContinueStatus {
         match self {
             EventKind::Exception { first_chance: false, .. } => ContinueStatus::NotHandled,
+            EventKind::Exception { os_code: ExceptionCode::NtStatus(code), .. } if !is_debug_trap(*code) => {
+                ContinueStatus::NotHandled
+            }
             EventKind::Exception { signal, .. } if pass(*signal) => ContinueStatus::NotHandled,
             _ => ContinueStatus::Handled,
         }
@@ -71,6 +84,25 @@ mod tests {
             os_code: crate::event::ExceptionCode::Signal(11),
         };
         assert_eq!(second.default_status_with(|_| false), ContinueStatus::NotHandled);
+        // A Windows program's own exception (reported with SIGTRAP) goes back to it.
+        let raised = EventKind::Exception {
+            signal: 5,
+            code: 0,
+            address: 0,
+            fault_address: None,
+            first_chance: true,
+            os_code: ExceptionCode::NtStatus(0xE000_0001),
+        };
+        assert_eq!(raised.default_status_with(|_| false), ContinueStatus::NotHandled);
+        let breakpoint = EventKind::Exception {
+            signal: 5,
+            code: 0,
+            address: 0,
+            fault_address: None,
+            first_chance: true,
+            os_code: ExceptionCode::NtStatus(0x8000_0003),
+        };
+        assert_eq!(breakpoint.default_status_with(|_| false), ContinueStatus::Handled);
         assert_eq!(EventKind::ThreadExited { code: 0 }.default_status(), ContinueStatus::Handled);
     }
 

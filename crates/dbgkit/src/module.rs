@@ -68,6 +68,10 @@ pub(crate) fn read_head(path: &std::path::Path) -> Option<Vec<u8>> {
     use std::io::Read;
     // The ELF header and program headers sit at the start of every ordinary file.
     let mut buf = vec![0u8; 8 * 1024];
+    // A name from a target may be anything: a FIFO or a terminal would block the read.
+    if !std::fs::metadata(path).ok()?.is_file() {
+        return None;
+    }
     let mut file = std::fs::File::open(path).ok()?;
     let mut len = 0;
     while len < buf.len() {

@@ -113,6 +113,7 @@ pub(crate) fn sections(bytes: &[u8]) -> Vec<PeSection> {
 /// its symbols and DWARF use) are moved by `base - ImageBase`.
 pub(crate) fn module_from_pe(path: PathBuf, base: u64) -> Option<Module> {
     let header = parse_header(&read_head(&path)?)?;
+    base.checked_add(header.size_of_image)?;
     Some(Module {
         name: short_name(&path),
         base,

@@ -578,6 +578,7 @@ impl Session {
         let p = self.process_mut(pid)?;
         p.in_flight = None;
         p.queued.clear();
+        p.debug_output.clear();
         for t in p.threads.values_mut() {
             t.stopped = false;
         }

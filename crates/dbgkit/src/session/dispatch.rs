@@ -363,8 +363,10 @@ impl Session {
         let address =
             self.process(pid)?.sites.iter().find_map(|(&a, s)| (s.slot == Some(rip)).then_some(a)).unwrap_or(rip);
         // The same fault again and again at one pc, the program making no progress: its last chance.
-        let system_second_chance = self.process(pid)?.control()?.is_second_chance(tid);
-        let first_chance = !system_second_chance && !self.fault_repeats(pid, tid, signal);
+        let first_chance = match self.process(pid)?.control()?.is_second_chance(tid) {
+            Some(second) => !second,
+            None => !self.fault_repeats(pid, tid, signal),
+        };
         self.report(
             pid,
             tid,

@@ -77,7 +77,7 @@ fn read_initial_pe_image(image: &Image, base: u64) -> Result<InitialImage> {
     let (executable, header) = crate::pe_image::module_from_pe(path.clone(), base).zip(header).ok_or_else(|| {
         Error::BadTargetData { what: format!("executable {}", path.display()), reason: "not a 64-bit PE file".into() }
     })?;
-    Ok(InitialImage { entry: base + header.entry_rva, executable, loader: None, vdso: None })
+    Ok(InitialImage { entry: base.wrapping_add(header.entry_rva), executable, loader: None, vdso: None })
 }
 
 /// The modules a target lists itself (a Windows process's DLLs), placed by
@@ -92,6 +92,7 @@ fn listed_modules(target: &dyn Target) -> Result<Option<Vec<Module>>> {
                 let mut head = vec![0u8; 1024];
                 let n = target.read_memory(base, &mut head);
                 let header = crate::pe_image::parse_header(&head[..n])?;
+                base.checked_add(header.size_of_image)?;
                 Some(Module {
                     name: short_name(&path),
                     path,

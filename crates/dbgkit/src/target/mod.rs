@@ -334,11 +334,12 @@ pub trait RunControl {
     fn is_zombie(&self, _tid: i32) -> bool {
         false
     }
-    /// Whether the system itself reports `tid`'s stop as the second chance
-    /// of an exception the program did not handle (Windows does; on Linux
-    /// the engine decides with [`signal_would_kill`](Self::signal_would_kill)).
-    fn is_second_chance(&self, _tid: i32) -> bool {
-        false
+    /// Whether the system itself says `tid`'s stop is the second chance of
+    /// an exception the program did not handle (`Some`: Windows does);
+    /// `None` where the engine decides ([`signal_would_kill`](Self::signal_would_kill),
+    /// a fault repeating at one place).
+    fn is_second_chance(&self, _tid: i32) -> Option<bool> {
+        None
     }
     /// Whether threads can stop at system calls ([`Resume::ToSyscall`]).
     fn stops_at_syscalls(&self) -> bool {

@@ -66,7 +66,6 @@ impl Debuggee {
             .map(|(&at, &original)| (at, original))
             .collect();
         for (at, original) in changed {
-            self.out_of_line.remove(&at);
             self.prepare_out_of_line(at, original);
         }
         Ok(())
@@ -111,13 +110,19 @@ impl Debuggee {
         let Some(original) = self.breakpoints.remove(&address) else {
             return Ok(false);
         };
-        // Its copy's slot stays taken: a thread may still be running it.
-        self.out_of_line.remove(&address);
+        // Its copy stays: a thread may still be running it, and planted
+        // again the breakpoint reuses it.
         // While a thread steps off this breakpoint the original is already there.
         if self.step_over.map(|s| s.address) != Some(address) {
             self.write_raw(address, &[original])?;
         }
         Ok(true)
+    }
+
+    /// Forgets the breakpoints of memory that is gone (an unloaded DLL's).
+    pub(super) fn forget_breakpoints_in(&mut self, range: std::ops::Range<u64>) {
+        self.breakpoints.retain(|address, _| !range.contains(address));
+        self.out_of_line.retain(|address, _| !range.contains(address));
     }
 
     /// A DLL's name from the pointer to a pointer the debug API gives (which

@@ -18,7 +18,7 @@ use crate::debug_registers::{DebugRegisters, Slot, SlotKind};
 use crate::error::StubError;
 use crate::exception_record::ExceptionRecord;
 use crate::exception_signal::{exception_name, first_chance_signal, status, stop_signal};
-use crate::library_list::Library;
+use crate::library_list::{size_of_image, Library};
 use gdbstub::common::Signal;
 use std::collections::{BTreeMap, BTreeSet};
 use windows_sys::Win32::Foundation::{CloseHandle, GetLastError, DBG_CONTINUE, DBG_EXCEPTION_NOT_HANDLED, HANDLE};
@@ -302,7 +302,10 @@ impl Debuggee {
                     .or_else(|| self.image_name(info.lpImageName as u64, info.fUnicode != 0))
                     .unwrap_or_else(|| format!("dll@{base:#x}"));
                 close(info.hFile);
-                self.libraries.push(Library { name, base });
+                let mut headers = [0u8; 1024];
+                let n = self.read_raw(base, &mut headers);
+                let size = size_of_image(&headers[..n]).unwrap_or(0);
+                self.libraries.push(Library { name, base, size });
                 if self.reporting.library_events && self.initial_breakpoint_seen {
                     return Ok(Some((Stop::Library { tid }, None)));
                 }
@@ -310,7 +313,10 @@ impl Debuggee {
             UNLOAD_DLL_DEBUG_EVENT => {
                 // SAFETY: as above.
                 let base = unsafe { event.u.UnloadDll }.lpBaseOfDll as u64;
+                let size = self.libraries.iter().find(|l| l.base == base).map_or(0, |l| l.size);
                 self.libraries.retain(|l| l.base != base);
+                // Its breakpoints went with it: the same address may hold another image's code next.
+                self.forget_breakpoints_in(base..base.saturating_add(size));
                 if self.reporting.library_events && self.initial_breakpoint_seen {
                     return Ok(Some((Stop::Library { tid }, None)));
                 }

@@ -18,9 +18,14 @@ const BLOCK: u64 = 0x1_0000;
 /// operand or jump must still reach its target (±2 GiB).
 const REACH: u64 = 0x4000_0000;
 
-/// The copy of the instruction under one breakpoint.
+/// The copy of the instruction under one breakpoint. Kept when the
+/// breakpoint goes (a thread may still be in it, and the same breakpoint
+/// planted again reuses it: gdb and the engine lift and plant breakpoints
+/// around every step).
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Copy {
+    /// The original bytes it was made from.
+    bytes: [u8; MAX_INSTRUCTION_LEN],
     slot: u64,
     /// The original instruction's length, and its copy's (the jump back follows it).
     original_len: u64,
@@ -60,6 +65,14 @@ impl Debuggee {
         for (&at, &byte) in self.breakpoints.range(address + 1..address + n as u64) {
             bytes[(at - address) as usize] = byte;
         }
+        if self.out_of_line.get(&address).is_some_and(|copy| copy.bytes == bytes) {
+            return;
+        }
+        // Only an instruction that can run elsewhere takes a slot (not a `call`).
+        if !matches!(plan_out_of_line(address, &bytes[..n], address), OutOfLine::Relocated { .. }) {
+            self.out_of_line.remove(&address);
+            return;
+        }
         let Some(slot) = self.scratch_slot_near(address) else { return };
         let (Some(original), OutOfLine::Relocated { code }) =
             (decode(address, &bytes[..n]), plan_out_of_line(address, &bytes[..n], slot))
@@ -68,7 +81,7 @@ impl Debuggee {
         };
         let Some(copy) = decode(slot, &code) else { return };
         if self.write_raw(slot, &code).is_ok() {
-            let copy = Copy { slot, original_len: original.len() as u64, copy_len: copy.len() as u64 };
+            let copy = Copy { bytes, slot, original_len: original.len() as u64, copy_len: copy.len() as u64 };
             self.out_of_line.insert(address, copy);
         }
     }
@@ -106,7 +119,7 @@ impl Debuggee {
     /// Runs thread `tid`, resumed on the stub's breakpoint at `address`,
     /// through the copy of its instruction; false when it has none.
     pub(super) fn run_out_of_line(&mut self, tid: u32, address: u64) -> Result<bool, StubError> {
-        match self.out_of_line.get(&address) {
+        match self.out_of_line.get(&address).filter(|_| self.breakpoints.contains_key(&address)) {
             Some(copy) => {
                 self.set_pc(tid, copy.slot)?;
                 Ok(true)

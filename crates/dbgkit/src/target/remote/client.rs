@@ -356,9 +356,12 @@ impl Client {
     /// Runs a monitor command (`qRcmd`); returns its output.
     pub fn monitor(&mut self, command: &str) -> Result<String, RemoteError> {
         let request = format!("qRcmd,{}", to_hex(command.as_bytes()));
-        self.conn.take_console();
-        let reply = self.conn.request(request.as_bytes())?;
+        // Output that came before (a Windows program's debug strings) is not the command's.
+        let earlier = self.conn.take_console();
+        let reply = self.conn.request(request.as_bytes());
         let mut output = self.conn.take_console();
+        self.conn.restore_console(earlier);
+        let reply = reply?;
         if reply != b"OK" {
             self.check_reply(&format!("monitor {command}"), &reply)?;
             // Some stubs answer with the output itself, in hex.

@@ -117,6 +117,12 @@ impl Connection {
         std::mem::take(&mut self.console)
     }
 
+    /// Puts console output taken earlier back, before whatever came since.
+    pub fn restore_console(&mut self, mut earlier: Vec<u8>) {
+        earlier.append(&mut self.console);
+        self.console = earlier;
+    }
+
     /// The error every call gives once the connection is gone.
     pub fn lost_error(&self) -> RemoteError {
         RemoteError::ConnectionLost {

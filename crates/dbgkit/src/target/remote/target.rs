@@ -68,9 +68,9 @@ struct LastStop {
     stepped: bool,
     /// The trap of an `int3` this target wrote (pc already moved back).
     memory_breakpoint: bool,
-    /// A Windows process stopped again with the exception it was resumed
-    /// with, at the same place: the system's second chance.
-    second_chance: bool,
+    /// What the system said of the exception a Windows thread stopped
+    /// with: `Some(true)` for its second chance (from `monitor exception`).
+    second_chance: Option<bool>,
 }
 
 /// What is known of a thread at its current stop.
@@ -82,8 +82,6 @@ struct ThreadView {
     pc: Option<u64>,
     stop: LastStop,
     siginfo: Option<SignalInfo>,
-    /// The signal the thread was last resumed with, and where it was.
-    delivered: Option<(i32, u64)>,
 }
 
 /// The shared state of a remote target and its event source.
@@ -107,6 +105,9 @@ pub(crate) struct Remote {
     /// Detached, killed or exited: nothing runs, nothing more comes.
     finished: Option<&'static str>,
     names: HashMap<i32, String>,
+    /// The stub runs the instruction under its own breakpoint when a thread
+    /// is resumed on it (dbgkit-winstub, known by its `monitor breakpoints`).
+    steps_over_own_breakpoints: bool,
 }
 
 /// A remote target; clones share one connection.
@@ -220,6 +221,11 @@ impl RemoteTarget {
             view.pc = expedited_pc(&client, registers);
         }
         let prefer_hardware = kind == RemoteKind::Machine;
+        // Other Windows stubs (gdbserver.exe, winedbg --gdb) leave that to the client.
+        let steps_over_own_breakpoints = kind == RemoteKind::Windows
+            && client
+                .monitor("breakpoints")
+                .is_ok_and(|a| a.starts_with("breakpoint") || a.starts_with("no breakpoints"));
         let state = AllStop::new(tids.iter().copied());
         let r = Remote {
             client,
@@ -238,6 +244,7 @@ impl RemoteTarget {
             maps: None,
             finished: None,
             names,
+            steps_over_own_breakpoints,
         };
         let connected = Connected { kind, pid, current_thread: current, signal };
         Ok((RemoteTarget(Rc::new(RefCell::new(r))), connected))
@@ -648,12 +655,6 @@ impl Remote {
                 view.registers = None;
                 view.siginfo = None;
                 view.stop = LastStop { signal, cause: cause.clone(), stepped, ..Default::default() };
-                let delivered = view.delivered.take();
-                if let Some((resumed_with, at)) = delivered.filter(|_| self.kind == RemoteKind::Windows) {
-                    if resumed_with == signal && self.pc_of(tid)? == at {
-                        self.thread(tid)?.stop.second_chance = true;
-                    }
-                }
                 if signal == libc::SIGTRAP {
                     self.after_trap(tid, stepped, &cause)?;
                 }
@@ -860,7 +861,9 @@ impl Remote {
                 }
             }
         }
-        if self.kind == RemoteKind::Windows && stop.signal != 0 && stop.cause.is_none() && !stop.stepped {
+        // A step's own trap is no exception of the program's; a fault while stepping is.
+        let own_trap = stop.signal == libc::SIGTRAP && (stop.stepped || stop.cause.is_some());
+        if self.kind == RemoteKind::Windows && stop.signal != 0 && !own_trap {
             self.add_windows_exception(tid, &mut info);
         }
         self.thread(tid)?.siginfo = Some(info);
@@ -874,6 +877,9 @@ impl Remote {
         let Ok(answer) = self.client.monitor("exception") else { return };
         let Some(exception) = super::windows_exception::parse(&answer).filter(|e| e.tid == tid) else { return };
         info.nt_status = Some(exception.code);
+        if let Some(view) = self.threads.get_mut(&tid) {
+            view.stop.second_chance = Some(!exception.first_chance);
+        }
         if let ([kind, accessed, ..], super::windows_exception::ACCESS_VIOLATION) =
             (exception.parameters.as_slice(), exception.code)
         {
@@ -988,10 +994,15 @@ impl Remote {
                 offset: 0,
                 path: path.clone(),
             };
-            regions.push(region(base, base + 0x1000, true, false, false));
+            let Some(headers_end) = base.checked_add(0x1000) else { continue };
+            regions.push(region(base, headers_end, true, false, false));
             for section in crate::pe_image::sections(&headers[..n]) {
-                let start = base + section.rva;
-                let end = start + section.size.div_ceil(0x1000).max(1) * 0x1000;
+                // Headers from memory are the program's to write: nothing is trusted to fit.
+                let pages = section.size.div_ceil(0x1000).max(1).saturating_mul(0x1000);
+                let Some((start, end)) = base.checked_add(section.rva).and_then(|s| Some((s, s.checked_add(pages)?)))
+                else {
+                    continue;
+                };
                 regions.push(region(start, end, section.readable, section.writable, section.executable));
             }
         }
@@ -1006,7 +1017,10 @@ impl Remote {
         let doc = self.client.xfer("libraries", "").map_err(remote)?.unwrap_or_default();
         Ok(lists::windows_libraries(&String::from_utf8_lossy(&doc))
             .into_iter()
-            .map(|library| (super::wine_paths::host_path(&library.name), library.segment.wrapping_sub(0x1000)))
+            // A segment below the first page is no image's: a broken list.
+            .filter_map(|library| {
+                Some((super::wine_paths::host_path(&library.name), library.segment.checked_sub(0x1000)?))
+            })
             .collect())
     }
 
@@ -1206,14 +1220,12 @@ impl RunControl for RemoteTarget {
             // Gone since the last stop; its exit is (or was) reported.
             return Err(thread_gone(tid));
         }
-        let delivered = if signal != 0 { Some((signal, r.pc_of(tid)?)) } else { None };
-        r.threads.entry(tid).or_default().delivered = delivered;
         r.state.resume(tid, how, signal);
         Ok(())
     }
 
-    fn is_second_chance(&self, tid: i32) -> bool {
-        self.0.borrow().threads.get(&tid).is_some_and(|v| v.stop.second_chance)
+    fn is_second_chance(&self, tid: i32) -> Option<bool> {
+        self.0.borrow().threads.get(&tid).and_then(|v| v.stop.second_chance)
     }
 
     fn interrupt(&self, tid: i32) -> Result<()> {
@@ -1330,11 +1342,10 @@ impl TargetBreakpoints for RemoteTarget {
     }
 
     /// dbgkit-winstub runs the instruction under its int3 itself (out of
-    /// line) when a thread is resumed on it. A software point planted by
-    /// this target (`Planted::Memory`) is not the stub's, but a Windows stub
-    /// takes `Z0`, so there is none.
+    /// line) when a thread is resumed on it. (It takes `Z0`, so this target
+    /// never writes int3s of its own there.)
     fn steps_over_itself(&self) -> bool {
-        self.0.borrow().kind == RemoteKind::Windows
+        self.0.borrow().steps_over_own_breakpoints
     }
 }
 
