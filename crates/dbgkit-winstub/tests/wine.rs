@@ -9,7 +9,7 @@
 
 mod wine_harness;
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use wine_harness::*;
@@ -491,16 +491,7 @@ fn attach_to_a_running_program_and_detach_leave_it_running() {
         return;
     }
     // Started by Wine alone, not debugged; it says its Windows process id.
-    let mut program = wine_command(&program("debuggee.exe"))
-        .args(["spin", "120"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("wine64 starts");
-    let mut lines = BufReader::new(program.stdout.take().unwrap()).lines();
-    let first = lines.next().expect("the program speaks").unwrap();
-    let pid: u32 = first.trim().rsplit(' ').next().unwrap().parse().expect("a process id");
+    let Spinning { child: mut program, lines, first, pid } = Spinning::start(120);
 
     let stub = Stub::attach(pid);
     // No detach: gdb leaves a process the stub attached to when it ends.

@@ -243,16 +243,8 @@ fn dbgkit_attaches_to_a_running_program_and_detach_leaves_it_running() {
         return;
     }
     // Started by Wine alone, not debugged; it says its Windows process id.
-    let mut running = wine_command(&program("debuggee.exe"))
-        .args(["spin", "60"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("wine64 starts");
-    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(running.stdout.take().unwrap()));
-    let first = lines.next().expect("the program speaks").unwrap();
-    let windows_pid: i32 = first.trim().rsplit(' ').next().unwrap().parse().expect("a process id");
+    let Spinning { child: mut running, lines, first, pid: windows_pid } = Spinning::start(60);
+    let windows_pid = windows_pid as i32;
 
     let stub = Stub::attach(windows_pid as u32);
     let mut s = Session::new();

@@ -191,6 +191,32 @@ impl Stub {
     }
 }
 
+/// `debuggee.exe spin ROUNDS` started by Wine alone, not debugged.
+pub struct Spinning {
+    pub child: Child,
+    /// The rest of its output, after the first line.
+    pub lines: std::io::Lines<BufReader<std::process::ChildStdout>>,
+    /// Its first line, which gives its Windows process id.
+    pub first: String,
+    pub pid: u32,
+}
+
+impl Spinning {
+    pub fn start(rounds: u32) -> Spinning {
+        let mut child = wine_command(&program("debuggee.exe"))
+            .args(["spin", &rounds.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("wine64 starts");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = lines.next().expect("the program speaks").unwrap();
+        let pid = first.trim().rsplit(' ').next().unwrap().parse().expect("a process id");
+        Spinning { child, lines, first, pid }
+    }
+}
+
 /// `wine64 EXE` in the test programs' directory, quiet, in the test prefix.
 pub fn wine_command(exe: &Path) -> Command {
     let mut command = Command::new(WINE);
