@@ -31,6 +31,12 @@ fn run_until(s: &mut Session, wanted: impl Fn(&Event) -> bool) -> (Event, Vec<Ev
     }
 }
 
+/// A Windows program's first stop, as WinDbg reports it: the system's
+/// breakpoint exception (the loader's int3, or an attach's break-in).
+fn is_initial_break(e: &Event) -> bool {
+    matches!(e.kind, EventKind::Exception { os_code: ExceptionCode::NtStatus(0x8000_0003), first_chance: true, .. })
+}
+
 /// The stub started on `program`, and a session connected to it.
 fn connect(options: &[&str], program_name: &str, args: &[&str]) -> (Stub, Session, i32) {
     let stub = Stub::start(options, program_name, args);
@@ -57,8 +63,8 @@ fn dbgkit_launches_breaks_steps_inspects_and_detaches() {
 
     // The present, replayed: the program at its image base, ntdll and
     // kernel32 from the stub's list (Wine's Z: names as files here), then
-    // the loader's initial breakpoint as a break-in.
-    let (initial, replayed) = run_until(&mut s, |e| matches!(e.kind, EventKind::BreakIn));
+    // the loader's initial breakpoint, as the breakpoint exception WinDbg shows.
+    let (initial, replayed) = run_until(&mut s, is_initial_break);
     let created = replayed.iter().find_map(|e| match &e.kind {
         EventKind::ProcessCreated { image, base, .. } => Some((image.clone(), *base)),
         _ => None,
@@ -151,7 +157,7 @@ fn dbgkit_sees_an_access_violation_first_and_second_chance() {
         return;
     }
     let (stub, mut s, pid) = connect(&[], "fault.exe", &[]);
-    run_until(&mut s, |e| matches!(e.kind, EventKind::BreakIn));
+    run_until(&mut s, is_initial_break);
     s.continue_event(ContinueStatus::Handled).unwrap();
     let mut seen = Vec::new();
     let exit = loop {
@@ -191,7 +197,7 @@ fn dbgkit_breaks_into_a_running_program_and_kills_it() {
         return;
     }
     let (stub, mut s, pid) = connect(&[], "debuggee.exe", &["spin"]);
-    run_until(&mut s, |e| matches!(e.kind, EventKind::BreakIn));
+    run_until(&mut s, is_initial_break);
     s.continue_event(ContinueStatus::Handled).unwrap();
     assert!(s.wait_event(Some(Duration::from_secs(1))).unwrap().is_none(), "it spins");
     s.break_in(pid).unwrap();
@@ -227,8 +233,11 @@ fn the_five_minute_debugger_runs_against_a_windows_program() {
     let context = format!("the example said:\n{out}\nthe stub said:\n{log}");
     assert!(out.contains("CreateProc: 140000000-") && out.contains("net.exe"), "{context}");
     assert!(out.lines().any(|l| l.starts_with("ModLoad: ") && l.contains("kernel32.dll")), "{context}");
-    // The initial breakpoint, in ntdll, with a stack.
-    assert!(out.contains("ntdll.dll!DbgBreakPoint"), "{context}");
+    // The initial breakpoint, in ntdll, with a stack: DbgEng's breakpoint exception.
+    assert!(
+        out.lines().any(|l| l.starts_with("Exception: 80000003 ") && l.contains("ntdll.dll!DbgBreakPoint")),
+        "{context}"
+    );
     // Its breakpoint on socket() in Winsock's DLL, set when the DLL loaded, is hit.
     assert!(out.contains("Add Breakpoint: CODE 0 @ ") && out.contains("ws2_32.dll!socket"), "{context}");
     assert!(out.contains("Hit Breakpoint: CODE 0 @ "), "{context}");
@@ -250,8 +259,8 @@ fn dbgkit_attaches_to_a_running_program_and_detach_leaves_it_running() {
     let mut s = Session::new();
     let pid = s.connect(&format!("127.0.0.1:{}", stub.port), Some(&program("debuggee.exe"))).unwrap();
     assert_eq!(pid, windows_pid);
-    // The present replayed, then the system's break-in.
-    let (_, replayed) = run_until(&mut s, |e| matches!(e.kind, EventKind::BreakIn));
+    // The present replayed, then the system's break-in (a breakpoint exception).
+    let (_, replayed) = run_until(&mut s, is_initial_break);
     assert!(matches!(replayed[0].kind, EventKind::ProcessCreated { .. }), "{replayed:?}");
     assert!(
         replayed

@@ -590,6 +590,8 @@ def _to_timeout(timeout: int) -> Optional[float]:
     return timeout / 1000.0
 
 
+# STATUS_BREAKPOINT: how Windows reports a program's first stop (its loader's int3).
+_NT_BREAKPOINT = 0x80000003
 # Signals whose first chance breaks by default (DbgEng breaks on first-chance access violations).
 _BREAK_FIRST_CHANCE = {
     _signal.SIGSEGV,
@@ -809,7 +811,10 @@ class DebugControl:
             m = event.module
             args = UnloadModuleArgs(event, ImageBaseName=m.name, BaseOffset=m.base)
             callback = callbacks.UnloadModule
-        elif kind == "break-in" and event.pid in client._initial_breaks:
+        elif event.pid in client._initial_breaks and (
+            kind == "break-in" or (kind == "exception" and event.nt_status == _NT_BREAKPOINT)
+        ):
+            # The initial break; a Windows program's comes as the system's breakpoint exception.
             client._initial_breaks.discard(event.pid)
             args = self._exception_args(event, initial=True)
             callback = callbacks.Exception
@@ -861,7 +866,7 @@ class DebugControl:
                 Flags=0,
                 SignalName=event.signal_name,
                 FaultAddress=event.fault_address,
-                IsInitialBreak=False,
+                IsInitialBreak=initial,
             )
         # The initial breakpoint, or a break-in: a breakpoint exception, as in DbgEng.
         try:

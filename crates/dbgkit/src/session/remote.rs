@@ -102,15 +102,24 @@ impl Session {
         Ok(pid)
     }
 
-    /// Reports what the target is stopped at: a break-in, or the signal it stopped with.
+    /// Reports what the target is stopped at: a break-in, or the signal it
+    /// stopped with; for a Windows process, the exception the system
+    /// reported (the loader's initial breakpoint, or the break-in of an
+    /// attach: WinDbg's "Break instruction exception - code 80000003").
     fn queue_initial_stop(&mut self, pid: i32, tid: i32, signal: i32) -> Result<()> {
         let tid = if self.process(pid)?.threads.contains_key(&tid) { tid } else { pid };
+        let windows = self.remote(pid)?.target.kind_of_target() == RemoteKind::Windows;
+        let info = if windows && signal != 0 { Some(self.process(pid)?.target.signal_info(tid)?) } else { None };
         let quiet = matches!(signal, 0 | libc::SIGTRAP | libc::SIGINT | libc::SIGSTOP);
-        if quiet || self.process(pid)?.target.kind() == "remote machine" {
+        let windows_exception = info.is_some_and(|i| i.nt_status.is_some());
+        if (quiet && !windows_exception) || self.process(pid)?.target.kind() == "remote machine" {
             self.queue_event(pid, tid, EventKind::BreakIn);
             return Ok(());
         }
-        let info = self.process(pid)?.target.signal_info(tid)?;
+        let info = match info {
+            Some(info) => info,
+            None => self.process(pid)?.target.signal_info(tid)?,
+        };
         let address = self.process(pid)?.target.pc(tid)?;
         let fault_address =
             matches!(signal, libc::SIGSEGV | libc::SIGBUS | libc::SIGILL | libc::SIGFPE).then_some(info.address);
