@@ -6,7 +6,7 @@
 
 mod wine_harness;
 
-use dbgkit::{ContinueStatus, Event, EventKind, ExceptionCode, Session};
+use dbgkit::{ContinueStatus, Event, EventKind, ExceptionCode, Session, WatchAccess};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 use wine_harness::*;
@@ -92,9 +92,21 @@ fn dbgkit_launches_breaks_steps_inspects_and_detaches() {
     // The stub runs the instruction under it out of line.
     let planted = s.monitor(pid, "breakpoints").unwrap();
     assert!(planted.contains("out-of-line"), "{planted}");
+    // A hardware watchpoint, set before the thread that writes exists.
+    let worker_runs = s.lookup(pid, "debuggee!worker_runs").unwrap();
+    let watch = s.add_watchpoint(pid, worker_runs, 4, WatchAccess::Write).unwrap();
     s.continue_event(ContinueStatus::Handled).unwrap();
 
-    let (hit, before) = run_until(&mut s, |e| matches!(e.kind, EventKind::Breakpoint { .. }));
+    let (written, mut before) = run_until(&mut s, |e| matches!(e.kind, EventKind::Watchpoint { .. }));
+    assert!(matches!(written.kind, EventKind::Watchpoint { id, address, .. } if id == watch && address == worker_runs));
+    assert_ne!(written.tid, initial.tid, "the worker thread wrote it");
+    let stack = frames(&mut s, pid, written.tid);
+    assert!(stack[0].starts_with("debuggee.exe!worker"), "{stack:?}");
+    s.remove_watchpoint(watch).unwrap();
+    s.continue_event(ContinueStatus::Handled).unwrap();
+
+    let (hit, after) = run_until(&mut s, |e| matches!(e.kind, EventKind::Breakpoint { .. }));
+    before.extend(after);
     let texts: Vec<&str> = before
         .iter()
         .filter_map(|e| match &e.kind {
