@@ -227,8 +227,8 @@ pub fn access_violation_kind(kind: i32) -> &'static str {
 /// The name of a signal (`SIGSEGV`), or its number when it has none.
 pub fn signal_name(signal: i32) -> String {
     nix::sys::signal::Signal::try_from(signal).map(|s| s.as_str().to_string()).unwrap_or_else(|_| {
-        if (libc::SIGRTMIN()..=libc::SIGRTMAX()).contains(&signal) {
-            format!("SIGRT{}", signal - libc::SIGRTMIN())
+        if (crate::signal_numbers::SIGRTMIN..=crate::signal_numbers::SIGRTMAX).contains(&signal) {
+            format!("SIGRT{}", signal - crate::signal_numbers::SIGRTMIN)
         } else {
             format!("SIG{signal}")
         }

@@ -21,6 +21,7 @@ pub(crate) mod os;
 mod pe_image;
 mod process;
 pub mod session;
+mod signal_numbers;
 pub mod symbols;
 mod syscalls;
 pub mod target;

@@ -203,7 +203,7 @@ impl Session {
     pub fn new() -> Session {
         // The debugger must not die of a closed pipe; the targets reset it on exec.
         // SAFETY: setting a signal disposition.
-        unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
+        unsafe { libc::signal(crate::signal_numbers::SIGPIPE, libc::SIG_IGN) };
         Session {
             processes: BTreeMap::new(),
             owner: HashMap::new(),
@@ -247,7 +247,7 @@ impl Session {
         if let Err(e) = adopted {
             // SAFETY: killing and reaping our own child, which we could not take over.
             unsafe {
-                libc::kill(pid, libc::SIGKILL);
+                libc::kill(pid, crate::signal_numbers::SIGKILL);
                 libc::waitpid(pid, std::ptr::null_mut(), libc::__WALL);
             }
             self.forget_process(pid);
@@ -300,8 +300,14 @@ impl Session {
         let info = p.target.signal_info(faulting)?;
         if info.signal != 0 {
             let address = p.target.pc(faulting)?;
-            let fault_address = matches!(info.signal, libc::SIGSEGV | libc::SIGBUS | libc::SIGILL | libc::SIGFPE)
-                .then_some(info.address);
+            let fault_address = matches!(
+                info.signal,
+                crate::signal_numbers::SIGSEGV
+                    | crate::signal_numbers::SIGBUS
+                    | crate::signal_numbers::SIGILL
+                    | crate::signal_numbers::SIGFPE
+            )
+            .then_some(info.address);
             self.queue_event(
                 pid,
                 faulting,
@@ -404,7 +410,7 @@ impl Session {
     /// ```no_run
     /// let mut session = dbgkit::Session::new();
     /// // Ctrl-C's copy of SIGINT must not cut a `step` short.
-    /// session.set_signal_stops(libc::SIGINT, false);
+    /// session.set_signal_stops(crate::signal_numbers::SIGINT, false);
     /// ```
     pub fn set_signal_stops(&mut self, signal: i32, stops: bool) {
         if stops {
@@ -648,7 +654,7 @@ impl Session {
         }
         let at = raw.wrapping_sub(1);
         (p.sites.contains_key(&at) || p.removed_sites.contains(&at))
-            && self.held.iter().any(|(t, s)| *t == tid && *s == StopReason::Signal(libc::SIGTRAP))
+            && self.held.iter().any(|(t, s)| *t == tid && *s == StopReason::Signal(crate::signal_numbers::SIGTRAP))
     }
 
     /// Sets the general-purpose registers of a stopped thread.
@@ -662,7 +668,7 @@ impl Session {
             if raw.rip == logical {
                 raw.rip = now;
             } else if self.held_breakpoint_trap(pid, tid, now) {
-                self.held.retain(|(t, s)| !(*t == tid && *s == StopReason::Signal(libc::SIGTRAP)));
+                self.held.retain(|(t, s)| !(*t == tid && *s == StopReason::Signal(crate::signal_numbers::SIGTRAP)));
             }
         }
         self.process(pid)?.writer()?.set_registers(tid, &raw)?;

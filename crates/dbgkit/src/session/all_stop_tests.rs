@@ -109,26 +109,35 @@ fn a_thread_that_exits_while_others_stop_is_reported_after_the_event() {
 fn a_fault_gets_a_second_chance_then_is_delivered() {
     let fake = Fake::new(PID, &[PID], CODE);
     let mut s = session_on(&fake);
-    fake.script(PID, &[Action::Jump(CODE), Action::Raise(libc::SIGSEGV)]);
+    fake.script(PID, &[Action::Jump(CODE), Action::Raise(crate::signal_numbers::SIGSEGV)]);
     run_past_creation(&mut s);
 
     let first = next(&mut s);
-    assert!(matches!(first.kind, EventKind::Exception { signal: libc::SIGSEGV, first_chance: true, .. }));
+    assert!(matches!(
+        first.kind,
+        EventKind::Exception { signal: crate::signal_numbers::SIGSEGV, first_chance: true, .. }
+    ));
     s.continue_event(ContinueStatus::NotHandled).unwrap();
     let second = next(&mut s);
-    assert!(matches!(second.kind, EventKind::Exception { signal: libc::SIGSEGV, first_chance: false, .. }));
+    assert!(matches!(
+        second.kind,
+        EventKind::Exception { signal: crate::signal_numbers::SIGSEGV, first_chance: false, .. }
+    ));
     assert!(fake.delivered(PID).is_empty(), "nothing delivered before the last look");
     s.continue_event(ContinueStatus::NotHandled).unwrap();
-    assert_eq!(fake.delivered(PID), [libc::SIGSEGV]);
+    assert_eq!(fake.delivered(PID), [crate::signal_numbers::SIGSEGV]);
 }
 
 #[test]
 fn a_handled_signal_is_suppressed_and_a_group_stop_listens() {
     let fake = Fake::new(PID, &[PID], CODE);
     let mut s = session_on(&fake);
-    fake.script(PID, &[Action::Raise(libc::SIGUSR1), Action::GroupStop(libc::SIGSTOP)]);
+    fake.script(
+        PID,
+        &[Action::Raise(crate::signal_numbers::SIGUSR1), Action::GroupStop(crate::signal_numbers::SIGSTOP)],
+    );
     run_past_creation(&mut s);
-    assert!(matches!(next(&mut s).kind, EventKind::Exception { signal: libc::SIGUSR1, .. }));
+    assert!(matches!(next(&mut s).kind, EventKind::Exception { signal: crate::signal_numbers::SIGUSR1, .. }));
     s.continue_event(ContinueStatus::Handled).unwrap();
     assert!(s.wait_event(Some(Duration::from_millis(50))).unwrap().is_none(), "a group-stop is no event");
     assert!(fake.delivered(PID).is_empty());

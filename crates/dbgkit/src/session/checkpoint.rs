@@ -186,7 +186,7 @@ impl Session {
         let child = child as i32;
         let control = self.process(pid)?.control()?;
         match control.wait_thread(child)? {
-            Some(StopReason::Interrupted) | Some(StopReason::Signal(libc::SIGSTOP)) => {}
+            Some(StopReason::Interrupted) | Some(StopReason::Signal(crate::signal_numbers::SIGSTOP)) => {}
             other => {
                 return Err(Error::InjectionFailed { pid, reason: format!("the fork stopped unexpectedly: {other:?}") })
             }

@@ -252,7 +252,7 @@ impl Session {
         let t = self.process_mut(pid)?.threads.get_mut(&tid).expect("stepping thread");
         t.regs = None;
         match status {
-            Some(StopReason::Signal(libc::SIGTRAP)) if user_step => {
+            Some(StopReason::Signal(crate::signal_numbers::SIGTRAP)) if user_step => {
                 let reason = t.step.take().unwrap_or(Step::User);
                 let rip = self.regs_of(pid, tid)?.rip;
                 // A plan goes on with the others running, as they were; a user step reports with them stopped.
@@ -261,7 +261,7 @@ impl Session {
                 }
                 return self.on_step_complete(pid, tid, rip, reason);
             }
-            Some(StopReason::Signal(libc::SIGTRAP)) => {}
+            Some(StopReason::Signal(crate::signal_numbers::SIGTRAP)) => {}
             Some(other) => {
                 // Something else happened first: handle it later; the hit was counted.
                 t.uncounted_rehit = Some(address);
@@ -381,7 +381,7 @@ impl Session {
         });
         for (tid, status) in held_here {
             match status {
-                StopReason::Signal(libc::SIGTRAP) => {
+                StopReason::Signal(crate::signal_numbers::SIGTRAP) => {
                     let target = &self.process(pid)?.target;
                     if let Ok(pc) = target.pc(tid) {
                         let was_breakpoint = self.removed_site(pid, pc.wrapping_sub(1));
@@ -391,7 +391,7 @@ impl Session {
                                 let _ = writer.set_pc(tid, pc - 1);
                             }
                         } else if let Some(t) = self.process_mut(pid)?.threads.get_mut(&tid) {
-                            t.signal_to_deliver = libc::SIGTRAP;
+                            t.signal_to_deliver = crate::signal_numbers::SIGTRAP;
                         }
                     }
                 }

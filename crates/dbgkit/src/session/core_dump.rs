@@ -132,7 +132,7 @@ impl Session {
     /// `None` for events that are no signal.
     fn event_siginfo(&self, pid: i32, tid: i32, kind: &EventKind) -> Option<SigInfo> {
         let trap = |code: i32, address: u64| SigInfo {
-            signal: libc::SIGTRAP,
+            signal: crate::signal_numbers::SIGTRAP,
             code,
             errno: 0,
             fault_address: address,

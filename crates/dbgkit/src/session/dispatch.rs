@@ -34,7 +34,7 @@ impl Session {
         match status {
             StopReason::Exited(code) => self.on_death(pid, tid, Some(code), None),
             StopReason::Killed { signal } => self.on_death(pid, tid, None, Some(signal)),
-            StopReason::Signal(libc::SIGTRAP) => self.on_trap(pid, tid),
+            StopReason::Signal(crate::signal_numbers::SIGTRAP) => self.on_trap(pid, tid),
             StopReason::Signal(signal) => self.on_signal(pid, tid, signal),
             StopReason::GroupStop(_) => {
                 if let Some(t) = self.thread_mut(pid, tid) {
@@ -157,7 +157,7 @@ impl Session {
             self.set_rip_of(pid, tid, at)?;
             return self.resume_thread(pid, tid);
         }
-        self.on_signal(pid, tid, libc::SIGTRAP)
+        self.on_signal(pid, tid, crate::signal_numbers::SIGTRAP)
     }
 
     pub(crate) fn on_step_complete(&mut self, pid: i32, tid: i32, rip: u64, reason: Step) -> Result<()> {
@@ -353,12 +353,18 @@ impl Session {
             return self.resume_thread(pid, tid);
         }
         let info = self.process(pid)?.target.signal_info(tid)?;
-        if signal == libc::SIGSEGV && self.on_page_fault(pid, tid, &info)? {
+        if signal == crate::signal_numbers::SIGSEGV && self.on_page_fault(pid, tid, &info)? {
             return Ok(());
         }
         let rip = self.regs_of(pid, tid)?.rip;
-        let fault_address =
-            matches!(signal, libc::SIGSEGV | libc::SIGBUS | libc::SIGILL | libc::SIGFPE).then_some(info.address);
+        let fault_address = matches!(
+            signal,
+            crate::signal_numbers::SIGSEGV
+                | crate::signal_numbers::SIGBUS
+                | crate::signal_numbers::SIGILL
+                | crate::signal_numbers::SIGFPE
+        )
+        .then_some(info.address);
         // An instruction faulting in its out-of-line copy reports the original address.
         let address =
             self.process(pid)?.sites.iter().find_map(|(&a, s)| (s.slot == Some(rip)).then_some(a)).unwrap_or(rip);

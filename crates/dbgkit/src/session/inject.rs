@@ -293,7 +293,7 @@ impl Session {
             };
             let target = &self.process(pid).map_err(text)?.target;
             match status {
-                StopReason::Signal(libc::SIGTRAP) => {
+                StopReason::Signal(crate::signal_numbers::SIGTRAP) => {
                     let now = target.registers(tid).map_err(text)?;
                     if now.rip == return_trap + 1 {
                         let xmm0 = target.fp_registers(tid).map_err(text)?.xmm[0];
@@ -400,7 +400,13 @@ impl Session {
 fn is_fault(signal: i32) -> bool {
     matches!(
         signal,
-        libc::SIGSEGV | libc::SIGBUS | libc::SIGILL | libc::SIGFPE | libc::SIGTRAP | libc::SIGABRT | libc::SIGSYS
+        crate::signal_numbers::SIGSEGV
+            | crate::signal_numbers::SIGBUS
+            | crate::signal_numbers::SIGILL
+            | crate::signal_numbers::SIGFPE
+            | crate::signal_numbers::SIGTRAP
+            | crate::signal_numbers::SIGABRT
+            | crate::signal_numbers::SIGSYS
     )
 }
 

@@ -168,7 +168,7 @@ impl Session {
             t.regs = None;
         }
         match status {
-            Some(StopReason::Signal(libc::SIGTRAP)) => Ok(()),
+            Some(StopReason::Signal(crate::signal_numbers::SIGTRAP)) => Ok(()),
             Some(other) => {
                 self.held.push_back((tid, other));
                 Ok(())

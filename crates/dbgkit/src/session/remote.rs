@@ -110,7 +110,10 @@ impl Session {
         let tid = if self.process(pid)?.threads.contains_key(&tid) { tid } else { pid };
         let windows = self.remote(pid)?.target.kind_of_target() == RemoteKind::Windows;
         let info = if windows && signal != 0 { Some(self.process(pid)?.target.signal_info(tid)?) } else { None };
-        let quiet = matches!(signal, 0 | libc::SIGTRAP | libc::SIGINT | libc::SIGSTOP);
+        let quiet = matches!(
+            signal,
+            0 | crate::signal_numbers::SIGTRAP | crate::signal_numbers::SIGINT | crate::signal_numbers::SIGSTOP
+        );
         let windows_exception = info.is_some_and(|i| i.nt_status.is_some());
         if (quiet && !windows_exception) || self.process(pid)?.target.kind() == "remote machine" {
             self.queue_event(pid, tid, EventKind::BreakIn);
@@ -121,8 +124,14 @@ impl Session {
             None => self.process(pid)?.target.signal_info(tid)?,
         };
         let address = self.process(pid)?.target.pc(tid)?;
-        let fault_address =
-            matches!(signal, libc::SIGSEGV | libc::SIGBUS | libc::SIGILL | libc::SIGFPE).then_some(info.address);
+        let fault_address = matches!(
+            signal,
+            crate::signal_numbers::SIGSEGV
+                | crate::signal_numbers::SIGBUS
+                | crate::signal_numbers::SIGILL
+                | crate::signal_numbers::SIGFPE
+        )
+        .then_some(info.address);
         self.queue_event(
             pid,
             tid,

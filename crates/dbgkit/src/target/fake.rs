@@ -190,15 +190,23 @@ impl Machine {
                         let owned = self.owned.contains(&pc);
                         let t = self.threads.get_mut(&tid)?;
                         t.pc = if owned { pc } else { pc + 1 };
-                        t.signal = SignalInfo { signal: libc::SIGTRAP, code: TRAP_BY_INT3, ..Default::default() };
-                        return Some(StopReason::Signal(libc::SIGTRAP));
+                        t.signal = SignalInfo {
+                            signal: crate::signal_numbers::SIGTRAP,
+                            code: TRAP_BY_INT3,
+                            ..Default::default()
+                        };
+                        return Some(StopReason::Signal(crate::signal_numbers::SIGTRAP));
                     }
                     let t = self.threads.get_mut(&tid)?;
                     t.script.pop_front();
                     t.pc = next;
                     if stepping {
-                        t.signal = SignalInfo { signal: libc::SIGTRAP, code: TRAP_TRACE, ..Default::default() };
-                        return Some(StopReason::Signal(libc::SIGTRAP));
+                        t.signal = SignalInfo {
+                            signal: crate::signal_numbers::SIGTRAP,
+                            code: TRAP_TRACE,
+                            ..Default::default()
+                        };
+                        return Some(StopReason::Signal(crate::signal_numbers::SIGTRAP));
                     }
                 }
                 other => {
@@ -419,7 +427,7 @@ impl RunControl for Fake {
         let tids: Vec<i32> = m.threads.keys().copied().collect();
         m.threads.clear();
         for tid in tids {
-            m.pending.push_back((tid, StopReason::Killed { signal: libc::SIGKILL }));
+            m.pending.push_back((tid, StopReason::Killed { signal: crate::signal_numbers::SIGKILL }));
         }
         Ok(())
     }
@@ -437,7 +445,10 @@ impl RunControl for Fake {
     }
 
     fn signal_would_kill(&self, _tid: i32, signal: i32) -> bool {
-        matches!(signal, libc::SIGSEGV | libc::SIGKILL | libc::SIGABRT)
+        matches!(
+            signal,
+            crate::signal_numbers::SIGSEGV | crate::signal_numbers::SIGKILL | crate::signal_numbers::SIGABRT
+        )
     }
 }
 

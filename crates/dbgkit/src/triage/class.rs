@@ -292,7 +292,7 @@ mod tests {
     fn classes_have_ids_and_severities() {
         assert_eq!(CrashClass::WriteNearNull.id(), "write-near-null");
         assert_eq!(CrashClass::WriteNearNull.severity(), Severity::ProbablyExploitable);
-        assert_eq!(CrashClass::Signal(libc::SIGUSR1).id(), "signal-SIGUSR1");
+        assert_eq!(CrashClass::Signal(crate::signal_numbers::SIGUSR1).id(), "signal-SIGUSR1");
         let overflow = CrashClass::Sanitizer {
             tool: "AddressSanitizer".into(),
             kind: "heap-buffer-overflow".into(),

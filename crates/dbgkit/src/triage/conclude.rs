@@ -87,7 +87,14 @@ pub fn conclude(snapshot: Option<&Snapshot>, stderr: &str, thrown: Option<&str>,
         // A hardware fault is described best by the fault itself; a
         // sanitizer's report of the same fault is kept beside it.
         Some(Trigger::Signal { signal, .. })
-            if matches!(signal, libc::SIGSEGV | libc::SIGBUS | libc::SIGILL | libc::SIGFPE | libc::SIGTRAP) =>
+            if matches!(
+                signal,
+                crate::signal_numbers::SIGSEGV
+                    | crate::signal_numbers::SIGBUS
+                    | crate::signal_numbers::SIGILL
+                    | crate::signal_numbers::SIGFPE
+                    | crate::signal_numbers::SIGTRAP
+            ) =>
         {
             finding.map(|f| f.class.clone()).unwrap_or(CrashClass::Signal(signal))
         }
@@ -103,7 +110,7 @@ pub fn conclude(snapshot: Option<&Snapshot>, stderr: &str, thrown: Option<&str>,
                     Some(AbortReason::RustPanic { .. }) => CrashClass::RustPanic,
                     None if exception_type.is_some() && in_terminate => CrashClass::UncaughtException,
                     None => match trigger {
-                        Some(Trigger::Signal { signal: libc::SIGABRT, .. }) => CrashClass::Abort,
+                        Some(Trigger::Signal { signal: crate::signal_numbers::SIGABRT, .. }) => CrashClass::Abort,
                         Some(Trigger::Signal { signal, .. }) => CrashClass::Signal(signal),
                         _ => CrashClass::Abort,
                     },

@@ -201,10 +201,12 @@ pub fn classify_fault(facts: &FaultFacts) -> FaultFinding {
     // Executing where there is no code: the pc itself is the bad address.
     let pc_region = region_of(facts.regions, pc);
     let cannot_execute = facts.code_bytes.is_none() || pc_region.is_none_or(|r| !r.executable);
-    let executing = matches!(facts.signal, libc::SIGSEGV | libc::SIGBUS | libc::SIGILL)
-        && (cannot_execute
+    let executing = matches!(
+        facts.signal,
+        crate::signal_numbers::SIGSEGV | crate::signal_numbers::SIGBUS | crate::signal_numbers::SIGILL
+    ) && (cannot_execute
             // SIGILL's address is always the pc; SIGSEGV's is the pc only when fetching the instruction failed.
-            || (facts.signal == libc::SIGSEGV && facts.fault_address == Some(pc) && facts.code != SI_KERNEL));
+            || (facts.signal == crate::signal_numbers::SIGSEGV && facts.fault_address == Some(pc) && facts.code != SI_KERNEL));
     if executing {
         let class = if pc_region.is_some_and(|r| !r.executable) {
             CrashClass::ExecuteNonExecutable
@@ -219,13 +221,17 @@ pub fn classify_fault(facts: &FaultFacts) -> FaultFinding {
     }
 
     match facts.signal {
-        libc::SIGSEGV | libc::SIGBUS => {
+        crate::signal_numbers::SIGSEGV | crate::signal_numbers::SIGBUS => {
             let Some((insn, used)) = decoded else {
                 return finding(CrashClass::ReadInvalid, None, facts.fault_address, instruction);
             };
             let Some(access) = faulting_access(&used, facts) else {
                 // No memory operand: a fault on the instruction's own bytes, or something else odd.
-                let class = if facts.signal == libc::SIGBUS { CrashClass::BusError } else { CrashClass::ReadInvalid };
+                let class = if facts.signal == crate::signal_numbers::SIGBUS {
+                    CrashClass::BusError
+                } else {
+                    CrashClass::ReadInvalid
+                };
                 return finding(class, None, facts.fault_address, instruction);
             };
             if let Some(i) = instruction.as_mut() {
@@ -237,7 +243,7 @@ pub fn classify_fault(facts: &FaultFacts) -> FaultFinding {
                 Some(a) if facts.code != SI_KERNEL => a,
                 _ => access.address,
             };
-            let class = if facts.signal == libc::SIGBUS {
+            let class = if facts.signal == crate::signal_numbers::SIGBUS {
                 CrashClass::BusError
             } else if is_stack_exhaustion(facts, bad) {
                 CrashClass::StackExhaustion
@@ -262,25 +268,25 @@ pub fn classify_fault(facts: &FaultFacts) -> FaultFinding {
             };
             finding(class, Some(access.access), Some(bad), instruction)
         }
-        libc::SIGFPE => {
+        crate::signal_numbers::SIGFPE => {
             let class = match facts.code {
                 FPE_INTDIV | FPE_INTOVF => CrashClass::DivisionByZero,
                 _ if decoded.as_ref().is_some_and(|(i, _)| matches!(i.mnemonic(), Mnemonic::Div | Mnemonic::Idiv)) => {
                     CrashClass::DivisionByZero
                 }
-                _ => CrashClass::Signal(libc::SIGFPE),
+                _ => CrashClass::Signal(crate::signal_numbers::SIGFPE),
             };
             finding(class, None, facts.fault_address, instruction)
         }
-        libc::SIGILL => {
+        crate::signal_numbers::SIGILL => {
             let trap = decoded
                 .as_ref()
                 .is_some_and(|(i, _)| matches!(i.mnemonic(), Mnemonic::Ud2 | Mnemonic::Ud0 | Mnemonic::Ud1));
             let class = if trap { CrashClass::Trap } else { CrashClass::IllegalInstruction };
             finding(class, None, facts.fault_address, instruction)
         }
-        libc::SIGTRAP => finding(CrashClass::Trap, None, None, instruction),
-        libc::SIGABRT => finding(CrashClass::Abort, None, None, instruction),
+        crate::signal_numbers::SIGTRAP => finding(CrashClass::Trap, None, None, instruction),
+        crate::signal_numbers::SIGABRT => finding(CrashClass::Abort, None, None, instruction),
         other => finding(CrashClass::Signal(other), None, None, instruction),
     }
 }
@@ -352,7 +358,14 @@ mod tests {
         let regions = map();
         let regs = Registers { rip: 0x400100, rax: 0, rsp: 0x7fffffffe000, ..Default::default() };
         // mov eax, [rax]
-        let read = classify_fault(&facts(libc::SIGSEGV, SEGV_MAPERR, Some(0), &regs, Some(&[0x8b, 0x00]), &regions));
+        let read = classify_fault(&facts(
+            crate::signal_numbers::SIGSEGV,
+            SEGV_MAPERR,
+            Some(0),
+            &regs,
+            Some(&[0x8b, 0x00]),
+            &regions,
+        ));
         assert_eq!(read.class, CrashClass::ReadNearNull);
         assert_eq!(read.access, Some(Access::Read));
         let insn = read.instruction.unwrap();
@@ -360,11 +373,25 @@ mod tests {
         assert_eq!(insn.memory_operand.as_deref(), Some("[rax]"));
         // mov dword ptr [rax+0x10], 1
         let bytes = [0xc7, 0x40, 0x10, 0x01, 0x00, 0x00, 0x00];
-        let write = classify_fault(&facts(libc::SIGSEGV, SEGV_MAPERR, Some(0x10), &regs, Some(&bytes), &regions));
+        let write = classify_fault(&facts(
+            crate::signal_numbers::SIGSEGV,
+            SEGV_MAPERR,
+            Some(0x10),
+            &regs,
+            Some(&bytes),
+            &regions,
+        ));
         assert_eq!(write.class, CrashClass::WriteNearNull);
         assert_eq!(write.instruction.unwrap().memory_address, Some(0x10));
         // add [rax], ecx: read and write, counted as a write.
-        let rmw = classify_fault(&facts(libc::SIGSEGV, SEGV_MAPERR, Some(0), &regs, Some(&[0x01, 0x08]), &regions));
+        let rmw = classify_fault(&facts(
+            crate::signal_numbers::SIGSEGV,
+            SEGV_MAPERR,
+            Some(0),
+            &regs,
+            Some(&[0x01, 0x08]),
+            &regions,
+        ));
         assert_eq!(rmw.access, Some(Access::Write));
     }
 
@@ -373,7 +400,7 @@ mod tests {
         let regions = map();
         let regs = Registers { rip: 0x400100, rax: 0x4141414141414141, rsp: 0x7fffffffe000, ..Default::default() };
         let input = b"xxAAAAAAAAyy";
-        let mut f = facts(libc::SIGSEGV, SI_KERNEL, Some(0), &regs, Some(&[0x89, 0x08]), &regions); // mov [rax], ecx
+        let mut f = facts(crate::signal_numbers::SIGSEGV, SI_KERNEL, Some(0), &regs, Some(&[0x89, 0x08]), &regions); // mov [rax], ecx
         f.input = Some(input);
         let found = classify_fault(&f);
         assert_eq!(found.class, CrashClass::WriteInputAddress);
@@ -390,7 +417,7 @@ mod tests {
         let regions = map();
         // Returned to a smashed address: it is still just below the stack pointer.
         let regs = Registers { rip: 0x4242424242, rsp: 0x7fffffffe008, ..Default::default() };
-        let mut f = facts(libc::SIGSEGV, SEGV_MAPERR, Some(0x4242424242), &regs, None, &regions);
+        let mut f = facts(crate::signal_numbers::SIGSEGV, SEGV_MAPERR, Some(0x4242424242), &regs, None, &regions);
         f.word_below_sp = Some(0x4242424242);
         assert_eq!(classify_fault(&f).class, CrashClass::ReturnToInvalid);
         // Called through a bad pointer: a return address into code on top of the stack.
@@ -401,7 +428,7 @@ mod tests {
         assert_eq!(classify_fault(&f).class, CrashClass::ExecuteInvalid);
         // Jumped into the heap.
         let regs = Registers { rip: 0x600010, rsp: 0x7fffffffe008, ..Default::default() };
-        let f = facts(libc::SIGSEGV, 2, Some(0x600010), &regs, Some(&[0x90]), &regions);
+        let f = facts(crate::signal_numbers::SIGSEGV, 2, Some(0x600010), &regs, Some(&[0x90]), &regions);
         let found = classify_fault(&f);
         assert_eq!((found.class, found.access), (CrashClass::ExecuteNonExecutable, Some(Access::Execute)));
     }
@@ -411,7 +438,8 @@ mod tests {
         let regions = map();
         let regs = Registers { rip: 0x400100, rsp: 0x7fffffefe000, ..Default::default() };
         // push rbp, the stack pointer just under the lowest stack page's guard gap
-        let f = facts(libc::SIGSEGV, SEGV_MAPERR, Some(0x7fffffefdff8), &regs, Some(&[0x55]), &regions);
+        let f =
+            facts(crate::signal_numbers::SIGSEGV, SEGV_MAPERR, Some(0x7fffffefdff8), &regs, Some(&[0x55]), &regions);
         let found = classify_fault(&f);
         assert_eq!(found.class, CrashClass::StackExhaustion);
         assert_eq!(found.instruction.unwrap().memory_operand.as_deref(), Some("[rsp-0x8]"));
@@ -422,13 +450,13 @@ mod tests {
         let regions = map();
         let regs = Registers { rip: 0x400100, rsp: 0x7fffffffe000, rax: 0x10, ..Default::default() };
         // idiv ecx
-        let f = facts(libc::SIGFPE, FPE_INTDIV, Some(0x400100), &regs, Some(&[0xf7, 0xf9]), &regions);
+        let f = facts(crate::signal_numbers::SIGFPE, FPE_INTDIV, Some(0x400100), &regs, Some(&[0xf7, 0xf9]), &regions);
         assert_eq!(classify_fault(&f).class, CrashClass::DivisionByZero);
         // ud2
-        let f = facts(libc::SIGILL, 2, Some(0x400100), &regs, Some(&[0x0f, 0x0b]), &regions);
+        let f = facts(crate::signal_numbers::SIGILL, 2, Some(0x400100), &regs, Some(&[0x0f, 0x0b]), &regions);
         assert_eq!(classify_fault(&f).class, CrashClass::Trap);
         // call qword ptr [rax]: the target could not be read.
-        let f = facts(libc::SIGSEGV, SEGV_MAPERR, Some(0x10), &regs, Some(&[0xff, 0x10]), &regions);
+        let f = facts(crate::signal_numbers::SIGSEGV, SEGV_MAPERR, Some(0x10), &regs, Some(&[0xff, 0x10]), &regions);
         assert_eq!(classify_fault(&f).class, CrashClass::BranchInvalid);
     }
 }
@@ -447,9 +475,9 @@ pub fn signal_code_name(signal: i32, code: i32) -> String {
         return name.to_string();
     }
     let names: &[&str] = match signal {
-        libc::SIGSEGV => &["SEGV_MAPERR", "SEGV_ACCERR", "SEGV_BNDERR", "SEGV_PKUERR"],
-        libc::SIGBUS => &["BUS_ADRALN", "BUS_ADRERR", "BUS_OBJERR", "BUS_MCEERR_AR", "BUS_MCEERR_AO"],
-        libc::SIGILL => &[
+        crate::signal_numbers::SIGSEGV => &["SEGV_MAPERR", "SEGV_ACCERR", "SEGV_BNDERR", "SEGV_PKUERR"],
+        crate::signal_numbers::SIGBUS => &["BUS_ADRALN", "BUS_ADRERR", "BUS_OBJERR", "BUS_MCEERR_AR", "BUS_MCEERR_AO"],
+        crate::signal_numbers::SIGILL => &[
             "ILL_ILLOPC",
             "ILL_ILLOPN",
             "ILL_ILLADR",
@@ -459,7 +487,7 @@ pub fn signal_code_name(signal: i32, code: i32) -> String {
             "ILL_COPROC",
             "ILL_BADSTK",
         ],
-        libc::SIGFPE => &[
+        crate::signal_numbers::SIGFPE => &[
             "FPE_INTDIV",
             "FPE_INTOVF",
             "FPE_FLTDIV",
@@ -469,7 +497,7 @@ pub fn signal_code_name(signal: i32, code: i32) -> String {
             "FPE_FLTINV",
             "FPE_FLTSUB",
         ],
-        libc::SIGTRAP => &["TRAP_BRKPT", "TRAP_TRACE", "TRAP_BRANCH", "TRAP_HWBKPT"],
+        crate::signal_numbers::SIGTRAP => &["TRAP_BRKPT", "TRAP_TRACE", "TRAP_BRANCH", "TRAP_HWBKPT"],
         _ => &[],
     };
     usize::try_from(code - 1).ok().and_then(|i| names.get(i)).map(|n| n.to_string()).unwrap_or_else(|| code.to_string())
@@ -479,10 +507,10 @@ pub fn signal_code_name(signal: i32, code: i32) -> String {
 mod code_names {
     #[test]
     fn codes_are_named_per_signal() {
-        assert_eq!(super::signal_code_name(libc::SIGSEGV, 1), "SEGV_MAPERR");
-        assert_eq!(super::signal_code_name(libc::SIGFPE, 1), "FPE_INTDIV");
-        assert_eq!(super::signal_code_name(libc::SIGSEGV, 0x80), "SI_KERNEL");
-        assert_eq!(super::signal_code_name(libc::SIGABRT, -6), "SI_TKILL");
-        assert_eq!(super::signal_code_name(libc::SIGSEGV, 99), "99");
+        assert_eq!(super::signal_code_name(crate::signal_numbers::SIGSEGV, 1), "SEGV_MAPERR");
+        assert_eq!(super::signal_code_name(crate::signal_numbers::SIGFPE, 1), "FPE_INTDIV");
+        assert_eq!(super::signal_code_name(crate::signal_numbers::SIGSEGV, 0x80), "SI_KERNEL");
+        assert_eq!(super::signal_code_name(crate::signal_numbers::SIGABRT, -6), "SI_TKILL");
+        assert_eq!(super::signal_code_name(crate::signal_numbers::SIGSEGV, 99), "99");
     }
 }

@@ -28,8 +28,15 @@ const STDERR_GRACE: Duration = Duration::from_secs(2);
 
 /// Signals that mean a crash the moment they arrive: the thread is analysed
 /// at their first chance, before any handler of the program runs.
-const FAULT_SIGNALS: &[i32] =
-    &[libc::SIGSEGV, libc::SIGBUS, libc::SIGILL, libc::SIGFPE, libc::SIGTRAP, libc::SIGABRT, libc::SIGSYS];
+const FAULT_SIGNALS: &[i32] = &[
+    crate::signal_numbers::SIGSEGV,
+    crate::signal_numbers::SIGBUS,
+    crate::signal_numbers::SIGILL,
+    crate::signal_numbers::SIGFPE,
+    crate::signal_numbers::SIGTRAP,
+    crate::signal_numbers::SIGABRT,
+    crate::signal_numbers::SIGSYS,
+];
 
 /// Sanitizer settings for every run, unless the environment sets its own:
 /// stop at the first error with an abort (so the debugger sees the stack),

@@ -113,7 +113,7 @@ pub fn capture(session: &mut Session, pid: i32, tid: i32, trigger: Trigger, inpu
         Ok(stack) => (frames_of(&stack.frames), stack.stopped),
         Err(e) => (Vec::new(), Some(format!("no stack: {e}"))),
     };
-    let abort_message = if signal == libc::SIGABRT { read_abort_message(session, pid) } else { None };
+    let abort_message = if signal == crate::signal_numbers::SIGABRT { read_abort_message(session, pid) } else { None };
     Ok(Snapshot { pid, tid, trigger, registers, finding, frames, stack_stopped, abort_message })
 }
 

@@ -296,17 +296,17 @@ mod tests {
         let mut s = AllStop::new([10, 11, 12]);
         assert!(s.take_actions().is_none(), "nothing released");
         assert!(s.resume(10, Resume::Continue, 0));
-        assert!(s.resume(11, Resume::Step, libc::SIGUSR1));
+        assert!(s.resume(11, Resume::Step, crate::signal_numbers::SIGUSR1));
         assert!(!s.resume(11, Resume::Continue, 0), "not held any more");
         assert_eq!(
             s.take_actions().unwrap(),
-            vec![action(10, Resume::Continue, 0), action(11, Resume::Step, libc::SIGUSR1)]
+            vec![action(10, Resume::Continue, 0), action(11, Resume::Step, crate::signal_numbers::SIGUSR1)]
         );
         assert!(s.stub_running() && s.take_actions().is_none());
         // 11 finishes its step: reported; 10 is parked, its resume kept.
         assert_eq!(
-            s.on_stop(11, StopReason::Signal(libc::SIGTRAP), false),
-            Some((11, StopReason::Signal(libc::SIGTRAP)))
+            s.on_stop(11, StopReason::Signal(crate::signal_numbers::SIGTRAP), false),
+            Some((11, StopReason::Signal(crate::signal_numbers::SIGTRAP)))
         );
         assert!(s.is_held(11) && s.is_parked(10) && s.is_held(12));
         // The engine resumes 11 again: both go, 10 without its (delivered) signal.
@@ -320,7 +320,7 @@ mod tests {
         s.resume(1, Resume::Continue, 0);
         s.resume(2, Resume::Continue, 0);
         s.take_actions().unwrap();
-        s.on_stop(1, StopReason::Signal(libc::SIGTRAP), false);
+        s.on_stop(1, StopReason::Signal(crate::signal_numbers::SIGTRAP), false);
         // All-stop: the engine stops the others.
         assert_eq!(s.interrupt(2), InterruptNeed::Nothing);
         assert_eq!(s.pop_pending(), Some((2, StopReason::Interrupted)));
@@ -343,7 +343,10 @@ mod tests {
         assert_eq!(s.interrupt(2), InterruptNeed::Nothing, "one \\x03 is enough");
         assert_eq!(s.interrupt(3), InterruptNeed::Nothing);
         // The stub answers with SIGINT for thread 2.
-        assert_eq!(s.on_stop(2, StopReason::Signal(libc::SIGINT), true), Some((2, StopReason::Interrupted)));
+        assert_eq!(
+            s.on_stop(2, StopReason::Signal(crate::signal_numbers::SIGINT), true),
+            Some((2, StopReason::Interrupted))
+        );
         assert_eq!(s.pop_pending(), Some((1, StopReason::Interrupted)));
         assert_eq!(s.pop_pending(), Some((3, StopReason::Interrupted)));
         assert_eq!(s.pop_pending(), None);
@@ -359,19 +362,22 @@ mod tests {
         s.interrupt(2);
         // Thread 2 hit a breakpoint before the break arrived.
         assert_eq!(
-            s.on_stop(2, StopReason::Signal(libc::SIGTRAP), false),
-            Some((2, StopReason::Signal(libc::SIGTRAP)))
+            s.on_stop(2, StopReason::Signal(crate::signal_numbers::SIGTRAP), false),
+            Some((2, StopReason::Signal(crate::signal_numbers::SIGTRAP)))
         );
         assert_eq!(s.pop_pending(), Some((1, StopReason::Interrupted)));
         // Later, the break's SIGINT arrives: it is nobody's.
         s.resume(1, Resume::Continue, 0);
         s.resume(2, Resume::Continue, 0);
         s.take_actions().unwrap();
-        assert_eq!(s.on_stop(1, StopReason::Signal(libc::SIGINT), true), None);
+        assert_eq!(s.on_stop(1, StopReason::Signal(crate::signal_numbers::SIGINT), true), None);
         assert!(s.is_parked(1) && s.is_parked(2));
         // A real SIGINT after that is the program's.
         s.take_actions().unwrap();
-        assert_eq!(s.on_stop(1, StopReason::Signal(libc::SIGINT), true), Some((1, StopReason::Signal(libc::SIGINT))));
+        assert_eq!(
+            s.on_stop(1, StopReason::Signal(crate::signal_numbers::SIGINT), true),
+            Some((1, StopReason::Signal(crate::signal_numbers::SIGINT)))
+        );
     }
 
     #[test]
@@ -384,7 +390,7 @@ mod tests {
         s.break_sent_for_resume();
         assert!(!s.needs_break_to_resume());
         // The break's answer parks thread 1 silently; both go together next.
-        assert_eq!(s.on_stop(1, StopReason::Signal(libc::SIGINT), true), None);
+        assert_eq!(s.on_stop(1, StopReason::Signal(crate::signal_numbers::SIGINT), true), None);
         assert_eq!(s.take_actions().unwrap(), vec![action(1, Resume::Continue, 0), action(2, Resume::Continue, 0)]);
     }
 
@@ -394,11 +400,11 @@ mod tests {
         s.resume(1, Resume::Continue, 0);
         s.resume(2, Resume::Continue, 0);
         s.take_actions().unwrap();
-        s.on_stop(1, StopReason::Signal(libc::SIGTRAP), false);
-        s.queue(2, StopReason::Signal(libc::SIGSEGV));
+        s.on_stop(1, StopReason::Signal(crate::signal_numbers::SIGTRAP), false);
+        s.queue(2, StopReason::Signal(crate::signal_numbers::SIGSEGV));
         s.resume(1, Resume::Continue, 0);
         assert!(s.take_actions().is_none(), "not while a stop waits to be reported");
-        assert_eq!(s.pop_pending_of(2), Some(StopReason::Signal(libc::SIGSEGV)));
+        assert_eq!(s.pop_pending_of(2), Some(StopReason::Signal(crate::signal_numbers::SIGSEGV)));
         assert_eq!(s.take_actions().unwrap(), vec![action(1, Resume::Continue, 0)]);
     }
 }

@@ -5,38 +5,38 @@
 
 /// (GDB number, Linux number) for every signal Linux has.
 const TABLE: &[(u8, i32)] = &[
-    (1, libc::SIGHUP),
-    (2, libc::SIGINT),
-    (3, libc::SIGQUIT),
-    (4, libc::SIGILL),
-    (5, libc::SIGTRAP),
-    (6, libc::SIGABRT),
-    (8, libc::SIGFPE),
-    (9, libc::SIGKILL),
-    (10, libc::SIGBUS),
-    (11, libc::SIGSEGV),
-    (12, libc::SIGSYS),
-    (13, libc::SIGPIPE),
-    (14, libc::SIGALRM),
-    (15, libc::SIGTERM),
-    (16, libc::SIGURG),
-    (17, libc::SIGSTOP),
-    (18, libc::SIGTSTP),
-    (19, libc::SIGCONT),
-    (20, libc::SIGCHLD),
-    (21, libc::SIGTTIN),
-    (22, libc::SIGTTOU),
-    (23, libc::SIGIO),
-    (24, libc::SIGXCPU),
-    (25, libc::SIGXFSZ),
-    (26, libc::SIGVTALRM),
-    (27, libc::SIGPROF),
-    (28, libc::SIGWINCH),
-    (30, libc::SIGUSR1),
-    (31, libc::SIGUSR2),
-    (32, libc::SIGPWR),
+    (1, crate::signal_numbers::SIGHUP),
+    (2, crate::signal_numbers::SIGINT),
+    (3, crate::signal_numbers::SIGQUIT),
+    (4, crate::signal_numbers::SIGILL),
+    (5, crate::signal_numbers::SIGTRAP),
+    (6, crate::signal_numbers::SIGABRT),
+    (8, crate::signal_numbers::SIGFPE),
+    (9, crate::signal_numbers::SIGKILL),
+    (10, crate::signal_numbers::SIGBUS),
+    (11, crate::signal_numbers::SIGSEGV),
+    (12, crate::signal_numbers::SIGSYS),
+    (13, crate::signal_numbers::SIGPIPE),
+    (14, crate::signal_numbers::SIGALRM),
+    (15, crate::signal_numbers::SIGTERM),
+    (16, crate::signal_numbers::SIGURG),
+    (17, crate::signal_numbers::SIGSTOP),
+    (18, crate::signal_numbers::SIGTSTP),
+    (19, crate::signal_numbers::SIGCONT),
+    (20, crate::signal_numbers::SIGCHLD),
+    (21, crate::signal_numbers::SIGTTIN),
+    (22, crate::signal_numbers::SIGTTOU),
+    (23, crate::signal_numbers::SIGIO),
+    (24, crate::signal_numbers::SIGXCPU),
+    (25, crate::signal_numbers::SIGXFSZ),
+    (26, crate::signal_numbers::SIGVTALRM),
+    (27, crate::signal_numbers::SIGPROF),
+    (28, crate::signal_numbers::SIGWINCH),
+    (30, crate::signal_numbers::SIGUSR1),
+    (31, crate::signal_numbers::SIGUSR2),
+    (32, crate::signal_numbers::SIGPWR),
     // SIGSTKFLT has no GDB number of its own; gdbserver sends it as "unknown".
-    (143, libc::SIGSTKFLT),
+    (143, crate::signal_numbers::SIGSTKFLT),
 ];
 
 /// GDB's number for Linux's real-time signal 32 and 64 (33..=63 are 45..=75).
@@ -89,11 +89,11 @@ mod tests {
 
     #[test]
     fn numbers_that_differ_between_gdb_and_linux() {
-        assert_eq!(to_linux(5), libc::SIGTRAP);
-        assert_eq!(to_linux(10), libc::SIGBUS);
-        assert_eq!(to_linux(11), libc::SIGSEGV);
-        assert_eq!(to_linux(30), libc::SIGUSR1);
-        assert_eq!(to_linux(20), libc::SIGCHLD);
+        assert_eq!(to_linux(5), crate::signal_numbers::SIGTRAP);
+        assert_eq!(to_linux(10), crate::signal_numbers::SIGBUS);
+        assert_eq!(to_linux(11), crate::signal_numbers::SIGSEGV);
+        assert_eq!(to_linux(30), crate::signal_numbers::SIGUSR1);
+        assert_eq!(to_linux(20), crate::signal_numbers::SIGCHLD);
         assert_eq!(to_gdb(32), GDB_REALTIME_32);
         assert_eq!(to_gdb(34), 46);
         assert_eq!(to_linux(0), 0);

@@ -183,7 +183,7 @@ mod tests {
         )
         .unwrap();
         let StopReply::Signal { signal, thread, cause, registers, core } = r else { panic!() };
-        assert_eq!(signal, libc::SIGTRAP);
+        assert_eq!(signal, crate::signal_numbers::SIGTRAP);
         assert_eq!(thread, Some(Ptid { pid: Some(0x4472), tid: 0x4472 }));
         assert_eq!(cause, Some(StopCause::SoftwareBreakpoint));
         assert_eq!(core, Some(1));
@@ -196,7 +196,7 @@ mod tests {
         assert_eq!(
             StopReply::parse(b"T05thread:p01.02;").unwrap(),
             StopReply::Signal {
-                signal: libc::SIGTRAP,
+                signal: crate::signal_numbers::SIGTRAP,
                 thread: Some(Ptid { pid: Some(1), tid: 2 }),
                 cause: None,
                 registers: vec![],
@@ -205,11 +205,14 @@ mod tests {
         );
         assert!(matches!(
             StopReply::parse(b"S0b").unwrap(),
-            StopReply::Signal { signal: libc::SIGSEGV, thread: None, .. }
+            StopReply::Signal { signal: crate::signal_numbers::SIGSEGV, thread: None, .. }
         ));
         assert_eq!(StopReply::parse(b"W03;process:1a2b").unwrap(), StopReply::Exited { code: 3, pid: Some(0x1a2b) });
         assert_eq!(StopReply::parse(b"W00").unwrap(), StopReply::Exited { code: 0, pid: None });
-        assert_eq!(StopReply::parse(b"X09").unwrap(), StopReply::Terminated { signal: libc::SIGKILL, pid: None });
+        assert_eq!(
+            StopReply::parse(b"X09").unwrap(),
+            StopReply::Terminated { signal: crate::signal_numbers::SIGKILL, pid: None }
+        );
         assert_eq!(
             StopReply::parse(b"w0;p10.11").unwrap(),
             StopReply::ThreadExited { code: 0, thread: Some(Ptid { pid: Some(0x10), tid: 0x11 }) }

@@ -618,7 +618,7 @@ impl Remote {
             self.client.point(true, point.kind, point.address, point.len).map_err(remote)?;
             self.state.delivered(tid);
             let plain_step = matches!(&reply, Some(StopReply::Signal { signal, thread, cause: None, .. })
-                if *signal == libc::SIGTRAP && thread.is_none_or(|t| t.tid as i32 == tid));
+                if *signal == crate::signal_numbers::SIGTRAP && thread.is_none_or(|t| t.tid as i32 == tid));
             if plain_step && how != Resume::Step {
                 // Off the breakpoint: it goes on with the others.
                 continue;
@@ -655,7 +655,7 @@ impl Remote {
                 view.registers = None;
                 view.siginfo = None;
                 view.stop = LastStop { signal, cause: cause.clone(), stepped, ..Default::default() };
-                if signal == libc::SIGTRAP {
+                if signal == crate::signal_numbers::SIGTRAP {
                     self.after_trap(tid, stepped, &cause)?;
                 }
                 let report = if new {
@@ -663,7 +663,7 @@ impl Remote {
                 } else if matches!(cause, Some(StopCause::Library)) && self.kind == RemoteKind::Windows {
                     self.state.on_stop(tid, StopReason::ModulesChanged, false)
                 } else {
-                    let is_break_answer = signal == libc::SIGINT && cause.is_none();
+                    let is_break_answer = signal == crate::signal_numbers::SIGINT && cause.is_none();
                     self.state.on_stop(tid, StopReason::Signal(signal), is_break_answer)
                 };
                 // Before the engine looks at the other threads: which of them are gone.
@@ -733,11 +733,12 @@ impl Remote {
     /// A stop of a thread never seen: it is new. The engine hears of it
     /// through a thread it thinks runs (`NewThread`), then its first stop.
     fn on_new_thread(&mut self, tid: i32, signal: i32, cause: Option<StopCause>) -> Option<(i32, StopReason)> {
-        let first = if matches!(cause, Some(StopCause::Created)) || signal == 0 || signal == libc::SIGSTOP {
-            StopReason::Interrupted
-        } else {
-            StopReason::Signal(signal)
-        };
+        let first =
+            if matches!(cause, Some(StopCause::Created)) || signal == 0 || signal == crate::signal_numbers::SIGSTOP {
+                StopReason::Interrupted
+            } else {
+                StopReason::Signal(signal)
+            };
         let running =
             self.state.thread_ids().into_iter().filter(|&t| t != tid && !self.state.is_held(t)).collect::<Vec<_>>();
         let creator = if running.contains(&self.pid) { Some(self.pid) } else { running.first().copied() };
@@ -842,7 +843,7 @@ impl Remote {
             }
             None => {
                 info.code = match (&stop.cause, stop.signal) {
-                    (_, s) if s != libc::SIGTRAP => 0,
+                    (_, s) if s != crate::signal_numbers::SIGTRAP => 0,
                     (Some(StopCause::SoftwareBreakpoint), _) => TRAP_BY_INT3,
                     (Some(StopCause::HardwareBreakpoint | StopCause::Watch { .. }), _) => TRAP_HWBKPT,
                     _ if stop.memory_breakpoint => TRAP_BY_INT3,
@@ -862,7 +863,7 @@ impl Remote {
             }
         }
         // A step's own trap is no exception of the program's; a fault while stepping is.
-        let own_trap = stop.signal == libc::SIGTRAP && (stop.stepped || stop.cause.is_some());
+        let own_trap = stop.signal == crate::signal_numbers::SIGTRAP && (stop.stepped || stop.cause.is_some());
         if self.kind == RemoteKind::Windows && stop.signal != 0 && !own_trap {
             self.add_windows_exception(tid, &mut info);
         }
@@ -1056,7 +1057,7 @@ impl Remote {
         match self.client.read_host_file(Some(self.pid), &path) {
             Ok(Some(status)) => crate::os::linux::signals::would_kill_with(&String::from_utf8_lossy(&status), signal),
             // Without the process's signal dispositions: only signals no program survives.
-            _ => matches!(signal, libc::SIGKILL),
+            _ => matches!(signal, crate::signal_numbers::SIGKILL),
         }
     }
 }
@@ -1294,7 +1295,7 @@ impl RunControl for RemoteTarget {
         r.state.clear();
         r.threads.clear();
         r.finished = Some("killed");
-        r.state.queue(leader, StopReason::Killed { signal: libc::SIGKILL });
+        r.state.queue(leader, StopReason::Killed { signal: crate::signal_numbers::SIGKILL });
         Ok(())
     }
 
