@@ -744,9 +744,11 @@ pub fn find(line: &str) -> Result<(&'static Command, Call<'_>)> {
             return Ok((command, Call { name: prefix, fmt: None, args: rest.trim() }));
         }
     }
-    // gdb's !CMD runs a shell command (WinDbg's !address is a command of its own).
+    // gdb's !CMD runs a shell command; WinDbg's extension commands
+    // (`!address`, `!process`) are commands of their own.
     if let Some(rest) = line.strip_prefix('!') {
-        if !rest.starts_with("address") {
+        let word = line.split_whitespace().next().unwrap_or(line);
+        if word == "!" || by_name(word).is_none() {
             let command = by_name("!").expect("declared");
             return Ok((command, Call { name: "!", fmt: None, args: rest.trim() }));
         }
@@ -945,6 +947,13 @@ mod tests {
         assert_eq!(find("info locals").unwrap().0.name, "info locals");
         assert_eq!(find("set var x = 1").unwrap().0.name, "set var");
         assert_eq!(find("info proc mappings").unwrap().0.name, "!address");
+        // WinDbg's extension commands are not shell commands; other `!`s are.
+        assert_eq!(find("!address").unwrap().0.name, "!address");
+        assert_eq!(find("!process 0 0").unwrap().0.name, "!process");
+        let (c, call) = find("!ls -l /tmp").unwrap();
+        assert_eq!((c.name, call.args), ("shell", "ls -l /tmp"));
+        let (c, call) = find("! echo hi").unwrap();
+        assert_eq!((c.name, call.args), ("shell", "echo hi"));
         assert_eq!(find("bt 3").unwrap().0.name, "k");
     }
 
