@@ -410,7 +410,7 @@ impl Session {
     /// ```no_run
     /// let mut session = dbgkit::Session::new();
     /// // Ctrl-C's copy of SIGINT must not cut a `step` short.
-    /// session.set_signal_stops(crate::signal_numbers::SIGINT, false);
+    /// session.set_signal_stops(libc::SIGINT, false);
     /// ```
     pub fn set_signal_stops(&mut self, signal: i32, stops: bool) {
         if stops {
