@@ -15,6 +15,7 @@ mod event_defaults;
 pub mod expr;
 pub mod kernel;
 pub mod launch;
+mod linux_abi;
 pub mod module;
 mod module_sections;
 pub(crate) mod os;

@@ -61,7 +61,7 @@ fn as_resumed(mut regs: Registers) -> Registers {
             regs.rax = regs.orig_rax;
             regs.rip -= 2;
         } else if result == ERESTART_RESTARTBLOCK {
-            regs.rax = libc::SYS_restart_syscall as u64;
+            regs.rax = crate::linux_abi::SYS_RESTART_SYSCALL as u64;
             regs.rip -= 2;
         }
     }
@@ -126,7 +126,11 @@ impl Session {
         self.process(old)?;
         let copy_tid = cp.copy.pid();
         // The checkpoint's copy forks again, so that the checkpoint itself never runs.
-        let result = cp.copy.code_injection().expect("a live copy").syscall(copy_tid, libc::SYS_fork as u64, [0; 6])?;
+        let result = cp.copy.code_injection().expect("a live copy").syscall(
+            copy_tid,
+            crate::linux_abi::SYS_FORK as u64,
+            [0; 6],
+        )?;
         let cp = &self.checkpoints[&id];
         if result.result < 0 {
             return Err(Error::InjectionFailed {
@@ -149,7 +153,7 @@ impl Session {
             // Best effort: a descriptor that is not seekable (a pipe) keeps going.
             let _ = fresh.code_injection().expect("a live process").syscall(
                 fresh_pid,
-                libc::SYS_lseek as u64,
+                crate::linux_abi::SYS_LSEEK as u64,
                 [fd as u64, offset, libc::SEEK_SET as u64, 0, 0, 0],
             );
         }
@@ -176,7 +180,7 @@ impl Session {
     /// breakpoint byte, no page taken away by a page watchpoint.
     fn fork_stopped(&mut self, pid: i32, tid: i32) -> Result<Box<dyn Target>> {
         let saved = self.regs_of(pid, tid)?;
-        let child = self.syscall(pid, Some(tid), libc::SYS_fork as u64, &[])?;
+        let child = self.syscall(pid, Some(tid), crate::linux_abi::SYS_FORK as u64, &[])?;
         if child < 0 {
             return Err(Error::InjectionFailed {
                 pid,
@@ -205,7 +209,7 @@ impl Session {
         let injector = copy.code_injection().expect("a live process");
         for w in self.watchpoints.values().filter(|w| w.info.pid == pid) {
             for &(page, prot) in &w.pages {
-                injector.syscall(child, libc::SYS_mprotect as u64, [page, 4096, prot, 0, 0, 0])?;
+                injector.syscall(child, crate::linux_abi::SYS_MPROTECT as u64, [page, 4096, prot, 0, 0, 0])?;
             }
         }
         Ok(copy)
@@ -332,7 +336,7 @@ mod tests {
         let r = as_resumed(regs);
         assert_eq!((r.rax, r.rip, r.orig_rax), (0, 0x1000, u64::MAX));
         let block = Registers { rax: ERESTART_RESTARTBLOCK as u64, orig_rax: 35, rip: 0x1002, ..Default::default() };
-        assert_eq!(as_resumed(block).rax, libc::SYS_restart_syscall as u64);
+        assert_eq!(as_resumed(block).rax, crate::linux_abi::SYS_RESTART_SYSCALL as u64);
         let plain = Registers { rax: 7, orig_rax: u64::MAX, rip: 0x1002, ..Default::default() };
         assert_eq!(as_resumed(plain).rip, 0x1002);
     }

@@ -324,7 +324,7 @@ impl Session {
     fn terminate_thread(&mut self, pid: i32, tid: i32) -> Result<()> {
         let stub = self.syscall_stub(pid)?;
         let mut regs = self.regs_of(pid, tid)?;
-        regs.rax = libc::SYS_exit as u64;
+        regs.rax = crate::linux_abi::SYS_EXIT as u64;
         regs.orig_rax = u64::MAX;
         regs.rdi = 0;
         regs.rip = stub;

@@ -32,9 +32,9 @@ impl Protection {
     }
 
     fn bits(self) -> u64 {
-        (if self.read { libc::PROT_READ } else { 0 }
-            | if self.write { libc::PROT_WRITE } else { 0 }
-            | if self.execute { libc::PROT_EXEC } else { 0 }) as u64
+        (if self.read { crate::linux_abi::PROT_READ } else { 0 }
+            | if self.write { crate::linux_abi::PROT_WRITE } else { 0 }
+            | if self.execute { crate::linux_abi::PROT_EXEC } else { 0 }) as u64
     }
 }
 
@@ -99,12 +99,12 @@ impl Session {
                 "cannot allocate {size} bytes: the size must be positive and sane"
             )));
         }
-        let flags = (libc::MAP_PRIVATE | libc::MAP_ANONYMOUS) as u64;
+        let flags = (crate::linux_abi::MAP_PRIVATE | crate::linux_abi::MAP_ANONYMOUS) as u64;
         let r = self.with_stopped(pid, |s| {
             s.syscall(
                 pid,
                 None,
-                libc::SYS_mmap as u64,
+                crate::linux_abi::SYS_MMAP as u64,
                 &[hint.unwrap_or(0), size, protection.bits(), flags, u64::MAX, 0],
             )
         })?;
@@ -121,7 +121,8 @@ impl Session {
                 "cannot free {size} bytes at {address:#x}: need a page-aligned address and a positive size"
             )));
         }
-        let r = self.with_stopped(pid, |s| s.syscall(pid, None, libc::SYS_munmap as u64, &[address, size]))?;
+        let r =
+            self.with_stopped(pid, |s| s.syscall(pid, None, crate::linux_abi::SYS_MUNMAP as u64, &[address, size]))?;
         if r < 0 {
             return Err(Error::InjectionFailed { pid, reason: format!("munmap failed: {}", errno_text(r)) });
         }
@@ -136,7 +137,7 @@ impl Session {
             )));
         }
         let r = self.with_stopped(pid, |s| {
-            s.syscall(pid, None, libc::SYS_mprotect as u64, &[address, size, protection.bits()])
+            s.syscall(pid, None, crate::linux_abi::SYS_MPROTECT as u64, &[address, size, protection.bits()])
         })?;
         if r < 0 {
             return Err(Error::InjectionFailed { pid, reason: format!("mprotect failed: {}", errno_text(r)) });

@@ -15,9 +15,9 @@ const PAGE: u64 = 4096;
 const SEGV_ACCERR: i32 = 2;
 
 fn prot_bits(readable: bool, writable: bool, executable: bool) -> u64 {
-    (if readable { libc::PROT_READ } else { 0 }
-        | if writable { libc::PROT_WRITE } else { 0 }
-        | if executable { libc::PROT_EXEC } else { 0 }) as u64
+    (if readable { crate::linux_abi::PROT_READ } else { 0 }
+        | if writable { crate::linux_abi::PROT_WRITE } else { 0 }
+        | if executable { crate::linux_abi::PROT_EXEC } else { 0 }) as u64
 }
 
 impl Session {
@@ -67,10 +67,10 @@ impl Session {
         let access = w.info.access;
         for (page, original) in w.pages.clone() {
             let reduced = match access {
-                WatchAccess::Write => original & !(libc::PROT_WRITE as u64),
-                _ => libc::PROT_NONE as u64,
+                WatchAccess::Write => original & !(crate::linux_abi::PROT_WRITE as u64),
+                _ => crate::linux_abi::PROT_NONE as u64,
             };
-            let r = self.syscall(pid, None, libc::SYS_mprotect as u64, &[page, PAGE, reduced])?;
+            let r = self.syscall(pid, None, crate::linux_abi::SYS_MPROTECT as u64, &[page, PAGE, reduced])?;
             if r < 0 {
                 return Err(Error::InjectionFailed { pid, reason: format!("mprotect of {page:#x} failed ({r})") });
             }

@@ -171,9 +171,15 @@ impl Session {
     fn map_scratch_page(&mut self, pid: i32, at: u64) -> Result<u64> {
         let p = self.process(pid)?;
         let tid = p.any_stopped_thread().ok_or(Error::ProcessRunning(pid))?;
-        let prot = (libc::PROT_READ | libc::PROT_EXEC) as u64;
-        let flags = (libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED_NOREPLACE) as u64;
-        let outcome = p.injector()?.syscall(tid, libc::SYS_mmap as u64, [at, PAGE_BYTES, prot, flags, u64::MAX, 0])?;
+        let prot = (crate::linux_abi::PROT_READ | crate::linux_abi::PROT_EXEC) as u64;
+        let flags = (crate::linux_abi::MAP_PRIVATE
+            | crate::linux_abi::MAP_ANONYMOUS
+            | crate::linux_abi::MAP_FIXED_NOREPLACE) as u64;
+        let outcome = p.injector()?.syscall(
+            tid,
+            crate::linux_abi::SYS_MMAP as u64,
+            [at, PAGE_BYTES, prot, flags, u64::MAX, 0],
+        )?;
         self.defer_signals(pid, tid, outcome.deferred_signals);
         let base = outcome.result;
         if base < 0 || base as u64 != at {
@@ -216,7 +222,9 @@ impl Session {
         for base in pages {
             let p = self.processes.get(&pid).expect("checked above");
             let Ok(injector) = p.injector() else { break };
-            if let Ok(outcome) = injector.syscall(tid, libc::SYS_munmap as u64, [base, PAGE_BYTES, 0, 0, 0, 0]) {
+            if let Ok(outcome) =
+                injector.syscall(tid, crate::linux_abi::SYS_MUNMAP as u64, [base, PAGE_BYTES, 0, 0, 0, 0])
+            {
                 self.defer_signals(pid, tid, outcome.deferred_signals);
             }
         }

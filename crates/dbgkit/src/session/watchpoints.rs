@@ -324,7 +324,7 @@ impl Session {
     /// Puts back the original protection of page-watched pages.
     pub(crate) fn restore_pages(&mut self, pid: i32, pages: &[(u64, u64)]) -> Result<()> {
         for &(page, prot) in pages {
-            self.syscall(pid, None, libc::SYS_mprotect as u64, &[page, 4096, prot])?;
+            self.syscall(pid, None, crate::linux_abi::SYS_MPROTECT as u64, &[page, 4096, prot])?;
         }
         Ok(())
     }

@@ -129,11 +129,11 @@ impl Auxv {
             let key = u64::from_le_bytes(pair[..8].try_into().expect("8 bytes"));
             let value = u64::from_le_bytes(pair[8..].try_into().expect("8 bytes"));
             match key {
-                libc::AT_PHDR => auxv.phdr = value,
-                libc::AT_PHNUM => auxv.phnum = value,
-                libc::AT_BASE => auxv.interpreter_base = value,
-                libc::AT_ENTRY => auxv.entry = value,
-                libc::AT_SYSINFO_EHDR => auxv.vdso = value,
+                crate::linux_abi::AT_PHDR => auxv.phdr = value,
+                crate::linux_abi::AT_PHNUM => auxv.phnum = value,
+                crate::linux_abi::AT_BASE => auxv.interpreter_base = value,
+                crate::linux_abi::AT_ENTRY => auxv.entry = value,
+                crate::linux_abi::AT_SYSINFO_EHDR => auxv.vdso = value,
                 _ => {}
             }
         }
