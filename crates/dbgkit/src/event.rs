@@ -226,7 +226,7 @@ pub fn access_violation_kind(kind: i32) -> &'static str {
 
 /// The name of a signal (`SIGSEGV`), or its number when it has none.
 pub fn signal_name(signal: i32) -> String {
-    nix::sys::signal::Signal::try_from(signal).map(|s| s.as_str().to_string()).unwrap_or_else(|_| {
+    crate::signal_numbers::name_of(signal).map(str::to_string).unwrap_or_else(|| {
         if (crate::signal_numbers::SIGRTMIN..=crate::signal_numbers::SIGRTMAX).contains(&signal) {
             format!("SIGRT{}", signal - crate::signal_numbers::SIGRTMIN)
         } else {
@@ -242,5 +242,5 @@ pub fn parse_signal(text: &str) -> Option<i32> {
     }
     let upper = text.to_ascii_uppercase();
     let full = if upper.starts_with("SIG") { upper } else { format!("SIG{upper}") };
-    full.parse::<nix::sys::signal::Signal>().ok().map(|s| s as i32)
+    crate::signal_numbers::number_of(&full)
 }

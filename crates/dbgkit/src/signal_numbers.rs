@@ -39,6 +39,51 @@ pub const SIGSYS: i32 = 31;
 pub const SIGRTMIN: i32 = 34;
 pub const SIGRTMAX: i32 = 64;
 
+/// Every signal with a name of its own, by number.
+const NAMES: [(i32, &str); 31] = [
+    (SIGHUP, "SIGHUP"),
+    (SIGINT, "SIGINT"),
+    (SIGQUIT, "SIGQUIT"),
+    (SIGILL, "SIGILL"),
+    (SIGTRAP, "SIGTRAP"),
+    (SIGABRT, "SIGABRT"),
+    (SIGBUS, "SIGBUS"),
+    (SIGFPE, "SIGFPE"),
+    (SIGKILL, "SIGKILL"),
+    (SIGUSR1, "SIGUSR1"),
+    (SIGSEGV, "SIGSEGV"),
+    (SIGUSR2, "SIGUSR2"),
+    (SIGPIPE, "SIGPIPE"),
+    (SIGALRM, "SIGALRM"),
+    (SIGTERM, "SIGTERM"),
+    (SIGSTKFLT, "SIGSTKFLT"),
+    (SIGCHLD, "SIGCHLD"),
+    (SIGCONT, "SIGCONT"),
+    (SIGSTOP, "SIGSTOP"),
+    (SIGTSTP, "SIGTSTP"),
+    (SIGTTIN, "SIGTTIN"),
+    (SIGTTOU, "SIGTTOU"),
+    (SIGURG, "SIGURG"),
+    (SIGXCPU, "SIGXCPU"),
+    (SIGXFSZ, "SIGXFSZ"),
+    (SIGVTALRM, "SIGVTALRM"),
+    (SIGPROF, "SIGPROF"),
+    (SIGWINCH, "SIGWINCH"),
+    (SIGIO, "SIGIO"),
+    (SIGPWR, "SIGPWR"),
+    (SIGSYS, "SIGSYS"),
+];
+
+/// The name of a signal that has one (`SIGSEGV`).
+pub fn name_of(signal: i32) -> Option<&'static str> {
+    NAMES.iter().find(|(n, _)| *n == signal).map(|(_, name)| *name)
+}
+
+/// The number of a signal by its full name (`SIGSEGV`).
+pub fn number_of(name: &str) -> Option<i32> {
+    NAMES.iter().find(|(_, n)| *n == name).map(|(number, _)| *number)
+}
+
 #[cfg(all(test, target_os = "linux"))]
 mod tests {
     #[test]
@@ -81,5 +126,15 @@ mod tests {
         for (ours, system) in pairs {
             assert_eq!(ours, system);
         }
+    }
+
+    #[test]
+    fn the_names_are_nix_s() {
+        for signal in nix::sys::signal::Signal::iterator() {
+            assert_eq!(super::name_of(signal as i32), Some(signal.as_str()), "{signal:?}");
+            assert_eq!(super::number_of(signal.as_str()), Some(signal as i32));
+        }
+        assert_eq!(super::name_of(0), None);
+        assert_eq!(super::number_of("SIGNOPE"), None);
     }
 }

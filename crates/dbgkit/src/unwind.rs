@@ -218,9 +218,23 @@ struct FileIdentity {
 }
 
 fn file_identity(path: &Path) -> Option<FileIdentity> {
-    use std::os::unix::fs::MetadataExt;
     let m = std::fs::metadata(path).ok()?;
-    Some(FileIdentity { dev: m.dev(), ino: m.ino(), len: m.len(), mtime: (m.mtime(), m.mtime_nsec()) })
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        Some(FileIdentity { dev: m.dev(), ino: m.ino(), len: m.len(), mtime: (m.mtime(), m.mtime_nsec()) })
+    }
+    // Elsewhere the path stands for the file, and its time says when it changed.
+    #[cfg(not(unix))]
+    {
+        let since = m.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?;
+        Some(FileIdentity {
+            dev: 0,
+            ino: 0,
+            len: m.len(),
+            mtime: (since.as_secs() as i64, since.subsec_nanos() as i64),
+        })
+    }
 }
 
 /// The vDSO (and any other pseudo-module) exists only in the target's memory.

@@ -6,7 +6,6 @@ use super::elf::{Bytes, Segment};
 use super::MappedFile;
 use std::cell::OnceCell;
 use std::fs::File;
-use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 
 const PAGE: u64 = 4096;
@@ -127,7 +126,7 @@ impl CoreMemory {
         let stored = want.min(file_len.saturating_sub(offset) as usize);
         let mut done = 0;
         while done < stored {
-            match file.read_at(&mut out[done..stored], offset + done as u64) {
+            match crate::file_at::read_at(file, &mut out[done..stored], offset + done as u64) {
                 Ok(0) | Err(_) => return done,
                 Ok(n) => done += n,
             }

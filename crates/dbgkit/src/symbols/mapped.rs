@@ -9,9 +9,12 @@ use std::path::Path;
 use std::rc::Rc;
 
 /// A file mapped read-only; unmapped when the last section using it goes.
+/// (Where `mmap` is not at hand, the file is read whole instead.)
 pub struct Mapping {
     ptr: *const u8,
     len: usize,
+    #[cfg(not(unix))]
+    _read: Box<[u8]>,
 }
 
 impl std::fmt::Debug for Mapping {
@@ -22,6 +25,14 @@ impl std::fmt::Debug for Mapping {
 
 impl Mapping {
     /// Maps a whole file read-only (`None` for an empty or unreadable one).
+    #[cfg(not(unix))]
+    pub fn of_file(path: &Path) -> Option<Mapping> {
+        let read: Box<[u8]> = std::fs::read(path).ok()?.into_boxed_slice();
+        (!read.is_empty()).then(|| Mapping { ptr: read.as_ptr(), len: read.len(), _read: read })
+    }
+
+    /// Maps a whole file read-only (`None` for an empty or unreadable one).
+    #[cfg(unix)]
     pub fn of_file(path: &Path) -> Option<Mapping> {
         use std::os::fd::AsRawFd;
         let file = std::fs::File::open(path).ok()?;
@@ -46,6 +57,7 @@ impl Mapping {
     }
 }
 
+#[cfg(unix)]
 impl Drop for Mapping {
     fn drop(&mut self) {
         // SAFETY: unmapping our own mapping, once.

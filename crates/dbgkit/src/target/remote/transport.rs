@@ -5,6 +5,7 @@
 use super::error::RemoteError;
 use std::io::{Read, Write};
 use std::net::TcpStream;
+#[cfg(unix)]
 use std::os::fd::{AsRawFd, RawFd};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::Duration;
@@ -107,6 +108,11 @@ impl Transport {
                     std::thread::sleep(Duration::from_millis(100));
                 }
             }
+            #[cfg(not(unix))]
+            Address::Pipe { command } => Err(failed(format!(
+                "cannot run `{command}`: a stub on a pipe is started on Unix systems only (give HOST:PORT)"
+            ))),
+            #[cfg(unix)]
             Address::Pipe { command } => {
                 use std::os::unix::process::CommandExt;
                 let mut child = Command::new("/bin/sh")
@@ -127,6 +133,7 @@ impl Transport {
         }
     }
 
+    #[cfg(unix)]
     fn read_fd(&self) -> RawFd {
         match self {
             Transport::Tcp(s) => s.as_raw_fd(),
@@ -136,6 +143,7 @@ impl Transport {
 
     /// Reads what is there, waiting at most `timeout` (`None`: as long as it
     /// takes). `interruptible`: a signal to the debugger ends the wait.
+    #[cfg(unix)]
     pub fn read(
         &mut self,
         buf: &mut [u8],
@@ -171,6 +179,31 @@ impl Transport {
                 Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => Ok(Received::Closed),
                 Err(e) => Err(e),
             };
+        }
+    }
+
+    /// Reads what is there, waiting at most `timeout` (`None`: as long as
+    /// it takes). Without Unix signals, no wait is interrupted.
+    #[cfg(not(unix))]
+    pub fn read(
+        &mut self,
+        buf: &mut [u8],
+        timeout: Option<Duration>,
+        _interruptible: bool,
+    ) -> std::io::Result<Received> {
+        let Transport::Tcp(stream) = self else {
+            return Err(std::io::ErrorKind::Unsupported.into());
+        };
+        // A zero timeout means "block" to the socket: poll with the shortest one instead.
+        stream.set_read_timeout(timeout.map(|t| t.max(Duration::from_millis(1))))?;
+        match stream.read(buf) {
+            Ok(0) => Ok(Received::Closed),
+            Ok(n) => Ok(Received::Bytes(n)),
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+                Ok(Received::Nothing)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => Ok(Received::Closed),
+            Err(e) => Err(e),
         }
     }
 
