@@ -300,14 +300,7 @@ impl Session {
         let info = p.target.signal_info(faulting)?;
         if info.signal != 0 {
             let address = p.target.pc(faulting)?;
-            let fault_address = matches!(
-                info.signal,
-                crate::signal_numbers::SIGSEGV
-                    | crate::signal_numbers::SIGBUS
-                    | crate::signal_numbers::SIGILL
-                    | crate::signal_numbers::SIGFPE
-            )
-            .then_some(info.address);
+            let fault_address = info.fault_address();
             self.queue_event(
                 pid,
                 faulting,

@@ -357,14 +357,7 @@ impl Session {
             return Ok(());
         }
         let rip = self.regs_of(pid, tid)?.rip;
-        let fault_address = matches!(
-            signal,
-            crate::signal_numbers::SIGSEGV
-                | crate::signal_numbers::SIGBUS
-                | crate::signal_numbers::SIGILL
-                | crate::signal_numbers::SIGFPE
-        )
-        .then_some(info.address);
+        let fault_address = info.fault_address();
         // An instruction faulting in its out-of-line copy reports the original address.
         let address =
             self.process(pid)?.sites.iter().find_map(|(&a, s)| (s.slot == Some(rip)).then_some(a)).unwrap_or(rip);

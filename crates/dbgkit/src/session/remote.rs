@@ -124,14 +124,7 @@ impl Session {
             None => self.process(pid)?.target.signal_info(tid)?,
         };
         let address = self.process(pid)?.target.pc(tid)?;
-        let fault_address = matches!(
-            signal,
-            crate::signal_numbers::SIGSEGV
-                | crate::signal_numbers::SIGBUS
-                | crate::signal_numbers::SIGILL
-                | crate::signal_numbers::SIGFPE
-        )
-        .then_some(info.address);
+        let fault_address = info.fault_address();
         self.queue_event(
             pid,
             tid,

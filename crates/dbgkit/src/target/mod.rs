@@ -93,6 +93,12 @@ pub struct SignalInfo {
 }
 
 impl SignalInfo {
+    /// The address a fault was about, for the signals that have one.
+    pub fn fault_address(&self) -> Option<u64> {
+        use crate::signal_numbers::{SIGBUS, SIGFPE, SIGILL, SIGSEGV};
+        matches!(self.signal, SIGSEGV | SIGBUS | SIGILL | SIGFPE).then_some(self.address)
+    }
+
     /// The exception as the target's system names it: its NTSTATUS on
     /// Windows, the signal elsewhere.
     pub fn os_code(&self) -> crate::event::ExceptionCode {
