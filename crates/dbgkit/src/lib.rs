@@ -16,6 +16,7 @@ pub mod expr;
 mod file_at;
 pub mod kernel;
 pub mod launch;
+mod linux;
 mod linux_abi;
 pub mod module;
 mod module_sections;

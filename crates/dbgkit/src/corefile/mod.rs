@@ -28,7 +28,7 @@ pub mod writer;
 
 use crate::arch::registers::{FpRegisters, Registers};
 use crate::error::{Error, Result};
-use crate::os::linux::maps::MemoryRegion;
+use crate::target::MemoryRegion;
 use elf::{Bytes, Segment};
 use layout::*;
 use memory::CoreMemory;

@@ -93,7 +93,7 @@ impl Session {
         // Stopped before the loader ran (gdbserver starting a program): its
         // libraries come when it has mapped them, as for a launch.
         let loader_started =
-            p.loader.r_debug != 0 && crate::os::linux::rdebug::r_brk(&*p.target, p.loader.r_debug).unwrap_or(0) != 0;
+            p.loader.r_debug != 0 && crate::linux::rdebug::r_brk(&*p.target, p.loader.r_debug).unwrap_or(0) != 0;
         if p.loader.r_debug != 0 && !loader_started {
             self.plant_loader_ready(pid)?;
         }

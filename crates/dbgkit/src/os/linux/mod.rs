@@ -3,11 +3,10 @@
 pub(crate) mod attach;
 pub(crate) mod auxv;
 pub(crate) mod inject;
-pub mod maps;
+pub(crate) mod maps;
 pub(crate) mod memory;
 pub(crate) mod process_info;
 pub(crate) mod ptrace;
-pub(crate) mod rdebug;
 pub(crate) mod signals;
 pub mod spawn;
 pub(crate) mod target;

@@ -1041,7 +1041,7 @@ impl Remote {
         if self.kind == RemoteKind::Process {
             let maps = self.client.read_host_file(Some(self.pid), &format!("/proc/{}/maps", self.pid));
             if let Some(text) = maps.map_err(remote)? {
-                let maps = crate::os::linux::maps::parse_maps(&String::from_utf8_lossy(&text));
+                let maps = crate::linux::maps::parse_maps(&String::from_utf8_lossy(&text));
                 self.maps = Some(maps.clone());
                 return Ok(maps);
             }
@@ -1055,7 +1055,7 @@ impl Remote {
         }
         let path = format!("/proc/{}/task/{tid}/status", self.pid);
         match self.client.read_host_file(Some(self.pid), &path) {
-            Ok(Some(status)) => crate::os::linux::signals::would_kill_with(&String::from_utf8_lossy(&status), signal),
+            Ok(Some(status)) => crate::linux::proc_status::would_kill_with(&String::from_utf8_lossy(&status), signal),
             // Without the process's signal dispositions: only signals no program survives.
             _ => matches!(signal, crate::signal_numbers::SIGKILL),
         }
