@@ -116,6 +116,7 @@ pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
     /// Wraps the current `errno` of a failed system call on `target`.
+    #[cfg(target_os = "linux")]
     pub(crate) fn last_os(op: &'static str, target: i32) -> Error {
         Error::Os { op, target, source: std::io::Error::last_os_error() }
     }

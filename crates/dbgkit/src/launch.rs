@@ -17,6 +17,7 @@ pub enum Stdio {
     Piped,
     /// This open descriptor of the debugger (a file for `< in.txt`, `> out.txt`);
     /// the caller keeps it open until `spawn` returns.
+    #[cfg(unix)]
     Fd(std::os::fd::RawFd),
 }
 
@@ -28,6 +29,8 @@ pub enum Stdio {
 ///     .disable_aslr(true);
 /// ```
 #[derive(Clone, Debug)]
+// Read by the target that launches (only the Linux one so far).
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 pub struct SpawnOptions {
     pub(crate) argv: Vec<OsString>,
     pub(crate) env: Option<Vec<(OsString, OsString)>>,

@@ -20,6 +20,7 @@ mod linux;
 mod linux_abi;
 pub mod module;
 mod module_sections;
+#[cfg(target_os = "linux")]
 pub(crate) mod os;
 mod pe_image;
 mod process;
@@ -40,11 +41,13 @@ pub use error::{Error, Result};
 pub use event::{parse_signal, signal_name, ContinueStatus, Event, EventKind, ExceptionCode};
 pub use launch::{SpawnOptions, SpawnedPipes, Stdio};
 pub use module::Module;
+#[cfg(target_os = "linux")]
+pub use session::VectorWidth;
 pub use session::{
     expand_frames, BreakpointLocation, CallArg, CallResult, CheckpointInfo, ConnectOptions, FieldInfo, HitContext,
     KernelPlacement, KernelProcess, KernelReload, LineRange, OtherThreads, Protection, Session, SourceCondition,
-    SourceFrame, SourceInfo, StepKind, StepOptions, TypeInfo, TypedValue, Variable, VariableKind, VectorWidth,
-    WatchpointInfo, SCRATCH_NAME,
+    SourceFrame, SourceInfo, StepKind, StepOptions, TypeInfo, TypedValue, Variable, VariableKind, WatchpointInfo,
+    SCRATCH_NAME,
 };
 pub use symbols::{SourceLocation, Symbol, Symbolized};
 pub use syscalls::{syscall_name, syscall_number};

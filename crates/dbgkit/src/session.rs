@@ -18,6 +18,8 @@
 
 #[cfg(test)]
 mod all_stop_tests;
+// The local thread's XSAVE area through ptrace.
+#[cfg(target_os = "linux")]
 mod avx;
 mod breakpoints;
 mod c_string;
@@ -47,6 +49,8 @@ mod thread_control;
 mod typed_eval;
 mod value_target;
 mod variables;
+// Vector registers of a local thread (its XSAVE area, this processor's layout).
+#[cfg(target_os = "linux")]
 mod vector_registers;
 mod watchpoints;
 
@@ -56,7 +60,9 @@ use crate::error::{Error, Result};
 use crate::event::{ContinueStatus, Event, EventKind};
 use crate::launch::{SpawnOptions, SpawnedPipes};
 use crate::module::Module;
+#[cfg(target_os = "linux")]
 use crate::os::linux::target::PtraceEvents;
+#[cfg(target_os = "linux")]
 use crate::os::linux::{attach, spawn};
 use crate::process::{ProcessState, Step};
 use crate::target::MemoryRegion;
@@ -75,6 +81,7 @@ use std::time::{Duration, Instant};
 pub use thread_control::{OtherThreads, SIGINFO_SIZE};
 pub use typed_eval::{FieldInfo, SourceCondition, TypeInfo, TypedValue};
 pub use variables::{expand_frames, SourceFrame, Variable, VariableKind};
+#[cfg(target_os = "linux")]
 pub use vector_registers::VectorWidth;
 pub use watchpoints::WatchpointInfo;
 
@@ -96,6 +103,7 @@ pub struct Session {
     /// Where stops come from; each process names one (or none: a core file).
     sources: Vec<Box<dyn EventSource>>,
     /// Which source is the `waitpid` of this thread's ptrace tracees.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
     ptrace_source: Option<usize>,
     breakpoints: BTreeMap<u32, Breakpoint>,
     /// Hardware and page watchpoints (ids shared with breakpoints).
@@ -237,23 +245,34 @@ impl Session {
     /// vDSO) are waiting in the queue. Launched processes are killed when the
     /// session ends (see [`set_kill_on_exit`](Self::set_kill_on_exit)).
     pub fn spawn(&mut self, options: &SpawnOptions) -> Result<i32> {
-        self.refuse_inside_callback("launch a program")?;
-        let (pid, _path, pipes) = spawn::spawn(options, true)?;
-        self.pipes.insert(pid, pipes);
-        let adopted = self.adopt_new_image(pid, true).and_then(|()| match options.stop_at_entry {
-            true => self.plant_entry_stop(pid),
-            false => Ok(()),
-        });
-        if let Err(e) = adopted {
-            // SAFETY: killing and reaping our own child, which we could not take over.
-            unsafe {
-                libc::kill(pid, crate::signal_numbers::SIGKILL);
-                libc::waitpid(pid, std::ptr::null_mut(), libc::__WALL);
-            }
-            self.forget_process(pid);
-            return Err(e);
+        #[cfg(not(target_os = "linux"))]
+        {
+            let _ = options;
+            Err(crate::target::not_supported(
+                "launching a program",
+                "this system (no local target yet: debug through a stub)",
+            ))
         }
-        Ok(pid)
+        #[cfg(target_os = "linux")]
+        {
+            self.refuse_inside_callback("launch a program")?;
+            let (pid, _path, pipes) = spawn::spawn(options, true)?;
+            self.pipes.insert(pid, pipes);
+            let adopted = self.adopt_new_image(pid, true).and_then(|()| match options.stop_at_entry {
+                true => self.plant_entry_stop(pid),
+                false => Ok(()),
+            });
+            if let Err(e) = adopted {
+                // SAFETY: killing and reaping our own child, which we could not take over.
+                unsafe {
+                    libc::kill(pid, crate::signal_numbers::SIGKILL);
+                    libc::waitpid(pid, std::ptr::null_mut(), libc::__WALL);
+                }
+                self.forget_process(pid);
+                return Err(e);
+            }
+            Ok(pid)
+        }
     }
 
     /// The pipes of a launched process asked for with [`crate::Stdio::Piped`] (once).
@@ -267,11 +286,22 @@ impl Session {
     /// are left running when the session ends.
     pub fn attach(&mut self, pid: i32) -> Result<()> {
         self.refuse_inside_callback("attach")?;
-        if self.processes.contains_key(&pid) {
-            return Err(Error::AlreadyTraced { pid, tracer: unsafe { libc::gettid() } });
+        #[cfg(not(target_os = "linux"))]
+        {
+            let _ = pid;
+            Err(crate::target::not_supported(
+                "attaching to a process",
+                "this system (no local target yet: debug through a stub)",
+            ))
         }
-        let stopped = attach::seize_all(pid)?;
-        self.adopt_attached(pid, stopped)
+        #[cfg(target_os = "linux")]
+        {
+            if self.processes.contains_key(&pid) {
+                return Err(Error::AlreadyTraced { pid, tracer: unsafe { libc::gettid() } });
+            }
+            let stopped = attach::seize_all(pid)?;
+            self.adopt_attached(pid, stopped)
+        }
     }
 
     /// Opens an ELF core file for post-mortem debugging; returns its process
@@ -822,6 +852,7 @@ impl Session {
     }
 
     /// The event source of every ptrace process of this session.
+    #[cfg(target_os = "linux")]
     pub(crate) fn ptrace_source(&mut self) -> usize {
         if let Some(source) = self.ptrace_source {
             return source;

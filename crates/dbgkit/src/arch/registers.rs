@@ -16,12 +16,15 @@ macro_rules! general_registers {
             $(pub $name: u64,)*
         }
 
+        // The kernel's layout, for the ptrace backend.
+        #[cfg(target_os = "linux")]
         impl From<libc::user_regs_struct> for Registers {
             fn from(r: libc::user_regs_struct) -> Registers {
                 Registers { $($name: r.$name,)* }
             }
         }
 
+        #[cfg(target_os = "linux")]
         impl From<Registers> for libc::user_regs_struct {
             fn from(r: Registers) -> libc::user_regs_struct {
                 libc::user_regs_struct { $($name: r.$name,)* }
@@ -153,16 +156,19 @@ pub struct FpRegisters {
     pub xmm: [u128; 16],
 }
 
+#[cfg(target_os = "linux")]
 fn words_to_u128(w: &[u32]) -> u128 {
     w.iter().enumerate().fold(0u128, |acc, (i, &x)| acc | (x as u128) << (32 * i))
 }
 
+#[cfg(target_os = "linux")]
 fn u128_to_words(v: u128, out: &mut [u32]) {
     for (i, w) in out.iter_mut().enumerate() {
         *w = (v >> (32 * i)) as u32;
     }
 }
 
+#[cfg(target_os = "linux")]
 impl From<libc::user_fpregs_struct> for FpRegisters {
     fn from(f: libc::user_fpregs_struct) -> FpRegisters {
         let mut out = FpRegisters {
@@ -188,6 +194,7 @@ impl From<libc::user_fpregs_struct> for FpRegisters {
 
 impl FpRegisters {
     /// Writes these values into a kernel `user_fpregs_struct`, keeping its reserved bytes.
+    #[cfg(target_os = "linux")]
     pub(crate) fn store(&self, f: &mut libc::user_fpregs_struct) {
         f.cwd = self.fcw;
         f.swd = self.fsw;

@@ -46,6 +46,7 @@ fn len_bits(len: u64) -> Option<u64> {
 }
 
 /// Byte offset of `u_debugreg[n]` in the kernel's `struct user` (x86_64).
+#[cfg(target_os = "linux")]
 pub(crate) fn debugreg_offset(n: usize) -> usize {
     std::mem::offset_of!(libc::user, u_debugreg) + 8 * n
 }

@@ -161,6 +161,7 @@ pub(crate) enum Internal {
     /// Where a step of thread `tid` waits (a return address, a function's body).
     Plan { tid: i32 },
     /// A launched program's entry point, when it is to stop there (reported as `BreakIn`).
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
     Entry,
 }
 

@@ -9,7 +9,9 @@ use crate::error::{Error, Result};
 use crate::event::EventKind;
 use crate::linux::rdebug;
 use crate::module::{elf_entry, load_extent, module_from_file, phdr_vaddr, read_head, short_name, Module};
+#[cfg(target_os = "linux")]
 use crate::os::linux::attach::AttachedThread;
+#[cfg(target_os = "linux")]
 use crate::os::linux::target::LinuxProcess;
 use crate::process::{LoaderState, ProcessState, ThreadState};
 use crate::target::{EventSource, Image, Target};
@@ -115,6 +117,7 @@ fn path_of_mapping(target: &dyn Target, address: u64) -> Option<PathBuf> {
 
 impl Session {
     /// Takes a freshly launched process (stopped at its exec event) into the session.
+    #[cfg(target_os = "linux")]
     pub(crate) fn adopt_new_image(&mut self, pid: i32, launched: bool) -> Result<()> {
         let target = LinuxProcess::open(pid)?;
         // The kernel's view: for a script this is its interpreter.
@@ -181,6 +184,7 @@ impl Session {
     }
 
     /// Takes an attached process into the session and replays its present.
+    #[cfg(target_os = "linux")]
     pub(crate) fn adopt_attached(&mut self, pid: i32, stopped: BTreeMap<i32, AttachedThread>) -> Result<()> {
         let target = LinuxProcess::open(pid)?;
         let image_info = target.image()?;
@@ -315,6 +319,7 @@ impl Session {
     }
 
     /// Plants the stop at a launched program's entry point.
+    #[cfg(target_os = "linux")]
     pub(crate) fn plant_entry_stop(&mut self, pid: i32) -> Result<()> {
         let entry = self.process(pid)?.queued.iter().find_map(|e| match e.kind {
             EventKind::ProcessCreated { entry, .. } => Some(entry),

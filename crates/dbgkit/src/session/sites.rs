@@ -243,7 +243,11 @@ impl Session {
                 }
             }
             // SAFETY: re-raising a signal for a thread of a traced process.
-            unsafe { libc::syscall(libc::SYS_tgkill, pid, tid, sig) };
+            // (Code runs injected only in a local Linux process.)
+            #[cfg(target_os = "linux")]
+            unsafe {
+                libc::syscall(libc::SYS_tgkill, pid, tid, sig)
+            };
         }
     }
 

@@ -28,7 +28,7 @@ impl Mapping {
     #[cfg(not(unix))]
     pub fn of_file(path: &Path) -> Option<Mapping> {
         let read: Box<[u8]> = std::fs::read(path).ok()?.into_boxed_slice();
-        (!read.is_empty()).then(|| Mapping { ptr: read.as_ptr(), len: read.len(), _read: read })
+        (!read.is_empty()).then_some(Mapping { ptr: read.as_ptr(), len: read.len(), _read: read })
     }
 
     /// Maps a whole file read-only (`None` for an empty or unreadable one).

@@ -7,7 +7,9 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 #[cfg(unix)]
 use std::os::fd::{AsRawFd, RawFd};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::process::{Child, ChildStdin, ChildStdout};
+#[cfg(unix)]
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 /// Where a stub is.
