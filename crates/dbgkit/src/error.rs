@@ -136,6 +136,7 @@ impl Error {
 
     /// True when the error says the thread or process vanished (`ESRCH`).
     pub fn is_gone(&self) -> bool {
-        matches!(self, Error::ProcessGone(_)) || self.raw_os_error() == Some(libc::ESRCH)
+        // Elsewhere error 3 is another system's (Windows': path not found).
+        matches!(self, Error::ProcessGone(_)) || (cfg!(unix) && self.raw_os_error() == Some(crate::linux_abi::ESRCH))
     }
 }

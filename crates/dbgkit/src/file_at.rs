@@ -1,6 +1,7 @@
-//! Reading a file at an offset without moving its cursor (`pread`), on
-//! every system the engine builds for: core files and debug information
-//! are read this way, a piece at a time.
+//! Reading a file at an offset (`pread`), on every system the engine
+//! builds for: core files and debug information are read this way, a piece
+//! at a time. (On Windows the read moves the file's cursor; nothing here
+//! uses the cursor.)
 
 use std::fs::File;
 use std::io;

@@ -4,6 +4,11 @@
 //! system, not of the one the debugger is built for (`libc`'s would be
 //! missing, or another system's, on a debugger built elsewhere).
 
+/// "No such process": what ptrace answers for a thread that is gone.
+pub const ESRCH: i32 = 3;
+/// `lseek`'s whence for an absolute offset.
+pub const SEEK_SET: u64 = 0;
+
 pub const SYS_LSEEK: i64 = 8;
 pub const SYS_MMAP: i64 = 9;
 pub const SYS_MPROTECT: i64 = 10;
@@ -34,6 +39,7 @@ mod tests {
 
     #[test]
     fn they_are_the_system_s() {
+        assert_eq!((ESRCH, SEEK_SET), (libc::ESRCH, libc::SEEK_SET as u64));
         assert_eq!(
             [SYS_LSEEK, SYS_MMAP, SYS_MPROTECT, SYS_MUNMAP, SYS_FORK, SYS_EXIT, SYS_RESTART_SYSCALL],
             [

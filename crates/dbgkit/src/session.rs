@@ -211,7 +211,10 @@ impl Session {
     pub fn new() -> Session {
         // The debugger must not die of a closed pipe; the targets reset it on exec.
         // SAFETY: setting a signal disposition.
-        unsafe { libc::signal(crate::signal_numbers::SIGPIPE, libc::SIG_IGN) };
+        #[cfg(unix)]
+        unsafe {
+            libc::signal(crate::signal_numbers::SIGPIPE, libc::SIG_IGN)
+        };
         Session {
             processes: BTreeMap::new(),
             owner: HashMap::new(),

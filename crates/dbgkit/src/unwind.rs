@@ -227,7 +227,8 @@ fn file_identity(path: &Path) -> Option<FileIdentity> {
     // Elsewhere the path stands for the file, and its time says when it changed.
     #[cfg(not(unix))]
     {
-        let since = m.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?;
+        // A time that cannot be read still names the file: the path and length stand for it.
+        let since = m.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).unwrap_or_default();
         Some(FileIdentity {
             dev: 0,
             ino: 0,

@@ -154,7 +154,7 @@ impl Session {
             let _ = fresh.code_injection().expect("a live process").syscall(
                 fresh_pid,
                 crate::linux_abi::SYS_LSEEK as u64,
-                [fd as u64, offset, libc::SEEK_SET as u64, 0, 0, 0],
+                [fd as u64, offset, crate::linux_abi::SEEK_SET, 0, 0, 0],
             );
         }
         let scratch_pages = cp.scratch_pages.clone();

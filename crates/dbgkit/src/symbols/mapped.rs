@@ -11,10 +11,11 @@ use std::rc::Rc;
 /// A file mapped read-only; unmapped when the last section using it goes.
 /// (Where `mmap` is not at hand, the file is read whole instead.)
 pub struct Mapping {
+    #[cfg(unix)]
     ptr: *const u8,
     len: usize,
     #[cfg(not(unix))]
-    _read: Box<[u8]>,
+    read: Box<[u8]>,
 }
 
 impl std::fmt::Debug for Mapping {
@@ -28,7 +29,7 @@ impl Mapping {
     #[cfg(not(unix))]
     pub fn of_file(path: &Path) -> Option<Mapping> {
         let read: Box<[u8]> = std::fs::read(path).ok()?.into_boxed_slice();
-        (!read.is_empty()).then_some(Mapping { ptr: read.as_ptr(), len: read.len(), _read: read })
+        (!read.is_empty()).then_some(Mapping { len: read.len(), read })
     }
 
     /// Maps a whole file read-only (`None` for an empty or unreadable one).
@@ -52,8 +53,13 @@ impl Mapping {
 
     /// The mapped bytes.
     pub fn bytes(&self) -> &[u8] {
+        #[cfg(not(unix))]
+        return &self.read;
         // SAFETY: `ptr` maps `len` readable bytes until `drop`.
-        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
+        #[cfg(unix)]
+        unsafe {
+            std::slice::from_raw_parts(self.ptr, self.len)
+        }
     }
 }
 

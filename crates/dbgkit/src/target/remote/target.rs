@@ -1062,9 +1062,17 @@ impl Remote {
     }
 }
 
-/// What ptrace says of a thread that is gone: `ESRCH`, which the engine expects at any time.
+/// What ptrace says of a thread that is gone: `ESRCH`, which the engine
+/// expects at any time (where `ESRCH` is no OS error, the same as gone).
 fn thread_gone(tid: i32) -> Error {
-    Error::Os { op: "reach the thread", target: tid, source: std::io::Error::from_raw_os_error(libc::ESRCH) }
+    #[cfg(unix)]
+    return Error::Os {
+        op: "reach the thread",
+        target: tid,
+        source: std::io::Error::from_raw_os_error(crate::linux_abi::ESRCH),
+    };
+    #[cfg(not(unix))]
+    return Error::ProcessGone(tid);
 }
 
 fn point_name(kind: PointKind) -> &'static str {
