@@ -1,30 +1,12 @@
 //! The x86 debug registers as the stub uses them for `Z1`-`Z4`: four
 //! slots (DR0-DR3 hold addresses), DR7 says what each watches, DR6 which
-//! one fired. The same DR7 layout as the engine's
-//! `breakpoints/hardware.rs`, which this crate cannot include: that file
-//! also reads Linux's `struct user` (see docs/windows.md).
+//! one fired. The DR7 layout is `dbgkit_x86::dr7`, the engine's too.
 
-/// What a slot reacts to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SlotKind {
-    /// Executing the instruction at the address (a hardware breakpoint).
-    Execute,
-    /// Writing.
-    Write,
-    /// Reading or writing (x86 cannot watch reads alone).
-    ReadWrite,
-}
+use dbgkit_x86::dr7::{dr7_with, len_bits};
 
-impl SlotKind {
-    /// The DR7 R/W field.
-    fn rw_bits(self) -> u64 {
-        match self {
-            SlotKind::Execute => 0b00,
-            SlotKind::Write => 0b01,
-            SlotKind::ReadWrite => 0b11,
-        }
-    }
-}
+/// What a slot reacts to: executing, writing, or reading or writing (x86
+/// cannot watch reads alone).
+pub use dbgkit_x86::dr7::Condition as SlotKind;
 
 /// One debug register in use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,17 +15,6 @@ pub struct Slot {
     pub kind: SlotKind,
     /// 1, 2, 4 or 8 bytes (1 for `Execute`).
     pub len: u64,
-}
-
-/// The DR7 LEN field for a length of 1, 2, 4 or 8 bytes.
-fn len_bits(len: u64) -> Option<u64> {
-    match len {
-        1 => Some(0b00),
-        2 => Some(0b01),
-        4 => Some(0b11),
-        8 => Some(0b10),
-        _ => None,
-    }
 }
 
 /// The four slots, the same in every thread of the program.
@@ -90,14 +61,10 @@ impl DebugRegisters {
 
     /// DR7: each slot in use locally enabled with its kind and length.
     pub fn dr7(&self) -> u64 {
-        let mut dr7 = 0u64;
-        for (index, slot) in self.slots.iter().enumerate() {
-            let Some(slot) = slot else { continue };
-            let len = if slot.kind == SlotKind::Execute { 0 } else { len_bits(slot.len).expect("checked on add") };
-            dr7 |= 1 << (2 * index);
-            dr7 |= (slot.kind.rw_bits() | (len << 2)) << (16 + 4 * index);
-        }
-        dr7
+        self.slots.iter().enumerate().fold(0, |dr7, (index, slot)| match slot {
+            Some(slot) => dr7_with(dr7, index, slot.kind, slot.len).expect("checked on add"),
+            None => dr7,
+        })
     }
 
     /// The slot in use whose DR6 bit is set.

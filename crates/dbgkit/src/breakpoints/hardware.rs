@@ -1,5 +1,8 @@
 //! The x86 debug registers: DR0-DR3 hold addresses, DR7 says what each one
-//! watches, DR6 says which one fired. Small pure functions over enums.
+//! watches, DR6 says which one fired. Small pure functions over enums; the
+//! DR7 layout itself is `dbgkit_x86::dr7`, shared with the Windows stub.
+
+use dbgkit_x86::dr7::{self, Condition};
 
 /// What a hardware watchpoint reacts to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -24,24 +27,13 @@ impl WatchAccess {
         }
     }
 
-    /// The DR7 R/W field.
-    fn rw_bits(self) -> u64 {
+    /// What a debug register watches for it (reads alone cannot be watched).
+    fn condition(self) -> Condition {
         match self {
-            WatchAccess::Execute => 0b00,
-            WatchAccess::Write => 0b01,
-            WatchAccess::ReadWrite | WatchAccess::Read => 0b11,
+            WatchAccess::Execute => Condition::Execute,
+            WatchAccess::Write => Condition::Write,
+            WatchAccess::ReadWrite | WatchAccess::Read => Condition::ReadWrite,
         }
-    }
-}
-
-/// The DR7 LEN field for a length of 1, 2, 4 or 8 bytes.
-fn len_bits(len: u64) -> Option<u64> {
-    match len {
-        1 => Some(0b00),
-        2 => Some(0b01),
-        4 => Some(0b11),
-        8 => Some(0b10),
-        _ => None,
     }
 }
 
@@ -53,37 +45,19 @@ pub(crate) fn debugreg_offset(n: usize) -> usize {
 
 /// DR7 with slot `slot` set to watch `len` bytes for `access` (locally enabled).
 pub(crate) fn dr7_with(dr7: u64, slot: usize, access: WatchAccess, len: u64) -> Option<u64> {
-    let len = if access == WatchAccess::Execute { 0 } else { len_bits(len)? };
-    let control_shift = 16 + 4 * slot;
-    let cleared = dr7_without(dr7, slot);
-    Some(cleared | (1 << (2 * slot)) | ((access.rw_bits() | (len << 2)) << control_shift))
-}
-
-/// DR7 with slot `slot` disabled and its fields cleared.
-pub(crate) fn dr7_without(dr7: u64, slot: usize) -> u64 {
-    dr7 & !(0b11 << (2 * slot)) & !(0b1111 << (16 + 4 * slot))
+    dr7::dr7_with(dr7, slot, access.condition(), len)
 }
 
 /// What DR7 has slot `slot` watch: the access and the length in bytes;
 /// `None` when the slot is disabled or set for I/O ports. The inverse of [`dr7_with`].
 pub(crate) fn dr7_slot(dr7: u64, slot: usize) -> Option<(WatchAccess, u64)> {
-    if dr7 & (0b11 << (2 * slot)) == 0 {
-        return None;
-    }
-    let control = (dr7 >> (16 + 4 * slot)) & 0b1111;
-    let access = match control & 0b11 {
-        0b00 => WatchAccess::Execute,
-        0b01 => WatchAccess::Write,
-        0b11 => WatchAccess::ReadWrite,
-        _ => return None,
+    let (condition, len) = dr7::dr7_slot(dr7, slot)?;
+    let access = match condition {
+        Condition::Execute => WatchAccess::Execute,
+        Condition::Write => WatchAccess::Write,
+        Condition::ReadWrite => WatchAccess::ReadWrite,
     };
-    let len = match control >> 2 {
-        0b00 => 1,
-        0b01 => 2,
-        0b11 => 4,
-        _ => 8,
-    };
-    Some((access, if access == WatchAccess::Execute { 1 } else { len }))
+    Some((access, len))
 }
 
 /// The slots DR6 says fired.
@@ -119,7 +93,7 @@ mod tests {
         assert_eq!(dr7_with(0, 3, WatchAccess::ReadWrite, 8), Some((1 << 6) | (0b11 << 28) | (0b10 << 30)));
         assert_eq!(dr7_with(0, 0, WatchAccess::Write, 3), None);
         let both = dr7_with(dr7_with(0, 0, WatchAccess::Write, 8).unwrap(), 2, WatchAccess::Write, 1).unwrap();
-        assert_eq!(dr7_without(both, 0), dr7_with(0, 2, WatchAccess::Write, 1).unwrap());
+        assert_eq!(dr7::dr7_without(both, 0), dr7_with(0, 2, WatchAccess::Write, 1).unwrap());
         assert_eq!(fired_slots(0b1010).collect::<Vec<_>>(), vec![1, 3]);
     }
 
