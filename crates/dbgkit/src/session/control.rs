@@ -192,10 +192,6 @@ impl Session {
     /// `tid` (stopped with `rip == address`) and lets it go on.
     pub(crate) fn run_over_site(&mut self, pid: i32, tid: i32, address: u64, signal: i32, step: bool) -> Result<()> {
         let p = self.process(pid)?;
-        if signal == 0 && !step && p.target.target_breakpoints().is_some_and(|t| t.steps_over_itself()) {
-            // The target gets over its own breakpoint: one resume.
-            return self.restart(pid, tid, 0, false);
-        }
         let site = &p.sites[&address];
         if let (OutOfLine::Relocated { .. }, Some(slot), 0) = (&site.plan, site.slot, signal) {
             // The hot path: one word written, then go.
@@ -206,6 +202,11 @@ impl Session {
                 t.step = t.step.or(Some(Step::User));
             }
             return self.restart(pid, tid, 0, step);
+        }
+        // A target's own breakpoint (never relocated by the engine) that the
+        // target gets over itself: one resume.
+        if signal == 0 && !step && p.target.target_breakpoints().is_some_and(|t| t.steps_over_itself()) {
+            return self.restart(pid, tid, 0, false);
         }
         let mut regs = self.regs_of(pid, tid)?;
         let p = self.process(pid)?;
