@@ -149,17 +149,6 @@ impl Session {
         if !t.stopped {
             return Err(Error::ProcessRunning(pid));
         }
-        #[cfg(not(target_os = "linux"))]
-        return Err(crate::target::not_supported("the raw signal information", p.target.kind()));
-        #[cfg(target_os = "linux")]
-        {
-            let info = crate::os::linux::ptrace::siginfo(tid)?;
-            let mut raw = [0u8; SIGINFO_SIZE];
-            // SAFETY: siginfo_t is plain data of exactly SIGINFO_SIZE bytes.
-            let bytes =
-                unsafe { std::slice::from_raw_parts((&info as *const libc::siginfo_t).cast::<u8>(), SIGINFO_SIZE) };
-            raw.copy_from_slice(bytes);
-            Ok(raw)
-        }
+        p.target.raw_siginfo(tid)
     }
 }

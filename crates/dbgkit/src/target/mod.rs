@@ -211,6 +211,11 @@ pub trait Target {
     fn signal_info(&self, tid: i32) -> Result<SignalInfo>;
     /// The executable and auxiliary vector.
     fn image(&self) -> Result<Image>;
+    /// The raw `siginfo_t` (the kernel's 128 bytes) of the signal a thread
+    /// stopped with: what a debugger shows as `$_siginfo`.
+    fn raw_siginfo(&self, _tid: i32) -> Result<[u8; crate::session::SIGINFO_SIZE]> {
+        Err(not_supported("the raw signal information", self.kind()))
+    }
     /// The images the target lists itself, each with the address it is
     /// mapped at (a Windows process's DLLs); `None` for a target whose
     /// libraries come from the dynamic loader's list in its memory.

@@ -80,6 +80,17 @@ impl Target for LinuxProcess {
         ptrace::get_xstate(tid)
     }
 
+    fn raw_siginfo(&self, tid: i32) -> Result<[u8; crate::session::SIGINFO_SIZE]> {
+        let info = ptrace::siginfo(tid)?;
+        let mut raw = [0u8; crate::session::SIGINFO_SIZE];
+        // SAFETY: siginfo_t is plain data of exactly SIGINFO_SIZE bytes.
+        let bytes = unsafe {
+            std::slice::from_raw_parts((&info as *const libc::siginfo_t).cast::<u8>(), crate::session::SIGINFO_SIZE)
+        };
+        raw.copy_from_slice(bytes);
+        Ok(raw)
+    }
+
     fn signal_info(&self, tid: i32) -> Result<SignalInfo> {
         let info = ptrace::siginfo(tid)?;
         let faults = matches!(info.si_signo, libc::SIGSEGV | libc::SIGBUS | libc::SIGILL | libc::SIGFPE);
