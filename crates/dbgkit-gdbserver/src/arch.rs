@@ -206,37 +206,7 @@ impl GdbRegisters {
     }
 }
 
-/// The full x87 tag word (two bits per physical register: valid, zero,
-/// special, empty) from `fxsave`'s abridged one (one bit: not empty), as the
-/// CPU's `fsave` would store it.
-pub fn full_tag_word(fsw: u16, abridged: u16, st: &[u128; 8]) -> u16 {
-    let top = ((fsw >> 11) & 7) as usize;
-    let mut full = 0u16;
-    for physical in 0..8 {
-        let tag = if abridged & (1 << physical) == 0 {
-            3
-        } else {
-            // st(i) is physical register (top + i) mod 8.
-            let value = st[(physical + 8 - top) % 8];
-            let exponent = ((value >> 64) & 0x7fff) as u16;
-            let fraction = value as u64;
-            match exponent {
-                0x7fff => 2,
-                0 if fraction == 0 => 1,
-                0 => 2,
-                _ if fraction >> 63 == 0 => 2,
-                _ => 0,
-            }
-        };
-        full |= tag << (2 * physical);
-    }
-    full
-}
-
-/// `fxsave`'s abridged tag word from the full one.
-pub fn abridged_tag_word(full: u16) -> u16 {
-    (0..8).filter(|i| (full >> (2 * i)) & 3 != 3).fold(0, |acc, i| acc | 1 << i)
-}
+pub use dbgkit_x86::x87::{abridged_tag_word, full_tag_word};
 
 impl gdbstub::arch::Registers for GdbRegisters {
     type ProgramCounter = u64;

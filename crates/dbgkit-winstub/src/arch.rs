@@ -111,39 +111,20 @@ impl GdbRegisters {
     }
 }
 
-/// The full x87 tag word (two bits per physical register: valid, zero,
-/// special, empty) from `fxsave`'s abridged one (one bit: not empty), as
-/// the CPU's `fsave` would store it. The same conversion as
-/// dbgkit-gdbserver's `arch.rs`, which this crate cannot depend on (it
-/// pulls in the Linux engine).
+/// The full x87 tag word from `fxsave`'s abridged one, for the 80-bit
+/// values as a `CONTEXT` holds them (`dbgkit_x86::x87` does the work).
 pub fn full_tag_word(fsw: u16, abridged: u16, st: &[[u8; 10]; 8]) -> u16 {
-    let top = ((fsw >> 11) & 7) as usize;
-    let mut full = 0u16;
-    for physical in 0..8 {
-        let tag = if abridged & (1 << physical) == 0 {
-            3
-        } else {
-            // st(i) is physical register (top + i) mod 8.
-            let value = &st[(physical + 8 - top) % 8];
-            let exponent = u16::from_le_bytes([value[8], value[9]]) & 0x7fff;
-            let fraction = u64::from_le_bytes(value[..8].try_into().expect("eight bytes"));
-            match exponent {
-                0x7fff => 2,
-                0 if fraction == 0 => 1,
-                0 => 2,
-                _ if fraction >> 63 == 0 => 2,
-                _ => 0,
-            }
-        };
-        full |= tag << (2 * physical);
-    }
-    full
+    let values = st.map(|v| {
+        let mut wide = [0u8; 16];
+        wide[..10].copy_from_slice(&v);
+        u128::from_le_bytes(wide)
+    });
+    dbgkit_x86::x87::full_tag_word(fsw, abridged, &values)
 }
 
-/// `fxsave`'s abridged tag word from the full one.
-pub fn abridged_tag_word(full: u16) -> u16 {
-    (0..8).filter(|i| (full >> (2 * i)) & 3 != 3).fold(0, |acc, i| acc | 1 << i)
-}
+// Used by the Windows build (windows/context.rs).
+#[cfg_attr(not(windows), allow(unused_imports))]
+pub use dbgkit_x86::x87::abridged_tag_word;
 
 impl gdbstub::arch::Registers for GdbRegisters {
     type ProgramCounter = u64;

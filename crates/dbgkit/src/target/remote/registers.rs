@@ -198,7 +198,7 @@ impl RegisterLayout {
         let mut fp = FpRegisters {
             fcw: get("fctrl") as u16,
             fsw: get("fstat") as u16,
-            ftw: abridged_tag(get("ftag") as u16),
+            ftw: dbgkit_x86::x87::abridged_tag_word(get("ftag") as u16),
             fop: get("fop") as u16,
             rip: get("fioff") | (get("fiseg") << 32),
             rdp: get("fooff") | (get("foseg") << 32),
@@ -289,11 +289,6 @@ fn collect(
         }
     }
     Ok(())
-}
-
-/// The full x87 tag word (2 bits a register, 11 empty) as `fxsave` abridges it (1 bit, set when not empty).
-fn abridged_tag(full: u16) -> u16 {
-    (0..8).filter(|i| (full >> (2 * i)) & 3 != 3).fold(0, |acc, i| acc | (1 << i))
 }
 
 /// The full tag word from the abridged one: a used register is called valid.
