@@ -5,6 +5,7 @@
 
 pub mod format;
 pub mod interrupt;
+#[cfg_attr(not(unix), path = "python_plugin_unavailable.rs")]
 pub mod python_plugin;
 pub mod repl;
 pub mod scripting;

@@ -15,19 +15,11 @@ pub struct StubArgs {
     pub reporting: Reporting,
 }
 
-/// Which debug events become stops beyond what gdb's Windows support reports.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Reporting {
-    /// Report each DLL load and unload to the client (a `library` stop,
-    /// which gdb answers by reading the DLL list again and resuming), so
-    /// that breakpoints in DLLs loaded later are planted.
-    pub library_events: bool,
-    /// Stop at the first chance of every exception, also those gdb's
-    /// Windows support passes on silently (a `RaiseException` or a C++
-    /// throw the program may handle), as WinDbg's `sxe` does; the client
-    /// reads the NTSTATUS with `monitor exception`.
-    pub first_chance: bool,
-}
+/// Which debug events stop beyond what gdb's Windows support reports: DLL
+/// loads and unloads (`--library-events`, a `library` stop gdb answers by
+/// reading the DLL list again), every exception's first chance
+/// (`--first-chance`; the client reads the NTSTATUS with `monitor exception`).
+pub use dbgkit::os::windows::Reporting;
 
 /// A program to start, or a process to attach to.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -7,25 +7,7 @@
 /// every PE image the linkers write starts one page after the headers.
 pub const FIRST_SECTION_OFFSET: u64 = 0x1000;
 
-/// One loaded DLL.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Library {
-    /// The DLL's path as Windows names it (`C:\windows\system32\kernel32.dll`).
-    pub name: String,
-    /// Where the image is mapped.
-    pub base: u64,
-    /// Its size in memory (`SizeOfImage`; 0 when its headers could not be read).
-    pub size: u64,
-}
-
-/// `SizeOfImage` from the first bytes of a mapped PE image (the optional
-/// header's field, 56 bytes in).
-pub fn size_of_image(headers: &[u8]) -> Option<u64> {
-    let at = |offset: usize, len: usize| headers.get(offset..offset + len);
-    let nt = u32::from_le_bytes(at(0x3c, 4)?.try_into().ok()?) as usize;
-    (at(0, 2)? == b"MZ" && at(nt, 4)? == b"PE\0\0").then_some(())?;
-    Some(u32::from_le_bytes(at(nt + 24 + 56, 4)?.try_into().ok()?) as u64)
-}
+pub use dbgkit::os::windows::library::Library;
 
 /// The `<library-list>` document for `libraries`.
 pub fn library_list_xml(libraries: &[Library]) -> String {
@@ -68,20 +50,6 @@ pub fn copy_window(document: &[u8], offset: u64, buf: &mut [u8]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn size_of_image_from_the_headers() {
-        let mut headers = vec![0u8; 0x200];
-        headers[..2].copy_from_slice(b"MZ");
-        headers[0x3c..0x40].copy_from_slice(&0x80u32.to_le_bytes());
-        headers[0x80..0x84].copy_from_slice(b"PE\0\0");
-        headers[0x80 + 24 + 56..0x80 + 24 + 60].copy_from_slice(&0x195000u32.to_le_bytes());
-        assert_eq!(size_of_image(&headers), Some(0x195000));
-        assert_eq!(size_of_image(&headers[..0x90]), None);
-        headers[0x3c..0x40].copy_from_slice(&u32::MAX.to_le_bytes());
-        assert_eq!(size_of_image(&headers), None);
-        assert_eq!(size_of_image(b"\x7fELF"), None);
-    }
 
     #[test]
     fn names_each_dll_at_its_first_section() {

@@ -8,13 +8,11 @@
 
 mod arch;
 mod args;
-mod command_line;
 mod console_output;
-mod debug_registers;
 mod error;
-mod exception_record;
 mod exception_signal;
 mod library_list;
+mod monitor_exception;
 mod packet_link;
 #[cfg(windows)]
 mod windows;

@@ -20,12 +20,11 @@ mod linux;
 mod linux_abi;
 pub mod module;
 mod module_sections;
-#[cfg(target_os = "linux")]
-pub(crate) mod os;
+pub mod os;
 mod pe_image;
 mod process;
 pub mod session;
-mod signal_numbers;
+pub mod signal_numbers;
 pub mod symbols;
 mod syscalls;
 pub mod target;
@@ -41,7 +40,6 @@ pub use error::{Error, Result};
 pub use event::{parse_signal, signal_name, ContinueStatus, Event, EventKind, ExceptionCode};
 pub use launch::{SpawnOptions, SpawnedPipes, Stdio};
 pub use module::Module;
-#[cfg(target_os = "linux")]
 pub use session::VectorWidth;
 pub use session::{
     expand_frames, BreakpointLocation, CallArg, CallResult, CheckpointInfo, ConnectOptions, FieldInfo, HitContext,

@@ -50,9 +50,10 @@ mod typed_eval;
 mod value_target;
 mod variables;
 // Vector registers of a local thread (its XSAVE area, this processor's layout).
-#[cfg(target_os = "linux")]
 mod vector_registers;
 mod watchpoints;
+#[cfg(windows)]
+mod windows;
 
 use crate::arch::registers::{FpRegisters, Registers};
 use crate::breakpoints::Breakpoint;
@@ -81,7 +82,6 @@ use std::time::{Duration, Instant};
 pub use thread_control::{OtherThreads, SIGINFO_SIZE};
 pub use typed_eval::{FieldInfo, SourceCondition, TypeInfo, TypedValue};
 pub use variables::{expand_frames, SourceFrame, Variable, VariableKind};
-#[cfg(target_os = "linux")]
 pub use vector_registers::VectorWidth;
 pub use watchpoints::WatchpointInfo;
 
@@ -248,7 +248,12 @@ impl Session {
     /// vDSO) are waiting in the queue. Launched processes are killed when the
     /// session ends (see [`set_kill_on_exit`](Self::set_kill_on_exit)).
     pub fn spawn(&mut self, options: &SpawnOptions) -> Result<i32> {
-        #[cfg(not(target_os = "linux"))]
+        #[cfg(windows)]
+        {
+            self.refuse_inside_callback("launch a program")?;
+            self.spawn_windows(options)
+        }
+        #[cfg(not(any(target_os = "linux", windows)))]
         {
             let _ = options;
             Err(crate::target::not_supported(
@@ -289,7 +294,14 @@ impl Session {
     /// are left running when the session ends.
     pub fn attach(&mut self, pid: i32) -> Result<()> {
         self.refuse_inside_callback("attach")?;
-        #[cfg(not(target_os = "linux"))]
+        #[cfg(windows)]
+        {
+            if self.processes.contains_key(&pid) {
+                return Err(Error::InvalidArgument(format!("process {pid} is already debugged by this session")));
+            }
+            self.attach_windows(pid)
+        }
+        #[cfg(not(any(target_os = "linux", windows)))]
         {
             let _ = pid;
             Err(crate::target::not_supported(

@@ -43,7 +43,9 @@ impl Trigger {
     /// Whether a `catch signal` stops at `signal`.
     fn catches_signal(&self, signal: i32) -> bool {
         match self {
-            Trigger::Signal(signals) if signals.is_empty() => ![libc::SIGTRAP, libc::SIGINT].contains(&signal),
+            Trigger::Signal(signals) if signals.is_empty() => {
+                ![dbgkit::signal_numbers::SIGTRAP, dbgkit::signal_numbers::SIGINT].contains(&signal)
+            }
             Trigger::Signal(signals) => signals.contains(&signal),
             _ => false,
         }

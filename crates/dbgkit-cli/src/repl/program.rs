@@ -6,10 +6,15 @@
 use super::args;
 use super::commands::Call;
 use super::debugger::{say, Debugger};
-use anyhow::{anyhow, bail, Context, Result};
-use dbgkit::{SpawnOptions, Stdio};
+#[cfg(unix)]
+use anyhow::Context;
+use anyhow::{anyhow, bail, Result};
+use dbgkit::SpawnOptions;
+#[cfg(unix)]
+use dbgkit::Stdio;
 use std::ffi::OsString;
 use std::fs::File;
+#[cfg(unix)]
 use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 
@@ -97,6 +102,12 @@ impl Launch {
                 }
             }
         }
+        #[cfg(not(unix))]
+        if !self.redirects.is_empty() {
+            let _ = open;
+            anyhow::bail!("redirecting a program's input or output is not supported on this system yet");
+        }
+        #[cfg(unix)]
         for r in &self.redirects {
             let file = if r.fd == 0 {
                 File::open(&r.path)

@@ -36,19 +36,19 @@ pub struct Signals {
 fn default_policy(signal: i32) -> Policy {
     let quiet = Policy { stop: false, print: false, pass: true };
     match signal {
-        libc::SIGALRM
-        | libc::SIGURG
-        | libc::SIGCHLD
-        | libc::SIGWINCH
-        | libc::SIGIO
-        | libc::SIGVTALRM
-        | libc::SIGPROF
-        | libc::SIGPWR => quiet,
+        dbgkit::signal_numbers::SIGALRM
+        | dbgkit::signal_numbers::SIGURG
+        | dbgkit::signal_numbers::SIGCHLD
+        | dbgkit::signal_numbers::SIGWINCH
+        | dbgkit::signal_numbers::SIGIO
+        | dbgkit::signal_numbers::SIGVTALRM
+        | dbgkit::signal_numbers::SIGPROF
+        | dbgkit::signal_numbers::SIGPWR => quiet,
         // Ctrl-C breaks in by itself; the terminal's copy of it is not the program's business.
-        libc::SIGINT => Policy { stop: false, print: false, pass: false },
-        libc::SIGTRAP => Policy { stop: true, print: true, pass: false },
+        dbgkit::signal_numbers::SIGINT => Policy { stop: false, print: false, pass: false },
+        dbgkit::signal_numbers::SIGTRAP => Policy { stop: true, print: true, pass: false },
         // glibc's own signals (thread cancellation, set*id across threads).
-        s if s == libc::SIGRTMIN() || s == libc::SIGRTMIN() + 1 => quiet,
+        s if s == dbgkit::signal_numbers::SIGRTMIN || s == dbgkit::signal_numbers::SIGRTMIN + 1 => quiet,
         _ => Policy { stop: true, print: true, pass: true },
     }
 }
@@ -173,7 +173,7 @@ pub fn list(dbg: &mut Debugger, call: &Call) -> Result<()> {
     }
     say!("{HEADER}");
     for signal in 1..=31 {
-        if signal == libc::SIGKILL || signal == libc::SIGSTOP {
+        if signal == dbgkit::signal_numbers::SIGKILL || signal == dbgkit::signal_numbers::SIGSTOP {
             continue;
         }
         say!("{}", row(signal, dbg.signals.get(signal)));

@@ -2,32 +2,9 @@
 //! registers gdb reads.
 
 use crate::arch::{abridged_tag_word, full_tag_word, GdbRegisters};
-use windows_sys::Win32::System::Diagnostics::Debug::{CONTEXT, M128A};
-
-/// `CONTEXT_AMD64`: the architecture bit every flag below carries.
-const CONTEXT_AMD64: u32 = 0x0010_0000;
-/// Control, integer, segment and floating-point registers.
-pub const CONTEXT_REGISTERS: u32 = CONTEXT_AMD64 | 0x1 | 0x2 | 0x4 | 0x8;
-/// DR0-DR3, DR6, DR7.
-pub const CONTEXT_DEBUG_REGISTERS: u32 = CONTEXT_AMD64 | 0x10;
-/// Only `rip`, `rsp`, `eflags` and the segments `cs`/`ss`.
-pub const CONTEXT_CONTROL: u32 = CONTEXT_AMD64 | 0x1;
-/// The trap flag: one instruction, then `EXCEPTION_SINGLE_STEP`.
-pub const TRAP_FLAG: u32 = 0x100;
-
-/// `CONTEXT` must be 16-byte aligned for `GetThreadContext`, and
-/// windows-sys declares it without the alignment.
-#[repr(C, align(16))]
-#[derive(Clone, Copy, Default)]
-pub struct AlignedContext(pub CONTEXT);
-
-fn m128_bytes(value: &M128A) -> u128 {
-    (value.Low as u128) | ((value.High as u64 as u128) << 64)
-}
-
-fn m128_of(value: u128) -> M128A {
-    M128A { Low: value as u64, High: (value >> 64) as u64 as i64 }
-}
+use dbgkit::os::windows::context::{m128_bytes, m128_of, CONTEXT_REGISTERS};
+use dbgkit::os::windows::{Debuggee, WindowsError};
+use windows_sys::Win32::System::Diagnostics::Debug::CONTEXT;
 
 /// The registers of a full context.
 pub fn registers_of(context: &CONTEXT) -> GdbRegisters {
@@ -99,4 +76,16 @@ pub fn store_registers(regs: &GdbRegisters, context: &mut CONTEXT) {
     fx.DataOffset = x[6];
     fx.ErrorOpcode = x[7] as u16;
     fx.MxCsr = regs.mxcsr;
+}
+
+/// The registers of thread `tid`.
+pub fn read_registers(debuggee: &Debuggee, tid: u32) -> Result<GdbRegisters, WindowsError> {
+    Ok(registers_of(&debuggee.context(tid, CONTEXT_REGISTERS)?.0))
+}
+
+/// Sets the registers of thread `tid`.
+pub fn write_registers(debuggee: &Debuggee, tid: u32, regs: &GdbRegisters) -> Result<(), WindowsError> {
+    let mut context = debuggee.context(tid, CONTEXT_REGISTERS)?;
+    store_registers(regs, &mut context.0);
+    debuggee.set_context(tid, &context)
 }

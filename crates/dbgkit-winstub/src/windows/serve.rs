@@ -2,15 +2,15 @@
 //! gdbstub, and between packets wait for debug events while watching the
 //! socket for a break-in (`\x03`).
 
-use super::debuggee::{Debuggee, Stop};
 use super::target::WinTarget;
 use crate::args::{DebuggeeSpec, StubArgs};
 use crate::console_output::console_output_packet;
-use crate::debug_registers::SlotKind;
 use crate::error::StubError;
-use crate::exception_signal::exit_signal;
+use crate::exception_signal::{exit_signal, stop_signal};
 use crate::packet_link::PacketLink;
-use gdbstub::common::Tid;
+use dbgkit::os::windows::debug_slots::SlotKind;
+use dbgkit::os::windows::{Debuggee, Stop};
+use gdbstub::common::{Signal, Tid};
 use gdbstub::conn::{Connection, ConnectionExt};
 use gdbstub::stub::run_blocking::{BlockingEventLoop, Event, WaitForStopReasonError};
 use gdbstub::stub::{DisconnectReason, GdbStub, MultiThreadStopReason};
@@ -26,7 +26,7 @@ const EVENT_POLL_MS: u32 = 10;
 pub fn serve(args: &StubArgs) -> Result<(), StubError> {
     let listener =
         TcpListener::bind(&args.listen).map_err(|source| StubError::Listen { address: args.listen.clone(), source })?;
-    let (debuggee, first_stop) = match &args.debuggee {
+    let (mut debuggee, first_stop) = match &args.debuggee {
         DebuggeeSpec::Launch(command) => {
             let started = Debuggee::start(command, args.reporting)?;
             eprintln!("Process {} created; pid = {}", command[0], started.0.pid());
@@ -38,6 +38,7 @@ pub fn serve(args: &StubArgs) -> Result<(), StubError> {
             attached
         }
     };
+    debuggee.set_log(|text| eprintln!("dbgkit-winstub: {text}"));
     if let Stop::Exited(code) = first_stop {
         eprintln!("dbgkit-winstub: the program ended before its first instruction (exit code {code:#x})");
     }
@@ -51,7 +52,7 @@ pub fn serve(args: &StubArgs) -> Result<(), StubError> {
     let stub = GdbStub::new(PacketLink::new(stream));
     let outcome = stub.run_blocking::<WinEventLoop>(&mut target);
     let debuggee = &mut target.debuggee;
-    match outcome {
+    let left = match outcome {
         Ok(DisconnectReason::TargetExited(_)) | Ok(DisconnectReason::TargetTerminated(_)) => debuggee.finish(),
         Ok(DisconnectReason::Disconnect) => {
             eprintln!("Detaching from process {}", debuggee.pid());
@@ -71,16 +72,32 @@ pub fn serve(args: &StubArgs) -> Result<(), StubError> {
                 false => debuggee.kill(),
             }
         }
-    }
+    };
+    Ok(left?)
 }
 
 /// The stop reply for a stop.
 fn stop_reason(stop: Stop) -> MultiThreadStopReason<u64> {
     let tid = |t: u32| Tid::new(t as usize).expect("Windows thread ids are not zero");
     match stop {
-        Stop::Signal { tid: t, signal } => MultiThreadStopReason::SignalWithThread { tid: tid(t), signal },
+        Stop::InitialBreakpoint { tid: t } => {
+            MultiThreadStopReason::SignalWithThread { tid: tid(t), signal: Signal::SIGTRAP }
+        }
+        Stop::BreakIn { tid: t } => MultiThreadStopReason::SignalWithThread { tid: tid(t), signal: Signal::SIGINT },
+        // An exception gdb has no signal for stops only at its second
+        // chance, or at its first with --first-chance: a SIGTRAP either
+        // way (`monitor exception` says what it is).
+        Stop::Exception { tid: t, code, first_chance } => MultiThreadStopReason::SignalWithThread {
+            tid: tid(t),
+            signal: stop_signal(code, first_chance).unwrap_or(Signal::SIGTRAP),
+        },
         Stop::Breakpoint { tid: t } => MultiThreadStopReason::SwBreak(tid(t)),
         Stop::Library { tid: t } => MultiThreadStopReason::Library(tid(t)),
+        // Never asked for (the stub's reporting has no thread events): gdb
+        // learns of threads from the thread list at each stop.
+        Stop::ThreadCreated { tid: t } | Stop::ThreadExited { tid: t, .. } => {
+            MultiThreadStopReason::SignalWithThread { tid: tid(t), signal: Signal::SIGTRAP }
+        }
         Stop::HardwareBreakpoint { tid: t } => MultiThreadStopReason::HwBreak(tid(t)),
         Stop::Watchpoint { tid: t, slot } => MultiThreadStopReason::Watch {
             tid: tid(t),
@@ -90,9 +107,7 @@ fn stop_reason(stop: Stop) -> MultiThreadStopReason<u64> {
             },
             addr: slot.address,
         },
-        Stop::Stepped { tid: t } => {
-            MultiThreadStopReason::SignalWithThread { tid: tid(t), signal: gdbstub::common::Signal::SIGTRAP }
-        }
+        Stop::Stepped { tid: t } => MultiThreadStopReason::SignalWithThread { tid: tid(t), signal: Signal::SIGTRAP },
         Stop::Exited(code) => {
             eprintln!("Child exited with status {code}");
             match exit_signal(code) {
@@ -161,7 +176,7 @@ impl BlockingEventLoop for WinEventLoop {
                 let byte = conn.read().map_err(WaitForStopReasonError::Connection)?;
                 return Ok(Event::IncomingData(byte));
             }
-            let stop = target.debuggee.wait(EVENT_POLL_MS).map_err(WaitForStopReasonError::Target)?;
+            let stop = target.debuggee.wait(EVENT_POLL_MS).map_err(|e| WaitForStopReasonError::Target(e.into()))?;
             // Before the stop reply, while the client waits for it, as
             // gdbserver for Windows sends them.
             for text in target.debuggee.take_debug_strings() {

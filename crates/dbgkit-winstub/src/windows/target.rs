@@ -1,11 +1,13 @@
 //! The debuggee as gdbstub's `Target`: registers, memory, threads,
 //! resume actions, software breakpoints and the DLL list.
 
-use super::debuggee::{Debuggee, ResumePlan, ThreadAction};
+use super::context::{read_registers, write_registers};
 use crate::arch::{GdbRegId, GdbRegisters, X86_64Windows};
-use crate::debug_registers::{Slot, SlotKind};
 use crate::error::StubError;
 use crate::library_list::{copy_window, library_list_xml};
+use crate::monitor_exception::{monitor_line, NO_EXCEPTION};
+use dbgkit::os::windows::debug_slots::{Slot, SlotKind};
+use dbgkit::os::windows::{Debuggee, ResumePlan, ThreadAction};
 use gdbstub::common::{Pid, Signal, Tid};
 use gdbstub::target::ext::base::multithread::{
     MultiThreadBase, MultiThreadResume, MultiThreadResumeOps, MultiThreadSchedulerLocking,
@@ -41,8 +43,9 @@ fn thread_of(tid: Tid) -> u32 {
 }
 
 /// A failure the client is told about with an `E` reply, the stub going on.
-fn non_fatal<T>(result: Result<T, StubError>) -> TargetResult<T, WinTarget> {
+fn non_fatal<T, E: Into<StubError>>(result: Result<T, E>) -> TargetResult<T, WinTarget> {
     result.map_err(|e| {
+        let e: StubError = e.into();
         eprintln!("dbgkit-winstub: {e}");
         TargetError::NonFatal
     })
@@ -120,12 +123,12 @@ impl CurrentActivePid for WinTarget {
 
 impl MultiThreadBase for WinTarget {
     fn read_registers(&mut self, regs: &mut GdbRegisters, tid: Tid) -> TargetResult<(), Self> {
-        *regs = non_fatal(self.debuggee.registers(thread_of(tid)))?;
+        *regs = non_fatal(read_registers(&self.debuggee, thread_of(tid)))?;
         Ok(())
     }
 
     fn write_registers(&mut self, regs: &GdbRegisters, tid: Tid) -> TargetResult<(), Self> {
-        non_fatal(self.debuggee.set_registers(thread_of(tid), regs))
+        non_fatal(write_registers(&self.debuggee, thread_of(tid), regs))
     }
 
     fn support_single_register_access(&mut self) -> Option<SingleRegisterAccessOps<'_, Tid, Self>> {
@@ -159,7 +162,7 @@ impl MultiThreadBase for WinTarget {
 
 impl SingleRegisterAccess<Tid> for WinTarget {
     fn read_register(&mut self, tid: Tid, reg_id: GdbRegId, buf: &mut [u8]) -> TargetResult<usize, Self> {
-        let regs = non_fatal(self.debuggee.registers(thread_of(tid)))?;
+        let regs = non_fatal(read_registers(&self.debuggee, thread_of(tid)))?;
         let bytes = regs.register_bytes(reg_id.0).ok_or(TargetError::NonFatal)?;
         let count = bytes.len().min(buf.len());
         buf[..count].copy_from_slice(&bytes[..count]);
@@ -167,11 +170,11 @@ impl SingleRegisterAccess<Tid> for WinTarget {
     }
 
     fn write_register(&mut self, tid: Tid, reg_id: GdbRegId, val: &[u8]) -> TargetResult<(), Self> {
-        let mut regs = non_fatal(self.debuggee.registers(thread_of(tid)))?;
+        let mut regs = non_fatal(read_registers(&self.debuggee, thread_of(tid)))?;
         if !regs.set_register_bytes(reg_id.0, val) {
             return Err(TargetError::NonFatal);
         }
-        non_fatal(self.debuggee.set_registers(thread_of(tid), &regs))
+        non_fatal(write_registers(&self.debuggee, thread_of(tid), &regs))
     }
 }
 
@@ -198,7 +201,7 @@ impl MultiThreadResume for WinTarget {
         if !plan.actions.values().any(|(action, _)| *action == ThreadAction::Step) {
             plan.others_run = true;
         }
-        self.debuggee.resume(&plan)
+        Ok(self.debuggee.resume(&plan)?)
     }
 
     fn clear_resume_actions(&mut self) -> Result<(), Self::Error> {
@@ -208,7 +211,7 @@ impl MultiThreadResume for WinTarget {
 
     fn set_resume_action_continue(&mut self, tid: Tid, signal: Option<Signal>) -> Result<(), Self::Error> {
         let thread = self.action_thread(tid);
-        self.plan.actions.insert(thread, (ThreadAction::Continue, signal));
+        self.plan.actions.insert(thread, (ThreadAction::Continue, signal.is_some()));
         Ok(())
     }
 
@@ -224,7 +227,7 @@ impl MultiThreadResume for WinTarget {
 impl MultiThreadSingleStep for WinTarget {
     fn set_resume_action_step(&mut self, tid: Tid, signal: Option<Signal>) -> Result<(), Self::Error> {
         let thread = self.action_thread(tid);
-        self.plan.actions.insert(thread, (ThreadAction::Step, signal));
+        self.plan.actions.insert(thread, (ThreadAction::Step, signal.is_some()));
         Ok(())
     }
 }
@@ -311,8 +314,8 @@ impl MonitorCmd for WinTarget {
         match cmd.trim_ascii() {
             b"breakpoints" => out.write_raw(self.debuggee.breakpoint_lines().as_bytes()),
             b"exception" => match self.debuggee.last_exception() {
-                Some(record) => out.write_raw(record.monitor_line().as_bytes()),
-                None => out.write_raw(crate::exception_record::NO_EXCEPTION.as_bytes()),
+                Some(record) => out.write_raw(monitor_line(record).as_bytes()),
+                None => out.write_raw(NO_EXCEPTION.as_bytes()),
             },
             other => out.write_raw(
                 format!(

@@ -1,3 +1,7 @@
-//! Operating-system backends.
+//! Operating-system backends: the ptrace target (Linux), and the Win32
+//! debug loop (Windows) that both the engine's Windows target and
+//! `dbgkit-winstub` stand on.
 
-pub mod linux;
+#[cfg(target_os = "linux")]
+pub(crate) mod linux;
+pub mod windows;

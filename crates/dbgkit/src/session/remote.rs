@@ -98,7 +98,8 @@ impl Session {
             self.plant_loader_ready(pid)?;
         }
         self.resolve_pending_breakpoints(pid);
-        self.queue_initial_stop(pid, connected.current_thread, connected.signal)?;
+        let windows = connected.kind == RemoteKind::Windows;
+        self.queue_initial_stop(pid, connected.current_thread, connected.signal, windows)?;
         Ok(pid)
     }
 
@@ -106,9 +107,8 @@ impl Session {
     /// stopped with; for a Windows process, the exception the system
     /// reported (the loader's initial breakpoint, or the break-in of an
     /// attach: WinDbg's "Break instruction exception - code 80000003").
-    fn queue_initial_stop(&mut self, pid: i32, tid: i32, signal: i32) -> Result<()> {
+    pub(super) fn queue_initial_stop(&mut self, pid: i32, tid: i32, signal: i32, windows: bool) -> Result<()> {
         let tid = if self.process(pid)?.threads.contains_key(&tid) { tid } else { pid };
-        let windows = self.remote(pid)?.target.kind_of_target() == RemoteKind::Windows;
         let info = if windows && signal != 0 { Some(self.process(pid)?.target.signal_info(tid)?) } else { None };
         let quiet = matches!(
             signal,

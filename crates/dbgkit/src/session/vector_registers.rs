@@ -1,9 +1,12 @@
 //! The full vector registers of a thread: `xmm` (128 bits), `ymm` (256,
 //! with AVX) and `zmm` (512, with AVX-512), read and written through the
-//! thread's `XSAVE` area (see `os/linux/xstate.rs`).
+//! thread's `XSAVE` area on Linux (see `os/linux/xstate.rs`); elsewhere
+//! the `xmm` registers of the thread's x87/SSE area, the only ones the
+//! targets there read so far.
 
 use super::Session;
 use crate::error::{Error, Result};
+#[cfg(target_os = "linux")]
 use crate::os::linux::xstate::{layout, Component, XState};
 
 /// How wide a vector register is.
@@ -34,6 +37,7 @@ impl VectorWidth {
     }
 
     /// Whether this processor (and kernel) has registers of this width, and how many.
+    #[cfg(target_os = "linux")]
     pub fn count(self) -> usize {
         match self {
             VectorWidth::Xmm if layout(Component::Zmm16To31).is_some() => 32,
@@ -43,6 +47,15 @@ impl VectorWidth {
             VectorWidth::Ymm => 16,
             VectorWidth::Zmm if layout(Component::ZmmHigh).is_none() => 0,
             VectorWidth::Zmm => 32,
+        }
+    }
+
+    /// How many registers of this width the targets of this system show.
+    #[cfg(not(target_os = "linux"))]
+    pub fn count(self) -> usize {
+        match self {
+            VectorWidth::Xmm => 16,
+            VectorWidth::Ymm | VectorWidth::Zmm => 0,
         }
     }
 }
@@ -64,8 +77,15 @@ impl Session {
             return Err(unavailable(width, index));
         }
         self.stopped_thread(pid, tid)?;
-        let state = XState::read(tid)?;
-        state.lanes(index, width as usize).ok_or_else(|| unavailable(width, index))
+        #[cfg(target_os = "linux")]
+        {
+            let state = XState::read(tid)?;
+            state.lanes(index, width as usize).ok_or_else(|| unavailable(width, index))
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            Ok(vec![self.fp_registers(pid, tid)?.xmm[index]])
+        }
     }
 
     /// Sets a vector register of a stopped thread from its lanes (low first;
@@ -89,8 +109,17 @@ impl Session {
             )));
         }
         self.stopped_thread(pid, tid)?;
-        let mut state = XState::read(tid)?;
-        state.set_lanes(index, lanes).ok_or_else(|| unavailable(width, index))?;
-        state.write(tid)
+        #[cfg(target_os = "linux")]
+        {
+            let mut state = XState::read(tid)?;
+            state.set_lanes(index, lanes).ok_or_else(|| unavailable(width, index))?;
+            state.write(tid)
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            let mut regs = self.fp_registers(pid, tid)?;
+            regs.xmm[index] = lanes[0];
+            self.set_fp_registers(pid, tid, &regs)
+        }
     }
 }

@@ -23,7 +23,7 @@
 //! | `memory_cache.rs` | memory read at a stop, kept until the target runs |
 //! | `target.rs`     | the [`crate::target::Target`] and its event source |
 
-mod all_stop;
+pub(crate) mod all_stop;
 pub mod client;
 pub mod connection;
 mod debug_slots;

@@ -1,4 +1,4 @@
-//! Out-of-line breakpoints: the instruction under each of the stub's int3s
+//! Out-of-line breakpoints: the instruction under each of the debugger's int3s
 //! is copied, relocated, into scratch memory near it (`VirtualAllocEx`),
 //! followed by a jump back; a thread resumed on the breakpoint runs the copy.
 //! One debug event per hit instead of two (the int3 and the trap-flag
@@ -7,7 +7,7 @@
 //! trap-flag step-over stays.
 
 use super::Debuggee;
-use crate::error::StubError;
+use crate::os::windows::error::WindowsError;
 use dbgkit_x86::out_of_line::{decode, plan_out_of_line, OutOfLine, MAX_INSTRUCTION_LEN, SLOT_SIZE};
 use std::ffi::c_void;
 use windows_sys::Win32::System::Memory::{VirtualAllocEx, MEM_COMMIT, MEM_RESERVE, PAGE_EXECUTE_READWRITE};
@@ -52,7 +52,7 @@ impl Scratch {
 }
 
 impl Debuggee {
-    /// Prepares the copy of the instruction under the stub's breakpoint at
+    /// Prepares the copy of the instruction under the debugger's breakpoint at
     /// `address` (its original byte is `original`); nothing when it cannot run out of line.
     pub(super) fn prepare_out_of_line(&mut self, address: u64, original: u8) {
         let mut bytes = [0u8; MAX_INSTRUCTION_LEN];
@@ -61,7 +61,7 @@ impl Debuggee {
             return;
         }
         bytes[0] = original;
-        // The instruction's other bytes may hold the stub's int3s too.
+        // The instruction's other bytes may hold the debugger's int3s too.
         for (&at, &byte) in self.breakpoints.range(address + 1..address + n as u64) {
             bytes[(at - address) as usize] = byte;
         }
@@ -116,9 +116,9 @@ impl Debuggee {
         None
     }
 
-    /// Runs thread `tid`, resumed on the stub's breakpoint at `address`,
+    /// Runs thread `tid`, resumed on the debugger's breakpoint at `address`,
     /// through the copy of its instruction; false when it has none.
-    pub(super) fn run_out_of_line(&mut self, tid: u32, address: u64) -> Result<bool, StubError> {
+    pub(super) fn run_out_of_line(&mut self, tid: u32, address: u64) -> Result<bool, WindowsError> {
         match self.out_of_line.get(&address).filter(|_| self.breakpoints.contains_key(&address)) {
             Some(copy) => {
                 self.set_pc(tid, copy.slot)?;
@@ -132,7 +132,7 @@ impl Debuggee {
     /// on its breakpoint when the copied instruction did not complete (a
     /// fault; resumed, it runs the copy again), after the original
     /// instruction when only the jump back is left (a step).
-    pub(super) fn pc_out_of_slot(&self, tid: u32) -> Result<(), StubError> {
+    pub(super) fn pc_out_of_slot(&self, tid: u32) -> Result<(), WindowsError> {
         let pc = self.pc(tid)?;
         for (&address, copy) in &self.out_of_line {
             if pc == copy.slot {
@@ -145,7 +145,7 @@ impl Debuggee {
         Ok(())
     }
 
-    /// `monitor breakpoints`: each of the stub's breakpoints and how a thread gets over it.
+    /// `monitor breakpoints`: each of the debugger's breakpoints and how a thread gets over it.
     pub fn breakpoint_lines(&self) -> String {
         let mut out = String::new();
         for &address in self.breakpoints.keys() {

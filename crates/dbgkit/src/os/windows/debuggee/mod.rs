@@ -1,8 +1,8 @@
 //! The debugged process as the Win32 debug API shows it: one debug event
 //! at a time, every thread frozen until it is continued. This file turns
-//! the nine kinds of debug event into the stops a client is told about
-//! (the rest are recorded and continued on the spot), and holds what the
-//! stub changed in the process: breakpoint bytes, trap flags, debug
+//! the nine kinds of debug event into stops (the rest are recorded and
+//! continued on the spot), and holds what the debugger changed in the
+//! process: breakpoint bytes, trap flags, debug
 //! registers, threads it suspended. `run_control.rs` resumes, kills and
 //! detaches; `memory.rs` reads and writes memory and plants int3s;
 //! `registers.rs` reads and writes thread contexts.
@@ -12,14 +12,13 @@ mod out_of_line;
 mod registers;
 mod run_control;
 
+use super::debug_slots::{DebugSlots, Slot, SlotKind};
+use super::error::WindowsError;
+use super::exception_record::ExceptionRecord;
 use super::launch::launch;
-use crate::args::Reporting;
-use crate::debug_registers::{DebugRegisters, Slot, SlotKind};
-use crate::error::StubError;
-use crate::exception_record::ExceptionRecord;
-use crate::exception_signal::{exception_name, first_chance_signal, status, stop_signal};
-use crate::library_list::{size_of_image, Library};
-use gdbstub::common::Signal;
+use super::library::{size_of_image, Library};
+use super::status;
+use super::Reporting;
 use std::collections::{BTreeMap, BTreeSet};
 use windows_sys::Win32::Foundation::{CloseHandle, GetLastError, DBG_CONTINUE, DBG_EXCEPTION_NOT_HANDLED, HANDLE};
 use windows_sys::Win32::Storage::FileSystem::GetFinalPathNameByHandleW;
@@ -36,14 +35,22 @@ const ERROR_SEM_TIMEOUT: u32 = 121;
 const INT3: u8 = 0xCC;
 const PAGE: u64 = 0x1000;
 
-/// Why the program stopped, as the client is told.
+/// Why the program stopped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stop {
-    /// An exception gdb knows as a signal, or the stub's break-in.
-    Signal { tid: u32, signal: Signal },
-    /// One of the client's breakpoints; the thread's pc is at it.
+    /// The loader's initial breakpoint (`0x80000003`), the first stop of a
+    /// launch; or, for an attach, the break-in the system does.
+    InitialBreakpoint { tid: u32 },
+    /// The break-in [`Debuggee::interrupt`] asked for (its thread is the
+    /// one the system started to break in).
+    BreakIn { tid: u32 },
+    /// An exception that stops ([`status::stops_at_first_chance`], every
+    /// second chance, or every first chance with
+    /// [`Reporting::first_chance`]); [`Debuggee::last_exception`] has it.
+    Exception { tid: u32, code: u32, first_chance: bool },
+    /// One of the caller's breakpoints; the thread's pc is at it.
     Breakpoint { tid: u32 },
-    /// A single step the client asked for ended.
+    /// A single step the caller asked for ended.
     Stepped { tid: u32 },
     /// A hardware breakpoint (debug register, execute); the pc is at it.
     HardwareBreakpoint { tid: u32 },
@@ -52,6 +59,10 @@ pub enum Stop {
     Watchpoint { tid: u32, slot: Slot },
     /// A DLL was loaded or unloaded (only when asked for).
     Library { tid: u32 },
+    /// A thread was created (only when asked for); it is stopped at its start.
+    ThreadCreated { tid: u32 },
+    /// A thread ended with this code (only when asked for).
+    ThreadExited { tid: u32, code: u32 },
     /// The process ended with this exit code.
     Exited(u32),
 }
@@ -68,14 +79,16 @@ enum Outcome {
     Stop(Stop),
     /// Continue it unhandled: the program's own handlers see it.
     Pass,
-    /// Continue it handled, without a word to the client.
+    /// Continue it handled, without a word to the caller.
     Resume,
 }
 
-/// How to resume: an action per thread; the others run unless locked.
+/// How to resume: an action per thread, and whether the exception its
+/// thread stopped at goes to the program's own handlers (passed, not
+/// handled); the other threads run unless locked.
 #[derive(Clone, Debug)]
 pub struct ResumePlan {
-    pub actions: BTreeMap<u32, (ThreadAction, Option<Signal>)>,
+    pub actions: BTreeMap<u32, (ThreadAction, bool)>,
     pub others_run: bool,
 }
 
@@ -93,13 +106,13 @@ struct PendingEvent {
     exception: Option<u32>,
 }
 
-/// A thread stepping off one of the stub's breakpoints: the original
+/// A thread stepping off one of the debugger's breakpoints: the original
 /// instruction is back for one step, every other thread is suspended.
 #[derive(Clone, Copy, Debug)]
 struct StepOver {
     tid: u32,
     address: u64,
-    /// The client asked for a step (report it) rather than a continue.
+    /// The caller asked for a step (report it) rather than a continue.
     report_step: bool,
 }
 
@@ -113,7 +126,7 @@ pub struct Debuggee {
     breakpoints: BTreeMap<u64, u8>,
     pending: Option<PendingEvent>,
     step_over: Option<StepOver>,
-    /// Threads the client single-steps.
+    /// Threads the caller single-steps.
     stepping: BTreeSet<u32>,
     /// Threads suspended until the next stop.
     held: Vec<u32>,
@@ -121,13 +134,17 @@ pub struct Debuggee {
     interrupt_requested: bool,
     exit_code: Option<u32>,
     image_base: u64,
+    /// The program's file, as Windows names it.
+    executable: String,
     /// Which events stop beyond gdb's: DLL loads and unloads (after the
     /// initial breakpoint), every exception's first chance.
     reporting: Reporting,
-    /// `OutputDebugString` text not yet given to the client.
+    /// `OutputDebugString` text not yet given to the caller.
     debug_strings: Vec<String>,
     /// The hardware breakpoints and watchpoints, set in every thread.
-    debug_registers: DebugRegisters,
+    debug_registers: DebugSlots,
+    /// Where the loop's notes go (a stub's log); nowhere by default.
+    log: fn(&str),
     /// Attached to rather than started.
     attached: bool,
     /// The exception the last exception stop reported (`monitor exception`).
@@ -141,7 +158,7 @@ pub struct Debuggee {
 impl Debuggee {
     /// Starts the program and runs it to the loader's initial breakpoint,
     /// its first stop.
-    pub fn start(command: &[String], reporting: Reporting) -> Result<(Debuggee, Stop), StubError> {
+    pub fn start(command: &[String], reporting: Reporting) -> Result<(Debuggee, Stop), WindowsError> {
         let launched = launch(command)?;
         Debuggee::new(launched.process, launched.pid, reporting).first_stop()
     }
@@ -149,11 +166,11 @@ impl Debuggee {
     /// Attaches to the running process `pid`: the system replays its
     /// present as events (process, threads, DLLs), then breaks into it
     /// with a thread of its own, the first stop. The process outlives the
-    /// stub: detached, not killed, when the stub ends.
-    pub fn attach(pid: u32, reporting: Reporting) -> Result<(Debuggee, Stop), StubError> {
+    /// debugger: detached, not killed, when it ends.
+    pub fn attach(pid: u32, reporting: Reporting) -> Result<(Debuggee, Stop), WindowsError> {
         // SAFETY: plain calls; this thread becomes the process's debugger.
         if unsafe { DebugActiveProcess(pid) } == 0 {
-            return Err(StubError::Attach { pid, code: unsafe { GetLastError() } });
+            return Err(WindowsError::Attach { pid, code: unsafe { GetLastError() } });
         }
         unsafe { DebugSetProcessKillOnExit(0) };
         let mut debuggee = Debuggee::new(std::ptr::null_mut(), pid, reporting);
@@ -161,12 +178,18 @@ impl Debuggee {
         debuggee.first_stop()
     }
 
-    /// Whether the stub attached to the process (rather than started it).
+    /// Whether a break-in was asked for and has not stopped yet (a thread
+    /// created meanwhile may be the one the system starts to break in).
+    pub fn interrupt_pending(&self) -> bool {
+        self.interrupt_requested
+    }
+
+    /// Whether the debugger attached to the process (rather than started it).
     pub fn attached(&self) -> bool {
         self.attached
     }
 
-    fn first_stop(mut self) -> Result<(Debuggee, Stop), StubError> {
+    fn first_stop(mut self) -> Result<(Debuggee, Stop), WindowsError> {
         loop {
             if let Some(stop) = self.wait(INFINITE)? {
                 return Ok((self, stop));
@@ -193,10 +216,18 @@ impl Debuggee {
             interrupt_requested: false,
             exit_code: None,
             image_base: 0,
+            executable: String::new(),
             reporting,
             debug_strings: Vec::new(),
-            debug_registers: DebugRegisters::default(),
+            debug_registers: DebugSlots::default(),
+            log: |_| {},
         }
+    }
+
+    /// Sends the loop's notes (events continued on the spot, exceptions,
+    /// debug strings) to `log`.
+    pub fn set_log(&mut self, log: fn(&str)) {
+        self.log = log;
     }
 
     /// The exception the last exception stop reported.
@@ -207,6 +238,16 @@ impl Debuggee {
     /// The process id.
     pub fn pid(&self) -> u32 {
         self.pid
+    }
+
+    /// The process handle (all access).
+    pub fn process_handle(&self) -> HANDLE {
+        self.process
+    }
+
+    /// Where the program's image is mapped, and its file as Windows names it.
+    pub fn executable(&self) -> (u64, &str) {
+        (self.image_base, &self.executable)
     }
 
     /// The DLLs loaded now, in load order.
@@ -235,7 +276,7 @@ impl Debuggee {
     /// passed to the program). `None` when the time ran out, even while
     /// such events keep coming (a program writing debug strings without
     /// end must not keep the caller from its client).
-    pub fn wait(&mut self, timeout_ms: u32) -> Result<Option<Stop>, StubError> {
+    pub fn wait(&mut self, timeout_ms: u32) -> Result<Option<Stop>, WindowsError> {
         let started = std::time::Instant::now();
         loop {
             if timeout_ms != INFINITE && started.elapsed().as_millis() >= u128::from(timeout_ms) {
@@ -248,7 +289,7 @@ impl Debuggee {
                 if code == ERROR_SEM_TIMEOUT {
                     return Ok(None);
                 }
-                return Err(StubError::Win32 { call: "WaitForDebugEvent", code });
+                return Err(WindowsError::Win32 { call: "WaitForDebugEvent", code });
             }
             let tid = event.dwThreadId;
             match self.classify(&event)? {
@@ -264,7 +305,7 @@ impl Debuggee {
 
     /// Records one debug event; the stop it is, with the exception code, or
     /// `None` once it has been continued.
-    fn classify(&mut self, event: &DEBUG_EVENT) -> Result<Option<(Stop, Option<u32>)>, StubError> {
+    fn classify(&mut self, event: &DEBUG_EVENT) -> Result<Option<(Stop, Option<u32>)>, WindowsError> {
         let tid = event.dwThreadId;
         match event.dwDebugEventCode {
             CREATE_PROCESS_DEBUG_EVENT => {
@@ -278,7 +319,8 @@ impl Debuggee {
                 self.image_base = info.lpBaseOfImage as u64;
                 let name = file_name(info.hFile).unwrap_or_default();
                 close(info.hFile);
-                eprintln!("dbgkit-winstub: process {} ({name}) image at {:#x}", self.pid, self.image_base);
+                self.executable = name.clone();
+                (self.log)(&format!("process {} ({name}) image at {:#x}", self.pid, self.image_base));
             }
             CREATE_THREAD_DEBUG_EVENT => {
                 // SAFETY: as above.
@@ -286,13 +328,21 @@ impl Debuggee {
                 self.threads.insert(tid, info.hThread);
                 if self.debug_registers.any() {
                     if let Err(e) = self.apply_debug_registers(tid) {
-                        eprintln!("dbgkit-winstub: thread {tid} gets no hardware breakpoints: {e}");
+                        (self.log)(&format!("thread {tid} gets no hardware breakpoints: {e}"));
                     }
+                }
+                if self.reporting.thread_events && self.initial_breakpoint_seen {
+                    return Ok(Some((Stop::ThreadCreated { tid }, None)));
                 }
             }
             EXIT_THREAD_DEBUG_EVENT => {
                 self.threads.remove(&tid);
                 self.stepping.remove(&tid);
+                if self.reporting.thread_events && self.initial_breakpoint_seen {
+                    // SAFETY: as above.
+                    let code = unsafe { event.u.ExitThread }.dwExitCode;
+                    return Ok(Some((Stop::ThreadExited { tid, code }, None)));
+                }
             }
             LOAD_DLL_DEBUG_EVENT => {
                 // SAFETY: as above.
@@ -327,13 +377,13 @@ impl Debuggee {
                 let text =
                     self.debug_string(info.lpDebugStringData as u64, info.nDebugStringLength, info.fUnicode != 0);
                 let text = text.trim_end_matches(['\0', '\n']).to_string();
-                eprintln!("dbgkit-winstub: debug string: {text}");
+                (self.log)(&format!("debug string: {text}"));
                 self.debug_strings.push(text);
             }
             RIP_EVENT => {
                 // SAFETY: as above.
                 let info = unsafe { event.u.RipInfo };
-                eprintln!("dbgkit-winstub: system debugging error {} (type {})", info.dwError, info.dwType);
+                (self.log)(&format!("system debugging error {} (type {})", info.dwError, info.dwType));
             }
             EXIT_PROCESS_DEBUG_EVENT => {
                 // SAFETY: as above.
@@ -353,7 +403,10 @@ impl Debuggee {
                 }
                 match self.classify_exception(tid, code, address, first_chance)? {
                     Outcome::Stop(stop) => {
-                        if matches!(stop, Stop::Signal { .. }) {
+                        if matches!(
+                            stop,
+                            Stop::Exception { .. } | Stop::InitialBreakpoint { .. } | Stop::BreakIn { .. }
+                        ) {
                             let count = (info.ExceptionRecord.NumberParameters as usize).min(15);
                             let parameters =
                                 info.ExceptionRecord.ExceptionInformation[..count].iter().map(|&p| p as u64).collect();
@@ -369,14 +422,14 @@ impl Debuggee {
                     Outcome::Resume => {}
                 }
             }
-            other => eprintln!("dbgkit-winstub: unknown debug event {other}"),
+            other => (self.log)(&format!("unknown debug event {other}")),
         }
         self.continue_event(tid, DBG_CONTINUE)?;
         Ok(None)
     }
 
     /// What to do with an exception: stop, pass it to the program, or
-    /// resume silently (the end of a step off a breakpoint that the client
+    /// resume silently (the end of a step off a breakpoint that the caller
     /// asked to continue).
     fn classify_exception(
         &mut self,
@@ -384,7 +437,7 @@ impl Debuggee {
         code: u32,
         address: u64,
         first_chance: bool,
-    ) -> Result<Outcome, StubError> {
+    ) -> Result<Outcome, WindowsError> {
         if code == status::SINGLE_STEP && self.debug_registers.any() {
             if let Some(slot) = self.fired_slot(tid)? {
                 self.finish_step_over();
@@ -411,38 +464,36 @@ impl Debuggee {
         }
         self.finish_step_over();
         if code == status::BREAKPOINT && self.breakpoints.contains_key(&address) {
-            // Rewind to the int3, where gdb's breakpoint is (swbreak).
+            // Rewind to the int3: the breakpoint's address (gdb's swbreak).
             self.set_pc(tid, address)?;
             return Ok(Outcome::Stop(Stop::Breakpoint { tid }));
         }
-        // The client's own breakpoints, steps and watchpoints go unlogged;
+        // The caller's own breakpoints, steps and watchpoints go unlogged;
         // every other exception is worth a line.
         let chance = if first_chance { "first" } else { "second" };
-        eprintln!(
-            "dbgkit-winstub: exception {code:#010x} ({}), {chance} chance, at {address:#x} in thread {tid}",
-            exception_name(code)
-        );
+        let name = crate::event::nt_status_name(code).unwrap_or("exception");
+        (self.log)(&format!("exception {code:#010x} ({name}), {chance} chance, at {address:#x} in thread {tid}"));
         if code == status::BREAKPOINT {
             if !self.initial_breakpoint_seen {
                 self.initial_breakpoint_seen = true;
-                return Ok(Outcome::Stop(Stop::Signal { tid, signal: Signal::SIGTRAP }));
+                return Ok(Outcome::Stop(Stop::InitialBreakpoint { tid }));
             }
             if std::mem::take(&mut self.interrupt_requested) {
-                return Ok(Outcome::Stop(Stop::Signal { tid, signal: Signal::SIGINT }));
+                return Ok(Outcome::Stop(Stop::BreakIn { tid }));
             }
         }
-        let signal = stop_signal(code, first_chance)
-            .or_else(|| first_chance_signal(code).filter(|_| first_chance && self.reporting.first_chance));
-        Ok(match signal {
-            Some(signal) => Outcome::Stop(Stop::Signal { tid, signal }),
-            None => Outcome::Pass,
+        let stops = !status::is_note(code)
+            && (!first_chance || status::stops_at_first_chance(code) || self.reporting.first_chance);
+        Ok(match stops {
+            true => Outcome::Stop(Stop::Exception { tid, code, first_chance }),
+            false => Outcome::Pass,
         })
     }
 
-    fn continue_event(&mut self, tid: u32, status: i32) -> Result<(), StubError> {
+    fn continue_event(&mut self, tid: u32, status: i32) -> Result<(), WindowsError> {
         // SAFETY: plain call; the event (pid, tid) is the one last waited for.
         if unsafe { ContinueDebugEvent(self.pid, tid, status) } == 0 {
-            return Err(StubError::Win32 { call: "ContinueDebugEvent", code: unsafe { GetLastError() } });
+            return Err(WindowsError::Win32 { call: "ContinueDebugEvent", code: unsafe { GetLastError() } });
         }
         Ok(())
     }

@@ -1,7 +1,7 @@
 //! Starting the program under the debugger.
 
-use crate::command_line::command_line;
-use crate::error::StubError;
+use super::command_line::command_line;
+use super::error::WindowsError;
 use std::ffi::OsStr;
 use std::os::windows::ffi::OsStrExt;
 use windows_sys::Win32::Foundation::{CloseHandle, GetLastError, HANDLE};
@@ -18,7 +18,7 @@ pub struct Launched {
 /// Creates `args[0]` with `args[1..]` as a process debugged by this thread
 /// (only it: children of the program are not debugged). Every later debug
 /// call for the process must come from this same thread.
-pub fn launch(args: &[String]) -> Result<Launched, StubError> {
+pub fn launch(args: &[String]) -> Result<Launched, WindowsError> {
     let line = command_line(args);
     let mut wide: Vec<u16> = OsStr::new(&line).encode_wide().chain(Some(0)).collect();
     let mut startup: STARTUPINFOW = unsafe { std::mem::zeroed() };
@@ -41,7 +41,7 @@ pub fn launch(args: &[String]) -> Result<Launched, StubError> {
         )
     };
     if ok == 0 {
-        return Err(StubError::Launch { program: args[0].clone(), code: unsafe { GetLastError() } });
+        return Err(WindowsError::Launch { program: args[0].clone(), code: unsafe { GetLastError() } });
     }
     // The debug events bring their own thread handle.
     unsafe { CloseHandle(info.hThread) };

@@ -1,16 +1,16 @@
-//! The program's memory as the client sees it: reads with the stub's
+//! The program's memory as the debugger shows it: reads with its
 //! int3s hidden, writes that keep them, the int3s themselves, and the
 //! strings the debug events point to.
 
 use super::{Debuggee, INT3, PAGE};
-use crate::error::StubError;
+use crate::os::windows::error::WindowsError;
 use dbgkit_x86::out_of_line::MAX_INSTRUCTION_LEN;
 use std::ffi::c_void;
 use windows_sys::Win32::Foundation::GetLastError;
 use windows_sys::Win32::System::Diagnostics::Debug::{FlushInstructionCache, ReadProcessMemory, WriteProcessMemory};
 
 impl Debuggee {
-    /// Reads memory as the program sees it (the stub's int3s hidden); the
+    /// Reads memory as the program sees it (the debugger's int3s hidden); the
     /// count read, short when the range runs into unreadable memory.
     pub fn read_memory(&self, address: u64, buf: &mut [u8]) -> usize {
         let count = self.read_raw(address, buf);
@@ -48,9 +48,9 @@ impl Debuggee {
         ok != 0 && got == buf.len()
     }
 
-    /// Writes memory; where the stub has an int3, the written byte becomes
+    /// Writes memory; where the debugger has an int3, the written byte becomes
     /// the one restored when the breakpoint goes.
-    pub fn write_memory(&mut self, address: u64, data: &[u8]) -> Result<(), StubError> {
+    pub fn write_memory(&mut self, address: u64, data: &[u8]) -> Result<(), WindowsError> {
         let mut bytes = data.to_vec();
         let end = address.saturating_add(data.len() as u64);
         for (&at, original) in self.breakpoints.range_mut(address..end) {
@@ -72,7 +72,7 @@ impl Debuggee {
     }
 
     /// Writes bytes as they are (int3s included) and makes the CPU see them.
-    pub(super) fn write_raw(&self, address: u64, data: &[u8]) -> Result<(), StubError> {
+    pub(super) fn write_raw(&self, address: u64, data: &[u8]) -> Result<(), WindowsError> {
         // gdb probes for the X packet with an empty write, which the API refuses.
         if data.is_empty() {
             return Ok(());
@@ -83,7 +83,7 @@ impl Debuggee {
             WriteProcessMemory(self.process, address as *const c_void, data.as_ptr().cast(), data.len(), &mut put)
         };
         if ok == 0 || put != data.len() {
-            return Err(StubError::Win32 { call: "WriteProcessMemory", code: unsafe { GetLastError() } });
+            return Err(WindowsError::Win32 { call: "WriteProcessMemory", code: unsafe { GetLastError() } });
         }
         // SAFETY: plain call on the process handle.
         unsafe { FlushInstructionCache(self.process, address as *const c_void, data.len()) };
@@ -91,13 +91,13 @@ impl Debuggee {
     }
 
     /// Plants an int3 at `address`.
-    pub fn insert_breakpoint(&mut self, address: u64) -> Result<(), StubError> {
+    pub fn insert_breakpoint(&mut self, address: u64) -> Result<(), WindowsError> {
         if self.breakpoints.contains_key(&address) {
             return Ok(());
         }
         let mut original = [0u8];
         if self.read_raw(address, &mut original) != 1 {
-            return Err(StubError::Win32 { call: "ReadProcessMemory", code: unsafe { GetLastError() } });
+            return Err(WindowsError::Win32 { call: "ReadProcessMemory", code: unsafe { GetLastError() } });
         }
         self.write_raw(address, &[INT3])?;
         self.breakpoints.insert(address, original[0]);
@@ -106,7 +106,7 @@ impl Debuggee {
     }
 
     /// Takes the int3 at `address` away; false when there was none.
-    pub fn remove_breakpoint(&mut self, address: u64) -> Result<bool, StubError> {
+    pub fn remove_breakpoint(&mut self, address: u64) -> Result<bool, WindowsError> {
         let Some(original) = self.breakpoints.remove(&address) else {
             return Ok(false);
         };

@@ -1,6 +1,6 @@
-//! The x86 debug registers as the stub uses them for `Z1`-`Z4`: four
-//! slots (DR0-DR3 hold addresses), DR7 says what each watches, DR6 which
-//! one fired. The DR7 layout is `dbgkit_x86::dr7`, the engine's too.
+//! The x86 debug registers of the Windows debug loop's hardware
+//! breakpoints and watchpoints: four slots (DR0-DR3 hold addresses), DR7
+//! says what each watches, DR6 which one fired. The DR7 layout is `dbgkit_x86::dr7`, the engine's too.
 
 use dbgkit_x86::dr7::{dr7_with, len_bits};
 
@@ -19,11 +19,11 @@ pub struct Slot {
 
 /// The four slots, the same in every thread of the program.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct DebugRegisters {
+pub struct DebugSlots {
     slots: [Option<Slot>; 4],
 }
 
-impl DebugRegisters {
+impl DebugSlots {
     /// Takes a free slot for `slot`; `None` when all four are taken or the
     /// length or alignment is one the hardware cannot watch.
     pub fn add(&mut self, slot: Slot) -> Option<usize> {
@@ -91,7 +91,7 @@ mod tests {
 
     #[test]
     fn dr7_enables_each_slot_with_its_kind_and_length() {
-        let mut regs = DebugRegisters::default();
+        let mut regs = DebugSlots::default();
         assert_eq!(regs.add(slot(0x1000, SlotKind::Execute, 1)), Some(0));
         assert_eq!(regs.dr7(), 0b01);
         assert_eq!(regs.add(slot(0x2000, SlotKind::Write, 4)), Some(1));
@@ -104,7 +104,7 @@ mod tests {
 
     #[test]
     fn slots_run_out_and_come_back() {
-        let mut regs = DebugRegisters::default();
+        let mut regs = DebugSlots::default();
         for i in 0..4 {
             assert_eq!(regs.add(slot(0x1000 + 8 * i, SlotKind::Write, 8)), Some(i as usize));
         }
@@ -118,7 +118,7 @@ mod tests {
 
     #[test]
     fn lengths_and_alignment_the_hardware_cannot_watch_are_refused() {
-        let mut regs = DebugRegisters::default();
+        let mut regs = DebugSlots::default();
         assert_eq!(regs.add(slot(0x1000, SlotKind::Write, 3)), None);
         assert_eq!(regs.add(slot(0x1002, SlotKind::Write, 4)), None);
         assert!(!regs.any());
@@ -129,7 +129,7 @@ mod tests {
 
     #[test]
     fn dr6_names_the_slot_that_fired() {
-        let mut regs = DebugRegisters::default();
+        let mut regs = DebugSlots::default();
         regs.add(slot(0x1000, SlotKind::Execute, 1));
         regs.add(slot(0x2000, SlotKind::Write, 4));
         assert_eq!(regs.fired(0b10 | DR6_SINGLE_STEP), Some(slot(0x2000, SlotKind::Write, 4)));

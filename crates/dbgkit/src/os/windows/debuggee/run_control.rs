@@ -1,10 +1,10 @@
 //! Running the program again: continuing the pending debug event as the
-//! client's resume actions say, stepping off the stub's own breakpoints,
+//! client's resume actions say, stepping off the debugger's own breakpoints,
 //! holding threads, breaking in, killing and detaching.
 
 use super::{Debuggee, ResumePlan, StepOver, ThreadAction, INT3};
-use crate::debug_registers::DebugRegisters;
-use crate::error::StubError;
+use crate::os::windows::debug_slots::DebugSlots;
+use crate::os::windows::error::WindowsError;
 use windows_sys::Win32::Foundation::{GetLastError, DBG_CONTINUE, DBG_EXCEPTION_NOT_HANDLED};
 use windows_sys::Win32::System::Diagnostics::Debug::{
     DebugActiveProcessStop, DebugBreakProcess, DebugSetProcessKillOnExit,
@@ -14,12 +14,12 @@ use windows_sys::Win32::System::Threading::{ResumeThread, SuspendThread, Termina
 impl Debuggee {
     /// Resumes the program as `plan` says, continuing the pending event:
     /// an exception is passed to the program (`DBG_EXCEPTION_NOT_HANDLED`)
-    /// when the client resumes its thread with a signal, and handled
-    /// (`DBG_CONTINUE`) when without, as gdbserver for Windows does.
-    pub fn resume(&mut self, plan: &ResumePlan) -> Result<(), StubError> {
+    /// when the plan says so for its thread, and handled (`DBG_CONTINUE`)
+    /// otherwise.
+    pub fn resume(&mut self, plan: &ResumePlan) -> Result<(), WindowsError> {
         // Still pending until continued: after an error the program is
-        // still stopped, and the client may try again or leave.
-        let pending = self.pending.ok_or(StubError::NotStopped)?;
+        // still stopped, and the caller may try again or leave.
+        let pending = self.pending.ok_or(WindowsError::NotStopped)?;
         // What `monitor exception` says belongs to this stop only.
         self.last_exception = None;
         if self.has_exited() {
@@ -39,14 +39,14 @@ impl Debuggee {
             None if plan.others_run => Some(ThreadAction::Continue),
             None => None,
         };
-        // A client that resumes a thread sitting on one of the stub's
+        // A client that resumes a thread sitting on one of the debugger's
         // breakpoints (gdb removes its own first; others may not) gets the
         // original instruction executed, alone, then the int3 back.
-        let signal = plan.actions.get(&pending.tid).and_then(|&(_, signal)| signal);
+        let pass = plan.actions.get(&pending.tid).is_some_and(|&(_, pass)| pass);
         if let Some(action) = event_action {
             let pc = self.pc(pending.tid)?;
             let out_of_line = action == ThreadAction::Continue
-                && signal.is_none()
+                && !pass
                 && self.breakpoints.contains_key(&pc)
                 && self.run_out_of_line(pending.tid, pc)?;
             if let Some(&original) = self.breakpoints.get(&pc).filter(|_| !out_of_line) {
@@ -63,8 +63,8 @@ impl Debuggee {
             let unlisted: Vec<u32> = self.threads.keys().copied().filter(|t| !plan.actions.contains_key(t)).collect();
             self.hold(&unlisted);
         }
-        let status = match (pending.exception, signal) {
-            (Some(_), Some(_)) => DBG_EXCEPTION_NOT_HANDLED,
+        let status = match (pending.exception, pass) {
+            (Some(_), true) => DBG_EXCEPTION_NOT_HANDLED,
             _ => DBG_CONTINUE,
         };
         self.continue_event(pending.tid, status)?;
@@ -74,23 +74,23 @@ impl Debuggee {
 
     /// Breaks into the running program: the system starts a thread in it
     /// that executes an int3, reported as SIGINT.
-    pub fn interrupt(&mut self) -> Result<(), StubError> {
+    pub fn interrupt(&mut self) -> Result<(), WindowsError> {
         self.interrupt_requested = true;
         // SAFETY: a process handle with all access.
         if unsafe { DebugBreakProcess(self.process) } == 0 {
-            return Err(StubError::Win32 { call: "DebugBreakProcess", code: unsafe { GetLastError() } });
+            return Err(WindowsError::Win32 { call: "DebugBreakProcess", code: unsafe { GetLastError() } });
         }
         Ok(())
     }
 
     /// Ends the program and waits until it is gone.
-    pub fn kill(&mut self) -> Result<(), StubError> {
+    pub fn kill(&mut self) -> Result<(), WindowsError> {
         if self.has_exited() {
             return self.finish();
         }
         // SAFETY: a process handle with all access.
         if unsafe { TerminateProcess(self.process, 1) } == 0 {
-            return Err(StubError::Win32 { call: "TerminateProcess", code: unsafe { GetLastError() } });
+            return Err(WindowsError::Win32 { call: "TerminateProcess", code: unsafe { GetLastError() } });
         }
         if let Some(pending) = self.pending.take() {
             self.continue_event(pending.tid, DBG_CONTINUE)?;
@@ -107,11 +107,11 @@ impl Debuggee {
     }
 
     /// Leaves the program running as if it had never been debugged: every
-    /// int3, debug register and trap flag of the stub removed, held threads
+    /// int3, debug register and trap flag of the debugger removed, held threads
     /// released.
-    pub fn detach(&mut self) -> Result<(), StubError> {
+    pub fn detach(&mut self) -> Result<(), WindowsError> {
         if self.debug_registers.any() {
-            self.debug_registers = DebugRegisters::default();
+            self.debug_registers = DebugSlots::default();
             self.apply_debug_registers_everywhere()?;
         }
         let addresses: Vec<u64> = self.breakpoints.keys().copied().collect();
@@ -129,13 +129,13 @@ impl Debuggee {
         // SAFETY: plain calls on this thread's debuggee.
         unsafe { DebugSetProcessKillOnExit(0) };
         if unsafe { DebugActiveProcessStop(self.pid) } == 0 {
-            return Err(StubError::Win32 { call: "DebugActiveProcessStop", code: unsafe { GetLastError() } });
+            return Err(WindowsError::Win32 { call: "DebugActiveProcessStop", code: unsafe { GetLastError() } });
         }
         Ok(())
     }
 
     /// Lets an ended process go (continues its exit event).
-    pub fn finish(&mut self) -> Result<(), StubError> {
+    pub fn finish(&mut self) -> Result<(), WindowsError> {
         match self.pending.take() {
             Some(pending) => self.continue_event(pending.tid, DBG_CONTINUE),
             None => Ok(()),
@@ -169,7 +169,7 @@ impl Debuggee {
         if let Some(step_over) = self.step_over.take() {
             if self.breakpoints.contains_key(&step_over.address) && self.write_raw(step_over.address, &[INT3]).is_err()
             {
-                eprintln!("dbgkit-winstub: cannot put the breakpoint at {:#x} back", step_over.address);
+                (self.log)(&format!("cannot put the breakpoint at {:#x} back", step_over.address));
             }
             if self.exit_code.is_none() {
                 let _ = self.set_trap_flag(step_over.tid, false);

@@ -1,0 +1,50 @@
+//! Launching and attaching on Windows: the process is the engine's Windows
+//! target (the Win32 debug loop, `os/windows`), taken into the session as
+//! an attached process is: its present replayed as events, then the
+//! loader's initial breakpoint (`Exception 0x80000003`, first chance), as
+//! WinDbg reports it.
+
+use super::Session;
+use crate::error::{Error, Result};
+use crate::launch::SpawnOptions;
+use crate::os::windows::WindowsTarget;
+
+impl Session {
+    pub(super) fn spawn_windows(&mut self, options: &SpawnOptions) -> Result<i32> {
+        if options.argv.is_empty() {
+            return Err(Error::InvalidArgument("no program to launch".into()));
+        }
+        let command: Vec<String> = options.argv.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+        let (target, tid) = WindowsTarget::launch(&command)?;
+        self.adopt_windows(target, tid, true)
+    }
+
+    pub(super) fn attach_windows(&mut self, pid: i32) -> Result<()> {
+        let pid = u32::try_from(pid).map_err(|_| Error::NoSuchProcess(pid))?;
+        let (target, tid) = WindowsTarget::attach(pid)?;
+        self.adopt_windows(target, tid, false).map(|_| ())
+    }
+
+    fn adopt_windows(&mut self, target: WindowsTarget, tid: i32, launched: bool) -> Result<i32> {
+        let events = target.events();
+        let pid = match self.adopt_target(Box::new(target.clone()), Some(events)) {
+            Ok(pid) => pid,
+            Err(e) => {
+                // Not taken in: the program must not be left stopped for good.
+                use crate::target::Target;
+                if let Some(control) = target.run_control() {
+                    let _ = if launched { control.kill() } else { control.detach_thread(tid, 0) };
+                }
+                return Err(e);
+            }
+        };
+        // No thread of a Windows process has the process's id: its end is
+        // reported as the process id's death (the leader's on Linux).
+        self.owner.insert(pid, pid);
+        // As WinDbg does: a program it started ends with it, one it attached to runs on.
+        self.process_mut(pid)?.kill_on_exit = launched;
+        self.resolve_pending_breakpoints(pid);
+        self.queue_initial_stop(pid, tid, crate::signal_numbers::SIGTRAP, true)?;
+        Ok(pid)
+    }
+}
