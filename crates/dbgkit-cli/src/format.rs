@@ -44,14 +44,16 @@ pub fn event_line(event: &Event, place: Option<&str>) -> String {
         EventKind::ProcessCreated { image, base, size, .. } => {
             format!("CreateProcess: pid={} {:016x}-{:016x} {}", event.pid, base, base + size, image.display())
         }
-        EventKind::ProcessExited { code: Some(code), .. } => format!("ExitProcess: pid={} code={code}", event.pid),
+        EventKind::ProcessExited { code: Some(code), .. } => {
+            format!("ExitProcess: pid={} code={}", event.pid, exit_code(*code))
+        }
         EventKind::ProcessExited { signal, .. } => {
             format!("ExitProcess: pid={} signal={}", event.pid, signal.map(signal_name).unwrap_or_default())
         }
         EventKind::ThreadCreated { start } => {
             format!("CreateThread: tid={} start={start:016x}", event.tid)
         }
-        EventKind::ThreadExited { code } => format!("ExitThread: tid={} code={code}", event.tid),
+        EventKind::ThreadExited { code } => format!("ExitThread: tid={} code={}", event.tid, exit_code(*code)),
         EventKind::ModuleLoaded(m) => format!("ModLoad: {}", module_line(m)),
         EventKind::ModuleUnloaded(m) => format!("ModUnload: {:016x} {}", m.base, m.name),
         EventKind::Exception {
@@ -99,5 +101,15 @@ pub fn event_line(event: &Event, place: Option<&str>) -> String {
         }
         EventKind::DebugOutput { text } => format!("DebugOutput: {text:?} tid={}", event.tid),
         other => format!("Event: {} pid={} tid={}", other.name(), event.pid, event.tid),
+    }
+}
+
+/// An exit code as its system writes it: a Windows process that died of an
+/// exception exits with the NTSTATUS (`0xC0000005`), shown in hex as WinDbg
+/// does; ordinary codes in decimal.
+fn exit_code(code: i32) -> String {
+    match code {
+        0..=0xFFFF => code.to_string(),
+        _ => format!("{:#010X}", code as u32).replacen("0X", "0x", 1),
     }
 }

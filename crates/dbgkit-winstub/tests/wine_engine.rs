@@ -1,0 +1,170 @@
+//! `dbgkit.exe`: the engine's own Windows target (`dbgkit::os::windows`,
+//! the Win32 debug loop in the debugger's process, no stub) debugging
+//! mingw-built programs under Wine. Run by `scripts/windows-tests`, which
+//! builds `dbgkit.exe` and the programs; `#[ignore]`d in a plain
+//! `cargo test`.
+
+mod wine_harness;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use wine_harness::{collect_output, enabled, program, source_line, target_dir, Spinning, WINE};
+
+/// `dbgkit.exe`, built for Windows.
+fn dbgkit_exe() -> PathBuf {
+    std::env::var_os("DBGKIT_WINDOWS_CLI_EXE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| target_dir().join("x86_64-pc-windows-gnu/debug/dbgkit.exe"))
+}
+
+/// `wine64 dbgkit.exe ARGS` in the programs' directory.
+fn dbgkit(args: &[&str]) -> Command {
+    let mut command = wine_harness::wine_command(&dbgkit_exe());
+    command.args(args);
+    command
+}
+
+/// Runs `dbgkit.exe ARGS` with `commands` on its input; everything it and
+/// the program printed.
+fn session(args: &[&str], commands: &[&str]) -> String {
+    let mut child = dbgkit(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{WINE} runs dbgkit.exe: {e}"));
+    let mut input = child.stdin.take().expect("piped");
+    for command in commands {
+        writeln!(input, "{command}").expect("dbgkit reads its commands");
+    }
+    drop(input);
+    collect_output(child)
+}
+
+fn trace(args: &[&str]) -> String {
+    let output = dbgkit(&[&["trace"], args].concat()).stdin(Stdio::null()).output().expect("dbgkit.exe runs");
+    wine_harness::text_of(&output.stdout, &output.stderr)
+}
+
+#[test]
+#[ignore = "needs Wine: run scripts/windows-tests"]
+fn dbgkit_exe_traces_a_windows_program() {
+    enabled("dbgkit_exe_traces_a_windows_program");
+    let _ = program("debuggee.exe");
+    let out = trace(&["debuggee.exe"]);
+    let lines: Vec<&str> = out.lines().collect();
+    let position = |text: &str| {
+        lines.iter().position(|l| l.contains(text)).unwrap_or_else(|| panic!("no line with {text:?} in:\n{out}"))
+    };
+    assert!(lines[0].starts_with("CreateProcess: pid=") && lines[0].contains("debuggee.exe"), "{out}");
+    let kernel32 = position("ModLoad: ");
+    assert!(out.contains("kernel32.dll"), "{out}");
+    let initial = position("Exception: 0x80000003 break instruction at ");
+    assert!(lines[initial].contains("ntdll.dll!") && lines[initial].contains("first-chance"), "{out}");
+    assert!(kernel32 < initial, "the DLLs loaded before the initial breakpoint come first:\n{out}");
+    let created = position("CreateThread: tid=");
+    assert!(position("DebugOutput: \"debuggee: worker thread running\"") > created, "{out}");
+    assert!(position("ExitThread: ") > created && out.contains("code=7"), "{out}");
+    let loaded = position("testdll.dll Z:\\");
+    assert!(position("ModUnload: ") > loaded, "{out}");
+    assert!(out.contains("DebugOutput: \"testdll: attached\""), "{out}");
+    assert!(lines.last().is_some_and(|l| l.starts_with("ExitProcess: pid=") && l.ends_with("code=42")), "{out}");
+}
+
+#[test]
+#[ignore = "needs Wine: run scripts/windows-tests"]
+fn dbgkit_exe_breaks_steps_watches_and_detaches() {
+    enabled("dbgkit_exe_breaks_steps_watches_and_detaches");
+    let _ = program("debuggee.exe");
+    let out = session(
+        &["debuggee.exe"],
+        &[
+            // A hardware watchpoint set now reaches the worker thread created later.
+            "ba w4 debuggee!worker_runs",
+            "g",
+            "k",
+            "bc *",
+            "bp debuggee!target_func",
+            "g",
+            "k",
+            "dv",
+            "p",
+            ".detach",
+        ],
+    );
+    let watched_line = source_line("debuggee.c", "worker_runs++") + 1;
+    assert!(
+        out.contains("Watchpoint: id=1 write at ") && out.contains("old=0x0 new=0x1"),
+        "the worker thread's write is caught:\n{out}"
+    );
+    assert!(out.contains("debuggee.exe!worker+") && out.contains(&format!("(debuggee.c:{watched_line})")), "{out}");
+    let hit = out.find("Breakpoint: id=2 at ").unwrap_or_else(|| panic!("the breakpoint is hit:\n{out}"));
+    let after = &out[hit..];
+    assert!(after.contains("debuggee.exe!target_func+"), "{out}");
+    assert!(
+        after.contains("debuggee.exe!caller_func+") && after.contains("debuggee.exe!main+"),
+        "k walks to main:\n{out}"
+    );
+    assert!(after.contains("kernel32.dll!BaseThreadInitThunk"), "k walks through kernel32:\n{out}");
+    assert!(after.contains(" x = "), "dv shows the parameter:\n{out}");
+    assert!(after.contains("Step: at "), "p steps:\n{out}");
+    assert!(after.contains("Detach: pid="), "{out}");
+    // Detached, the program runs to its end by itself.
+    assert!(out.contains("debuggee: sum = 309, worker exit code = 7"), "{out}");
+}
+
+#[test]
+#[ignore = "needs Wine: run scripts/windows-tests"]
+fn dbgkit_exe_sees_access_violations_and_handled_exceptions() {
+    enabled("dbgkit_exe_sees_access_violations_and_handled_exceptions");
+    let _ = program("fault.exe");
+    let fault_line = source_line("fault.c", "*where = 1;");
+    let out = trace(&["fault.exe"]);
+    let first = "Exception: 0xC0000005 access violation (write) at ";
+    let lines: Vec<&str> = out.lines().filter(|l| l.starts_with(first)).collect();
+    assert_eq!(lines.len(), 2, "first and second chance:\n{out}");
+    assert!(lines[0].ends_with(&format!("first-chance tid={}", tid_of(lines[0]))), "{out}");
+    assert!(lines[1].contains("second-chance"), "{out}");
+    assert!(lines[0].contains("fault.exe!faulting_func+") && lines[0].contains(&format!("(fault.c:{fault_line})")));
+    assert!(lines[0].contains("fault=0000000000000000"), "the address written: {out}");
+    assert!(out.trim_end().ends_with("code=0xC0000005"), "the process dies of it:\n{out}");
+
+    // Exceptions the program handles itself: seen at their first chance, then given back.
+    let out = trace(&["fault.exe", "handled"]);
+    assert!(
+        out.contains("Exception: 0xE0000001 exception at ") && out.contains("kernelbase.dll!RaiseException"),
+        "{out}"
+    );
+    assert!(out.contains("Exception: 0xC0000005 access violation (read) at "), "{out}");
+    assert!(!out.contains("second-chance"), "{out}");
+    assert!(out.contains("fault: handled custom=1 access_violation=1"), "{out}");
+    assert!(out.trim_end().ends_with("code=0"), "{out}");
+}
+
+fn tid_of(line: &str) -> &str {
+    line.rsplit("tid=").next().unwrap_or_default()
+}
+
+#[test]
+#[ignore = "needs Wine: run scripts/windows-tests"]
+fn dbgkit_exe_attaches_and_detach_leaves_the_program_running() {
+    enabled("dbgkit_exe_attaches_and_detach_leaves_the_program_running");
+    let mut spinning = Spinning::start(60);
+    let pid = spinning.pid.to_string();
+    let out = session(&["-p", &pid], &["k", "~", ".detach"]);
+    assert!(out.starts_with(&format!("CreateProcess: pid={pid} ")), "{out}");
+    assert!(out.contains("Exception: 0x80000003 break instruction at "), "{out}");
+    assert!(
+        out.contains("debuggee.exe!spin+") && out.contains("debuggee.exe!main+"),
+        "k shows the program's thread:\n{out}"
+    );
+    assert!(!out.contains("DbgUiRemoteBreakin"), "the system's break-in thread is not the program's:\n{out}");
+    assert!(out.contains(&format!("Detach: pid={pid}")), "{out}");
+    let rest: Vec<String> = spinning.lines.by_ref().map_while(Result::ok).collect();
+    assert!(
+        rest.iter().any(|l| l.contains("done spinning, debugger present: 0")),
+        "the program ends by itself, no longer debugged: {rest:?}"
+    );
+    spinning.child.wait().expect("the program ends");
+}
