@@ -168,8 +168,14 @@ fn call_in_c_syntax_returns_what_gdb_returns() {
     let run = batch("bp counter.c:10\ng\ncall bump(41)\ncall bump(-3)\n", &[&counter(), "3"]);
     assert_eq!(run.code, 0, "{}", run.err);
     let theirs = gdb(&[&counter(), "3"], &["break 10", "run", "call bump(41)", "call bump(-3)"]);
+    // gdb 13 cannot call functions on processors whose extended state it
+    // does not know; its answer is then no reference.
+    let gdb_can_call = !theirs.contains("Couldn't write extended state");
+    if !gdb_can_call {
+        eprintln!("gdb cannot call functions on this processor; comparing with the known answers only");
+    }
     for (ours_cmd, line) in [("call bump(41)", "$1 = 42"), ("call bump(-3)", "$2 = -2")] {
-        assert!(theirs.lines().any(|l| l == line), "gdb: {theirs}");
+        assert!(!gdb_can_call || theirs.lines().any(|l| l == line), "gdb: {theirs}");
         assert_eq!(output_of(&run.out, ours_cmd), [line]);
     }
     let run = piped("bp counter.c:10\ng\ncall bump(41\ncall (1)\n", &[&counter(), "3"]);
