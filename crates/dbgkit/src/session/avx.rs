@@ -12,8 +12,10 @@ const AVX_OFFSET: usize = 576;
 /// Offset of `XSTATE_BV` in the XSAVE header: which components hold state.
 const XSTATE_BV_OFFSET: usize = 512;
 const AVX_BIT: u64 = 1 << 2;
-/// Large enough for every XSAVE layout the kernel hands out (AVX-512 included).
-const XSAVE_MAX: usize = 4096;
+/// Large enough for every XSAVE layout the kernel hands out: AVX-512, and
+/// AMX's 8 KiB of tile data. The kernel takes a write only of exactly its
+/// own size, which a read into a buffer this large returns.
+const XSAVE_MAX: usize = 16 * 1024;
 
 fn xstate_request(op: &'static str, request: libc::c_uint, tid: i32, buf: &mut [u8]) -> Result<usize> {
     let mut iov = libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() };

@@ -145,6 +145,8 @@ pub struct Debuggee {
     debug_registers: DebugSlots,
     /// Where the loop's notes go (a stub's log); nowhere by default.
     log: fn(&str),
+    /// The thread contexts read at this stop (`registers.rs`).
+    contexts: std::cell::RefCell<BTreeMap<u32, registers::CachedContext>>,
     /// Attached to rather than started.
     attached: bool,
     /// The exception the last exception stop reported (`monitor exception`).
@@ -221,6 +223,7 @@ impl Debuggee {
             debug_strings: Vec::new(),
             debug_registers: DebugSlots::default(),
             log: |_| {},
+            contexts: Default::default(),
         }
     }
 
@@ -337,6 +340,7 @@ impl Debuggee {
             }
             EXIT_THREAD_DEBUG_EVENT => {
                 self.threads.remove(&tid);
+                self.contexts.get_mut().remove(&tid);
                 self.stepping.remove(&tid);
                 if self.reporting.thread_events && self.initial_breakpoint_seen {
                     // SAFETY: as above.
@@ -491,6 +495,7 @@ impl Debuggee {
     }
 
     fn continue_event(&mut self, tid: u32, status: i32) -> Result<(), WindowsError> {
+        self.write_back_contexts();
         // SAFETY: plain call; the event (pid, tid) is the one last waited for.
         if unsafe { ContinueDebugEvent(self.pid, tid, status) } == 0 {
             return Err(WindowsError::Win32 { call: "ContinueDebugEvent", code: unsafe { GetLastError() } });

@@ -3,11 +3,23 @@
 //! and watchpoints, the same in every thread.
 
 use super::Debuggee;
-use crate::os::windows::context::{AlignedContext, CONTEXT_CONTROL, CONTEXT_DEBUG_REGISTERS, TRAP_FLAG};
+use crate::os::windows::context::{
+    AlignedContext, CONTEXT_CONTROL, CONTEXT_DEBUG_REGISTERS, CONTEXT_REGISTERS, TRAP_FLAG,
+};
 use crate::os::windows::debug_slots::Slot;
 use crate::os::windows::error::WindowsError;
 use windows_sys::Win32::Foundation::{GetLastError, HANDLE};
 use windows_sys::Win32::System::Diagnostics::Debug::{GetThreadContext, SetThreadContext};
+
+/// Everything a debugger reads of a thread.
+const CONTEXT_ALL_USED: u32 = CONTEXT_REGISTERS | CONTEXT_DEBUG_REGISTERS;
+
+/// A thread's context read at this stop, and the parts changed since.
+#[derive(Clone, Copy)]
+pub(super) struct CachedContext {
+    context: AlignedContext,
+    dirty: u32,
+}
 
 impl Debuggee {
     /// Takes a debug register for `slot` in every thread; false when none
@@ -69,26 +81,61 @@ impl Debuggee {
         self.threads.get(&tid).copied().ok_or(WindowsError::UnknownThread(tid))
     }
 
-    /// The parts of thread `tid`'s context that `flags` names.
+    /// Thread `tid`'s context, with `flags` naming the parts the caller
+    /// uses. The whole context is read once per stop and kept: a hit of
+    /// a breakpoint reads and moves the pc several times, and each
+    /// `GetThreadContext` is a round trip to the system (to wineserver
+    /// under Wine).
     pub fn context(&self, tid: u32, flags: u32) -> Result<AlignedContext, WindowsError> {
+        if let Some(cached) = self.contexts.borrow().get(&tid) {
+            let mut context = cached.context;
+            context.0.ContextFlags = flags;
+            return Ok(context);
+        }
         let handle = self.thread(tid)?;
         let mut context = AlignedContext::default();
-        context.0.ContextFlags = flags;
+        context.0.ContextFlags = CONTEXT_ALL_USED;
         // SAFETY: an aligned CONTEXT and a thread handle with THREAD_GET_CONTEXT.
         if unsafe { GetThreadContext(handle, &mut context.0) } == 0 {
             return Err(WindowsError::Win32 { call: "GetThreadContext", code: unsafe { GetLastError() } });
         }
+        self.contexts.borrow_mut().insert(tid, CachedContext { context, dirty: 0 });
+        context.0.ContextFlags = flags;
         Ok(context)
     }
 
-    /// Writes the parts of a context its flags name into thread `tid`.
+    /// Changes the parts of thread `tid`'s context that its flags name
+    /// (a context from [`context`](Self::context), changed within them).
+    /// The change reaches the thread before it runs again
+    /// ([`write_back_contexts`](Self::write_back_contexts)).
     pub fn set_context(&self, tid: u32, context: &AlignedContext) -> Result<(), WindowsError> {
-        let handle = self.thread(tid)?;
-        // SAFETY: as in context().
-        if unsafe { SetThreadContext(handle, &context.0) } == 0 {
-            return Err(WindowsError::Win32 { call: "SetThreadContext", code: unsafe { GetLastError() } });
-        }
+        self.thread(tid)?;
+        let mut contexts = self.contexts.borrow_mut();
+        let cached = contexts.entry(tid).or_insert(CachedContext { context: *context, dirty: 0 });
+        cached.dirty |= context.0.ContextFlags;
+        cached.context = *context;
         Ok(())
+    }
+
+    /// Writes every changed context into its thread and forgets them all:
+    /// the threads are about to run.
+    pub(super) fn write_back_contexts(&self) {
+        for (tid, cached) in std::mem::take(&mut *self.contexts.borrow_mut()) {
+            if cached.dirty == 0 {
+                continue;
+            }
+            let mut context = cached.context;
+            context.0.ContextFlags = cached.dirty;
+            let written = self.thread(tid).is_ok_and(|handle| {
+                // SAFETY: as in context().
+                unsafe { SetThreadContext(handle, &context.0) != 0 }
+            });
+            if !written {
+                (self.log)(&format!("thread {tid}: SetThreadContext failed (Windows error {})", unsafe {
+                    GetLastError()
+                }));
+            }
+        }
     }
 
     /// Thread `tid`'s rip.
