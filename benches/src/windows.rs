@@ -1,9 +1,12 @@
 //! Breakpoint hits per second on a Windows program under Wine: dbgkit's
-//! engine through `dbgkit-winstub` (its Windows backend, which runs the
-//! instruction under a breakpoint out of line), next to the floor, a raw
-//! Win32 debug loop with the classic step-over (`tests/windows/rawloop.c`:
-//! `WaitForDebugEvent`/`ContinueDebugEvent` and the trap flag, nothing in
-//! between), and gdb through the same stub, in the same run.
+//! engine on its own Windows target (`count_hits.exe`, the engine's
+//! example built for Windows: the Win32 debug loop in the debugger's
+//! process, running the instruction under a breakpoint out of line), and
+//! through `dbgkit-winstub` (the same loop behind the GDB remote protocol),
+//! next to the floor, a raw Win32 debug loop with the classic step-over
+//! (`tests/windows/rawloop.c`: `WaitForDebugEvent`/`ContinueDebugEvent`
+//! and the trap flag, nothing in between), and gdb through the stub, in
+//! the same run.
 //!
 //! `loop.exe N` calls `bench_func` N times; every contender plants one
 //! breakpoint on its first byte and must see exactly N hits and the
@@ -25,6 +28,7 @@ use std::time::{Duration, Instant};
 
 pub const NAME: &str = "windows";
 
+const LOCAL: &str = "dbgkit (Windows target)";
 const DBGKIT: &str = "dbgkit (winstub)";
 const RAW: &str = "raw classic";
 const GDB: &str = "gdb (winstub)";
@@ -36,6 +40,8 @@ const TIMER_TAG: &str = "dbgkit-bench: timed command took ";
 /// The programs and the stub, built.
 struct Built {
     stub: PathBuf,
+    /// The engine's `count_hits` example, built for Windows.
+    count_hits: PathBuf,
     loop_exe: PathBuf,
     rawloop_exe: PathBuf,
     /// `bench_func`'s address (an .exe is loaded at its link-time base under Wine).
@@ -69,8 +75,16 @@ fn build() -> Result<Built> {
         .status()
         .context("running cargo build for the stub")?;
     ensure!(status.success(), "building dbgkit-winstub for x86_64-pc-windows-gnu failed (scripts/windows-setup?)");
+    let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .args(["build", "--quiet", "--release", "--target", "x86_64-pc-windows-gnu", "-p", "dbgkit"])
+        .args(["--example", "count_hits"])
+        .current_dir(&root)
+        .status()
+        .context("running cargo build for count_hits")?;
+    ensure!(status.success(), "building the count_hits example for x86_64-pc-windows-gnu failed");
     let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
     let stub = target.join("x86_64-pc-windows-gnu/release/dbgkit-winstub.exe");
+    let count_hits = target.join("x86_64-pc-windows-gnu/release/examples/count_hits.exe");
     let work = fixture::work_dir()?;
     let loop_exe = work.join("loop.exe");
     let rawloop_exe = work.join("rawloop.exe");
@@ -93,7 +107,7 @@ fn build() -> Result<Built> {
             (fields.nth(1)? == "bench_func").then(|| u64::from_str_radix(address, 16).ok()).flatten()
         })
         .context("no bench_func in loop.exe")?;
-    Ok(Built { stub, loop_exe, rawloop_exe, bench_func })
+    Ok(Built { stub, count_hits, loop_exe, rawloop_exe, bench_func })
 }
 
 /// What `loop.exe N` prints.
@@ -118,6 +132,31 @@ fn raw_run(built: &Built, calls: u64) -> Result<f64> {
     let seconds: f64 = field("seconds=").and_then(|s| s.parse().ok()).context("rawloop: no time")?;
     ensure!(hits == calls, "raw: {hits} hits, expected {calls}");
     ensure!(field("exit=").as_deref() == Some("0"), "raw: the program did not exit with 0: {line}");
+    Ok(hits as f64 / seconds)
+}
+
+/// The engine's own Windows target: `count_hits.exe` times itself from
+/// the first hit to the exit.
+fn local_run(built: &Built, calls: u64) -> Result<f64> {
+    let out = wine(&built.count_hits)
+        .arg(format!("{:#x}", built.bench_func))
+        .arg(windows_path(&built.loop_exe))
+        .arg(calls.to_string())
+        .stdin(Stdio::null())
+        .output()
+        .context("running count_hits.exe under wine64")?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    ensure!(
+        text.contains(&expected_output(calls)),
+        "local: the program printed {text:?} ({})",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = text.lines().find(|l| l.starts_with("hits=")).with_context(|| format!("count_hits said {text:?}"))?;
+    let field = |name: &str| line.split_whitespace().find_map(|f| f.strip_prefix(name)).map(str::to_string);
+    let hits: u64 = field("hits=").and_then(|h| h.parse().ok()).context("count_hits: no hit count")?;
+    let seconds: f64 = field("seconds=").and_then(|s| s.parse().ok()).context("count_hits: no time")?;
+    ensure!(hits == calls, "local: {hits} hits, expected {calls}");
+    ensure!(field("exit=").as_deref() == Some("0"), "local: the program did not exit with 0: {line}");
     Ok(hits as f64 / seconds)
 }
 
@@ -237,13 +276,13 @@ fn gdb_run(gdb: &gdb::Gdb, built: &Built, calls: u64, limit: Duration) -> Result
 }
 
 fn progress(run_index: usize, runs: usize, tool: &str, rate: f64) {
-    eprintln!("  run {}/{runs}  {tool:<18} {rate:>10.0} hits/s", run_index + 1);
+    eprintln!("  run {}/{runs}  {tool:<24} {rate:>10.0} hits/s", run_index + 1);
 }
 
 pub fn run(opts: &Options) -> Result<Report> {
     let built = build()?;
     let calls = opts.server_calls;
-    let mut series = vec![Series::new(DBGKIT, calls), Series::new(RAW, calls)];
+    let mut series = vec![Series::new(LOCAL, calls), Series::new(DBGKIT, calls), Series::new(RAW, calls)];
     let gdb = opts.gdb.as_ref().ok().filter(|g| g.python);
     if gdb.is_some() {
         series.push(Series::new(GDB, calls));
@@ -259,16 +298,19 @@ pub fn run(opts: &Options) -> Result<Report> {
     let _ = wineserver().arg("-p").status();
     eprintln!("{NAME}: {} runs of each; `loop.exe {calls}` under Wine", opts.runs);
     for i in 0..opts.runs {
+        let rate = local_run(&built, calls)?;
+        progress(i, opts.runs, LOCAL, rate);
+        series[0].values.push(rate);
         let rate = dbgkit_run(&built, calls, opts.timeout)?;
         progress(i, opts.runs, DBGKIT, rate);
-        series[0].values.push(rate);
+        series[1].values.push(rate);
         let rate = raw_run(&built, calls)?;
         progress(i, opts.runs, RAW, rate);
-        series[1].values.push(rate);
+        series[2].values.push(rate);
         if let Some(gdb) = gdb {
             let rate = gdb_run(gdb, &built, calls, opts.timeout)?;
             progress(i, opts.runs, GDB, rate);
-            series[2].values.push(rate);
+            series[3].values.push(rate);
         }
     }
     let _ = wineserver().arg("-k").status();
@@ -288,11 +330,12 @@ pub fn run(opts: &Options) -> Result<Report> {
         kind: Kind::Rate,
         decimals: 0,
         context: vec![
+            format!("dbgkit (Windows target): {} (release build)", built.count_hits.display()),
             format!("dbgkit-winstub: {} (release build)", built.stub.display()),
             "raw classic: tests/windows/rawloop.c, WaitForDebugEvent with the trap-flag step-over".into(),
         ],
         rows,
-        goals: vec![Goal::at_least(DBGKIT, RAW, 2.0)],
+        goals: vec![Goal::at_least(LOCAL, RAW, 2.0)],
         notes: Vec::new(),
         also: Vec::new(),
     })
