@@ -1,9 +1,10 @@
 //! Ctrl-C while a target runs: a flag, and an interrupted wait.
 //!
 //! The handler is installed without `SA_RESTART`, so a blocking wait for
-//! events returns at once and the caller sees the flag. On Windows the
-//! console's Ctrl-C is left to the system for now (it ends the debugger,
-//! and a program it started with it).
+//! events returns at once and the caller sees the flag. On Windows a
+//! console control handler sets the flag (and keeps the system from
+//! ending the debugger), and the engine's interruptible waits return
+//! every tenth of a second to let the caller look.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -27,8 +28,23 @@ pub fn install() {
     }
 }
 
-/// Installs nothing: see the module's note.
-#[cfg(not(unix))]
+/// Installs the console's Ctrl-C (and Ctrl-Break) handler.
+#[cfg(windows)]
+pub fn install() {
+    use windows_sys::Win32::System::Console::{SetConsoleCtrlHandler, CTRL_BREAK_EVENT, CTRL_C_EVENT};
+    unsafe extern "system" fn on_control(kind: u32) -> windows_sys::core::BOOL {
+        if kind == CTRL_C_EVENT || kind == CTRL_BREAK_EVENT {
+            INTERRUPTED.store(true, Ordering::SeqCst);
+            return 1;
+        }
+        0
+    }
+    // SAFETY: the handler only stores to an atomic.
+    unsafe { SetConsoleCtrlHandler(Some(on_control), 1) };
+}
+
+/// Installs nothing: no way to interrupt is known on this system.
+#[cfg(not(any(unix, windows)))]
 pub fn install() {}
 
 /// Whether Ctrl-C was pressed since the last call (clears the flag).

@@ -168,3 +168,54 @@ fn dbgkit_exe_attaches_and_detach_leaves_the_program_running() {
     );
     spinning.child.wait().expect("the program ends");
 }
+
+#[test]
+#[ignore = "needs Wine: run scripts/windows-tests"]
+fn dbgkit_exe_breaks_in_on_ctrl_c_and_kills_on_quit() {
+    enabled("dbgkit_exe_breaks_in_on_ctrl_c_and_kills_on_quit");
+    let _ = program("debuggee.exe");
+    let mut child = dbgkit(&["debuggee.exe", "spin", "400"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("dbgkit.exe runs");
+    let mut input = child.stdin.take().expect("piped");
+    let (lines_tx, lines) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().expect("piped");
+    let reader = std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = lines_tx.send(line);
+        }
+    });
+    writeln!(input, "g").unwrap();
+    let mut seen = Vec::new();
+    let wait_for = |seen: &mut Vec<String>, text: &str| loop {
+        let line = lines
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("no {text:?} from dbgkit.exe; it said:\n{}", seen.join("\n")));
+        let found = line.contains(text);
+        seen.push(line);
+        if found {
+            return;
+        }
+    };
+    wait_for(&mut seen, "debuggee: spinning");
+    // Ctrl-C: Wine turns the signal into the console's control event.
+    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill runs");
+    assert!(status.success());
+    wait_for(&mut seen, "Break: pid=");
+    for command in ["k", "~", "q"] {
+        writeln!(input, "{command}").unwrap();
+    }
+    drop(input);
+    let status = child.wait().expect("dbgkit.exe ends");
+    reader.join().unwrap();
+    seen.extend(lines.try_iter());
+    let out = seen.join("\n");
+    assert!(status.success(), "{out}");
+    assert!(out.contains("debuggee.exe!spin+") && out.contains("debuggee.exe!main+"), "k after the break:\n{out}");
+    assert!(!out.contains("DbgUiRemoteBreakin"), "the break-in thread is not shown:\n{out}");
+    assert!(!out.contains("done spinning"), "quitting killed the program it started:\n{out}");
+}

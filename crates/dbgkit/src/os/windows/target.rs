@@ -39,6 +39,8 @@ use windows_sys::Win32::System::Memory::{
 };
 use windows_sys::Win32::System::Threading::INFINITE;
 
+/// How long an interruptible wait blocks before it returns empty.
+const INTERRUPTIBLE_SLICE_MS: u32 = 100;
 /// `si_code` of a single step's trap.
 const TRAP_TRACE: i32 = 2;
 /// `si_code` of a debug-register trap.
@@ -645,11 +647,16 @@ impl EventSource for WindowsEvents {
             if !w.state.stub_running() {
                 return Ok(None);
             }
-            // A Windows debugger has no signal to end a wait: an
-            // interruptible wait blocks as a plain one does.
-            let timeout = if mode == WaitMode::Poll { 0 } else { INFINITE };
+            // No signal ends a wait on Windows: an interruptible wait
+            // returns every tenth of a second, for the caller to look at
+            // its Ctrl-C flag.
+            let timeout = match mode {
+                WaitMode::Poll => 0,
+                WaitMode::Interruptible => INTERRUPTIBLE_SLICE_MS,
+                WaitMode::Block => INFINITE,
+            };
             match w.debuggee.wait(timeout).map_err(windows)? {
-                None if mode == WaitMode::Poll => return Ok(None),
+                None if mode != WaitMode::Block => return Ok(None),
                 None => continue,
                 Some(stop) => {
                     if let Some(stop) = w.on_stop(stop) {
