@@ -10,6 +10,7 @@
  *   chatter      calls OutputDebugStringA without pause for up to 20
  *                seconds, exits with code 4;
  *   args A...    prints each argument in brackets, exits with argc;
+ *   env NAME     prints the variable NAME and the working directory;
  *   exit CODE    exits with CODE (strtoul's syntax, 0x... for hex).
  */
 #include <windows.h>
@@ -66,6 +67,13 @@ int main(int argc, char **argv)
         while (GetTickCount64() < until)
             OutputDebugStringA("debuggee: chatter");
         return 4;
+    }
+    if (argc > 2 && !strcmp(argv[1], "env")) {
+        char directory[MAX_PATH];
+        const char *value = getenv(argv[2]);
+        GetCurrentDirectoryA(sizeof directory, directory);
+        printf("debuggee: %s=[%s] cwd=[%s]\n", argv[2], value ? value : "(unset)", directory);
+        return 0;
     }
     if (argc > 1 && !strcmp(argv[1], "args")) {
         for (i = 0; i < argc; i++)

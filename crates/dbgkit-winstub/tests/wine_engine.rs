@@ -219,3 +219,22 @@ fn dbgkit_exe_breaks_in_on_ctrl_c_and_kills_on_quit() {
     assert!(!out.contains("DbgUiRemoteBreakin"), "the break-in thread is not shown:\n{out}");
     assert!(!out.contains("done spinning"), "quitting killed the program it started:\n{out}");
 }
+
+#[test]
+#[ignore = "needs Wine: run scripts/windows-tests"]
+fn dbgkit_exe_runs_the_program_with_the_environment_and_directory_set() {
+    enabled("dbgkit_exe_runs_the_program_with_the_environment_and_directory_set");
+    let _ = program("debuggee.exe");
+    let directory = wine_harness::programs_dir().join("working directory");
+    std::fs::create_dir_all(&directory).unwrap();
+    let cd = format!("cd {}", wine_harness::windows_path(&directory.canonicalize().unwrap()));
+    let out = session(
+        &["debuggee.exe", "env", "DBGKIT_GREETING"],
+        &["set environment DBGKIT_GREETING=hello there", &cd, "run", "g"],
+    );
+    let expected = format!(
+        "debuggee: DBGKIT_GREETING=[hello there] cwd=[{}]",
+        wine_harness::windows_path(&directory.canonicalize().unwrap())
+    );
+    assert!(out.contains(&expected), "{expected:?} not in:\n{out}");
+}

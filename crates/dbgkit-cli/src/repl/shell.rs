@@ -5,6 +5,7 @@ use super::commands::Call;
 use super::debugger::{say, Debugger};
 use anyhow::{anyhow, bail, Context, Result};
 use std::io::Write;
+use std::path::Path;
 
 /// Runs `CMD` with `/bin/sh -c`; its output goes where the debugger's goes.
 pub fn shell(_dbg: &mut Debugger, call: &Call) -> Result<()> {
@@ -25,8 +26,9 @@ pub fn shell(_dbg: &mut Debugger, call: &Call) -> Result<()> {
     Ok(())
 }
 
-/// `cd [DIR]` (home without DIR).
-pub fn cd(_dbg: &mut Debugger, call: &Call) -> Result<()> {
+/// `cd [DIR]` (home without DIR). The program named by a path relative
+/// to the old directory stays the same file.
+pub fn cd(dbg: &mut Debugger, call: &Call) -> Result<()> {
     let text = call.args.trim();
     let dir = if text.is_empty() || text == "~" {
         std::env::var("HOME").map_err(|_| anyhow!("cd: HOME is not set; give a directory"))?
@@ -35,10 +37,16 @@ pub fn cd(_dbg: &mut Debugger, call: &Call) -> Result<()> {
     } else {
         text.to_string()
     };
+    let program = dbg.program.as_mut().and_then(|argv| argv.first_mut());
+    if let Some(path) = program.filter(|p| Path::new(p.as_str()).is_relative() && Path::new(p.as_str()).exists()) {
+        if let Ok(absolute) = std::path::absolute(path.as_str()) {
+            *path = absolute.to_string_lossy().into_owned();
+        }
+    }
     if let Err(e) = std::env::set_current_dir(&dir) {
         bail!("{dir}: {}.", io_reason(&e));
     }
-    pwd(_dbg, call)
+    pwd(dbg, call)
 }
 
 /// `pwd`: the debugger's working directory (a launched program starts there).

@@ -28,7 +28,7 @@ pub fn serve(args: &StubArgs) -> Result<(), StubError> {
         TcpListener::bind(&args.listen).map_err(|source| StubError::Listen { address: args.listen.clone(), source })?;
     let (mut debuggee, first_stop) = match &args.debuggee {
         DebuggeeSpec::Launch(command) => {
-            let started = Debuggee::start(command, args.reporting)?;
+            let started = Debuggee::start(command, &Default::default(), args.reporting)?;
             eprintln!("Process {} created; pid = {}", command[0], started.0.pid());
             started
         }

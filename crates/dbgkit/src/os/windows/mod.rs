@@ -5,12 +5,13 @@
 //! stops and keeps the debugger's breakpoints (out of line where scratch
 //! memory can be allocated near the code), trap flags and debug registers.
 //!
-//! The parts that are plain data (command-line quoting, debug-register
-//! slots, NTSTATUS codes, PE headers) build everywhere, for their tests; the
+//! The parts that are plain data (command-line and environment quoting,
+//! debug-register slots, NTSTATUS codes, PE headers) build everywhere, for their tests; the
 //! rest only for Windows.
 
 pub mod command_line;
 pub mod debug_slots;
+pub mod environment;
 pub mod error;
 pub mod exception_record;
 pub mod library;
@@ -29,6 +30,8 @@ mod target;
 pub use debuggee::{Debuggee, ResumePlan, Stop, ThreadAction};
 pub use error::WindowsError;
 pub use exception_record::ExceptionRecord;
+#[cfg(windows)]
+pub use launch::LaunchOptions;
 #[cfg(windows)]
 pub use target::WindowsTarget;
 

@@ -20,7 +20,7 @@ use super::context::{
     CONTEXT_REGISTERS,
 };
 use super::debuggee::{Debuggee, ResumePlan, Stop, ThreadAction};
-use super::{status, Reporting, WindowsError};
+use super::{status, LaunchOptions, Reporting, WindowsError};
 use crate::arch::registers::{FpRegisters, Registers};
 use crate::error::{Error, Result};
 use crate::signal_numbers::{SIGKILL, SIGTRAP};
@@ -86,8 +86,8 @@ impl WindowsTarget {
     /// Starts `command[0]` with the rest as its arguments, under this
     /// thread's debug loop, and runs it to the loader's initial
     /// breakpoint; returns the target and the thread stopped there.
-    pub fn launch(command: &[String]) -> Result<(WindowsTarget, i32)> {
-        let (debuggee, first) = Debuggee::start(command, REPORTING).map_err(windows)?;
+    pub fn launch(command: &[String], options: &LaunchOptions) -> Result<(WindowsTarget, i32)> {
+        let (debuggee, first) = Debuggee::start(command, options, REPORTING).map_err(windows)?;
         WindowsTarget::adopt(debuggee, first)
     }
 

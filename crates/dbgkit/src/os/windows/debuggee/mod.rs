@@ -15,7 +15,7 @@ mod run_control;
 use super::debug_slots::{DebugSlots, Slot, SlotKind};
 use super::error::WindowsError;
 use super::exception_record::ExceptionRecord;
-use super::launch::launch;
+use super::launch::{launch, LaunchOptions};
 use super::library::{size_of_image, Library};
 use super::status;
 use super::Reporting;
@@ -160,8 +160,12 @@ pub struct Debuggee {
 impl Debuggee {
     /// Starts the program and runs it to the loader's initial breakpoint,
     /// its first stop.
-    pub fn start(command: &[String], reporting: Reporting) -> Result<(Debuggee, Stop), WindowsError> {
-        let launched = launch(command)?;
+    pub fn start(
+        command: &[String],
+        options: &LaunchOptions,
+        reporting: Reporting,
+    ) -> Result<(Debuggee, Stop), WindowsError> {
+        let launched = launch(command, options)?;
         Debuggee::new(launched.process, launched.pid, reporting).first_stop()
     }
 
