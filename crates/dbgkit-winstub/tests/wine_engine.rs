@@ -11,6 +11,15 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use wine_harness::{collect_output, enabled, program, source_line, target_dir, Spinning, WINE};
 
+/// The Ctrl-C test runs alone: Wine may hand the console's control event
+/// to other programs the tests run at the same time. Every other test
+/// holds this for reading, that one for writing.
+static CONSOLE: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+fn shared_console() -> std::sync::RwLockReadGuard<'static, ()> {
+    CONSOLE.read().unwrap_or_else(|e| e.into_inner())
+}
+
 /// `dbgkit.exe`, built for Windows.
 fn dbgkit_exe() -> PathBuf {
     std::env::var_os("DBGKIT_WINDOWS_CLI_EXE")
@@ -51,6 +60,7 @@ fn trace(args: &[&str]) -> String {
 #[ignore = "needs Wine: run scripts/windows-tests"]
 fn dbgkit_exe_traces_a_windows_program() {
     enabled("dbgkit_exe_traces_a_windows_program");
+    let _console = shared_console();
     let _ = program("debuggee.exe");
     let out = trace(&["debuggee.exe"]);
     let lines: Vec<&str> = out.lines().collect();
@@ -76,6 +86,7 @@ fn dbgkit_exe_traces_a_windows_program() {
 #[ignore = "needs Wine: run scripts/windows-tests"]
 fn dbgkit_exe_breaks_steps_watches_and_detaches() {
     enabled("dbgkit_exe_breaks_steps_watches_and_detaches");
+    let _console = shared_console();
     let _ = program("debuggee.exe");
     let out = session(
         &["debuggee.exe"],
@@ -118,6 +129,7 @@ fn dbgkit_exe_breaks_steps_watches_and_detaches() {
 #[ignore = "needs Wine: run scripts/windows-tests"]
 fn dbgkit_exe_sees_access_violations_and_handled_exceptions() {
     enabled("dbgkit_exe_sees_access_violations_and_handled_exceptions");
+    let _console = shared_console();
     let _ = program("fault.exe");
     let fault_line = source_line("fault.c", "*where = 1;");
     let out = trace(&["fault.exe"]);
@@ -140,6 +152,32 @@ fn dbgkit_exe_sees_access_violations_and_handled_exceptions() {
     assert!(!out.contains("second-chance"), "{out}");
     assert!(out.contains("fault: handled custom=1 access_violation=1"), "{out}");
     assert!(out.trim_end().ends_with("code=0"), "{out}");
+
+    // A C++ exception as MSVC raises it, and an illegal instruction, both handled by the program.
+    let out = trace(&["fault.exe", "cxx"]);
+    assert!(out.contains("Exception: 0xE06D7363 C++ exception at ") && out.contains("first-chance"), "{out}");
+    let ud2_line = source_line("fault.c", "volatile(\"ud2\")");
+    assert!(
+        out.contains("Exception: 0xC000001D illegal instruction at ")
+            && out.contains(&format!("fault.exe!illegal_instruction+0x4 (fault.c:{ud2_line})")),
+        "{out}"
+    );
+    assert!(!out.contains("second-chance"), "{out}");
+    assert!(out.contains("fault: handled cxx=1 illegal=1"), "{out}");
+}
+
+#[test]
+#[ignore = "needs Wine: run scripts/windows-tests"]
+fn dbgkit_exe_hardware_breakpoint_is_hit_at_every_call() {
+    enabled("dbgkit_exe_hardware_breakpoint_is_hit_at_every_call");
+    let _console = shared_console();
+    let _ = program("debuggee.exe");
+    let out = session(&["debuggee.exe"], &["ba e1 debuggee!target_func", "g", "g", "g", "bl", "g"]);
+    let hits = out.lines().filter(|l| l.starts_with("Watchpoint: id=1 execute at ")).count();
+    assert_eq!(hits, 3, "target_func is called three times:\n{out}");
+    assert!(out.contains("hits=3 hardware breakpoint"), "{out}");
+    assert!(out.contains("debuggee: sum = 309, worker exit code = 7"), "the program runs on normally:\n{out}");
+    assert!(out.trim_end().ends_with("code=42"), "{out}");
 }
 
 fn tid_of(line: &str) -> &str {
@@ -150,6 +188,7 @@ fn tid_of(line: &str) -> &str {
 #[ignore = "needs Wine: run scripts/windows-tests"]
 fn dbgkit_exe_attaches_and_detach_leaves_the_program_running() {
     enabled("dbgkit_exe_attaches_and_detach_leaves_the_program_running");
+    let _console = shared_console();
     let mut spinning = Spinning::start(60);
     let pid = spinning.pid.to_string();
     let out = session(&["-p", &pid], &["k", "~", ".detach"]);
@@ -173,6 +212,7 @@ fn dbgkit_exe_attaches_and_detach_leaves_the_program_running() {
 #[ignore = "needs Wine: run scripts/windows-tests"]
 fn dbgkit_exe_breaks_in_on_ctrl_c_and_kills_on_quit() {
     enabled("dbgkit_exe_breaks_in_on_ctrl_c_and_kills_on_quit");
+    let _alone = CONSOLE.write().unwrap_or_else(|e| e.into_inner());
     let _ = program("debuggee.exe");
     let mut child = dbgkit(&["debuggee.exe", "spin", "400"])
         .stdin(Stdio::piped())
@@ -224,6 +264,7 @@ fn dbgkit_exe_breaks_in_on_ctrl_c_and_kills_on_quit() {
 #[ignore = "needs Wine: run scripts/windows-tests"]
 fn dbgkit_exe_runs_the_program_with_the_environment_and_directory_set() {
     enabled("dbgkit_exe_runs_the_program_with_the_environment_and_directory_set");
+    let _console = shared_console();
     let _ = program("debuggee.exe");
     let directory = wine_harness::programs_dir().join("working directory");
     std::fs::create_dir_all(&directory).unwrap();
