@@ -42,6 +42,22 @@ fn ba_and_watch_report_writes_with_old_and_new_values() {
 }
 
 #[test]
+fn a_watch_wider_than_the_debug_registers_is_a_page_watchpoint() {
+    let watch = fixture("watch");
+    // 64 bytes from `counter` take in the lock beside it: the thread's
+    // locking, its `counter++` and its unlocking are all writes to the range.
+    let script = format!("bp main\ng\nwatch counter 64\nwl\n{}wc *\ng\n", "g\n".repeat(6));
+    let (code, out, err) = batch(&script, &[watch.to_str().unwrap(), "1", "3"]);
+    assert_eq!(code, 0, "{err}\n{out}");
+    assert!(out.contains("Page watchpoint 2: write 64 bytes at "), "{out}");
+    assert!(out.lines().any(|l| l.contains("page write 64 bytes") && l.contains("hits=0")), "wl: {out}");
+    let hits: Vec<&str> = out.lines().filter(|l| l.starts_with("Watchpoint: id=2 write at ")).collect();
+    assert_eq!(hits.len(), 6, "every write to the range is seen until the watchpoint goes:\n{out}");
+    assert!(hits.iter().any(|h| h.contains("watch!run+")), "counter++ in the thread's loop: {hits:?}");
+    assert!(out.contains("counter 3 sum 35"), "the program finishes normally: {out}");
+}
+
+#[test]
 fn hbreak_stops_in_read_only_library_code() {
     let watch = fixture("watch");
     let (code, out, err) =

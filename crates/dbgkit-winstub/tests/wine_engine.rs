@@ -279,3 +279,26 @@ fn dbgkit_exe_runs_the_program_with_the_environment_and_directory_set() {
     );
     assert!(out.contains(&expected), "{expected:?} not in:\n{out}");
 }
+
+#[test]
+#[ignore = "needs Wine: run scripts/windows-tests"]
+fn dbgkit_exe_page_watchpoint_catches_a_write_in_a_later_thread() {
+    enabled("dbgkit_exe_page_watchpoint_catches_a_write_in_a_later_thread");
+    let _console = shared_console();
+    let _ = program("debuggee.exe");
+    // 64 bytes: more than the debug registers watch, so the pages lose
+    // their rights (VirtualProtectEx); the C runtime's own variables beside
+    // worker_runs are hit first.
+    let mut commands = vec!["watch debuggee!worker_runs 64"];
+    commands.extend(["g"; 8]);
+    commands.extend(["bc *", "g"]);
+    let out = session(&["debuggee.exe"], &commands);
+    assert!(out.contains("Page watchpoint 1: write 64 bytes at "), "{out}");
+    let written_line = source_line("debuggee.c", "worker_runs++");
+    let hit = out
+        .lines()
+        .find(|l| l.starts_with("Watchpoint: id=1 write at ") && l.contains("debuggee.exe!worker+"))
+        .unwrap_or_else(|| panic!("the worker's write is caught:\n{out}"));
+    assert!(hit.contains(&format!("(debuggee.c:{written_line})")), "{hit}");
+    assert!(out.contains("debuggee: sum = 309, worker exit code = 7"), "the program runs on normally:\n{out}");
+}

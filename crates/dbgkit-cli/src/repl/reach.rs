@@ -6,13 +6,17 @@ use super::debugger::{say, Debugger};
 use anyhow::{anyhow, bail, Result};
 use dbgkit::{CallArg, WatchAccess, WatchSpec};
 
+/// The most bytes the four debug registers watch (four aligned 8-byte slots).
+const MAX_HARDWARE_WATCH: u64 = 32;
+
 /// `ba w8 EXPR`, `ba r4 EXPR`, `ba e1 EXPR`: access letter and size, then the address.
 pub fn ba(dbg: &mut Debugger, call: &Call) -> Result<()> {
     let spec = WatchSpec::parse(call.args)?;
     set_watch(dbg, &spec.expression, spec.size, spec.access)
 }
 
-/// gdb's `watch`, `rwatch`, `awatch` (`EXPR [SIZE]`, 8 bytes by default) and `hbreak EXPR`.
+/// gdb's `watch`, `rwatch`, `awatch` (`EXPR [SIZE]`, 8 bytes by default;
+/// more than 32 bytes make a page watchpoint) and `hbreak EXPR`.
 pub fn watch(dbg: &mut Debugger, call: &Call) -> Result<()> {
     let access = match call.name {
         "hbreak" | "hb" => WatchAccess::Execute,
@@ -44,6 +48,13 @@ fn set_watch(dbg: &mut Debugger, expression: &str, size: u64, access: WatchAcces
     if access == WatchAccess::Execute && size == 1 {
         let id = dbg.session.add_hardware_breakpoint(pid, address)?;
         say!("Hardware breakpoint {id} at {address:016x}{}", place(dbg));
+        return Ok(());
+    }
+    if size > MAX_HARDWARE_WATCH && matches!(access, WatchAccess::Write | WatchAccess::ReadWrite) {
+        // More than the debug registers cover: the pages lose their rights
+        // instead, and each access to them faults (vtrace's page watchpoint).
+        let id = dbg.session.add_page_watchpoint(pid, address, size, access)?;
+        say!("Page watchpoint {id}: {} {size} bytes at {address:016x}{}", access.name(), place(dbg));
         return Ok(());
     }
     let id = dbg.session.add_watchpoint(pid, address, size, access)?;

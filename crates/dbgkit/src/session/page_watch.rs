@@ -70,10 +70,7 @@ impl Session {
                 WatchAccess::Write => original & !(crate::linux_abi::PROT_WRITE as u64),
                 _ => crate::linux_abi::PROT_NONE as u64,
             };
-            let r = self.syscall(pid, None, crate::linux_abi::SYS_MPROTECT as u64, &[page, PAGE, reduced])?;
-            if r < 0 {
-                return Err(Error::InjectionFailed { pid, reason: format!("mprotect of {page:#x} failed ({r})") });
-            }
+            self.protect_page(pid, page, reduced)?;
         }
         Ok(())
     }
@@ -82,7 +79,13 @@ impl Session {
     /// watched range, replayed silently otherwise. Returns false when the
     /// fault is not ours (a real crash).
     pub(crate) fn on_page_fault(&mut self, pid: i32, tid: i32, info: &SignalInfo) -> Result<bool> {
-        if info.code != SEGV_ACCERR {
+        // Linux says a page's rights refused the access; Windows reports
+        // an access violation (with what was done and where).
+        let refused = match info.nt_status {
+            Some(status) => status == crate::os::windows::status::ACCESS_VIOLATION,
+            None => info.code == SEGV_ACCERR,
+        };
+        if !refused {
             return Ok(false);
         }
         let fault = info.address;

@@ -19,6 +19,7 @@
 //! | [`DebugRegisters`]    | yes                | no        | emulated with `Z1`-`Z4`  |
 //! | [`CodeInjection`]     | yes                | no        | no                       |
 //! | [`TargetBreakpoints`] | no (int3 written by the engine) | no | yes (`Z0`/`Z1`)     |
+//! | [`MemoryProtection`]  | no (`mprotect` by [`CodeInjection`]) | no | no              |
 //! | [`EventSource`]       | yes (one for every ptrace process) | no | yes (one per connection) |
 
 pub(crate) mod core;
@@ -258,6 +259,12 @@ pub trait Target {
     fn target_breakpoints(&self) -> Option<&dyn TargetBreakpoints> {
         None
     }
+    /// Changing the access rights of pages from outside (a Windows
+    /// process's `VirtualProtectEx`), for page watchpoints where no system
+    /// call can be injected.
+    fn memory_protection(&self) -> Option<&dyn MemoryProtection> {
+        None
+    }
 }
 
 impl dyn Target + '_ {
@@ -395,6 +402,20 @@ pub trait TargetBreakpoints {
     fn steps_over_itself(&self) -> bool {
         false
     }
+}
+
+/// What a page lets the program do.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PageRights {
+    pub read: bool,
+    pub write: bool,
+    pub execute: bool,
+}
+
+/// Changing the access rights of a process's pages.
+pub trait MemoryProtection {
+    /// Gives the pages covering `address..address + len` these rights.
+    fn protect(&self, address: u64, len: u64, rights: PageRights) -> Result<()>;
 }
 
 /// How long a wait may block.

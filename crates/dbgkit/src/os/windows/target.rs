@@ -26,8 +26,8 @@ use crate::error::{Error, Result};
 use crate::signal_numbers::{SIGKILL, SIGTRAP};
 use crate::target::remote::all_stop::{AllStop, InterruptNeed};
 use crate::target::{
-    not_supported, Auxv, DebugRegisters, EventSource, Image, MemoryRegion, Resume, RunControl, SignalInfo, StopReason,
-    Target, TargetBreakpoints, WaitMode, WriteAccess, TRAP_BY_INT3,
+    not_supported, Auxv, DebugRegisters, EventSource, Image, MemoryProtection, MemoryRegion, PageRights, Resume,
+    RunControl, SignalInfo, StopReason, Target, TargetBreakpoints, WaitMode, WriteAccess, TRAP_BY_INT3,
 };
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
@@ -442,6 +442,18 @@ impl Target for WindowsTarget {
 
     fn target_breakpoints(&self) -> Option<&dyn TargetBreakpoints> {
         Some(self)
+    }
+
+    fn memory_protection(&self) -> Option<&dyn MemoryProtection> {
+        Some(self)
+    }
+}
+
+impl MemoryProtection for WindowsTarget {
+    fn protect(&self, address: u64, len: u64, rights: PageRights) -> Result<()> {
+        let w = self.0.borrow();
+        w.alive()?;
+        w.debuggee.protect(address, len, rights.read, rights.write, rights.execute).map_err(windows)
     }
 }
 

@@ -8,6 +8,10 @@ use dbgkit_x86::out_of_line::MAX_INSTRUCTION_LEN;
 use std::ffi::c_void;
 use windows_sys::Win32::Foundation::GetLastError;
 use windows_sys::Win32::System::Diagnostics::Debug::{FlushInstructionCache, ReadProcessMemory, WriteProcessMemory};
+use windows_sys::Win32::System::Memory::{
+    VirtualProtectEx, PAGE_EXECUTE, PAGE_EXECUTE_READ, PAGE_EXECUTE_READWRITE, PAGE_NOACCESS, PAGE_READONLY,
+    PAGE_READWRITE,
+};
 
 impl Debuggee {
     /// Reads memory as the program sees it (the debugger's int3s hidden); the
@@ -87,6 +91,27 @@ impl Debuggee {
         }
         // SAFETY: plain call on the process handle.
         unsafe { FlushInstructionCache(self.process, address as *const c_void, data.len()) };
+        Ok(())
+    }
+
+    /// Gives the pages covering `address..address + len` these rights
+    /// (`VirtualProtectEx`): none at all is `PAGE_NOACCESS`.
+    pub fn protect(&self, address: u64, len: u64, read: bool, write: bool, execute: bool) -> Result<(), WindowsError> {
+        let protection = match (execute, write, read) {
+            (false, false, false) => PAGE_NOACCESS,
+            (false, false, true) => PAGE_READONLY,
+            (false, true, _) => PAGE_READWRITE,
+            (true, false, false) => PAGE_EXECUTE,
+            (true, false, true) => PAGE_EXECUTE_READ,
+            (true, true, _) => PAGE_EXECUTE_READWRITE,
+        };
+        let mut old = 0u32;
+        // SAFETY: plain call on the process handle; `old` is writable.
+        let ok =
+            unsafe { VirtualProtectEx(self.process, address as *const c_void, len as usize, protection, &mut old) };
+        if ok == 0 {
+            return Err(WindowsError::Win32 { call: "VirtualProtectEx", code: unsafe { GetLastError() } });
+        }
         Ok(())
     }
 
