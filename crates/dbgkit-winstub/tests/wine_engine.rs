@@ -302,3 +302,22 @@ fn dbgkit_exe_page_watchpoint_catches_a_write_in_a_later_thread() {
     assert!(hit.contains(&format!("(debuggee.c:{written_line})")), "{hit}");
     assert!(out.contains("debuggee: sum = 309, worker exit code = 7"), "the program runs on normally:\n{out}");
 }
+
+#[test]
+#[ignore = "needs Wine: run scripts/windows-tests"]
+fn dbgkit_exe_debugs_through_a_stub_too() {
+    enabled("dbgkit_exe_debugs_through_a_stub_too");
+    let _console = shared_console();
+    // The engine's remote client built for Windows (its socket waits are
+    // WSAPoll's), against the stub: both under Wine.
+    let stub = wine_harness::Stub::start(&["--library-events"], "debuggee.exe", &[]);
+    let address = format!("127.0.0.1:{}", stub.port);
+    let out = trace(&["--remote", &address, "debuggee.exe"]);
+    let _ = stub.finish();
+    assert!(out.starts_with("CreateProcess: pid="), "{out}");
+    assert!(out.contains("kernel32.dll"), "{out}");
+    assert!(out.contains("Exception: 0x80000003 break instruction at "), "{out}");
+    assert!(out.contains("DebugOutput: \"testdll: attached\""), "{out}");
+    assert!(out.contains("ModUnload: ") && out.contains("testdll.dll"), "{out}");
+    assert!(out.trim_end().ends_with("code=42"), "{out}");
+}

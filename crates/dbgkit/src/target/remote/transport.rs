@@ -185,8 +185,52 @@ impl Transport {
     }
 
     /// Reads what is there, waiting at most `timeout` (`None`: as long as
-    /// it takes). Without Unix signals, no wait is interrupted.
-    #[cfg(not(unix))]
+    /// it takes) with `WSAPoll`, as `poll` on Unix. No signal ends a wait
+    /// on Windows: an interruptible one returns `Interrupted` every tenth
+    /// of a second, for the caller to look at its Ctrl-C flag.
+    #[cfg(windows)]
+    pub fn read(
+        &mut self,
+        buf: &mut [u8],
+        timeout: Option<Duration>,
+        interruptible: bool,
+    ) -> std::io::Result<Received> {
+        use std::os::windows::io::AsRawSocket;
+        use windows_sys::Win32::Networking::WinSock::{WSAGetLastError, WSAPoll, POLLRDNORM, SOCKET, WSAPOLLFD};
+        const SLICE: Duration = Duration::from_millis(100);
+        let Transport::Tcp(stream) = self else {
+            return Err(std::io::ErrorKind::Unsupported.into());
+        };
+        let (wait, slice_ended) = match (timeout, interruptible) {
+            (Some(t), true) if t > SLICE => (Some(SLICE), Received::Interrupted),
+            (None, true) => (Some(SLICE), Received::Interrupted),
+            (t, _) => (t, Received::Nothing),
+        };
+        let millis = wait.map(|t| t.as_millis().min(i32::MAX as u128) as i32).unwrap_or(-1);
+        loop {
+            let mut fd = WSAPOLLFD { fd: stream.as_raw_socket() as SOCKET, events: POLLRDNORM, revents: 0 };
+            // SAFETY: one valid WSAPOLLFD for a socket we own.
+            let n = unsafe { WSAPoll(&mut fd, 1, millis) };
+            if n < 0 {
+                // SAFETY: plain call.
+                return Err(std::io::Error::from_raw_os_error(unsafe { WSAGetLastError() }));
+            }
+            if n == 0 {
+                return Ok(slice_ended);
+            }
+            return match stream.read(buf) {
+                Ok(0) => Ok(Received::Closed),
+                Ok(n) => Ok(Received::Bytes(n)),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => Ok(Received::Closed),
+                Err(e) => Err(e),
+            };
+        }
+    }
+
+    /// Reads what is there, waiting at most `timeout` (`None`: as long as
+    /// it takes), with the socket's receive timeout. No wait is interrupted.
+    #[cfg(not(any(unix, windows)))]
     pub fn read(
         &mut self,
         buf: &mut [u8],

@@ -19,6 +19,10 @@ fn wine_prefix() -> Option<PathBuf> {
 /// names are case-insensitive (`KERNEL32.dll` is `kernel32.dll`): a path
 /// that does not exist as written is looked up one component at a time.
 pub fn host_path(windows_name: &str) -> PathBuf {
+    if cfg!(windows) {
+        // A debugger on Windows (or itself under Wine) opens Windows names as they are.
+        return PathBuf::from(windows_name);
+    }
     let path = host_path_in(windows_name, wine_prefix().as_deref());
     if path.exists() || !path.is_absolute() {
         return path;
