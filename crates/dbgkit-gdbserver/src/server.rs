@@ -154,9 +154,14 @@ impl<'t> Connection<'t> {
                             extensions::thread_id(&self.negotiated, child, child)
                         ),
                         SpecialStop::VForkDone { tid } => format!("T05thread:{};vforkdone:;", thread(tid)),
+                        SpecialStop::NoResumed => String::new(),
                     };
-                    for (id, bytes) in &regs {
-                        body.push_str(&format!("{:x}:{};", id.0, hex(bytes)));
+                    if body.is_empty() {
+                        body.push('N');
+                    } else {
+                        for (id, bytes) in &regs {
+                            body.push_str(&format!("{:x}:{};", id.0, hex(bytes)));
+                        }
                     }
                     self.link.0.borrow_mut().replace_next_packet(body.into_bytes());
                 }

@@ -83,6 +83,9 @@ pub enum SpecialStop {
     VForkDone {
         tid: i32,
     },
+    /// Every thread gdb resumed (with the others locked) has exited: `N`,
+    /// as gdbserver says it; the other threads stay stopped.
+    NoResumed,
 }
 
 /// A vfork gdb was told about, whose end (`vforkdone`) is still to report.
@@ -428,6 +431,27 @@ impl ServerTarget {
                     Some(signal) => MultiThreadStopReason::Terminated(Signal(crate::signals::to_gdb(*signal))),
                     None => MultiThreadStopReason::Exited(code.unwrap_or(0) as u8),
                 }));
+            }
+            EventKind::ThreadExited { .. }
+                if self.scheduler_locked
+                    && self.resumed_threads.contains(&event.tid)
+                    && self.resumed_threads.len() == 1 =>
+            {
+                // The last thread that ran under the lock is gone: the others
+                // must not run instead; gdb hears that nothing runs (`N`).
+                self.resumed_threads.clear();
+                self.pending_special = Some(SpecialStop::NoResumed);
+                let live = self.session.threads(event.pid).ok().and_then(|t| t.into_iter().find(|&t| t != event.tid));
+                MultiThreadStopReason::SignalWithThread {
+                    tid: to_tid(live.unwrap_or(event.pid)),
+                    signal: Signal::SIGTRAP,
+                }
+            }
+            EventKind::ThreadExited { .. } if self.scheduler_locked => {
+                self.resumed_threads.retain(|&t| t != event.tid);
+                debug_log!(self, "continuing the exit of locked thread {}", event.tid);
+                self.session.continue_event(ContinueStatus::Handled)?;
+                return Ok(None);
             }
             EventKind::ProcessCreated { .. }
             | EventKind::ThreadCreated { .. }
