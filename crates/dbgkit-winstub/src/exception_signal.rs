@@ -10,32 +10,13 @@ pub use dbgkit::os::windows::status;
 /// the program without stopping: exceptions gdb has no signal for are only
 /// reported when they come back unhandled (second chance), as windows-nat
 /// does; a C++ throw or a `RaiseException` the program catches itself does
-/// not stop the debugger.
+/// not stop the debugger. The signals are the engine's
+/// (`status::signal_of`), in GDB's numbering.
 pub fn stop_signal(code: u32, first_chance: bool) -> Option<Signal> {
-    use status::*;
-    let signal = match code {
-        ACCESS_VIOLATION | IN_PAGE_ERROR | STACK_OVERFLOW | ARRAY_BOUNDS_EXCEEDED | GUARD_PAGE_VIOLATION => {
-            Signal::SIGSEGV
-        }
-        DATATYPE_MISALIGNMENT => Signal::SIGBUS,
-        FLOAT_DENORMAL_OPERAND
-        | FLOAT_DIVIDE_BY_ZERO
-        | FLOAT_INEXACT_RESULT
-        | FLOAT_INVALID_OPERATION
-        | FLOAT_OVERFLOW
-        | FLOAT_STACK_CHECK
-        | FLOAT_UNDERFLOW
-        | INTEGER_DIVIDE_BY_ZERO
-        | INTEGER_OVERFLOW => Signal::SIGFPE,
-        ILLEGAL_INSTRUCTION | PRIVILEGED_INSTRUCTION | NONCONTINUABLE_EXCEPTION => Signal::SIGILL,
-        BREAKPOINT | WX86_BREAKPOINT | SINGLE_STEP | WX86_SINGLE_STEP => Signal::SIGTRAP,
-        DBG_CONTROL_C | DBG_CONTROL_BREAK => Signal::SIGINT,
-        // Not errors: notes a debugger may read, passed on silently.
-        MS_VC_THREAD_NAME | DBG_PRINTEXCEPTION_C => return None,
-        _ if first_chance => return None,
-        _ => Signal::SIGTRAP,
-    };
-    Some(signal)
+    if status::is_note(code) || (first_chance && !status::stops_at_first_chance(code)) {
+        return None;
+    }
+    Some(Signal(dbgkit::target::remote::signals::to_gdb(status::signal_of(code))))
 }
 
 /// The signal an exit status means, when the process ended by an unhandled
@@ -54,6 +35,11 @@ mod tests {
 
     #[test]
     fn faults_map_to_the_signals_gdb_names() {
+        assert_eq!(stop_signal(status::DATATYPE_MISALIGNMENT, true), Some(Signal::SIGBUS));
+        assert_eq!(stop_signal(status::DBG_CONTROL_C, true), Some(Signal::SIGINT));
+        assert_eq!(stop_signal(status::MSVC_CXX_EXCEPTION, true), None);
+        assert_eq!(stop_signal(status::MSVC_CXX_EXCEPTION, false), Some(Signal::SIGTRAP));
+        assert_eq!(stop_signal(status::MS_VC_THREAD_NAME, false), None);
         assert_eq!(stop_signal(status::ACCESS_VIOLATION, true), Some(Signal::SIGSEGV));
         assert_eq!(stop_signal(status::INTEGER_DIVIDE_BY_ZERO, true), Some(Signal::SIGFPE));
         assert_eq!(stop_signal(status::ILLEGAL_INSTRUCTION, false), Some(Signal::SIGILL));

@@ -44,33 +44,8 @@ pub fn is_note(code: u32) -> bool {
 /// exceptions (a C++ throw, a `RaiseException`) stop only when the program
 /// did not handle them (second chance).
 pub fn stops_at_first_chance(code: u32) -> bool {
-    matches!(
-        code,
-        ACCESS_VIOLATION
-            | IN_PAGE_ERROR
-            | STACK_OVERFLOW
-            | ARRAY_BOUNDS_EXCEEDED
-            | GUARD_PAGE_VIOLATION
-            | DATATYPE_MISALIGNMENT
-            | FLOAT_DENORMAL_OPERAND
-            | FLOAT_DIVIDE_BY_ZERO
-            | FLOAT_INEXACT_RESULT
-            | FLOAT_INVALID_OPERATION
-            | FLOAT_OVERFLOW
-            | FLOAT_STACK_CHECK
-            | FLOAT_UNDERFLOW
-            | INTEGER_DIVIDE_BY_ZERO
-            | INTEGER_OVERFLOW
-            | ILLEGAL_INSTRUCTION
-            | PRIVILEGED_INSTRUCTION
-            | NONCONTINUABLE_EXCEPTION
-            | BREAKPOINT
-            | WX86_BREAKPOINT
-            | SINGLE_STEP
-            | WX86_SINGLE_STEP
-            | DBG_CONTROL_C
-            | DBG_CONTROL_BREAK
-    )
+    signal_of(code) != crate::signal_numbers::SIGTRAP
+        || matches!(code, BREAKPOINT | WX86_BREAKPOINT | SINGLE_STEP | WX86_SINGLE_STEP)
 }
 
 /// The signal the engine handles an exception as (its NTSTATUS goes with

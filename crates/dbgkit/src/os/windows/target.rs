@@ -24,7 +24,7 @@ use super::{status, LaunchOptions, Reporting, WindowsError};
 use crate::arch::registers::{FpRegisters, Registers};
 use crate::error::{Error, Result};
 use crate::signal_numbers::{SIGKILL, SIGTRAP};
-use crate::target::remote::all_stop::{AllStop, InterruptNeed};
+use crate::target::remote::all_stop::{self, AllStop, AllStopDriver, InterruptNeed};
 use crate::target::{
     not_supported, Auxv, DebugRegisters, EventSource, Image, MemoryProtection, MemoryRegion, PageRights, Resume,
     RunControl, SignalInfo, StopReason, Target, TargetBreakpoints, WaitMode, WriteAccess, TRAP_BY_INT3,
@@ -510,29 +510,7 @@ impl RunControl for WindowsTarget {
     }
 
     fn wait_thread(&self, tid: i32) -> Result<Option<StopReason>> {
-        let mut w = self.0.borrow_mut();
-        loop {
-            if let Some(reason) = w.state.pop_pending_of(tid) {
-                return Ok(Some(reason));
-            }
-            if w.finished.is_some() || !w.state.knows(tid) || w.state.is_held(tid) {
-                return Ok(None);
-            }
-            w.flush()?;
-            if w.state.stub_running() {
-                let Some(stop) = w.debuggee.wait(INFINITE).map_err(windows)? else { continue };
-                if let Some((t, reason)) = w.on_stop(stop) {
-                    if t == tid {
-                        return Ok(Some(reason));
-                    }
-                    w.state.queue(t, reason);
-                }
-                continue;
-            }
-            // Another thread's stop is waiting, and the system stopped this
-            // one with it: it is stopped now, as an interrupt would leave it.
-            w.state.interrupt(tid);
-        }
+        all_stop::wait_thread(&mut *self.0.borrow_mut(), tid)
     }
 
     fn detach_thread(&self, _tid: i32, _signal: i32) -> Result<()> {
@@ -635,6 +613,34 @@ impl TargetBreakpoints for WindowsTarget {
     }
 }
 
+impl AllStopDriver for Win {
+    fn all_stop(&mut self) -> &mut AllStop {
+        &mut self.state
+    }
+
+    fn finished(&self) -> bool {
+        self.finished.is_some()
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        Win::flush(self)
+    }
+
+    fn next_stop(&mut self, mode: WaitMode) -> Result<Option<Option<(i32, StopReason)>>> {
+        // No signal ends a wait on Windows: an interruptible wait returns
+        // every tenth of a second, for the caller to look at its Ctrl-C flag.
+        let timeout = match mode {
+            WaitMode::Poll => 0,
+            WaitMode::Interruptible => INTERRUPTIBLE_SLICE_MS,
+            WaitMode::Block => INFINITE,
+        };
+        match self.debuggee.wait(timeout).map_err(windows)? {
+            None => Ok(None),
+            Some(stop) => Ok(Some(self.on_stop(stop))),
+        }
+    }
+}
+
 /// The stops of one Windows process.
 struct WindowsEvents(Rc<RefCell<Win>>);
 
@@ -644,38 +650,6 @@ impl EventSource for WindowsEvents {
     }
 
     fn wait_any(&self, mode: WaitMode) -> Result<Option<(i32, StopReason)>> {
-        let mut w = self.0.borrow_mut();
-        loop {
-            if let Some(stop) = w.state.pop_pending() {
-                return Ok(Some(stop));
-            }
-            if w.finished.is_some() {
-                return Ok(None);
-            }
-            w.flush()?;
-            if w.state.has_pending() {
-                continue;
-            }
-            if !w.state.stub_running() {
-                return Ok(None);
-            }
-            // No signal ends a wait on Windows: an interruptible wait
-            // returns every tenth of a second, for the caller to look at
-            // its Ctrl-C flag.
-            let timeout = match mode {
-                WaitMode::Poll => 0,
-                WaitMode::Interruptible => INTERRUPTIBLE_SLICE_MS,
-                WaitMode::Block => INFINITE,
-            };
-            match w.debuggee.wait(timeout).map_err(windows)? {
-                None if mode != WaitMode::Block => return Ok(None),
-                None => continue,
-                Some(stop) => {
-                    if let Some(stop) = w.on_stop(stop) {
-                        return Ok(Some(stop));
-                    }
-                }
-            }
-        }
+        all_stop::wait_any(&mut *self.0.borrow_mut(), mode)
     }
 }

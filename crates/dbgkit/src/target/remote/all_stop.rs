@@ -14,7 +14,8 @@
 //!   first, that event (and the threads waiting for the interrupt get
 //!   theirs made up).
 
-use crate::target::{Resume, StopReason};
+use crate::error::Result;
+use crate::target::{Resume, StopReason, WaitMode};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// Where one thread stands.
@@ -280,6 +281,71 @@ impl AllStop {
             Some(Run::Released { how, .. }) => Some(*how),
             _ => None,
         }
+    }
+}
+
+/// A target run through [`AllStop`] (a remote stub, the Windows debug
+/// loop): what it does itself, for the two waiting loops every such target
+/// shares ([`wait_any`], [`wait_thread`]).
+pub(crate) trait AllStopDriver {
+    fn all_stop(&mut self) -> &mut AllStop;
+    /// Whether the process is gone (exited, killed, detached).
+    fn finished(&self) -> bool;
+    /// Lets the threads the engine resumed go, once no stop waits.
+    fn flush(&mut self) -> Result<()>;
+    /// Waits for the target's next stop, as long as `mode` says: `None`
+    /// when none came; else the stop as the engine sees it, if any (an
+    /// answer nobody waits for is none).
+    fn next_stop(&mut self, mode: WaitMode) -> Result<Option<Option<(i32, StopReason)>>>;
+}
+
+/// The next stop of any thread ([`crate::target::EventSource::wait_any`]).
+pub(crate) fn wait_any(d: &mut impl AllStopDriver, mode: WaitMode) -> Result<Option<(i32, StopReason)>> {
+    loop {
+        if let Some(stop) = d.all_stop().pop_pending() {
+            return Ok(Some(stop));
+        }
+        if d.finished() {
+            return Ok(None);
+        }
+        d.flush()?;
+        if d.all_stop().has_pending() {
+            continue;
+        }
+        if !d.all_stop().stub_running() {
+            return Ok(None);
+        }
+        match d.next_stop(mode)? {
+            None => return Ok(None),
+            Some(Some(stop)) => return Ok(Some(stop)),
+            Some(None) => {}
+        }
+    }
+}
+
+/// The next stop of one thread ([`crate::target::RunControl::wait_thread`]);
+/// other threads' stops meanwhile are queued for later.
+pub(crate) fn wait_thread(d: &mut impl AllStopDriver, tid: i32) -> Result<Option<StopReason>> {
+    loop {
+        if let Some(reason) = d.all_stop().pop_pending_of(tid) {
+            return Ok(Some(reason));
+        }
+        if d.finished() || !d.all_stop().knows(tid) || d.all_stop().is_held(tid) {
+            return Ok(None);
+        }
+        d.flush()?;
+        if d.all_stop().stub_running() {
+            if let Some(Some((t, reason))) = d.next_stop(WaitMode::Block)? {
+                if t == tid {
+                    return Ok(Some(reason));
+                }
+                d.all_stop().queue(t, reason);
+            }
+            continue;
+        }
+        // Another thread's stop is waiting, and the target stopped this one
+        // with it: it is stopped now, as an interrupt would have left it.
+        d.all_stop().interrupt(tid);
     }
 }
 

@@ -1252,29 +1252,7 @@ impl RunControl for RemoteTarget {
     }
 
     fn wait_thread(&self, tid: i32) -> Result<Option<StopReason>> {
-        let mut r = self.0.borrow_mut();
-        loop {
-            if let Some(reason) = r.state.pop_pending_of(tid) {
-                return Ok(Some(reason));
-            }
-            if r.finished.is_some() || !r.state.knows(tid) || r.state.is_held(tid) {
-                return Ok(None);
-            }
-            r.flush()?;
-            if r.state.stub_running() {
-                let Some(reply) = r.client.wait_stop(Wait::Block).map_err(remote)? else { continue };
-                if let Some((t, reason)) = r.on_reply(reply)? {
-                    if t == tid {
-                        return Ok(Some(reason));
-                    }
-                    r.state.queue(t, reason);
-                }
-                continue;
-            }
-            // Another thread's stop is waiting, and the stub stopped this one with it:
-            // it is stopped now, as an interrupt would have left it.
-            r.state.interrupt(tid);
-        }
+        super::all_stop::wait_thread(&mut *self.0.borrow_mut(), tid)
     }
 
     fn detach_thread(&self, _tid: i32, _signal: i32) -> Result<()> {
@@ -1358,6 +1336,32 @@ impl TargetBreakpoints for RemoteTarget {
     }
 }
 
+impl super::all_stop::AllStopDriver for Remote {
+    fn all_stop(&mut self) -> &mut AllStop {
+        &mut self.state
+    }
+
+    fn finished(&self) -> bool {
+        self.finished.is_some()
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        Remote::flush(self)
+    }
+
+    fn next_stop(&mut self, mode: WaitMode) -> Result<Option<Option<(i32, StopReason)>>> {
+        let wait = match mode {
+            WaitMode::Poll => Wait::Poll,
+            WaitMode::Block => Wait::Block,
+            WaitMode::Interruptible => Wait::Interruptible,
+        };
+        match self.client.wait_stop(wait).map_err(remote)? {
+            None => Ok(None),
+            Some(reply) => self.on_reply(reply).map(Some),
+        }
+    }
+}
+
 /// The stops of one remote target.
 struct RemoteEvents(Rc<RefCell<Remote>>);
 
@@ -1373,34 +1377,6 @@ impl EventSource for RemoteEvents {
     }
 
     fn wait_any(&self, mode: WaitMode) -> Result<Option<(i32, StopReason)>> {
-        let mut r = self.0.borrow_mut();
-        loop {
-            if let Some(stop) = r.state.pop_pending() {
-                return Ok(Some(stop));
-            }
-            if r.finished.is_some() {
-                return Ok(None);
-            }
-            r.flush()?;
-            if r.state.has_pending() {
-                continue;
-            }
-            if !r.state.stub_running() {
-                return Ok(None);
-            }
-            let wait = match mode {
-                WaitMode::Poll => Wait::Poll,
-                WaitMode::Block => Wait::Block,
-                WaitMode::Interruptible => Wait::Interruptible,
-            };
-            match r.client.wait_stop(wait).map_err(remote)? {
-                None => return Ok(None),
-                Some(reply) => {
-                    if let Some(stop) = r.on_reply(reply)? {
-                        return Ok(Some(stop));
-                    }
-                }
-            }
-        }
+        super::all_stop::wait_any(&mut *self.0.borrow_mut(), mode)
     }
 }
