@@ -218,3 +218,32 @@ fn gdb_catches_system_calls_through_the_server_as_on_its_own() {
     // Once the catchpoint is deleted the program runs to its end.
     assert!(remote.contains("exited normally"), "{remote}");
 }
+
+#[test]
+fn a_locked_thread_that_exits_leaves_the_others_stopped() {
+    let watch = fixture("watch");
+    // The worker thread runs alone under the lock to its end: gdb hears
+    // that nothing runs any more, and main, locked, has not run.
+    let log = gdb(
+        &watch,
+        &[
+            "set confirm off".into(),
+            format!("target remote | {SERVER} - {} 1 3", watch.display()),
+            "break run".into(),
+            "continue".into(),
+            "delete".into(),
+            "set scheduler-locking on".into(),
+            "continue".into(),
+            "info threads".into(),
+            "print counter".into(),
+            "kill".into(),
+        ],
+    );
+    assert!(log.contains("No unwaited-for children left."), "{log}");
+    assert!(log.contains("$1 = 3"), "the worker finished its loop:\n{log}");
+    assert!(
+        log.lines().any(|l| l.trim_start().starts_with("1 ") && l.contains("Thread ") && l.contains("\"watch\"")),
+        "the main thread is still there, stopped:\n{log}"
+    );
+    assert!(!log.contains("exited normally"), "main did not run:\n{log}");
+}
