@@ -275,6 +275,7 @@ impl<'t> Connection<'t> {
                     self.target.fork_events = body.windows(13).any(|w| w == b";fork-events+")
                         || body.windows(13).any(|w| w == b":fork-events+");
                     self.target.vfork_events = body.windows(13).any(|w| w == b"vfork-events+");
+                    self.target.no_resumed = body.windows(11).any(|w| w == b"no-resumed+");
                     self.link.0.borrow_mut().append_to_next_packet(extensions::EXTRA_FEATURES.to_vec());
                 }
                 if body == b"k" {

@@ -160,6 +160,8 @@ pub struct ServerTarget {
     /// A stop reply gdbstub cannot write (`exec`, or `fork` with the
     /// child's own pid), written by the server in its place.
     pub pending_special: Option<SpecialStop>,
+    /// The client understands `N` (no thread is running) as a stop reply.
+    pub no_resumed: bool,
     /// The client asked for exec events in `qSupported`.
     pub exec_events: bool,
     /// The client asked for fork events in `qSupported`.
@@ -223,6 +225,7 @@ impl ServerTarget {
             exit_requested: false,
             raw_breakpoints: BTreeMap::new(),
             pending_special: None,
+            no_resumed: false,
             exec_events: false,
             fork_events: false,
             vfork_events: false,
@@ -434,6 +437,7 @@ impl ServerTarget {
             }
             EventKind::ThreadExited { .. }
                 if self.scheduler_locked
+                    && self.no_resumed
                     && self.resumed_threads.contains(&event.tid)
                     && self.resumed_threads.len() == 1 =>
             {

@@ -56,7 +56,7 @@ pub fn serve(args: &StubArgs) -> Result<(), StubError> {
         Ok(DisconnectReason::TargetExited(_)) | Ok(DisconnectReason::TargetTerminated(_)) => debuggee.finish(),
         Ok(DisconnectReason::Disconnect) => {
             eprintln!("Detaching from process {}", debuggee.pid());
-            debuggee.detach()
+            debuggee.detach(false)
         }
         Ok(DisconnectReason::Kill) => {
             eprintln!("Killing process {}", debuggee.pid());
@@ -68,7 +68,7 @@ pub fn serve(args: &StubArgs) -> Result<(), StubError> {
             // with gdbserver.
             eprintln!("dbgkit-winstub: connection ended: {e}");
             match debuggee.attached() {
-                true => debuggee.detach(),
+                true => debuggee.detach(false),
                 false => debuggee.kill(),
             }
         }

@@ -206,7 +206,12 @@ impl Win {
             for tid in plan.actions.keys() {
                 self.stops.remove(&(*tid as i32));
             }
-            return self.debuggee.resume(&plan).map_err(windows);
+            if let Err(e) = self.debuggee.resume(&plan) {
+                // Still stopped at its event: the resumes wait to be sent again.
+                self.state.park();
+                return Err(windows(e));
+            }
+            return Ok(());
         }
     }
 
@@ -222,6 +227,9 @@ impl Win {
                 self.state.clear();
                 self.stops.clear();
                 self.finished = Some("exited");
+                // Nothing is left to look at: the system may let the process go.
+                // (A failure leaves nothing to do: the process is gone either way.)
+                let _ = self.debuggee.finish();
                 Some((self.pid, StopReason::Exited(code as i32)))
             }
             Stop::ThreadCreated { tid } => {
@@ -259,8 +267,11 @@ impl Win {
                 // The interrupt is answered for the engine's first thread;
                 // the others waiting for theirs are answered with it.
                 let first = self.state.thread_ids().first().copied().unwrap_or(self.pid);
-                self.stops.insert(first, plain(crate::signal_numbers::SIGINT, 0));
-                self.state.on_stop(first, StopReason::Signal(crate::signal_numbers::SIGINT), true)
+                let report = self.state.on_stop(first, StopReason::Signal(crate::signal_numbers::SIGINT), true);
+                if report.is_some_and(|(t, _)| t == first) {
+                    self.stops.insert(first, plain(crate::signal_numbers::SIGINT, 0));
+                }
+                report
             }
             Stop::Library { tid } => self.report(tid as i32, plain(0, 0), StopReason::ModulesChanged),
             Stop::Breakpoint { tid } => {
@@ -513,12 +524,13 @@ impl RunControl for WindowsTarget {
         all_stop::wait_thread(&mut *self.0.borrow_mut(), tid)
     }
 
-    fn detach_thread(&self, _tid: i32, _signal: i32) -> Result<()> {
+    fn detach_thread(&self, _tid: i32, signal: i32) -> Result<()> {
         let mut w = self.0.borrow_mut();
         if w.finished.is_some() {
             return Ok(());
         }
-        w.debuggee.detach().map_err(windows)?;
+        // An exception the engine passes on goes to the program's handlers.
+        w.debuggee.detach(signal != 0).map_err(windows)?;
         w.state.clear();
         w.finished = Some("detached");
         Ok(())

@@ -126,6 +126,7 @@ impl Debuggee {
         }
         self.write_raw(address, &[INT3])?;
         self.breakpoints.insert(address, original[0]);
+        self.removed_breakpoints.remove(&address);
         self.prepare_out_of_line(address, original[0]);
         Ok(())
     }
@@ -135,6 +136,7 @@ impl Debuggee {
         let Some(original) = self.breakpoints.remove(&address) else {
             return Ok(false);
         };
+        self.removed_breakpoints.insert(address, original);
         // Its copy stays: a thread may still be running it, and planted
         // again the breakpoint reuses it.
         // While a thread steps off this breakpoint the original is already there.
@@ -147,6 +149,7 @@ impl Debuggee {
     /// Forgets the breakpoints of memory that is gone (an unloaded DLL's).
     pub(super) fn forget_breakpoints_in(&mut self, range: std::ops::Range<u64>) {
         self.breakpoints.retain(|address, _| !range.contains(address));
+        self.removed_breakpoints.retain(|address, _| !range.contains(address));
         self.out_of_line.retain(|address, _| !range.contains(address));
     }
 

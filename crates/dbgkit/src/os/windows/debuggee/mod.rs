@@ -128,8 +128,16 @@ pub struct Debuggee {
     step_over: Option<StepOver>,
     /// Threads the caller single-steps.
     stepping: BTreeSet<u32>,
-    /// Threads suspended until the next stop.
+    /// Threads suspended while one steps off a breakpoint.
     held: Vec<u32>,
+    /// Threads a resume left out (kept stopped), suspended until the next stop.
+    locked: Vec<u32>,
+    /// Threads whose step was overtaken by another event: a single-step
+    /// they still bring is continued silently.
+    abandoned_steps: BTreeSet<u32>,
+    /// Breakpoints taken away, with their original byte: a hit already
+    /// queued in another thread still arrives.
+    removed_breakpoints: BTreeMap<u64, u8>,
     initial_breakpoint_seen: bool,
     interrupt_requested: bool,
     exit_code: Option<u32>,
@@ -149,6 +157,9 @@ pub struct Debuggee {
     contexts: std::cell::RefCell<BTreeMap<u32, registers::CachedContext>>,
     /// Attached to rather than started.
     attached: bool,
+    /// The process handle is `CreateProcessW`'s, ours to close (an
+    /// attached process's comes with its first debug event, the system's).
+    owns_process_handle: bool,
     /// The exception the last exception stop reported (`monitor exception`).
     last_exception: Option<ExceptionRecord>,
     /// Where the copies of the instructions under breakpoints go.
@@ -166,7 +177,9 @@ impl Debuggee {
         reporting: Reporting,
     ) -> Result<(Debuggee, Stop), WindowsError> {
         let launched = launch(command, options)?;
-        Debuggee::new(launched.process, launched.pid, reporting).first_stop()
+        let mut debuggee = Debuggee::new(launched.process, launched.pid, reporting);
+        debuggee.owns_process_handle = true;
+        debuggee.first_stop()
     }
 
     /// Attaches to the running process `pid`: the system replays its
@@ -206,6 +219,7 @@ impl Debuggee {
     fn new(process: HANDLE, pid: u32, reporting: Reporting) -> Debuggee {
         Debuggee {
             attached: false,
+            owns_process_handle: false,
             last_exception: None,
             scratch: Default::default(),
             out_of_line: BTreeMap::new(),
@@ -218,6 +232,9 @@ impl Debuggee {
             step_over: None,
             stepping: BTreeSet::new(),
             held: Vec::new(),
+            locked: Vec::new(),
+            abandoned_steps: BTreeSet::new(),
+            removed_breakpoints: BTreeMap::new(),
             initial_breakpoint_seen: false,
             interrupt_requested: false,
             exit_code: None,
@@ -286,12 +303,14 @@ impl Debuggee {
     pub fn wait(&mut self, timeout_ms: u32) -> Result<Option<Stop>, WindowsError> {
         let started = std::time::Instant::now();
         loop {
-            if timeout_ms != INFINITE && started.elapsed().as_millis() >= u128::from(timeout_ms) {
-                return Ok(None);
-            }
+            // What is left of the time (0 is a poll: it still looks once).
+            let remaining = match timeout_ms {
+                INFINITE => INFINITE,
+                ms => ms.saturating_sub(started.elapsed().as_millis().min(u128::from(u32::MAX)) as u32),
+            };
             let mut event: DEBUG_EVENT = unsafe { std::mem::zeroed() };
             // SAFETY: `event` is a valid DEBUG_EVENT to fill.
-            if unsafe { WaitForDebugEvent(&mut event, timeout_ms) } == 0 {
+            if unsafe { WaitForDebugEvent(&mut event, remaining) } == 0 {
                 let code = unsafe { GetLastError() };
                 if code == ERROR_SEM_TIMEOUT {
                     return Ok(None);
@@ -303,8 +322,10 @@ impl Debuggee {
                 Some((stop, exception)) => {
                     self.pending = Some(PendingEvent { tid, exception });
                     self.release_held();
+                    self.release_locked();
                     return Ok(Some(stop));
                 }
+                None if remaining == 0 => return Ok(None),
                 None => continue,
             }
         }
@@ -458,6 +479,13 @@ impl Debuggee {
         }
         if code == status::SINGLE_STEP {
             if let Some(step_over) = self.step_over.filter(|s| s.tid == tid) {
+                if self.debug_register_hit(tid)? {
+                    // The stepped instruction hit a debug register the
+                    // caller set (a watchpoint): that is the stop.
+                    self.finish_step_over();
+                    self.release_held();
+                    return Ok(Outcome::Stop(Stop::Exception { tid, code, first_chance }));
+                }
                 self.finish_step_over();
                 if step_over.report_step {
                     self.stepping.remove(&tid);
@@ -469,12 +497,22 @@ impl Debuggee {
             if self.stepping.remove(&tid) {
                 return Ok(Outcome::Stop(Stop::Stepped { tid }));
             }
+            if self.abandoned_steps.remove(&tid) && !self.debug_register_hit(tid)? {
+                // The end of a step nobody waits for any more.
+                return Ok(Outcome::Resume);
+            }
         }
         self.finish_step_over();
         if code == status::BREAKPOINT && self.breakpoints.contains_key(&address) {
             // Rewind to the int3: the breakpoint's address (gdb's swbreak).
             self.set_pc(tid, address)?;
             return Ok(Outcome::Stop(Stop::Breakpoint { tid }));
+        }
+        if code == status::BREAKPOINT && self.removed_breakpoints.get(&address).is_some_and(|&b| b != INT3) {
+            // A hit queued before its breakpoint went: the program's own
+            // instruction is back there; it runs it as if never stopped.
+            self.set_pc(tid, address)?;
+            return Ok(Outcome::Resume);
         }
         // The caller's own breakpoints, steps and watchpoints go unlogged;
         // every other exception is worth a line.
@@ -505,6 +543,19 @@ impl Debuggee {
             return Err(WindowsError::Win32 { call: "ContinueDebugEvent", code: unsafe { GetLastError() } });
         }
         Ok(())
+    }
+}
+
+impl Drop for Debuggee {
+    /// An ended process's exit event is continued (the system then lets it
+    /// go), and the handle `CreateProcessW` gave is closed.
+    fn drop(&mut self) {
+        if self.has_exited() {
+            let _ = self.finish();
+        }
+        if self.owns_process_handle {
+            close(self.process);
+        }
     }
 }
 

@@ -76,6 +76,12 @@ impl Debuggee {
         Ok(slot)
     }
 
+    /// Whether thread `tid`'s single-step exception came from a debug
+    /// register (DR6's B0-B3), whoever set them.
+    pub(super) fn debug_register_hit(&self, tid: u32) -> Result<bool, WindowsError> {
+        Ok(self.context(tid, CONTEXT_DEBUG_REGISTERS)?.0.Dr6 & 0xF != 0)
+    }
+
     /// The handle of thread `tid`, from its creation event.
     pub(super) fn thread(&self, tid: u32) -> Result<HANDLE, WindowsError> {
         self.threads.get(&tid).copied().ok_or(WindowsError::UnknownThread(tid))

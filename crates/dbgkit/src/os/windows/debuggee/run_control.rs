@@ -27,11 +27,21 @@ impl Debuggee {
             self.pending = None;
             return Ok(());
         }
-        self.stepping.clear();
+        // A step another event overtook: its trap flag goes, and a
+        // single-step it may still bring is nobody's (`abandoned_steps`).
+        for tid in std::mem::take(&mut self.stepping) {
+            if plan.actions.get(&tid).is_none_or(|&(action, _)| action != ThreadAction::Step) {
+                if self.threads.contains_key(&tid) {
+                    self.set_trap_flag(tid, false)?;
+                }
+                self.abandoned_steps.insert(tid);
+            }
+        }
         for (&tid, &(action, _)) in &plan.actions {
             if action == ThreadAction::Step {
                 self.set_trap_flag(tid, true)?;
                 self.stepping.insert(tid);
+                self.abandoned_steps.remove(&tid);
             }
         }
         let event_action = match plan.actions.get(&pending.tid) {
@@ -59,9 +69,10 @@ impl Debuggee {
                 self.hold(&others);
             }
         }
-        if !plan.others_run && self.step_over.is_none() {
+        if !plan.others_run {
+            // Kept stopped until the next stop, whatever a step-off releases meanwhile.
             let unlisted: Vec<u32> = self.threads.keys().copied().filter(|t| !plan.actions.contains_key(t)).collect();
-            self.hold(&unlisted);
+            self.lock(&unlisted);
         }
         let status = match (pending.exception, pass) {
             (Some(_), true) => DBG_EXCEPTION_NOT_HANDLED,
@@ -109,7 +120,7 @@ impl Debuggee {
     /// Leaves the program running as if it had never been debugged: every
     /// int3, debug register and trap flag of the debugger removed, held threads
     /// released.
-    pub fn detach(&mut self) -> Result<(), WindowsError> {
+    pub fn detach(&mut self, pass_exception: bool) -> Result<(), WindowsError> {
         if self.debug_registers.any() {
             self.debug_registers = DebugSlots::default();
             self.apply_debug_registers_everywhere()?;
@@ -123,8 +134,14 @@ impl Debuggee {
             self.set_trap_flag(tid, false)?;
         }
         self.release_held();
+        self.release_locked();
         if let Some(pending) = self.pending.take() {
-            self.continue_event(pending.tid, DBG_CONTINUE)?;
+            // An exception the program is to see goes to its handlers.
+            let status = match pending.exception {
+                Some(_) if pass_exception => DBG_EXCEPTION_NOT_HANDLED,
+                _ => DBG_CONTINUE,
+            };
+            self.continue_event(pending.tid, status)?;
         }
         // SAFETY: plain calls on this thread's debuggee.
         unsafe { DebugSetProcessKillOnExit(0) };
@@ -154,11 +171,34 @@ impl Debuggee {
         }
     }
 
-    /// Resumes the threads `hold` suspended.
+    /// Resumes the threads `hold` suspended (for a step off a breakpoint).
     pub(super) fn release_held(&mut self) {
-        for tid in std::mem::take(&mut self.held) {
+        let held = std::mem::take(&mut self.held);
+        self.resume_threads(held);
+    }
+
+    /// Suspends `tids`, the threads a resume left out, until the next stop.
+    pub(super) fn lock(&mut self, tids: &[u32]) {
+        for tid in tids {
+            if let Some(&handle) = self.threads.get(tid) {
+                // SAFETY: a thread handle from a debug event.
+                if unsafe { SuspendThread(handle) } != u32::MAX {
+                    self.locked.push(*tid);
+                }
+            }
+        }
+    }
+
+    /// Resumes the threads `lock` suspended.
+    pub(super) fn release_locked(&mut self) {
+        let locked = std::mem::take(&mut self.locked);
+        self.resume_threads(locked);
+    }
+
+    fn resume_threads(&self, tids: Vec<u32>) {
+        for tid in tids {
             if let Some(&handle) = self.threads.get(&tid) {
-                // SAFETY: as in hold().
+                // SAFETY: a thread handle from a debug event, suspended by us.
                 unsafe { ResumeThread(handle) };
             }
         }
