@@ -11,6 +11,20 @@ pub struct Library {
     pub size: u64,
 }
 
+/// The address of the function `name` that the PE file at `path`, mapped
+/// at `base`, exports (`ntdll!DbgUiRemoteBreakin`); `None` when it cannot
+/// be read or has no such export.
+pub fn export_address(path: &std::path::Path, base: u64, name: &str) -> Option<u64> {
+    use object::read::pe::PeFile64;
+    let data = std::fs::read(path).ok()?;
+    let file = PeFile64::parse(&*data).ok()?;
+    let table = file.export_table().ok()??;
+    let (_, index) =
+        table.name_iter().find(|&(pointer, _)| table.name_from_pointer(pointer).ok() == Some(name.as_bytes()))?;
+    let rva = table.address_by_index(u32::from(index)).ok()?;
+    Some(base + u64::from(rva))
+}
+
 /// `SizeOfImage` from the first bytes of a mapped PE image (the optional
 /// header's field, 56 bytes in).
 pub fn size_of_image(headers: &[u8]) -> Option<u64> {
@@ -23,6 +37,19 @@ pub fn size_of_image(headers: &[u8]) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exports_are_found_by_name_in_a_pe_file() {
+        // Wine's ntdll, where Wine is installed (the Windows tests install it).
+        let ntdll = std::path::Path::new("/usr/lib/x86_64-linux-gnu/wine/x86_64-windows/ntdll.dll");
+        if !ntdll.exists() {
+            return;
+        }
+        let at = export_address(ntdll, 0x1_7000_0000, "DbgUiRemoteBreakin").expect("ntdll exports it");
+        assert!(at > 0x1_7000_0000);
+        assert_eq!(export_address(ntdll, 0x1_7000_0000, "NoSuchExportAnywhere"), None);
+        assert_eq!(export_address(std::path::Path::new("/nonexistent"), 0, "x"), None);
+    }
 
     #[test]
     fn size_of_image_from_the_headers() {

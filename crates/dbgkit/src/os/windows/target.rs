@@ -66,6 +66,9 @@ struct Win {
     hidden: BTreeSet<i32>,
     /// Why the process is gone ("exited", "killed", "detached").
     finished: Option<&'static str>,
+    /// Where the system's break-in threads start (`ntdll!DbgUiRemoteBreakin`),
+    /// once looked up (`Some(None)`: it could not be found).
+    break_in_start: Option<Option<u64>>,
 }
 
 /// One thread's last stop.
@@ -124,7 +127,15 @@ impl WindowsTarget {
             reported = debuggee.thread_ids().into_iter().map(|t| t as i32).find(|t| *t != tid).unwrap_or(tid);
         }
         let tids = debuggee.thread_ids().into_iter().map(|t| t as i32).filter(|t| !hidden.contains(t));
-        let mut win = Win { state: AllStop::new(tids), debuggee, pid, stops: HashMap::new(), hidden, finished: None };
+        let mut win = Win {
+            state: AllStop::new(tids),
+            debuggee,
+            pid,
+            stops: HashMap::new(),
+            hidden,
+            finished: None,
+            break_in_start: None,
+        };
         let info = win.exception_info(tid as u32, status::BREAKPOINT, true);
         win.stops.insert(reported, ThreadStop { info, second_chance: Some(false) });
         Ok((WindowsTarget(Rc::new(RefCell::new(win))), reported))
@@ -233,13 +244,13 @@ impl Win {
                 Some((self.pid, StopReason::Exited(code as i32)))
             }
             Stop::ThreadCreated { tid } => {
-                let tid = tid as i32;
-                if self.debuggee.interrupt_pending() {
-                    // Most likely the system's break-in thread: its int3 comes next.
-                    self.hidden.insert(tid);
+                if self.is_break_in_thread(tid) {
+                    // The system's break-in thread: its int3 comes next.
+                    self.hidden.insert(tid as i32);
                     self.state.park();
                     return None;
                 }
+                let tid = tid as i32;
                 self.state.add_thread(tid);
                 self.state.queue(tid, StopReason::Interrupted);
                 let creator = self.state.thread_ids().into_iter().find(|&t| t != tid && !self.state.is_held(t));
@@ -297,6 +308,25 @@ impl Win {
                     StopReason::Signal(signal),
                 )
             }
+        }
+    }
+
+    /// Whether a new thread is the one `DebugBreakProcess` starts: it
+    /// begins at `ntdll!DbgUiRemoteBreakin`. Where that address cannot be
+    /// found, a thread created while a break-in is pending is taken for it.
+    fn is_break_in_thread(&mut self, tid: u32) -> bool {
+        if self.break_in_start.is_none() {
+            let ntdll =
+                self.debuggee.libraries().iter().find(|l| {
+                    l.name.rsplit(['\\', '/']).next().is_some_and(|file| file.eq_ignore_ascii_case("ntdll.dll"))
+                });
+            self.break_in_start = Some(ntdll.and_then(|l| {
+                super::library::export_address(std::path::Path::new(&l.name), l.base, "DbgUiRemoteBreakin")
+            }));
+        }
+        match (self.break_in_start.flatten(), self.debuggee.thread_start(tid)) {
+            (Some(breakin), Some(start)) => start == breakin,
+            _ => self.debuggee.interrupt_pending(),
         }
     }
 

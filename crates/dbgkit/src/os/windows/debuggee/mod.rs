@@ -153,6 +153,9 @@ pub struct Debuggee {
     debug_registers: DebugSlots,
     /// Where the loop's notes go (a stub's log); nowhere by default.
     log: fn(&str),
+    /// Where each thread created after the start began (its creation
+    /// event's start address).
+    thread_starts: BTreeMap<u32, u64>,
     /// The thread contexts read at this stop (`registers.rs`).
     contexts: std::cell::RefCell<BTreeMap<u32, registers::CachedContext>>,
     /// Attached to rather than started.
@@ -195,6 +198,12 @@ impl Debuggee {
         let mut debuggee = Debuggee::new(std::ptr::null_mut(), pid, reporting);
         debuggee.attached = true;
         debuggee.first_stop()
+    }
+
+    /// The start address a thread was created with (threads that existed
+    /// before the debugger came have none).
+    pub fn thread_start(&self, tid: u32) -> Option<u64> {
+        self.thread_starts.get(&tid).copied()
     }
 
     /// Whether a break-in was asked for and has not stopped yet (a thread
@@ -245,6 +254,7 @@ impl Debuggee {
             debug_registers: DebugSlots::default(),
             log: |_| {},
             contexts: Default::default(),
+            thread_starts: BTreeMap::new(),
         }
     }
 
@@ -354,6 +364,8 @@ impl Debuggee {
                 // SAFETY: as above.
                 let info = unsafe { event.u.CreateThread };
                 self.threads.insert(tid, info.hThread);
+                let start = info.lpStartAddress.map_or(0, |f| f as usize as u64);
+                self.thread_starts.insert(tid, start);
                 if self.debug_registers.any() {
                     if let Err(e) = self.apply_debug_registers(tid) {
                         (self.log)(&format!("thread {tid} gets no hardware breakpoints: {e}"));
@@ -365,6 +377,7 @@ impl Debuggee {
             }
             EXIT_THREAD_DEBUG_EVENT => {
                 self.threads.remove(&tid);
+                self.thread_starts.remove(&tid);
                 self.contexts.get_mut().remove(&tid);
                 self.stepping.remove(&tid);
                 if self.reporting.thread_events && self.initial_breakpoint_seen {
