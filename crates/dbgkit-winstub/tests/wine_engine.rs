@@ -74,6 +74,9 @@ fn dbgkit_exe_traces_a_windows_program() {
     assert!(lines[initial].contains("ntdll.dll!") && lines[initial].contains("first-chance"), "{out}");
     assert!(kernel32 < initial, "the DLLs loaded before the initial breakpoint come first:\n{out}");
     let created = position("CreateThread: tid=");
+    // The thread's start is the function it runs, as the system reports it.
+    let worker = symbol_address("debuggee.exe", "worker");
+    assert!(lines[created].ends_with(&format!("start={worker:016x}")), "{}", lines[created]);
     assert!(position("DebugOutput: \"debuggee: worker thread running\"") > created, "{out}");
     assert!(position("ExitThread: ") > created && out.contains("code=7"), "{out}");
     let loaded = position("testdll.dll Z:\\");
@@ -178,6 +181,19 @@ fn dbgkit_exe_hardware_breakpoint_is_hit_at_every_call() {
     assert!(out.contains("hits=3 hardware breakpoint"), "{out}");
     assert!(out.contains("debuggee: sum = 309, worker exit code = 7"), "the program runs on normally:\n{out}");
     assert!(out.trim_end().ends_with("code=42"), "{out}");
+}
+
+/// The address of `symbol` in a test program, from mingw's `nm`.
+fn symbol_address(program_name: &str, symbol: &str) -> u64 {
+    let out = Command::new("x86_64-w64-mingw32-nm").arg(program(program_name)).output().expect("mingw's nm runs");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| {
+            let mut fields = l.split_whitespace();
+            let address = fields.next()?;
+            (fields.nth(1)? == symbol).then(|| u64::from_str_radix(address, 16).ok()).flatten()
+        })
+        .unwrap_or_else(|| panic!("{symbol} is not in {program_name}"))
 }
 
 fn tid_of(line: &str) -> &str {

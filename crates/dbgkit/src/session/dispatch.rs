@@ -408,6 +408,9 @@ impl Session {
         if !matches!(status, StopReason::Interrupted) {
             self.held.push_back((child, status));
         }
+        if let Some(start) = self.process(pid)?.target.thread_start(child) {
+            return Ok(Some(start));
+        }
         Ok(Some(self.regs_of(pid, child).map(|r| r.rip).unwrap_or(0)))
     }
 

@@ -233,6 +233,12 @@ pub trait Target {
     fn extra_registers(&self, _tid: i32) -> Result<Vec<(String, u64)>> {
         Ok(Vec::new())
     }
+    /// The function a thread was created to run, where the system says
+    /// (a Windows thread's start address; its first instruction is in
+    /// ntdll's thread start). `None`: the thread's first pc is its start.
+    fn thread_start(&self, _tid: i32) -> Option<u64> {
+        None
+    }
     /// The pending and blocked signal masks of a thread (bit `n - 1` for signal `n`).
     fn signal_masks(&self, _tid: i32) -> (u64, u64) {
         (0, 0)

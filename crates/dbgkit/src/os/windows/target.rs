@@ -463,6 +463,10 @@ impl Target for WindowsTarget {
         Ok(Image { executable: PathBuf::from(exe), auxv: Auxv::default(), raw_auxv: Vec::new(), pe_base: Some(base) })
     }
 
+    fn thread_start(&self, tid: i32) -> Option<u64> {
+        self.0.borrow().debuggee.thread_start(tid as u32).filter(|&start| start != 0)
+    }
+
     fn listed_modules(&self) -> Result<Option<Vec<(PathBuf, u64)>>> {
         let w = self.0.borrow();
         w.alive()?;
