@@ -4,7 +4,7 @@
 
 use gdbstub::common::Signal;
 
-pub use dbgkit::os::windows::status;
+pub use dbgkit::nt_status as status;
 
 /// The signal an exception is reported with, or `None` when it is passed to
 /// the program without stopping: exceptions gdb has no signal for are only

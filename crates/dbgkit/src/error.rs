@@ -98,9 +98,6 @@ pub enum Error {
     /// Talking to a remote stub failed (see [`crate::target::remote::RemoteError`]).
     #[error(transparent)]
     Remote(#[from] crate::target::remote::RemoteError),
-    /// The Win32 debug loop failed (see [`crate::os::windows::WindowsError`]).
-    #[error(transparent)]
-    Windows(#[from] crate::os::windows::WindowsError),
 }
 
 /// gdb's words for a type name that names nothing.

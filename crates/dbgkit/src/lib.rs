@@ -20,6 +20,7 @@ mod linux;
 mod linux_abi;
 pub mod module;
 mod module_sections;
+pub mod nt_status;
 pub mod os;
 mod pe_image;
 mod process;

@@ -12,7 +12,6 @@ use crate::target::{Resume, SignalInfo, StopReason};
 use iced_x86::{Decoder, DecoderOptions, InstructionInfoFactory, OpAccess};
 
 const PAGE: u64 = 4096;
-const SEGV_ACCERR: i32 = 2;
 
 fn prot_bits(readable: bool, writable: bool, executable: bool) -> u64 {
     (if readable { crate::linux_abi::PROT_READ } else { 0 }
@@ -79,13 +78,7 @@ impl Session {
     /// watched range, replayed silently otherwise. Returns false when the
     /// fault is not ours (a real crash).
     pub(crate) fn on_page_fault(&mut self, pid: i32, tid: i32, info: &SignalInfo) -> Result<bool> {
-        // Linux says a page's rights refused the access; Windows reports
-        // an access violation (with what was done and where).
-        let refused = match info.nt_status {
-            Some(status) => status == crate::os::windows::status::ACCESS_VIOLATION,
-            None => info.code == SEGV_ACCERR,
-        };
-        if !refused {
+        if !info.refused_by_page_rights() {
             return Ok(false);
         }
         let fault = info.address;

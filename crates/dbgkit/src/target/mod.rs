@@ -100,6 +100,28 @@ impl SignalInfo {
         matches!(self.signal, SIGSEGV | SIGBUS | SIGILL | SIGFPE).then_some(self.address)
     }
 
+    /// This information with a Windows exception's NTSTATUS added: an
+    /// access violation's parameters (the kind of access, the address
+    /// accessed) become its code and address, as a fault's are.
+    pub fn with_exception(mut self, nt_status: u32, parameters: &[u64]) -> SignalInfo {
+        self.nt_status = Some(nt_status);
+        if let (crate::nt_status::ACCESS_VIOLATION, [kind, accessed, ..]) = (nt_status, parameters) {
+            self.code = *kind as i32;
+            self.address = *accessed;
+        }
+        self
+    }
+
+    /// Whether the access faulted because of the page's rights (Linux's
+    /// `SEGV_ACCERR`, a Windows access violation): what a page watchpoint makes.
+    pub fn refused_by_page_rights(&self) -> bool {
+        const SEGV_ACCERR: i32 = 2;
+        match self.nt_status {
+            Some(status) => status == crate::nt_status::ACCESS_VIOLATION,
+            None => self.signal == crate::signal_numbers::SIGSEGV && self.code == SEGV_ACCERR,
+        }
+    }
+
     /// The exception as the target's system names it: its NTSTATUS on
     /// Windows, the signal elsewhere.
     pub fn os_code(&self) -> crate::event::ExceptionCode {

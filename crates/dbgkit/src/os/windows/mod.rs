@@ -6,7 +6,8 @@
 //! memory can be allocated near the code), trap flags and debug registers.
 //!
 //! The parts that are plain data (command-line and environment quoting,
-//! debug-register slots, NTSTATUS codes, PE headers) build everywhere, for their tests; the
+//! debug-register slots, PE headers; the NTSTATUS codes are the engine's,
+//! `crate::nt_status`) build everywhere, for their tests; the
 //! rest only for Windows.
 
 pub mod command_line;
@@ -15,7 +16,6 @@ pub mod environment;
 pub mod error;
 pub mod exception_record;
 pub mod library;
-pub mod status;
 
 #[cfg(windows)]
 pub mod context;

@@ -20,9 +20,10 @@ use super::context::{
     CONTEXT_REGISTERS,
 };
 use super::debuggee::{Debuggee, ResumePlan, Stop, ThreadAction};
-use super::{status, LaunchOptions, Reporting, WindowsError};
+use super::{LaunchOptions, Reporting, WindowsError};
 use crate::arch::registers::{FpRegisters, Registers};
 use crate::error::{Error, Result};
+use crate::nt_status as status;
 use crate::signal_numbers::{SIGKILL, SIGTRAP};
 use crate::target::remote::all_stop::{self, AllStop, AllStopDriver, InterruptNeed};
 use crate::target::{
@@ -78,10 +79,18 @@ struct ThreadStop {
     second_chance: Option<bool>,
 }
 
+/// A failure of the debug loop as the engine's error: the ones it has a
+/// name for by that name, the others with the Win32 call and its error.
 fn windows(e: WindowsError) -> Error {
     match e {
         WindowsError::Launch { program, code: 2 | 3 } => Error::ProgramNotFound(program.into()),
-        other => Error::Windows(other),
+        WindowsError::Launch { ref program, .. } => {
+            Error::CannotExecute { path: program.into(), reason: e.to_string() }
+        }
+        // ERROR_ACCESS_DENIED; ERROR_INVALID_PARAMETER names no process.
+        WindowsError::Attach { pid, code: 5 } => Error::PermissionDenied(pid as i32),
+        WindowsError::Attach { pid, code: 87 } => Error::NoSuchProcess(pid as i32),
+        other => Error::Io(std::io::Error::other(other)),
     }
 }
 
@@ -136,7 +145,7 @@ impl WindowsTarget {
             finished: None,
             break_in_start: None,
         };
-        let info = win.exception_info(tid as u32, status::BREAKPOINT, true);
+        let info = win.exception_info(tid as u32, status::BREAKPOINT);
         win.stops.insert(reported, ThreadStop { info, second_chance: Some(false) });
         Ok((WindowsTarget(Rc::new(RefCell::new(win))), reported))
     }
@@ -169,17 +178,12 @@ impl Win {
     }
 
     /// The signal information of an exception stop, from the last exception record.
-    fn exception_info(&self, tid: u32, code: u32, first_chance: bool) -> SignalInfo {
-        let mut info = SignalInfo { signal: status::signal_of(code), nt_status: Some(code), ..Default::default() };
-        if let Some(record) = self.debuggee.last_exception().filter(|r| r.tid == tid && r.code == code) {
-            info.address = record.address;
-            if let (status::ACCESS_VIOLATION, [kind, accessed, ..]) = (code, record.parameters.as_slice()) {
-                info.code = *kind as i32;
-                info.address = *accessed;
-            }
+    fn exception_info(&self, tid: u32, code: u32) -> SignalInfo {
+        let info = SignalInfo { signal: status::signal_of(code), ..Default::default() };
+        match self.debuggee.last_exception().filter(|r| r.tid == tid && r.code == code) {
+            Some(record) => SignalInfo { address: record.address, ..info }.with_exception(code, &record.parameters),
+            None => info.with_exception(code, &[]),
         }
-        let _ = first_chance;
-        info
     }
 
     /// Lets the threads the engine resumed go, with one continue of the
@@ -293,11 +297,11 @@ impl Win {
                 self.report(tid as i32, plain(SIGTRAP, TRAP_HWBKPT), StopReason::Signal(SIGTRAP))
             }
             Stop::InitialBreakpoint { tid } => {
-                let info = self.exception_info(tid, status::BREAKPOINT, true);
+                let info = self.exception_info(tid, status::BREAKPOINT);
                 self.report(tid as i32, ThreadStop { info, second_chance: Some(false) }, StopReason::Signal(SIGTRAP))
             }
             Stop::Exception { tid, code, first_chance } => {
-                let info = self.exception_info(tid, code, first_chance);
+                let info = self.exception_info(tid, code);
                 // A step that ends in a debug-register trap is still the step's.
                 let trap = if code == status::SINGLE_STEP { TRAP_HWBKPT } else { info.code };
                 let info = SignalInfo { code: trap, ..info };

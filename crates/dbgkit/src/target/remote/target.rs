@@ -877,15 +877,9 @@ impl Remote {
     fn add_windows_exception(&mut self, tid: i32, info: &mut SignalInfo) {
         let Ok(answer) = self.client.monitor("exception") else { return };
         let Some(exception) = super::windows_exception::parse(&answer).filter(|e| e.tid == tid) else { return };
-        info.nt_status = Some(exception.code);
+        *info = info.with_exception(exception.code, &exception.parameters);
         if let Some(view) = self.threads.get_mut(&tid) {
             view.stop.second_chance = Some(!exception.first_chance);
-        }
-        if let ([kind, accessed, ..], super::windows_exception::ACCESS_VIOLATION) =
-            (exception.parameters.as_slice(), exception.code)
-        {
-            info.code = *kind as i32;
-            info.address = *accessed;
         }
     }
 

@@ -12,10 +12,6 @@ pub struct WindowsException {
     pub parameters: Vec<u64>,
 }
 
-/// The NTSTATUS of an access violation, whose two parameters are the kind
-/// of access and the address accessed.
-pub const ACCESS_VIOLATION: u32 = 0xC000_0005;
-
 fn number(text: &str) -> Option<u64> {
     match text.strip_prefix("0x") {
         Some(hex) => u64::from_str_radix(hex, 16).ok(),
@@ -57,7 +53,7 @@ mod tests {
             e,
             Some(WindowsException {
                 tid: 264,
-                code: ACCESS_VIOLATION,
+                code: crate::nt_status::ACCESS_VIOLATION,
                 first_chance: true,
                 address: 0x1_4000_1570,
                 parameters: vec![1, 0]

@@ -1,5 +1,8 @@
-//! The NTSTATUS codes of the exceptions that have a meaning of their own,
-//! and which of them the debug loop stops at when they are first raised.
+//! The NTSTATUS codes of the exceptions that have a meaning of their own:
+//! the engine's vocabulary for Windows exceptions, as `signal_numbers.rs`
+//! is for signals, whatever the target (the Win32 debug loop, a stub's
+//! `monitor exception`). Also which of them a debugger stops at when they
+//! are first raised, and the signal the engine handles each as.
 
 pub const ACCESS_VIOLATION: u32 = 0xC000_0005;
 pub const IN_PAGE_ERROR: u32 = 0xC000_0006;
@@ -39,7 +42,7 @@ pub fn is_note(code: u32) -> bool {
 }
 
 /// Whether an exception stops at its first chance even without
-/// [`Reporting::first_chance`](super::Reporting): the faults and traps
+/// [`Reporting::first_chance`](crate::os::windows::Reporting): the faults and traps
 /// every debugger shows at once (gdb has a signal for each). Other
 /// exceptions (a C++ throw, a `RaiseException`) stop only when the program
 /// did not handle them (second chance).
