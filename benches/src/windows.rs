@@ -127,11 +127,17 @@ fn raw_run(built: &Built, calls: u64) -> Result<f64> {
     let text = String::from_utf8_lossy(&out.stdout);
     ensure!(text.contains(&expected_output(calls)), "raw: the program printed {text:?}");
     let line = text.lines().find(|l| l.starts_with("rawloop: ")).with_context(|| format!("rawloop said {text:?}"))?;
+    self_timed_rate("raw", line, calls)
+}
+
+/// The rate a contender that times itself prints (`hits=N seconds=S
+/// exit=C`), checked: every call hit, the program ended with 0.
+fn self_timed_rate(who: &str, line: &str, calls: u64) -> Result<f64> {
     let field = |name: &str| line.split_whitespace().find_map(|f| f.strip_prefix(name)).map(str::to_string);
-    let hits: u64 = field("hits=").and_then(|h| h.parse().ok()).context("rawloop: no hit count")?;
-    let seconds: f64 = field("seconds=").and_then(|s| s.parse().ok()).context("rawloop: no time")?;
-    ensure!(hits == calls, "raw: {hits} hits, expected {calls}");
-    ensure!(field("exit=").as_deref() == Some("0"), "raw: the program did not exit with 0: {line}");
+    let hits: u64 = field("hits=").and_then(|h| h.parse().ok()).with_context(|| format!("{who}: no hit count"))?;
+    let seconds: f64 = field("seconds=").and_then(|s| s.parse().ok()).with_context(|| format!("{who}: no time"))?;
+    ensure!(hits == calls, "{who}: {hits} hits, expected {calls}");
+    ensure!(field("exit=").as_deref() == Some("0"), "{who}: the program did not exit with 0: {line}");
     Ok(hits as f64 / seconds)
 }
 
@@ -152,12 +158,7 @@ fn local_run(built: &Built, calls: u64) -> Result<f64> {
         String::from_utf8_lossy(&out.stderr)
     );
     let line = text.lines().find(|l| l.starts_with("hits=")).with_context(|| format!("count_hits said {text:?}"))?;
-    let field = |name: &str| line.split_whitespace().find_map(|f| f.strip_prefix(name)).map(str::to_string);
-    let hits: u64 = field("hits=").and_then(|h| h.parse().ok()).context("count_hits: no hit count")?;
-    let seconds: f64 = field("seconds=").and_then(|s| s.parse().ok()).context("count_hits: no time")?;
-    ensure!(hits == calls, "local: {hits} hits, expected {calls}");
-    ensure!(field("exit=").as_deref() == Some("0"), "local: the program did not exit with 0: {line}");
-    Ok(hits as f64 / seconds)
+    self_timed_rate("local", line, calls)
 }
 
 /// The stub under Wine on `loop.exe calls`, listening.

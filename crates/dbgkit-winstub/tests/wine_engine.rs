@@ -57,7 +57,7 @@ fn trace(args: &[&str]) -> String {
 }
 
 #[test]
-#[ignore = "needs Wine: run scripts/windows-tests"]
+#[ignore = "needs Wine, mingw-w64 and the Windows build: scripts/windows-tests runs it"]
 fn dbgkit_exe_traces_a_windows_program() {
     enabled("dbgkit_exe_traces_a_windows_program");
     let _console = shared_console();
@@ -86,7 +86,7 @@ fn dbgkit_exe_traces_a_windows_program() {
 }
 
 #[test]
-#[ignore = "needs Wine: run scripts/windows-tests"]
+#[ignore = "needs Wine, mingw-w64 and the Windows build: scripts/windows-tests runs it"]
 fn dbgkit_exe_breaks_steps_watches_and_detaches() {
     enabled("dbgkit_exe_breaks_steps_watches_and_detaches");
     let _console = shared_console();
@@ -129,7 +129,7 @@ fn dbgkit_exe_breaks_steps_watches_and_detaches() {
 }
 
 #[test]
-#[ignore = "needs Wine: run scripts/windows-tests"]
+#[ignore = "needs Wine, mingw-w64 and the Windows build: scripts/windows-tests runs it"]
 fn dbgkit_exe_sees_access_violations_and_handled_exceptions() {
     enabled("dbgkit_exe_sees_access_violations_and_handled_exceptions");
     let _console = shared_console();
@@ -170,7 +170,7 @@ fn dbgkit_exe_sees_access_violations_and_handled_exceptions() {
 }
 
 #[test]
-#[ignore = "needs Wine: run scripts/windows-tests"]
+#[ignore = "needs Wine, mingw-w64 and the Windows build: scripts/windows-tests runs it"]
 fn dbgkit_exe_hardware_breakpoint_is_hit_at_every_call() {
     enabled("dbgkit_exe_hardware_breakpoint_is_hit_at_every_call");
     let _console = shared_console();
@@ -201,7 +201,7 @@ fn tid_of(line: &str) -> &str {
 }
 
 #[test]
-#[ignore = "needs Wine: run scripts/windows-tests"]
+#[ignore = "needs Wine, mingw-w64 and the Windows build: scripts/windows-tests runs it"]
 fn dbgkit_exe_attaches_and_detach_leaves_the_program_running() {
     enabled("dbgkit_exe_attaches_and_detach_leaves_the_program_running");
     let _console = shared_console();
@@ -225,7 +225,7 @@ fn dbgkit_exe_attaches_and_detach_leaves_the_program_running() {
 }
 
 #[test]
-#[ignore = "needs Wine: run scripts/windows-tests"]
+#[ignore = "needs Wine, mingw-w64 and the Windows build: scripts/windows-tests runs it"]
 fn dbgkit_exe_breaks_in_on_ctrl_c_and_kills_on_quit() {
     enabled("dbgkit_exe_breaks_in_on_ctrl_c_and_kills_on_quit");
     let _alone = CONSOLE.write().unwrap_or_else(|e| e.into_inner());
@@ -277,7 +277,7 @@ fn dbgkit_exe_breaks_in_on_ctrl_c_and_kills_on_quit() {
 }
 
 #[test]
-#[ignore = "needs Wine: run scripts/windows-tests"]
+#[ignore = "needs Wine, mingw-w64 and the Windows build: scripts/windows-tests runs it"]
 fn dbgkit_exe_runs_the_program_with_the_environment_and_directory_set() {
     enabled("dbgkit_exe_runs_the_program_with_the_environment_and_directory_set");
     let _console = shared_console();
@@ -297,7 +297,7 @@ fn dbgkit_exe_runs_the_program_with_the_environment_and_directory_set() {
 }
 
 #[test]
-#[ignore = "needs Wine: run scripts/windows-tests"]
+#[ignore = "needs Wine, mingw-w64 and the Windows build: scripts/windows-tests runs it"]
 fn dbgkit_exe_page_watchpoint_catches_a_write_in_a_later_thread() {
     enabled("dbgkit_exe_page_watchpoint_catches_a_write_in_a_later_thread");
     let _console = shared_console();
@@ -320,7 +320,7 @@ fn dbgkit_exe_page_watchpoint_catches_a_write_in_a_later_thread() {
 }
 
 #[test]
-#[ignore = "needs Wine: run scripts/windows-tests"]
+#[ignore = "needs Wine, mingw-w64 and the Windows build: scripts/windows-tests runs it"]
 fn dbgkit_exe_debugs_through_a_stub_too() {
     enabled("dbgkit_exe_debugs_through_a_stub_too");
     let _console = shared_console();

@@ -74,6 +74,13 @@ const NAMES: [(i32, &str); 31] = [
     (SIGSYS, "SIGSYS"),
 ];
 
+/// Whether the processor raises `signal` on an instruction that cannot go
+/// on (a bad access, a bad instruction, an arithmetic fault), rather than
+/// something sending it.
+pub fn is_hardware_fault(signal: i32) -> bool {
+    matches!(signal, SIGSEGV | SIGBUS | SIGILL | SIGFPE)
+}
+
 /// The name of a signal that has one (`SIGSEGV`).
 pub fn name_of(signal: i32) -> Option<&'static str> {
     NAMES.iter().find(|(n, _)| *n == signal).map(|(_, name)| *name)

@@ -8,13 +8,7 @@ use super::Session;
 
 /// Signals the processor raises on an instruction (rather than sent).
 fn is_synchronous_fault(signal: i32, code: i32) -> bool {
-    matches!(
-        signal,
-        crate::signal_numbers::SIGSEGV
-            | crate::signal_numbers::SIGBUS
-            | crate::signal_numbers::SIGILL
-            | crate::signal_numbers::SIGFPE
-    ) && code > 0
+    crate::signal_numbers::is_hardware_fault(signal) && code > 0
 }
 
 impl Session {

@@ -399,16 +399,11 @@ impl Session {
 
 /// Signals a called function raises by what it does (not sent from outside).
 fn is_fault(signal: i32) -> bool {
-    matches!(
-        signal,
-        crate::signal_numbers::SIGSEGV
-            | crate::signal_numbers::SIGBUS
-            | crate::signal_numbers::SIGILL
-            | crate::signal_numbers::SIGFPE
-            | crate::signal_numbers::SIGTRAP
-            | crate::signal_numbers::SIGABRT
-            | crate::signal_numbers::SIGSYS
-    )
+    crate::signal_numbers::is_hardware_fault(signal)
+        || matches!(
+            signal,
+            crate::signal_numbers::SIGTRAP | crate::signal_numbers::SIGABRT | crate::signal_numbers::SIGSYS
+        )
 }
 
 fn errno_text(result: i64) -> String {

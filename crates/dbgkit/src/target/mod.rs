@@ -96,8 +96,7 @@ pub struct SignalInfo {
 impl SignalInfo {
     /// The address a fault was about, for the signals that have one.
     pub fn fault_address(&self) -> Option<u64> {
-        use crate::signal_numbers::{SIGBUS, SIGFPE, SIGILL, SIGSEGV};
-        matches!(self.signal, SIGSEGV | SIGBUS | SIGILL | SIGFPE).then_some(self.address)
+        crate::signal_numbers::is_hardware_fault(self.signal).then_some(self.address)
     }
 
     /// This information with a Windows exception's NTSTATUS added: an

@@ -87,14 +87,7 @@ pub fn conclude(snapshot: Option<&Snapshot>, stderr: &str, thrown: Option<&str>,
         // A hardware fault is described best by the fault itself; a
         // sanitizer's report of the same fault is kept beside it.
         Some(Trigger::Signal { signal, .. })
-            if matches!(
-                signal,
-                crate::signal_numbers::SIGSEGV
-                    | crate::signal_numbers::SIGBUS
-                    | crate::signal_numbers::SIGILL
-                    | crate::signal_numbers::SIGFPE
-                    | crate::signal_numbers::SIGTRAP
-            ) =>
+            if crate::signal_numbers::is_hardware_fault(signal) || signal == crate::signal_numbers::SIGTRAP =>
         {
             finding.map(|f| f.class.clone()).unwrap_or(CrashClass::Signal(signal))
         }

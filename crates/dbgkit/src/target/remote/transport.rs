@@ -174,13 +174,10 @@ impl Transport {
                 Transport::Tcp(s) => s.read(buf),
                 Transport::Pipe { output, .. } => output.read(buf),
             };
-            return match got {
-                Ok(0) => Ok(Received::Closed),
-                Ok(n) => Ok(Received::Bytes(n)),
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => Ok(Received::Closed),
-                Err(e) => Err(e),
-            };
+            match received(got) {
+                Some(result) => return result,
+                None => continue,
+            }
         }
     }
 
@@ -218,13 +215,10 @@ impl Transport {
             if n == 0 {
                 return Ok(slice_ended);
             }
-            return match stream.read(buf) {
-                Ok(0) => Ok(Received::Closed),
-                Ok(n) => Ok(Received::Bytes(n)),
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => Ok(Received::Closed),
-                Err(e) => Err(e),
-            };
+            match received(stream.read(buf)) {
+                Some(result) => return result,
+                None => continue,
+            }
         }
     }
 
@@ -287,6 +281,19 @@ impl Drop for Transport {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+}
+
+/// What a read of readable input gave: `None` when a signal cut it short
+/// (read again).
+#[cfg(any(unix, windows))]
+fn received(got: std::io::Result<usize>) -> Option<std::io::Result<Received>> {
+    match got {
+        Ok(0) => Some(Ok(Received::Closed)),
+        Ok(n) => Some(Ok(Received::Bytes(n))),
+        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => None,
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => Some(Ok(Received::Closed)),
+        Err(e) => Some(Err(e)),
     }
 }
 
