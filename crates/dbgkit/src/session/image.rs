@@ -254,6 +254,9 @@ impl Session {
         for &tid in &tids {
             self.owner.insert(tid, pid);
         }
+        // Where no thread has the process's id (Windows), the process's
+        // end is reported as its id's death, as a leader's is on Linux.
+        self.owner.insert(pid, pid);
         let source = source.map(|s| {
             self.sources.push(s);
             self.sources.len() - 1

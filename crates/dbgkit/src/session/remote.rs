@@ -81,11 +81,6 @@ impl Session {
         let launched_by_stub = !target.attached();
         let events = target.events();
         let pid = self.adopt_target(Box::new(target.clone()), Some(events))?;
-        if connected.kind == RemoteKind::Windows {
-            // No thread of a Windows process has the process's id: its end
-            // is reported as the process id's death (the leader's on Linux).
-            self.owner.insert(pid, pid);
-        }
         self.remotes.insert(pid, RemoteProcess { target: target.clone(), kernel: None });
         let p = self.process_mut(pid)?;
         // As gdb does: a program the stub started ends with the session; one it attached to runs on.

@@ -52,9 +52,6 @@ impl Session {
                 return Err(e);
             }
         };
-        // No thread of a Windows process has the process's id: its end is
-        // reported as the process id's death (the leader's on Linux).
-        self.owner.insert(pid, pid);
         // As WinDbg does: a program it started ends with it, one it attached to runs on.
         self.process_mut(pid)?.kill_on_exit = launched;
         self.resolve_pending_breakpoints(pid);
