@@ -42,7 +42,7 @@ pub fn is_note(code: u32) -> bool {
 }
 
 /// Whether an exception stops at its first chance even without
-/// [`Reporting::first_chance`](crate::os::windows::Reporting): the faults and traps
+/// a debugger asking for every first chance: the faults and traps
 /// every debugger shows at once (gdb has a signal for each). Other
 /// exceptions (a C++ throw, a `RaiseException`) stop only when the program
 /// did not handle them (second chance).

@@ -7,29 +7,14 @@
 use super::Session;
 use crate::error::{Error, Result};
 use crate::launch::SpawnOptions;
-use crate::os::windows::environment::environment_block;
-use crate::os::windows::{LaunchOptions, WindowsTarget};
+use crate::os::windows::WindowsTarget;
 
 impl Session {
     pub(super) fn spawn_windows(&mut self, options: &SpawnOptions) -> Result<i32> {
         if options.argv.is_empty() {
             return Err(Error::InvalidArgument("no program to launch".into()));
         }
-        let command: Vec<String> = options.argv.iter().map(|a| a.to_string_lossy().into_owned()).collect();
-        let text = |(name, value): &(std::ffi::OsString, std::ffi::OsString)| {
-            (name.to_string_lossy().into_owned(), value.to_string_lossy().into_owned())
-        };
-        let changes: Vec<(String, String)> = options.extra_env.iter().map(text).collect();
-        let environment = match &options.env {
-            Some(base) => Some(environment_block(&base.iter().map(text).collect::<Vec<_>>(), &changes)),
-            None if !changes.is_empty() => {
-                let inherited: Vec<(String, String)> = std::env::vars_os().map(|v| text(&v)).collect();
-                Some(environment_block(&inherited, &changes))
-            }
-            None => None,
-        };
-        let launch = LaunchOptions { environment, directory: options.cwd.clone() };
-        let (target, tid) = WindowsTarget::launch(&command, &launch)?;
+        let (target, tid) = WindowsTarget::spawn(options)?;
         self.adopt_windows(target, tid, true)
     }
 

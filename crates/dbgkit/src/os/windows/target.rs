@@ -20,6 +20,7 @@ use super::context::{
     CONTEXT_REGISTERS,
 };
 use super::debuggee::{Debuggee, ResumePlan, Stop, ThreadAction};
+use super::environment::environment_block;
 use super::{LaunchOptions, Reporting, WindowsError};
 use crate::arch::registers::{FpRegisters, Registers};
 use crate::error::{Error, Result};
@@ -101,6 +102,25 @@ impl WindowsTarget {
     pub fn launch(command: &[String], options: &LaunchOptions) -> Result<(WindowsTarget, i32)> {
         let (debuggee, first) = Debuggee::start(command, options, REPORTING).map_err(windows)?;
         WindowsTarget::adopt(debuggee, first)
+    }
+
+    /// Starts the program `options` names, with its environment and
+    /// working directory, as [`launch`](Self::launch) does.
+    pub fn spawn(options: &crate::launch::SpawnOptions) -> Result<(WindowsTarget, i32)> {
+        let text = |(name, value): &(std::ffi::OsString, std::ffi::OsString)| {
+            (name.to_string_lossy().into_owned(), value.to_string_lossy().into_owned())
+        };
+        let command: Vec<String> = options.argv.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+        let changes: Vec<(String, String)> = options.extra_env.iter().map(text).collect();
+        let environment = match &options.env {
+            Some(base) => Some(environment_block(&base.iter().map(text).collect::<Vec<_>>(), &changes)),
+            None if !changes.is_empty() => {
+                let inherited: Vec<(String, String)> = std::env::vars_os().map(|v| text(&v)).collect();
+                Some(environment_block(&inherited, &changes))
+            }
+            None => None,
+        };
+        WindowsTarget::launch(&command, &LaunchOptions { environment, directory: options.cwd.clone() })
     }
 
     /// Attaches to process `pid`; the system replays its threads and DLLs,
