@@ -7,7 +7,7 @@ use crate::target::{Origin, ServerTarget};
 
 /// Features added to gdbstub's `qSupported` reply.
 pub const EXTRA_FEATURES: &[u8] =
-    b";QPassSignals+;QProgramSignals+;qXfer:threads:read+;qXfer:siginfo:read+;exec-events+;fork-events+;vfork-events+";
+    b";QPassSignals+;QProgramSignals+;QNonStop+;qXfer:threads:read+;qXfer:siginfo:read+;exec-events+;fork-events+;vfork-events+";
 
 /// The reply to `body`, or `None` to let gdbstub answer.
 pub fn answer(target: &mut ServerTarget, negotiated: &mut Negotiated, body: &[u8]) -> Option<Vec<u8>> {

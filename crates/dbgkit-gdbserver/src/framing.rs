@@ -132,6 +132,17 @@ pub fn frame(body: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Frames an asynchronous notification (`%Stop:T05...#cs`); the client
+/// sends no acknowledgement for it.
+pub fn notification(name: &[u8], body: &[u8]) -> Vec<u8> {
+    let mut payload = name.to_vec();
+    payload.push(b':');
+    payload.extend_from_slice(body);
+    let mut out = frame(&payload);
+    out[0] = b'%';
+    out
+}
+
 /// Escapes bytes for a binary reply body (`}` then the byte xor 0x20 for
 /// `#`, `$`, `}` and `*`).
 pub fn escape_binary(data: &[u8], out: &mut Vec<u8>) {

@@ -14,6 +14,8 @@ use gdbstub::stub::{DisconnectReason, GdbStub, MultiThreadStopReason};
 use std::collections::VecDeque;
 use std::time::Duration;
 
+mod non_stop_packets;
+
 /// The packet size advertised to the client (`PacketSize`): big memory
 /// transfers in few round trips.
 pub const PACKET_SIZE: usize = 0x4000;
@@ -69,6 +71,8 @@ pub struct Connection<'t> {
     pub negotiated: Negotiated,
     /// Wakes the server when a thread stops; without it, waits poll.
     notifier: Option<crate::wakeup::StopNotifier>,
+    /// Non-stop stop notifications to send once the current reply is out.
+    notifications: Vec<String>,
 }
 
 impl<'t> Connection<'t> {
@@ -80,6 +84,7 @@ impl<'t> Connection<'t> {
             pending: VecDeque::new(),
             negotiated: Negotiated::default(),
             notifier: crate::wakeup::StopNotifier::new().ok(),
+            notifications: Vec::new(),
         }
     }
 
@@ -138,31 +143,7 @@ impl<'t> Connection<'t> {
                 let regs = tid.map(|t| self.target.expedited_registers(t)).unwrap_or_default();
                 if let Some(special) = self.target.pending_special.take() {
                     let pid = self.target.inferior.as_ref().map(|i| i.pid).unwrap_or(0);
-                    let thread = |tid| extensions::thread_id(&self.negotiated, pid, tid);
-                    let mut body = match special {
-                        SpecialStop::Exec { tid, image } => {
-                            format!("T05thread:{};exec:{};", thread(tid), hex(image.to_string_lossy().as_bytes()))
-                        }
-                        SpecialStop::Fork { tid, child } => format!(
-                            "T05thread:{};fork:{};",
-                            thread(tid),
-                            extensions::thread_id(&self.negotiated, child, child)
-                        ),
-                        SpecialStop::VFork { tid, child } => format!(
-                            "T05thread:{};vfork:{};",
-                            thread(tid),
-                            extensions::thread_id(&self.negotiated, child, child)
-                        ),
-                        SpecialStop::VForkDone { tid } => format!("T05thread:{};vforkdone:;", thread(tid)),
-                        SpecialStop::NoResumed => String::new(),
-                    };
-                    if body.is_empty() {
-                        body.push('N');
-                    } else {
-                        for (id, bytes) in &regs {
-                            body.push_str(&format!("{:x}:{};", id.0, hex(bytes)));
-                        }
-                    }
+                    let body = crate::stop_reply::special(&special, &self.negotiated, pid, &regs);
                     self.link.0.borrow_mut().replace_next_packet(body.into_bytes());
                 }
                 let mut iter = regs.iter().map(|(id, bytes)| (*id, bytes.as_slice()));
@@ -170,6 +151,17 @@ impl<'t> Connection<'t> {
                     Ok(next) => Ok(next),
                     Err(e) => self.recover(e, b"stop reply"),
                 }
+            }
+            idle if self.target.non_stop.enabled && self.target.inferior.is_some() => {
+                // Non-stop: threads may run while gdb is idle; their stops
+                // go out as notifications.
+                if self.link.0.borrow().has_input()? {
+                    self.receive(None)?;
+                } else if let Some(event) = self.next_engine_event()? {
+                    self.on_non_stop_event(event, false)?;
+                    self.flush_notifications()?;
+                }
+                Ok(idle)
             }
             other => {
                 self.receive(None)?;
@@ -209,9 +201,18 @@ impl<'t> Connection<'t> {
             self.receive(Some(Duration::from_millis(5)))?;
             return Ok(None);
         }
+        match self.next_engine_event()? {
+            Some(event) => self.target.on_event(event),
+            None => Ok(None),
+        }
+    }
+
+    /// The next event of the target, or `None` after a short sleep that
+    /// input from the client or a stop ends early.
+    fn next_engine_event(&mut self) -> Result<Option<dbgkit::Event>, ServerError> {
         let Some(notifier) = &self.notifier else {
             return match self.target.session.wait_event(Some(CLIENT_CHECK)) {
-                Ok(Some(event)) => self.target.on_event(event),
+                Ok(Some(event)) => Ok(Some(event)),
                 Ok(None) | Err(dbgkit::Error::NoProcesses) => Ok(None),
                 Err(e) => Err(e.into()),
             };
@@ -220,7 +221,7 @@ impl<'t> Connection<'t> {
         // leaves a notification that ends the sleep at once.
         notifier.drain();
         match self.target.session.wait_event(Some(Duration::ZERO)) {
-            Ok(Some(event)) => return self.target.on_event(event),
+            Ok(Some(event)) => return Ok(Some(event)),
             Ok(None) | Err(dbgkit::Error::NoProcesses) => {}
             Err(e) => return Err(e.into()),
         }
@@ -235,6 +236,11 @@ impl<'t> Connection<'t> {
             Incoming::Ack => Ok(machine),
             Incoming::Nack => {
                 self.link.0.borrow_mut().resend_last()?;
+                Ok(machine)
+            }
+            Incoming::Interrupt if self.target.non_stop.enabled => {
+                self.interrupt_non_stop()?;
+                self.flush_notifications()?;
                 Ok(machine)
             }
             Incoming::Interrupt => self.feed(machine, &[0x03]),
@@ -264,39 +270,55 @@ impl<'t> Connection<'t> {
                 Ok(machine)
             }
             Incoming::Packet { body } => {
-                let body = self.legacy_continue_as_vcont(body);
-                if let Some(reply) = extensions::answer(self.target, &mut self.negotiated, &body) {
+                if let Some(reply) = self.non_stop_packet(&body)? {
                     self.link.0.borrow_mut().send_packet(ack, &reply)?;
+                    self.flush_notifications()?;
                     return Ok(machine);
                 }
-                if body.starts_with(b"qSupported") {
-                    self.negotiated.multiprocess = body.windows(13).any(|w| w == b"multiprocess+");
-                    self.target.exec_events = body.windows(12).any(|w| w == b"exec-events+");
-                    self.target.fork_events = body.windows(13).any(|w| w == b";fork-events+")
-                        || body.windows(13).any(|w| w == b":fork-events+");
-                    self.target.vfork_events = body.windows(13).any(|w| w == b"vfork-events+");
-                    self.target.no_resumed = body.windows(11).any(|w| w == b"no-resumed+");
-                    self.link.0.borrow_mut().append_to_next_packet(extensions::EXTRA_FEATURES.to_vec());
+                if self.target.non_stop.enabled {
+                    let machine = self.with_threads_stopped(|c| c.serve_packet(machine, body))?;
+                    self.flush_notifications()?;
+                    return Ok(machine);
                 }
-                if body == b"k" {
-                    // lldb waits for the exit status after `k`; gdb reads no reply to it.
-                    self.link.0.borrow_mut().replace_next_packet(b"X09".to_vec());
-                }
-                let machine = self.feed(machine, &frame(&body))?;
-                if self.target.exit_requested {
-                    // `monitor exit`: the reply went out; the server ends now, as gdbserver does.
-                    return Err(ServerError::Link(LinkError::ClientGone));
-                }
-                if body == b"QStartNoAckMode" {
-                    self.negotiated.no_ack = true;
-                }
-                if body.starts_with(b"Hg") || body.starts_with(b"Hc") {
-                    self.negotiated.thread_selection.retain(|b| b[..2] != body[..2]);
-                    self.negotiated.thread_selection.push(body);
-                }
-                Ok(machine)
+                self.serve_packet(machine, body)
             }
         }
+    }
+
+    /// A packet answered by the extensions or by gdbstub.
+    fn serve_packet(&mut self, machine: Machine, body: Vec<u8>) -> Result<Machine, ServerError> {
+        let ack = !self.negotiated.no_ack;
+        let body = self.legacy_continue_as_vcont(body);
+        if let Some(reply) = extensions::answer(self.target, &mut self.negotiated, &body) {
+            self.link.0.borrow_mut().send_packet(ack, &reply)?;
+            return Ok(machine);
+        }
+        if body.starts_with(b"qSupported") {
+            self.negotiated.multiprocess = body.windows(13).any(|w| w == b"multiprocess+");
+            self.target.exec_events = body.windows(12).any(|w| w == b"exec-events+");
+            self.target.fork_events =
+                body.windows(13).any(|w| w == b";fork-events+") || body.windows(13).any(|w| w == b":fork-events+");
+            self.target.vfork_events = body.windows(13).any(|w| w == b"vfork-events+");
+            self.target.no_resumed = body.windows(11).any(|w| w == b"no-resumed+");
+            self.link.0.borrow_mut().append_to_next_packet(extensions::EXTRA_FEATURES.to_vec());
+        }
+        if body == b"k" {
+            // lldb waits for the exit status after `k`; gdb reads no reply to it.
+            self.link.0.borrow_mut().replace_next_packet(b"X09".to_vec());
+        }
+        let machine = self.feed(machine, &frame(&body))?;
+        if self.target.exit_requested {
+            // `monitor exit`: the reply went out; the server ends now, as gdbserver does.
+            return Err(ServerError::Link(LinkError::ClientGone));
+        }
+        if body == b"QStartNoAckMode" {
+            self.negotiated.no_ack = true;
+        }
+        if body.starts_with(b"Hg") || body.starts_with(b"Hc") {
+            self.negotiated.thread_selection.retain(|b| b[..2] != body[..2]);
+            self.negotiated.thread_selection.push(body);
+        }
+        Ok(machine)
     }
 
     /// `c` and `Cxx` continue every thread (lldb sends them); gdbstub 0.7
@@ -375,18 +397,23 @@ impl<'t> Connection<'t> {
         Ok(machine)
     }
 
+    /// Says how the process ended, as gdbserver does.
+    fn announce_ending(&mut self) {
+        match self.target.ending.take() {
+            Some(crate::target::Ending::Exited(code)) => eprintln!("\nChild exited with status {code}"),
+            Some(crate::target::Ending::Killed(signal)) => {
+                eprintln!("\nChild terminated with signal = {signal:#x} ({})", dbgkit::signal_name(signal))
+            }
+            None => {}
+        }
+    }
+
     /// The session's end or its next turn after gdbstub disconnected.
     fn on_disconnect(&mut self, reason: DisconnectReason) -> Result<Option<ConnectionEnd>, ServerError> {
         let extended = self.target.extended;
         match reason {
             DisconnectReason::TargetExited(_) | DisconnectReason::TargetTerminated(_) => {
-                match self.target.ending.take() {
-                    Some(crate::target::Ending::Exited(code)) => eprintln!("\nChild exited with status {code}"),
-                    Some(crate::target::Ending::Killed(signal)) => {
-                        eprintln!("\nChild terminated with signal = {signal:#x} ({})", dbgkit::signal_name(signal))
-                    }
-                    None => {}
-                }
+                self.announce_ending();
                 Ok((!extended).then_some(ConnectionEnd::TargetEnded))
             }
             DisconnectReason::Disconnect => {
@@ -402,10 +429,6 @@ impl<'t> Connection<'t> {
             }
         }
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn stop_thread(reason: &MultiThreadStopReason<u64>) -> Option<i32> {

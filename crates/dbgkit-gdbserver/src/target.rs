@@ -175,6 +175,8 @@ pub struct ServerTarget {
     pub(crate) syscalls_to_catch: Option<Vec<u64>>,
     /// The engine's syscall catchpoint for it, in the debugged process.
     pub(crate) syscall_catch_id: Option<u32>,
+    /// gdb's non-stop mode: which threads it sees stopped.
+    pub non_stop: crate::non_stop::NonStop,
 }
 
 /// Logs on stderr when `--debug` is given.
@@ -232,6 +234,7 @@ impl ServerTarget {
             pending_vfork_done: None,
             syscalls_to_catch: None,
             syscall_catch_id: None,
+            non_stop: Default::default(),
         }
     }
 
@@ -454,7 +457,7 @@ impl ServerTarget {
             EventKind::ThreadExited { .. } if self.scheduler_locked => {
                 self.resumed_threads.retain(|&t| t != event.tid);
                 debug_log!(self, "continuing the exit of locked thread {}", event.tid);
-                self.session.continue_event(ContinueStatus::Handled)?;
+                self.continue_stop(ContinueStatus::Handled)?;
                 return Ok(None);
             }
             EventKind::ProcessCreated { .. }
@@ -463,14 +466,14 @@ impl ServerTarget {
             | EventKind::ModuleLoaded(_)
             | EventKind::ModuleUnloaded(_) => {
                 debug_log!(self, "continuing {} of thread {}", event.kind.name(), event.tid);
-                self.session.continue_event(ContinueStatus::Handled)?;
+                self.continue_stop(ContinueStatus::Handled)?;
                 return Ok(None);
             }
             EventKind::Fork { child, vfork } => {
                 let vfork = *vfork;
                 let wanted = if vfork { self.vfork_events } else { self.fork_events };
                 if !wanted {
-                    self.session.continue_event(ContinueStatus::Handled)?;
+                    self.continue_stop(ContinueStatus::Handled)?;
                     return Ok(None);
                 }
                 // The child already runs free, cleaned of breakpoints; gdb
@@ -491,7 +494,7 @@ impl ServerTarget {
                 self.watchpoints.clear();
                 self.raw_breakpoints.clear();
                 if !self.exec_events {
-                    self.session.continue_event(ContinueStatus::Handled)?;
+                    self.continue_stop(ContinueStatus::Handled)?;
                     return Ok(None);
                 }
                 self.pending_special = Some(SpecialStop::Exec { tid: event.tid, image: image.clone() });
@@ -510,11 +513,11 @@ impl ServerTarget {
             }
             EventKind::Exception { first_chance: false, .. } => {
                 // gdb saw the first chance and passed the signal on.
-                self.session.continue_event(ContinueStatus::NotHandled)?;
+                self.continue_stop(ContinueStatus::NotHandled)?;
                 return Ok(None);
             }
             EventKind::Exception { signal, .. } if self.pass_signals.contains(signal) => {
-                self.session.continue_event(ContinueStatus::NotHandled)?;
+                self.continue_stop(ContinueStatus::NotHandled)?;
                 return Ok(None);
             }
             EventKind::Exception { signal, .. } => {
@@ -532,15 +535,15 @@ impl ServerTarget {
                 }
                 _ => {
                     // A step gdb no longer waits for (another event came first).
-                    self.session.continue_event(ContinueStatus::Handled)?;
+                    self.continue_stop(ContinueStatus::Handled)?;
                     return Ok(None);
                 }
             },
             EventKind::Breakpoint { id, .. } => {
-                let taken_out = self.sw_breakpoints.values().any(|b| b.id == *id && !b.inserted);
+                let taken_out = self.is_taken_out(*id);
                 if taken_out && self.stepping.is_none_or(|(stepper, _)| stepper != event.tid) {
                     // gdb took this breakpoint out: the thread runs through it.
-                    self.session.continue_event(ContinueStatus::Handled)?;
+                    self.continue_stop(ContinueStatus::Handled)?;
                     return Ok(None);
                 }
                 if self.stepping.is_some_and(|(stepper, _)| stepper == event.tid) {
@@ -584,6 +587,31 @@ impl ServerTarget {
         self.stepping = None;
         self.stop_event = Some(event);
         Ok(Some(reason))
+    }
+
+    /// Continues the stop the engine holds: every thread runs (all-stop),
+    /// or in non-stop mode only the threads gdb believes running.
+    pub(crate) fn continue_stop(&mut self, status: ContinueStatus) -> dbgkit::Result<()> {
+        match self.inferior.as_ref().map(|i| i.pid) {
+            Some(pid) if self.non_stop.enabled => self.resume_as_gdb_sees(pid, status),
+            _ => self.session.continue_event(status),
+        }
+    }
+
+    /// Non-stop: continues the held event of `pid` with the threads gdb
+    /// sees running resumed (stepping ones stepping) and the rest stopped.
+    pub(crate) fn resume_as_gdb_sees(&mut self, pid: i32, status: ContinueStatus) -> dbgkit::Result<()> {
+        let threads = self.session.threads(pid)?;
+        let ns = &self.non_stop;
+        let running = |t: &&i32| !ns.stopped.contains_key(*t);
+        let stepping: Vec<i32> =
+            threads.iter().filter(running).filter(|t| ns.steppers.contains_key(*t)).copied().collect();
+        let free: Vec<i32> =
+            threads.iter().filter(running).filter(|t| !ns.steppers.contains_key(*t)).copied().collect();
+        match self.session.resume_threads_stepping(pid, &free, &stepping, status) {
+            Err(e) if e.is_gone() => Ok(()),
+            other => other,
+        }
     }
 
     /// `tid` when it is a thread of the process; otherwise (a client that
@@ -895,6 +923,11 @@ impl SwBreakpoint for ServerTarget {
 }
 
 impl ServerTarget {
+    /// Whether engine breakpoint `id` is one gdb took out (hits run through it).
+    pub(crate) fn is_taken_out(&self, id: u32) -> bool {
+        self.sw_breakpoints.values().any(|b| b.id == id && !b.inserted)
+    }
+
     /// Removes for good a breakpoint gdb took out at `address` (a thread
     /// about to step from there without having reported it would otherwise
     /// execute its `int3`).

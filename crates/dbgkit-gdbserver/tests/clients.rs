@@ -247,3 +247,35 @@ fn a_locked_thread_that_exits_leaves_the_others_stopped() {
     );
     assert!(!log.contains("exited normally"), "main did not run:\n{log}");
 }
+
+#[test]
+fn in_non_stop_mode_one_thread_stops_while_the_others_run() {
+    let nonstop = fixture("nonstop");
+    let log = gdb(
+        &nonstop,
+        &[
+            "set confirm off".into(),
+            "set non-stop on".into(),
+            format!("target remote | {SERVER} - {}", nonstop.display()),
+            "break parked".into(),
+            "continue".into(),
+            "print counter".into(),
+            "shell sleep 0.2".into(),
+            "print counter".into(),
+            "info threads".into(),
+            "set var stop = 1".into(),
+            "thread 2".into(),
+            "next".into(),
+            "continue".into(),
+        ],
+    );
+    assert!(log.contains("Thread 2 \"nonstop\" hit Breakpoint 1, parked ()"), "{log}");
+    let value = |name: &str| -> u64 {
+        let line = log.lines().find(|l| l.starts_with(name)).unwrap_or_else(|| panic!("no {name} in:\n{log}"));
+        line.rsplit(' ').next().and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("{line}"))
+    };
+    assert!(value("$2 = ") > value("$1 = "), "main counted while the worker was stopped:\n{log}");
+    assert!(log.lines().any(|l| l.contains("Thread ") && l.contains("(running)")), "gdb sees main running:\n{log}");
+    assert!(log.contains("worker (arg=0x0) at"), "the worker stepped back into worker():\n{log}");
+    assert!(log.contains("exited normally"), "main saw `stop` and the program ended:\n{log}");
+}

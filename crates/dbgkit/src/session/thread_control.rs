@@ -81,6 +81,31 @@ impl Session {
     /// is a debugger's scheduler locking: `continue` in one thread while the
     /// rest wait.
     pub fn resume_threads(&mut self, pid: i32, threads: &[i32], status: ContinueStatus) -> Result<()> {
+        if threads.is_empty() {
+            return Err(Error::InvalidArgument("no thread to resume".into()));
+        }
+        self.resume_threads_stepping(pid, threads, &[], status)
+    }
+
+    /// Continues the event of a held process with `status`, running
+    /// `running` and single-stepping `stepping` (each then reports its own
+    /// `StepComplete`); every other thread stays stopped until a later call
+    /// names it or the process is resumed as a whole. This is a debugger
+    /// that lets each thread run or stop on its own (gdb's non-stop mode):
+    /// both lists may be empty, and the event is then consumed with every
+    /// thread left stopped.
+    ///
+    /// A thread whose stop the kernel already reported while the process
+    /// was being stopped is not resumed: that stop is its next event. While
+    /// other events of the process wait to be reported, nothing runs yet.
+    pub fn resume_threads_stepping(
+        &mut self,
+        pid: i32,
+        running: &[i32],
+        stepping: &[i32],
+        status: ContinueStatus,
+    ) -> Result<()> {
+        self.refuse_inside_callback("resume threads")?;
         let p = self.process(pid)?;
         let Some(event) = p.in_flight.as_ref() else {
             return Err(if p.is_held() { Error::NoEventInFlight(pid) } else { Error::ProcessRunning(pid) });
@@ -94,11 +119,8 @@ impl Session {
                 status.name()
             )));
         }
-        if let Some(&tid) = threads.iter().find(|t| !p.threads.contains_key(t)) {
+        if let Some(&tid) = running.iter().chain(stepping).find(|t| !p.threads.contains_key(t)) {
             return Err(Error::NoSuchThread { pid, tid });
-        }
-        if threads.is_empty() {
-            return Err(Error::InvalidArgument("no thread to resume".into()));
         }
         let p = self.process_mut(pid)?;
         let event = p.in_flight.take().expect("checked above");
@@ -108,9 +130,24 @@ impl Session {
             }
         }
         for (tid, t) in p.threads.iter_mut() {
-            t.parked = !threads.contains(tid);
+            let steps = stepping.contains(tid);
+            t.parked = !steps && !running.contains(tid);
+            if steps {
+                t.step = Some(Step::User);
+            } else if t.step == Some(Step::User) && running.contains(tid) {
+                // Named to run, not to step: a step asked for earlier is over.
+                t.step = None;
+            }
         }
-        for &tid in threads {
+        if !p.queued.is_empty() {
+            return Ok(());
+        }
+        for &tid in running.iter().chain(stepping) {
+            let held = self.held.iter().any(|(held, _)| *held == tid);
+            let stopped = self.process(pid)?.threads.get(&tid).is_some_and(|t| t.stopped);
+            if held || !stopped {
+                continue;
+            }
             match self.resume_thread(pid, tid) {
                 Err(e) if e.is_gone() => {}
                 other => other?,

@@ -1,0 +1,292 @@
+//! Non-stop mode on a connection: `QNonStop`, `vCont` that answers `OK`
+//! at once, `%Stop` notifications acknowledged by `vStopped`, `?` listing
+//! every stopped thread, `vCtrlC`, and every other packet served with the
+//! threads briefly stopped (see `crate::non_stop`).
+
+use super::Connection;
+use crate::non_stop::{action_for, parse_actions, Action, Notify};
+use crate::stop_reply;
+use crate::target::{Origin, ServerError};
+use dbgkit::{ContinueStatus, Event, EventKind};
+use gdbstub::common::Signal;
+use gdbstub::stub::MultiThreadStopReason;
+use std::time::Duration;
+
+/// How long one look for the stop that a break-in causes may take.
+const STOP_WAIT: Duration = Duration::from_secs(5);
+
+impl Connection<'_> {
+    /// Answers a packet whose meaning non-stop mode changes; `None` lets
+    /// the usual path answer it.
+    pub(super) fn non_stop_packet(&mut self, body: &[u8]) -> Result<Option<Vec<u8>>, ServerError> {
+        let Ok(text) = std::str::from_utf8(body) else { return Ok(None) };
+        let reply = match text {
+            "QNonStop:1" => {
+                self.enter_non_stop()?;
+                "OK".to_string()
+            }
+            "QNonStop:0" => {
+                self.leave_non_stop()?;
+                "OK".to_string()
+            }
+            // `t` stops one thread: gdb asks for it before it uses non-stop.
+            "vCont?" => "vCont;c;C;s;S;t;r".to_string(),
+            _ if !self.target.non_stop.enabled => return Ok(None),
+            "vStopped" => self.target.non_stop.acknowledge(),
+            "?" => self.target.non_stop.status(),
+            "vCtrlC" => {
+                self.interrupt_non_stop()?;
+                "OK".to_string()
+            }
+            _ => match text.strip_prefix("vCont") {
+                Some(actions) => self.resume_non_stop(actions)?,
+                None => return Ok(None),
+            },
+        };
+        Ok(Some(reply.into_bytes()))
+    }
+
+    /// `QNonStop:1`: every thread of the process is stopped, as gdb then believes.
+    fn enter_non_stop(&mut self) -> Result<(), ServerError> {
+        if self.target.non_stop.enabled {
+            return Ok(());
+        }
+        self.quiesce()?;
+        self.target.non_stop.reset();
+        self.target.non_stop.enabled = true;
+        self.adopt_stopped_process();
+        self.unquiesce()
+    }
+
+    /// `QNonStop:0`: back to all-stop, with the process held.
+    fn leave_non_stop(&mut self) -> Result<(), ServerError> {
+        if !self.target.non_stop.enabled {
+            return Ok(());
+        }
+        self.quiesce()?;
+        self.target.non_stop.reset();
+        self.target.non_stop.enabled = false;
+        Ok(())
+    }
+
+    /// Records every thread of a process that just stopped as a whole
+    /// (launched, attached, or at connection) as stopped for gdb.
+    fn adopt_stopped_process(&mut self) {
+        let Some(inferior) = self.target.inferior.clone() else { return };
+        let pid = inferior.pid;
+        let threads = self.target.session.threads(pid).unwrap_or_default();
+        let first = self.target.stop_event.as_ref().map(|e| e.tid).unwrap_or(pid);
+        for tid in threads {
+            let regs = self.target.expedited_registers(tid);
+            let reply = if tid == first && inferior.origin == Origin::Launched {
+                let reason = MultiThreadStopReason::SignalWithThread {
+                    tid: crate::target::to_tid(tid),
+                    signal: Signal::SIGTRAP,
+                };
+                stop_reply::for_reason(&reason, &self.negotiated, pid, &regs)
+            } else {
+                stop_reply::stopped_by_request(&self.negotiated, pid, tid, &regs)
+            };
+            self.target.non_stop.stopped.insert(tid, reply);
+        }
+    }
+
+    /// A packet the usual path answers, served with every thread stopped
+    /// meanwhile. A new process (`vRun`, `vAttach`) starts stopped.
+    pub(super) fn with_threads_stopped<T>(
+        &mut self,
+        serve: impl FnOnce(&mut Self) -> Result<T, ServerError>,
+    ) -> Result<T, ServerError> {
+        self.quiesce()?;
+        let before = self.target.inferior.as_ref().map(|i| i.pid);
+        let result = serve(self);
+        let after = self.target.inferior.as_ref().map(|i| i.pid);
+        if before != after {
+            self.target.non_stop.reset();
+            self.adopt_stopped_process();
+        }
+        self.unquiesce()?;
+        result
+    }
+
+    /// `vCont` in non-stop mode: stopped threads named run or step, running
+    /// threads named with `t` stop (each reported with signal 0).
+    fn resume_non_stop(&mut self, actions: &str) -> Result<String, ServerError> {
+        let Some(actions) = parse_actions(actions) else { return Ok("E01".into()) };
+        self.quiesce()?;
+        let Some(pid) = self.target.inferior.as_ref().map(|i| i.pid) else { return Ok("E01".into()) };
+        let mut requested_stops = Vec::new();
+        for tid in self.target.session.threads(pid)? {
+            let Some(action) = action_for(&actions, pid, tid) else { continue };
+            let stopped = self.target.non_stop.stopped.contains_key(&tid);
+            let (signal, step) = match action {
+                Action::Stop if !stopped => {
+                    requested_stops.push(tid);
+                    continue;
+                }
+                _ if !stopped => continue,
+                Action::Stop => continue,
+                Action::Continue(signal) => (signal, None),
+                Action::Step(signal) => (signal, Some(None)),
+                Action::RangeStep(start, end) => (0, Some(Some((start, end)))),
+            };
+            let signal = crate::signals::from_gdb(signal).unwrap_or(0);
+            if let Err(e) = self.target.session.set_thread_signal(pid, tid, signal) {
+                crate::debug_log!(self.target, "signal {signal} for thread {tid} not set: {e}");
+            }
+            self.target.non_stop.resume(tid, step);
+        }
+        self.target.retire_breakpoints_taken_out(false);
+        self.target.resumes += 1;
+        for tid in requested_stops {
+            let regs = self.target.expedited_registers(tid);
+            let reply = stop_reply::stopped_by_request(&self.negotiated, pid, tid, &regs);
+            let notify = self.target.non_stop.stop(tid, reply);
+            self.notify(notify);
+        }
+        self.unquiesce()?;
+        Ok("OK".into())
+    }
+
+    /// `vCtrlC`: one running thread stops with `SIGINT`.
+    pub(super) fn interrupt_non_stop(&mut self) -> Result<(), ServerError> {
+        self.target.non_stop.interrupt_requested = true;
+        self.quiesce()?;
+        let Some(pid) = self.target.inferior.as_ref().map(|i| i.pid) else { return Ok(()) };
+        if std::mem::take(&mut self.target.non_stop.interrupt_requested) {
+            let threads = self.target.session.threads(pid)?;
+            let held = self.target.stop_event.as_ref().map(|e| e.tid);
+            let running = |t: &i32| !self.target.non_stop.stopped.contains_key(t);
+            let chosen = held.filter(running).or_else(|| threads.iter().copied().find(running));
+            if let Some(tid) = chosen {
+                self.report(
+                    pid,
+                    tid,
+                    &MultiThreadStopReason::SignalWithThread {
+                        tid: crate::target::to_tid(tid),
+                        signal: Signal::SIGINT,
+                    },
+                );
+            }
+        }
+        self.unquiesce()
+    }
+
+    /// Stops every thread (the engine holds the process at an event) so a
+    /// packet can be served; stops that happen meanwhile are reported.
+    pub(super) fn quiesce(&mut self) -> Result<(), ServerError> {
+        while self.target.stop_event.is_none() {
+            let Some(pid) = self.target.inferior.as_ref().map(|i| i.pid) else { return Ok(()) };
+            if !self.target.session.is_stopped(pid)? {
+                self.target.session.break_in(pid)?;
+            }
+            match self.target.session.wait_event(Some(STOP_WAIT)) {
+                Ok(Some(event)) => self.on_non_stop_event(event, true)?,
+                Ok(None) => crate::debug_log!(self.target, "no stop yet after a break-in of {pid}"),
+                Err(dbgkit::Error::NoProcesses) => return Ok(()),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
+    /// Lets the threads gdb believes running go on after `quiesce`.
+    pub(super) fn unquiesce(&mut self) -> Result<(), ServerError> {
+        if self.target.stop_event.take().is_some() {
+            self.target.continue_stop(ContinueStatus::Handled)?;
+        }
+        Ok(())
+    }
+
+    /// One engine event in non-stop mode: a stop gdb must hear of is
+    /// recorded and notified, and the threads gdb believes running go on.
+    /// While `quiescing`, the break-in that stops everything is kept held.
+    pub(super) fn on_non_stop_event(&mut self, event: Event, quiescing: bool) -> Result<(), ServerError> {
+        let (pid, tid) = (event.pid, event.tid);
+        self.target.stepping = None;
+        self.target.scheduler_locked = false;
+        let stepper = self.target.non_stop.steppers.get(&tid).copied();
+        let trap = MultiThreadStopReason::SignalWithThread { tid: crate::target::to_tid(tid), signal: Signal::SIGTRAP };
+        let reason = match (&event.kind, stepper) {
+            (EventKind::BreakIn, _) if quiescing => {
+                self.target.stop_event = Some(event);
+                return Ok(());
+            }
+            (EventKind::BreakIn, _) => {
+                // A break-in asked for earlier and overtaken by another stop.
+                self.target.continue_stop(ContinueStatus::Handled)?;
+                return Ok(());
+            }
+            (EventKind::StepComplete { address }, Some(range)) => {
+                if range.is_some_and(|(start, end)| (start..end).contains(address)) {
+                    // Still inside the range: step again without telling gdb.
+                    self.target.continue_stop(ContinueStatus::Handled)?;
+                    return Ok(());
+                }
+                self.target.stop_event = Some(event);
+                trap
+            }
+            (EventKind::Breakpoint { id, .. }, Some(_)) if !self.target.is_taken_out(*id) => {
+                // A step that landed on a breakpoint: a plain trap, as gdbserver says it.
+                self.target.stop_event = Some(event);
+                trap
+            }
+            (EventKind::ThreadExited { .. }, _) => {
+                self.target.non_stop.forget(tid);
+                self.target.continue_stop(ContinueStatus::Handled)?;
+                return Ok(());
+            }
+            _ => match self.target.on_event(event)? {
+                Some(reason) => reason,
+                None => return Ok(()),
+            },
+        };
+        if matches!(reason, MultiThreadStopReason::Exited(_) | MultiThreadStopReason::Terminated(_)) {
+            self.announce_ending();
+            let reply = stop_reply::for_reason(&reason, &self.negotiated, pid, &[]);
+            self.target.non_stop.reset();
+            let notify = self.target.non_stop.push(reply);
+            self.notify(notify);
+            return Ok(());
+        }
+        let reported = super::stop_thread(&reason).unwrap_or(tid);
+        self.report(pid, reported, &reason);
+        if let Some(vfork) = self.target.pending_vfork_done.take() {
+            // Nothing waits here for the child to let go of the memory: gdb
+            // hears at once that the parent may go on.
+            let regs = self.target.expedited_registers(vfork.tid);
+            let done = crate::target::SpecialStop::VForkDone { tid: vfork.tid };
+            let notify = self.target.non_stop.push(stop_reply::special(&done, &self.negotiated, pid, &regs));
+            self.notify(notify);
+        }
+        // While quiescing, the break-in still to come keeps the process held.
+        self.unquiesce()
+    }
+
+    /// Tells gdb that thread `tid` stopped for `reason`.
+    fn report(&mut self, pid: i32, tid: i32, reason: &MultiThreadStopReason<u64>) {
+        let regs = self.target.expedited_registers(tid);
+        let reply = match self.target.pending_special.take() {
+            Some(special) => stop_reply::special(&special, &self.negotiated, pid, &regs),
+            None => stop_reply::for_reason(reason, &self.negotiated, pid, &regs),
+        };
+        let notify = self.target.non_stop.stop(tid, reply);
+        self.notify(notify);
+    }
+
+    /// Sends a stop notification after the reply being written, if any.
+    fn notify(&mut self, notify: Notify) {
+        if let Notify::Now(reply) = notify {
+            self.notifications.push(reply);
+        }
+    }
+
+    /// Sends the stop notifications that wait.
+    pub(super) fn flush_notifications(&mut self) -> Result<(), ServerError> {
+        for reply in std::mem::take(&mut self.notifications) {
+            let framed = crate::framing::notification(b"Stop", reply.as_bytes());
+            self.link.0.borrow_mut().send_raw(&framed)?;
+        }
+        Ok(())
+    }
+}
