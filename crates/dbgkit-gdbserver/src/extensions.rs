@@ -219,7 +219,7 @@ pub fn thread_core(pid: i32, tid: i32) -> Option<u32> {
 fn threads_document(target: &ServerTarget, negotiated: &Negotiated) -> String {
     let mut doc = String::from("<threads>");
     if let Some(pid) = target.inferior.as_ref().map(|i| i.pid) {
-        for tid in target.session.threads(pid).unwrap_or_default() {
+        for tid in target.live_threads(pid) {
             let name = crate::info::thread_name(pid, tid);
             doc.push_str(&format!(
                 r#"<thread id="{}" core="{}" name="{}"/>"#,

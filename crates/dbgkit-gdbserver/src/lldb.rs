@@ -34,7 +34,7 @@ pub fn threads_info(target: &mut ServerTarget) -> String {
         None => 0,
     };
     let mut entries = Vec::new();
-    for tid in target.session.threads(pid).unwrap_or_default() {
+    for tid in target.live_threads(pid) {
         let name = crate::info::thread_name(pid, tid);
         let mut entry = format!("{{\"tid\":{tid},\"name\":{}", json_string(&name));
         if Some(tid) == stopped {

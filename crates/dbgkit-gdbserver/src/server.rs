@@ -77,6 +77,9 @@ pub struct Connection<'t> {
 
 impl<'t> Connection<'t> {
     pub fn new(target: &'t mut ServerTarget, link: Link) -> Connection<'t> {
+        // Every connection starts in all-stop mode, whatever the last one used.
+        target.non_stop.reset();
+        target.non_stop.enabled = false;
         Connection {
             target,
             link,

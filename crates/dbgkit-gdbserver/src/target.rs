@@ -195,6 +195,12 @@ fn exe_identity(pid: i32) -> Option<u64> {
     std::fs::metadata(format!("/proc/{pid}/exe")).ok().map(|m| m.ino() ^ (m.dev() << 32))
 }
 
+/// Whether the leader thread of `pid` has exited while others live.
+fn leader_is_zombie(pid: i32) -> bool {
+    let Some(stat) = crate::info::read_proc_file(&format!("/proc/{pid}/task/{pid}/stat")) else { return false };
+    stat.rsplit_once(')').is_some_and(|(_, rest)| matches!(rest.trim_start().chars().next(), Some('Z' | 'X')))
+}
+
 pub(crate) fn tid_of(tid: Tid) -> i32 {
     tid.get() as i32
 }
@@ -776,7 +782,7 @@ impl MultiThreadBase for ServerTarget {
 
     fn list_active_threads(&mut self, thread_is_active: &mut dyn FnMut(Tid)) -> Result<(), ServerError> {
         if let Some(pid) = self.inferior.as_ref().map(|i| i.pid) {
-            for tid in self.session.threads(pid).unwrap_or_default() {
+            for tid in self.live_threads(pid) {
                 thread_is_active(to_tid(tid));
             }
         }
@@ -923,6 +929,17 @@ impl SwBreakpoint for ServerTarget {
 }
 
 impl ServerTarget {
+    /// The threads of `pid` gdb sees. A leader that called `pthread_exit`
+    /// stays a zombie until the last thread ends; it has no registers left,
+    /// so it is gone for gdb, as gdbserver drops it.
+    pub(crate) fn live_threads(&self, pid: i32) -> Vec<i32> {
+        let mut threads = self.session.threads(pid).unwrap_or_default();
+        if threads.len() > 1 && leader_is_zombie(pid) {
+            threads.retain(|&t| t != pid);
+        }
+        threads
+    }
+
     /// Whether engine breakpoint `id` is one gdb took out (hits run through it).
     pub(crate) fn is_taken_out(&self, id: u32) -> bool {
         self.sw_breakpoints.values().any(|b| b.id == id && !b.inserted)

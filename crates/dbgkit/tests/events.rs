@@ -216,6 +216,21 @@ fn exec_reports_the_new_image_and_its_modules() {
 }
 
 #[test]
+fn exec_from_a_thread_after_the_leader_ended_reports_the_new_image() {
+    // The kernel ends the other threads and gives the thread that execs the
+    // leader's id: no thread left to stop may be waited for.
+    let mut s = Session::new();
+    let target = fixture("static_hello");
+    let argv = [fixture("exec_after_leader").to_str().unwrap().to_string(), target.to_str().unwrap().to_string()];
+    let pid = s.spawn(&SpawnOptions::new(argv).stdout(Stdio::Null)).unwrap();
+    let events = run_to_exit(&mut s, pid);
+    let exec = events.iter().find(|e| matches!(&e.kind, EventKind::Exec { .. })).expect("exec event");
+    assert_eq!(exec.kind, EventKind::Exec { image: target.canonicalize().unwrap() });
+    assert_eq!(exec.tid, pid, "the thread that exec'd has the leader's id");
+    assert_eq!(events.last().unwrap().kind, EventKind::ProcessExited { code: Some(3), signal: None });
+}
+
+#[test]
 fn fork_child_runs_free_of_breakpoints() {
     let mut s = Session::new();
     let pid = s.spawn(&SpawnOptions::new([fixture("forker").to_str().unwrap()]).stdout(Stdio::Piped)).unwrap();

@@ -192,7 +192,8 @@ impl Connection<'_> {
 
     /// Lets the threads gdb believes running go on after `quiesce`.
     pub(super) fn unquiesce(&mut self) -> Result<(), ServerError> {
-        if self.target.stop_event.take().is_some() {
+        // A process detached or killed meanwhile has nothing left to continue.
+        if self.target.stop_event.take().is_some() && self.target.inferior.is_some() {
             self.target.continue_stop(ContinueStatus::Handled)?;
         }
         Ok(())

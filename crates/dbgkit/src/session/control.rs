@@ -50,6 +50,12 @@ impl Session {
             }
             // Nothing left to wait for (no tracee at all): the rest are gone.
             let Some((tid, status)) = self.sources[source].wait_any(WaitMode::Block)? else { break };
+            if status == StopReason::Exec && tid == pid {
+                // A thread exec'd: the kernel ended every other thread, and the
+                // one that exec'd now has the leader's id; none will stop.
+                waiting.clear();
+                waiting.insert(pid);
+            }
             if !waiting.remove(&tid) {
                 self.hold(tid, status);
                 continue;
