@@ -62,7 +62,7 @@ impl Server {
     pub fn connect(&self) -> Client {
         let stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
         stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-        Client { stream, buffer: Vec::new() }
+        Client { stream, buffer: Vec::new(), notifications: Default::default() }
     }
 
     /// Waits for the server to exit.
@@ -105,11 +105,12 @@ pub fn frame(body: &[u8]) -> Vec<u8> {
 pub struct Client {
     pub stream: TcpStream,
     buffer: Vec<u8>,
+    notifications: std::collections::VecDeque<String>,
 }
 
 impl Client {
     pub fn from_stream(stream: TcpStream) -> Client {
-        Client { stream, buffer: Vec::new() }
+        Client { stream, buffer: Vec::new(), notifications: Default::default() }
     }
 
     pub fn send_raw(&mut self, bytes: &[u8]) {
@@ -122,22 +123,59 @@ impl Client {
         self.buffer.remove(0)
     }
 
-    /// The next packet's body (acks before it are skipped), checked and acknowledged.
+    /// The next packet's body (acks before it are skipped), checked and
+    /// acknowledged; notifications met on the way are kept for
+    /// [`Client::read_notification`].
     pub fn read_packet(&mut self) -> Vec<u8> {
         loop {
-            self.fill_until(|b| b.iter().position(|&c| c == b'#').is_some_and(|h| b.len() >= h + 3));
-            let start = self.buffer.iter().position(|&c| c == b'$').expect("a packet start");
-            let hash = start + self.buffer[start..].iter().position(|&c| c == b'#').unwrap();
-            if self.buffer.len() < hash + 3 {
-                continue;
+            if let Some((kind, body)) = self.take_framed() {
+                if kind == b'%' {
+                    self.notifications.push_back(String::from_utf8_lossy(&body).into_owned());
+                    continue;
+                }
+                self.send_raw(b"+");
+                return body;
             }
-            let body = self.buffer[start + 1..hash].to_vec();
-            let sent = u8::from_str_radix(std::str::from_utf8(&self.buffer[hash + 1..hash + 3]).unwrap(), 16).unwrap();
-            assert_eq!(sent, checksum(&body), "checksum of {:?}", String::from_utf8_lossy(&body));
-            self.buffer.drain(..hash + 3);
-            self.send_raw(b"+");
-            return body;
+            self.fill_more();
         }
+    }
+
+    /// The next asynchronous notification (`%Stop:...`), without its `%`.
+    pub fn read_notification(&mut self) -> String {
+        loop {
+            if let Some(notification) = self.notifications.pop_front() {
+                return notification;
+            }
+            match self.take_framed() {
+                Some((b'%', body)) => return String::from_utf8_lossy(&body).into_owned(),
+                Some((_, body)) => {
+                    panic!("a reply where a notification was awaited: {}", String::from_utf8_lossy(&body))
+                }
+                None => self.fill_more(),
+            }
+        }
+    }
+
+    /// The first complete `$...#xx` or `%...#xx` in the buffer, checked; acks before it dropped.
+    fn take_framed(&mut self) -> Option<(u8, Vec<u8>)> {
+        let start = self.buffer.iter().position(|&c| c == b'$' || c == b'%')?;
+        let hash = start + self.buffer[start..].iter().position(|&c| c == b'#')?;
+        if self.buffer.len() < hash + 3 {
+            return None;
+        }
+        let kind = self.buffer[start];
+        let body = self.buffer[start + 1..hash].to_vec();
+        let sent = u8::from_str_radix(std::str::from_utf8(&self.buffer[hash + 1..hash + 3]).unwrap(), 16).unwrap();
+        assert_eq!(sent, checksum(&body), "checksum of {:?}", String::from_utf8_lossy(&body));
+        self.buffer.drain(..hash + 3);
+        Some((kind, body))
+    }
+
+    fn fill_more(&mut self) {
+        let mut chunk = [0u8; 4096];
+        let n = self.stream.read(&mut chunk).expect("read from the server");
+        assert!(n > 0, "the server closed the connection");
+        self.buffer.extend_from_slice(&chunk[..n]);
     }
 
     /// The next packet's body, or `None` when the server closed the connection.
