@@ -25,8 +25,6 @@ pub struct NonStop {
     /// Stop replies gdb has not acknowledged with `vStopped`; the first was
     /// sent (as a notification or a reply), the rest wait for it.
     queue: VecDeque<String>,
-    /// A Ctrl-C (`vCtrlC`) waits to be reported as a `SIGINT` stop.
-    pub interrupt_requested: bool,
 }
 
 /// What to send gdb after a stop was queued.
@@ -89,7 +87,12 @@ impl NonStop {
         self.stopped.clear();
         self.steppers.clear();
         self.queue.clear();
-        self.interrupt_requested = false;
+    }
+
+    /// Forgets the threads that are gone (an `exec` ends all but one).
+    pub fn keep_only(&mut self, live: &[i32]) {
+        self.stopped.retain(|tid, _| live.contains(tid));
+        self.steppers.retain(|tid, _| live.contains(tid));
     }
 }
 

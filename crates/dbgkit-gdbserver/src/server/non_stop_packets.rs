@@ -150,24 +150,16 @@ impl Connection<'_> {
 
     /// `vCtrlC`: one running thread stops with `SIGINT`.
     pub(super) fn interrupt_non_stop(&mut self) -> Result<(), ServerError> {
-        self.target.non_stop.interrupt_requested = true;
         self.quiesce()?;
         let Some(pid) = self.target.inferior.as_ref().map(|i| i.pid) else { return Ok(()) };
-        if std::mem::take(&mut self.target.non_stop.interrupt_requested) {
-            let threads = self.target.session.threads(pid)?;
-            let held = self.target.stop_event.as_ref().map(|e| e.tid);
-            let running = |t: &i32| !self.target.non_stop.stopped.contains_key(t);
-            let chosen = held.filter(running).or_else(|| threads.iter().copied().find(running));
-            if let Some(tid) = chosen {
-                self.report(
-                    pid,
-                    tid,
-                    &MultiThreadStopReason::SignalWithThread {
-                        tid: crate::target::to_tid(tid),
-                        signal: Signal::SIGINT,
-                    },
-                );
-            }
+        let threads = self.target.live_threads(pid);
+        let held = self.target.stop_event.as_ref().map(|e| e.tid);
+        let running = |t: &i32| threads.contains(t) && !self.target.non_stop.stopped.contains_key(t);
+        let chosen = held.filter(running).or_else(|| threads.iter().copied().find(running));
+        if let Some(tid) = chosen {
+            let reason =
+                MultiThreadStopReason::SignalWithThread { tid: crate::target::to_tid(tid), signal: Signal::SIGINT };
+            self.report(pid, tid, &reason);
         }
         self.unquiesce()
     }
@@ -250,6 +242,8 @@ impl Connection<'_> {
             self.notify(notify);
             return Ok(());
         }
+        let live = self.target.session.threads(pid).unwrap_or_default();
+        self.target.non_stop.keep_only(&live);
         let reported = super::stop_thread(&reason).unwrap_or(tid);
         self.report(pid, reported, &reason);
         if let Some(vfork) = self.target.pending_vfork_done.take() {
