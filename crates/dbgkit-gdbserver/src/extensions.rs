@@ -48,11 +48,23 @@ pub fn answer(target: &mut ServerTarget, negotiated: &mut Negotiated, body: &[u8
         return Some(if attached { b"1".to_vec() } else { b"0".to_vec() });
     }
     if let Some(pid) = text.strip_prefix("D;") {
-        // gdb detaching a process this server does not hold (a forked child,
-        // which already runs free): nothing to do.
         let pid = i32::from_str_radix(pid, 16).ok()?;
         if target.inferior.as_ref().map(|i| i.pid) != Some(pid) {
+            // A forked child gdb lets go (or one that already went).
+            target.detach_child(pid);
             return Some(b"OK".to_vec());
+        }
+        // The parent, with a child kept: gdb follows the child.
+        match target.follow_child() {
+            Ok(true) => {
+                negotiated.foreign_process = None;
+                return Some(b"OK".to_vec());
+            }
+            Ok(false) => {}
+            Err(e) => {
+                crate::debug_log!(target, "following the forked child: {e}");
+                return Some(b"E01".to_vec());
+            }
         }
     }
     if let Some(actions) = text.strip_prefix("vCont") {

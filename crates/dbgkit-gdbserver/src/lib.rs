@@ -12,6 +12,7 @@ pub mod args;
 pub mod connection;
 pub mod extended;
 pub mod extensions;
+pub mod forks;
 pub mod framing;
 pub mod host_io;
 pub mod info;

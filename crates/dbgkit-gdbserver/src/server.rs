@@ -303,6 +303,7 @@ impl<'t> Connection<'t> {
                 body.windows(13).any(|w| w == b";fork-events+") || body.windows(13).any(|w| w == b":fork-events+");
             self.target.vfork_events = body.windows(13).any(|w| w == b"vfork-events+");
             self.target.no_resumed = body.windows(11).any(|w| w == b"no-resumed+");
+            self.target.follow_forks_if_asked();
             self.link.0.borrow_mut().append_to_next_packet(extensions::EXTRA_FEATURES.to_vec());
         }
         if body == b"k" {

@@ -177,6 +177,9 @@ pub struct ServerTarget {
     pub(crate) syscall_catch_id: Option<u32>,
     /// gdb's non-stop mode: which threads it sees stopped.
     pub non_stop: crate::non_stop::NonStop,
+    /// Forked children kept stopped until gdb detaches or follows them,
+    /// with the first event each is held at.
+    pub(crate) kept_children: BTreeMap<i32, Option<Event>>,
 }
 
 /// Logs on stderr when `--debug` is given.
@@ -241,6 +244,7 @@ impl ServerTarget {
             syscalls_to_catch: None,
             syscall_catch_id: None,
             non_stop: Default::default(),
+            kept_children: BTreeMap::new(),
         }
     }
 
@@ -431,11 +435,14 @@ impl ServerTarget {
     /// (the event stays in flight), or `None` when it was continued.
     pub fn on_event(&mut self, event: Event) -> Result<Option<MultiThreadStopReason<u64>>, ServerError> {
         let tid = to_tid(event.tid);
+        if self.inferior.as_ref().is_some_and(|i| i.pid != event.pid) {
+            self.on_other_process_event(event)?;
+            return Ok(None);
+        }
         let reason = match &event.kind {
             EventKind::ProcessExited { code, signal } => {
                 self.session.continue_event(ContinueStatus::Handled)?;
-                let is_ours = self.inferior.as_ref().is_some_and(|i| i.pid == event.pid);
-                if !is_ours {
+                if self.inferior.is_none() {
                     return Ok(None);
                 }
                 self.forget_inferior(*code, *signal);
@@ -479,11 +486,13 @@ impl ServerTarget {
                 let vfork = *vfork;
                 let wanted = if vfork { self.vfork_events } else { self.fork_events };
                 if !wanted {
+                    self.let_child_go(*child);
                     self.continue_stop(ContinueStatus::Handled)?;
                     return Ok(None);
                 }
-                // The child already runs free, cleaned of breakpoints; gdb
-                // is told so it can show it and run its catchpoints.
+                // The child, cleaned of breakpoints, waits stopped for gdb
+                // to detach or follow it.
+                self.keep_child(*child);
                 self.pending_special = Some(if vfork {
                     self.pending_vfork_done =
                         Some(PendingVforkDone { tid: event.tid, child: *child, shared_exe: exe_identity(*child) });

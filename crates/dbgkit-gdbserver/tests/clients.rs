@@ -279,3 +279,36 @@ fn in_non_stop_mode_one_thread_stops_while_the_others_run() {
     assert!(log.contains("worker (arg=0x0) at"), "the worker stepped back into worker():\n{log}");
     assert!(log.contains("exited normally"), "main saw `stop` and the program ended:\n{log}");
 }
+
+#[test]
+fn gdb_follows_a_forked_child_through_the_server() {
+    let forker = fixture("forker");
+    let run = |mode: &str| {
+        gdb(
+            &forker,
+            &[
+                "set confirm off".into(),
+                format!("set follow-fork-mode {mode}"),
+                format!("target remote | {SERVER} - {}", forker.display()),
+                "break hit".into(),
+                "continue".into(),
+                "continue".into(),
+                "bt".into(),
+                "continue".into(),
+                "continue".into(),
+            ],
+        )
+    };
+    // The child: the parent is detached, the child's own hit() stops, and its exit is the end.
+    let child = run("child");
+    assert!(child.contains("[Detaching after fork from parent process"), "{child}");
+    assert!(child.contains("Thread 2.1 \"forker\" hit Breakpoint 1, hit ()"), "{child}");
+    assert!(child.contains("in main () at") && child.contains("forker.c:12"), "the child's call:\n{child}");
+    assert!(child.contains("exited with code 03"), "{child}");
+    // The parent: the child goes free of breakpoints, the parent's second hit() stops.
+    let parent = run("parent");
+    assert!(parent.contains("[Detaching after fork from child process"), "{parent}");
+    assert!(parent.contains("forker.c:15"), "the parent's second call:\n{parent}");
+    assert!(parent.contains("child exited 3, parent hits 2"), "{parent}");
+    assert!(parent.contains("exited normally"), "{parent}");
+}
