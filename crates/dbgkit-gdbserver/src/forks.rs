@@ -1,12 +1,18 @@
 //! Forked children gdb decides about. While gdb asks for fork events, the
 //! engine keeps each new child stopped at its first event (as gdbserver
-//! does) until gdb either detaches it (`D;PID`: gdb follows the parent) or
-//! detaches the parent and goes on with the child (`follow-fork-mode
-//! child`), which then becomes the process debugged.
+//! does) until gdb either detaches it (`D;PID`: gdb follows the parent),
+//! kills it (`vKill;PID`), or detaches the parent and goes on with the
+//! child (`follow-fork-mode child`), which then becomes the process
+//! debugged. Children still kept when the process debugged is killed die
+//! with it; when it is detached or ends they are let go.
 
 use crate::debug_log;
 use crate::target::{Inferior, ServerError, ServerTarget};
 use dbgkit::{ContinueStatus, Event, EventKind};
+use std::time::{Duration, Instant};
+
+/// How long a new child may take to report its first event.
+const FIRST_EVENT_WAIT: Duration = Duration::from_secs(10);
 
 impl ServerTarget {
     /// The engine keeps forked children while gdb wants to hear of forks.
@@ -14,15 +20,19 @@ impl ServerTarget {
         self.session.set_follow_children(self.fork_events || self.vfork_events);
     }
 
-    /// A child gdb will hear of in a fork stop: kept until gdb decides.
+    /// A child gdb hears of in a fork stop: kept until gdb decides, and the
+    /// one a detach of the parent follows until gdb resumes.
     pub(crate) fn keep_child(&mut self, child: i32) {
         if self.session.follows_children() {
-            self.kept_children.insert(child, None);
+            // Its first event may have come first (the engine reports processes by pid).
+            self.kept_children.entry(child).or_insert(None);
+            self.reported_fork_child = Some(child);
         }
     }
 
     /// A child gdb will not hear of: it goes at once.
     pub(crate) fn let_child_go(&mut self, child: i32) {
+        self.kept_children.remove(&child);
         if self.session.follows_children() {
             if let Err(e) = self.session.detach(child) {
                 debug_log!(self, "letting forked child {child} go: {e}");
@@ -30,17 +40,21 @@ impl ServerTarget {
         }
     }
 
-    /// An event of a process other than the one debugged: a kept child
-    /// stays stopped at its first event; anything else goes on.
+    /// An event of a process other than the one debugged: a kept (or just
+    /// adopted) child stays stopped at its first event; anything else goes on.
     pub(crate) fn on_other_process_event(&mut self, event: Event) -> Result<(), ServerError> {
         let pid = event.pid;
-        let first_event_of_kept = self.kept_children.get(&pid).is_some_and(Option::is_none);
-        if first_event_of_kept && !matches!(event.kind, EventKind::ProcessExited { .. }) {
+        let exited = matches!(event.kind, EventKind::ProcessExited { .. });
+        let first_of_new_child = self.session.follows_children()
+            && !self.kept_children.contains_key(&pid)
+            && matches!(event.kind, EventKind::ProcessCreated { .. });
+        let first_of_kept = self.kept_children.get(&pid).is_some_and(Option::is_none);
+        if (first_of_kept || first_of_new_child) && !exited {
             debug_log!(self, "forked child {pid} waits for gdb at its {}", event.kind.name());
             self.kept_children.insert(pid, Some(event));
             return Ok(());
         }
-        if matches!(event.kind, EventKind::ProcessExited { .. }) {
+        if exited {
             self.kept_children.remove(&pid);
         }
         match self.session.continue_process(pid, ContinueStatus::Handled) {
@@ -62,18 +76,52 @@ impl ServerTarget {
         true
     }
 
-    /// `D;PID` of the process debugged while a child is kept: gdb follows
+    /// `vKill;PID` of a child: it dies, and its end is taken here. False
+    /// when `pid` is no child kept here.
+    pub(crate) fn kill_child(&mut self, pid: i32) -> Result<bool, ServerError> {
+        if self.kept_children.remove(&pid).is_none() {
+            return Ok(false);
+        }
+        self.session.kill(pid)?;
+        let deadline = Instant::now() + FIRST_EVENT_WAIT;
+        while Instant::now() < deadline {
+            let Some(event) = self.session.wait_event(Some(Duration::from_millis(100)))? else { continue };
+            let done = event.pid == pid && matches!(event.kind, EventKind::ProcessExited { .. });
+            if event.pid == pid {
+                let _ = self.session.continue_process(pid, ContinueStatus::Handled);
+            } else {
+                self.on_other_process_event(event)?;
+            }
+            if done {
+                break;
+            }
+        }
+        Ok(true)
+    }
+
+    /// The children still kept go with the process debugged: killed with
+    /// it (`kill`), let go when it is detached or ends.
+    pub(crate) fn release_kept_children(&mut self, kill: bool) {
+        self.reported_fork_child = None;
+        for child in std::mem::take(&mut self.kept_children).into_keys() {
+            let result = if kill { self.session.kill(child) } else { self.session.detach(child) };
+            if let Err(e) = result {
+                debug_log!(self, "releasing forked child {child}: {e}");
+            }
+        }
+    }
+
+    /// `D;PID` of the process debugged right after a fork stop: gdb follows
     /// the child. The parent goes; the child, held at its first event,
-    /// becomes the process debugged. False when no child is kept.
+    /// becomes the process debugged. False when no child waits to be followed.
     pub(crate) fn follow_child(&mut self) -> Result<bool, ServerError> {
-        let Some((&child, _)) = self.kept_children.iter().next_back() else { return Ok(false) };
-        let held = self.kept_children.remove(&child).flatten();
+        let Some(child) = self.reported_fork_child.filter(|c| self.kept_children.contains_key(c)) else {
+            return Ok(false);
+        };
         let Some(parent) = self.inferior.clone() else { return Ok(false) };
+        let held = self.kept_children.remove(&child).flatten();
         eprintln!("Detaching from process {}", parent.pid);
         self.detach_inferior()?;
-        for other in std::mem::take(&mut self.kept_children).into_keys() {
-            let _ = self.session.detach(other);
-        }
         self.pending_vfork_done = None;
         self.inferior = Some(Inferior { pid: child, origin: parent.origin, argv: parent.argv });
         self.stop_event = match held {
@@ -86,12 +134,14 @@ impl ServerTarget {
 
     /// Waits for the first event of a new child, continuing any other.
     fn first_event_of(&mut self, child: i32) -> Result<Event, ServerError> {
-        loop {
-            let Some(event) = self.session.wait_event(Some(std::time::Duration::from_secs(5)))? else { continue };
+        let deadline = Instant::now() + FIRST_EVENT_WAIT;
+        while Instant::now() < deadline {
+            let Some(event) = self.session.wait_event(Some(Duration::from_millis(100)))? else { continue };
             if event.pid == child {
                 return Ok(event);
             }
             self.session.continue_process(event.pid, ContinueStatus::Handled)?;
         }
+        Err(ServerError::Usage(format!("forked child {child} never stopped")))
     }
 }

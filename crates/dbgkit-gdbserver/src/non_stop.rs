@@ -82,11 +82,17 @@ impl NonStop {
         self.steppers.remove(&tid);
     }
 
-    /// Back to all-stop, or a new process: nothing is remembered.
+    /// Back to all-stop (or a new connection): nothing is remembered.
     pub fn reset(&mut self) {
+        self.forget_threads();
+        self.queue.clear();
+    }
+
+    /// The process ended or another took its place: its threads are
+    /// forgotten, the stops gdb has not acknowledged are still told.
+    pub fn forget_threads(&mut self) {
         self.stopped.clear();
         self.steppers.clear();
-        self.queue.clear();
     }
 
     /// Forgets the threads that are gone (an `exec` ends all but one).

@@ -99,6 +99,7 @@ pub(crate) fn resume(target: &mut ServerTarget) -> Result<(), ServerError> {
         }
     }
     target.resumes += 1;
+    target.reported_fork_child = None;
     target.scheduler_locked = plan.locked;
     target.resumed_threads = if plan.locked { plan.actions.keys().copied().collect() } else { Vec::new() };
     let result = match plan.stepper() {

@@ -160,6 +160,18 @@ impl<'t> Connection<'t> {
                 // go out as notifications.
                 if self.link.0.borrow().has_input()? {
                     self.receive(None)?;
+                } else if self.vfork_released()? {
+                    self.flush_notifications()?;
+                } else if self.target.pending_vfork_done.is_some() {
+                    // Look at the vfork child again shortly, listening to the target meanwhile.
+                    match self.target.session.wait_event(Some(Duration::from_millis(5))) {
+                        Ok(Some(event)) => {
+                            self.on_non_stop_event(event, false)?;
+                            self.flush_notifications()?;
+                        }
+                        Ok(None) | Err(dbgkit::Error::NoProcesses) => {}
+                        Err(e) => return Err(e.into()),
+                    }
                 } else if let Some(event) = self.next_engine_event()? {
                     self.on_non_stop_event(event, false)?;
                     self.flush_notifications()?;
@@ -279,7 +291,8 @@ impl<'t> Connection<'t> {
                     return Ok(machine);
                 }
                 if self.target.non_stop.enabled {
-                    let machine = self.with_threads_stopped(|c| c.serve_packet(machine, body))?;
+                    let packet = body.clone();
+                    let machine = self.with_threads_stopped(&packet, |c| c.serve_packet(machine, body))?;
                     self.flush_notifications()?;
                     return Ok(machine);
                 }

@@ -180,6 +180,9 @@ pub struct ServerTarget {
     /// Forked children kept stopped until gdb detaches or follows them,
     /// with the first event each is held at.
     pub(crate) kept_children: BTreeMap<i32, Option<Event>>,
+    /// The child of the fork stop gdb was last told of, until it resumes:
+    /// the one a detach of the parent follows.
+    pub(crate) reported_fork_child: Option<i32>,
 }
 
 /// Logs on stderr when `--debug` is given.
@@ -245,6 +248,7 @@ impl ServerTarget {
             syscall_catch_id: None,
             non_stop: Default::default(),
             kept_children: BTreeMap::new(),
+            reported_fork_child: None,
         }
     }
 
@@ -325,6 +329,7 @@ impl ServerTarget {
     }
 
     fn forget_inferior(&mut self, code: Option<i32>, signal: Option<i32>) {
+        self.release_kept_children(false);
         self.inferior = None;
         self.syscall_catch_id = None;
         self.stop_event = None;
@@ -342,6 +347,7 @@ impl ServerTarget {
     /// Kills the process and waits until it is gone.
     pub fn kill_inferior(&mut self) -> Result<(), ServerError> {
         let Some(inferior) = self.inferior.clone() else { return Ok(()) };
+        self.release_kept_children(true);
         self.session.kill(inferior.pid)?;
         self.drain_until_exit(inferior.pid)
     }
@@ -375,6 +381,7 @@ impl ServerTarget {
             let _ = self.session.write_memory(pid, address, &[byte]);
         }
         let Some(inferior) = self.inferior.take() else { return Ok(()) };
+        self.release_kept_children(false);
         self.stop_event = None;
         self.stepping = None;
         self.sw_breakpoints.clear();
@@ -397,6 +404,9 @@ impl ServerTarget {
     /// Leaves the process stopped at an event for a client to come: a
     /// running one is broken into (its other events are continued).
     pub fn hold_for_next_client(&mut self) -> Result<(), ServerError> {
+        // No one to tell of forks until a client asks again.
+        self.release_kept_children(false);
+        self.session.set_follow_children(false);
         self.stepping = None;
         self.pending_vfork_done = None;
         while self.inferior.is_some() && self.stop_event.is_none() {
@@ -580,8 +590,11 @@ impl ServerTarget {
                 addr: *address,
             },
             EventKind::BreakIn => {
+                // A leader that exited (a zombie) has no registers: a live thread is told instead.
+                let live = self.live_threads(event.pid);
                 let reported = match self.resumed_threads.first() {
                     Some(&first) if !self.resumed_threads.contains(&event.tid) => to_tid(first),
+                    _ if !live.contains(&event.tid) => to_tid(live.first().copied().unwrap_or(event.tid)),
                     _ => tid,
                 };
                 MultiThreadStopReason::SignalWithThread { tid: reported, signal: Signal::SIGINT }
@@ -618,7 +631,9 @@ impl ServerTarget {
     pub(crate) fn resume_as_gdb_sees(&mut self, pid: i32, status: ContinueStatus) -> dbgkit::Result<()> {
         let threads = self.session.threads(pid)?;
         let ns = &self.non_stop;
-        let running = |t: &&i32| !ns.stopped.contains_key(*t);
+        // A vfork parent waits, parked, for its child to let go of the memory.
+        let waiting_for_vfork = self.pending_vfork_done.map(|p| p.tid);
+        let running = |t: &&i32| !ns.stopped.contains_key(*t) && Some(**t) != waiting_for_vfork;
         let stepping: Vec<i32> =
             threads.iter().filter(running).filter(|t| ns.steppers.contains_key(*t)).copied().collect();
         let free: Vec<i32> =

@@ -180,3 +180,35 @@ fn a_vfork_child_gets_breakpoints_by_name_in_the_program_it_executes() {
         .collect();
     assert_eq!(exits, [Some(2), Some(3), Some(4), Some(6)]);
 }
+
+#[test]
+fn letting_a_vfork_child_go_leaves_its_parent_s_scratch_memory_alone() {
+    // A vfork child borrows its parent's memory, scratch pages included:
+    // detaching it must not unmap them, or the parent's next out-of-line
+    // step over a breakpoint faults.
+    let mut s = Session::new();
+    s.set_follow_children(true);
+    let exe = fixture("spawner");
+    let pid = s.spawn(&SpawnOptions::new([exe.to_str().unwrap()]).stdout(Stdio::Null)).unwrap();
+    s.add_breakpoint_at(pid, "libc.so.6!waitpid", dbgkit::BreakpointOptions::default()).unwrap();
+    let mut waits = 0;
+    let mut vforks = 0;
+    loop {
+        let event = next(&mut s);
+        match event.kind {
+            EventKind::Fork { child, vfork: true } if event.pid == pid => {
+                vforks += 1;
+                s.detach(child).unwrap();
+            }
+            EventKind::Breakpoint { .. } if event.pid == pid => waits += 1,
+            EventKind::ProcessExited { code, signal } if event.pid == pid => {
+                assert_eq!((code, signal), (Some(0), None), "the parent ends well");
+                break;
+            }
+            _ => {}
+        }
+        s.continue_process(event.pid, default_status(&event)).unwrap();
+    }
+    assert!(vforks >= 2, "posix_spawn and vfork share memory with the parent: {vforks}");
+    assert_eq!(waits, 4, "every waitpid call stopped");
+}

@@ -74,7 +74,7 @@ impl Connection<'_> {
     fn adopt_stopped_process(&mut self) {
         let Some(inferior) = self.target.inferior.clone() else { return };
         let pid = inferior.pid;
-        let threads = self.target.session.threads(pid).unwrap_or_default();
+        let threads = self.target.live_threads(pid);
         let first = self.target.stop_event.as_ref().map(|e| e.tid).unwrap_or(pid);
         for tid in threads {
             let regs = self.target.expedited_registers(tid);
@@ -92,18 +92,27 @@ impl Connection<'_> {
     }
 
     /// A packet the usual path answers, served with every thread stopped
-    /// meanwhile. A new process (`vRun`, `vAttach`) starts stopped.
+    /// meanwhile. A process started by `vRun` is stopped for gdb; one
+    /// attached by `vAttach` runs until gdb stops its threads (`vCont;t`),
+    /// and the attach is answered `OK`, as non-stop mode wants.
     pub(super) fn with_threads_stopped<T>(
         &mut self,
+        body: &[u8],
         serve: impl FnOnce(&mut Self) -> Result<T, ServerError>,
     ) -> Result<T, ServerError> {
         self.quiesce()?;
+        let attach = body.starts_with(b"vAttach;");
+        if attach {
+            self.link.0.borrow_mut().replace_next_packet(b"OK".to_vec());
+        }
         let before = self.target.inferior.as_ref().map(|i| i.pid);
         let result = serve(self);
         let after = self.target.inferior.as_ref().map(|i| i.pid);
         if before != after {
-            self.target.non_stop.reset();
-            self.adopt_stopped_process();
+            self.target.non_stop.forget_threads();
+            if !attach {
+                self.adopt_stopped_process();
+            }
         }
         self.unquiesce()?;
         result
@@ -113,26 +122,34 @@ impl Connection<'_> {
     /// threads named with `t` stop (each reported with signal 0).
     fn resume_non_stop(&mut self, actions: &str) -> Result<String, ServerError> {
         let Some(actions) = parse_actions(actions) else { return Ok("E01".into()) };
+        // Only threads gdb knew stopped when it asked are resumed: one that
+        // stops while every thread is being stopped is told to gdb instead.
+        let known_stopped: Vec<i32> = self.target.non_stop.stopped.keys().copied().collect();
         self.quiesce()?;
-        let Some(pid) = self.target.inferior.as_ref().map(|i| i.pid) else { return Ok("E01".into()) };
+        // A process that ended meanwhile: gdb hears of it by notification.
+        let Some(pid) = self.target.inferior.as_ref().map(|i| i.pid) else { return Ok("OK".into()) };
+        self.target.reported_fork_child = None;
         let mut requested_stops = Vec::new();
-        for tid in self.target.session.threads(pid)? {
+        for tid in self.target.live_threads(pid) {
             let Some(action) = action_for(&actions, pid, tid) else { continue };
-            let stopped = self.target.non_stop.stopped.contains_key(&tid);
+            let stopped_now = self.target.non_stop.stopped.contains_key(&tid);
             let (signal, step) = match action {
-                Action::Stop if !stopped => {
+                Action::Stop if !stopped_now => {
                     requested_stops.push(tid);
                     continue;
                 }
-                _ if !stopped => continue,
+                _ if !stopped_now || !known_stopped.contains(&tid) => continue,
                 Action::Stop => continue,
                 Action::Continue(signal) => (signal, None),
                 Action::Step(signal) => (signal, Some(None)),
                 Action::RangeStep(start, end) => (0, Some(Some((start, end)))),
             };
+            // No signal leaves alone one the engine holds for the thread.
             let signal = crate::signals::from_gdb(signal).unwrap_or(0);
-            if let Err(e) = self.target.session.set_thread_signal(pid, tid, signal) {
-                crate::debug_log!(self.target, "signal {signal} for thread {tid} not set: {e}");
+            if signal != 0 {
+                if let Err(e) = self.target.session.set_thread_signal(pid, tid, signal) {
+                    crate::debug_log!(self.target, "signal {signal} for thread {tid} not set: {e}");
+                }
             }
             self.target.non_stop.resume(tid, step);
         }
@@ -196,6 +213,9 @@ impl Connection<'_> {
     /// While `quiescing`, the break-in that stops everything is kept held.
     pub(super) fn on_non_stop_event(&mut self, event: Event, quiescing: bool) -> Result<(), ServerError> {
         let (pid, tid) = (event.pid, event.tid);
+        if self.target.inferior.as_ref().is_some_and(|i| i.pid != pid) {
+            return self.target.on_other_process_event(event);
+        }
         self.target.stepping = None;
         self.target.scheduler_locked = false;
         let stepper = self.target.non_stop.steppers.get(&tid).copied();
@@ -237,7 +257,7 @@ impl Connection<'_> {
         if matches!(reason, MultiThreadStopReason::Exited(_) | MultiThreadStopReason::Terminated(_)) {
             self.announce_ending();
             let reply = stop_reply::for_reason(&reason, &self.negotiated, pid, &[]);
-            self.target.non_stop.reset();
+            self.target.non_stop.forget_threads();
             let notify = self.target.non_stop.push(reply);
             self.notify(notify);
             return Ok(());
@@ -246,16 +266,30 @@ impl Connection<'_> {
         self.target.non_stop.keep_only(&live);
         let reported = super::stop_thread(&reason).unwrap_or(tid);
         self.report(pid, reported, &reason);
-        if let Some(vfork) = self.target.pending_vfork_done.take() {
-            // Nothing waits here for the child to let go of the memory: gdb
-            // hears at once that the parent may go on.
-            let regs = self.target.expedited_registers(vfork.tid);
-            let done = crate::target::SpecialStop::VForkDone { tid: vfork.tid };
-            let notify = self.target.non_stop.push(stop_reply::special(&done, &self.negotiated, pid, &regs));
-            self.notify(notify);
-        }
         // While quiescing, the break-in still to come keeps the process held.
         self.unquiesce()
+    }
+
+    /// A vfork parent gdb resumed stays parked until its child lets go of
+    /// the shared memory (it exec'd or ended); then gdb hears `vforkdone`
+    /// and may put its breakpoints back. True when that was told now.
+    pub(super) fn vfork_released(&mut self) -> Result<bool, ServerError> {
+        let Some(pending) = self.target.pending_vfork_done else { return Ok(false) };
+        let resumed = !self.target.non_stop.stopped.contains_key(&pending.tid);
+        if !resumed || !self.target.vfork_done() {
+            return Ok(false);
+        }
+        self.quiesce()?;
+        self.target.pending_vfork_done = None;
+        if let Some(pid) = self.target.inferior.as_ref().map(|i| i.pid) {
+            let regs = self.target.expedited_registers(pending.tid);
+            let done = crate::target::SpecialStop::VForkDone { tid: pending.tid };
+            let reply = stop_reply::special(&done, &self.negotiated, pid, &regs);
+            let notify = self.target.non_stop.stop(pending.tid, reply);
+            self.notify(notify);
+        }
+        self.unquiesce()?;
+        Ok(true)
     }
 
     /// Tells gdb that thread `tid` stopped for `reason`.

@@ -49,8 +49,12 @@ impl Session {
         process.loader.r_debug = p.loader.r_debug;
         // The child's copies of the scratch pages stay mapped (a thread may
         // have forked from an out-of-line copy and has to jump back from it),
-        // and stay the debugger's: listed, reused, unmapped on detach.
-        process.scratch = p.scratch.clone();
+        // and stay the debugger's: listed, reused, unmapped on detach. A
+        // vfork child has no copies: the pages are its parent's, which the
+        // child's detach must not unmap.
+        if !shares_memory {
+            process.scratch = p.scratch.clone();
+        }
         let entry = p.auxv.entry;
         let modules = process.modules.clone();
         self.processes.insert(child, process);

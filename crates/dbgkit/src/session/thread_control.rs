@@ -142,6 +142,10 @@ impl Session {
         if !p.queued.is_empty() {
             return Ok(());
         }
+        // Accesses to page-watched pages run first, while every thread is still stopped.
+        if p.threads.values().any(|t| t.page_step.is_some()) {
+            self.replay_page_accesses(pid)?;
+        }
         for &tid in running.iter().chain(stepping) {
             let held = self.held.iter().any(|(held, _)| *held == tid);
             let stopped = self.process(pid)?.threads.get(&tid).is_some_and(|t| t.stopped);
