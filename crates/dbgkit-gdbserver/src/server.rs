@@ -216,6 +216,11 @@ impl<'t> Connection<'t> {
             self.receive(Some(Duration::from_millis(5)))?;
             return Ok(None);
         }
+        if self.target.locked_leader_gone() && self.target.stop_event.is_none() {
+            // Nothing reports a leader's exit while other threads live: stop
+            // the process, and its break-in is told as the end of the lock.
+            self.target.interrupt()?;
+        }
         match self.next_engine_event()? {
             Some(event) => self.target.on_event(event),
             None => Ok(None),

@@ -589,6 +589,17 @@ impl ServerTarget {
                 },
                 addr: *address,
             },
+            EventKind::BreakIn if self.locked_leader_gone() => {
+                // The leader ran alone under the lock and exited: as for any
+                // locked thread's end, gdb hears that nothing runs (`N`).
+                self.resumed_threads.clear();
+                self.pending_special = Some(SpecialStop::NoResumed);
+                let live = self.live_threads(event.pid);
+                MultiThreadStopReason::SignalWithThread {
+                    tid: to_tid(live.first().copied().unwrap_or(event.tid)),
+                    signal: Signal::SIGTRAP,
+                }
+            }
             EventKind::BreakIn => {
                 // A leader that exited (a zombie) has no registers: a live thread is told instead.
                 let live = self.live_threads(event.pid);
@@ -962,6 +973,13 @@ impl ServerTarget {
             threads.retain(|&t| t != pid);
         }
         threads
+    }
+
+    /// Whether the leader alone ran under scheduler locking and has exited
+    /// (a zombie while other threads live, which the system does not report).
+    pub(crate) fn locked_leader_gone(&self) -> bool {
+        let Some(pid) = self.inferior.as_ref().map(|i| i.pid) else { return false };
+        self.scheduler_locked && self.no_resumed && self.resumed_threads == [pid] && leader_is_zombie(pid)
     }
 
     /// Whether engine breakpoint `id` is one gdb took out (hits run through it).

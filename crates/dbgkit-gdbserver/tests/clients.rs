@@ -312,3 +312,28 @@ fn gdb_follows_a_forked_child_through_the_server() {
     assert!(parent.contains("child exited 3, parent hits 2"), "{parent}");
     assert!(parent.contains("exited normally"), "{parent}");
 }
+
+#[test]
+fn a_locked_leader_that_exits_leaves_the_others_stopped() {
+    let leader_exit = fixture("leader_exit");
+    // main runs alone under the lock into pthread_exit: the system reports
+    // nothing while the worker lives, and gdb still hears that nothing runs.
+    let log = gdb(
+        &leader_exit,
+        &[
+            "set confirm off".into(),
+            format!("target remote | {SERVER} - {}", leader_exit.display()),
+            "break leader_exit.c:21".into(),
+            "continue".into(),
+            "set scheduler-locking on".into(),
+            "continue".into(),
+            "info threads".into(),
+            "set scheduler-locking off".into(),
+            "thread 2".into(),
+            "continue".into(),
+        ],
+    );
+    assert!(log.contains("No unwaited-for children left."), "{log}");
+    assert!(log.contains("The current thread <Thread ID 1> has terminated"), "{log}");
+    assert!(log.contains("worker hits 5") && log.contains("exited normally"), "the worker went on after:\n{log}");
+}
