@@ -11,6 +11,13 @@ pub const EXTRA_FEATURES: &[u8] =
 
 /// The reply to `body`, or `None` to let gdbstub answer.
 pub fn answer(target: &mut ServerTarget, negotiated: &mut Negotiated, body: &[u8]) -> Option<Vec<u8>> {
+    // Memory packets aimed at a forked child (binary `X` included, which is
+    // no text) never reach the process debugged.
+    if let Some(pid) = negotiated.foreign_process {
+        if let Some(reply) = target.child_memory_packet(pid, body) {
+            return Some(reply);
+        }
+    }
     let text = std::str::from_utf8(body).ok()?;
     if let Some(thread) = text.strip_prefix("Hg") {
         let pid = thread.strip_prefix('p').and_then(|t| i32::from_str_radix(t.split('.').next()?, 16).ok());
@@ -27,7 +34,7 @@ pub fn answer(target: &mut ServerTarget, negotiated: &mut Negotiated, body: &[u8
         if text.starts_with('z') || text.starts_with('Z') {
             return Some(b"OK".to_vec());
         }
-        if text.starts_with('m') || text.starts_with('M') || text.starts_with('X') || text.starts_with('g') {
+        if text.starts_with('g') {
             return Some(format!("E{:02x}", libc::ESRCH).into_bytes());
         }
     }

@@ -144,4 +144,73 @@ impl ServerTarget {
         }
         Err(ServerError::Usage(format!("forked child {child} never stopped")))
     }
+
+    /// `m`, `M` or `X` while gdb's general thread is in a forked child (gdb
+    /// reads and restores its displaced-stepping buffer there): served on
+    /// the child while it is kept, refused once it is gone. `None` for any
+    /// other packet.
+    pub(crate) fn child_memory_packet(&mut self, pid: i32, body: &[u8]) -> Option<Vec<u8>> {
+        let kind = *body.first()?;
+        if !matches!(kind, b'm' | b'M' | b'X') {
+            return None;
+        }
+        let gone = format!("E{:02x}", libc::ESRCH).into_bytes();
+        if !self.kept_children.contains_key(&pid) {
+            return Some(gone);
+        }
+        let Some((address, length, data)) = parse_memory_packet(body) else { return Some(b"E01".to_vec()) };
+        if kind == b'm' {
+            let mut buffer = vec![0u8; length.min(crate::server::PACKET_SIZE / 2)];
+            return Some(match self.session.read_memory_partial(pid, address, &mut buffer) {
+                Ok(read) if read > 0 => crate::stop_reply::hex(&buffer[..read]).into_bytes(),
+                _ => format!("E{:02x}", libc::EIO).into_bytes(),
+            });
+        }
+        let data = if kind == b'X' { unescape_binary(data) } else { unhex(data)? };
+        if data.len() != length {
+            return Some(b"E01".to_vec());
+        }
+        Some(match self.session.write_memory(pid, address, &data) {
+            Ok(()) => b"OK".to_vec(),
+            Err(_) => format!("E{:02x}", libc::EIO).into_bytes(),
+        })
+    }
+}
+
+/// `m ADDR,LEN` or `M/X ADDR,LEN:DATA`: the address, the length, the data bytes as sent.
+fn parse_memory_packet(body: &[u8]) -> Option<(u64, usize, &[u8])> {
+    let header_end = body.iter().position(|&b| b == b':').unwrap_or(body.len());
+    let header = std::str::from_utf8(&body[1..header_end]).ok()?;
+    let (address, length) = header.split_once(',')?;
+    let data = body.get(header_end + 1..).unwrap_or(&[]);
+    Some((u64::from_str_radix(address, 16).ok()?, usize::from_str_radix(length, 16).ok()?, data))
+}
+
+/// The bytes of an `X` packet's data (`}` escapes the next byte, xor 0x20).
+fn unescape_binary(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len());
+    let mut bytes = data.iter();
+    while let Some(&b) = bytes.next() {
+        out.push(if b == b'}' { bytes.next().map_or(b, |&n| n ^ 0x20) } else { b });
+    }
+    out
+}
+
+fn unhex(data: &[u8]) -> Option<Vec<u8>> {
+    data.chunks(2).map(|pair| u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_packets_parse_with_their_data() {
+        assert_eq!(parse_memory_packet(b"m401000,10"), Some((0x401000, 16, &b""[..])));
+        let (address, length, data) = parse_memory_packet(b"X5000,3:a}]c").unwrap();
+        assert_eq!((address, length), (0x5000, 3));
+        assert_eq!(unescape_binary(data), b"a}c");
+        assert_eq!(unhex(b"00ff10"), Some(vec![0, 0xff, 0x10]));
+        assert_eq!(parse_memory_packet(b"Mzz,1:00"), None);
+    }
 }
