@@ -21,6 +21,13 @@ pub fn answer(target: &mut ServerTarget, negotiated: &mut Negotiated, body: &[u8
     let text = std::str::from_utf8(body).ok()?;
     if let Some(thread) = text.strip_prefix("Hg") {
         let pid = thread.strip_prefix('p').and_then(|t| i32::from_str_radix(t.split('.').next()?, 16).ok());
+        if let Some(pid) = pid {
+            // gdb goes on with a child whose parent it detached.
+            if let Err(e) = target.adopt_followed_child(pid) {
+                crate::debug_log!(target, "following the forked child: {e}");
+                return Some(b"E01".to_vec());
+            }
+        }
         let ours = target.inferior.as_ref().map(|i| i.pid);
         negotiated.foreign_process = pid.filter(|&p| p > 0 && Some(p) != ours);
         if negotiated.foreign_process.is_some() {
@@ -61,8 +68,8 @@ pub fn answer(target: &mut ServerTarget, negotiated: &mut Negotiated, body: &[u8
             target.detach_child(pid);
             return Some(b"OK".to_vec());
         }
-        // The parent, with a child kept: gdb follows the child.
-        match target.follow_child() {
+        // The parent, right after a fork stop: gdb may follow the child next.
+        match target.detach_parent_of_child() {
             Ok(true) => {
                 negotiated.foreign_process = None;
                 return Some(b"OK".to_vec());

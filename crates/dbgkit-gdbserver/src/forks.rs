@@ -3,7 +3,7 @@
 //! does) until gdb either detaches it (`D;PID`: gdb follows the parent),
 //! kills it (`vKill;PID`), or detaches the parent and goes on with the
 //! child (`follow-fork-mode child`), which then becomes the process
-//! debugged. Children still kept when the process debugged is killed die
+//! debugged once gdb selects one of its threads. Children still kept when the process debugged is killed die
 //! with it; when it is detached or ends they are let go.
 
 use crate::debug_log;
@@ -111,10 +111,13 @@ impl ServerTarget {
         }
     }
 
-    /// `D;PID` of the process debugged right after a fork stop: gdb follows
-    /// the child. The parent goes; the child, held at its first event,
-    /// becomes the process debugged. False when no child waits to be followed.
-    pub(crate) fn follow_child(&mut self) -> Result<bool, ServerError> {
+    /// `D;PID` of the process debugged right after a fork stop, with the
+    /// child kept: the parent goes. gdb either follows the child next
+    /// (`follow-fork-mode child`: it selects a thread of the child, see
+    /// [`ServerTarget::adopt_followed_child`]) or leaves (a plain `detach`),
+    /// and the child is let go with the connection. False when no child
+    /// waits to be followed.
+    pub(crate) fn detach_parent_of_child(&mut self) -> Result<bool, ServerError> {
         let Some(child) = self.reported_fork_child.filter(|c| self.kept_children.contains_key(c)) else {
             return Ok(false);
         };
@@ -123,13 +126,34 @@ impl ServerTarget {
         eprintln!("Detaching from process {}", parent.pid);
         self.detach_inferior()?;
         self.pending_vfork_done = None;
-        self.inferior = Some(Inferior { pid: child, origin: parent.origin, argv: parent.argv });
+        self.child_to_follow = Some((Inferior { pid: child, origin: parent.origin, argv: parent.argv }, held));
+        Ok(true)
+    }
+
+    /// gdb selected a thread of the child whose parent it detached: the
+    /// child, held at its first event, becomes the process debugged.
+    pub(crate) fn adopt_followed_child(&mut self, pid: i32) -> Result<bool, ServerError> {
+        if self.child_to_follow.as_ref().is_none_or(|(child, _)| child.pid != pid) {
+            return Ok(false);
+        }
+        let Some((child, held)) = self.child_to_follow.take() else { return Ok(false) };
         self.stop_event = match held {
             Some(event) => Some(event),
-            None => Some(self.first_event_of(child)?),
+            None => Some(self.first_event_of(pid)?),
         };
-        debug_log!(self, "following forked child {child}; parent {} detached", parent.pid);
+        self.inferior = Some(child);
+        debug_log!(self, "following forked child {pid}");
         Ok(true)
+    }
+
+    /// A child whose parent was detached and that gdb did not follow goes too.
+    pub(crate) fn let_unfollowed_child_go(&mut self) {
+        if let Some((child, _)) = self.child_to_follow.take() {
+            eprintln!("Detaching from process {}", child.pid);
+            if let Err(e) = self.session.detach(child.pid) {
+                debug_log!(self, "letting forked child {} go: {e}", child.pid);
+            }
+        }
     }
 
     /// Waits for the first event of a new child, continuing any other.

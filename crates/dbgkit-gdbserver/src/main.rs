@@ -129,6 +129,8 @@ fn serve_one(target: &mut ServerTarget, transport: Transport) -> Result<Connecti
 fn finish(target: &mut ServerTarget, end: ConnectionEnd) -> Result<(), ServerError> {
     if end == ConnectionEnd::ClientGone && target.inferior.is_some() {
         eprintln!("Remote side has terminated connection.");
+    }
+    if end == ConnectionEnd::ClientGone {
         target.abandon()?;
     }
     Ok(())

@@ -183,6 +183,9 @@ pub struct ServerTarget {
     /// The child of the fork stop gdb was last told of, until it resumes:
     /// the one a detach of the parent follows.
     pub(crate) reported_fork_child: Option<i32>,
+    /// A child whose parent gdb detached, until gdb selects one of its
+    /// threads (it follows the child) or leaves; with its first event.
+    pub(crate) child_to_follow: Option<(Inferior, Option<Event>)>,
 }
 
 /// Logs on stderr when `--debug` is given.
@@ -249,6 +252,7 @@ impl ServerTarget {
             non_stop: Default::default(),
             kept_children: BTreeMap::new(),
             reported_fork_child: None,
+            child_to_follow: None,
         }
     }
 
@@ -394,6 +398,7 @@ impl ServerTarget {
     /// What the client leaving means for the process: a launched one is
     /// killed, an attached one detached (as gdbserver does).
     pub fn abandon(&mut self) -> Result<(), ServerError> {
+        self.let_unfollowed_child_go();
         match self.inferior.as_ref().map(|i| i.origin) {
             Some(Origin::Launched) => self.kill_inferior(),
             Some(Origin::Attached) => self.detach_inferior(),

@@ -6,6 +6,7 @@ mod common;
 
 use common::*;
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
 /// The lines worth comparing, with stack addresses (environment-dependent)
 /// blanked.
@@ -311,6 +312,29 @@ fn gdb_follows_a_forked_child_through_the_server() {
     assert!(parent.contains("forker.c:15"), "the parent's second call:\n{parent}");
     assert!(parent.contains("child exited 3, parent hits 2"), "{parent}");
     assert!(parent.contains("exited normally"), "{parent}");
+    // Detaching at a fork stop lets both go: gdb detaches the parent first,
+    // and the child, not followed, goes with the connection.
+    let mut server = Server::start(&["--once", "127.0.0.1:0", forker.to_str().unwrap()]);
+    let detached = gdb(
+        &forker,
+        &[
+            "set confirm off".into(),
+            format!("target remote 127.0.0.1:{}", server.port),
+            "catch fork".into(),
+            "continue".into(),
+            "detach".into(),
+        ],
+    );
+    assert!(detached.contains("Catchpoint 1 (forked process"), "{detached}");
+    assert!(server.wait_exit(Duration::from_secs(20)).is_some(), "the server ends with its one client");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let mut said = Vec::new();
+    while !said.iter().any(|l: &String| l.contains("child exited")) && std::time::Instant::now() < deadline {
+        said.extend(server.output());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(said.iter().filter(|l| l.starts_with("Detaching from process")).count(), 2, "{said:?}");
+    assert!(said.iter().any(|l| l == "child exited 3, parent hits 2"), "both ran to their end: {said:?}");
 }
 
 #[test]

@@ -29,7 +29,7 @@ impl Server {
         let mut child = Command::new(SERVER)
             .args(args)
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .expect("start dbgkit-gdbserver");
@@ -38,7 +38,17 @@ impl Server {
             let _ = child.wait();
             panic!("no stderr pipe");
         };
+        // What the server and the program say, on either stream, in one list.
         let (tx, rx) = std::sync::mpsc::channel();
+        let stdout = child.stdout.take().expect("stdout pipe");
+        let program_tx = tx.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if program_tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if tx.send(line).is_err() {
