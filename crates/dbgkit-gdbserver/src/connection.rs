@@ -19,6 +19,9 @@ pub enum LinkError {
 }
 
 /// What the wire carries, seen from the server.
+/// A new body for a packet gdbstub wrote, made from its own.
+pub type Rewrite = fn(&[u8]) -> Vec<u8>;
+
 pub struct Transport {
     input: OwnedFd,
     output: OwnedFd,
@@ -30,7 +33,7 @@ pub struct Transport {
     muted: bool,
     /// Appended to the body of the next packet sent (features gdbstub does
     /// not know about, added to its `qSupported` reply).
-    append_to_next: Option<Vec<u8>>,
+    rewrite_next: Option<Rewrite>,
     /// Replaces the body of the next packet sent (stop replies gdbstub
     /// cannot write, such as `exec`).
     replace_next: Option<Vec<u8>>,
@@ -54,7 +57,7 @@ impl Transport {
             pending: Vec::new(),
             last_packet: Vec::new(),
             muted: false,
-            append_to_next: None,
+            rewrite_next: None,
             replace_next: None,
             trace: false,
         }
@@ -120,9 +123,9 @@ impl Transport {
         self.pending.clear();
     }
 
-    /// Adds `extra` at the end of the next packet's body.
-    pub fn append_to_next_packet(&mut self, extra: Vec<u8>) {
-        self.append_to_next = Some(extra);
+    /// Sends the next packet with its body rewritten by `rewrite`.
+    pub fn rewrite_next_packet(&mut self, rewrite: Rewrite) {
+        self.rewrite_next = Some(rewrite);
     }
 
     /// Sends `body` instead of the next packet's body.
@@ -145,8 +148,8 @@ impl Transport {
                 replaced.extend(crate::framing::frame(&body));
                 out = replaced;
             }
-            if let Some(extra) = self.append_to_next.take() {
-                out = amend_packet(&out, start, &extra).unwrap_or(out);
+            if let Some(rewrite) = self.rewrite_next.take() {
+                out = rewrite_packet(&out, start, rewrite).unwrap_or(out);
             }
             self.last_packet = out[start..].to_vec();
         }
@@ -200,12 +203,11 @@ impl Transport {
     }
 }
 
-/// Inserts `extra` before the `#` of the packet starting at `start` and
-/// recomputes its checksum.
-fn amend_packet(out: &[u8], start: usize, extra: &[u8]) -> Option<Vec<u8>> {
+/// Rewrites the body of the packet starting at `start` and recomputes its
+/// checksum.
+fn rewrite_packet(out: &[u8], start: usize, rewrite: Rewrite) -> Option<Vec<u8>> {
     let hash = start + out[start..].iter().position(|&b| b == b'#')?;
-    let mut body = out[start + 1..hash].to_vec();
-    body.extend_from_slice(extra);
+    let body = rewrite(&out[start + 1..hash]);
     let mut amended = out[..start].to_vec();
     amended.extend(crate::framing::frame(&body));
     amended.extend_from_slice(out.get(hash + 3..).unwrap_or_default());
@@ -281,9 +283,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn amending_a_packet_keeps_the_ack_and_fixes_the_checksum() {
+    fn rewriting_a_packet_keeps_the_ack_and_fixes_the_checksum() {
         let out = b"+$PacketSize=1000#bc".to_vec();
-        let amended = amend_packet(&out, 1, b";QPassSignals+").unwrap();
+        let amended = rewrite_packet(&out, 1, |body| [body, b";QPassSignals+"].concat()).unwrap();
         assert_eq!(amended, [b"+".to_vec(), crate::framing::frame(b"PacketSize=1000;QPassSignals+")].concat());
     }
 }

@@ -9,6 +9,27 @@ use crate::target::{Origin, ServerTarget};
 pub const EXTRA_FEATURES: &[u8] =
     b";QPassSignals+;QProgramSignals+;QNonStop+;qXfer:threads:read+;qXfer:siginfo:read+;exec-events+;fork-events+;vfork-events+";
 
+/// gdbstub's `qSupported` reply as sent: the packet size this server takes
+/// (gdbstub says the size of its first buffer, which grows as needed) and
+/// the features answered here.
+pub fn qsupported_reply(gdbstub_reply: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(gdbstub_reply);
+    let mut features: Vec<String> = text
+        .split(';')
+        .map(|f| {
+            if f.starts_with("PacketSize=") {
+                format!("PacketSize={:x}", crate::server::PACKET_SIZE)
+            } else {
+                f.to_string()
+            }
+        })
+        .collect();
+    features.retain(|f| !f.is_empty());
+    let mut reply = features.join(";").into_bytes();
+    reply.extend_from_slice(EXTRA_FEATURES);
+    reply
+}
+
 /// The reply to `body`, or `None` to let gdbstub answer.
 pub fn answer(target: &mut ServerTarget, negotiated: &mut Negotiated, body: &[u8]) -> Option<Vec<u8>> {
     // Memory packets aimed at a forked child (binary `X` included, which is
