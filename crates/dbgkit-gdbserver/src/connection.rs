@@ -18,10 +18,10 @@ pub enum LinkError {
     Io(#[from] io::Error),
 }
 
-/// What the wire carries, seen from the server.
 /// A new body for a packet gdbstub wrote, made from its own.
 pub type Rewrite = fn(&[u8]) -> Vec<u8>;
 
+/// What the wire carries, seen from the server.
 pub struct Transport {
     input: OwnedFd,
     output: OwnedFd,
