@@ -182,6 +182,13 @@ impl ServerTarget {
         if !self.kept_children.contains_key(&pid) {
             return Some(gone);
         }
+        // A vfork child borrows its parent's memory: reached through the
+        // parent, whose breakpoints stay planted (their bytes hidden).
+        let shares_parent_memory = self.pending_vfork_done.is_some_and(|p| p.child == pid);
+        let pid = match self.inferior.as_ref() {
+            Some(parent) if shares_parent_memory => parent.pid,
+            _ => pid,
+        };
         let Some((address, length, data)) = parse_memory_packet(body) else { return Some(b"E01".to_vec()) };
         if kind == b'm' {
             let mut buffer = vec![0u8; length.min(crate::server::PACKET_SIZE / 2)];

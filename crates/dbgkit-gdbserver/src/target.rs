@@ -970,12 +970,20 @@ impl SwBreakpoint for ServerTarget {
 
 impl ServerTarget {
     /// The threads of `pid` gdb sees. A leader that called `pthread_exit`
-    /// stays a zombie until the last thread ends; it has no registers left,
-    /// so it is gone for gdb, as gdbserver drops it.
+    /// stays a zombie until the last thread ends, and a thread whose end
+    /// came as the process was being stopped is reported at the next
+    /// resume; neither has registers left, so both are gone for gdb, as
+    /// gdbserver drops them.
     pub(crate) fn live_threads(&self, pid: i32) -> Vec<i32> {
         let mut threads = self.session.threads(pid).unwrap_or_default();
-        if threads.len() > 1 && leader_is_zombie(pid) {
-            threads.retain(|&t| t != pid);
+        if threads.len() > 1 {
+            threads.retain(|&t| {
+                if t == pid {
+                    !leader_is_zombie(pid)
+                } else {
+                    std::path::Path::new(&format!("/proc/{pid}/task/{t}")).exists()
+                }
+            });
         }
         threads
     }
