@@ -62,6 +62,11 @@ impl Session {
 
     /// Takes the rights away from a page watchpoint's pages.
     pub(crate) fn close_watched_pages(&mut self, pid: i32, id: u32) -> Result<()> {
+        self.close_watched_pages_via(pid, None, id)
+    }
+
+    /// [`Session::close_watched_pages`], with any `mprotect` run by thread `via`.
+    fn close_watched_pages_via(&mut self, pid: i32, via: Option<i32>, id: u32) -> Result<()> {
         let w = self.watchpoints.get(&id).ok_or(Error::NoSuchBreakpoint(id))?;
         let access = w.info.access;
         for (page, original) in w.pages.clone() {
@@ -69,7 +74,7 @@ impl Session {
                 WatchAccess::Write => original & !(crate::linux_abi::PROT_WRITE as u64),
                 _ => crate::linux_abi::PROT_NONE as u64,
             };
-            self.protect_page(pid, page, reduced)?;
+            self.protect_page(pid, via, page, reduced)?;
         }
         Ok(())
     }
@@ -146,9 +151,17 @@ impl Session {
                 t.page_step = None;
             }
             let Some(pages) = self.watchpoints.get(&id).map(|w| w.pages.clone()) else { continue };
-            self.restore_pages(pid, &pages)?;
+            // The faulting thread itself runs the `mprotect`s: it is stopped
+            // at its fault, a clean place; another thread may have been
+            // stopped in the middle of a system call of its own.
+            if self.restore_pages_via(pid, Some(tid), &pages).is_err() {
+                self.restore_pages(pid, &pages)?;
+            }
             let outcome = self.step_one(pid, tid);
-            self.close_watched_pages(pid, id)?;
+            // A thread that ended in its step leaves the closing to another.
+            if self.close_watched_pages_via(pid, Some(tid), id).is_err() {
+                self.close_watched_pages(pid, id)?;
+            }
             outcome?;
         }
         Ok(())

@@ -323,16 +323,22 @@ impl Session {
 
     /// Puts back the original protection of page-watched pages.
     pub(crate) fn restore_pages(&mut self, pid: i32, pages: &[(u64, u64)]) -> Result<()> {
+        self.restore_pages_via(pid, None, pages)
+    }
+
+    /// [`Session::restore_pages`], with any `mprotect` run by thread `via`.
+    pub(crate) fn restore_pages_via(&mut self, pid: i32, via: Option<i32>, pages: &[(u64, u64)]) -> Result<()> {
         for &(page, prot) in pages {
-            self.protect_page(pid, page, prot)?;
+            self.protect_page(pid, via, page, prot)?;
         }
         Ok(())
     }
 
     /// Gives a page the rights `prot` (Linux's `PROT_*` bits): through the
     /// target where it can change them from outside, else by an `mprotect`
-    /// run inside the process.
-    pub(crate) fn protect_page(&mut self, pid: i32, page: u64, prot: u64) -> Result<()> {
+    /// run inside the process, by thread `via` if given (else the engine
+    /// picks a stopped thread).
+    pub(crate) fn protect_page(&mut self, pid: i32, via: Option<i32>, page: u64, prot: u64) -> Result<()> {
         if let Some(protection) = self.process(pid)?.target.memory_protection() {
             let has = |bit: i32| prot & bit as u64 != 0;
             let rights = crate::target::PageRights {
@@ -342,7 +348,7 @@ impl Session {
             };
             return protection.protect(page, 4096, rights);
         }
-        let r = self.syscall(pid, None, crate::linux_abi::SYS_MPROTECT as u64, &[page, 4096, prot])?;
+        let r = self.syscall(pid, via, crate::linux_abi::SYS_MPROTECT as u64, &[page, 4096, prot])?;
         if r < 0 {
             return Err(Error::InjectionFailed { pid, reason: format!("mprotect of {page:#x} failed ({r})") });
         }
