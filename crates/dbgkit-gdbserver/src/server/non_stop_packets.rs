@@ -121,6 +121,7 @@ impl Connection<'_> {
     /// `vCont` in non-stop mode: stopped threads named run or step, running
     /// threads named with `t` stop (each reported with signal 0).
     fn resume_non_stop(&mut self, actions: &str) -> Result<String, ServerError> {
+        crate::debug_log!(self.target, "non-stop: vCont{actions}");
         let Some(actions) = parse_actions(actions) else { return Ok("E01".into()) };
         // Only threads gdb knew stopped when it asked are resumed: one that
         // stops while every thread is being stopped is told to gdb instead.
@@ -219,6 +220,7 @@ impl Connection<'_> {
         self.target.stepping = None;
         self.target.scheduler_locked = false;
         let stepper = self.target.non_stop.steppers.get(&tid).copied();
+        crate::debug_log!(self.target, "non-stop: {} of thread {tid} (stepping: {stepper:?})", event.kind.name());
         let trap = MultiThreadStopReason::SignalWithThread { tid: crate::target::to_tid(tid), signal: Signal::SIGTRAP };
         let reason = match (&event.kind, stepper) {
             (EventKind::BreakIn, _) if quiescing => {
