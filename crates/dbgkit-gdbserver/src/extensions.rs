@@ -217,7 +217,7 @@ pub fn valid_vcont_actions(actions: &str) -> bool {
 }
 
 fn hex_text(text: &str) -> String {
-    text.bytes().map(|b| format!("{b:02x}")).collect()
+    dbgkit::target::remote::packet::to_hex(text.as_bytes())
 }
 
 /// `QPassSignals` lists gdb signal numbers in hex separated by `;`.

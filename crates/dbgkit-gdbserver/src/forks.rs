@@ -8,6 +8,7 @@
 
 use crate::debug_log;
 use crate::target::{Inferior, ServerError, ServerTarget};
+use dbgkit::target::remote::packet;
 use dbgkit::{ContinueStatus, Event, EventKind};
 use std::time::{Duration, Instant};
 
@@ -193,11 +194,11 @@ impl ServerTarget {
         if kind == b'm' {
             let mut buffer = vec![0u8; length.min(crate::server::PACKET_SIZE / 2)];
             return Some(match self.session.read_memory_partial(pid, address, &mut buffer) {
-                Ok(read) if read > 0 => crate::stop_reply::hex(&buffer[..read]).into_bytes(),
+                Ok(read) if read > 0 => packet::to_hex(&buffer[..read]).into_bytes(),
                 _ => format!("E{:02x}", libc::EIO).into_bytes(),
             });
         }
-        let data = if kind == b'X' { unescape_binary(data) } else { unhex(data)? };
+        let data = if kind == b'X' { packet::unescape(data) } else { packet::from_hex(data)? };
         if data.len() != length {
             return Some(b"E01".to_vec());
         }
@@ -211,24 +212,11 @@ impl ServerTarget {
 /// `m ADDR,LEN` or `M/X ADDR,LEN:DATA`: the address, the length, the data bytes as sent.
 fn parse_memory_packet(body: &[u8]) -> Option<(u64, usize, &[u8])> {
     let header_end = body.iter().position(|&b| b == b':').unwrap_or(body.len());
-    let header = std::str::from_utf8(&body[1..header_end]).ok()?;
-    let (address, length) = header.split_once(',')?;
-    let data = body.get(header_end + 1..).unwrap_or(&[]);
-    Some((u64::from_str_radix(address, 16).ok()?, usize::from_str_radix(length, 16).ok()?, data))
-}
-
-/// The bytes of an `X` packet's data (`}` escapes the next byte, xor 0x20).
-fn unescape_binary(data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(data.len());
-    let mut bytes = data.iter();
-    while let Some(&b) = bytes.next() {
-        out.push(if b == b'}' { bytes.next().map_or(b, |&n| n ^ 0x20) } else { b });
-    }
-    out
-}
-
-fn unhex(data: &[u8]) -> Option<Vec<u8>> {
-    data.chunks(2).map(|pair| u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()).collect()
+    let header = body.get(1..header_end)?;
+    let comma = header.iter().position(|&b| b == b',')?;
+    let address = packet::parse_hex_u64(&header[..comma])?;
+    let length = usize::try_from(packet::parse_hex_u64(&header[comma + 1..])?).ok()?;
+    Some((address, length, body.get(header_end + 1..).unwrap_or(&[])))
 }
 
 #[cfg(test)]
@@ -240,8 +228,7 @@ mod tests {
         assert_eq!(parse_memory_packet(b"m401000,10"), Some((0x401000, 16, &b""[..])));
         let (address, length, data) = parse_memory_packet(b"X5000,3:a}]c").unwrap();
         assert_eq!((address, length), (0x5000, 3));
-        assert_eq!(unescape_binary(data), b"a}c");
-        assert_eq!(unhex(b"00ff10"), Some(vec![0, 0xff, 0x10]));
+        assert_eq!(packet::unescape(data), b"a}c");
         assert_eq!(parse_memory_packet(b"Mzz,1:00"), None);
     }
 }

@@ -20,7 +20,7 @@ fn json_string(text: &str) -> String {
 }
 
 fn hex_le(value: u64) -> String {
-    value.to_le_bytes().iter().map(|b| format!("{b:02x}")).collect()
+    dbgkit::target::remote::packet::to_hex(&value.to_le_bytes())
 }
 
 /// The `jThreadsInfo` reply (JSON; the caller escapes it for the wire).

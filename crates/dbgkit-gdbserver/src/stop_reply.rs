@@ -7,6 +7,7 @@ use crate::arch::GdbRegId;
 use crate::extensions::thread_id;
 use crate::server::Negotiated;
 use crate::target::{tid_of, SpecialStop};
+use dbgkit::target::remote::packet::to_hex as hex;
 use gdbstub::stub::MultiThreadStopReason;
 use gdbstub::target::ext::breakpoints::WatchKind;
 use gdbstub::target::ext::catch_syscalls::CatchSyscallPosition;
@@ -83,10 +84,6 @@ fn push_registers(body: &mut String, regs: &Expedited) {
     for (id, bytes) in regs {
         body.push_str(&format!("{:x}:{};", id.0, hex(bytes)));
     }
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]
