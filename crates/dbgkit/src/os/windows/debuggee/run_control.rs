@@ -161,14 +161,8 @@ impl Debuggee {
 
     /// Suspends `tids` until the next stop.
     pub(super) fn hold(&mut self, tids: &[u32]) {
-        for tid in tids {
-            if let Some(&handle) = self.threads.get(tid) {
-                // SAFETY: a thread handle from a debug event.
-                if unsafe { SuspendThread(handle) } != u32::MAX {
-                    self.held.push(*tid);
-                }
-            }
-        }
+        let suspended = self.suspend_threads(tids);
+        self.held.extend(suspended);
     }
 
     /// Resumes the threads `hold` suspended (for a step off a breakpoint).
@@ -179,20 +173,25 @@ impl Debuggee {
 
     /// Suspends `tids`, the threads a resume left out, until the next stop.
     pub(super) fn lock(&mut self, tids: &[u32]) {
-        for tid in tids {
-            if let Some(&handle) = self.threads.get(tid) {
-                // SAFETY: a thread handle from a debug event.
-                if unsafe { SuspendThread(handle) } != u32::MAX {
-                    self.locked.push(*tid);
-                }
-            }
-        }
+        let suspended = self.suspend_threads(tids);
+        self.locked.extend(suspended);
     }
 
     /// Resumes the threads `lock` suspended.
     pub(super) fn release_locked(&mut self) {
         let locked = std::mem::take(&mut self.locked);
         self.resume_threads(locked);
+    }
+
+    /// Suspends each of `tids` it knows; returns those it suspended.
+    fn suspend_threads(&self, tids: &[u32]) -> Vec<u32> {
+        tids.iter()
+            .copied()
+            .filter(|tid| {
+                // SAFETY: a thread handle from a debug event.
+                self.threads.get(tid).is_some_and(|&handle| unsafe { SuspendThread(handle) } != u32::MAX)
+            })
+            .collect()
     }
 
     fn resume_threads(&self, tids: Vec<u32>) {
