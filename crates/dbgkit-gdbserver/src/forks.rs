@@ -126,7 +126,7 @@ impl ServerTarget {
         let held = self.kept_children.remove(&child).flatten();
         eprintln!("Detaching from process {}", parent.pid);
         self.detach_inferior()?;
-        self.pending_vfork_done = None;
+        self.pending_vfork_done.clear();
         self.child_to_follow = Some((Inferior { pid: child, origin: parent.origin, argv: parent.argv }, held));
         Ok(true)
     }
@@ -185,7 +185,7 @@ impl ServerTarget {
         }
         // A vfork child borrows its parent's memory: reached through the
         // parent, whose breakpoints stay planted (their bytes hidden).
-        let shares_parent_memory = self.pending_vfork_done.is_some_and(|p| p.child == pid);
+        let shares_parent_memory = self.pending_vfork_done.iter().any(|p| p.child == pid);
         let pid = match self.inferior.as_ref() {
             Some(parent) if shares_parent_memory => parent.pid,
             _ => pid,

@@ -22,9 +22,10 @@ pub struct NonStop {
     pub stopped: BTreeMap<i32, String>,
     /// Threads stepping, with their range when range stepping.
     pub steppers: BTreeMap<i32, Option<(u64, u64)>>,
-    /// Stop replies gdb has not acknowledged with `vStopped`; the first was
-    /// sent (as a notification or a reply), the rest wait for it.
-    queue: VecDeque<String>,
+    /// Stop replies gdb has not acknowledged with `vStopped`, with the
+    /// thread each tells of (none for a process's end); the first was sent
+    /// (as a notification or a reply), the rest wait for it.
+    queue: VecDeque<(Option<i32>, String)>,
 }
 
 /// What to send gdb after a stop was queued.
@@ -41,12 +42,16 @@ impl NonStop {
     pub fn stop(&mut self, tid: i32, reply: String) -> Notify {
         self.steppers.remove(&tid);
         self.stopped.insert(tid, reply.clone());
-        self.push(reply)
+        self.queue_reply(Some(tid), reply)
     }
 
     /// Queues a stop reply that is not a thread's (a process's exit).
     pub fn push(&mut self, reply: String) -> Notify {
-        self.queue.push_back(reply.clone());
+        self.queue_reply(None, reply)
+    }
+
+    fn queue_reply(&mut self, tid: Option<i32>, reply: String) -> Notify {
+        self.queue.push_back((tid, reply.clone()));
         if self.queue.len() == 1 {
             Notify::Now(reply)
         } else {
@@ -57,14 +62,25 @@ impl NonStop {
     /// The reply to `vStopped`: the next stop gdb has not heard of, or `OK`.
     pub fn acknowledge(&mut self) -> String {
         self.queue.pop_front();
-        self.queue.front().cloned().unwrap_or_else(|| "OK".into())
+        self.first_queued()
+    }
+
+    fn first_queued(&self) -> String {
+        self.queue.front().map(|(_, reply)| reply.clone()).unwrap_or_else(|| "OK".into())
+    }
+
+    /// True while gdb has not acknowledged the stop of `tid`: gdb may still
+    /// count it running, so an action for every thread (`vCont;c`) leaves
+    /// it stopped, as gdbserver does; gdb resumes it by name once it knows.
+    pub fn stop_unacknowledged(&self, tid: i32) -> bool {
+        self.queue.iter().any(|(queued, _)| *queued == Some(tid))
     }
 
     /// The reply to `?`: every stopped thread is reported again, the first
     /// now and the rest through `vStopped`; `OK` when none is stopped.
     pub fn status(&mut self) -> String {
-        self.queue = self.stopped.values().cloned().collect();
-        self.queue.front().cloned().unwrap_or_else(|| "OK".into())
+        self.queue = self.stopped.iter().map(|(tid, reply)| (Some(*tid), reply.clone())).collect();
+        self.first_queued()
     }
 
     /// gdb resumes `tid`: it runs, or steps when `step` is given.
@@ -203,7 +219,9 @@ mod tests {
         let mut ns = NonStop::default();
         assert_eq!(ns.stop(1, "T05thread:1;".into()), Notify::Now("T05thread:1;".into()));
         assert_eq!(ns.stop(2, "T00thread:2;".into()), Notify::Later);
+        assert!(ns.stop_unacknowledged(1) && ns.stop_unacknowledged(2));
         assert_eq!(ns.acknowledge(), "T00thread:2;");
+        assert!(!ns.stop_unacknowledged(1) && ns.stop_unacknowledged(2));
         assert_eq!(ns.acknowledge(), "OK");
         assert_eq!(ns.stop(3, "T02thread:3;".into()), Notify::Now("T02thread:3;".into()));
         // `?` starts over with every stopped thread.

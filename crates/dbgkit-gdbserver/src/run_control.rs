@@ -58,7 +58,7 @@ pub(crate) fn resume(target: &mut ServerTarget) -> Result<(), ServerError> {
     let Some(inferior) = target.inferior.clone() else {
         return Err(ServerError::Usage("there is no process to resume".into()));
     };
-    if target.pending_vfork_done.is_some() {
+    if !target.pending_vfork_done.is_empty() {
         // The parent stays held at its vfork until the child lets go of the
         // shared memory; the wait reports `vforkdone` then (gdb reinserts
         // its breakpoints only after it).

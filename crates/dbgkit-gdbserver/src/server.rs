@@ -167,7 +167,7 @@ impl<'t> Connection<'t> {
                     self.receive(None)?;
                 } else if self.vfork_released()? {
                     self.flush_notifications()?;
-                } else if self.target.pending_vfork_done.is_some() {
+                } else if !self.target.pending_vfork_done.is_empty() {
                     // Look at the vfork child again shortly, listening to the target meanwhile.
                     match self.target.session.wait_event(Some(Duration::from_millis(5))) {
                         Ok(Some(event)) => {
@@ -208,9 +208,9 @@ impl<'t> Connection<'t> {
             self.receive(Some(CLIENT_CHECK))?;
             return Ok(None);
         }
-        if let Some(pending) = self.target.pending_vfork_done {
-            if self.target.stop_event.is_some() && self.target.vfork_done() {
-                self.target.pending_vfork_done = None;
+        if let Some(&pending) = self.target.pending_vfork_done.first() {
+            if self.target.stop_event.is_some() && pending.child_let_go() {
+                self.target.pending_vfork_done.clear();
                 self.target.pending_special = Some(SpecialStop::VForkDone { tid: pending.tid });
                 return Ok(Some(MultiThreadStopReason::SignalWithThread {
                     tid: crate::target::to_tid(pending.tid),

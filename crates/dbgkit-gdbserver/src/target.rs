@@ -98,6 +98,19 @@ pub struct PendingVforkDone {
     pub shared_exe: Option<u64>,
 }
 
+impl PendingVforkDone {
+    /// Whether the child has let go of the parent's memory (it exec'd or
+    /// exited). The parent cannot run before that anyway; gdb reinserts its
+    /// breakpoints once told.
+    pub fn child_let_go(&self) -> bool {
+        let exited = !std::path::Path::new(&format!("/proc/{}/task", self.child)).exists()
+            || std::fs::read_to_string(format!("/proc/{}/stat", self.child))
+                .map(|s| s.rsplit(')').next().and_then(|r| r.split_whitespace().next()) == Some("Z"))
+                .unwrap_or(true);
+        exited || exe_identity(self.child) != self.shared_exe
+    }
+}
+
 /// How a process ended, for the stop reply and the server's messages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Ending {
@@ -169,8 +182,9 @@ pub struct ServerTarget {
     /// The client asked for vfork events in `qSupported`.
     pub vfork_events: bool,
     /// After a reported vfork, gdb's resume waits for the child to let go of
-    /// the shared memory; then `vforkdone` is reported.
-    pub pending_vfork_done: Option<PendingVforkDone>,
+    /// the shared memory; then `vforkdone` is reported. In non-stop mode
+    /// several threads may each wait on their own vfork.
+    pub pending_vfork_done: Vec<PendingVforkDone>,
     /// What `QCatchSyscalls` asked for: `None` nothing, an empty list every call.
     pub(crate) syscalls_to_catch: Option<Vec<u64>>,
     /// The engine's syscall catchpoint for it, in the debugged process.
@@ -246,7 +260,7 @@ impl ServerTarget {
             exec_events: false,
             fork_events: false,
             vfork_events: false,
-            pending_vfork_done: None,
+            pending_vfork_done: Vec::new(),
             syscalls_to_catch: None,
             syscall_catch_id: None,
             non_stop: Default::default(),
@@ -413,7 +427,7 @@ impl ServerTarget {
         self.release_kept_children(false);
         self.session.set_follow_children(false);
         self.stepping = None;
-        self.pending_vfork_done = None;
+        self.pending_vfork_done.clear();
         while self.inferior.is_some() && self.stop_event.is_none() {
             self.interrupt()?;
             let Some(event) = self.session.wait_event(Some(std::time::Duration::from_secs(5)))? else { continue };
@@ -509,8 +523,12 @@ impl ServerTarget {
                 // to detach or follow it.
                 self.keep_child(*child);
                 self.pending_special = Some(if vfork {
-                    self.pending_vfork_done =
-                        Some(PendingVforkDone { tid: event.tid, child: *child, shared_exe: exe_identity(*child) });
+                    self.pending_vfork_done.retain(|p| p.tid != event.tid);
+                    self.pending_vfork_done.push(PendingVforkDone {
+                        tid: event.tid,
+                        child: *child,
+                        shared_exe: exe_identity(*child),
+                    });
                     SpecialStop::VFork { tid: event.tid, child: *child }
                 } else {
                     SpecialStop::Fork { tid: event.tid, child: *child }
@@ -648,8 +666,8 @@ impl ServerTarget {
         let threads = self.session.threads(pid)?;
         let ns = &self.non_stop;
         // A vfork parent waits, parked, for its child to let go of the memory.
-        let waiting_for_vfork = self.pending_vfork_done.map(|p| p.tid);
-        let running = |t: &&i32| !ns.stopped.contains_key(*t) && Some(**t) != waiting_for_vfork;
+        let waiting_for_vfork = |t: i32| self.pending_vfork_done.iter().any(|p| p.tid == t);
+        let running = |t: &&i32| !ns.stopped.contains_key(*t) && !waiting_for_vfork(**t);
         let stepping: Vec<i32> =
             threads.iter().filter(running).filter(|t| ns.steppers.contains_key(*t)).copied().collect();
         let free: Vec<i32> =
@@ -669,18 +687,6 @@ impl ServerTarget {
             return Ok(tid);
         }
         Ok(self.stop_event.as_ref().map(|e| e.tid).unwrap_or(pid))
-    }
-
-    /// After gdb resumed from a vfork stop: whether the child has let go of
-    /// the parent's memory (exec'd or exited). The parent cannot run before
-    /// that anyway; gdb reinserts its breakpoints once told.
-    pub fn vfork_done(&self) -> bool {
-        let Some(pending) = self.pending_vfork_done else { return false };
-        let exited = !std::path::Path::new(&format!("/proc/{}/task", pending.child)).exists()
-            || std::fs::read_to_string(format!("/proc/{}/stat", pending.child))
-                .map(|s| s.rsplit(')').next().and_then(|r| r.split_whitespace().next()) == Some("Z"))
-                .unwrap_or(true);
-        exited || exe_identity(pending.child) != pending.shared_exe
     }
 
     fn read_all_registers(&mut self, tid: i32) -> TargetResult<GdbRegisters, Self> {

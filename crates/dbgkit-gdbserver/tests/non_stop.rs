@@ -94,21 +94,28 @@ fn threads_stop_one_by_one_and_each_stop_is_notified() {
     // each thread once, none of those already stopped.
     assert_eq!(c.ask(&format!("vCont;t:p{pid:x}.-1")), "OK");
     let note = c.read_notification();
+    // A resume of every thread before gdb took in those stops leaves them
+    // stopped (gdb may still count them running), and resumes the two
+    // stopped earlier.
+    assert_eq!(c.ask("vCont;c"), "OK");
     let stops = collect_stops(&mut c, note.strip_prefix("Stop:").unwrap().to_string());
     let mut stopped: Vec<i32> = stops.iter().map(|s| stopped_thread(s)).collect();
     stopped.sort();
     let mut expected: Vec<i32> = all.iter().copied().filter(|&t| t != one && t != second).collect();
     expected.sort();
     assert_eq!(stopped, expected, "{stops:?}");
-
-    // Resuming one thread leaves the others stopped; `?` lists the rest.
-    assert_eq!(c.ask(&format!("vCont;c:p{pid:x}.{one:x}")), "OK");
     let status = c.ask("?");
     let mut listed = collect_stops(&mut c, status).iter().map(|s| stopped_thread(s)).collect::<Vec<_>>();
     listed.sort();
-    let mut rest: Vec<i32> = all.iter().copied().filter(|&t| t != one).collect();
-    rest.sort();
-    assert_eq!(listed, rest);
+    assert_eq!(listed, expected, "only the threads whose stops were not taken in stay stopped");
+
+    // Resuming one thread leaves the others stopped; `?` lists the rest.
+    let resumed = expected.remove(0);
+    assert_eq!(c.ask(&format!("vCont;c:p{pid:x}.{resumed:x}")), "OK");
+    let status = c.ask("?");
+    let mut listed = collect_stops(&mut c, status).iter().map(|s| stopped_thread(s)).collect::<Vec<_>>();
+    listed.sort();
+    assert_eq!(listed, expected);
 
     c.send_raw(&frame(format!("vKill;{pid:x}").as_bytes()));
     assert_eq!(expand_rle(&c.read_packet()), "OK");

@@ -140,6 +140,8 @@ impl Connection<'_> {
                     continue;
                 }
                 _ if !stopped_now || !known_stopped.contains(&tid) => continue,
+                // gdb may not know yet that it stopped (see `stop_unacknowledged`).
+                _ if self.target.non_stop.stop_unacknowledged(tid) => continue,
                 Action::Stop => continue,
                 Action::Continue(signal) => (signal, None),
                 Action::Step(signal) => (signal, Some(None)),
@@ -276,17 +278,17 @@ impl Connection<'_> {
     /// the shared memory (it exec'd or ended); then gdb hears `vforkdone`
     /// and may put its breakpoints back. True when that was told now.
     pub(super) fn vfork_released(&mut self) -> Result<bool, ServerError> {
-        let Some(pending) = self.target.pending_vfork_done else { return Ok(false) };
-        let resumed = !self.target.non_stop.stopped.contains_key(&pending.tid);
-        if !resumed || !self.target.vfork_done() {
-            return Ok(false);
-        }
+        let stopped = &self.target.non_stop.stopped;
+        let released =
+            self.target.pending_vfork_done.iter().find(|p| !stopped.contains_key(&p.tid) && p.child_let_go()).copied();
+        let Some(pending) = released else { return Ok(false) };
         self.quiesce()?;
-        self.target.pending_vfork_done = None;
+        self.target.pending_vfork_done.retain(|p| p.tid != pending.tid);
         if let Some(pid) = self.target.inferior.as_ref().map(|i| i.pid) {
             let regs = self.target.expedited_registers(pending.tid);
             let done = crate::target::SpecialStop::VForkDone { tid: pending.tid };
             let reply = stop_reply::special(&done, &self.negotiated, pid, &regs);
+            crate::debug_log!(self.target, "non-stop: tell {reply}");
             let notify = self.target.non_stop.stop(pending.tid, reply);
             self.notify(notify);
         }
@@ -301,6 +303,10 @@ impl Connection<'_> {
             Some(special) => stop_reply::special(&special, &self.negotiated, pid, &regs),
             None => stop_reply::for_reason(reason, &self.negotiated, pid, &regs),
         };
+        if self.target.non_stop.stopped.contains_key(&tid) {
+            crate::debug_log!(self.target, "non-stop: thread {tid} stops again before gdb resumed it");
+        }
+        crate::debug_log!(self.target, "non-stop: tell {reply}");
         let notify = self.target.non_stop.stop(tid, reply);
         self.notify(notify);
     }
