@@ -6,7 +6,7 @@ use crate::error::Result;
 use crate::event::Event;
 use crate::module::Module;
 use crate::target::{not_supported, Auxv, CodeInjection, RunControl, Target, WriteAccess};
-use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
 use std::path::PathBuf;
 
 /// Why a thread is single-stepping.
@@ -111,6 +111,18 @@ pub(crate) struct ProcessState {
     pub debug_slots: [Option<(u32, u64, u64, crate::breakpoints::hardware::WatchAccess)>; 4],
     /// Threads resume stopping at system calls (a syscall catchpoint is set).
     pub syscall_stops: bool,
+    /// Threads that vforked, with their children, while those borrow the
+    /// memory.
+    pub vfork_parents: BTreeMap<i32, i32>,
+    /// The breakpoint bytes are out of the memory, for a vfork child that
+    /// runs in it. Meanwhile only the vfork parents run: any other thread
+    /// would run past its breakpoints (as gdb resumes only the vfork parent
+    /// until `VFORK_DONE`).
+    pub bytes_lent: bool,
+    /// Threads a resume left stopped while a vfork child borrowed the
+    /// memory: they go once every such child let go, unless an event held
+    /// the process meanwhile (its continue decides again).
+    pub waiting_for_vfork: BTreeSet<i32>,
 }
 
 impl ProcessState {

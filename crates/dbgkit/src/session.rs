@@ -412,6 +412,15 @@ impl Session {
         Ok(self.process(pid)?.is_held())
     }
 
+    /// Whether thread `tid` has a stop not reported yet: one the kernel gave
+    /// while the process was being stopped for another event, or an event
+    /// queued behind another. A debugger asking such a thread to stop hears
+    /// of that stop instead (a step that just ended is not lost).
+    pub fn has_pending_stop(&self, pid: i32, tid: i32) -> bool {
+        let queued = self.processes.get(&pid).is_some_and(|p| p.queued.iter().any(|e| e.tid == tid));
+        queued || self.held.iter().any(|(held, _)| *held == tid)
+    }
+
     /// Whether the process dies when the session ends (default: yes for
     /// launched processes, no for attached ones).
     pub fn set_kill_on_exit(&mut self, pid: i32, on: bool) -> Result<()> {
@@ -812,6 +821,8 @@ impl Session {
 
     pub(crate) fn queue_event(&mut self, pid: i32, tid: i32, kind: EventKind) {
         if let Some(p) = self.processes.get_mut(&pid) {
+            // Held at an event: its continue decides again which threads run.
+            p.waiting_for_vfork.clear();
             p.queued.push_back(Event { pid, tid, kind });
         }
     }

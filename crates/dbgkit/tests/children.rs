@@ -212,3 +212,28 @@ fn letting_a_vfork_child_go_leaves_its_parent_s_scratch_memory_alone() {
     assert!(vforks >= 2, "posix_spawn and vfork share memory with the parent: {vforks}");
     assert_eq!(waits, 4, "every waitpid call stopped");
 }
+
+/// While a vfork child runs in its parent's memory the breakpoint bytes are
+/// out of it; the parent's other threads must not run past their
+/// breakpoints meanwhile. Each of main's calls to `tick` is a hit, whether
+/// the children are let go at once or followed (and held at their first
+/// event until continued).
+#[test]
+fn no_thread_runs_past_a_breakpoint_while_a_vfork_child_borrows_the_memory() {
+    for follow in [false, true] {
+        let mut s = Session::new();
+        s.set_follow_children(follow);
+        let exe = fixture("vfork_threads");
+        let pid = s.spawn(&SpawnOptions::new([exe.to_str().unwrap()]).stdout(Stdio::Piped)).unwrap();
+        let mut pipes = s.take_pipes(pid).unwrap();
+        let tick = exe_symbol(&s, pid, "tick");
+        let bp = s.add_breakpoint(pid, tick).unwrap();
+        let events = run_all(&mut s, |_, _| {});
+        let vforks = events.iter().filter(|e| matches!(e.kind, EventKind::Fork { vfork: true, .. })).count();
+        assert_eq!(vforks, 8, "follow={follow}");
+        let hits = breakpoint_hits(&events);
+        assert_eq!(hits.len(), 40, "follow={follow}: every call to tick is a hit");
+        assert!(hits.iter().all(|&h| h == (pid, bp)));
+        assert_eq!(read_all(&mut pipes.stdout), "ticks 40\n");
+    }
+}

@@ -135,6 +135,16 @@ impl Connection<'_> {
             let Some(action) = action_for(&actions, pid, tid) else { continue };
             let stopped_now = self.target.non_stop.stopped.contains_key(&tid);
             let (signal, step) = match action {
+                // A step that already ended, or another stop not told yet,
+                // answers gdb's request (as with gdbserver); a stepping
+                // thread's stop is never swallowed.
+                Action::Stop
+                    if !stopped_now
+                        && self.target.non_stop.steppers.contains_key(&tid)
+                        && self.target.session.has_pending_stop(pid, tid) =>
+                {
+                    continue;
+                }
                 Action::Stop if !stopped_now => {
                     requested_stops.push(tid);
                     continue;
@@ -161,6 +171,7 @@ impl Connection<'_> {
         for tid in requested_stops {
             let regs = self.target.expedited_registers(tid);
             let reply = stop_reply::stopped_by_request(&self.negotiated, pid, tid, &regs);
+            crate::debug_log!(self.target, "non-stop: tell {reply}");
             let notify = self.target.non_stop.stop(tid, reply);
             self.notify(notify);
         }

@@ -24,15 +24,20 @@ impl Session {
     /// reported only after every other thread is reaped, so waiting for it
     /// alone could block forever.
     pub(crate) fn stop_all(&mut self, pid: i32) -> Result<()> {
+        self.stop_all_but(pid, &[])
+    }
+
+    /// [`stop_all`](Self::stop_all), leaving the threads `spared` running.
+    pub(crate) fn stop_all_but(&mut self, pid: i32, spared: &[i32]) -> Result<()> {
         let p = self.process(pid)?;
-        if p.threads.values().all(|t| t.stopped) {
+        if p.threads.iter().all(|(tid, t)| t.stopped || spared.contains(tid)) {
             return Ok(());
         }
         let control = p.control()?;
         let source = p.source.ok_or_else(|| crate::target::not_supported("waiting for stops", p.target.kind()))?;
         let mut waiting = std::collections::HashSet::new();
         for (&tid, t) in p.threads.iter() {
-            if t.stopped {
+            if t.stopped || spared.contains(&tid) {
                 continue;
             }
             match control.interrupt(tid) {
@@ -157,6 +162,10 @@ impl Session {
     /// if asked, listening if group-stopped, with its signal if any.
     pub(crate) fn resume_thread(&mut self, pid: i32, tid: i32) -> Result<()> {
         self.refuse_inside_callback("resume a thread")?;
+        if self.waits_for_vfork(pid, tid)? {
+            return Ok(());
+        }
+        self.before_vfork_child_runs(pid)?;
         let p = self.process_mut(pid)?;
         let Some(t) = p.threads.get_mut(&tid) else {
             return Ok(());
@@ -178,6 +187,68 @@ impl Session {
             }
         }
         self.restart(pid, tid, signal, step.is_some())
+    }
+
+    /// True, with `tid` noted to resume later, when a vfork child still
+    /// borrows the memory (breakpoint bytes out): `tid` would run past its
+    /// breakpoints. A vfork parent kept stopped (parked) runs meanwhile up
+    /// to its `VFORK_DONE` only (it runs no code of its own before that), so
+    /// that the wait ends; not while the debugger holds the child itself,
+    /// which could then never let go, and then no one waits.
+    fn waits_for_vfork(&mut self, pid: i32, tid: i32) -> Result<bool> {
+        let p = self.process(pid)?;
+        if !p.bytes_lent || p.vfork_parents.contains_key(&tid) || !p.threads.contains_key(&tid) {
+            return Ok(false);
+        }
+        // A VFORK_DONE taken while the process was being stopped, and held, counts now.
+        let done: Vec<i32> = p
+            .vfork_parents
+            .keys()
+            .copied()
+            .filter(|&parent| {
+                self.held.iter().any(|(held, status)| *held == parent && *status == StopReason::VforkDone)
+            })
+            .collect();
+        for parent in done {
+            let waiting = self.on_vfork_done(pid, parent)?;
+            self.resume_waiting_for_vfork(pid, waiting.into_iter().filter(|&t| t != tid).collect())?;
+        }
+        let p = self.process(pid)?;
+        let child_held = |child: &i32| self.processes.get(child).is_some_and(|c| c.is_held());
+        let mut to_run = Vec::new();
+        for (&parent, child) in &p.vfork_parents {
+            let Some(t) = p.threads.get(&parent) else { continue };
+            if t.parked && child_held(child) {
+                return Ok(false);
+            }
+            if t.parked && t.stopped && !self.held.iter().any(|(held, _)| *held == parent) {
+                to_run.push(parent);
+            }
+        }
+        if !p.bytes_lent || p.vfork_parents.is_empty() {
+            return Ok(false);
+        }
+        self.process_mut(pid)?.waiting_for_vfork.insert(tid);
+        for parent in to_run {
+            let t = self.process_mut(pid)?.threads.get_mut(&parent).expect("listed above");
+            t.stopped = false;
+            t.regs = None;
+            tolerate_gone(self.process(pid)?.control()?.resume(parent, Resume::Continue, 0))?;
+        }
+        Ok(true)
+    }
+
+    /// Resumes the threads a vfork child kept waiting (see `on_vfork_done`)
+    /// that are still stopped, unless an event holds the process.
+    pub(crate) fn resume_waiting_for_vfork(&mut self, pid: i32, waiting: Vec<i32>) -> Result<()> {
+        for tid in waiting {
+            let p = self.process(pid)?;
+            let stopped = p.threads.get(&tid).is_some_and(|t| t.stopped);
+            if stopped && !p.is_held() && !self.held.iter().any(|(held, _)| *held == tid) {
+                tolerate_gone(self.resume_thread(pid, tid))?;
+            }
+        }
+        Ok(())
     }
 
     /// The plain restart: continue or single-step with `signal`.
@@ -349,6 +420,7 @@ impl Session {
         if !self.process(pid)?.is_held() {
             self.stop_all(pid)?;
         }
+        self.before_vfork_child_runs(pid)?;
         let in_flight = self.process_mut(pid)?.in_flight.take();
         self.process_mut(pid)?.queued.clear();
         // A signal reported and not yet continued is still meant for the target.

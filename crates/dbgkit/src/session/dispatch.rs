@@ -70,12 +70,18 @@ impl Session {
                 self.resume_thread(pid, tid)
             }
             StopReason::Forked { child, vfork } => {
-                self.on_fork(pid, child, vfork)?;
+                self.on_fork(pid, tid, child, vfork)?;
                 self.report(pid, tid, EventKind::Fork { child, vfork })
             }
             StopReason::VforkDone => {
-                self.replant_all(pid)?;
-                self.resume_thread(pid, tid)
+                let waiting = self.on_vfork_done(pid, tid)?;
+                let held = self.process(pid)?.is_held();
+                match self.thread_mut(pid, tid) {
+                    // Run only up to here (see `waits_for_vfork`): it stays stopped.
+                    Some(t) if t.parked || held => t.stopped = true,
+                    _ => self.resume_thread(pid, tid)?,
+                }
+                self.resume_waiting_for_vfork(pid, waiting)
             }
             StopReason::Exec => {
                 self.adopt_exec(pid)?;
@@ -110,6 +116,8 @@ impl Session {
         self.owner.remove(&tid);
         let p = self.process_mut(pid)?;
         p.threads.remove(&tid);
+        // A vfork parent that died no longer keeps the others waiting.
+        p.vfork_parents.remove(&tid);
         if tid == pid {
             p.exited = true;
             // Threads not reaped yet die with the process: reap them first.
@@ -416,23 +424,29 @@ impl Session {
 
     /// A forked child: take every breakpoint out of it, then follow it (see
     /// `set_follow_children`) or let it go. After `vfork` the child shares
-    /// the parent's memory, so the bytes come out of both until the child
-    /// execs or exits (`VFORK_DONE`).
-    pub(crate) fn on_fork(&mut self, pid: i32, child: i32, shares_memory: bool) -> Result<()> {
+    /// the parent's memory, so the bytes come out of both once the child
+    /// runs (at once when it is let go), until it execs or exits
+    /// (`VFORK_DONE` in `tid`); only `tid` runs meanwhile.
+    pub(crate) fn on_fork(&mut self, pid: i32, tid: i32, child: i32, shares_memory: bool) -> Result<()> {
         let status = self.first_stop(pid, child)?;
         if status.is_some_and(|s| s.is_death()) {
+            return Ok(());
+        }
+        if shares_memory {
+            self.process_mut(pid)?.vfork_parents.insert(tid, child);
+            if self.follow_children {
+                // Held by the debugger, it runs nothing yet: the bytes stay.
+                return self.adopt_child(pid, child, shares_memory);
+            }
+            self.lend_bytes(pid)?;
+            let _ = self.process(pid)?.control()?.detach_thread(child, 0);
             return Ok(());
         }
         let p = self.process(pid)?;
         let originals: Vec<(u64, u8)> = p.sites.iter().map(|(&a, s)| (a, s.original[0])).collect();
         let control = p.control()?;
-        // The child's memory: the parent's own while a vfork child borrows it.
-        let child_target = if shares_memory { None } else { control.open_child(child).ok() };
-        let writer = match &child_target {
-            Some(t) => t.write_access(),
-            None => p.target.write_access(),
-        };
-        if let Some(writer) = writer {
+        let child_target = control.open_child(child).ok();
+        if let Some(writer) = child_target.as_ref().and_then(|t| t.write_access()) {
             for (address, byte) in &originals {
                 // Best effort: a child that is already gone has no bytes to restore.
                 let _ = writer.write_memory(*address, &[*byte]);
@@ -445,8 +459,62 @@ impl Session {
         Ok(())
     }
 
+    /// Thread `tid`'s vfork child let go of the memory. Once no vfork child
+    /// borrows it, every site's byte goes back in; the threads left waiting
+    /// meanwhile are returned, to resume.
+    pub(crate) fn on_vfork_done(&mut self, pid: i32, tid: i32) -> Result<Vec<i32>> {
+        let p = self.process_mut(pid)?;
+        p.vfork_parents.remove(&tid);
+        if !p.vfork_parents.is_empty() {
+            return Ok(Vec::new());
+        }
+        let waiting = std::mem::take(&mut p.waiting_for_vfork).into_iter().collect();
+        if std::mem::take(&mut p.bytes_lent) {
+            self.replant_all(pid)?;
+        }
+        Ok(waiting)
+    }
+
+    /// Takes every site's byte out of the memory a vfork child is about to
+    /// run in (once: the bytes stay out until every vfork child let go).
+    pub(crate) fn lend_bytes(&mut self, pid: i32) -> Result<()> {
+        let p = self.process_mut(pid)?;
+        if std::mem::replace(&mut p.bytes_lent, true) {
+            return Ok(());
+        }
+        let p = self.process(pid)?;
+        let writer = p.writer()?;
+        for (&address, site) in &p.sites {
+            // Best effort: a page gone meanwhile has no byte to restore.
+            let _ = writer.write_memory(address, &[site.original[0]]);
+        }
+        Ok(())
+    }
+
+    /// A followed vfork child is about to run (resumed or let go): the
+    /// bytes come out of the memory it borrows from its parent, whose
+    /// threads other than the vfork parents stop first and wait for them.
+    pub(crate) fn before_vfork_child_runs(&mut self, child: i32) -> Result<()> {
+        let parent = self
+            .processes
+            .iter()
+            .find(|(_, p)| !p.bytes_lent && p.vfork_parents.values().any(|&c| c == child))
+            .map(|(&pid, _)| pid);
+        let Some(parent) = parent else { return Ok(()) };
+        let p = self.process(parent)?;
+        let spared: Vec<i32> = p.vfork_parents.keys().copied().collect();
+        let running: Vec<i32> =
+            p.threads.iter().filter(|(tid, t)| !t.stopped && !spared.contains(tid)).map(|(&tid, _)| tid).collect();
+        self.stop_all_but(parent, &spared)?;
+        self.lend_bytes(parent)?;
+        let p = self.process_mut(parent)?;
+        let stopped_here = running.into_iter().filter(|tid| p.threads.get(tid).is_some_and(|t| t.stopped));
+        p.waiting_for_vfork.extend(stopped_here);
+        Ok(())
+    }
+
     /// Plants every site's byte again (after a vfork child released the shared memory).
-    pub(crate) fn replant_all(&mut self, pid: i32) -> Result<()> {
+    fn replant_all(&mut self, pid: i32) -> Result<()> {
         let p = self.process(pid)?;
         let writer = p.writer()?;
         for &address in p.sites.keys() {

@@ -15,7 +15,7 @@ use crate::os::linux::attach::AttachedThread;
 use crate::os::linux::target::LinuxProcess;
 use crate::process::{LoaderState, ProcessState, ThreadState};
 use crate::target::{EventSource, Image, Target};
-use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 
 const VDSO_NAME: &str = "linux-vdso.so.1";
@@ -587,5 +587,8 @@ pub(super) fn new_process(
         exited: false,
         debug_slots: [None; 4],
         syscall_stops: false,
+        vfork_parents: BTreeMap::new(),
+        bytes_lent: false,
+        waiting_for_vfork: BTreeSet::new(),
     }
 }

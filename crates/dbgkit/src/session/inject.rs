@@ -353,12 +353,13 @@ impl Session {
                     go(self).map_err(text)?;
                 }
                 StopReason::Forked { child, vfork } => {
-                    self.on_fork(pid, child, vfork).map_err(text)?;
+                    self.on_fork(pid, tid, child, vfork).map_err(text)?;
                     self.queue_event(pid, tid, EventKind::Fork { child, vfork });
                     go(self).map_err(text)?;
                 }
                 StopReason::VforkDone => {
-                    self.replant_all(pid).map_err(text)?;
+                    // The process is held at an event: nothing waits to resume.
+                    self.on_vfork_done(pid, tid).map_err(text)?;
                     go(self).map_err(text)?;
                 }
                 StopReason::Exec => return Err("the function ran another program (exec)".into()),
