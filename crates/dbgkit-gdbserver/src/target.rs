@@ -224,6 +224,14 @@ fn leader_is_zombie(pid: i32) -> bool {
     stat.rsplit_once(')').is_some_and(|(_, rest)| matches!(rest.trim_start().chars().next(), Some('Z' | 'X')))
 }
 
+/// Whether task `tid` lives (it may lead a thread group of its own: a
+/// `clone` sharing the memory without `CLONE_THREAD`, a thread to gdb); one
+/// that ended and is not reaped yet does not.
+fn task_is_alive(tid: i32) -> bool {
+    let Some(stat) = crate::info::read_proc_file(&format!("/proc/{tid}/stat")) else { return false };
+    stat.rsplit_once(')').is_some_and(|(_, rest)| !matches!(rest.trim_start().chars().next(), Some('Z' | 'X')))
+}
+
 pub(crate) fn tid_of(tid: Tid) -> i32 {
     tid.get() as i32
 }
@@ -983,13 +991,7 @@ impl ServerTarget {
     pub(crate) fn live_threads(&self, pid: i32) -> Vec<i32> {
         let mut threads = self.session.threads(pid).unwrap_or_default();
         if threads.len() > 1 {
-            threads.retain(|&t| {
-                if t == pid {
-                    !leader_is_zombie(pid)
-                } else {
-                    std::path::Path::new(&format!("/proc/{pid}/task/{t}")).exists()
-                }
-            });
+            threads.retain(|&t| if t == pid { !leader_is_zombie(pid) } else { task_is_alive(t) });
         }
         threads
     }
