@@ -361,3 +361,27 @@ fn a_locked_leader_that_exits_leaves_the_others_stopped() {
     assert!(log.contains("The current thread <Thread ID 1> has terminated"), "{log}");
     assert!(log.contains("worker hits 5") && log.contains("exited normally"), "the worker went on after:\n{log}");
 }
+
+#[test]
+fn a_task_cloned_without_its_own_memory_is_a_thread_gdb_stops_in() {
+    let program = fixture("clone_vm");
+    let out = gdb(
+        &program,
+        &[
+            "set confirm off".into(),
+            format!("target remote | {SERVER} - {}", program.display()),
+            "break in_clone".into(),
+            "continue".into(),
+            "info threads".into(),
+            "continue".into(),
+        ],
+    );
+    assert!(out.contains("hit Breakpoint 1, in_clone ()"), "the breakpoint is told with its place:\n{out}");
+    let listed = out
+        .lines()
+        .map(|l| l.trim_start_matches('*').trim_start())
+        .filter(|l| l.starts_with(|c: char| c.is_ascii_digit()) && l.contains("Thread "))
+        .count();
+    assert_eq!(listed, 2, "info threads lists main and the cloned task:\n{out}");
+    assert!(out.contains("exited normally"), "{out}");
+}
