@@ -64,9 +64,15 @@ impl ServerTarget {
         }
     }
 
-    /// `D;PID` of a child: it goes, free of breakpoints. False when `pid`
-    /// is no child kept here.
+    /// `D;PID` of a child: it goes, free of breakpoints, also one waiting to
+    /// be followed after its parent's detach. False when `pid` is no child
+    /// kept here.
     pub(crate) fn detach_child(&mut self, pid: i32) -> bool {
+        if self.child_to_follow.as_ref().is_some_and(|(child, _)| child.pid == pid) {
+            // gdb detached the parent first, then the child (a plain `detach`).
+            self.let_unfollowed_child_go();
+            return true;
+        }
         if self.kept_children.remove(&pid).is_none() {
             return false;
         }
