@@ -156,12 +156,15 @@ impl ProcessState {
         self.in_flight.is_some() || !self.queued.is_empty()
     }
 
-    /// A thread that is stopped, for running injected code (the leader first).
+    /// A thread that is stopped, for running injected code (the leader
+    /// first). Not a vfork parent whose child still borrows the memory: it
+    /// runs nothing until the child lets go.
     pub(crate) fn any_stopped_thread(&self) -> Option<i32> {
+        let usable = |tid: &i32, t: &ThreadState| t.stopped && !self.vfork_parents.contains_key(tid);
         self.threads
             .get(&self.pid)
-            .filter(|t| t.stopped)
+            .filter(|t| usable(&self.pid, t))
             .map(|_| self.pid)
-            .or_else(|| self.threads.iter().find(|(_, t)| t.stopped).map(|(&tid, _)| tid))
+            .or_else(|| self.threads.iter().find(|(tid, t)| usable(tid, t)).map(|(&tid, _)| tid))
     }
 }

@@ -237,3 +237,36 @@ fn no_thread_runs_past_a_breakpoint_while_a_vfork_child_borrows_the_memory() {
         assert_eq!(read_all(&mut pipes.stdout), "ticks 40\n");
     }
 }
+
+#[test]
+fn detaching_a_vfork_parent_while_its_child_is_held_does_not_wait_for_the_child() {
+    // The parent's only thread is in vfork until the held child lets go: no
+    // code can be run in it meanwhile (the scratch pages, which the child
+    // may still run in, stay). Detaching both lets the program finish.
+    let mut s = Session::new();
+    s.set_follow_children(true);
+    let exe = fixture("spawner");
+    let pid = s.spawn(&SpawnOptions::new([exe.to_str().unwrap()]).stdout(Stdio::Piped)).unwrap();
+    let mut pipes = s.take_pipes(pid).unwrap();
+    // Planted out of line: the parent gets a scratch page.
+    s.add_breakpoint_at(pid, "libc.so.6!waitpid", dbgkit::BreakpointOptions::default()).unwrap();
+    let child = loop {
+        let event = next(&mut s);
+        if let (EventKind::Fork { child, vfork: true }, true) = (&event.kind, event.pid == pid) {
+            break *child;
+        }
+        s.continue_process(event.pid, default_status(&event)).unwrap();
+    };
+    let (done, finished) = std::sync::mpsc::channel();
+    let watchdog = std::thread::spawn(move || {
+        if finished.recv_timeout(std::time::Duration::from_secs(20)).is_err() {
+            eprintln!("detaching the vfork parent hung");
+            std::process::exit(1);
+        }
+    });
+    s.detach(pid).unwrap();
+    s.detach(child).unwrap();
+    done.send(()).unwrap();
+    watchdog.join().unwrap();
+    assert_eq!(read_all(&mut pipes.stdout), "posix_spawn 2\nvfork 3\nsystem 4\nclone 6\n");
+}
