@@ -131,7 +131,7 @@ impl ServerTarget {
         let Some(parent) = self.inferior.clone() else { return Ok(false) };
         let held = self.kept_children.remove(&child).flatten();
         eprintln!("Detaching from process {}", parent.pid);
-        self.detach_inferior()?;
+        self.detach_inferior_keeping(Some(child))?;
         self.pending_vfork_done.clear();
         self.child_to_follow = Some((Inferior { pid: child, origin: parent.origin, argv: parent.argv }, held));
         Ok(true)

@@ -401,6 +401,13 @@ impl ServerTarget {
 
     /// Detaches from the process: breakpoints out, left running.
     pub fn detach_inferior(&mut self) -> Result<(), ServerError> {
+        self.detach_inferior_keeping(None)
+    }
+
+    /// Detaches the process debugged, and with it every child the engine
+    /// follows that gdb never heard of (its fork not reported yet), but
+    /// `keep`, a child gdb may follow next.
+    pub fn detach_inferior_keeping(&mut self, keep: Option<i32>) -> Result<(), ServerError> {
         let Some(pid) = self.inferior.as_ref().map(|i| i.pid) else { return Ok(()) };
         // The engine takes its own breakpoints out; the raw ones are ours to restore.
         for (address, byte) in std::mem::take(&mut self.raw_breakpoints) {
@@ -414,6 +421,14 @@ impl ServerTarget {
         self.hw_breakpoints.clear();
         self.watchpoints.clear();
         self.session.detach(inferior.pid)?;
+        for other in self.session.processes() {
+            if Some(other) != keep {
+                eprintln!("Detaching from process {other}");
+                if let Err(e) = self.session.detach(other) {
+                    debug_log!(self, "letting forked child {other} go: {e}");
+                }
+            }
+        }
         Ok(())
     }
 

@@ -389,20 +389,25 @@ fn a_task_cloned_without_its_own_memory_is_a_thread_gdb_stops_in() {
 #[test]
 fn detaching_at_a_fork_catchpoint_lets_the_child_run_at_once() {
     let program = fixture("forker");
-    let out = gdb(
-        &program,
-        &[
-            "set confirm off".into(),
-            format!("target remote | {SERVER} - {}", program.display()),
-            "catch fork".into(),
-            "continue".into(),
-            "detach".into(),
-            // Still connected: the child must not wait for the connection's end.
-            "shell sleep 1; echo STILL-CONNECTED >&2".into(),
-        ],
-    );
-    assert!(out.contains("Catchpoint 1 (forked process"), "{out}");
-    let ended = out.find("child exited 3, parent hits 2").unwrap_or_else(|| panic!("the program ends:\n{out}"));
-    let mark = out.find("STILL-CONNECTED").expect("the shell command ran");
-    assert!(ended < mark, "the child ran on after gdb detached both, before gdb left:\n{out}");
+    for non_stop in ["off", "on"] {
+        let out = gdb(
+            &program,
+            &[
+                "set confirm off".into(),
+                format!("maint set target-non-stop {non_stop}"),
+                format!("target remote | {SERVER} - {}", program.display()),
+                "catch fork".into(),
+                "continue".into(),
+                "detach".into(),
+                // Still connected: the child must not wait for the connection's end.
+                "shell sleep 1; echo STILL-CONNECTED >&2".into(),
+            ],
+        );
+        assert!(out.contains("Catchpoint 1 (forked process"), "{out}");
+        assert!(out.contains("[Inferior 1 (process") && out.contains(") detached]"), "non-stop {non_stop}:\n{out}");
+        assert!(!out.contains("Remote communication error"), "the server stays, non-stop {non_stop}:\n{out}");
+        let ended = out.find("child exited 3, parent hits 2").unwrap_or_else(|| panic!("the program ends:\n{out}"));
+        let mark = out.find("STILL-CONNECTED").expect("the shell command ran");
+        assert!(ended < mark, "the child ran on after gdb detached both, before gdb left:\n{out}");
+    }
 }

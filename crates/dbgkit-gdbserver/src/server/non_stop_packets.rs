@@ -129,7 +129,8 @@ impl Connection<'_> {
         self.quiesce()?;
         // A process that ended meanwhile: gdb hears of it by notification.
         let Some(pid) = self.target.inferior.as_ref().map(|i| i.pid) else { return Ok("OK".into()) };
-        self.target.reported_fork_child = None;
+        // A fork child told of stays the one a detach of the parent concerns
+        // until gdb decides about it: other threads stop and run meanwhile.
         let mut requested_stops = Vec::new();
         for tid in self.target.live_threads(pid) {
             let Some(action) = action_for(&actions, pid, tid) else { continue };
