@@ -33,6 +33,14 @@ pub fn read_proc_file(path: &str) -> Option<String> {
     Some(String::from_utf8_lossy(&buf[..len]).into_owned())
 }
 
+/// Whether the task whose `stat` file is at `path` has ended (a zombie not
+/// reaped yet, or dead); `None` when the file is gone.
+pub fn task_ended(stat_path: &str) -> Option<bool> {
+    let stat = read_proc_file(stat_path)?;
+    let (_, rest) = stat.rsplit_once(')')?;
+    Some(matches!(rest.trim_start().chars().next(), Some('Z' | 'X')))
+}
+
 /// A thread's name (`/proc/PID/task/TID/comm`), empty when it is gone.
 pub fn thread_name(pid: i32, tid: i32) -> String {
     read_proc_file(&format!("/proc/{pid}/task/{tid}/comm")).map(|n| n.trim_end().to_string()).unwrap_or_default()

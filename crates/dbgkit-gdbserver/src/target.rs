@@ -103,10 +103,7 @@ impl PendingVforkDone {
     /// exited). The parent cannot run before that anyway; gdb reinserts its
     /// breakpoints once told.
     pub fn child_let_go(&self) -> bool {
-        let exited = !std::path::Path::new(&format!("/proc/{}/task", self.child)).exists()
-            || std::fs::read_to_string(format!("/proc/{}/stat", self.child))
-                .map(|s| s.rsplit(')').next().and_then(|r| r.split_whitespace().next()) == Some("Z"))
-                .unwrap_or(true);
+        let exited = crate::info::task_ended(&format!("/proc/{}/stat", self.child)).unwrap_or(true);
         exited || exe_identity(self.child) != self.shared_exe
     }
 }
@@ -220,16 +217,14 @@ fn exe_identity(pid: i32) -> Option<u64> {
 
 /// Whether the leader thread of `pid` has exited while others live.
 fn leader_is_zombie(pid: i32) -> bool {
-    let Some(stat) = crate::info::read_proc_file(&format!("/proc/{pid}/task/{pid}/stat")) else { return false };
-    stat.rsplit_once(')').is_some_and(|(_, rest)| matches!(rest.trim_start().chars().next(), Some('Z' | 'X')))
+    crate::info::task_ended(&format!("/proc/{pid}/task/{pid}/stat")).unwrap_or(false)
 }
 
 /// Whether task `tid` lives (it may lead a thread group of its own: a
 /// `clone` sharing the memory without `CLONE_THREAD`, a thread to gdb); one
 /// that ended and is not reaped yet does not.
 fn task_is_alive(tid: i32) -> bool {
-    let Some(stat) = crate::info::read_proc_file(&format!("/proc/{tid}/stat")) else { return false };
-    stat.rsplit_once(')').is_some_and(|(_, rest)| !matches!(rest.trim_start().chars().next(), Some('Z' | 'X')))
+    crate::info::task_ended(&format!("/proc/{tid}/stat")) == Some(false)
 }
 
 pub(crate) fn tid_of(tid: Tid) -> i32 {
