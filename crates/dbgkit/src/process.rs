@@ -123,6 +123,9 @@ pub(crate) struct ProcessState {
     /// memory: they go once every such child let go, unless an event held
     /// the process meanwhile (its continue decides again).
     pub waiting_for_vfork: BTreeSet<i32>,
+    /// A followed vfork child: the process whose memory it borrows (until
+    /// it execs or exits), whose breakpoint bytes come out before it runs.
+    pub borrows_memory_of: Option<i32>,
 }
 
 impl ProcessState {

@@ -52,7 +52,9 @@ impl Session {
         // and stay the debugger's: listed, reused, unmapped on detach. A
         // vfork child has no copies: the pages are its parent's, which the
         // child's detach must not unmap.
-        if !shares_memory {
+        if shares_memory {
+            process.borrows_memory_of = Some(parent);
+        } else {
             process.scratch = p.scratch.clone();
         }
         let entry = p.auxv.entry;

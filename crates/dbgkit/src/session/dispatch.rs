@@ -495,13 +495,12 @@ impl Session {
     /// bytes come out of the memory it borrows from its parent, whose
     /// threads other than the vfork parents stop first and wait for them.
     pub(crate) fn before_vfork_child_runs(&mut self, child: i32) -> Result<()> {
-        let parent = self
-            .processes
-            .iter()
-            .find(|(_, p)| !p.bytes_lent && p.vfork_parents.values().any(|&c| c == child))
-            .map(|(&pid, _)| pid);
-        let Some(parent) = parent else { return Ok(()) };
-        let p = self.process(parent)?;
+        // Every resume passes here: one field says whether there is anything to do.
+        let Some(parent) = self.process(child)?.borrows_memory_of else { return Ok(()) };
+        let Some(p) = self.processes.get(&parent) else { return Ok(()) };
+        if p.bytes_lent || !p.vfork_parents.values().any(|&c| c == child) {
+            return Ok(());
+        }
         let spared: Vec<i32> = p.vfork_parents.keys().copied().collect();
         let running: Vec<i32> =
             p.threads.iter().filter(|(tid, t)| !t.stopped && !spared.contains(tid)).map(|(&tid, _)| tid).collect();

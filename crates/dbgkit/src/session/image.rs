@@ -590,5 +590,6 @@ pub(super) fn new_process(
         vfork_parents: BTreeMap::new(),
         bytes_lent: false,
         waiting_for_vfork: BTreeSet::new(),
+        borrows_memory_of: None,
     }
 }
