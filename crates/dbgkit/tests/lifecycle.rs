@@ -228,3 +228,31 @@ fn bad_input_gets_clear_errors() {
     let err = s.registers(pid, pid).unwrap_err();
     assert_eq!(err.to_string(), format!("process {pid} is not debugged by this session"));
 }
+
+#[test]
+fn a_fork_not_yet_reported_at_detach_leaves_the_child_without_breakpoint_bytes() {
+    // A thread that forks without a pause is often caught, when the
+    // process stops for a breakpoint hit in another thread, with its fork
+    // stop waiting to be handled. Detaching there must take the breakpoint
+    // bytes out of that child too, or it dies of SIGTRAP at marker().
+    for _ in 0..12 {
+        let mut s = Session::new();
+        let exe = fixture("fork_during_hits");
+        let pid = s.spawn(&SpawnOptions::new([exe.to_str().unwrap()]).stdout(Stdio::Piped)).unwrap();
+        let mut pipes = s.take_pipes(pid).unwrap();
+        s.add_breakpoint_at(pid, "marker", dbgkit::BreakpointOptions::default()).unwrap();
+        let mut forks = 0;
+        loop {
+            let event = next(&mut s);
+            match event.kind {
+                EventKind::Fork { .. } => forks += 1,
+                // The forking thread is well into its loop: detach at this hit.
+                EventKind::Breakpoint { .. } if forks >= 3 && event.tid == pid => break,
+                _ => {}
+            }
+            s.continue_event(default_status(&event)).unwrap();
+        }
+        s.detach(pid).unwrap();
+        assert_eq!(read_all(&mut pipes.stdout), "children killed: 0\n");
+    }
+}

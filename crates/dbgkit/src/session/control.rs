@@ -433,6 +433,8 @@ impl Session {
         for id in ids {
             self.breakpoints.remove(&id);
         }
+        // A fork stop still held below has a child with these bytes in it.
+        let originals = self.site_originals(pid)?;
         self.remove_all_sites(pid)?;
         self.clear_debug_registers(pid);
         let page_watches: Vec<(u32, Vec<(u64, u64)>)> = self
@@ -479,8 +481,12 @@ impl Session {
                         t.signal_to_deliver = sig;
                     }
                 }
-                // The new thread or child was auto-attached: let it go too.
-                StopReason::NewThread { child } | StopReason::Forked { child, .. } => self.release_new_task(pid, child),
+                // The new thread or child was auto-attached: let it go too,
+                // a fork child without its copy of the breakpoint bytes.
+                StopReason::NewThread { child } | StopReason::Forked { child, vfork: true } => {
+                    self.release_new_task(pid, child, &[])
+                }
+                StopReason::Forked { child, vfork: false } => self.release_new_task(pid, child, &originals),
                 _ => {}
             }
         }
@@ -507,10 +513,13 @@ impl Session {
         }
     }
 
-    /// Waits for the first stop of a task auto-attached by `pid` and detaches it.
-    pub(crate) fn release_new_task(&mut self, pid: i32, tid: i32) {
+    /// Waits for the first stop of a task auto-attached by `pid` and
+    /// detaches it, first writing `originals` (address, byte) into it.
+    pub(crate) fn release_new_task(&mut self, pid: i32, tid: i32, originals: &[(u64, u8)]) {
         let status = self.first_stop(pid, tid).ok().flatten();
         if status.is_some_and(|s| !s.is_death()) {
+            // Best effort, as the detach below.
+            let _ = self.restore_originals_in_child(pid, tid, originals);
             if let Ok(control) = self.process(pid).and_then(|p| p.control()) {
                 // Best effort: a task that died meanwhile is already free.
                 let _ = control.detach_thread(tid, 0);

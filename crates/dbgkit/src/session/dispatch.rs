@@ -442,20 +442,33 @@ impl Session {
             let _ = self.process(pid)?.control()?.detach_thread(child, 0);
             return Ok(());
         }
-        let p = self.process(pid)?;
-        let originals: Vec<(u64, u8)> = p.sites.iter().map(|(&a, s)| (a, s.original[0])).collect();
-        let control = p.control()?;
-        let child_target = control.open_child(child).ok();
+        let originals = self.site_originals(pid)?;
+        self.restore_originals_in_child(pid, child, &originals)?;
+        if self.follow_children {
+            return self.adopt_child(pid, child, shares_memory);
+        }
+        let _ = self.process(pid)?.control()?.detach_thread(child, 0);
+        Ok(())
+    }
+
+    /// The original byte under each of `pid`'s breakpoint sites.
+    pub(crate) fn site_originals(&self, pid: i32) -> Result<Vec<(u64, u8)>> {
+        Ok(self.process(pid)?.sites.iter().map(|(&a, s)| (a, s.original[0])).collect())
+    }
+
+    /// Writes `originals` into a stopped fork child of `pid`: its memory is
+    /// a copy of its parent's, breakpoint bytes and all.
+    pub(crate) fn restore_originals_in_child(&self, pid: i32, child: i32, originals: &[(u64, u8)]) -> Result<()> {
+        if originals.is_empty() {
+            return Ok(());
+        }
+        let child_target = self.process(pid)?.control()?.open_child(child).ok();
         if let Some(writer) = child_target.as_ref().and_then(|t| t.write_access()) {
-            for (address, byte) in &originals {
+            for (address, byte) in originals {
                 // Best effort: a child that is already gone has no bytes to restore.
                 let _ = writer.write_memory(*address, &[*byte]);
             }
         }
-        if self.follow_children {
-            return self.adopt_child(pid, child, shares_memory);
-        }
-        let _ = control.detach_thread(child, 0);
         Ok(())
     }
 
