@@ -981,12 +981,17 @@ impl SwBreakpoint for ServerTarget {
         if let Some(bp) = self.sw_breakpoints.get_mut(&addr) {
             bp.inserted = false;
             bp.removed_at = self.resumes;
-            if watching {
+            // The program may have unmapped the page: gdb warns that the
+            // breakpoint could not be removed, as gdbserver's write fails.
+            let pid = self.pid()?;
+            let readable = self.session.read_memory(pid, addr, &mut [0]);
+            if watching || readable.is_err() {
                 // A data watchpoint that fires in the out-of-line copy of the
                 // instruction would stop the thread in scratch memory: with
                 // watchpoints, a breakpoint taken out goes for real.
                 self.retire_breakpoint_at(addr);
             }
+            self.soft("removing a breakpoint", readable)?;
         }
         Ok(true)
     }

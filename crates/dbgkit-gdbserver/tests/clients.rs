@@ -411,3 +411,30 @@ fn detaching_at_a_fork_catchpoint_lets_the_child_run_at_once() {
         assert!(ended < mark, "the child ran on after gdb detached both, before gdb left:\n{out}");
     }
 }
+
+#[test]
+fn a_breakpoint_in_a_page_the_program_unmapped_cannot_be_removed_and_gdb_says_so() {
+    // gdbserver's write of the original byte fails there; gdb warns.
+    let program = fixture("unmaps_code");
+    let out = gdb(
+        &program,
+        &[
+            "set confirm off".into(),
+            format!("target remote | {SERVER} - {}", program.display()),
+            "set breakpoint always-inserted on".into(),
+            "break mapped".into(),
+            "break unmapped".into(),
+            "continue".into(),
+            "break *page".into(),
+            "continue".into(),
+            "continue".into(),
+            "delete 3".into(),
+            "delete 1".into(),
+            "continue".into(),
+        ],
+    );
+    assert!(out.contains("Breakpoint 2, "), "{out}");
+    assert!(out.contains("Error removing breakpoint 3"), "gdb is told the byte could not go:\n{out}");
+    assert!(!out.contains("Error removing breakpoint 1"), "a mapped one goes quietly:\n{out}");
+    assert!(out.contains("exited normally"), "{out}");
+}
