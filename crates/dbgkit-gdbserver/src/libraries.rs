@@ -21,6 +21,11 @@ const DT_DEBUG: u64 = 21;
 const MAX_DYNAMIC_ENTRIES: usize = 4096;
 /// Libraries listed at most (a corrupt `link_map` chain must not loop forever).
 const MAX_LIBRARIES: usize = 65536;
+/// Namespaces listed at most (glibc has 16; a corrupt `r_next` chain must not loop forever).
+const MAX_NAMESPACES: usize = 256;
+/// Offsets in `r_debug_extended`: the first `link_map`, the next namespace's `r_debug`.
+const R_MAP: u64 = 8;
+const R_NEXT: u64 = 40;
 
 /// One entry of the loader's `link_map` chain.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -83,23 +88,33 @@ pub fn xml_escape(text: &str) -> String {
     out
 }
 
-/// The library list document: `main-lm` (when given) and `entries`, each
-/// tagged with the namespace `lmid` (the address of its `r_debug`), as
-/// gdbserver writes it.
-pub fn svr4_document(main_lm: Option<u64>, entries: &[LinkMapEntry], lmid: u64) -> String {
+/// The libraries of one link-map namespace: the address of its `r_debug`
+/// (gdb's `lmid`) and its `link_map` entries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Namespace {
+    pub lmid: u64,
+    pub entries: Vec<LinkMapEntry>,
+}
+
+/// The library list document: `main-lm` (when given) and every
+/// namespace's entries, each tagged with its `lmid`, as gdbserver writes it.
+pub fn svr4_document(main_lm: Option<u64>, namespaces: &[Namespace]) -> String {
     let mut doc = String::from(r#"<library-list-svr4 version="1.0""#);
     match main_lm {
         Some(lm) => doc.push_str(&format!(r#" main-lm="{lm:#x}">"#)),
         None => doc.push('>'),
     }
-    for entry in entries.iter().filter(|e| !e.name.is_empty()) {
-        doc.push_str(&format!(
-            r#"<library name="{}" lm="{:#x}" l_addr="{:#x}" l_ld="{:#x}" lmid="{lmid:#x}"/>"#,
-            xml_escape(&entry.name),
-            entry.lm,
-            entry.l_addr,
-            entry.l_ld
-        ));
+    for namespace in namespaces {
+        for entry in namespace.entries.iter().filter(|e| !e.name.is_empty()) {
+            doc.push_str(&format!(
+                r#"<library name="{}" lm="{:#x}" l_addr="{:#x}" l_ld="{:#x}" lmid="{:#x}"/>"#,
+                xml_escape(&entry.name),
+                entry.lm,
+                entry.l_addr,
+                entry.l_ld,
+                namespace.lmid
+            ));
+        }
     }
     doc.push_str("</library-list-svr4>");
     doc
@@ -192,29 +207,39 @@ impl ServerTarget {
         chain
     }
 
-    /// The loader's `link_map` chain, found through the executable's
-    /// `DT_DEBUG` entry (empty before the loader has filled it in).
-    pub fn link_map_chain(&self, pid: i32) -> Vec<LinkMapEntry> {
-        let r_debug = self.r_debug(pid);
-        if r_debug == 0 {
-            return Vec::new();
+    /// Every link-map namespace, the default one first: `dlmopen` makes
+    /// more, chained from `r_debug` through `r_debug_extended.r_next`
+    /// (glibc 2.35 on, `r_version` 2). The main executable's entry is left
+    /// out of the default namespace and returned apart.
+    fn namespaces(&self, pid: i32) -> (Option<u64>, Vec<Namespace>) {
+        let mut r_debug = self.r_debug(pid);
+        let mut main_lm = None;
+        let mut namespaces = Vec::new();
+        while r_debug != 0 && namespaces.len() < MAX_NAMESPACES {
+            let Some(version) = self.read_u64(pid, r_debug).map(|word| word as u32) else { break };
+            let Some(first) = self.read_u64(pid, r_debug + R_MAP) else { break };
+            let mut entries = self.walk_link_map(pid, first, 0);
+            if namespaces.is_empty() && !entries.is_empty() {
+                main_lm = Some(entries.remove(0).lm);
+            }
+            namespaces.push(Namespace { lmid: r_debug, entries });
+            if version < 2 {
+                break;
+            }
+            r_debug = self.read_u64(pid, r_debug + R_NEXT).unwrap_or(0);
         }
-        let first = self.read_u64(pid, r_debug + 8).unwrap_or(0);
-        self.walk_link_map(pid, first, 0)
+        (main_lm, namespaces)
     }
 
     /// The reply document to a `qXfer:libraries-svr4:read` request.
     pub fn svr4_reply(&self, pid: i32, request: Svr4Request) -> String {
-        let r_debug = self.r_debug(pid);
         if request.start != 0 {
-            let lmid = if request.lmid != 0 { request.lmid } else { r_debug };
-            return svr4_document(None, &self.walk_link_map(pid, request.start, request.prev), lmid);
+            let lmid = if request.lmid != 0 { request.lmid } else { self.r_debug(pid) };
+            let entries = self.walk_link_map(pid, request.start, request.prev);
+            return svr4_document(None, &[Namespace { lmid, entries }]);
         }
-        let chain = self.link_map_chain(pid);
-        match chain.split_first() {
-            Some((main, rest)) => svr4_document(Some(main.lm), rest, r_debug),
-            None => svr4_document(None, &[], r_debug),
-        }
+        let (main_lm, namespaces) = self.namespaces(pid);
+        svr4_document(main_lm, &namespaces)
     }
 }
 
@@ -259,14 +284,17 @@ mod tests {
             LinkMapEntry { lm: 0x2800, name: String::new(), l_addr: 0, l_ld: 0 },
             LinkMapEntry { lm: 0x3000, name: "/tmp/a&b.so".into(), l_addr: 0x7f00, l_ld: 0x7f10 },
         ];
+        let other = vec![LinkMapEntry { lm: 0x5000, name: "/lib/b.so".into(), l_addr: 0x8000, l_ld: 0x8010 }];
+        let namespaces = [Namespace { lmid: 0x4000, entries }, Namespace { lmid: 0x6000, entries: other }];
         assert_eq!(
-            svr4_document(Some(0x1000), &entries, 0x4000),
+            svr4_document(Some(0x1000), &namespaces),
             "<library-list-svr4 version=\"1.0\" main-lm=\"0x1000\">\
              <library name=\"linux-vdso.so.1\" lm=\"0x2000\" l_addr=\"0x7fff0000\" l_ld=\"0x7fff03a0\" lmid=\"0x4000\"/>\
              <library name=\"/tmp/a&amp;b.so\" lm=\"0x3000\" l_addr=\"0x7f00\" l_ld=\"0x7f10\" lmid=\"0x4000\"/>\
+             <library name=\"/lib/b.so\" lm=\"0x5000\" l_addr=\"0x8000\" l_ld=\"0x8010\" lmid=\"0x6000\"/>\
              </library-list-svr4>"
         );
-        assert_eq!(svr4_document(None, &[], 0), "<library-list-svr4 version=\"1.0\"></library-list-svr4>");
+        assert_eq!(svr4_document(None, &[]), "<library-list-svr4 version=\"1.0\"></library-list-svr4>");
     }
 
     #[test]

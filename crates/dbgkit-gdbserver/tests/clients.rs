@@ -438,3 +438,26 @@ fn a_breakpoint_in_a_page_the_program_unmapped_cannot_be_removed_and_gdb_says_so
     assert!(!out.contains("Error removing breakpoint 1"), "a mapped one goes quietly:\n{out}");
     assert!(out.contains("exited normally"), "{out}");
 }
+
+#[test]
+fn a_library_loaded_into_a_new_namespace_is_listed_and_breaks() {
+    // dlmopen(LM_ID_NEWLM): the library is on a second r_debug, chained
+    // from the first; gdb learns of it only from the server's list.
+    let program = fixture("dlopener");
+    let library = fixture("libfixture.so");
+    let out = gdb(
+        &program,
+        &[
+            "set confirm off".into(),
+            "set breakpoint pending on".into(),
+            format!("target remote | {SERVER} - {} {} newlm", program.display(), library.display()),
+            "break fixture_function".into(),
+            "continue".into(),
+            "info sharedlibrary".into(),
+            "continue".into(),
+        ],
+    );
+    assert!(out.contains("Breakpoint 1, fixture_function"), "{out}");
+    assert!(out.lines().any(|l| l.contains("libfixture.so") && l.contains("Yes")), "listed with its symbols:\n{out}");
+    assert!(out.contains("exited normally"), "{out}");
+}
