@@ -31,11 +31,21 @@ fn a_breakpoint_on_libc_socket_waits_for_libc_and_fires_before_it_runs() {
 
 #[test]
 fn a_breakpoint_in_a_dlopened_library_comes_and_goes_with_it() {
+    breakpoint_in_a_library_loaded_with(&[]);
+}
+
+#[test]
+fn a_library_dlmopened_into_a_new_namespace_is_a_module_as_any_other() {
+    // Its link_map is on a second r_debug, chained from the first by r_next.
+    breakpoint_in_a_library_loaded_with(&["newlm"]);
+}
+
+fn breakpoint_in_a_library_loaded_with(how: &[&str]) {
     let mut s = Session::new();
     let lib = fixture("libfixture.so");
-    let pid = s
-        .spawn(&SpawnOptions::new([fixture("dlopener").to_str().unwrap(), lib.to_str().unwrap()]).stdout(Stdio::Piped))
-        .unwrap();
+    let exe = fixture("dlopener");
+    let argv = [exe.to_str().unwrap(), lib.to_str().unwrap()].into_iter().chain(how.iter().copied());
+    let pid = s.spawn(&SpawnOptions::new(argv).stdout(Stdio::Piped)).unwrap();
     let mut pipes = s.take_pipes(pid).unwrap();
     let id = s.add_breakpoint_at(pid, "libfixture!fixture_function", Default::default()).unwrap();
     assert!(s.breakpoint(id).unwrap().unresolved.is_some());

@@ -9,10 +9,15 @@ use std::path::{Path, PathBuf};
 /// `r_debug.r_state` values.
 pub(crate) const RT_CONSISTENT: u32 = 0;
 
-/// Offsets in `struct r_debug` (x86_64).
+/// Offsets in `struct r_debug` (x86_64); `r_next` is in `r_debug_extended`
+/// (glibc 2.35 on, `r_version` 2): the next link-map namespace's `r_debug`.
 const R_MAP: u64 = 8;
 const R_BRK: u64 = 16;
 const R_STATE: u64 = 24;
+const R_NEXT: u64 = 40;
+/// Bounds, so a corrupt list cannot loop forever (glibc has 16 namespaces).
+const MAX_ENTRIES: usize = 4096;
+const MAX_NAMESPACES: usize = 256;
 
 /// One entry of the `link_map` list.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -50,11 +55,27 @@ pub(crate) fn r_state(target: &dyn Target, r_debug: u64) -> Result<u32> {
     Ok(target.read_u64(r_debug + R_STATE)? as u32)
 }
 
-/// Walks the `link_map` list (bounded, so a corrupt list cannot loop forever).
+/// Walks the `link_map` list of every namespace: the default one first,
+/// then those `dlmopen` made, chained through `r_next`. A namespace that
+/// cannot be read ends the walk; the default one must be readable.
 pub(crate) fn link_map(target: &dyn Target, r_debug: u64) -> Result<Vec<LinkMapEntry>> {
     let mut entries = Vec::new();
+    walk_namespace(target, r_debug, &mut entries)?;
+    let mut namespace = r_debug;
+    for _ in 1..MAX_NAMESPACES {
+        let version = target.read_u64(namespace).map(|word| word as u32).unwrap_or(0);
+        namespace = if version >= 2 { target.read_u64(namespace + R_NEXT).unwrap_or(0) } else { 0 };
+        if namespace == 0 || walk_namespace(target, namespace, &mut entries).is_err() {
+            break;
+        }
+    }
+    Ok(entries)
+}
+
+/// Appends one namespace's `link_map` entries.
+fn walk_namespace(target: &dyn Target, r_debug: u64, entries: &mut Vec<LinkMapEntry>) -> Result<()> {
     let mut node = target.read_u64(r_debug + R_MAP)?;
-    while node != 0 && entries.len() < 4096 {
+    while node != 0 && entries.len() < MAX_ENTRIES {
         let mut raw = [0u8; 40];
         target.read_exact(node, &mut raw)?;
         let word = |i: usize| u64::from_le_bytes(raw[i * 8..i * 8 + 8].try_into().expect("8 bytes"));
@@ -62,5 +83,5 @@ pub(crate) fn link_map(target: &dyn Target, r_debug: u64) -> Result<Vec<LinkMapE
         entries.push(LinkMapEntry { bias: word(0), name, dynamic: word(2) });
         node = word(3);
     }
-    Ok(entries)
+    Ok(())
 }
