@@ -7,7 +7,7 @@ use crate::target::{Origin, ServerTarget};
 
 /// Features added to gdbstub's `qSupported` reply.
 pub const EXTRA_FEATURES: &[u8] =
-    b";QPassSignals+;QProgramSignals+;QNonStop+;qXfer:threads:read+;qXfer:siginfo:read+;exec-events+;fork-events+;vfork-events+";
+    b";QPassSignals+;QProgramSignals+;QNonStop+;qXfer:threads:read+;qXfer:siginfo:read+;qXfer:siginfo:write+;exec-events+;fork-events+;vfork-events+";
 
 /// gdbstub's `qSupported` reply as sent: the packet size this server takes
 /// (gdbstub says the size of its first buffer, which grows as needed) and
@@ -38,6 +38,10 @@ pub fn answer(target: &mut ServerTarget, negotiated: &mut Negotiated, body: &[u8
         if let Some(reply) = target.child_memory_packet(pid, body) {
             return Some(reply);
         }
+    }
+    if let Some(rest) = body.strip_prefix(b"qXfer:siginfo:write::") {
+        // Binary data: not text.
+        return Some(write_siginfo(target, negotiated, rest).unwrap_or_else(|| b"E01".to_vec()));
     }
     let text = std::str::from_utf8(body).ok()?;
     if let Some(thread) = text.strip_prefix("Hg") {
@@ -163,8 +167,7 @@ pub fn answer(target: &mut ServerTarget, negotiated: &mut Negotiated, body: &[u8
     }
     if let Some(range) = text.strip_prefix("qXfer:siginfo:read::") {
         let (offset, length) = parse_offset_length(range)?;
-        let pid = target.inferior.as_ref()?.pid;
-        let tid = negotiated.general_thread().unwrap_or_else(|| target.stop_event.as_ref().map_or(pid, |e| e.tid));
+        let (pid, tid) = siginfo_thread(target, negotiated)?;
         return Some(match target.session.signal_info(pid, tid) {
             Ok(info) => xfer_reply(&info, offset, length),
             Err(_) => b"E01".to_vec(),
@@ -180,6 +183,27 @@ pub fn answer(target: &mut ServerTarget, negotiated: &mut Negotiated, body: &[u8
         return Some(xfer_reply(threads_document(target, negotiated).as_bytes(), offset, length));
     }
     None
+}
+
+/// The thread `$_siginfo` is about: gdb's general thread, else the one that stopped.
+fn siginfo_thread(target: &ServerTarget, negotiated: &Negotiated) -> Option<(i32, i32)> {
+    let pid = target.inferior.as_ref()?.pid;
+    Some((pid, negotiated.general_thread().unwrap_or_else(|| target.stop_event.as_ref().map_or(pid, |e| e.tid))))
+}
+
+/// `qXfer:siginfo:write::OFFSET:DATA`: gdb puts `$_siginfo` back after
+/// calling a function in a thread stopped by a signal (the call's own
+/// stops replaced it), so the signal is delivered with its sender.
+fn write_siginfo(target: &mut ServerTarget, negotiated: &Negotiated, rest: &[u8]) -> Option<Vec<u8>> {
+    let colon = rest.iter().position(|&b| b == b':')?;
+    let offset = usize::from_str_radix(std::str::from_utf8(&rest[..colon]).ok()?, 16).ok()?;
+    let data = dbgkit::target::remote::packet::unescape(&rest[colon + 1..]);
+    let end = offset.checked_add(data.len()).filter(|&end| end <= dbgkit::session::SIGINFO_SIZE)?;
+    let (pid, tid) = siginfo_thread(target, negotiated)?;
+    let mut info = target.session.signal_info(pid, tid).ok()?;
+    info[offset..end].copy_from_slice(&data);
+    target.session.set_signal_info(pid, tid, &info).ok()?;
+    Some(format!("{:x}", data.len()).into_bytes())
 }
 
 /// `;ACTION[:THREAD]...` with ACTION one of `c`, `Cxx`, `s`, `Sxx`, `t`,

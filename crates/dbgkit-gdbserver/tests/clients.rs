@@ -461,3 +461,25 @@ fn a_library_loaded_into_a_new_namespace_is_listed_and_breaks() {
     assert!(out.lines().any(|l| l.contains("libfixture.so") && l.contains("Yes")), "listed with its symbols:\n{out}");
     assert!(out.contains("exited normally"), "{out}");
 }
+
+#[test]
+fn a_signal_held_over_a_function_call_keeps_its_sender() {
+    // The call's own stops replace the thread's signal information; gdb
+    // writes the saved one back (qXfer:siginfo:write) before delivering.
+    let program = fixture("siginfo_call");
+    let out = gdb(
+        &program,
+        &[
+            "set confirm off".into(),
+            format!("target remote | {SERVER} - {}", program.display()),
+            "continue".into(),
+            "print callme()".into(),
+            "print $_siginfo.si_signo".into(),
+            "continue".into(),
+        ],
+    );
+    assert!(out.contains("received signal SIGUSR1"), "{out}");
+    assert!(out.contains("= 42"), "the call ran:\n{out}");
+    assert!(out.contains("= 10"), "$_siginfo is the signal's:\n{out}");
+    assert!(out.contains("from self: 1"), "the handler saw the program as the sender:\n{out}");
+}

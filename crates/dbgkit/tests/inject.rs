@@ -238,3 +238,20 @@ fn what_a_called_function_starts_is_reported_like_anything_else() {
     assert!(events.iter().any(|e| e.tid == created[0] && matches!(e.kind, EventKind::ThreadExited { .. })));
     assert_eq!(read_all(&mut pipes.stdout).trim(), "child 7\nmarker 1");
 }
+
+#[test]
+fn a_call_at_a_signal_stop_leaves_the_signal_its_sender() {
+    // The call's own stops replace the thread's signal information; the
+    // signal delivered afterwards must still name the program as its sender.
+    let mut s = Session::new();
+    let pid = s.spawn(&SpawnOptions::new([fixture("siginfo_call").to_str().unwrap()]).stdout(Stdio::Piped)).unwrap();
+    let mut pipes = s.take_pipes(pid).unwrap();
+    let e = run_until(&mut s, |e| matches!(e.kind, EventKind::Exception { signal: 10, .. }));
+    // A system call first (mmap), then a call: both step the thread.
+    let page = s.allocate_memory(pid, 4096, Protection::parse("rw").unwrap(), None).unwrap();
+    assert_eq!(s.call_named(pid, e.tid, "callme", &[]).unwrap().rax, 42);
+    s.free_memory(pid, page, 4096).unwrap();
+    s.continue_event(ContinueStatus::NotHandled).unwrap();
+    run_to_exit(&mut s, pid);
+    assert_eq!(read_all(&mut pipes.stdout), "from self: 1\n");
+}

@@ -177,6 +177,9 @@ impl Session {
         let return_trap = self.syscall_stub(pid)? + 2;
         let saved = self.regs_of(pid, tid)?;
         let saved_fp = self.process(pid)?.target.fp_registers(tid)?;
+        // The call's stops replace the signal information of the thread's
+        // stop: a signal it is resumed with must still carry its sender.
+        let saved_siginfo = self.process(pid)?.target.raw_siginfo(tid).ok();
 
         // Lay out the stack below the red zone: copied blobs, stack arguments, return address.
         let mut sp = saved.rsp - 128;
@@ -243,7 +246,8 @@ impl Session {
         let restored = writer
             .write_memory(save_from, &saved_stack)
             .and_then(|()| writer.set_fp_registers(tid, &saved_fp))
-            .and_then(|()| writer.set_registers(tid, &saved));
+            .and_then(|()| writer.set_registers(tid, &saved))
+            .and_then(|()| saved_siginfo.map_or(Ok(()), |info| writer.set_raw_siginfo(tid, &info)));
         if let Some(t) = self.process_mut(pid)?.threads.get_mut(&tid) {
             // However the call went, the thread is back in its stop.
             t.regs = Some(saved);

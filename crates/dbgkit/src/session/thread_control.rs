@@ -192,4 +192,24 @@ impl Session {
         }
         p.target.raw_siginfo(tid)
     }
+
+    /// Replaces the raw `siginfo_t` of the signal that stopped thread `tid`
+    /// (gdb writes `$_siginfo` back after calling a function in a thread
+    /// stopped by a signal, so the handler still sees who sent it).
+    ///
+    /// ```no_run
+    /// # fn f(s: &mut dbgkit::Session, pid: i32, tid: i32) -> dbgkit::Result<()> {
+    /// let info = s.signal_info(pid, tid)?;
+    /// // ... run code in the thread ...
+    /// s.set_signal_info(pid, tid, &info)?;
+    /// # Ok(()) }
+    /// ```
+    pub fn set_signal_info(&mut self, pid: i32, tid: i32, info: &[u8; SIGINFO_SIZE]) -> Result<()> {
+        let p = self.process(pid)?;
+        let t = p.threads.get(&tid).ok_or(Error::NoSuchThread { pid, tid })?;
+        if !t.stopped {
+            return Err(Error::ProcessRunning(pid));
+        }
+        p.writer()?.set_raw_siginfo(tid, info)
+    }
 }

@@ -344,6 +344,11 @@ pub trait WriteAccess {
     /// Sets the program counter alone (the hot path).
     fn set_pc(&self, tid: i32, pc: u64) -> Result<()>;
     fn set_fp_registers(&self, tid: i32, regs: &FpRegisters) -> Result<()>;
+    /// Replaces the raw `siginfo_t` of the signal a stopped thread stopped
+    /// with: a signal it is then resumed with carries this information.
+    fn set_raw_siginfo(&self, _tid: i32, _info: &[u8; crate::session::SIGINFO_SIZE]) -> Result<()> {
+        Err(not_supported("writing the signal information", "it keeps none"))
+    }
 }
 
 /// Running threads and waiting for them.

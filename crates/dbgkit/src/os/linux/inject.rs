@@ -5,7 +5,8 @@
 //! over it, and everything is put back. A thread stopped inside an
 //! interrupted system call restarts it afterwards as it would have anyway:
 //! the saved registers (with their restart state) are restored before the
-//! thread leaves its trap stop.
+//! thread leaves its trap stop, and so is the signal information of the
+//! stop it was in.
 
 use super::memory::Memory;
 use super::ptrace;
@@ -27,6 +28,9 @@ pub(crate) fn syscall(
 ) -> Result<SyscallOutcome> {
     let fail = |reason: String| Error::InjectionFailed { pid, reason };
     let saved = ptrace::get_regs(tid)?;
+    // The step's own trap replaces the signal information of the stop the
+    // thread is in; a signal it is resumed with must still carry its own.
+    let saved_info = ptrace::siginfo(tid).ok();
     let mut saved_bytes = [0u8; 2];
     memory.read(at, &mut saved_bytes).map_err(|e| fail(format!("cannot read code at {at:#x}: {e}")))?;
     memory.write(at, &SYSCALL).map_err(|e| fail(format!("cannot write code at {at:#x}: {e}")))?;
@@ -70,5 +74,8 @@ pub(crate) fn syscall(
     // Put everything back whatever happened (ignore failures of a dead thread).
     let _ = memory.write(at, &saved_bytes);
     let _ = ptrace::set_regs(tid, &saved);
+    if let Some(info) = saved_info {
+        let _ = ptrace::set_siginfo(tid, &info);
+    }
     run
 }

@@ -109,6 +109,10 @@ pub(crate) fn siginfo(tid: pid_t) -> Result<libc::siginfo_t> {
     Ok(info)
 }
 
+pub(crate) fn set_siginfo(tid: pid_t, info: &libc::siginfo_t) -> Result<()> {
+    request("PTRACE_SETSIGINFO", libc::PTRACE_SETSIGINFO, tid, 0, info as *const _ as usize).map(drop)
+}
+
 pub(crate) fn get_regs(tid: pid_t) -> Result<libc::user_regs_struct> {
     // SAFETY: user_regs_struct is plain data; the kernel fills it.
     let mut regs: libc::user_regs_struct = unsafe { std::mem::zeroed() };

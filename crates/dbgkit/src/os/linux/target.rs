@@ -152,6 +152,12 @@ impl WriteAccess for LinuxProcess {
         regs.store(&mut raw);
         ptrace::set_fpregs(tid, &raw)
     }
+
+    fn set_raw_siginfo(&self, tid: i32, info: &[u8; crate::session::SIGINFO_SIZE]) -> Result<()> {
+        // SAFETY: siginfo_t is plain data of exactly SIGINFO_SIZE bytes.
+        let info: libc::siginfo_t = unsafe { std::ptr::read_unaligned(info.as_ptr().cast()) };
+        ptrace::set_siginfo(tid, &info)
+    }
 }
 
 impl RunControl for LinuxProcess {
