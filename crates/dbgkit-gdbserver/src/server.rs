@@ -148,13 +148,17 @@ impl<'t> Connection<'t> {
                     return Ok(GdbStubStateMachine::Running(gdb));
                 };
                 let tid = stop_thread(&reason);
-                let regs = tid.map(|t| self.target.expedited_registers(t)).unwrap_or_default();
-                if let Some(special) = self.target.pending_special.take() {
-                    let pid = self.target.inferior.as_ref().map(|i| i.pid).unwrap_or(0);
-                    let body = crate::stop_reply::special(&special, &self.negotiated, pid, &regs);
-                    self.link.0.borrow_mut().replace_next_packet(body.into_bytes());
-                }
-                let mut iter = regs.iter().map(|(id, bytes)| (*id, bytes.as_slice()));
+                let expedited = tid.map(|t| self.target.expedited(t)).unwrap_or_default();
+                // The reply is the server's own (gdbstub writes no `core`,
+                // no `exec`, and numbers a fork child wrongly); gdbstub
+                // still sees the stop, to keep its state.
+                let pid = self.target.inferior.as_ref().map(|i| i.pid).unwrap_or(0);
+                let body = match self.target.pending_special.take() {
+                    Some(special) => crate::stop_reply::special(&special, &self.negotiated, pid, &expedited),
+                    None => crate::stop_reply::for_reason(&reason, &self.negotiated, pid, &expedited),
+                };
+                self.link.0.borrow_mut().replace_next_packet(body.into_bytes());
+                let mut iter = expedited.registers.iter().map(|(id, bytes)| (*id, bytes.as_slice()));
                 match gdb.report_stop_with_regs(self.target, reason, &mut iter) {
                     Ok(next) => Ok(next),
                     Err(e) => self.recover(e, b"stop reply"),

@@ -12,8 +12,14 @@ use gdbstub::stub::MultiThreadStopReason;
 use gdbstub::target::ext::breakpoints::WatchKind;
 use gdbstub::target::ext::catch_syscalls::CatchSyscallPosition;
 
-/// The registers sent with a stop (`rbp`, `rsp`, `rip`), by gdb number.
-pub type Expedited = [(GdbRegId, Vec<u8>)];
+/// What a stop reply carries besides its reason, so gdb needs no more
+/// round trips to know where the thread is: `rbp`, `rsp`, `rip` by gdb
+/// number (gdbserver's choice), and the processor it last ran on.
+#[derive(Clone, Debug, Default)]
+pub struct Expedited {
+    pub registers: Vec<(GdbRegId, Vec<u8>)>,
+    pub core: Option<u32>,
+}
 
 /// The body of a stop reply for a stop the server writes itself.
 pub fn special(special: &SpecialStop, negotiated: &Negotiated, pid: i32, regs: &Expedited) -> String {
@@ -31,7 +37,7 @@ pub fn special(special: &SpecialStop, negotiated: &Negotiated, pid: i32, regs: &
         SpecialStop::VForkDone { tid } => format!("T05thread:{};vforkdone:;", thread(*tid)),
         SpecialStop::NoResumed => return "N".into(),
     };
-    push_registers(&mut body, regs);
+    push_expedited(&mut body, regs);
     body
 }
 
@@ -66,23 +72,26 @@ pub fn for_reason(reason: &MultiThreadStopReason<u64>, negotiated: &Negotiated, 
         R::Signal(signal) => format!("S{:02x}", signal.0),
         _ => "S05".into(),
     };
-    push_registers(&mut body, regs);
+    push_expedited(&mut body, regs);
     body
 }
 
 /// A thread stopped by gdb's request (`vCont;t`, or found stopped): signal 0.
 pub fn stopped_by_request(negotiated: &Negotiated, pid: i32, tid: i32, regs: &Expedited) -> String {
     let mut body = format!("T00thread:{};", thread_id(negotiated, pid, tid));
-    push_registers(&mut body, regs);
+    push_expedited(&mut body, regs);
     body
 }
 
-fn push_registers(body: &mut String, regs: &Expedited) {
+fn push_expedited(body: &mut String, expedited: &Expedited) {
     if !body.starts_with('T') {
         return;
     }
-    for (id, bytes) in regs {
+    for (id, bytes) in &expedited.registers {
         body.push_str(&format!("{:x}:{};", id.0, hex(bytes)));
+    }
+    if let Some(core) = expedited.core {
+        body.push_str(&format!("core:{core:x};"));
     }
 }
 
@@ -98,30 +107,33 @@ mod tests {
     #[test]
     fn a_breakpoint_names_its_thread_and_kind() {
         let reason = MultiThreadStopReason::SwBreak(crate::target::to_tid(0x1235));
-        let regs = vec![(GdbRegId(crate::arch::regnum::RIP), 0x401000u64.to_le_bytes().to_vec())];
+        let regs = Expedited {
+            registers: vec![(GdbRegId(crate::arch::regnum::RIP), 0x401000u64.to_le_bytes().to_vec())],
+            core: Some(11),
+        };
         assert_eq!(
             for_reason(&reason, &multiprocess(), 0x1234, &regs),
-            "T05thread:p1234.1235;swbreak:;10:0010400000000000;"
+            "T05thread:p1234.1235;swbreak:;10:0010400000000000;core:b;"
         );
     }
 
     #[test]
     fn an_exit_names_the_process_and_has_no_registers() {
-        let regs = vec![(GdbRegId(crate::arch::regnum::RIP), vec![0; 8])];
+        let regs = Expedited { registers: vec![(GdbRegId(crate::arch::regnum::RIP), vec![0; 8])], core: Some(1) };
         assert_eq!(for_reason(&MultiThreadStopReason::Exited(3), &multiprocess(), 0x99, &regs), "W03;process:99");
         let killed = MultiThreadStopReason::Terminated(Signal::SIGKILL);
-        assert_eq!(for_reason(&killed, &Negotiated::default(), 0x99, &[]), "X09");
+        assert_eq!(for_reason(&killed, &Negotiated::default(), 0x99, &Expedited::default()), "X09");
     }
 
     #[test]
     fn a_watchpoint_reports_the_address() {
         let reason =
             MultiThreadStopReason::Watch { tid: crate::target::to_tid(7), kind: WatchKind::Read, addr: 0x601040 };
-        assert_eq!(for_reason(&reason, &Negotiated::default(), 7, &[]), "T05thread:7;rwatch:601040;");
+        assert_eq!(for_reason(&reason, &Negotiated::default(), 7, &Expedited::default()), "T05thread:7;rwatch:601040;");
     }
 
     #[test]
     fn a_requested_stop_is_signal_zero() {
-        assert_eq!(stopped_by_request(&multiprocess(), 0x10, 0x11, &[]), "T00thread:p10.11;");
+        assert_eq!(stopped_by_request(&multiprocess(), 0x10, 0x11, &Expedited::default()), "T00thread:p10.11;");
     }
 }

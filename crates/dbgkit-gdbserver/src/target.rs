@@ -8,6 +8,7 @@
 
 use crate::arch::{regnum, GdbRegId, GdbRegisters, X86_64Linux};
 use crate::run_control::{ResumePlan, ThreadAction};
+use crate::stop_reply::Expedited;
 use dbgkit::{ContinueStatus, Event, EventKind, Session, SpawnOptions, WatchAccess};
 use gdbstub::common::{Signal, Tid};
 use gdbstub::stub::MultiThreadStopReason;
@@ -464,18 +465,18 @@ impl ServerTarget {
         Ok(())
     }
 
-    /// Registers to send with a stop reply, so gdb needs no `g` to know
-    /// where the thread is: `rbp`, `rsp`, `rip` (gdbserver's choice).
-    pub fn expedited_registers(&mut self, tid: i32) -> Vec<(GdbRegId, Vec<u8>)> {
-        let Some(pid) = self.inferior.as_ref().map(|i| i.pid) else { return Vec::new() };
-        match self.session.registers(pid, tid) {
+    /// What to send with thread `tid`'s stop reply (see [`Expedited`]).
+    pub fn expedited(&mut self, tid: i32) -> Expedited {
+        let Some(pid) = self.inferior.as_ref().map(|i| i.pid) else { return Expedited::default() };
+        let registers = match self.session.registers(pid, tid) {
             Ok(regs) => vec![
                 (GdbRegId(regnum::RBP), regs.rbp.to_le_bytes().to_vec()),
                 (GdbRegId(regnum::RSP), regs.rsp.to_le_bytes().to_vec()),
                 (GdbRegId(regnum::RIP), regs.rip.to_le_bytes().to_vec()),
             ],
             Err(_) => Vec::new(),
-        }
+        };
+        Expedited { registers, core: crate::extensions::thread_core(pid, tid) }
     }
 
     /// Translates an engine event: `Some` stop reason to report to gdb

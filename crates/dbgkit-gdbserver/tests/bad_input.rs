@@ -158,6 +158,8 @@ fn an_attached_process_is_left_running_and_clean_when_the_client_vanishes() {
     assert_eq!(c.ask(&format!("Z0,{rip:x},1")), "OK");
     let stop = c.ask("vCont;c");
     assert!(stop.contains("swbreak"), "the loop comes back to the breakpoint: {stop}");
+    let core = stop.split(';').find_map(|field| field.strip_prefix("core:"));
+    assert!(core.is_some_and(|n| u32::from_str_radix(n, 16).is_ok()), "the processor is named: {stop}");
     assert_eq!(c.ask(&format!("m{rip:x},1")), original, "reads show the original byte");
     c.send_raw(b"$g");
     drop(c);

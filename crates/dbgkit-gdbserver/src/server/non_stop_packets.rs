@@ -77,7 +77,7 @@ impl Connection<'_> {
         let threads = self.target.live_threads(pid);
         let first = self.target.stop_event.as_ref().map(|e| e.tid).unwrap_or(pid);
         for tid in threads {
-            let regs = self.target.expedited_registers(tid);
+            let regs = self.target.expedited(tid);
             let reply = if tid == first && inferior.origin == Origin::Launched {
                 let reason = MultiThreadStopReason::SignalWithThread {
                     tid: crate::target::to_tid(tid),
@@ -170,7 +170,7 @@ impl Connection<'_> {
         self.target.retire_breakpoints_taken_out(false);
         self.target.resumes += 1;
         for tid in requested_stops {
-            let regs = self.target.expedited_registers(tid);
+            let regs = self.target.expedited(tid);
             let reply = stop_reply::stopped_by_request(&self.negotiated, pid, tid, &regs);
             crate::debug_log!(self.target, "non-stop: tell {reply}");
             let notify = self.target.non_stop.stop(tid, reply);
@@ -272,7 +272,7 @@ impl Connection<'_> {
         };
         if matches!(reason, MultiThreadStopReason::Exited(_) | MultiThreadStopReason::Terminated(_)) {
             self.announce_ending();
-            let reply = stop_reply::for_reason(&reason, &self.negotiated, pid, &[]);
+            let reply = stop_reply::for_reason(&reason, &self.negotiated, pid, &Default::default());
             self.target.non_stop.forget_threads();
             let notify = self.target.non_stop.push(reply);
             self.notify(notify);
@@ -297,7 +297,7 @@ impl Connection<'_> {
         self.quiesce()?;
         self.target.pending_vfork_done.retain(|p| p.tid != pending.tid);
         if let Some(pid) = self.target.inferior.as_ref().map(|i| i.pid) {
-            let regs = self.target.expedited_registers(pending.tid);
+            let regs = self.target.expedited(pending.tid);
             let done = crate::target::SpecialStop::VForkDone { tid: pending.tid };
             let reply = stop_reply::special(&done, &self.negotiated, pid, &regs);
             crate::debug_log!(self.target, "non-stop: tell {reply}");
@@ -310,7 +310,7 @@ impl Connection<'_> {
 
     /// Tells gdb that thread `tid` stopped for `reason`.
     fn report(&mut self, pid: i32, tid: i32, reason: &MultiThreadStopReason<u64>) {
-        let regs = self.target.expedited_registers(tid);
+        let regs = self.target.expedited(tid);
         let reply = match self.target.pending_special.take() {
             Some(special) => stop_reply::special(&special, &self.negotiated, pid, &regs),
             None => stop_reply::for_reason(reason, &self.negotiated, pid, &regs),
