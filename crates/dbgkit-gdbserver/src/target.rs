@@ -521,11 +521,15 @@ impl ServerTarget {
                 self.continue_stop(ContinueStatus::Handled)?;
                 return Ok(None);
             }
+            EventKind::ModuleUnloaded(module) => {
+                self.forget_breakpoints_in(module.base, module.size);
+                self.continue_stop(ContinueStatus::Handled)?;
+                return Ok(None);
+            }
             EventKind::ProcessCreated { .. }
             | EventKind::ThreadCreated { .. }
             | EventKind::ThreadExited { .. }
-            | EventKind::ModuleLoaded(_)
-            | EventKind::ModuleUnloaded(_) => {
+            | EventKind::ModuleLoaded(_) => {
                 debug_log!(self, "continuing {} of thread {}", event.kind.name(), event.tid);
                 self.continue_stop(ContinueStatus::Handled)?;
                 return Ok(None);
@@ -1032,6 +1036,24 @@ impl ServerTarget {
             self.sw_breakpoints.remove(&address);
             if let Err(e) = self.session.remove_breakpoint(bp.id) {
                 debug_log!(self, "removing breakpoint at {address:#x}: {e}");
+            }
+        }
+    }
+
+    /// A library went away with breakpoints gdb put in it: gdb takes them
+    /// for gone with it (it sends no `z0`), and the engine's are unplanted.
+    /// A library loaded later at the same address gets fresh ones.
+    fn forget_breakpoints_in(&mut self, base: u64, size: u64) {
+        let gone: Vec<(u64, u32)> = self
+            .sw_breakpoints
+            .iter()
+            .filter(|(&address, _)| (base..base.saturating_add(size)).contains(&address))
+            .map(|(&address, b)| (address, b.id))
+            .collect();
+        for (address, id) in gone {
+            self.sw_breakpoints.remove(&address);
+            if let Err(e) = self.session.remove_breakpoint(id) {
+                debug_log!(self, "forgetting breakpoint at {address:#x}: {e}");
             }
         }
     }

@@ -483,3 +483,26 @@ fn a_signal_held_over_a_function_call_keeps_its_sender() {
     assert!(out.contains("= 10"), "$_siginfo is the signal's:\n{out}");
     assert!(out.contains("from self: 1"), "the handler saw the program as the sender:\n{out}");
 }
+
+#[test]
+fn a_breakpoint_in_a_library_loaded_where_an_unloaded_one_was_is_planted_again() {
+    // gdb sends no z0 for a breakpoint whose library went away; when the
+    // next library is mapped at the same place, its Z0 there must plant.
+    let program = fixture("reloader");
+    let (one, two) = (fixture("libdup1.so"), fixture("libdup2.so"));
+    let out = gdb(
+        &program,
+        &[
+            "set confirm off".into(),
+            "set breakpoint pending on".into(),
+            format!("target remote | {SERVER} - {} {} {}", program.display(), one.display(), two.display()),
+            "break shared_name".into(),
+            "continue".into(),
+            "continue".into(),
+            "continue".into(),
+        ],
+    );
+    assert_eq!(out.matches("Breakpoint 1, shared_name").count(), 2, "a hit in each library:\n{out}");
+    assert!(out.contains("shared_name(10)=11") && out.contains("shared_name(10)=12"), "{out}");
+    assert!(out.contains("exited normally"), "{out}");
+}
