@@ -6,6 +6,7 @@
 use crate::debug_log;
 use crate::target::{ServerError, ServerTarget};
 use dbgkit::{ContinueStatus, EventKind, OtherThreads};
+use gdbstub::stub::MultiThreadStopReason;
 use std::collections::BTreeMap;
 
 /// What gdb asked one thread to do (signals in gdb's numbering).
@@ -44,6 +45,16 @@ impl ResumePlan {
     }
 }
 
+/// Whether the plan runs thread `tid` (the one stopped at the event),
+/// without a signal, from an address where gdb has a breakpoint in.
+fn resumes_onto_its_breakpoint(target: &mut ServerTarget, plan: &ResumePlan, pid: i32, tid: i32) -> bool {
+    let runs = match plan.actions.get(&tid) {
+        Some(_) => plan.signal_for(tid).is_none(),
+        None => !plan.locked && plan.stepper().is_none(),
+    };
+    runs && target.session.registers(pid, tid).is_ok_and(|r| target.breakpoint_inserted_at(r.rip))
+}
+
 pub(crate) fn others(locked: bool) -> OtherThreads {
     if locked {
         OtherThreads::Stay
@@ -75,6 +86,16 @@ pub(crate) fn resume(target: &mut ServerTarget) -> Result<(), ServerError> {
         EventKind::Exception { signal, .. } => Some(signal),
         _ => None,
     };
+    if resumes_onto_its_breakpoint(target, &plan, inferior.pid, event.tid) {
+        // gdb steps over a breakpoint by taking it out first; one left in
+        // means the thread was put there (`jump *$pc`) and hits it again
+        // at once, as its int3 would under gdbserver. The engine, which
+        // would step over the breakpoint the thread stopped at, is not asked.
+        debug_log!(target, "thread {} resumed on a breakpoint gdb has in: hit at once", event.tid);
+        target.immediate_stop = Some(MultiThreadStopReason::SwBreak(crate::target::to_tid(event.tid)));
+        target.stop_event = Some(event);
+        return Ok(());
+    }
     let mut status = ContinueStatus::Handled;
     for (&tid, _) in plan.actions.iter() {
         let Some(signal) = plan.signal_for(tid).and_then(crate::signals::from_gdb).filter(|&s| s != 0) else {

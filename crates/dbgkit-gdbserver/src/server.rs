@@ -212,6 +212,9 @@ impl<'t> Connection<'t> {
             self.receive(Some(CLIENT_CHECK))?;
             return Ok(None);
         }
+        if let Some(reason) = self.target.immediate_stop.take() {
+            return Ok(Some(reason));
+        }
         if let Some(&pending) = self.target.pending_vfork_done.first() {
             if self.target.stop_event.is_some() && pending.child_let_go() {
                 self.target.pending_vfork_done.clear();

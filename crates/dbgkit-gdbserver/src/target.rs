@@ -171,6 +171,9 @@ pub struct ServerTarget {
     /// A stop reply gdbstub cannot write (`exec`, or `fork` with the
     /// child's own pid), written by the server in its place.
     pub pending_special: Option<SpecialStop>,
+    /// A stop that happened as the resume began, reported without running
+    /// (a thread resumed on a breakpoint gdb has in: see `run_control`).
+    pub immediate_stop: Option<MultiThreadStopReason<u64>>,
     /// The client understands `N` (no thread is running) as a stop reply.
     pub no_resumed: bool,
     /// The client asked for exec events in `qSupported`.
@@ -260,6 +263,7 @@ impl ServerTarget {
             exit_requested: false,
             raw_breakpoints: BTreeMap::new(),
             pending_special: None,
+            immediate_stop: None,
             no_resumed: false,
             exec_events: false,
             fork_events: false,
@@ -1038,6 +1042,11 @@ impl ServerTarget {
                 debug_log!(self, "removing breakpoint at {address:#x}: {e}");
             }
         }
+    }
+
+    /// Whether gdb has a breakpoint in at `address` (`Z0` and no `z0` since).
+    pub(crate) fn breakpoint_inserted_at(&self, address: u64) -> bool {
+        self.sw_breakpoints.get(&address).is_some_and(|b| b.inserted) || self.raw_breakpoints.contains_key(&address)
     }
 
     /// A library went away with breakpoints gdb put in it: gdb takes them

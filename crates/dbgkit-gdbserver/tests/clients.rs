@@ -506,3 +506,29 @@ fn a_breakpoint_in_a_library_loaded_where_an_unloaded_one_was_is_planted_again()
     assert!(out.contains("shared_name(10)=11") && out.contains("shared_name(10)=12"), "{out}");
     assert!(out.contains("exited normally"), "{out}");
 }
+
+#[test]
+fn jumping_to_a_breakpoint_hits_it_at_once() {
+    // gdb steps over a breakpoint by taking it out first; resumed on one it
+    // left in (`jump *$pc`), the thread hits it again before anything runs.
+    let program = fixture("counter");
+    let out = gdb(
+        &program,
+        &[
+            "set confirm off".into(),
+            format!("target remote | {SERVER} - {} 5", program.display()),
+            "break bump".into(),
+            "continue".into(),
+            "jump *$pc".into(),
+            "print i".into(),
+            "continue".into(),
+            "print i".into(),
+            "delete".into(),
+            "continue".into(),
+        ],
+    );
+    assert_eq!(out.matches("Breakpoint 1, ").count(), 3, "{out}");
+    let printed: Vec<&str> = out.lines().filter(|l| l.starts_with('$')).collect();
+    assert_eq!(printed, ["$1 = 0", "$2 = 1"], "the jump hit the same call again:\n{out}");
+    assert!(out.contains("exited normally"), "{out}");
+}
