@@ -72,12 +72,12 @@ impl ExtendedMode for ServerTarget {
     fn kill(&mut self, pid: Option<Pid>) -> TargetResult<ShouldTerminate, Self> {
         // gdb kills a forked child it has not let go before its parent.
         if let Some(pid) = pid.map(|p| p.get() as i32) {
-            if self.kill_child(pid).map_err(TargetError::Fatal)? {
+            if self.kill_child(pid).map_err(TargetError::Fatal)? || self.kill_parked(pid).map_err(TargetError::Fatal)? {
                 return Ok(ShouldTerminate::No);
             }
         }
         self.kill_inferior().map_err(TargetError::Fatal)?;
-        Ok(if self.extended { ShouldTerminate::No } else { ShouldTerminate::Yes })
+        Ok(if self.extended || !self.parked.is_empty() { ShouldTerminate::No } else { ShouldTerminate::Yes })
     }
 
     fn restart(&mut self) -> Result<(), ServerError> {

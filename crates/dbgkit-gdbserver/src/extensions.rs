@@ -32,6 +32,21 @@ pub fn qsupported_reply(gdbstub_reply: &[u8]) -> Vec<u8> {
 
 /// The reply to `body`, or `None` to let gdbstub answer.
 pub fn answer(target: &mut ServerTarget, negotiated: &mut Negotiated, body: &[u8]) -> Option<Vec<u8>> {
+    // A packet for another process gdb keeps (registers, breakpoints, or
+    // anything for a parked one) makes it the current process.
+    if let Some(pid) = negotiated.foreign_process {
+        let wants_it = target.is_parked(pid) || crate::processes::needs_current_process(body);
+        if wants_it && !target.non_stop.enabled {
+            match target.make_current(pid) {
+                Ok(true) => negotiated.foreign_process = None,
+                Ok(false) => {}
+                Err(e) => {
+                    crate::debug_log!(target, "taking process {pid} in: {e}");
+                    return Some(b"E01".to_vec());
+                }
+            }
+        }
+    }
     // Memory packets aimed at a forked child (binary `X` included, which is
     // no text) never reach the process debugged.
     if let Some(pid) = negotiated.foreign_process {
@@ -88,6 +103,18 @@ pub fn answer(target: &mut ServerTarget, negotiated: &mut Negotiated, body: &[u8
     }
     if let Some(pid) = text.strip_prefix("D;") {
         let pid = i32::from_str_radix(pid, 16).ok()?;
+        if target.detach_parked(pid) {
+            return Some(b"OK".to_vec());
+        }
+        if !target.parked.is_empty() && target.inferior.as_ref().is_some_and(|i| i.pid == pid) {
+            // One process of several: the others stay (and the connection).
+            eprintln!("Detaching from process {pid}");
+            if let Err(e) = target.detach_inferior() {
+                crate::debug_log!(target, "detaching process {pid}: {e}");
+                return Some(b"E01".to_vec());
+            }
+            return Some(b"OK".to_vec());
+        }
         if target.inferior.as_ref().map(|i| i.pid) != Some(pid) {
             // A forked child gdb lets go (or one that already went).
             target.detach_child(pid);
@@ -111,6 +138,15 @@ pub fn answer(target: &mut ServerTarget, negotiated: &mut Negotiated, body: &[u8
         // (gdbstub reads some garbage after `vCont?` as actions).
         if actions != "?" && !valid_vcont_actions(actions) {
             return Some(b"E01".to_vec());
+        }
+        // gdb resumes one process of several (`c:pPID.-1`): it is current then.
+        let named = crate::processes::process_named_by_vcont(actions);
+        if let Some(pid) = named.filter(|&pid| !target.non_stop.enabled && target.is_parked(pid)) {
+            if let Err(e) = target.make_current(pid) {
+                crate::debug_log!(target, "taking process {pid} in: {e}");
+                return Some(b"E01".to_vec());
+            }
+            negotiated.foreign_process = None;
         }
     }
     if let Some(args) = text.strip_prefix("qGetTLSAddr:") {
@@ -289,7 +325,8 @@ pub fn thread_core(pid: i32, tid: i32) -> Option<u32> {
 
 fn threads_document(target: &ServerTarget, negotiated: &Negotiated) -> String {
     let mut doc = String::from("<threads>");
-    if let Some(pid) = target.inferior.as_ref().map(|i| i.pid) {
+    let current = target.inferior.as_ref().map(|i| i.pid);
+    for pid in current.into_iter().chain(target.parked_pids()) {
         for tid in target.live_threads(pid) {
             let name = crate::info::thread_name(pid, tid);
             doc.push_str(&format!(

@@ -164,7 +164,7 @@ impl ServerTarget {
     }
 
     /// Waits for the first event of a new child, continuing any other.
-    fn first_event_of(&mut self, child: i32) -> Result<Event, ServerError> {
+    pub(crate) fn first_event_of(&mut self, child: i32) -> Result<Event, ServerError> {
         let deadline = Instant::now() + FIRST_EVENT_WAIT;
         while Instant::now() < deadline {
             let Some(event) = self.session.wait_event(Some(Duration::from_millis(100)))? else { continue };

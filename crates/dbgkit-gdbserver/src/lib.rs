@@ -20,6 +20,7 @@ pub mod libraries;
 pub mod lldb;
 pub mod monitor;
 pub mod non_stop;
+pub mod processes;
 pub mod run_control;
 pub mod server;
 pub mod signals;

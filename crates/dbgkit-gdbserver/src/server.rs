@@ -152,7 +152,9 @@ impl<'t> Connection<'t> {
                 // The reply is the server's own (gdbstub writes no `core`,
                 // no `exec`, and numbers a fork child wrongly); gdbstub
                 // still sees the stop, to keep its state.
-                let pid = self.target.inferior.as_ref().map(|i| i.pid).unwrap_or(0);
+                let ended = matches!(reason, MultiThreadStopReason::Exited(_) | MultiThreadStopReason::Terminated(_));
+                let current = self.target.inferior.as_ref().map(|i| i.pid);
+                let pid = if ended { self.target.ended_pid.or(current) } else { current }.unwrap_or(0);
                 let body = match self.target.pending_special.take() {
                     Some(special) => crate::stop_reply::special(&special, &self.negotiated, pid, &expedited),
                     None => crate::stop_reply::for_reason(&reason, &self.negotiated, pid, &expedited),
@@ -448,17 +450,21 @@ impl<'t> Connection<'t> {
         match reason {
             DisconnectReason::TargetExited(_) | DisconnectReason::TargetTerminated(_) => {
                 self.announce_ending();
-                Ok((!extended).then_some(ConnectionEnd::TargetEnded))
+                // Processes gdb keeps beside it go on.
+                let others = !self.target.parked.is_empty();
+                Ok((!extended && !others).then_some(ConnectionEnd::TargetEnded))
             }
             DisconnectReason::Disconnect => {
                 if let Some(pid) = self.target.inferior.as_ref().map(|i| i.pid) {
                     eprintln!("Detaching from process {pid}");
                     self.target.detach_inferior()?;
                 }
+                self.target.release_parked(false)?;
                 Ok((!extended).then_some(ConnectionEnd::Detached))
             }
             DisconnectReason::Kill => {
                 self.target.kill_inferior()?;
+                self.target.release_parked(true)?;
                 Ok((!extended).then_some(ConnectionEnd::Killed))
             }
         }

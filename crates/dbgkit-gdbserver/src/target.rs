@@ -57,7 +57,7 @@ pub struct Inferior {
 
 /// One of gdb's software breakpoints.
 #[derive(Clone, Copy, Debug)]
-struct GdbBreakpoint {
+pub(crate) struct GdbBreakpoint {
     id: u32,
     /// gdb has it inserted (`Z0`) rather than taken out (`z0`).
     inserted: bool,
@@ -133,6 +133,9 @@ pub struct ServerTarget {
     pub(crate) stop_event: Option<Event>,
     /// The last process that ended, until gdb has been told.
     pub ending: Option<Ending>,
+    /// The process that ended last, for its `W`/`X` reply (the current
+    /// one is forgotten by then).
+    pub(crate) ended_pid: Option<i32>,
     pub(crate) plan: ResumePlan,
     /// The thread stepping now (single or range step) and its range.
     pub(crate) stepping: Option<(i32, Option<(u64, u64)>)>,
@@ -146,11 +149,11 @@ pub struct ServerTarget {
     /// keeps its engine breakpoint (its byte stays, hidden from reads) and
     /// is only marked, so putting it back costs nothing. One still out at
     /// the next resume but one is removed for real.
-    sw_breakpoints: HashMap<u64, GdbBreakpoint>,
+    pub(crate) sw_breakpoints: HashMap<u64, GdbBreakpoint>,
     /// Resumes so far (for the age of breakpoints gdb took out).
     pub(crate) resumes: u64,
-    hw_breakpoints: HashMap<u64, u32>,
-    watchpoints: HashMap<(u64, u64, bool), u32>,
+    pub(crate) hw_breakpoints: HashMap<u64, u32>,
+    pub(crate) watchpoints: HashMap<(u64, u64, bool), u32>,
     /// Signals gdb said to pass without stopping (`QPassSignals`).
     pub pass_signals: HashSet<i32>,
     pub launch: LaunchSettings,
@@ -167,7 +170,7 @@ pub struct ServerTarget {
     /// Breakpoints the engine would not plant (outside executable memory,
     /// as gdb's return address for calls it makes, on the stack): a plain
     /// `int3` written in, with the byte it replaced.
-    raw_breakpoints: BTreeMap<u64, u8>,
+    pub(crate) raw_breakpoints: BTreeMap<u64, u8>,
     /// A stop reply gdbstub cannot write (`exec`, or `fork` with the
     /// child's own pid), written by the server in its place.
     pub pending_special: Option<SpecialStop>,
@@ -201,6 +204,9 @@ pub struct ServerTarget {
     /// A child whose parent gdb detached, until gdb selects one of its
     /// threads (it follows the child) or leaves; with its first event.
     pub(crate) child_to_follow: Option<(Inferior, Option<Event>)>,
+    /// Processes gdb keeps beside the current one, each stopped at its
+    /// own event (see `processes.rs`).
+    pub(crate) parked: BTreeMap<i32, crate::processes::ParkedProcess>,
 }
 
 /// Logs on stderr when `--debug` is given.
@@ -246,6 +252,7 @@ impl ServerTarget {
             inferior: None,
             stop_event: None,
             ending: None,
+            ended_pid: None,
             plan: ResumePlan::default(),
             stepping: None,
             scheduler_locked: false,
@@ -275,6 +282,7 @@ impl ServerTarget {
             kept_children: BTreeMap::new(),
             reported_fork_child: None,
             child_to_follow: None,
+            parked: BTreeMap::new(),
         }
     }
 
@@ -355,6 +363,7 @@ impl ServerTarget {
     }
 
     fn forget_inferior(&mut self, code: Option<i32>, signal: Option<i32>) {
+        self.ended_pid = self.inferior.as_ref().map(|i| i.pid);
         self.release_kept_children(false);
         self.inferior = None;
         self.syscall_catch_id = None;
@@ -409,10 +418,8 @@ impl ServerTarget {
     /// `keep`, a child gdb may follow next.
     pub fn detach_inferior_keeping(&mut self, keep: Option<i32>) -> Result<(), ServerError> {
         let Some(pid) = self.inferior.as_ref().map(|i| i.pid) else { return Ok(()) };
-        // The engine takes its own breakpoints out; the raw ones are ours to restore.
-        for (address, byte) in std::mem::take(&mut self.raw_breakpoints) {
-            let _ = self.session.write_memory(pid, address, &[byte]);
-        }
+        let raw = std::mem::take(&mut self.raw_breakpoints);
+        self.restore_raw_breakpoints(pid, raw);
         let Some(inferior) = self.inferior.take() else { return Ok(()) };
         self.release_kept_children(false);
         self.stop_event = None;
@@ -422,7 +429,8 @@ impl ServerTarget {
         self.watchpoints.clear();
         self.session.detach(inferior.pid)?;
         for other in self.session.processes() {
-            if Some(other) != keep {
+            // Processes gdb keeps beside this one stay.
+            if Some(other) != keep && !self.is_parked(other) {
                 eprintln!("Detaching from process {other}");
                 if let Err(e) = self.session.detach(other) {
                     debug_log!(self, "letting forked child {other} go: {e}");
@@ -432,11 +440,21 @@ impl ServerTarget {
         Ok(())
     }
 
-    /// What the client leaving means for the process: a launched one is
-    /// killed, an attached one detached (as gdbserver does).
+    /// The engine takes its own breakpoints out; the raw ones are ours to restore.
+    pub(crate) fn restore_raw_breakpoints(&mut self, pid: i32, raw: BTreeMap<u64, u8>) {
+        for (address, byte) in raw {
+            // Best effort: the page may be gone.
+            let _ = self.session.write_memory(pid, address, &[byte]);
+        }
+    }
+
+    /// What the client leaving means for the processes: launched ones are
+    /// killed, attached ones detached (as gdbserver does).
     pub fn abandon(&mut self) -> Result<(), ServerError> {
         self.let_unfollowed_child_go();
-        match self.inferior.as_ref().map(|i| i.origin) {
+        let origin = self.inferior.as_ref().map(|i| i.origin);
+        self.release_parked(origin == Some(Origin::Launched))?;
+        match origin {
             Some(Origin::Launched) => self.kill_inferior(),
             Some(Origin::Attached) => self.detach_inferior(),
             None => Ok(()),
@@ -448,6 +466,7 @@ impl ServerTarget {
     pub fn hold_for_next_client(&mut self) -> Result<(), ServerError> {
         // No one to tell of forks until a client asks again.
         self.release_kept_children(false);
+        self.release_parked(false)?;
         self.session.set_follow_children(false);
         self.stepping = None;
         self.pending_vfork_done.clear();
@@ -507,10 +526,12 @@ impl ServerTarget {
                 if self.scheduler_locked
                     && self.no_resumed
                     && self.resumed_threads.contains(&event.tid)
-                    && self.resumed_threads.len() == 1 =>
+                    && self.resumed_threads.len() == 1
+                    && self.other_thread_lives(event.pid, event.tid) =>
             {
                 // The last thread that ran under the lock is gone: the others
                 // must not run instead; gdb hears that nothing runs (`N`).
+                // (When it was the last of all, the process's end is told.)
                 self.resumed_threads.clear();
                 self.pending_special = Some(SpecialStop::NoResumed);
                 let live = self.session.threads(event.pid).ok().and_then(|t| t.into_iter().find(|&t| t != event.tid));
@@ -1024,7 +1045,11 @@ impl ServerTarget {
     /// (a zombie while other threads live, which the system does not report).
     pub(crate) fn locked_leader_gone(&self) -> bool {
         let Some(pid) = self.inferior.as_ref().map(|i| i.pid) else { return false };
-        self.scheduler_locked && self.no_resumed && self.resumed_threads == [pid] && leader_is_zombie(pid)
+        self.scheduler_locked
+            && self.no_resumed
+            && self.resumed_threads == [pid]
+            && leader_is_zombie(pid)
+            && self.other_thread_lives(pid, pid)
     }
 
     /// Whether engine breakpoint `id` is one gdb took out (hits run through it).
@@ -1042,6 +1067,11 @@ impl ServerTarget {
                 debug_log!(self, "removing breakpoint at {address:#x}: {e}");
             }
         }
+    }
+
+    /// Whether a thread of `pid` other than `tid` is still alive.
+    fn other_thread_lives(&self, pid: i32, tid: i32) -> bool {
+        self.session.threads(pid).is_ok_and(|threads| threads.iter().any(|&t| t != tid && task_is_alive(t)))
     }
 
     /// Whether gdb has a breakpoint in at `address` (`Z0` and no `z0` since).

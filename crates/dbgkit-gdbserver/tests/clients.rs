@@ -532,3 +532,36 @@ fn jumping_to_a_breakpoint_hits_it_at_once() {
     assert_eq!(printed, ["$1 = 0", "$2 = 1"], "the jump hit the same call again:\n{out}");
     assert!(out.contains("exited normally"), "{out}");
 }
+
+#[test]
+fn gdb_keeps_a_forked_child_beside_its_parent_with_detach_on_fork_off() {
+    // Two inferiors on one connection: gdb follows the child, which runs
+    // to its end while the parent waits stopped; then the parent goes on.
+    let program = fixture("forker");
+    let out = gdb(
+        &program,
+        &[
+            "set confirm off".into(),
+            "set detach-on-fork off".into(),
+            "set follow-fork-mode child".into(),
+            format!("target remote | {SERVER} - {}", program.display()),
+            "break hit".into(),
+            "continue".into(),
+            "continue".into(),
+            "info inferiors".into(),
+            "continue".into(),
+            "inferior 1".into(),
+            "continue".into(),
+            "continue".into(),
+        ],
+    );
+    assert!(out.contains("[New inferior 2 (process"), "{out}");
+    assert!(
+        out.contains("Thread 2.1") && out.contains("hit Breakpoint 1"),
+        "the child stops at the breakpoint:\n{out}"
+    );
+    let listed = out.lines().filter(|l| l.contains("process ") && l.contains("(remote")).count();
+    assert_eq!(listed, 2, "both processes are inferiors:\n{out}");
+    assert!(out.contains("[Inferior 2 (process") && out.contains("exited with code 03]"), "{out}");
+    assert!(out.contains("child exited 3, parent hits 2"), "the parent ran on after its child:\n{out}");
+}

@@ -1,0 +1,198 @@
+//! Several processes on one connection (gdb's `detach-on-fork off`, and a
+//! vfork parent gdb keeps while it follows the child). The process gdb
+//! works on is the server's current one (`ServerTarget::inferior` and the
+//! state beside it); the others wait parked, each stopped at its own event
+//! with its own breakpoints. gdb names a process by selecting one of its
+//! threads (`Hg`) for registers or breakpoints, or by resuming it
+//! (`vCont;c:pPID.-1`); it then becomes current and the one before is
+//! parked. A forked child the server keeps for gdb to decide about becomes
+//! a process of its own the first time gdb names it so.
+//!
+//! gdb runs one process at a time unless told `schedule-multiple on`; a
+//! resume here runs the current process only.
+
+use crate::debug_log;
+use crate::target::{GdbBreakpoint, Inferior, Origin, PendingVforkDone, ServerError, ServerTarget};
+use dbgkit::{ContinueStatus, Event, EventKind};
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
+
+/// How long a process asked to die may take to report its end.
+const END_WAIT: Duration = Duration::from_secs(10);
+
+/// The server's state of a process that is not the current one.
+pub(crate) struct ParkedProcess {
+    inferior: Inferior,
+    stop_event: Option<Event>,
+    sw_breakpoints: HashMap<u64, GdbBreakpoint>,
+    hw_breakpoints: HashMap<u64, u32>,
+    watchpoints: HashMap<(u64, u64, bool), u32>,
+    raw_breakpoints: BTreeMap<u64, u8>,
+    syscall_catch_id: Option<u32>,
+    pending_vfork_done: Vec<PendingVforkDone>,
+}
+
+impl ParkedProcess {
+    fn new(inferior: Inferior, stop_event: Option<Event>) -> ParkedProcess {
+        ParkedProcess {
+            inferior,
+            stop_event,
+            sw_breakpoints: HashMap::new(),
+            hw_breakpoints: HashMap::new(),
+            watchpoints: HashMap::new(),
+            raw_breakpoints: BTreeMap::new(),
+            syscall_catch_id: None,
+            pending_vfork_done: Vec::new(),
+        }
+    }
+}
+
+/// Whether a packet needs its process to be the current one: registers,
+/// and breakpoints put in (taking one out of a kept child has nothing to
+/// do: the engine cleaned it).
+pub(crate) fn needs_current_process(body: &[u8]) -> bool {
+    matches!(body.first(), Some(b'g' | b'G' | b'p' | b'P' | b'Z'))
+}
+
+/// The one process a `vCont` packet's actions name (`pPID.TID`), if they
+/// name exactly one.
+pub(crate) fn process_named_by_vcont(actions: &str) -> Option<i32> {
+    let mut named = actions
+        .split(';')
+        .filter_map(|action| action.split_once(':'))
+        .filter_map(|(_, thread)| thread.strip_prefix('p'))
+        .filter_map(|thread| i32::from_str_radix(thread.split('.').next()?, 16).ok())
+        .filter(|&pid| pid > 0);
+    let first = named.next()?;
+    named.all(|pid| pid == first).then_some(first)
+}
+
+impl ServerTarget {
+    /// Whether `pid` is a parked process of this connection.
+    pub(crate) fn is_parked(&self, pid: i32) -> bool {
+        self.parked.contains_key(&pid)
+    }
+
+    /// The parked processes, by pid.
+    pub(crate) fn parked_pids(&self) -> Vec<i32> {
+        self.parked.keys().copied().collect()
+    }
+
+    /// Makes `pid` the current process: a parked one, or a forked child
+    /// kept for gdb (adopted as a process of its own). The current one is
+    /// parked. False when `pid` is neither.
+    pub(crate) fn make_current(&mut self, pid: i32) -> Result<bool, ServerError> {
+        if self.inferior.as_ref().is_some_and(|i| i.pid == pid) {
+            return Ok(true);
+        }
+        let incoming = match self.parked.remove(&pid) {
+            Some(parked) => parked,
+            None => match self.kept_children.remove(&pid) {
+                Some(held) => self.adopt_kept_child(pid, held)?,
+                None => return Ok(false),
+            },
+        };
+        debug_log!(self, "process {pid} is current now");
+        if let Some(outgoing) = self.park_current() {
+            self.parked.insert(outgoing.inferior.pid, outgoing);
+        }
+        self.unpark(incoming);
+        Ok(true)
+    }
+
+    /// A kept child, stopped at its first event, as a process of its own
+    /// started the way its parent was.
+    fn adopt_kept_child(&mut self, pid: i32, held: Option<Event>) -> Result<ParkedProcess, ServerError> {
+        let stop_event = match held {
+            Some(event) => event,
+            None => self.first_event_of(pid)?,
+        };
+        if self.reported_fork_child == Some(pid) {
+            self.reported_fork_child = None;
+        }
+        let parent = self.inferior.as_ref().or_else(|| self.parked.values().next().map(|p| &p.inferior));
+        let (origin, argv) = parent.map_or((Origin::Launched, Vec::new()), |p| (p.origin, p.argv.clone()));
+        Ok(ParkedProcess::new(Inferior { pid, origin, argv }, Some(stop_event)))
+    }
+
+    fn park_current(&mut self) -> Option<ParkedProcess> {
+        let inferior = self.inferior.take()?;
+        self.stepping = None;
+        self.scheduler_locked = false;
+        self.resumed_threads.clear();
+        Some(ParkedProcess {
+            inferior,
+            stop_event: self.stop_event.take(),
+            sw_breakpoints: std::mem::take(&mut self.sw_breakpoints),
+            hw_breakpoints: std::mem::take(&mut self.hw_breakpoints),
+            watchpoints: std::mem::take(&mut self.watchpoints),
+            raw_breakpoints: std::mem::take(&mut self.raw_breakpoints),
+            syscall_catch_id: self.syscall_catch_id.take(),
+            pending_vfork_done: std::mem::take(&mut self.pending_vfork_done),
+        })
+    }
+
+    fn unpark(&mut self, parked: ParkedProcess) {
+        self.inferior = Some(parked.inferior);
+        self.stop_event = parked.stop_event;
+        self.sw_breakpoints = parked.sw_breakpoints;
+        self.hw_breakpoints = parked.hw_breakpoints;
+        self.watchpoints = parked.watchpoints;
+        self.raw_breakpoints = parked.raw_breakpoints;
+        self.syscall_catch_id = parked.syscall_catch_id;
+        self.pending_vfork_done = parked.pending_vfork_done;
+    }
+
+    /// `D;PID` of a parked process: it goes, free of breakpoints. False
+    /// when `pid` is not parked.
+    pub(crate) fn detach_parked(&mut self, pid: i32) -> bool {
+        let Some(parked) = self.parked.remove(&pid) else { return false };
+        self.restore_raw_breakpoints(pid, parked.raw_breakpoints);
+        eprintln!("Detaching from process {pid}");
+        if let Err(e) = self.session.detach(pid) {
+            debug_log!(self, "detaching process {pid}: {e}");
+        }
+        true
+    }
+
+    /// `vKill;PID` of a parked process: it dies, and its end is taken
+    /// here. False when `pid` is not parked.
+    pub(crate) fn kill_parked(&mut self, pid: i32) -> Result<bool, ServerError> {
+        if self.parked.remove(&pid).is_none() {
+            return Ok(false);
+        }
+        self.kill_and_reap(pid)?;
+        Ok(true)
+    }
+
+    /// Every parked process goes: killed, or let go.
+    pub(crate) fn release_parked(&mut self, kill: bool) -> Result<(), ServerError> {
+        for pid in self.parked_pids() {
+            if kill {
+                self.kill_parked(pid)?;
+            } else {
+                self.detach_parked(pid);
+            }
+        }
+        Ok(())
+    }
+
+    /// Kills `pid` and takes its end, continuing any other process's events meanwhile.
+    pub(crate) fn kill_and_reap(&mut self, pid: i32) -> Result<(), ServerError> {
+        self.session.kill(pid)?;
+        let deadline = Instant::now() + END_WAIT;
+        while Instant::now() < deadline {
+            let Some(event) = self.session.wait_event(Some(Duration::from_millis(100)))? else { continue };
+            let done = event.pid == pid && matches!(event.kind, EventKind::ProcessExited { .. });
+            if event.pid == pid {
+                let _ = self.session.continue_process(pid, ContinueStatus::Handled);
+            } else {
+                self.on_other_process_event(event)?;
+            }
+            if done {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
