@@ -68,7 +68,7 @@ impl ServerTarget {
     /// be followed after its parent's detach. False when `pid` is no child
     /// kept here.
     pub(crate) fn detach_child(&mut self, pid: i32) -> bool {
-        if self.child_to_follow.as_ref().is_some_and(|(child, _)| child.pid == pid) {
+        if self.child_to_follow.as_ref().is_some_and(|(child, ..)| child.pid == pid) {
             // gdb detached the parent first, then the child (a plain `detach`).
             self.let_unfollowed_child_go();
             return true;
@@ -130,32 +130,35 @@ impl ServerTarget {
         };
         let Some(parent) = self.inferior.clone() else { return Ok(false) };
         let held = self.kept_children.remove(&child).flatten();
+        let inherited = self.debug_register_use();
         eprintln!("Detaching from process {}", parent.pid);
         self.detach_inferior_keeping(Some(child))?;
         self.pending_vfork_done.clear();
-        self.child_to_follow = Some((Inferior { pid: child, origin: parent.origin, argv: parent.argv }, held));
+        self.child_to_follow =
+            Some((Inferior { pid: child, origin: parent.origin, argv: parent.argv }, held, inherited));
         Ok(true)
     }
 
     /// gdb selected a thread of the child whose parent it detached: the
     /// child, held at its first event, becomes the process debugged.
     pub(crate) fn adopt_followed_child(&mut self, pid: i32) -> Result<bool, ServerError> {
-        if self.child_to_follow.as_ref().is_none_or(|(child, _)| child.pid != pid) {
+        if self.child_to_follow.as_ref().is_none_or(|(child, ..)| child.pid != pid) {
             return Ok(false);
         }
-        let Some((child, held)) = self.child_to_follow.take() else { return Ok(false) };
+        let Some((child, held, inherited)) = self.child_to_follow.take() else { return Ok(false) };
         self.stop_event = match held {
             Some(event) => Some(event),
             None => Some(self.first_event_of(pid)?),
         };
         self.inferior = Some(child);
+        self.inherit_debug_registers(&inherited);
         debug_log!(self, "following forked child {pid}");
         Ok(true)
     }
 
     /// A child whose parent was detached and that gdb did not follow goes too.
     pub(crate) fn let_unfollowed_child_go(&mut self) {
-        if let Some((child, _)) = self.child_to_follow.take() {
+        if let Some((child, ..)) = self.child_to_follow.take() {
             eprintln!("Detaching from process {}", child.pid);
             if let Err(e) = self.session.detach(child.pid) {
                 debug_log!(self, "letting forked child {} go: {e}", child.pid);

@@ -13,7 +13,7 @@
 
 use crate::debug_log;
 use crate::target::{GdbBreakpoint, Inferior, Origin, PendingVforkDone, ServerError, ServerTarget};
-use dbgkit::{ContinueStatus, Event, EventKind};
+use dbgkit::{ContinueStatus, Event, EventKind, WatchAccess};
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
@@ -45,6 +45,15 @@ impl ParkedProcess {
             pending_vfork_done: Vec::new(),
         }
     }
+}
+
+/// gdb's hardware breakpoints and watchpoints in a process: a fork child
+/// has them too for gdb (gdbserver copies the debug registers into it),
+/// though the system does not copy them.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct DebugRegisterUse {
+    breakpoints: Vec<u64>,
+    watchpoints: Vec<(u64, u64, bool)>,
 }
 
 /// Whether a packet needs its process to be the current one: registers,
@@ -85,10 +94,10 @@ impl ServerTarget {
         if self.inferior.as_ref().is_some_and(|i| i.pid == pid) {
             return Ok(true);
         }
-        let incoming = match self.parked.remove(&pid) {
-            Some(parked) => parked,
+        let (incoming, inherited) = match self.parked.remove(&pid) {
+            Some(parked) => (parked, None),
             None => match self.kept_children.remove(&pid) {
-                Some(held) => self.adopt_kept_child(pid, held)?,
+                Some(held) => (self.adopt_kept_child(pid, held)?, Some(self.debug_register_use())),
                 None => return Ok(false),
             },
         };
@@ -97,6 +106,9 @@ impl ServerTarget {
             self.parked.insert(outgoing.inferior.pid, outgoing);
         }
         self.unpark(incoming);
+        if let Some(inherited) = inherited {
+            self.inherit_debug_registers(&inherited);
+        }
         Ok(true)
     }
 
@@ -113,6 +125,37 @@ impl ServerTarget {
         let parent = self.inferior.as_ref().or_else(|| self.parked.values().next().map(|p| &p.inferior));
         let (origin, argv) = parent.map_or((Origin::Launched, Vec::new()), |p| (p.origin, p.argv.clone()));
         Ok(ParkedProcess::new(Inferior { pid, origin, argv }, Some(stop_event)))
+    }
+
+    /// The current process's hardware breakpoints and watchpoints.
+    pub(crate) fn debug_register_use(&self) -> DebugRegisterUse {
+        DebugRegisterUse {
+            breakpoints: self.hw_breakpoints.keys().copied().collect(),
+            watchpoints: self.watchpoints.keys().copied().collect(),
+        }
+    }
+
+    /// Puts a parent's hardware breakpoints and watchpoints in the current
+    /// process, its fork child.
+    pub(crate) fn inherit_debug_registers(&mut self, inherited: &DebugRegisterUse) {
+        let Some(pid) = self.inferior.as_ref().map(|i| i.pid) else { return };
+        for &address in &inherited.breakpoints {
+            match self.session.add_hardware_breakpoint(pid, address) {
+                Ok(id) => {
+                    self.hw_breakpoints.insert(address, id);
+                }
+                Err(e) => debug_log!(self, "hardware breakpoint at {address:#x} in child {pid}: {e}"),
+            }
+        }
+        for &(address, length, write_only) in &inherited.watchpoints {
+            let access = if write_only { WatchAccess::Write } else { WatchAccess::ReadWrite };
+            match self.session.add_watchpoint(pid, address, length, access) {
+                Ok(id) => {
+                    self.watchpoints.insert((address, length, write_only), id);
+                }
+                Err(e) => debug_log!(self, "watchpoint at {address:#x} in child {pid}: {e}"),
+            }
+        }
     }
 
     fn park_current(&mut self) -> Option<ParkedProcess> {

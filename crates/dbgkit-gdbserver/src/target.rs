@@ -203,7 +203,8 @@ pub struct ServerTarget {
     pub(crate) reported_fork_child: Option<i32>,
     /// A child whose parent gdb detached, until gdb selects one of its
     /// threads (it follows the child) or leaves; with its first event.
-    pub(crate) child_to_follow: Option<(Inferior, Option<Event>)>,
+    /// gdb's hardware breakpoints and watchpoints of the parent go with it.
+    pub(crate) child_to_follow: Option<(Inferior, Option<Event>, crate::processes::DebugRegisterUse)>,
     /// Processes gdb keeps beside the current one, each stopped at its
     /// own event (see `processes.rs`).
     pub(crate) parked: BTreeMap<i32, crate::processes::ParkedProcess>,

@@ -6,6 +6,9 @@
 
 /// "No such process": what ptrace answers for a thread that is gone.
 pub const ESRCH: i32 = 3;
+/// What `rax` holds while a thread is inside a system call not finished yet
+/// (stopped at a fork, clone or exec event): `-ENOSYS`.
+pub const ENOSYS: i64 = 38;
 /// `lseek`'s whence for an absolute offset.
 pub const SEEK_SET: u64 = 0;
 
@@ -13,6 +16,7 @@ pub const SYS_LSEEK: i64 = 8;
 pub const SYS_MMAP: i64 = 9;
 pub const SYS_MPROTECT: i64 = 10;
 pub const SYS_MUNMAP: i64 = 11;
+pub const SYS_GETPID: i64 = 39;
 pub const SYS_FORK: i64 = 57;
 pub const SYS_EXIT: i64 = 60;
 pub const SYS_RESTART_SYSCALL: i64 = 219;

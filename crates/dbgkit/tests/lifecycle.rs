@@ -256,3 +256,33 @@ fn a_fork_not_yet_reported_at_detach_leaves_the_child_without_breakpoint_bytes()
         assert_eq!(read_all(&mut pipes.stdout), "children killed: 0\n");
     }
 }
+
+#[test]
+fn detaching_at_a_fork_keeps_what_fork_returns_to_the_parent() {
+    // The parent is stopped inside fork(); the scratch pages are unmapped
+    // by a system call run in it, which first lets fork() finish: its
+    // result (the child's pid) must survive the injected call.
+    let mut s = Session::new();
+    let exe = fixture("fork_result");
+    let pid = s.spawn(&SpawnOptions::new([exe.to_str().unwrap()]).stdout(Stdio::Piped)).unwrap();
+    let mut pipes = s.take_pipes(pid).unwrap();
+    // Planted out of line: the process gets scratch pages.
+    s.add_breakpoint_at(pid, "before_fork", dbgkit::BreakpointOptions::default()).unwrap();
+    run_until(&mut s, |e| matches!(e.kind, EventKind::Fork { .. }));
+    s.detach(pid).unwrap();
+    assert_eq!(read_all(&mut pipes.stdout), "fork returned the child\n");
+}
+
+#[test]
+fn a_call_at_a_fork_keeps_what_fork_returns_to_the_parent() {
+    // Stopped inside fork(), the parent finishes it on its way into the call.
+    let mut s = Session::new();
+    let exe = fixture("fork_result");
+    let pid = s.spawn(&SpawnOptions::new([exe.to_str().unwrap()]).stdout(Stdio::Piped)).unwrap();
+    let mut pipes = s.take_pipes(pid).unwrap();
+    let fork = run_until(&mut s, |e| matches!(e.kind, EventKind::Fork { .. }));
+    s.call_named(pid, fork.tid, "before_fork", &[]).unwrap();
+    s.continue_event(ContinueStatus::Handled).unwrap();
+    run_to_exit(&mut s, pid);
+    assert_eq!(read_all(&mut pipes.stdout), "fork returned the child\n");
+}

@@ -175,6 +175,14 @@ impl Session {
             return Err(fail("the address is not code (not in executable memory)".into()));
         }
         let return_trap = self.syscall_stub(pid)? + 2;
+        // A thread stopped inside a system call (at a fork or clone event)
+        // would finish it on its way into the call, and the result be lost
+        // when the registers are put back: finish it first (an injected
+        // system call keeps the result).
+        let now = self.regs_of(pid, tid)?;
+        if now.orig_rax != u64::MAX && now.rax as i64 == -crate::linux_abi::ENOSYS {
+            self.syscall(pid, Some(tid), crate::linux_abi::SYS_GETPID as u64, &[])?;
+        }
         let saved = self.regs_of(pid, tid)?;
         let saved_fp = self.process(pid)?.target.fp_registers(tid)?;
         // The call's stops replace the signal information of the thread's

@@ -27,7 +27,7 @@ pub(crate) fn syscall(
     args: [u64; 6],
 ) -> Result<SyscallOutcome> {
     let fail = |reason: String| Error::InjectionFailed { pid, reason };
-    let saved = ptrace::get_regs(tid)?;
+    let mut saved = ptrace::get_regs(tid)?;
     // The step's own trap replaces the signal information of the stop the
     // thread is in; a signal it is resumed with must still carry its own.
     let saved_info = ptrace::siginfo(tid).ok();
@@ -44,6 +44,9 @@ pub(crate) fn syscall(
     regs.r8 = args[4];
     regs.r9 = args[5];
     regs.rip = at;
+    // The result of a system call the thread was stopped inside (a fork or
+    // exec event): it completes on the way out of the stop.
+    let mut completed = None;
     let run = (|| -> Result<SyscallOutcome> {
         ptrace::set_regs(tid, &regs)?;
         ptrace::single_step(tid, 0)?;
@@ -51,9 +54,11 @@ pub(crate) fn syscall(
         loop {
             match wait::wait(Some(tid), Block::Yes)? {
                 // Stepping out of a stop inside a system call (such as the
-                // exec event) traps once before the first instruction runs.
-                // The syscall exit path may have rewritten registers: set them again.
+                // exec or fork event) traps once before the first instruction
+                // runs, the call complete: its result is the thread's, to
+                // keep. The exit path rewrote registers: set them again.
                 Some((_, WaitStatus::Signal(libc::SIGTRAP))) if ptrace::get_regs(tid)?.rip == at => {
+                    completed = Some(ptrace::get_regs(tid)?.rax);
                     ptrace::set_regs(tid, &regs)?;
                     ptrace::single_step(tid, 0)?;
                 }
@@ -72,6 +77,9 @@ pub(crate) fn syscall(
         Ok(SyscallOutcome { result: after.rax as i64, deferred_signals })
     })();
     // Put everything back whatever happened (ignore failures of a dead thread).
+    if let Some(result) = completed {
+        saved.rax = result;
+    }
     let _ = memory.write(at, &saved_bytes);
     let _ = ptrace::set_regs(tid, &saved);
     if let Some(info) = saved_info {
