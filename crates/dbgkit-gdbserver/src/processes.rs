@@ -97,7 +97,14 @@ impl ServerTarget {
         let (incoming, inherited) = match self.parked.remove(&pid) {
             Some(parked) => (parked, None),
             None => match self.kept_children.remove(&pid) {
-                Some(held) => (self.adopt_kept_child(pid, held)?, Some(self.debug_register_use())),
+                Some(held) => {
+                    // A vfork child runs in its parent's memory: breakpoints
+                    // gdb took out of the parent, which the engine keeps
+                    // until the next resume, go for real before gdb plants
+                    // the child's own at the same places.
+                    self.retire_breakpoints_taken_out(false);
+                    (self.adopt_kept_child(pid, held)?, Some(self.debug_register_use()))
+                }
                 None => return Ok(false),
             },
         };

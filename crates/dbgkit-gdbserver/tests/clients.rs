@@ -565,3 +565,28 @@ fn gdb_keeps_a_forked_child_beside_its_parent_with_detach_on_fork_off() {
     assert!(out.contains("[Inferior 2 (process") && out.contains("exited with code 03]"), "{out}");
     assert!(out.contains("child exited 3, parent hits 2"), "the parent ran on after its child:\n{out}");
 }
+
+#[test]
+fn next_over_vfork_following_the_child_stops_in_the_child() {
+    // gdb keeps the vfork parent (the child runs in its memory) and steps
+    // on in the child: its step-resume breakpoint, planted for the child,
+    // must not be taken out with the parent's breakpoints.
+    let program = fixture("vfork_exit");
+    let out = gdb(
+        &program,
+        &[
+            "set confirm off".into(),
+            format!("target remote | {SERVER} - {}", program.display()),
+            "break main".into(),
+            "continue".into(),
+            "set follow-fork-mode child".into(),
+            "next".into(),
+            "info inferiors".into(),
+            "continue".into(),
+        ],
+    );
+    assert!(out.contains("vfork to child"), "{out}");
+    assert!(out.contains("if (pid == 0)"), "the step ends on the next line, in the child:\n{out}");
+    assert!(out.contains("is vfork child of inferior 1"), "{out}");
+    assert!(out.contains("exited with code 07]"), "{out}");
+}
