@@ -89,20 +89,7 @@ impl ServerTarget {
         if self.kept_children.remove(&pid).is_none() {
             return Ok(false);
         }
-        self.session.kill(pid)?;
-        let deadline = Instant::now() + FIRST_EVENT_WAIT;
-        while Instant::now() < deadline {
-            let Some(event) = self.session.wait_event(Some(Duration::from_millis(100)))? else { continue };
-            let done = event.pid == pid && matches!(event.kind, EventKind::ProcessExited { .. });
-            if event.pid == pid {
-                let _ = self.session.continue_process(pid, ContinueStatus::Handled);
-            } else {
-                self.on_other_process_event(event)?;
-            }
-            if done {
-                break;
-            }
-        }
+        self.kill_and_reap(pid)?;
         Ok(true)
     }
 
