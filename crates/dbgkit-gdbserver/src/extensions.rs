@@ -7,7 +7,7 @@ use crate::target::{Origin, ServerTarget};
 
 /// Features added to gdbstub's `qSupported` reply.
 pub const EXTRA_FEATURES: &[u8] =
-    b";QPassSignals+;QProgramSignals+;QNonStop+;qXfer:threads:read+;qXfer:siginfo:read+;qXfer:siginfo:write+;exec-events+;fork-events+;vfork-events+";
+    b";QPassSignals+;QProgramSignals+;QNonStop+;qXfer:threads:read+;qXfer:siginfo:read+;qXfer:siginfo:write+;qXfer:osdata:read+;exec-events+;fork-events+;vfork-events+";
 
 /// gdbstub's `qSupported` reply as sent: the packet size this server takes
 /// (gdbstub says the size of its first buffer, which grows as needed) and
@@ -200,6 +200,19 @@ pub fn answer(target: &mut ServerTarget, negotiated: &mut Negotiated, body: &[u8
             return Some(b"E01".to_vec());
         };
         return Some(xfer_reply(target.svr4_reply(pid, request).as_bytes(), offset, length));
+    }
+    if let Some(rest) = text.strip_prefix("qXfer:osdata:read:") {
+        // `info os TYPE`; a type there is none of gets an empty document.
+        let (annex, range) = rest.rsplit_once(':')?;
+        let (offset, length) = parse_offset_length(range)?;
+        // gdb reads a long document in parts: each part comes from the one
+        // made at the first (processes come and go in between).
+        let cached = target.osdata.as_ref().is_some_and(|(kind, _)| kind == annex);
+        if offset == 0 || !cached {
+            target.osdata = Some((annex.to_string(), crate::osdata::document(annex).unwrap_or_default()));
+        }
+        let document = target.osdata.as_ref().map(|(_, document)| document.as_bytes()).unwrap_or_default();
+        return Some(xfer_reply(document, offset, length));
     }
     if let Some(range) = text.strip_prefix("qXfer:siginfo:read::") {
         let (offset, length) = parse_offset_length(range)?;

@@ -26,12 +26,11 @@ fn main() {
             std::process::exit(2);
         }
     };
-    match run(options) {
-        Ok(()) => {}
-        Err(e) => {
-            eprintln!("dbgkit-gdbserver: {e}");
-            std::process::exit(1);
-        }
+    let result = run(options);
+    dbgkit_gdbserver::terminal::take_back();
+    if let Err(e) = result {
+        eprintln!("dbgkit-gdbserver: {e}");
+        std::process::exit(1);
     }
 }
 

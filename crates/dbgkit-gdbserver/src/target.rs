@@ -205,6 +205,9 @@ pub struct ServerTarget {
     /// threads (it follows the child) or leaves; with its first event.
     /// gdb's hardware breakpoints and watchpoints of the parent go with it.
     pub(crate) child_to_follow: Option<(Inferior, Option<Event>, crate::processes::DebugRegisterUse)>,
+    /// The last `qXfer:osdata` document made, by type, for gdb's reads of
+    /// its further parts.
+    pub(crate) osdata: Option<(String, String)>,
     /// Processes gdb keeps beside the current one, each stopped at its
     /// own event (see `processes.rs`).
     pub(crate) parked: BTreeMap<i32, crate::processes::ParkedProcess>,
@@ -284,6 +287,7 @@ impl ServerTarget {
             reported_fork_child: None,
             child_to_follow: None,
             parked: BTreeMap::new(),
+            osdata: None,
         }
     }
 
@@ -307,7 +311,7 @@ impl ServerTarget {
 
     /// Launches `argv` stopped at its first instruction, as gdbserver does.
     pub fn launch(&mut self, argv: &[String]) -> Result<i32, ServerError> {
-        let mut options = SpawnOptions::new(argv).disable_aslr(self.launch.disable_aslr);
+        let mut options = SpawnOptions::new(argv).disable_aslr(self.launch.disable_aslr).own_process_group(true);
         if self.launch.env_reset {
             options = options.env_clear();
             for (key, value) in std::env::vars() {
@@ -322,6 +326,7 @@ impl ServerTarget {
             options = options.cwd(dir);
         }
         let pid = self.session.spawn(&options)?;
+        crate::terminal::give_to(pid);
         self.inferior = Some(Inferior { pid, origin: Origin::Launched, argv: argv.to_vec() });
         self.settle(pid)?;
         self.apply_syscall_catch()?;

@@ -590,3 +590,30 @@ fn next_over_vfork_following_the_child_stops_in_the_child() {
     assert!(out.contains("is vfork child of inferior 1"), "{out}");
     assert!(out.contains("exited with code 07]"), "{out}");
 }
+
+#[test]
+fn info_os_lists_the_program_leading_its_own_process_group() {
+    // qXfer:osdata, read in parts from one document; the launched program
+    // leads a process group of its own, as under gdbserver.
+    let program = fixture("counter");
+    let out = gdb(
+        &program,
+        &[
+            format!("target remote | {SERVER} - {} 5", program.display()),
+            "info os procgroups".into(),
+            "info os files".into(),
+            "info os unknown_entry".into(),
+        ],
+    );
+    let pid = out
+        .lines()
+        .find_map(|l| l.strip_prefix("Process ").and_then(|l| l.rsplit_once("pid = ")).map(|(_, pid)| pid.trim()))
+        .unwrap_or_else(|| panic!("the server names the pid:\n{out}"));
+    let leads_its_group = out.lines().any(|l| {
+        let columns: Vec<&str> = l.split_whitespace().collect();
+        columns.len() >= 3 && columns[0] == pid && columns[1] == "counter" && columns[2] == pid
+    });
+    assert!(leads_its_group, "pgid = pid for the program:\n{out}");
+    assert!(!out.contains("while parsing osdata"), "each document reads whole:\n{out}");
+    assert!(out.contains("Wrong osdata type"), "an unknown type is said so:\n{out}");
+}

@@ -41,6 +41,7 @@ pub struct SpawnOptions {
     pub(crate) stderr: Stdio,
     pub(crate) disable_aslr: bool,
     pub(crate) stop_at_entry: bool,
+    pub(crate) own_process_group: bool,
 }
 
 impl SpawnOptions {
@@ -60,6 +61,7 @@ impl SpawnOptions {
             stderr: Stdio::Inherit,
             disable_aslr: false,
             stop_at_entry: false,
+            own_process_group: false,
         }
     }
     /// Adds or replaces one environment variable.
@@ -107,6 +109,14 @@ impl SpawnOptions {
     /// ```
     pub fn stop_at_entry(mut self, on: bool) -> Self {
         self.stop_at_entry = on;
+        self
+    }
+    /// Puts the program in a process group of its own (`setpgid`), as gdb
+    /// and gdbserver do: a front end can then make it the terminal's
+    /// foreground group, so that `^C` typed there reaches the program and
+    /// not the debugger.
+    pub fn own_process_group(mut self, on: bool) -> Self {
+        self.own_process_group = on;
         self
     }
 }

@@ -152,6 +152,9 @@ pub(crate) fn spawn(opts: &SpawnOptions, kill_on_exit: bool) -> Result<(i32, Pat
                     libc::_exit(127);
                 }
             }
+            if opts.own_process_group {
+                libc::setpgid(0, 0);
+            }
             if opts.disable_aslr {
                 let current = libc::personality(0xffff_ffff);
                 libc::personality((current as libc::c_ulong) | libc::ADDR_NO_RANDOMIZE as libc::c_ulong);
