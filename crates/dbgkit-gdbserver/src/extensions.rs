@@ -331,9 +331,7 @@ pub fn thread_id(negotiated: &Negotiated, pid: i32, tid: i32) -> String {
 
 /// The processor a thread last ran on (field 39 of `/proc/PID/task/TID/stat`).
 pub fn thread_core(pid: i32, tid: i32) -> Option<u32> {
-    let stat = crate::info::read_proc_file(&format!("/proc/{pid}/task/{tid}/stat"))?;
-    // Fields after the command name (which may hold spaces) start at field 3.
-    stat.rsplit_once(')')?.1.split_whitespace().nth(36)?.parse().ok()
+    crate::info::core_in_stat(&crate::info::read_proc_file(&format!("/proc/{pid}/task/{tid}/stat"))?)
 }
 
 fn threads_document(target: &ServerTarget, negotiated: &Negotiated) -> String {

@@ -208,6 +208,8 @@ pub struct ServerTarget {
     /// The last `qXfer:osdata` document made, by type, for gdb's reads of
     /// its further parts.
     pub(crate) osdata: Option<(String, String)>,
+    /// Where threads last ran, for stop replies.
+    cores: crate::info::ThreadCores,
     /// Processes gdb keeps beside the current one, each stopped at its
     /// own event (see `processes.rs`).
     pub(crate) parked: BTreeMap<i32, crate::processes::ParkedProcess>,
@@ -288,6 +290,7 @@ impl ServerTarget {
             child_to_follow: None,
             parked: BTreeMap::new(),
             osdata: None,
+            cores: Default::default(),
         }
     }
 
@@ -505,7 +508,7 @@ impl ServerTarget {
             ],
             Err(_) => Vec::new(),
         };
-        Expedited { registers, core: crate::extensions::thread_core(pid, tid) }
+        Expedited { registers, core: self.cores.of(pid, tid) }
     }
 
     /// Translates an engine event: `Some` stop reason to report to gdb
