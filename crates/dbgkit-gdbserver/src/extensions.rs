@@ -85,6 +85,14 @@ pub fn answer(target: &mut ServerTarget, negotiated: &mut Negotiated, body: &[u8
             return Some(format!("E{:02x}", libc::ESRCH).into_bytes());
         }
     }
+    if text == "?" && !target.non_stop.enabled {
+        // A client that connects again to a process held at a signal
+        // hears that signal, for the thread that got it (gdbstub would say
+        // SIGTRAP for the first thread).
+        if let Some(reply) = target.held_signal_stop_reply(negotiated) {
+            return Some(reply.into_bytes());
+        }
+    }
     if text == "!" {
         target.extended = true;
         return Some(b"OK".to_vec());

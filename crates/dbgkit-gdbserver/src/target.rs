@@ -1078,6 +1078,21 @@ impl ServerTarget {
         }
     }
 
+    /// The stop reply for the event the process is held at, when that is a
+    /// signal.
+    pub(crate) fn held_signal_stop_reply(&mut self, negotiated: &crate::server::Negotiated) -> Option<String> {
+        let pid = self.inferior.as_ref()?.pid;
+        let event = self.stop_event.as_ref()?;
+        let EventKind::Exception { signal, .. } = event.kind else { return None };
+        let tid = event.tid;
+        let reason = MultiThreadStopReason::SignalWithThread {
+            tid: to_tid(tid),
+            signal: Signal(crate::signals::to_gdb(signal)),
+        };
+        let expedited = self.expedited(tid);
+        Some(crate::stop_reply::for_reason(&reason, negotiated, pid, &expedited))
+    }
+
     /// Whether a thread of `pid` other than `tid` is still alive.
     fn other_thread_lives(&self, pid: i32, tid: i32) -> bool {
         self.session.threads(pid).is_ok_and(|threads| threads.iter().any(|&t| t != tid && task_is_alive(t)))

@@ -204,3 +204,31 @@ fn without_once_the_process_waits_stopped_for_the_next_client() {
     assert_eq!(state, "t", "stopped under the debugger: {status}");
     assert_eq!(c.ask(&format!("vKill;{pid:x}")), "OK");
 }
+
+#[test]
+fn a_client_that_connects_again_hears_the_signal_the_process_is_held_at() {
+    // As gdbserver: `?` names the signal and the thread that got it, so gdb
+    // passes the signal on when it resumes.
+    let program = fixture("siginfo_call");
+    let server = Server::start(&["127.0.0.1:0", program.to_str().unwrap()]);
+    let pid = server.pid.unwrap();
+    let mut first = server.connect();
+    first.ask("qSupported:multiprocess+");
+    let stop = first.ask("vCont;c");
+    assert!(stop.starts_with("T1e"), "SIGUSR1 (gdb's 30) stops it: {stop}");
+    drop(first);
+    let mut second = None;
+    for _ in 0..100 {
+        if let Ok(stream) = std::net::TcpStream::connect(("127.0.0.1", server.port)) {
+            second = Some(stream);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let stream = second.expect("the server listens again");
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut c = Client::from_stream(stream);
+    c.ask("qSupported:multiprocess+");
+    let again = c.ask("?");
+    assert!(again.starts_with(&format!("T1ethread:p{pid:x}.{pid:x};")), "the same stop: {again}");
+}
