@@ -14,8 +14,10 @@ const DTV_ENTRY: u64 = 16;
 impl ServerTarget {
     /// The byte offset glibc gives for a `_thread_db_*` field descriptor
     /// (three 32-bit words: size in bits, count, offset).
+    /// In a static program they are the executable's own symbols.
     fn thread_db_offset(&mut self, pid: i32, name: &str) -> Option<u64> {
-        let address = self.session.lookup(pid, &format!("libc.so.6!{name}")).ok()?;
+        let address =
+            self.session.lookup(pid, &format!("libc.so.6!{name}")).or_else(|_| self.session.lookup(pid, name)).ok()?;
         let mut words = [0u8; 12];
         self.session.read_memory(pid, address, &mut words).ok()?;
         Some(u32::from_le_bytes(words[8..12].try_into().expect("12 bytes")) as u64)
@@ -27,7 +29,8 @@ impl ServerTarget {
         Some(u64::from_le_bytes(word))
     }
 
-    /// The address of `offset` in the TLS block of module `lm` for thread `tid`.
+    /// The address of `offset` in the TLS block of module `lm` for thread
+    /// `tid`; `lm` 0 is a static program, whose executable is module 1.
     pub fn tls_address(&mut self, tid: i32, offset: u64, lm: u64) -> Result<u64, String> {
         let pid = self.inferior.as_ref().map(|i| i.pid).ok_or("no process")?;
         let modid_at = self
@@ -36,7 +39,10 @@ impl ServerTarget {
         let dtv_at = self.thread_db_offset(pid, "_thread_db_pthread_dtvp").unwrap_or(8);
         let thread_pointer = self.session.registers(pid, tid).map_err(|e| e.to_string())?.fs_base;
         let dtv = self.read_word(pid, thread_pointer + dtv_at).ok_or("cannot read the thread's DTV pointer")?;
-        let modid = self.read_word(pid, lm + modid_at).ok_or("cannot read the module's TLS id")?;
+        let modid = match lm {
+            0 => 1,
+            lm => self.read_word(pid, lm + modid_at).ok_or("cannot read the module's TLS id")?,
+        };
         if modid == 0 {
             return Err("the module has no thread-local storage".into());
         }

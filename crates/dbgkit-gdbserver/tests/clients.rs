@@ -617,3 +617,25 @@ fn info_os_lists_the_program_leading_its_own_process_group() {
     assert!(!out.contains("while parsing osdata"), "each document reads whole:\n{out}");
     assert!(out.contains("Wrong osdata type"), "an unknown type is said so:\n{out}");
 }
+
+#[test]
+fn thread_local_variables_of_a_static_program_read_through_the_server() {
+    // qGetTLSAddr with no link map: the executable is TLS module 1, and
+    // glibc's debugger descriptors are the executable's own symbols.
+    let program = fixture("static_tls");
+    let out = gdb(
+        &program,
+        &[
+            format!("target remote | {SERVER} - {}", program.display()),
+            "break marker".into(),
+            "continue".into(),
+            "print tlsvar".into(),
+            "continue".into(),
+            "print tlsvar".into(),
+            "continue".into(),
+        ],
+    );
+    let printed: Vec<&str> = out.lines().filter(|l| l.starts_with('$')).collect();
+    assert_eq!(printed, ["$1 = 42", "$2 = 99"], "each thread's own copy:\n{out}");
+    assert!(out.contains("main's tlsvar 42"), "{out}");
+}
