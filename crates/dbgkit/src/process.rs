@@ -49,6 +49,12 @@ pub(crate) struct ThreadState {
     /// Kept stopped while another thread steps alone: its held statuses
     /// wait until the process is resumed as a whole.
     pub parked: bool,
+    /// The thread's stop is a signal's own (signal-delivery stop): a signal
+    /// given as it resumes is delivered. Other stops drop it.
+    pub signal_stop: bool,
+    /// A signal the debugger sent the thread (its stop would have dropped
+    /// it), let through without an event when it arrives.
+    pub signal_sent: Option<i32>,
 }
 
 impl ThreadState {
@@ -66,6 +72,8 @@ impl ThreadState {
             page_step: None,
             handled_fault: None,
             parked: false,
+            signal_stop: false,
+            signal_sent: None,
         }
     }
 }

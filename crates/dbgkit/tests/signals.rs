@@ -139,3 +139,24 @@ fn no_signal_is_lost_while_breakpoints_fire_in_threads() {
     sender.join().unwrap();
     assert_eq!(read_all(&mut pipes.stdout).trim(), "ready\nreceived 200");
 }
+
+#[test]
+fn a_signal_given_to_a_thread_stopped_by_the_debugger_reaches_it() {
+    // The spinning thread was stopped by the debugger (not by a signal of
+    // its own): the signal set for it must still be delivered as it runs.
+    let mut s = Session::new();
+    let exe = fixture("signal_other_thread");
+    let pid = s.spawn(&SpawnOptions::new([exe.to_str().unwrap()]).stdout(Stdio::Piped)).unwrap();
+    let mut pipes = s.take_pipes(pid).unwrap();
+    s.add_breakpoint_at(pid, "marker", Default::default()).unwrap();
+    let hit = run_until(&mut s, |e| matches!(e.kind, EventKind::Breakpoint { .. }));
+    let spinner = s.threads(pid).unwrap().into_iter().find(|&t| t != hit.tid).expect("the spinning thread");
+    s.set_thread_signal(pid, spinner, libc::SIGUSR2).unwrap();
+    s.continue_event(ContinueStatus::Handled).unwrap();
+    let events = run_to_exit(&mut s, pid);
+    assert!(
+        !events.iter().any(|e| matches!(e.kind, EventKind::Exception { signal: libc::SIGUSR2, .. })),
+        "the signal the debugger gave is delivered, not reported back"
+    );
+    assert_eq!(read_all(&mut pipes.stdout), "thread got SIGUSR2: yes\n");
+}

@@ -68,6 +68,7 @@ impl Session {
             let p = self.process_mut(pid)?;
             let Some(t) = p.threads.get_mut(&tid) else { continue };
             t.regs = None;
+            t.signal_stop = matches!(status, StopReason::Signal(_));
             match status {
                 StopReason::Interrupted => {
                     t.stopped = true;
@@ -252,10 +253,20 @@ impl Session {
     }
 
     /// The plain restart: continue or single-step with `signal`.
-    fn restart(&mut self, pid: i32, tid: i32, signal: i32, step: bool) -> Result<()> {
+    fn restart(&mut self, pid: i32, tid: i32, mut signal: i32, step: bool) -> Result<()> {
         let t = self.process_mut(pid)?.threads.get_mut(&tid).expect("caller checked the thread");
         t.stopped = false;
         t.regs = None;
+        if signal != 0 && !std::mem::take(&mut t.signal_stop) {
+            // This stop would drop the signal (our interrupt, a ptrace
+            // event): it is sent instead, and let through when it comes.
+            if self.process(pid)?.control()?.queue_signal(tid, signal).is_ok() {
+                if let Some(t) = self.thread_mut(pid, tid) {
+                    t.signal_sent = Some(signal);
+                }
+                signal = 0;
+            }
+        }
         let p = self.process(pid)?;
         let how = match (step, p.syscall_stops) {
             (true, _) => Resume::Step,

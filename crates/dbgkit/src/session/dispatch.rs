@@ -30,6 +30,7 @@ impl Session {
         if let Some(t) = p.threads.get_mut(&tid) {
             t.stopped = !status.is_death();
             t.regs = None;
+            t.signal_stop = matches!(status, StopReason::Signal(_));
         }
         match status {
             StopReason::Exited(code) => self.on_death(pid, tid, Some(code), None),
@@ -354,7 +355,9 @@ impl Session {
     }
 
     fn on_signal(&mut self, pid: i32, tid: i32, signal: i32) -> Result<()> {
-        if self.quiet_signals.contains(&signal) {
+        let sent_by_us =
+            self.thread_mut(pid, tid).is_some_and(|t| t.signal_sent.take_if(|&mut s| s == signal).is_some());
+        if sent_by_us || self.quiet_signals.contains(&signal) {
             if let Some(t) = self.thread_mut(pid, tid) {
                 t.signal_to_deliver = signal;
             }

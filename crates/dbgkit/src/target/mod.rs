@@ -357,6 +357,12 @@ pub trait RunControl {
     fn resume(&self, tid: i32, how: Resume, signal: i32) -> Result<()>;
     /// Asks a running thread to stop; its stop comes as [`StopReason::Interrupted`].
     fn interrupt(&self, tid: i32) -> Result<()>;
+    /// Sends `signal` to thread `tid`, to arrive when it runs: for a thread
+    /// whose stop drops a signal given on [`resume`](Self::resume) (on
+    /// Linux, every stop but a signal's own: an interrupt, a ptrace event).
+    fn queue_signal(&self, _tid: i32, _signal: i32) -> Result<()> {
+        Err(crate::error::Error::NotSupported { what: "sending a signal to a thread", target: "this target" })
+    }
     /// Waits for the next stop of one thread.
     fn wait_thread(&self, tid: i32) -> Result<Option<StopReason>>;
     /// Lets a stopped thread go, no longer debugged, delivering `signal`.

@@ -170,6 +170,15 @@ impl RunControl for LinuxProcess {
         }
     }
 
+    fn queue_signal(&self, tid: i32, signal: i32) -> Result<()> {
+        // SAFETY: tgkill takes plain values.
+        let sent = unsafe { libc::syscall(libc::SYS_tgkill, self.pid, tid, signal) };
+        if sent != 0 {
+            return Err(crate::error::Error::last_os("tgkill", tid));
+        }
+        Ok(())
+    }
+
     fn stops_at_syscalls(&self) -> bool {
         true
     }
