@@ -407,3 +407,27 @@ fn one_numbering_and_one_list_for_breakpoints_and_watchpoints() {
     assert_eq!(s.breakpoint(ok).unwrap().condition.as_deref(), Some("rdi == 2"), "a refused condition changes nothing");
     s.kill(pid).unwrap();
 }
+
+#[test]
+fn an_int3_of_the_program_where_a_removed_breakpoint_was_traps_as_the_program_s() {
+    // A trap just after a removed breakpoint's address is normally a hit
+    // taken before the removal, rewound to run the restored instruction;
+    // when that instruction is itself an int3 (the program's own, as a
+    // permanent breakpoint), rewinding would loop forever: it is the
+    // program's SIGTRAP.
+    let mut s = Session::new();
+    let pid = s.spawn(&SpawnOptions::new([fixture("counter").to_str().unwrap(), "3"]).stdout(Stdio::Null)).unwrap();
+    let bump = exe_symbol(&s, pid, "bump");
+    let bp = s.add_breakpoint(pid, bump).unwrap();
+    run_until(&mut s, |e| matches!(e.kind, EventKind::Breakpoint { .. }));
+    s.remove_breakpoint(bp).unwrap();
+    s.write_memory(pid, bump, &[0xcc]).unwrap();
+    s.continue_event(ContinueStatus::Handled).unwrap();
+    let trap = next(&mut s);
+    assert!(
+        matches!(trap.kind, EventKind::Exception { signal: libc::SIGTRAP, .. }),
+        "the program's int3 is reported: {:?}",
+        trap.kind
+    );
+    s.kill(pid).unwrap();
+}

@@ -161,7 +161,7 @@ impl Session {
         if let Some(reason) = stepping {
             return self.on_step_complete(pid, tid, rip, reason);
         }
-        if self.removed_site(pid, at) && self.trapped_by_int3(pid, tid) {
+        if self.trap_of_removed_site(pid, at) && self.trapped_by_int3(pid, tid) {
             // A hit taken before its breakpoint was removed: run the restored instruction.
             self.set_rip_of(pid, tid, at)?;
             return self.resume_thread(pid, tid);

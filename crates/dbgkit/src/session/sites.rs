@@ -152,6 +152,18 @@ impl Session {
         self.processes.get(&pid).is_some_and(|p| p.removed_sites.contains(&address))
     }
 
+    /// A trap at `address` from a breakpoint removed since, whose restored
+    /// instruction is not itself an `int3` (the program's own, which traps
+    /// again: that trap is the program's).
+    pub(crate) fn trap_of_removed_site(&self, pid: i32, address: u64) -> bool {
+        if !self.removed_site(pid, address) {
+            return false;
+        }
+        let mut byte = [0u8];
+        let read = self.processes.get(&pid).map(|p| p.target.read_memory(address, &mut byte));
+        read == Some(1) && byte[0] != crate::arch::x86_64::INT3
+    }
+
     /// A slot near `address`, mapping a new scratch page when needed.
     /// `None` when the target cannot get one (the classic step is used then).
     fn scratch_slot(&mut self, pid: i32, address: u64) -> Result<Option<u64>> {
