@@ -186,17 +186,7 @@ fn without_once_the_process_waits_stopped_for_the_next_client() {
     std::thread::sleep(Duration::from_millis(100));
     // Gone while the program runs: the server stops it and listens again.
     drop(first);
-    let mut second = None;
-    for _ in 0..100 {
-        if let Ok(stream) = std::net::TcpStream::connect(("127.0.0.1", server.port)) {
-            second = Some(stream);
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let stream = second.expect("the server listens again");
-    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    let mut c = Client::from_stream(stream);
+    let mut c = connect_again(&server);
     assert!(c.ask("?").starts_with("T"), "the process is stopped for the new client");
     assert!(alive(pid));
     let status = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
@@ -217,18 +207,20 @@ fn a_client_that_connects_again_hears_the_signal_the_process_is_held_at() {
     let stop = first.ask("vCont;c");
     assert!(stop.starts_with("T1e"), "SIGUSR1 (gdb's 30) stops it: {stop}");
     drop(first);
-    let mut second = None;
-    for _ in 0..100 {
-        if let Ok(stream) = std::net::TcpStream::connect(("127.0.0.1", server.port)) {
-            second = Some(stream);
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let stream = second.expect("the server listens again");
-    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    let mut c = Client::from_stream(stream);
+    let mut c = connect_again(&server);
     c.ask("qSupported:multiprocess+");
     let again = c.ask("?");
     assert!(again.starts_with(&format!("T1ethread:p{pid:x}.{pid:x};")), "the same stop: {again}");
+}
+
+/// A new client of a server that listens again after its first client left.
+fn connect_again(server: &Server) -> Client {
+    for _ in 0..100 {
+        if let Ok(stream) = std::net::TcpStream::connect(("127.0.0.1", server.port)) {
+            stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+            return Client::from_stream(stream);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("the server does not listen again");
 }
