@@ -441,7 +441,8 @@ impl Session {
                 // Held by the debugger, it runs nothing yet: the bytes stay.
                 return self.adopt_child(pid, child, shares_memory);
             }
-            self.lend_bytes(pid)?;
+            // Let go, it runs at once: the others must not run meanwhile.
+            self.lend_bytes_to_vfork_child(pid)?;
             let _ = self.process(pid)?.control()?.detach_thread(child, 0);
             return Ok(());
         }
@@ -517,6 +518,14 @@ impl Session {
         if p.bytes_lent || !p.vfork_parents.values().any(|&c| c == child) {
             return Ok(());
         }
+        self.lend_bytes_to_vfork_child(parent)
+    }
+
+    /// Takes the bytes out of `parent`'s memory for a vfork child about to
+    /// run in it, its threads other than the vfork parents stopped first:
+    /// they wait for the last `VFORK_DONE` (`waiting_for_vfork`).
+    pub(crate) fn lend_bytes_to_vfork_child(&mut self, parent: i32) -> Result<()> {
+        let p = self.process(parent)?;
         let spared: Vec<i32> = p.vfork_parents.keys().copied().collect();
         let running: Vec<i32> =
             p.threads.iter().filter(|(tid, t)| !t.stopped && !spared.contains(tid)).map(|(&tid, _)| tid).collect();
