@@ -160,3 +160,17 @@ fn a_signal_given_to_a_thread_stopped_by_the_debugger_reaches_it() {
     );
     assert_eq!(read_all(&mut pipes.stdout), "thread got SIGUSR2: yes\n");
 }
+
+#[test]
+fn a_signal_given_to_a_thread_the_debugger_stopped_reaches_it_after_a_detach() {
+    let mut s = Session::new();
+    let exe = fixture("signal_other_thread");
+    let pid = s.spawn(&SpawnOptions::new([exe.to_str().unwrap()]).stdout(Stdio::Piped)).unwrap();
+    let mut pipes = s.take_pipes(pid).unwrap();
+    s.add_breakpoint_at(pid, "marker", Default::default()).unwrap();
+    let hit = run_until(&mut s, |e| matches!(e.kind, EventKind::Breakpoint { .. }));
+    let spinner = s.threads(pid).unwrap().into_iter().find(|&t| t != hit.tid).expect("the spinning thread");
+    s.set_thread_signal(pid, spinner, libc::SIGUSR2).unwrap();
+    s.detach(pid).unwrap();
+    assert_eq!(read_all(&mut pipes.stdout), "thread got SIGUSR2: yes\n");
+}

@@ -505,7 +505,12 @@ impl Session {
         if let Some(control) = p.target.run_control() {
             for (&tid, t) in p.threads.iter() {
                 if t.stopped {
-                    let signal = if t.group_stopped { 0 } else { t.signal_to_deliver };
+                    let mut signal = if t.group_stopped { 0 } else { t.signal_to_deliver };
+                    // A stop that is no signal's drops one given as it ends
+                    // (see `restart`): it is sent instead.
+                    if signal != 0 && !t.signal_stop && control.queue_signal(tid, signal).is_ok() {
+                        signal = 0;
+                    }
                     // A thread that died meanwhile needs no detaching.
                     let _ = control.detach_thread(tid, signal);
                 }
