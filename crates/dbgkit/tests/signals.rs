@@ -140,10 +140,9 @@ fn no_signal_is_lost_while_breakpoints_fire_in_threads() {
     assert_eq!(read_all(&mut pipes.stdout).trim(), "ready\nreceived 200");
 }
 
-#[test]
-fn a_signal_given_to_a_thread_stopped_by_the_debugger_reaches_it() {
-    // The spinning thread was stopped by the debugger (not by a signal of
-    // its own): the signal set for it must still be delivered as it runs.
+/// `signal_other_thread` at its `marker()` hit, SIGUSR2 set for the other
+/// (spinning) thread, which the debugger stopped.
+fn spinner_given_sigusr2() -> (Session, i32, dbgkit::SpawnedPipes) {
     let mut s = Session::new();
     let exe = fixture("signal_other_thread");
     let pid = s.spawn(&SpawnOptions::new([exe.to_str().unwrap()]).stdout(Stdio::Piped)).unwrap();
@@ -152,6 +151,14 @@ fn a_signal_given_to_a_thread_stopped_by_the_debugger_reaches_it() {
     let hit = run_until(&mut s, |e| matches!(e.kind, EventKind::Breakpoint { .. }));
     let spinner = s.threads(pid).unwrap().into_iter().find(|&t| t != hit.tid).expect("the spinning thread");
     s.set_thread_signal(pid, spinner, libc::SIGUSR2).unwrap();
+    (s, pid, pipes)
+}
+
+#[test]
+fn a_signal_given_to_a_thread_stopped_by_the_debugger_reaches_it() {
+    // The spinning thread was stopped by the debugger (not by a signal of
+    // its own): the signal set for it must still be delivered as it runs.
+    let (mut s, pid, mut pipes) = spinner_given_sigusr2();
     s.continue_event(ContinueStatus::Handled).unwrap();
     let events = run_to_exit(&mut s, pid);
     assert!(
@@ -163,14 +170,7 @@ fn a_signal_given_to_a_thread_stopped_by_the_debugger_reaches_it() {
 
 #[test]
 fn a_signal_given_to_a_thread_the_debugger_stopped_reaches_it_after_a_detach() {
-    let mut s = Session::new();
-    let exe = fixture("signal_other_thread");
-    let pid = s.spawn(&SpawnOptions::new([exe.to_str().unwrap()]).stdout(Stdio::Piped)).unwrap();
-    let mut pipes = s.take_pipes(pid).unwrap();
-    s.add_breakpoint_at(pid, "marker", Default::default()).unwrap();
-    let hit = run_until(&mut s, |e| matches!(e.kind, EventKind::Breakpoint { .. }));
-    let spinner = s.threads(pid).unwrap().into_iter().find(|&t| t != hit.tid).expect("the spinning thread");
-    s.set_thread_signal(pid, spinner, libc::SIGUSR2).unwrap();
+    let (mut s, pid, mut pipes) = spinner_given_sigusr2();
     s.detach(pid).unwrap();
     assert_eq!(read_all(&mut pipes.stdout), "thread got SIGUSR2: yes\n");
 }
