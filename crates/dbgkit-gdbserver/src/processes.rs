@@ -12,9 +12,8 @@
 //! resume here runs the current process only.
 
 use crate::debug_log;
-use crate::target::{GdbBreakpoint, Inferior, Origin, PendingVforkDone, ServerError, ServerTarget};
+use crate::target::{GdbPoints, Inferior, Origin, PendingVforkDone, ServerError, ServerTarget};
 use dbgkit::{ContinueStatus, Event, EventKind, WatchAccess};
-use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 /// How long a process asked to die may take to report its end.
@@ -24,10 +23,7 @@ const END_WAIT: Duration = Duration::from_secs(10);
 pub(crate) struct ParkedProcess {
     inferior: Inferior,
     stop_event: Option<Event>,
-    sw_breakpoints: HashMap<u64, GdbBreakpoint>,
-    hw_breakpoints: HashMap<u64, u32>,
-    watchpoints: HashMap<(u64, u64, bool), u32>,
-    raw_breakpoints: BTreeMap<u64, u8>,
+    points: GdbPoints,
     syscall_catch_id: Option<u32>,
     pending_vfork_done: Vec<PendingVforkDone>,
 }
@@ -37,10 +33,7 @@ impl ParkedProcess {
         ParkedProcess {
             inferior,
             stop_event,
-            sw_breakpoints: HashMap::new(),
-            hw_breakpoints: HashMap::new(),
-            watchpoints: HashMap::new(),
-            raw_breakpoints: BTreeMap::new(),
+            points: GdbPoints::default(),
             syscall_catch_id: None,
             pending_vfork_done: Vec::new(),
         }
@@ -137,8 +130,8 @@ impl ServerTarget {
     /// The current process's hardware breakpoints and watchpoints.
     pub(crate) fn debug_register_use(&self) -> DebugRegisterUse {
         DebugRegisterUse {
-            breakpoints: self.hw_breakpoints.keys().copied().collect(),
-            watchpoints: self.watchpoints.keys().copied().collect(),
+            breakpoints: self.points.hardware.keys().copied().collect(),
+            watchpoints: self.points.watch.keys().copied().collect(),
         }
     }
 
@@ -149,7 +142,7 @@ impl ServerTarget {
         for &address in &inherited.breakpoints {
             match self.session.add_hardware_breakpoint(pid, address) {
                 Ok(id) => {
-                    self.hw_breakpoints.insert(address, id);
+                    self.points.hardware.insert(address, id);
                 }
                 Err(e) => debug_log!(self, "hardware breakpoint at {address:#x} in child {pid}: {e}"),
             }
@@ -158,7 +151,7 @@ impl ServerTarget {
             let access = if write_only { WatchAccess::Write } else { WatchAccess::ReadWrite };
             match self.session.add_watchpoint(pid, address, length, access) {
                 Ok(id) => {
-                    self.watchpoints.insert((address, length, write_only), id);
+                    self.points.watch.insert((address, length, write_only), id);
                 }
                 Err(e) => debug_log!(self, "watchpoint at {address:#x} in child {pid}: {e}"),
             }
@@ -173,10 +166,7 @@ impl ServerTarget {
         Some(ParkedProcess {
             inferior,
             stop_event: self.stop_event.take(),
-            sw_breakpoints: std::mem::take(&mut self.sw_breakpoints),
-            hw_breakpoints: std::mem::take(&mut self.hw_breakpoints),
-            watchpoints: std::mem::take(&mut self.watchpoints),
-            raw_breakpoints: std::mem::take(&mut self.raw_breakpoints),
+            points: std::mem::take(&mut self.points),
             syscall_catch_id: self.syscall_catch_id.take(),
             pending_vfork_done: std::mem::take(&mut self.pending_vfork_done),
         })
@@ -185,10 +175,7 @@ impl ServerTarget {
     fn unpark(&mut self, parked: ParkedProcess) {
         self.inferior = Some(parked.inferior);
         self.stop_event = parked.stop_event;
-        self.sw_breakpoints = parked.sw_breakpoints;
-        self.hw_breakpoints = parked.hw_breakpoints;
-        self.watchpoints = parked.watchpoints;
-        self.raw_breakpoints = parked.raw_breakpoints;
+        self.points = parked.points;
         self.syscall_catch_id = parked.syscall_catch_id;
         self.pending_vfork_done = parked.pending_vfork_done;
     }
@@ -197,7 +184,7 @@ impl ServerTarget {
     /// when `pid` is not parked.
     pub(crate) fn detach_parked(&mut self, pid: i32) -> bool {
         let Some(parked) = self.parked.remove(&pid) else { return false };
-        self.restore_raw_breakpoints(pid, parked.raw_breakpoints);
+        self.restore_raw_breakpoints(pid, parked.points.raw);
         eprintln!("Detaching from process {pid}");
         if let Err(e) = self.session.detach(pid) {
             debug_log!(self, "detaching process {pid}: {e}");

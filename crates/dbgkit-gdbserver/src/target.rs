@@ -55,6 +55,25 @@ pub struct Inferior {
     pub argv: Vec<String>,
 }
 
+/// The breakpoints and watchpoints gdb put in one process.
+#[derive(Debug, Default)]
+pub(crate) struct GdbPoints {
+    /// Software breakpoints by address. gdb takes every breakpoint out at
+    /// each stop and puts them back before it resumes; one taken out keeps
+    /// its engine breakpoint (its byte stays, hidden from reads) and is only
+    /// marked, so putting it back costs nothing. One still out at the next
+    /// resume but one is removed for real.
+    pub software: HashMap<u64, GdbBreakpoint>,
+    /// Hardware breakpoints: engine ids by address.
+    pub hardware: HashMap<u64, u32>,
+    /// Watchpoints: engine ids by (address, length, write only).
+    pub watch: HashMap<(u64, u64, bool), u32>,
+    /// Breakpoints the engine would not plant (outside executable memory,
+    /// as gdb's return address for calls it makes, on the stack): a plain
+    /// `int3` written in, with the byte it replaced.
+    pub raw: BTreeMap<u64, u8>,
+}
+
 /// One of gdb's software breakpoints.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct GdbBreakpoint {
@@ -144,16 +163,10 @@ pub struct ServerTarget {
     /// The threads the last resume ran, when not all of them (scheduler
     /// locking): a break-in is reported for one of these, as gdb expects.
     pub(crate) resumed_threads: Vec<i32>,
-    /// gdb's software breakpoints by address. gdb takes every breakpoint
-    /// out at each stop and puts them back before it resumes; one taken out
-    /// keeps its engine breakpoint (its byte stays, hidden from reads) and
-    /// is only marked, so putting it back costs nothing. One still out at
-    /// the next resume but one is removed for real.
-    pub(crate) sw_breakpoints: HashMap<u64, GdbBreakpoint>,
+    /// What gdb put in the current process: breakpoints and watchpoints.
+    pub(crate) points: GdbPoints,
     /// Resumes so far (for the age of breakpoints gdb took out).
     pub(crate) resumes: u64,
-    pub(crate) hw_breakpoints: HashMap<u64, u32>,
-    pub(crate) watchpoints: HashMap<(u64, u64, bool), u32>,
     /// Signals gdb said to pass without stopping (`QPassSignals`).
     pub pass_signals: HashSet<i32>,
     pub launch: LaunchSettings,
@@ -167,10 +180,6 @@ pub struct ServerTarget {
     pub last_argv: Option<Vec<String>>,
     /// `monitor exit`: end the server when the connection closes.
     pub exit_requested: bool,
-    /// Breakpoints the engine would not plant (outside executable memory,
-    /// as gdb's return address for calls it makes, on the stack): a plain
-    /// `int3` written in, with the byte it replaced.
-    pub(crate) raw_breakpoints: BTreeMap<u64, u8>,
     /// A stop reply gdbstub cannot write (`exec`, or `fork` with the
     /// child's own pid), written by the server in its place.
     pub pending_special: Option<SpecialStop>,
@@ -263,10 +272,8 @@ impl ServerTarget {
             stepping: None,
             scheduler_locked: false,
             resumed_threads: Vec::new(),
-            sw_breakpoints: HashMap::new(),
+            points: GdbPoints::default(),
             resumes: 0,
-            hw_breakpoints: HashMap::new(),
-            watchpoints: HashMap::new(),
             pass_signals: HashSet::new(),
             launch: LaunchSettings { disable_aslr: true, ..Default::default() },
             extended: false,
@@ -274,7 +281,6 @@ impl ServerTarget {
             files: BTreeMap::new(),
             last_argv: None,
             exit_requested: false,
-            raw_breakpoints: BTreeMap::new(),
             pending_special: None,
             immediate_stop: None,
             no_resumed: false,
@@ -378,10 +384,7 @@ impl ServerTarget {
         self.syscall_catch_id = None;
         self.stop_event = None;
         self.stepping = None;
-        self.sw_breakpoints.clear();
-        self.hw_breakpoints.clear();
-        self.watchpoints.clear();
-        self.raw_breakpoints.clear();
+        self.points = GdbPoints::default();
         self.ending = Some(match signal {
             Some(signal) => Ending::Killed(signal),
             None => Ending::Exited(code.unwrap_or(0)),
@@ -427,15 +430,14 @@ impl ServerTarget {
     /// `keep`, a child gdb may follow next.
     pub fn detach_inferior_keeping(&mut self, keep: Option<i32>) -> Result<(), ServerError> {
         let Some(pid) = self.inferior.as_ref().map(|i| i.pid) else { return Ok(()) };
-        let raw = std::mem::take(&mut self.raw_breakpoints);
+        let raw = std::mem::take(&mut self.points.raw);
         self.restore_raw_breakpoints(pid, raw);
         let Some(inferior) = self.inferior.take() else { return Ok(()) };
         self.release_kept_children(false);
         self.stop_event = None;
         self.stepping = None;
-        self.sw_breakpoints.clear();
-        self.hw_breakpoints.clear();
-        self.watchpoints.clear();
+        // The raw breakpoints were restored above.
+        self.points = GdbPoints::default();
         self.session.detach(inferior.pid)?;
         for other in self.session.processes() {
             // Processes gdb keeps beside this one stay.
@@ -594,10 +596,7 @@ impl ServerTarget {
             }
             EventKind::Exec { image } => {
                 // The old image's breakpoints went with it.
-                self.sw_breakpoints.clear();
-                self.hw_breakpoints.clear();
-                self.watchpoints.clear();
-                self.raw_breakpoints.clear();
+                self.points = GdbPoints::default();
                 if !self.exec_events {
                     self.continue_stop(ContinueStatus::Handled)?;
                     return Ok(None);
@@ -606,7 +605,7 @@ impl ServerTarget {
                 MultiThreadStopReason::SignalWithThread { tid, signal: Signal::SIGTRAP }
             }
             EventKind::Exception { signal: libc::SIGTRAP, address, .. }
-                if self.raw_breakpoints.contains_key(&address.wrapping_sub(1)) =>
+                if self.points.raw.contains_key(&address.wrapping_sub(1)) =>
             {
                 // One of our plain int3s: back to the breakpoint address, as gdb expects.
                 let pid = event.pid;
@@ -871,7 +870,7 @@ impl MultiThreadBase for ServerTarget {
         if n == 0 {
             return Err(TargetError::Errno(libc::EFAULT as u8));
         }
-        for (&address, &byte) in self.raw_breakpoints.range(start..start.saturating_add(n as u64)) {
+        for (&address, &byte) in self.points.raw.range(start..start.saturating_add(n as u64)) {
             data[(address - start) as usize] = byte;
         }
         Ok(n)
@@ -986,24 +985,24 @@ impl Breakpoints for ServerTarget {
 
 impl SwBreakpoint for ServerTarget {
     fn add_sw_breakpoint(&mut self, addr: u64, _kind: usize) -> TargetResult<bool, Self> {
-        if let Some(bp) = self.sw_breakpoints.get_mut(&addr) {
+        if let Some(bp) = self.points.software.get_mut(&addr) {
             bp.inserted = true;
             return Ok(true);
         }
         let pid = self.pid()?;
         match self.session.add_breakpoint(pid, addr) {
             Ok(id) => {
-                self.sw_breakpoints.insert(addr, GdbBreakpoint { id, inserted: true, removed_at: 0 });
+                self.points.software.insert(addr, GdbBreakpoint { id, inserted: true, removed_at: 0 });
                 Ok(true)
             }
-            Err(dbgkit::Error::CannotPlantBreakpoint { reason, .. }) if !self.raw_breakpoints.contains_key(&addr) => {
+            Err(dbgkit::Error::CannotPlantBreakpoint { reason, .. }) if !self.points.raw.contains_key(&addr) => {
                 debug_log!(self, "breakpoint at {addr:#x} planted as a plain int3: {reason}");
                 let mut byte = [0u8];
                 let read = self.session.read_memory(pid, addr, &mut byte);
                 self.soft("reading memory under a breakpoint", read)?;
                 let written = self.session.write_memory(pid, addr, &[0xcc]);
                 self.soft("writing a breakpoint", written)?;
-                self.raw_breakpoints.insert(addr, byte[0]);
+                self.points.raw.insert(addr, byte[0]);
                 Ok(true)
             }
             Err(e) => self.soft("inserting a breakpoint", Err(e)),
@@ -1011,13 +1010,13 @@ impl SwBreakpoint for ServerTarget {
     }
 
     fn remove_sw_breakpoint(&mut self, addr: u64, _kind: usize) -> TargetResult<bool, Self> {
-        if let Some(byte) = self.raw_breakpoints.remove(&addr) {
+        if let Some(byte) = self.points.raw.remove(&addr) {
             let pid = self.pid()?;
             let written = self.session.write_memory(pid, addr, &[byte]);
             return self.soft("removing a breakpoint", written).map(|_| true);
         }
-        let watching = !self.watchpoints.is_empty();
-        if let Some(bp) = self.sw_breakpoints.get_mut(&addr) {
+        let watching = !self.points.watch.is_empty();
+        if let Some(bp) = self.points.software.get_mut(&addr) {
             bp.inserted = false;
             bp.removed_at = self.resumes;
             // The program may have unmapped the page: gdb warns that the
@@ -1063,15 +1062,15 @@ impl ServerTarget {
 
     /// Whether engine breakpoint `id` is one gdb took out (hits run through it).
     pub(crate) fn is_taken_out(&self, id: u32) -> bool {
-        self.sw_breakpoints.values().any(|b| b.id == id && !b.inserted)
+        self.points.software.values().any(|b| b.id == id && !b.inserted)
     }
 
     /// Removes for good a breakpoint gdb took out at `address` (a thread
     /// about to step from there without having reported it would otherwise
     /// execute its `int3`).
     pub(crate) fn retire_breakpoint_at(&mut self, address: u64) {
-        if let Some(bp) = self.sw_breakpoints.get(&address).copied().filter(|b| !b.inserted) {
-            self.sw_breakpoints.remove(&address);
+        if let Some(bp) = self.points.software.get(&address).copied().filter(|b| !b.inserted) {
+            self.points.software.remove(&address);
             if let Err(e) = self.session.remove_breakpoint(bp.id) {
                 debug_log!(self, "removing breakpoint at {address:#x}: {e}");
             }
@@ -1100,7 +1099,7 @@ impl ServerTarget {
 
     /// Whether gdb has a breakpoint in at `address` (`Z0` and no `z0` since).
     pub(crate) fn breakpoint_inserted_at(&self, address: u64) -> bool {
-        self.sw_breakpoints.get(&address).is_some_and(|b| b.inserted) || self.raw_breakpoints.contains_key(&address)
+        self.points.software.get(&address).is_some_and(|b| b.inserted) || self.points.raw.contains_key(&address)
     }
 
     /// A library went away with breakpoints gdb put in it: gdb takes them
@@ -1108,13 +1107,14 @@ impl ServerTarget {
     /// A library loaded later at the same address gets fresh ones.
     fn forget_breakpoints_in(&mut self, base: u64, size: u64) {
         let gone: Vec<(u64, u32)> = self
-            .sw_breakpoints
+            .points
+            .software
             .iter()
             .filter(|(&address, _)| (base..base.saturating_add(size)).contains(&address))
             .map(|(&address, b)| (address, b.id))
             .collect();
         for (address, id) in gone {
-            self.sw_breakpoints.remove(&address);
+            self.points.software.remove(&address);
             if let Err(e) = self.session.remove_breakpoint(id) {
                 debug_log!(self, "forgetting breakpoint at {address:#x}: {e}");
             }
@@ -1126,15 +1126,16 @@ impl ServerTarget {
     /// for a step: gdb steps over one it took out, then puts it back).
     pub(crate) fn retire_breakpoints_taken_out(&mut self, stepping: bool) {
         let now = self.resumes;
-        let watching = !self.watchpoints.is_empty();
+        let watching = !self.points.watch.is_empty();
         let retired: Vec<(u64, u32)> = self
-            .sw_breakpoints
+            .points
+            .software
             .iter()
             .filter(|(_, b)| !b.inserted && (!stepping || b.removed_at < now || watching))
             .map(|(&address, b)| (address, b.id))
             .collect();
         for (address, id) in retired {
-            self.sw_breakpoints.remove(&address);
+            self.points.software.remove(&address);
             if let Err(e) = self.session.remove_breakpoint(id) {
                 debug_log!(self, "removing breakpoint at {address:#x}: {e}");
             }
@@ -1144,18 +1145,18 @@ impl ServerTarget {
 
 impl HwBreakpoint for ServerTarget {
     fn add_hw_breakpoint(&mut self, addr: u64, _kind: usize) -> TargetResult<bool, Self> {
-        if self.hw_breakpoints.contains_key(&addr) {
+        if self.points.hardware.contains_key(&addr) {
             return Ok(true);
         }
         let pid = self.pid()?;
         let added = self.session.add_hardware_breakpoint(pid, addr);
         let id = self.soft("inserting a hardware breakpoint", added)?;
-        self.hw_breakpoints.insert(addr, id);
+        self.points.hardware.insert(addr, id);
         Ok(true)
     }
 
     fn remove_hw_breakpoint(&mut self, addr: u64, _kind: usize) -> TargetResult<bool, Self> {
-        let Some(id) = self.hw_breakpoints.remove(&addr) else { return Ok(true) };
+        let Some(id) = self.points.hardware.remove(&addr) else { return Ok(true) };
         let removed = self.session.remove_watchpoint(id);
         self.soft("removing a hardware breakpoint", removed)?;
         Ok(true)
@@ -1171,19 +1172,19 @@ impl HwWatchpoint for ServerTarget {
             WatchKind::Read => return Ok(false),
         };
         let key = (addr, len, access == WatchAccess::Write);
-        if self.watchpoints.contains_key(&key) {
+        if self.points.watch.contains_key(&key) {
             return Ok(true);
         }
         let pid = self.pid()?;
         let added = self.session.add_watchpoint(pid, addr, len, access);
         let id = self.soft("inserting a watchpoint", added)?;
-        self.watchpoints.insert(key, id);
+        self.points.watch.insert(key, id);
         Ok(true)
     }
 
     fn remove_hw_watchpoint(&mut self, addr: u64, len: u64, kind: WatchKind) -> TargetResult<bool, Self> {
         let key = (addr, len, kind == WatchKind::Write);
-        let Some(id) = self.watchpoints.remove(&key) else { return Ok(true) };
+        let Some(id) = self.points.watch.remove(&key) else { return Ok(true) };
         let removed = self.session.remove_watchpoint(id);
         self.soft("removing a watchpoint", removed)?;
         Ok(true)
