@@ -688,38 +688,34 @@ const MAX_LOOKUP_BUFFER: usize = 1 << 20;
 
 /// The login name of `uid`, or "" when it has none, as gdbserver shows it.
 fn user_name(uid: u32) -> String {
-    let mut buffer: Vec<c_char> = vec![0; 1024];
-    loop {
-        let mut entry = MaybeUninit::<libc::passwd>::uninit();
-        let mut found: *mut libc::passwd = std::ptr::null_mut();
-        // SAFETY: every pointer is to a local that outlives the call, and
-        // `buffer.len()` is the size of `buffer`.
-        let status =
-            unsafe { libc::getpwuid_r(uid, entry.as_mut_ptr(), buffer.as_mut_ptr(), buffer.len(), &mut found) };
-        if status == libc::ERANGE && buffer.len() < MAX_LOOKUP_BUFFER {
-            buffer.resize(buffer.len() * 2, 0);
-            continue;
-        }
-        if status != 0 || found.is_null() {
-            return String::new();
-        }
-        // SAFETY: on success `found` points to `entry`, now filled in, whose
-        // name is a NUL-terminated string in `buffer`, still alive.
-        let name = unsafe { CStr::from_ptr((*found).pw_name) };
-        return short_name(name);
-    }
+    // SAFETY: getpwuid_r fills `entry` and `found` within the buffer given;
+    // on success `found` points to `entry`, whose name lies in the buffer.
+    name_lookup(
+        |entry: *mut libc::passwd, buffer, len, found| unsafe { libc::getpwuid_r(uid, entry, buffer, len, found) },
+        |entry| entry.pw_name,
+    )
 }
 
 /// The name of group `gid`, or "" when it has none, as gdbserver shows it.
 fn group_name(gid: u32) -> String {
+    // SAFETY: as for `user_name`, with getgrgid_r.
+    name_lookup(
+        |entry: *mut libc::group, buffer, len, found| unsafe { libc::getgrgid_r(gid, entry, buffer, len, found) },
+        |entry| entry.gr_name,
+    )
+}
+
+/// A `get*id_r` lookup (user or group): the buffer grows on `ERANGE`; the
+/// name is cut as gdbserver cuts it, "" when there is none.
+fn name_lookup<T>(
+    lookup: impl Fn(*mut T, *mut c_char, usize, *mut *mut T) -> libc::c_int,
+    name_of: impl Fn(&T) -> *const c_char,
+) -> String {
     let mut buffer: Vec<c_char> = vec![0; 1024];
     loop {
-        let mut entry = MaybeUninit::<libc::group>::uninit();
-        let mut found: *mut libc::group = std::ptr::null_mut();
-        // SAFETY: every pointer is to a local that outlives the call, and
-        // `buffer.len()` is the size of `buffer`.
-        let status =
-            unsafe { libc::getgrgid_r(gid, entry.as_mut_ptr(), buffer.as_mut_ptr(), buffer.len(), &mut found) };
+        let mut entry = MaybeUninit::<T>::uninit();
+        let mut found: *mut T = std::ptr::null_mut();
+        let status = lookup(entry.as_mut_ptr(), buffer.as_mut_ptr(), buffer.len(), &mut found);
         if status == libc::ERANGE && buffer.len() < MAX_LOOKUP_BUFFER {
             buffer.resize(buffer.len() * 2, 0);
             continue;
@@ -729,7 +725,7 @@ fn group_name(gid: u32) -> String {
         }
         // SAFETY: on success `found` points to `entry`, now filled in, whose
         // name is a NUL-terminated string in `buffer`, still alive.
-        let name = unsafe { CStr::from_ptr((*found).gr_name) };
+        let name = unsafe { CStr::from_ptr(name_of(&*found)) };
         return short_name(name);
     }
 }
