@@ -146,7 +146,7 @@ fn spinner_given_sigusr2() -> (Session, i32, dbgkit::SpawnedPipes) {
     let mut s = Session::new();
     let exe = fixture("signal_other_thread");
     let pid = s.spawn(&SpawnOptions::new([exe.to_str().unwrap()]).stdout(Stdio::Piped)).unwrap();
-    let mut pipes = s.take_pipes(pid).unwrap();
+    let pipes = s.take_pipes(pid).unwrap();
     s.add_breakpoint_at(pid, "marker", Default::default()).unwrap();
     let hit = run_until(&mut s, |e| matches!(e.kind, EventKind::Breakpoint { .. }));
     let spinner = s.threads(pid).unwrap().into_iter().find(|&t| t != hit.tid).expect("the spinning thread");
