@@ -45,7 +45,9 @@ pub(crate) fn syscall(
     regs.r9 = args[5];
     regs.rip = at;
     // The result of a system call the thread was stopped inside (a fork or
-    // exec event): it completes on the way out of the stop.
+    // exec event, `rax` still -ENOSYS): it completes on the way out of the
+    // stop. A thread stopped anywhere else has its result already.
+    let inside_syscall = saved.orig_rax != u64::MAX && saved.rax as i64 == -(libc::ENOSYS as i64);
     let mut completed = None;
     let run = (|| -> Result<SyscallOutcome> {
         ptrace::set_regs(tid, &regs)?;
@@ -77,7 +79,7 @@ pub(crate) fn syscall(
         Ok(SyscallOutcome { result: after.rax as i64, deferred_signals })
     })();
     // Put everything back whatever happened (ignore failures of a dead thread).
-    if let Some(result) = completed {
+    if let Some(result) = completed.filter(|_| inside_syscall) {
         saved.rax = result;
     }
     let _ = memory.write(at, &saved_bytes);
