@@ -7,7 +7,7 @@ use crate::target::{Origin, ServerTarget};
 
 /// Features added to gdbstub's `qSupported` reply.
 pub const EXTRA_FEATURES: &[u8] =
-    b";QPassSignals+;QProgramSignals+;QNonStop+;qXfer:threads:read+;qXfer:siginfo:read+;qXfer:siginfo:write+;qXfer:osdata:read+;exec-events+;fork-events+;vfork-events+";
+    b";QPassSignals+;ConditionalBreakpoints+;BreakpointCommands+;QProgramSignals+;QNonStop+;qXfer:threads:read+;qXfer:siginfo:read+;qXfer:siginfo:write+;qXfer:osdata:read+;exec-events+;fork-events+;vfork-events+";
 
 /// gdbstub's `qSupported` reply as sent: the packet size this server takes
 /// (gdbstub says the size of its first buffer, which grows as needed) and

@@ -7,8 +7,11 @@
 //! decoder that keeps bad input away from gdbstub, and the packets gdbstub
 //! does not implement.
 
+pub mod agent_expr;
+pub mod agent_printf;
 pub mod arch;
 pub mod args;
+pub mod breakpoint_options;
 pub mod connection;
 pub mod extended;
 pub mod extensions;

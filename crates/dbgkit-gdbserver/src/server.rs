@@ -324,9 +324,18 @@ impl<'t> Connection<'t> {
     fn serve_packet(&mut self, machine: Machine, body: Vec<u8>) -> Result<Machine, ServerError> {
         let ack = !self.negotiated.no_ack;
         let body = self.legacy_continue_as_vcont(body);
+        // gdbstub reads a breakpoint packet without the conditions and
+        // commands gdb may append; the server keeps those itself.
+        let (body, breakpoint_options) = match crate::breakpoint_options::split(&body) {
+            Some((plain, address, options)) => (plain, Some((address, options))),
+            None => (body, None),
+        };
         if let Some(reply) = extensions::answer(self.target, &mut self.negotiated, &body) {
             self.link.0.borrow_mut().send_packet(ack, &reply)?;
             return Ok(machine);
+        }
+        if let Some((address, options)) = breakpoint_options {
+            self.target.set_breakpoint_options(address, options);
         }
         if body.starts_with(b"qSupported") {
             self.negotiated.multiprocess = body.windows(13).any(|w| w == b"multiprocess+");

@@ -72,6 +72,8 @@ pub(crate) struct GdbPoints {
     /// as gdb's return address for calls it makes, on the stack): a plain
     /// `int3` written in, with the byte it replaced.
     pub raw: BTreeMap<u64, u8>,
+    /// Conditions and commands gdb gave with breakpoints, by address.
+    pub options: HashMap<u64, crate::breakpoint_options::BreakpointOptions>,
 }
 
 /// One of gdb's software breakpoints.
@@ -643,14 +645,16 @@ impl ServerTarget {
                     return Ok(None);
                 }
             },
-            EventKind::Breakpoint { id, .. } => {
+            EventKind::Breakpoint { id, address } => {
+                let stepping = self.stepping.is_some_and(|(stepper, _)| stepper == event.tid);
                 let taken_out = self.is_taken_out(*id);
-                if taken_out && self.stepping.is_none_or(|(stepper, _)| stepper != event.tid) {
-                    // gdb took this breakpoint out: the thread runs through it.
+                if !stepping && (taken_out || self.hit_is_silent(event.pid, event.tid, *address)) {
+                    // gdb took this breakpoint out, or its condition is
+                    // false: the thread runs through it.
                     self.continue_stop(ContinueStatus::Handled)?;
                     return Ok(None);
                 }
-                if self.stepping.is_some_and(|(stepper, _)| stepper == event.tid) {
+                if stepping {
                     // A step that landed on a breakpoint: a plain trap, as
                     // gdbserver reports it; gdb finds its breakpoint there.
                     MultiThreadStopReason::SignalWithThread { tid, signal: Signal::SIGTRAP }
@@ -658,7 +662,14 @@ impl ServerTarget {
                     MultiThreadStopReason::SwBreak(tid)
                 }
             }
-            EventKind::Watchpoint { access: WatchAccess::Execute, .. } => MultiThreadStopReason::HwBreak(tid),
+            EventKind::Watchpoint { access: WatchAccess::Execute, address, .. } => {
+                let stepping = self.stepping.is_some_and(|(stepper, _)| stepper == event.tid);
+                if !stepping && self.hit_is_silent(event.pid, event.tid, *address) {
+                    self.continue_stop(ContinueStatus::Handled)?;
+                    return Ok(None);
+                }
+                MultiThreadStopReason::HwBreak(tid)
+            }
             EventKind::Watchpoint { access, address, .. } => MultiThreadStopReason::Watch {
                 tid,
                 kind: match access {
@@ -745,7 +756,7 @@ impl ServerTarget {
         Ok(self.stop_event.as_ref().map(|e| e.tid).unwrap_or(pid))
     }
 
-    fn read_all_registers(&mut self, tid: i32) -> TargetResult<GdbRegisters, Self> {
+    pub(crate) fn read_all_registers(&mut self, tid: i32) -> TargetResult<GdbRegisters, Self> {
         let tid = self.thread_or_current(tid)?;
         let pid = self.pid()?;
         let regs = self.session.registers(pid, tid);

@@ -639,3 +639,41 @@ fn thread_local_variables_of_a_static_program_read_through_the_server() {
     assert_eq!(printed, ["$1 = 42", "$2 = 99"], "each thread's own copy:\n{out}");
     assert!(out.contains("main's tlsvar 42"), "{out}");
 }
+
+#[test]
+fn conditions_and_agent_dprintf_run_in_the_server() {
+    // gdb hands the condition (and the dprintf) to the server as bytecode:
+    // of fifty hits only the true one reaches gdb, and the dprintf prints
+    // from the server without stopping at all.
+    let counter = fixture("counter");
+    let out = gdb(
+        &counter,
+        &[
+            "set breakpoint condition-evaluation target".into(),
+            "break bump if i == 37 && value == 1".into(),
+            format!("target remote | {SERVER} - {} 50", counter.display()),
+            "set debug remote 1".into(),
+            "continue".into(),
+            "set debug remote 0".into(),
+            "print i".into(),
+            "info breakpoints".into(),
+            "set dprintf-style agent".into(),
+            r#"dprintf bump,"i=%d value=%ld\n",i,value"#.into(),
+            "delete 1".into(),
+            "set debug remote 1".into(),
+            "continue".into(),
+        ],
+    );
+    assert!(out.contains("Breakpoint 1, bump (i=37)"), "{out}");
+    assert!(out.contains("(target evals)"), "gdb gave the condition to the server:\n{out}");
+    // Stops at bump's breakpoint: `rip` (register 0x10) there, little-endian.
+    let address = out.split("Dprintf 2 at 0x").nth(1).and_then(|s| s.split(':').next()).expect("dprintf address");
+    let address = u64::from_str_radix(address, 16).unwrap();
+    let rip = format!("10:{};", address.to_le_bytes().iter().map(|b| format!("{b:02x}")).collect::<String>());
+    let stops = out.lines().filter(|l| l.contains("Packet received: T05") && l.contains(&rip)).count();
+    assert_eq!(stops, 1, "one stop for the one true condition, none for the dprintf ({rip}):\n{out}");
+    let printed: Vec<&str> = out.lines().filter(|l| l.starts_with("i=")).collect();
+    let expected: Vec<String> = (38..50).map(|i| format!("i={i} value=1")).collect();
+    assert_eq!(printed, expected, "each dprintf printed by the server:\n{out}");
+    assert!(out.contains("sum=1275 value=1"), "{out}");
+}
