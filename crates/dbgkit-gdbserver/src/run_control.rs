@@ -55,6 +55,13 @@ fn resumes_onto_its_breakpoint(target: &mut ServerTarget, plan: &ResumePlan, pid
     runs && target.session.registers(pid, tid).is_ok_and(|r| target.breakpoint_inserted_at(r.rip))
 }
 
+/// Whether the plan continues thread `tid` with a signal from an address
+/// where gdb has a breakpoint in.
+fn signal_into_its_breakpoint(target: &mut ServerTarget, plan: &ResumePlan, pid: i32, tid: i32) -> bool {
+    let continues_with_signal = matches!(plan.actions.get(&tid), Some(ThreadAction::Continue(Some(_))));
+    continues_with_signal && target.session.registers(pid, tid).is_ok_and(|r| target.breakpoint_inserted_at(r.rip))
+}
+
 pub(crate) fn others(locked: bool) -> OtherThreads {
     if locked {
         OtherThreads::Stay
@@ -95,6 +102,14 @@ pub(crate) fn resume(target: &mut ServerTarget) -> Result<(), ServerError> {
         target.immediate_stop = Some(MultiThreadStopReason::SwBreak(crate::target::to_tid(event.tid)));
         target.stop_event = Some(event);
         return Ok(());
+    }
+    if signal_into_its_breakpoint(target, &plan, inferior.pid, event.tid) {
+        // The same with a signal: it is delivered first (its handler, if
+        // any, returns to the breakpoint), then the thread traps there, as
+        // gdb expects after a signal came while it stepped over the breakpoint.
+        if let Err(e) = target.session.hit_breakpoint_again(inferior.pid, event.tid) {
+            debug_log!(target, "thread {} resumed onto its breakpoint: {e}", event.tid);
+        }
     }
     let mut status = ContinueStatus::Handled;
     for (&tid, _) in plan.actions.iter() {

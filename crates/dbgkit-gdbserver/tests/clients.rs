@@ -677,3 +677,27 @@ fn conditions_and_agent_dprintf_run_in_the_server() {
     assert_eq!(printed, expected, "each dprintf printed by the server:\n{out}");
     assert!(out.contains("sum=1275 value=1"), "{out}");
 }
+
+#[test]
+fn a_signal_that_comes_as_gdb_steps_over_a_breakpoint_still_ends_the_step_there() {
+    // gdb steps the thread off its breakpoint; a signal (SIGCHLD, which gdb
+    // passes silently) is delivered first. gdb then continues with the
+    // signal and the breakpoint put back, and expects the thread to trap
+    // there again before it steps once more: the program must not run away.
+    let counter = fixture("counter");
+    let commands = |start: &[String]| -> Vec<String> {
+        let mut c = vec!["set confirm off".to_string(), "break *bump".to_string()];
+        c.extend_from_slice(start);
+        c.push("python gdb.execute('shell kill -CHLD %d' % gdb.selected_inferior().pid)".into());
+        c.push("stepi".into());
+        c.push("print $pc - (char *) bump".into());
+        c.push("print i".into());
+        c
+    };
+    let native = gdb(&counter, &commands(&["run 3".into()]));
+    let remote =
+        gdb(&counter, &commands(&[format!("target remote | {SERVER} - {} 3", counter.display()), "continue".into()]));
+    let printed = |out: &str| out.lines().filter(|l| l.starts_with('$')).map(str::to_string).collect::<Vec<_>>();
+    assert_eq!(printed(&native).len(), 2, "gdb alone:\n{native}");
+    assert_eq!(printed(&remote), printed(&native), "through the server:\n{remote}\ngdb alone:\n{native}");
+}

@@ -176,6 +176,28 @@ impl Session {
         t.signal_to_deliver = signal;
         Ok(())
     }
+
+    /// Makes thread `tid`, stopped at the address of a breakpoint it
+    /// reported, hit that breakpoint again when it next runs instead of
+    /// running over it: for a debugger that stepped over it on its own and
+    /// wants the thread to trap there now (after a signal handler the
+    /// thread is resumed into returns to it, say). Does nothing for a
+    /// thread that owes no step over a breakpoint.
+    pub fn hit_breakpoint_again(&mut self, pid: i32, tid: i32) -> Result<()> {
+        if !self.process(pid)?.is_held() {
+            return Err(Error::ProcessRunning(pid));
+        }
+        self.stopped_thread(pid, tid)?;
+        // A step over it that a signal interrupted left the thread at the
+        // start of the instruction's out-of-line copy: back to the breakpoint.
+        let raw = self.regs_of(pid, tid)?.rip;
+        let copy_of = self.process(pid)?.sites.iter().find(|(_, site)| site.slot == Some(raw)).map(|(&at, _)| at);
+        if let Some(address) = copy_of {
+            self.set_rip_of(pid, tid, address)?;
+        }
+        self.stopped_thread(pid, tid)?.over_breakpoint = None;
+        Ok(())
+    }
 }
 
 /// The size of the kernel's `siginfo_t` on x86_64.
