@@ -4,6 +4,7 @@
 //! path.
 
 use crate::target::ServerTarget;
+use dbgkit::LinkMapNamespace;
 use gdbstub::common::Pid;
 use gdbstub::target::ext::auxv::Auxv;
 use gdbstub::target::ext::exec_file::ExecFile;
@@ -19,22 +20,6 @@ const PHDR_SIZE: usize = 56;
 const DT_DEBUG: u64 = 21;
 /// Dynamic entries read at most (a corrupt section must not loop forever).
 const MAX_DYNAMIC_ENTRIES: usize = 4096;
-/// Libraries listed at most (a corrupt `link_map` chain must not loop forever).
-const MAX_LIBRARIES: usize = 65536;
-/// Namespaces listed at most (glibc has 16; a corrupt `r_next` chain must not loop forever).
-const MAX_NAMESPACES: usize = 256;
-/// Offsets in `r_debug_extended`: the first `link_map`, the next namespace's `r_debug`.
-const R_MAP: u64 = 8;
-const R_NEXT: u64 = 40;
-
-/// One entry of the loader's `link_map` chain.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LinkMapEntry {
-    pub lm: u64,
-    pub name: String,
-    pub l_addr: u64,
-    pub l_ld: u64,
-}
 
 /// Which part of the list gdb asks for (`qXfer:libraries-svr4:read:ANNEX`):
 /// everything, or (gdb's incremental reads at the loader's probes) the
@@ -88,17 +73,10 @@ pub fn xml_escape(text: &str) -> String {
     out
 }
 
-/// The libraries of one link-map namespace: the address of its `r_debug`
-/// (gdb's `lmid`) and its `link_map` entries.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Namespace {
-    pub lmid: u64,
-    pub entries: Vec<LinkMapEntry>,
-}
-
 /// The library list document: `main-lm` (when given) and every
-/// namespace's entries, each tagged with its `lmid`, as gdbserver writes it.
-pub fn svr4_document(main_lm: Option<u64>, namespaces: &[Namespace]) -> String {
+/// namespace's entries, each tagged with its `lmid` (the address of the
+/// namespace's `r_debug`), as gdbserver writes it.
+pub fn svr4_document(main_lm: Option<u64>, namespaces: &[LinkMapNamespace]) -> String {
     let mut doc = String::from(r#"<library-list-svr4 version="1.0""#);
     match main_lm {
         Some(lm) => doc.push_str(&format!(r#" main-lm="{lm:#x}">"#)),
@@ -110,9 +88,9 @@ pub fn svr4_document(main_lm: Option<u64>, namespaces: &[Namespace]) -> String {
                 r#"<library name="{}" lm="{:#x}" l_addr="{:#x}" l_ld="{:#x}" lmid="{:#x}"/>"#,
                 xml_escape(&entry.name),
                 entry.lm,
-                entry.l_addr,
-                entry.l_ld,
-                namespace.lmid
+                entry.bias,
+                entry.dynamic,
+                namespace.r_debug
             ));
         }
     }
@@ -125,14 +103,6 @@ impl ServerTarget {
         let mut word = [0u8; 8];
         self.session.read_memory(pid, address, &mut word).ok()?;
         Some(u64::from_le_bytes(word))
-    }
-
-    fn read_c_string(&self, pid: i32, address: u64) -> String {
-        let mut buf = vec![0u8; 4096];
-        let n = self.session.read_memory_partial(pid, address, &mut buf).unwrap_or(0);
-        buf.truncate(n);
-        let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
-        String::from_utf8_lossy(&buf[..end]).into_owned()
     }
 
     /// The runtime address of the executable's dynamic section, from its
@@ -182,52 +152,19 @@ impl ServerTarget {
         self.debug_pointer_location(pid).and_then(|at| self.read_u64(pid, at)).unwrap_or(0)
     }
 
-    /// `link_map` entries from `lm` on (`prev` must be the first one's
-    /// `l_prev`: a list that does not link up is cut there).
-    fn walk_link_map(&self, pid: i32, mut lm: u64, mut prev: u64) -> Vec<LinkMapEntry> {
-        let mut chain = Vec::new();
-        while lm != 0 && chain.len() < MAX_LIBRARIES {
-            let (Some(l_addr), Some(name), Some(l_ld), Some(next), Some(l_prev)) = (
-                self.read_u64(pid, lm),
-                self.read_u64(pid, lm + 8),
-                self.read_u64(pid, lm + 16),
-                self.read_u64(pid, lm + 24),
-                self.read_u64(pid, lm + 32),
-            ) else {
-                break;
-            };
-            if l_prev != prev {
-                break;
-            }
-            let name = if name == 0 { String::new() } else { self.read_c_string(pid, name) };
-            chain.push(LinkMapEntry { lm, name, l_addr, l_ld });
-            prev = lm;
-            lm = next;
+    /// Every link-map namespace, the default one first. The main
+    /// executable's entry is left out of the default namespace and
+    /// returned apart (gdb's `main-lm`).
+    fn namespaces(&self, pid: i32) -> (Option<u64>, Vec<LinkMapNamespace>) {
+        let r_debug = self.r_debug(pid);
+        if r_debug == 0 {
+            return (None, Vec::new());
         }
-        chain
-    }
-
-    /// Every link-map namespace, the default one first: `dlmopen` makes
-    /// more, chained from `r_debug` through `r_debug_extended.r_next`
-    /// (glibc 2.35 on, `r_version` 2). The main executable's entry is left
-    /// out of the default namespace and returned apart.
-    fn namespaces(&self, pid: i32) -> (Option<u64>, Vec<Namespace>) {
-        let mut r_debug = self.r_debug(pid);
-        let mut main_lm = None;
-        let mut namespaces = Vec::new();
-        while r_debug != 0 && namespaces.len() < MAX_NAMESPACES {
-            let Some(version) = self.read_u64(pid, r_debug).map(|word| word as u32) else { break };
-            let Some(first) = self.read_u64(pid, r_debug + R_MAP) else { break };
-            let mut entries = self.walk_link_map(pid, first, 0);
-            if namespaces.is_empty() && !entries.is_empty() {
-                main_lm = Some(entries.remove(0).lm);
-            }
-            namespaces.push(Namespace { lmid: r_debug, entries });
-            if version < 2 {
-                break;
-            }
-            r_debug = self.read_u64(pid, r_debug + R_NEXT).unwrap_or(0);
-        }
+        let mut namespaces = self.session.link_map_namespaces(pid, r_debug).unwrap_or_default();
+        let main_lm = match namespaces.first_mut() {
+            Some(default) if !default.entries.is_empty() => Some(default.entries.remove(0).lm),
+            _ => None,
+        };
         (main_lm, namespaces)
     }
 
@@ -235,8 +172,8 @@ impl ServerTarget {
     pub fn svr4_reply(&self, pid: i32, request: Svr4Request) -> String {
         if request.start != 0 {
             let lmid = if request.lmid != 0 { request.lmid } else { self.r_debug(pid) };
-            let entries = self.walk_link_map(pid, request.start, request.prev);
-            return svr4_document(None, &[Namespace { lmid, entries }]);
+            let entries = self.session.link_map_from(pid, request.start, request.prev).unwrap_or_default();
+            return svr4_document(None, &[LinkMapNamespace { r_debug: lmid, entries }]);
         }
         let (main_lm, namespaces) = self.namespaces(pid);
         svr4_document(main_lm, &namespaces)
@@ -276,16 +213,18 @@ impl ExecFile for ServerTarget {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dbgkit::LinkMapEntry;
 
     #[test]
     fn the_document_names_main_lm_and_escapes_names() {
         let entries = vec![
-            LinkMapEntry { lm: 0x2000, name: "linux-vdso.so.1".into(), l_addr: 0x7fff0000, l_ld: 0x7fff03a0 },
-            LinkMapEntry { lm: 0x2800, name: String::new(), l_addr: 0, l_ld: 0 },
-            LinkMapEntry { lm: 0x3000, name: "/tmp/a&b.so".into(), l_addr: 0x7f00, l_ld: 0x7f10 },
+            LinkMapEntry { lm: 0x2000, name: "linux-vdso.so.1".into(), bias: 0x7fff0000, dynamic: 0x7fff03a0 },
+            LinkMapEntry { lm: 0x2800, name: String::new(), bias: 0, dynamic: 0 },
+            LinkMapEntry { lm: 0x3000, name: "/tmp/a&b.so".into(), bias: 0x7f00, dynamic: 0x7f10 },
         ];
-        let other = vec![LinkMapEntry { lm: 0x5000, name: "/lib/b.so".into(), l_addr: 0x8000, l_ld: 0x8010 }];
-        let namespaces = [Namespace { lmid: 0x4000, entries }, Namespace { lmid: 0x6000, entries: other }];
+        let other = vec![LinkMapEntry { lm: 0x5000, name: "/lib/b.so".into(), bias: 0x8000, dynamic: 0x8010 }];
+        let namespaces =
+            [LinkMapNamespace { r_debug: 0x4000, entries }, LinkMapNamespace { r_debug: 0x6000, entries: other }];
         assert_eq!(
             svr4_document(Some(0x1000), &namespaces),
             "<library-list-svr4 version=\"1.0\" main-lm=\"0x1000\">\

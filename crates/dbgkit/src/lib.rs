@@ -40,6 +40,7 @@ pub use breakpoints::{BreakpointInfo, BreakpointKind, BreakpointOptions, HitActi
 pub use error::{Error, Result};
 pub use event::{parse_signal, signal_name, ContinueStatus, Event, EventKind, ExceptionCode};
 pub use launch::{SpawnOptions, SpawnedPipes, Stdio};
+pub use linux::rdebug::{LinkMapEntry, LinkMapNamespace};
 pub use module::Module;
 pub use session::VectorWidth;
 pub use session::{

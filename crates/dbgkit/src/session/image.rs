@@ -116,6 +116,22 @@ fn path_of_mapping(target: &dyn Target, address: u64) -> Option<PathBuf> {
 }
 
 impl Session {
+    /// The dynamic linker's lists of loaded objects in process `pid`, read
+    /// from the `r_debug` at `r_debug`: every link-map namespace, the
+    /// default one first, then those `dlmopen` made. The entries are the
+    /// loader's own, with their addresses (a remote protocol server names
+    /// them to its client).
+    pub fn link_map_namespaces(&self, pid: i32, r_debug: u64) -> Result<Vec<rdebug::LinkMapNamespace>> {
+        rdebug::namespaces(&*self.process(pid)?.target, r_debug)
+    }
+
+    /// The `link_map` entries of process `pid` from the one at `lm` on;
+    /// `prev` must be that entry's `l_prev` (the list is cut where it does
+    /// not link back, as a loader changing it leaves it).
+    pub fn link_map_from(&self, pid: i32, lm: u64, prev: u64) -> Result<Vec<rdebug::LinkMapEntry>> {
+        Ok(rdebug::entries_from(&*self.process(pid)?.target, lm, prev))
+    }
+
     /// Takes a freshly launched process (stopped at its exec event) into the session.
     #[cfg(target_os = "linux")]
     pub(crate) fn adopt_new_image(&mut self, pid: i32, launched: bool) -> Result<()> {
