@@ -9,6 +9,7 @@
 
 use iced_x86::{
     BlockEncoder, BlockEncoderOptions, Code, Decoder, DecoderOptions, FlowControl, Instruction, InstructionBlock,
+    OpKind,
 };
 
 /// The int3 opcode.
@@ -58,6 +59,13 @@ pub fn plan_out_of_line(address: u64, bytes: &[u8], slot_address: u64) -> OutOfL
             return OutOfLine::SingleStep
         }
         _ => {}
+    }
+    let near_branch =
+        matches!(instruction.op0_kind(), OpKind::NearBranch16 | OpKind::NearBranch32 | OpKind::NearBranch64);
+    if near_branch && instruction.near_branch_target() == address {
+        // A branch to itself (a spin loop): relocated, it would branch to
+        // its copy and spin there, never meeting the breakpoint again.
+        return OutOfLine::SingleStep;
     }
     let Ok(jump_back) = Instruction::with_branch(Code::Jmp_rel32_64, instruction.next_ip()) else {
         return OutOfLine::SingleStep;
@@ -118,6 +126,10 @@ mod tests {
         let mut decoder = Decoder::with_ip(64, &code, 0x402000, DecoderOptions::NONE);
         let targets: Vec<u64> = (0..2).map(|_| decoder.decode().near_branch_target()).collect();
         assert_eq!(targets, vec![0x401007, 0x401002]);
+        // A branch to itself must come back to the breakpoint, not spin in its copy.
+        for spin in [&[0xeb, 0xfe][..], &[0x75, 0xfe], &[0xe2, 0xfe], &[0xe9, 0xfb, 0xff, 0xff, 0xff]] {
+            assert!(matches!(plan_out_of_line(0x401000, spin, 0x402000), OutOfLine::SingleStep), "{spin:x?}");
+        }
         // int3 cannot be relocated meaningfully.
         assert!(matches!(plan_out_of_line(0x401000, &[0xcc], 0x402000), OutOfLine::SingleStep));
     }
