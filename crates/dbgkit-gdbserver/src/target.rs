@@ -622,7 +622,10 @@ impl ServerTarget {
                 self.continue_stop(ContinueStatus::NotHandled)?;
                 return Ok(None);
             }
-            EventKind::Exception { signal, .. } if self.pass_signals.contains(signal) => {
+            EventKind::Exception { signal, .. }
+                if self.pass_signals.contains(signal)
+                    && !self.fault_at_gdb_breakpoint(event.pid, event.tid, *signal) =>
+            {
                 self.continue_stop(ContinueStatus::NotHandled)?;
                 return Ok(None);
             }
@@ -1069,6 +1072,18 @@ impl ServerTarget {
             && self.resumed_threads == [pid]
             && leader_is_zombie(pid)
             && self.other_thread_lives(pid, pid)
+    }
+
+    /// Whether a `SIGSEGV` or `SIGILL` of thread `tid` is a breakpoint gdb
+    /// put where code cannot run (its return address on a non-executable
+    /// stack, after a call it made): gdb must see it even when it passes
+    /// the signal, as gdbserver reports these signals always.
+    fn fault_at_gdb_breakpoint(&mut self, pid: i32, tid: i32, signal: i32) -> bool {
+        if signal != libc::SIGSEGV && signal != libc::SIGILL {
+            return false;
+        }
+        let Ok(pc) = self.session.registers(pid, tid).map(|r| r.rip) else { return false };
+        self.points.raw.contains_key(&pc) || self.breakpoint_inserted_at(pc)
     }
 
     /// Whether engine breakpoint `id` is one gdb took out (hits run through it).

@@ -701,3 +701,26 @@ fn a_signal_that_comes_as_gdb_steps_over_a_breakpoint_still_ends_the_step_there(
     assert_eq!(printed(&native).len(), 2, "gdb alone:\n{native}");
     assert_eq!(printed(&remote), printed(&native), "through the server:\n{remote}\ngdb alone:\n{native}");
 }
+
+#[test]
+fn a_call_gdb_makes_returns_even_when_gdb_passes_segfaults() {
+    // gdb's return address for a call it makes is a breakpoint on the
+    // (non-executable) stack: the return faults there, and that SIGSEGV is
+    // the breakpoint, which gdb must see although it passes SIGSEGV.
+    let counter = fixture("counter");
+    let out = gdb(
+        &counter,
+        &[
+            "break bump".into(),
+            format!("target remote | {SERVER} - {} 3", counter.display()),
+            "continue".into(),
+            "delete".into(),
+            "handle SIGSEGV nostop noprint pass".into(),
+            "handle SIGILL nostop noprint pass".into(),
+            "print bump(41)".into(),
+            "print i".into(),
+        ],
+    );
+    let printed: Vec<&str> = out.lines().filter(|l| l.starts_with('$')).collect();
+    assert_eq!(printed, ["$1 = 42", "$2 = 0"], "{out}");
+}
