@@ -55,6 +55,9 @@ pub(crate) struct ThreadState {
     /// A signal the debugger sent the thread (its stop would have dropped
     /// it), let through without an event when it arrives.
     pub signal_sent: Option<i32>,
+    /// The watchpoint (id, slot address, access) whose debug-register trap
+    /// the thread holds, noted before the slots changed under it.
+    pub fired_watch: Option<(u32, u64, crate::breakpoints::hardware::WatchAccess)>,
 }
 
 impl ThreadState {
@@ -74,6 +77,7 @@ impl ThreadState {
             parked: false,
             signal_stop: false,
             signal_sent: None,
+            fired_watch: None,
         }
     }
 }

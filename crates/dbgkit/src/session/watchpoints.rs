@@ -7,7 +7,8 @@ use crate::breakpoints::hardware::{dr7_with, fired_slots, split_range, WatchAcce
 use crate::error::{Error, Result};
 use crate::event::EventKind;
 use crate::process::ProcessState;
-use crate::target::{not_supported, DebugRegisters};
+use crate::signal_numbers::SIGTRAP;
+use crate::target::{not_supported, DebugRegisters, StopReason};
 
 /// The target's debug registers, or the error saying it has none.
 fn debug_registers(p: &ProcessState) -> Result<&dyn DebugRegisters> {
@@ -121,6 +122,7 @@ impl Session {
     /// aligned pieces), written into every thread; an error names how many
     /// are needed and free.
     fn claim_debug_slots(&mut self, pid: i32, id: u32, address: u64, len: u64, access: WatchAccess) -> Result<()> {
+        self.note_fired_watchpoints(pid);
         let pieces = if access == WatchAccess::Execute { vec![(address, 1)] } else { split_range(address, len) };
         let p = self.process_mut(pid)?;
         let free: Vec<usize> = (0..4).filter(|&i| p.debug_slots[i].is_none()).collect();
@@ -144,6 +146,7 @@ impl Session {
 
     /// Frees the debug registers of watchpoint `id` (not yet written to the threads).
     fn release_debug_slots(&mut self, pid: i32, id: u32) {
+        self.note_fired_watchpoints(pid);
         if let Ok(p) = self.process_mut(pid) {
             for slot in p.debug_slots.iter_mut() {
                 if slot.is_some_and(|(owner, ..)| owner == id) {
@@ -194,12 +197,7 @@ impl Session {
             let pages = wp.pages.clone();
             self.with_stopped(pid, |s| s.restore_pages(pid, &pages))?;
         } else {
-            let p = self.process_mut(pid)?;
-            for slot in p.debug_slots.iter_mut() {
-                if slot.is_some_and(|(owner, ..)| owner == id) {
-                    *slot = None;
-                }
-            }
+            self.release_debug_slots(pid, id);
             self.with_stopped(pid, |s| s.apply_debug_registers_all(pid))?;
         }
         self.watchpoints.remove(&id);
@@ -268,17 +266,40 @@ impl Session {
         self.watchpoints.retain(|_, w| w.info.pid != pid || w.info.page);
     }
 
+    /// Before the debug slots change: each thread holding a trap not yet
+    /// reported keeps which watchpoint fired. DR6 names a slot, and the
+    /// slot may hold another watchpoint by the time the trap is reported
+    /// (a debugger takes its watchpoints out and puts them back at a stop).
+    fn note_fired_watchpoints(&mut self, pid: i32) {
+        let Some(p) = self.processes.get_mut(&pid) else { return };
+        let slots = p.debug_slots;
+        if slots.iter().all(Option::is_none) {
+            return;
+        }
+        for (tid, _) in self.held.iter().filter(|(_, status)| *status == StopReason::Signal(SIGTRAP)) {
+            if p.threads.get(tid).is_none_or(|t| t.fired_watch.is_some()) {
+                continue;
+            }
+            let Ok(dr6) = debug_registers(p).and_then(|dr| dr.debug_register(*tid, DR6)) else { continue };
+            let fired = fired_slots(dr6).find_map(|i| slots[i].map(|(id, address, _, access)| (id, address, access)));
+            if let (Some(fired), Some(t)) = (fired, p.threads.get_mut(tid)) {
+                t.fired_watch = Some(fired);
+            }
+        }
+    }
+
     /// A `SIGTRAP` from the debug registers: which watchpoint, reported as
     /// an event. Returns false when DR6 names none of ours.
     pub(crate) fn on_debug_register_trap(&mut self, pid: i32, tid: i32) -> Result<bool> {
+        let noted = self.thread_mut(pid, tid).and_then(|t| t.fired_watch.take());
         let slots = self.process(pid)?.debug_slots;
-        if slots.iter().all(Option::is_none) {
+        if noted.is_none() && slots.iter().all(Option::is_none) {
             return Ok(false);
         }
         let dr6 = debug_registers(self.process(pid)?)?.debug_register(tid, DR6)?;
-        let Some((id, slot_address, access)) =
-            fired_slots(dr6).find_map(|i| slots[i].map(|(id, address, _, access)| (id, address, access)))
-        else {
+        let fired = noted
+            .or_else(|| fired_slots(dr6).find_map(|i| slots[i].map(|(id, address, _, access)| (id, address, access))));
+        let Some((id, slot_address, access)) = fired else {
             return Ok(false);
         };
         // DR6 is sticky: clear it for the next trap.
