@@ -55,11 +55,12 @@ fn resumes_onto_its_breakpoint(target: &mut ServerTarget, plan: &ResumePlan, pid
     runs && target.session.registers(pid, tid).is_ok_and(|r| target.breakpoint_inserted_at(r.rip))
 }
 
-/// Whether the plan continues thread `tid` with a signal from an address
-/// where gdb has a breakpoint in.
+/// Whether the plan runs or steps thread `tid` with a signal from an
+/// address where gdb has a breakpoint in.
 fn signal_into_its_breakpoint(target: &mut ServerTarget, plan: &ResumePlan, pid: i32, tid: i32) -> bool {
-    let continues_with_signal = matches!(plan.actions.get(&tid), Some(ThreadAction::Continue(Some(_))));
-    continues_with_signal && target.session.registers(pid, tid).is_ok_and(|r| target.breakpoint_inserted_at(r.rip))
+    let with_signal =
+        matches!(plan.actions.get(&tid), Some(ThreadAction::Continue(Some(_)) | ThreadAction::Step(Some(_))));
+    with_signal && target.session.registers(pid, tid).is_ok_and(|r| target.breakpoint_inserted_at(r.rip))
 }
 
 pub(crate) fn others(locked: bool) -> OtherThreads {
@@ -105,8 +106,9 @@ pub(crate) fn resume(target: &mut ServerTarget) -> Result<(), ServerError> {
     }
     if signal_into_its_breakpoint(target, &plan, inferior.pid, event.tid) {
         // The same with a signal: it is delivered first (its handler, if
-        // any, returns to the breakpoint), then the thread traps there, as
-        // gdb expects after a signal came while it stepped over the breakpoint.
+        // any, returns to the breakpoint; a step ends in the handler), then
+        // the thread traps there, as gdb expects after a signal came while
+        // it stepped over the breakpoint.
         if let Err(e) = target.session.hit_breakpoint_again(inferior.pid, event.tid) {
             debug_log!(target, "thread {} resumed onto its breakpoint: {e}", event.tid);
         }

@@ -678,16 +678,16 @@ fn conditions_and_agent_dprintf_run_in_the_server() {
     assert!(out.contains("sum=1275 value=1"), "{out}");
 }
 
-#[test]
-fn a_signal_that_comes_as_gdb_steps_over_a_breakpoint_still_ends_the_step_there() {
-    // gdb steps the thread off its breakpoint; a signal (SIGCHLD, which gdb
-    // passes silently) is delivered first. gdb then continues with the
-    // signal and the breakpoint put back, and expects the thread to trap
-    // there again before it steps once more: the program must not run away.
+/// A `stepi` off a breakpoint with a signal (SIGCHLD, which gdb passes
+/// silently, with no handler in the program) pending: `extra` are gdb
+/// commands given first. The pc after it and the loop counter, through the
+/// server and with gdb alone.
+fn stepi_with_a_pending_signal(extra: &[&str]) -> (Vec<String>, Vec<String>) {
     let counter = fixture("counter");
     let commands = |start: &[String]| -> Vec<String> {
         let mut c = vec!["set confirm off".to_string(), "break *bump".to_string()];
         c.extend_from_slice(start);
+        c.extend(extra.iter().map(|e| e.to_string()));
         c.push("python gdb.execute('shell kill -CHLD %d' % gdb.selected_inferior().pid)".into());
         c.push("stepi".into());
         c.push("print $pc - (char *) bump".into());
@@ -699,7 +699,25 @@ fn a_signal_that_comes_as_gdb_steps_over_a_breakpoint_still_ends_the_step_there(
         gdb(&counter, &commands(&[format!("target remote | {SERVER} - {} 3", counter.display()), "continue".into()]));
     let printed = |out: &str| out.lines().filter(|l| l.starts_with('$')).map(str::to_string).collect::<Vec<_>>();
     assert_eq!(printed(&native).len(), 2, "gdb alone:\n{native}");
-    assert_eq!(printed(&remote), printed(&native), "through the server:\n{remote}\ngdb alone:\n{native}");
+    (printed(&remote), printed(&native))
+}
+
+#[test]
+fn a_signal_that_comes_as_gdb_steps_over_a_breakpoint_still_ends_the_step_there() {
+    // The step is cut short by the signal, which gdb then passes with a
+    // continue, the breakpoint put back: the thread must trap there again
+    // before gdb steps once more, not run away.
+    let (remote, native) = stepi_with_a_pending_signal(&[]);
+    assert_eq!(remote, native, "through the server");
+}
+
+#[test]
+fn a_signal_gdb_steps_into_from_a_breakpoint_with_no_handler_traps_there() {
+    // With a software watchpoint gdb single-steps everything, so it passes
+    // the signal with a step, the breakpoint put back: with no handler to
+    // run, the thread traps on the breakpoint, and gdb steps over it again.
+    let (remote, native) = stepi_with_a_pending_signal(&["watch $convenience"]);
+    assert_eq!(remote, native, "through the server");
 }
 
 #[test]
