@@ -622,8 +622,11 @@ impl ServerTarget {
                 self.continue_stop(ContinueStatus::NotHandled)?;
                 return Ok(None);
             }
+            // A passed signal goes on unseen, except to a thread gdb steps
+            // (gdb steps over the handler itself, as gdbserver leaves it to).
             EventKind::Exception { signal, .. }
                 if self.pass_signals.contains(signal)
+                    && !self.is_stepping(event.tid)
                     && !self.fault_at_gdb_breakpoint(event.pid, event.tid, *signal) =>
             {
                 self.continue_stop(ContinueStatus::NotHandled)?;
@@ -1072,6 +1075,11 @@ impl ServerTarget {
             && self.resumed_threads == [pid]
             && leader_is_zombie(pid)
             && self.other_thread_lives(pid, pid)
+    }
+
+    /// Whether gdb asked thread `tid` to step (all-stop or non-stop).
+    fn is_stepping(&self, tid: i32) -> bool {
+        self.stepping.is_some_and(|(stepper, _)| stepper == tid) || self.non_stop.steppers.contains_key(&tid)
     }
 
     /// Whether a `SIGSEGV` or `SIGILL` of thread `tid` is a breakpoint gdb

@@ -742,3 +742,35 @@ fn a_call_gdb_makes_returns_even_when_gdb_passes_segfaults() {
     let printed: Vec<&str> = out.lines().filter(|l| l.starts_with('$')).collect();
     assert_eq!(printed, ["$1 = 42", "$2 = 0"], "{out}");
 }
+
+#[test]
+fn a_signal_gdb_passes_stops_a_step_so_gdb_runs_the_handler_to_its_breakpoint() {
+    // A passed signal that arrives while gdb steps a thread reaches gdb (as
+    // gdbserver leaves it to gdb), which runs the handler and meets the
+    // breakpoint there; passed on silently, the step would end inside it.
+    let program = fixture("handler_step");
+    let commands = |start: &[String]| -> Vec<String> {
+        let mut c = vec!["set confirm off".to_string(), "break tick".to_string()];
+        c.extend_from_slice(start);
+        c.push("handle SIGUSR1 nostop noprint pass".into());
+        c.push("break on_usr1".into());
+        // Off the breakpoint first: gdb stops passing signals while it steps over one.
+        c.push("stepi".into());
+        c.push("python gdb.execute('shell kill -USR1 %d' % gdb.selected_inferior().pid)".into());
+        c.push("stepi".into());
+        c.push("print $pc == (char *) on_usr1".into());
+        c.push("bt 1".into());
+        c
+    };
+    let native = gdb(&program, &commands(&["run".into()]));
+    let remote =
+        gdb(&program, &commands(&[format!("target remote | {SERVER} - {}", program.display()), "continue".into()]));
+    let shown = |out: &str| {
+        out.lines()
+            .filter(|l| l.starts_with('$') || l.starts_with("Breakpoint 2,") || l.starts_with("#0"))
+            .map(|l| l.split(" at ").next().unwrap_or(l).to_string())
+            .collect::<Vec<_>>()
+    };
+    assert!(native.contains("Breakpoint 2, on_usr1"), "gdb alone:\n{native}");
+    assert_eq!(shown(&remote), shown(&native), "through the server:\n{remote}\ngdb alone:\n{native}");
+}
