@@ -90,7 +90,15 @@ impl ServerTarget {
     /// unreported: every condition gdb gave is false, or the breakpoint's
     /// commands ran here (a `dprintf` printed by the server, as gdbserver's).
     pub(crate) fn hit_is_silent(&mut self, pid: i32, tid: i32, address: u64) -> bool {
-        let Some(options) = self.points.options.get(&address).cloned() else { return false };
+        // Taken out while it runs (the context borrows the whole target), not copied.
+        let Some(options) = self.points.options.remove(&address) else { return false };
+        let silent = self.run_breakpoint_options(&options, pid, tid, address);
+        self.points.options.insert(address, options);
+        silent
+    }
+
+    /// [`ServerTarget::hit_is_silent`] with the options in hand.
+    fn run_breakpoint_options(&mut self, options: &BreakpointOptions, pid: i32, tid: i32, address: u64) -> bool {
         let mut context = HitContext { target: self, pid, tid, registers: None };
         if !options.conditions.is_empty() {
             let any_true = options.conditions.iter().any(|condition| match condition.evaluate(&mut context) {
@@ -117,22 +125,34 @@ impl ServerTarget {
     }
 }
 
+/// Registers below this number (general, `rip`, `eflags`, segments) come
+/// from the general registers alone; the others need the x87, SSE and AVX
+/// state read too.
+const GENERAL_REGISTERS: u16 = 24;
+
 /// The thread at its hit, as agent expressions see it.
 struct HitContext<'a> {
     target: &'a mut ServerTarget,
     pid: i32,
     tid: i32,
-    /// Read at the first `reg`.
-    registers: Option<GdbRegisters>,
+    /// Read at the first `reg`; `true` once the vector state is in too.
+    registers: Option<(GdbRegisters, bool)>,
 }
 
 impl AgentContext for HitContext<'_> {
     fn register(&mut self, number: u16) -> Result<u64, AgentError> {
-        if self.registers.is_none() {
-            let registers = self.target.read_all_registers(self.tid).map_err(|_| AgentError::Register(number))?;
-            self.registers = Some(registers);
+        let complete_needed = number >= GENERAL_REGISTERS;
+        if self.registers.as_ref().is_none_or(|&(_, complete)| complete_needed && !complete) {
+            let registers = if complete_needed {
+                self.target.read_all_registers(self.tid).map_err(|_| AgentError::Register(number))?
+            } else {
+                let general =
+                    self.target.session.registers(self.pid, self.tid).map_err(|_| AgentError::Register(number))?;
+                GdbRegisters::from_engine(&general, &Default::default())
+            };
+            self.registers = Some((registers, complete_needed));
         }
-        let bytes = self.registers.as_ref().and_then(|r| r.register_bytes(number as usize));
+        let bytes = self.registers.as_ref().and_then(|(r, _)| r.register_bytes(number as usize));
         match bytes {
             Some(bytes) if bytes.len() <= 8 => {
                 let mut value = [0u8; 8];
