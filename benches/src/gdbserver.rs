@@ -5,7 +5,9 @@
 //! around one command, so gdb's start-up and symbol loading stay out):
 //! breakpoint hits per second with `commands; silent; continue; end` on
 //! `bump` of `counter N` from `main` to the program's exit, and single steps
-//! per second with `stepi N` from `main`. Both servers are started the way
+//! per second with `stepi N` from `main`; and, beside them, hits per second
+//! of a breakpoint whose condition the server evaluates (false at every
+//! call but the last: the server's own cost per hit). Both servers are started the way
 //! gdb's `target remote | SERVER - PROGRAM ARGS` starts them (stdio), and
 //! every run is checked: the hit count, the program's output and exit, and
 //! for steps the same final `rip` from both servers.
@@ -106,6 +108,35 @@ fn hits_run(gdb: &gdb::Gdb, server: &Path, fixture: &Fixture, bump: u64, calls: 
     Ok(hits as f64 / run.elapsed.as_secs_f64())
 }
 
+/// Hits per second of a breakpoint whose condition `server` evaluates (gdb
+/// hands it over as agent bytecode): `counter calls` from `main`, the
+/// condition false at every call but the last, where the one stop that
+/// reaches gdb ends the timed `continue`.
+fn condition_run(gdb: &gdb::Gdb, server: &Path, fixture: &Fixture, calls: u64, limit: Duration) -> Result<f64> {
+    let last = calls - 1;
+    let setup =
+        format!("break main\ncontinue\nset breakpoint condition-evaluation target\nbreak bump if i == {last}\n");
+    let args = [calls.to_string()];
+    let after = "info breakpoints\ndelete\ncontinue\n";
+    let run = timed_remote_run(gdb, server, &fixture.path, &args, (&setup, "continue", after), limit, "conditions")?;
+    ensure!(
+        run.log.contains(&format!("bump (i={last})"))
+            && run.log.contains("(target evals)")
+            && run.log.contains("breakpoint already hit 1 time"),
+        "{}: not one stop at the last call with the condition evaluated by the server; gdb's output:\n{}",
+        server.display(),
+        run.log
+    );
+    let sum = calls as u128 * (calls as u128 + 1) / 2;
+    ensure!(
+        run.log.contains(&format!("sum={sum} value=1")) && run.log.contains("exited normally"),
+        "{}: the program did not print its sum and exit normally; gdb's output:\n{}",
+        server.display(),
+        run.log
+    );
+    Ok(calls as f64 / run.elapsed.as_secs_f64())
+}
+
 /// Single steps per second through `server`: `stepi steps` from `main`; returns the rate and the final `rip`.
 fn steps_run(gdb: &gdb::Gdb, server: &Path, fixture: &Fixture, steps: u64, limit: Duration) -> Result<(f64, u64)> {
     let setup = "break main\ncontinue\ninfo registers rip\n";
@@ -144,12 +175,18 @@ pub fn run(opts: &Options) -> Result<Report> {
 
     let mut hits = [Series::new(OURS, calls), Series::new(STOCK, calls)];
     let mut step_rates = [Series::new(OURS, steps), Series::new(STOCK, steps)];
+    let mut condition_rates = [Series::new(OURS, calls), Series::new(STOCK, calls)];
     eprintln!("{NAME}: {} runs of each; `counter {calls}` for hits, `stepi {steps}` for steps", opts.runs);
     // Interleaved, so a slow phase of the machine hits both servers alike.
     for i in 0..opts.runs {
         for (series, server) in hits.iter_mut().zip([&ours, &stock]) {
             let rate = hits_run(gdb, server, &fixture, bump, calls, opts.timeout)?;
             progress(i, opts.runs, &series.name, rate, "hits/s");
+            series.values.push(rate);
+        }
+        for (series, server) in condition_rates.iter_mut().zip([&ours, &stock]) {
+            let rate = condition_run(gdb, server, &fixture, calls, opts.timeout)?;
+            progress(i, opts.runs, &series.name, rate, "hits/s (server-side condition)");
             series.values.push(rate);
         }
         let mut ends = Vec::new();
@@ -188,6 +225,30 @@ pub fn run(opts: &Options) -> Result<Report> {
         notes: Vec::new(),
         also: Vec::new(),
     };
+    let [ours_conditions, stock_conditions] = condition_rates;
+    let condition_ratio = ours_conditions.median() / stock_conditions.median();
+    let conditions_report = Report {
+        name: NAME,
+        measures: format!(
+            "hits per second of a breakpoint whose condition the server evaluates \
+             (`break bump if i == {}`, condition-evaluation target, `counter {calls}` from main), \
+             median of {} runs",
+            calls - 1,
+            opts.runs
+        ),
+        unit: "hits/s",
+        work: "hits",
+        kind: Kind::Rate,
+        decimals: 0,
+        context: Vec::new(),
+        rows: vec![Row::Measured(ours_conditions), Row::Measured(stock_conditions)],
+        goals: Vec::new(),
+        notes: vec![
+            format!("{OURS} / {STOCK}: {condition_ratio:.2}x (higher is faster)"),
+            "one stop reaches gdb, at the last call: this is the server's own cost per hit".into(),
+        ],
+        also: Vec::new(),
+    };
     let [ours_hits, stock_hits] = hits;
     Ok(Report {
         name: NAME,
@@ -204,6 +265,6 @@ pub fn run(opts: &Options) -> Result<Report> {
         rows: vec![Row::Measured(ours_hits), Row::Measured(stock_hits)],
         goals: vec![Goal::at_least(OURS, STOCK, 1.5)],
         notes: Vec::new(),
-        also: vec![steps_report],
+        also: vec![steps_report, conditions_report],
     })
 }

@@ -137,7 +137,8 @@ and dbgkit vs gdb on dbgkit's debug build:
                      and the variables of 10 frames
 and, only when named, with gdb as the client of both:
   gdbserver          dbgkit-gdbserver vs stock gdbserver: breakpoint hits/s
-                     (commands; silent; continue) and single steps/s (stepi)
+                     (commands; silent; continue), single steps/s (stepi),
+                     and hits/s of a false condition the server evaluates
 and, only when named (Wine and mingw-w64, from scripts/windows-setup), on a
 Windows program, dbgkit through dbgkit-winstub vs a raw Win32 debug loop vs gdb:
   windows            breakpoint hits/s (raw: the classic trap-flag step-over)
