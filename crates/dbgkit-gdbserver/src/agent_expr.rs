@@ -234,8 +234,12 @@ impl Machine<'_> {
         self.pop()?;
         self.pop()?;
         let arguments = (0..count).map(|_| self.pop()).collect::<Result<Vec<_>, _>>()?;
-        let text = crate::agent_printf::format(format, &arguments, context)?;
-        context.print(&text);
+        // gdb sends the format as the user wrote it, escapes and all.
+        let format = dbgkit::c_format::unescape(&String::from_utf8_lossy(format));
+        let mut read_string = |address: u64| read_string(context, address);
+        let text = dbgkit::c_format::printf(&format, &arguments, &mut read_string)
+            .map_err(|e| AgentError::BadFormat(e.to_string()))?;
+        context.print(text.as_bytes());
         Ok(())
     }
 
@@ -269,6 +273,30 @@ impl Machine<'_> {
     fn top(&self) -> Result<u64, AgentError> {
         self.stack.last().copied().ok_or(AgentError::StackUnderflow)
     }
+}
+
+/// A `%s` longer than this is cut: the program's memory may hold no NUL.
+const STRING_LIMIT: usize = 4096;
+
+/// The NUL-terminated string at `address` for a `%s` (`(null)` for 0, as
+/// the C library prints it).
+fn read_string(context: &mut impl AgentContext, address: u64) -> dbgkit::Result<String> {
+    if address == 0 {
+        return Ok("(null)".into());
+    }
+    let mut text = Vec::new();
+    while text.len() < STRING_LIMIT {
+        let mut byte = [0u8];
+        let at = address.wrapping_add(text.len() as u64);
+        if context.read_memory(at, &mut byte).is_err() {
+            return Err(dbgkit::Error::InvalidArgument(format!("%s: cannot read memory at {at:#x}")));
+        }
+        if byte[0] == 0 {
+            break;
+        }
+        text.push(byte[0]);
+    }
+    Ok(String::from_utf8_lossy(&text).into_owned())
 }
 
 /// `a OP b`, with `b` the value that was on top.

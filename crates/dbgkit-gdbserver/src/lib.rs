@@ -8,7 +8,6 @@
 //! does not implement.
 
 pub mod agent_expr;
-pub mod agent_printf;
 pub mod arch;
 pub mod args;
 pub mod breakpoint_options;

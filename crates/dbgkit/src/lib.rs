@@ -6,6 +6,7 @@
 
 pub mod arch;
 pub mod breakpoints;
+pub mod c_format;
 pub mod corefile;
 pub mod debuginfo;
 pub mod disasm;

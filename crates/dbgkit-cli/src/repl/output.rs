@@ -216,35 +216,9 @@ pub fn logclose(_dbg: &mut Debugger, _call: &Call) -> Result<()> {
     Ok(())
 }
 
-/// C escapes as gdb's `echo` and `printf` read them.
-pub fn unescape(text: &str) -> String {
-    let mut out = String::new();
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('n') => out.push('\n'),
-            Some('t') => out.push('\t'),
-            Some('r') => out.push('\r'),
-            Some('a') => out.push('\x07'),
-            Some('e') => out.push('\x1b'),
-            Some('0') => out.push('\0'),
-            Some('"') => out.push('"'),
-            Some('\\') => out.push('\\'),
-            Some(other) => out.push(other),
-            // A backslash at the end of gdb's echo continues the line: nothing to print.
-            None => {}
-        }
-    }
-    out
-}
-
 /// gdb's `echo TEXT`: the text with C escapes, no newline unless it says `\n`.
 pub fn echo(_dbg: &mut Debugger, call: &Call) -> Result<()> {
-    emit(&unescape(call.args));
+    emit(&dbgkit::c_format::unescape(call.args));
     Ok(())
 }
 
