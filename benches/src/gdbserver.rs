@@ -98,14 +98,19 @@ fn hits_run(gdb: &gdb::Gdb, server: &Path, fixture: &Fixture, bump: u64, calls: 
         timed_remote_run(gdb, server, &fixture.path, &args, (&setup, "continue", "info breakpoints\n"), limit, "hits")?;
     let hits = hit_count(&run.log).with_context(|| format!("no hit count from gdb; its output:\n{}", run.log))?;
     ensure!(hits == calls, "{}: {hits} hits, expected {calls}; gdb's output:\n{}", server.display(), run.log);
+    ensure_counted_to_the_end(server, calls, &run.log)?;
+    Ok(hits as f64 / run.elapsed.as_secs_f64())
+}
+
+/// Checks that `counter calls` printed its sum (every call ran) and exited normally.
+fn ensure_counted_to_the_end(server: &Path, calls: u64, log: &str) -> Result<()> {
     let sum = calls as u128 * (calls as u128 + 1) / 2;
     ensure!(
-        run.log.contains(&format!("sum={sum} value=1")) && run.log.contains("exited normally"),
-        "{}: the program did not print its sum and exit normally; gdb's output:\n{}",
+        log.contains(&format!("sum={sum} value=1")) && log.contains("exited normally"),
+        "{}: the program did not print its sum and exit normally; gdb's output:\n{log}",
         server.display(),
-        run.log
     );
-    Ok(hits as f64 / run.elapsed.as_secs_f64())
+    Ok(())
 }
 
 /// Hits per second of a breakpoint whose condition `server` evaluates (gdb
@@ -127,13 +132,7 @@ fn condition_run(gdb: &gdb::Gdb, server: &Path, fixture: &Fixture, calls: u64, l
         server.display(),
         run.log
     );
-    let sum = calls as u128 * (calls as u128 + 1) / 2;
-    ensure!(
-        run.log.contains(&format!("sum={sum} value=1")) && run.log.contains("exited normally"),
-        "{}: the program did not print its sum and exit normally; gdb's output:\n{}",
-        server.display(),
-        run.log
-    );
+    ensure_counted_to_the_end(server, calls, &run.log)?;
     Ok(calls as f64 / run.elapsed.as_secs_f64())
 }
 
