@@ -45,22 +45,34 @@ impl ResumePlan {
     }
 }
 
-/// Whether the plan runs thread `tid` (the one stopped at the event),
-/// without a signal, from an address where gdb has a breakpoint in.
-fn resumes_onto_its_breakpoint(target: &mut ServerTarget, plan: &ResumePlan, pid: i32, tid: i32) -> bool {
-    let runs = match plan.actions.get(&tid) {
-        Some(_) => plan.signal_for(tid).is_none(),
-        None => !plan.locked && plan.stepper().is_none(),
-    };
-    runs && target.session.registers(pid, tid).is_ok_and(|r| target.breakpoint_inserted_at(r.rip))
+/// How the plan resumes thread `tid` (the one stopped at the event) from
+/// an address where gdb has a breakpoint in. gdb steps over a breakpoint
+/// by taking it out first: one left in is meant to be hit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum OntoBreakpoint {
+    /// Not from such an address, or not resumed.
+    No,
+    /// Run or stepped without a signal: it hits the breakpoint at once.
+    AtOnce,
+    /// Run or stepped with a signal: it hits the breakpoint after the
+    /// signal (its handler, if any, returns there; a step ends in it).
+    AfterItsSignal,
 }
 
-/// Whether the plan runs or steps thread `tid` with a signal from an
-/// address where gdb has a breakpoint in.
-fn signal_into_its_breakpoint(target: &mut ServerTarget, plan: &ResumePlan, pid: i32, tid: i32) -> bool {
-    let with_signal =
-        matches!(plan.actions.get(&tid), Some(ThreadAction::Continue(Some(_)) | ThreadAction::Step(Some(_))));
-    with_signal && target.session.registers(pid, tid).is_ok_and(|r| target.breakpoint_inserted_at(r.rip))
+fn onto_its_breakpoint(target: &mut ServerTarget, plan: &ResumePlan, pid: i32, tid: i32) -> OntoBreakpoint {
+    let how = match plan.actions.get(&tid) {
+        Some(_) if plan.signal_for(tid).is_some() => OntoBreakpoint::AfterItsSignal,
+        Some(_) => OntoBreakpoint::AtOnce,
+        None if !plan.locked && plan.stepper().is_none() => OntoBreakpoint::AtOnce,
+        None => OntoBreakpoint::No,
+    };
+    let at_one = how != OntoBreakpoint::No
+        && target.session.registers(pid, tid).is_ok_and(|r| target.breakpoint_inserted_at(r.rip));
+    if at_one {
+        how
+    } else {
+        OntoBreakpoint::No
+    }
 }
 
 pub(crate) fn others(locked: bool) -> OtherThreads {
@@ -94,24 +106,24 @@ pub(crate) fn resume(target: &mut ServerTarget) -> Result<(), ServerError> {
         EventKind::Exception { signal, .. } => Some(signal),
         _ => None,
     };
-    if resumes_onto_its_breakpoint(target, &plan, inferior.pid, event.tid) {
-        // gdb steps over a breakpoint by taking it out first; one left in
-        // means the thread was put there (`jump *$pc`) and hits it again
-        // at once, as its int3 would under gdbserver. The engine, which
-        // would step over the breakpoint the thread stopped at, is not asked.
-        debug_log!(target, "thread {} resumed on a breakpoint gdb has in: hit at once", event.tid);
-        target.immediate_stop = Some(MultiThreadStopReason::SwBreak(crate::target::to_tid(event.tid)));
-        target.stop_event = Some(event);
-        return Ok(());
-    }
-    if signal_into_its_breakpoint(target, &plan, inferior.pid, event.tid) {
-        // The same with a signal: it is delivered first (its handler, if
-        // any, returns to the breakpoint; a step ends in the handler), then
-        // the thread traps there, as gdb expects after a signal came while
-        // it stepped over the breakpoint.
-        if let Err(e) = target.session.hit_breakpoint_again(inferior.pid, event.tid) {
-            debug_log!(target, "thread {} resumed onto its breakpoint: {e}", event.tid);
+    match onto_its_breakpoint(target, &plan, inferior.pid, event.tid) {
+        OntoBreakpoint::AtOnce => {
+            // Put there (`jump *$pc`): it hits the breakpoint again at once,
+            // as its int3 would under gdbserver. The engine, which would
+            // step over the breakpoint the thread stopped at, is not asked.
+            debug_log!(target, "thread {} resumed on a breakpoint gdb has in: hit at once", event.tid);
+            target.immediate_stop = Some(MultiThreadStopReason::SwBreak(crate::target::to_tid(event.tid)));
+            target.stop_event = Some(event);
+            return Ok(());
         }
+        OntoBreakpoint::AfterItsSignal => {
+            // A signal came while gdb stepped it off the breakpoint: gdb
+            // passes it now and expects the trap there before it steps again.
+            if let Err(e) = target.session.hit_breakpoint_again(inferior.pid, event.tid) {
+                debug_log!(target, "thread {} resumed onto its breakpoint: {e}", event.tid);
+            }
+        }
+        OntoBreakpoint::No => {}
     }
     let mut status = ContinueStatus::Handled;
     for (&tid, _) in plan.actions.iter() {

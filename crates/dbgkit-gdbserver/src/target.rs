@@ -652,7 +652,7 @@ impl ServerTarget {
                 }
             },
             EventKind::Breakpoint { id, address } => {
-                let stepping = self.stepping.is_some_and(|(stepper, _)| stepper == event.tid);
+                let stepping = self.steps_in_all_stop(event.tid);
                 let taken_out = self.is_taken_out(*id);
                 if !stepping && (taken_out || self.hit_is_silent(event.pid, event.tid, *address)) {
                     // gdb took this breakpoint out, or its condition is
@@ -669,8 +669,7 @@ impl ServerTarget {
                 }
             }
             EventKind::Watchpoint { access: WatchAccess::Execute, address, .. } => {
-                let stepping = self.stepping.is_some_and(|(stepper, _)| stepper == event.tid);
-                if !stepping && self.hit_is_silent(event.pid, event.tid, *address) {
+                if !self.steps_in_all_stop(event.tid) && self.hit_is_silent(event.pid, event.tid, *address) {
                     self.continue_stop(ContinueStatus::Handled)?;
                     return Ok(None);
                 }
@@ -1077,9 +1076,14 @@ impl ServerTarget {
             && self.other_thread_lives(pid, pid)
     }
 
+    /// Whether gdb asked thread `tid` to step, in all-stop mode.
+    fn steps_in_all_stop(&self, tid: i32) -> bool {
+        self.stepping.is_some_and(|(stepper, _)| stepper == tid)
+    }
+
     /// Whether gdb asked thread `tid` to step (all-stop or non-stop).
     fn is_stepping(&self, tid: i32) -> bool {
-        self.stepping.is_some_and(|(stepper, _)| stepper == tid) || self.non_stop.steppers.contains_key(&tid)
+        self.steps_in_all_stop(tid) || self.non_stop.steppers.contains_key(&tid)
     }
 
     /// Whether a `SIGSEGV` or `SIGILL` of thread `tid` is a breakpoint gdb
