@@ -99,6 +99,50 @@ impl AgentExpr {
     }
 }
 
+/// The opcodes, as gdb's `ax.def` numbers them.
+mod op {
+    pub const ADD: u8 = 0x02;
+    pub const SUB: u8 = 0x03;
+    pub const MUL: u8 = 0x04;
+    pub const DIV_SIGNED: u8 = 0x05;
+    pub const DIV_UNSIGNED: u8 = 0x06;
+    pub const REM_SIGNED: u8 = 0x07;
+    pub const REM_UNSIGNED: u8 = 0x08;
+    pub const LSH: u8 = 0x09;
+    pub const RSH_SIGNED: u8 = 0x0a;
+    pub const RSH_UNSIGNED: u8 = 0x0b;
+    pub const TRACE: u8 = 0x0c;
+    pub const TRACE_QUICK: u8 = 0x0d;
+    pub const LOG_NOT: u8 = 0x0e;
+    pub const BIT_AND: u8 = 0x0f;
+    pub const BIT_OR: u8 = 0x10;
+    pub const BIT_XOR: u8 = 0x11;
+    pub const BIT_NOT: u8 = 0x12;
+    pub const EQUAL: u8 = 0x13;
+    pub const LESS_SIGNED: u8 = 0x14;
+    pub const LESS_UNSIGNED: u8 = 0x15;
+    pub const EXT: u8 = 0x16;
+    pub const REF8: u8 = 0x17;
+    pub const REF64: u8 = 0x1a;
+    pub const IF_GOTO: u8 = 0x20;
+    pub const GOTO: u8 = 0x21;
+    pub const CONST8: u8 = 0x22;
+    pub const CONST64: u8 = 0x25;
+    pub const REG: u8 = 0x26;
+    pub const END: u8 = 0x27;
+    pub const DUP: u8 = 0x28;
+    pub const POP: u8 = 0x29;
+    pub const ZERO_EXT: u8 = 0x2a;
+    pub const SWAP: u8 = 0x2b;
+    pub const GETV: u8 = 0x2c;
+    pub const SETV: u8 = 0x2d;
+    pub const TRACEV: u8 = 0x2e;
+    pub const TRACENZ: u8 = 0x2f;
+    pub const PICK: u8 = 0x32;
+    pub const ROT: u8 = 0x33;
+    pub const PRINTF: u8 = 0x34;
+}
+
 struct Machine<'a> {
     code: &'a [u8],
     pc: usize,
@@ -108,105 +152,95 @@ struct Machine<'a> {
 impl Machine<'_> {
     fn run(mut self, context: &mut impl AgentContext) -> Result<Option<u64>, AgentError> {
         for _ in 0..STEP_LIMIT {
-            let op = self.immediate(1)? as u8;
-            match op {
-                0x02..=0x0b | 0x0f..=0x11 | 0x13..=0x15 => {
+            let opcode = self.immediate(1)? as u8;
+            match opcode {
+                op::ADD..=op::RSH_UNSIGNED | op::BIT_AND..=op::BIT_XOR | op::EQUAL..=op::LESS_UNSIGNED => {
                     let b = self.pop()?;
                     let a = self.pop()?;
-                    self.push(binary(op, a, b)?)?;
+                    self.push(binary(opcode, a, b)?)?;
                 }
-                // trace: records memory for a tracepoint; nothing to record here.
-                0x0c => {
+                // Tracepoint collection: nothing to collect at a breakpoint.
+                op::TRACE | op::TRACENZ => {
                     self.pop()?;
                     self.pop()?;
                 }
-                // trace_quick, tracev: the same; the stack stays.
-                0x0d => {
+                op::TRACE_QUICK => {
                     self.immediate(1)?;
                     self.top()?;
                 }
-                0x2e => {
+                op::TRACEV => {
                     self.immediate(2)?;
                 }
-                // tracenz
-                0x2f => {
-                    self.pop()?;
-                    self.pop()?;
-                }
-                0x0e => {
+                op::LOG_NOT => {
                     let a = self.pop()?;
                     self.push((a == 0) as u64)?;
                 }
-                0x12 => {
+                op::BIT_NOT => {
                     let a = self.pop()?;
                     self.push(!a)?;
                 }
-                // ext: sign-extends from n bits.
-                0x16 => {
+                // Sign-extends from n bits.
+                op::EXT => {
                     let bits = self.immediate(1)? as u32;
                     let a = self.pop()?;
                     self.push(sign_extend(a, bits))?;
                 }
-                // zero_ext
-                0x2a => {
+                op::ZERO_EXT => {
                     let bits = self.immediate(1)? as u32;
                     let a = self.pop()?;
                     self.push(if bits >= 64 { a } else { a & ((1u64 << bits) - 1) })?;
                 }
-                // ref8, ref16, ref32, ref64: the target is little-endian.
-                0x17..=0x1a => {
-                    let size = 1usize << (op - 0x17);
+                // 1, 2, 4 or 8 bytes; the target is little-endian.
+                op::REF8..=op::REF64 => {
+                    let size = 1usize << (opcode - op::REF8);
                     let address = self.pop()?;
                     let mut bytes = [0u8; 8];
                     context.read_memory(address, &mut bytes[..size])?;
                     self.push(u64::from_le_bytes(bytes))?;
                 }
-                // if_goto
-                0x20 => {
+                op::IF_GOTO => {
                     let target = self.immediate(2)? as usize;
                     if self.pop()? != 0 {
                         self.jump(target)?;
                     }
                 }
-                // goto
-                0x21 => {
+                op::GOTO => {
                     let target = self.immediate(2)? as usize;
                     self.jump(target)?;
                 }
-                // const8 .. const64: big-endian in the bytecode.
-                0x22..=0x25 => {
-                    let value = self.immediate(1 << (op - 0x22))?;
+                // 1, 2, 4 or 8 bytes, big-endian in the bytecode.
+                op::CONST8..=op::CONST64 => {
+                    let value = self.immediate(1 << (opcode - op::CONST8))?;
                     self.push(value)?;
                 }
-                0x26 => {
+                op::REG => {
                     let number = self.immediate(2)? as u16;
                     let value = context.register(number)?;
                     self.push(value)?;
                 }
-                0x27 => return Ok(self.stack.last().copied()),
-                0x28 => {
+                op::END => return Ok(self.stack.last().copied()),
+                op::DUP => {
                     let a = self.top()?;
                     self.push(a)?;
                 }
-                0x29 => {
+                op::POP => {
                     self.pop()?;
                 }
-                0x2b => {
+                op::SWAP => {
                     let b = self.pop()?;
                     let a = self.pop()?;
                     self.push(b)?;
                     self.push(a)?;
                 }
-                // getv, setv
-                0x2c | 0x2d => return Err(AgentError::NoTraceVariables),
-                // pick n: a copy of the item n below the top (pick 0 = dup).
-                0x32 => {
+                op::GETV | op::SETV => return Err(AgentError::NoTraceVariables),
+                // A copy of the item n below the top (pick 0 = dup).
+                op::PICK => {
                     let depth = self.immediate(1)? as usize;
                     let index = self.stack.len().checked_sub(depth + 1).ok_or(AgentError::StackUnderflow)?;
                     self.push(self.stack[index])?;
                 }
-                // rot: a b c => c a b
-                0x33 => {
+                // a b c => c a b
+                op::ROT => {
                     let c = self.pop()?;
                     let b = self.pop()?;
                     let a = self.pop()?;
@@ -214,7 +248,7 @@ impl Machine<'_> {
                     self.push(a)?;
                     self.push(b)?;
                 }
-                0x34 => self.printf(context)?,
+                op::PRINTF => self.printf(context)?,
                 // Floating point and trace16 gdb never sends; anything else is not an opcode.
                 other => return Err(AgentError::UnknownOpcode(other)),
             }
@@ -300,26 +334,26 @@ fn read_string(context: &mut impl AgentContext, address: u64) -> dbgkit::Result<
 }
 
 /// `a OP b`, with `b` the value that was on top.
-fn binary(op: u8, a: u64, b: u64) -> Result<u64, AgentError> {
+fn binary(opcode: u8, a: u64, b: u64) -> Result<u64, AgentError> {
     let (sa, sb) = (a as i64, b as i64);
     let nonzero = |d: u64| if d == 0 { Err(AgentError::DivisionByZero) } else { Ok(d) };
-    Ok(match op {
-        0x02 => a.wrapping_add(b),
-        0x03 => a.wrapping_sub(b),
-        0x04 => a.wrapping_mul(b),
-        0x05 => sa.wrapping_div(nonzero(b)? as i64) as u64,
-        0x06 => a / nonzero(b)?,
-        0x07 => sa.wrapping_rem(nonzero(b)? as i64) as u64,
-        0x08 => a % nonzero(b)?,
-        0x09 => a.checked_shl(b.min(64) as u32).unwrap_or(0),
-        0x0a => sa.checked_shr(b.min(64) as u32).unwrap_or(if sa < 0 { -1 } else { 0 }) as u64,
-        0x0b => a.checked_shr(b.min(64) as u32).unwrap_or(0),
-        0x0f => a & b,
-        0x10 => a | b,
-        0x11 => a ^ b,
-        0x13 => (a == b) as u64,
-        0x14 => (sa < sb) as u64,
-        0x15 => (a < b) as u64,
+    Ok(match opcode {
+        op::ADD => a.wrapping_add(b),
+        op::SUB => a.wrapping_sub(b),
+        op::MUL => a.wrapping_mul(b),
+        op::DIV_SIGNED => sa.wrapping_div(nonzero(b)? as i64) as u64,
+        op::DIV_UNSIGNED => a / nonzero(b)?,
+        op::REM_SIGNED => sa.wrapping_rem(nonzero(b)? as i64) as u64,
+        op::REM_UNSIGNED => a % nonzero(b)?,
+        op::LSH => a.checked_shl(b.min(64) as u32).unwrap_or(0),
+        op::RSH_SIGNED => sa.checked_shr(b.min(64) as u32).unwrap_or(if sa < 0 { -1 } else { 0 }) as u64,
+        op::RSH_UNSIGNED => a.checked_shr(b.min(64) as u32).unwrap_or(0),
+        op::BIT_AND => a & b,
+        op::BIT_OR => a | b,
+        op::BIT_XOR => a ^ b,
+        op::EQUAL => (a == b) as u64,
+        op::LESS_SIGNED => (sa < sb) as u64,
+        op::LESS_UNSIGNED => (a < b) as u64,
         other => return Err(AgentError::UnknownOpcode(other)),
     })
 }
