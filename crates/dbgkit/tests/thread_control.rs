@@ -205,3 +205,36 @@ fn the_signal_info_of_a_fault_names_the_signal_and_the_address() {
     s.kill(pid).unwrap();
     run_until(&mut s, |e| matches!(e.kind, EventKind::ProcessExited { .. }));
 }
+
+#[test]
+fn a_thread_told_to_hit_its_breakpoint_again_traps_there_after_its_signal() {
+    // A debugger steps a thread off its breakpoint and a signal comes
+    // first; it then passes the signal with the breakpoint kept and wants
+    // the thread to trap there once more before it steps again (gdb does,
+    // through a remote stub). Without being told, the engine would run
+    // the thread over the breakpoint it reported.
+    let mut s = Session::new();
+    let pid = s.spawn(&SpawnOptions::new([fixture("counter").to_str().unwrap(), "3"])).unwrap();
+    run_until(&mut s, |e| matches!(e.kind, EventKind::ProcessCreated { .. }));
+    let bump = exe_symbol(&s, pid, "bump");
+    let id = s.add_breakpoint(pid, bump).unwrap();
+    s.continue_event(ContinueStatus::Handled).unwrap();
+    let hit = run_until(&mut s, |e| matches!(e.kind, EventKind::Breakpoint { .. }));
+    let tid = hit.tid;
+    let argument = s.registers(pid, tid).unwrap().rdi;
+    // A signal the program ignores (SIGCHLD), pending when the step starts.
+    // SAFETY: tgkill takes plain values.
+    assert_eq!(unsafe { libc::syscall(libc::SYS_tgkill, pid, tid, libc::SIGCHLD) }, 0);
+    s.step_thread(pid, tid, ContinueStatus::Handled, OtherThreads::Run).unwrap();
+    let signal = next(&mut s);
+    assert!(matches!(signal.kind, EventKind::Exception { signal: libc::SIGCHLD, .. }), "{signal:?}");
+    assert_eq!(s.registers(pid, tid).unwrap().rip, bump, "the signal came before the step ran");
+    s.hit_breakpoint_again(pid, tid).unwrap();
+    s.continue_event(ContinueStatus::NotHandled).unwrap();
+    let again = next(&mut s);
+    assert_eq!(again.kind, EventKind::Breakpoint { id, address: bump }, "{again:?}");
+    assert_eq!(s.registers(pid, tid).unwrap().rdi, argument, "the same call, not the next one");
+    s.continue_event(ContinueStatus::Handled).unwrap();
+    let hits = run_to_exit(&mut s, pid).iter().filter(|e| matches!(e.kind, EventKind::Breakpoint { .. })).count();
+    assert_eq!(hits, 2, "the two calls left");
+}
