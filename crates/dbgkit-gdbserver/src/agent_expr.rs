@@ -75,9 +75,13 @@ impl AgentExpr {
         let rest = text.strip_prefix('X')?;
         let (length, rest) = rest.split_once(',')?;
         let length = usize::from_str_radix(length, 16).ok()?;
-        let hex = rest.get(..length.checked_mul(2)?)?;
-        let bytes = (0..length).map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok()).collect::<Option<_>>()?;
-        Some((AgentExpr { bytes }, &rest[2 * length..]))
+        let hex = rest.get(..length.checked_mul(2)?).filter(|hex| hex.bytes().all(|b| b.is_ascii_hexdigit()))?;
+        let bytes = hex
+            .as_bytes()
+            .chunks(2)
+            .map(|pair| std::str::from_utf8(pair).ok().and_then(|pair| u8::from_str_radix(pair, 16).ok()))
+            .collect::<Option<_>>()?;
+        Some((AgentExpr { bytes }, &rest[hex.len()..]))
     }
 
     /// Runs the expression; the value on top of the stack at `end`, if any.
@@ -489,6 +493,9 @@ mod tests {
         assert_eq!(second, AgentExpr::new(vec![0x27]));
         assert_eq!(rest, ";cmds");
         assert!(AgentExpr::parse_packed("X3,22").is_none());
+        // Not hex, and not even ASCII: refused, never a panic.
+        assert!(AgentExpr::parse_packed("X2,a\u{e9}b").is_none());
+        assert!(AgentExpr::parse_packed("X1,+1").is_none());
         assert!(AgentExpr::parse_packed("Xzz,22").is_none());
     }
 }

@@ -27,6 +27,16 @@ fn bad_packets_get_answers_and_the_server_goes_on() {
     assert_eq!(c.ask("qDbgkitNoSuchPacket"), "", "unknown packets get the empty reply");
     assert!(c.ask("mzz,10").starts_with('E'), "a malformed packet gets an error");
     assert!(c.ask("Z0,nothex,1").starts_with('E'));
+    // Conditions and commands that do not parse are dropped, as gdbserver
+    // drops them; the breakpoint itself goes in.
+    let entry = {
+        let registers = c.ask("g");
+        u64::from_str_radix(&registers[16 * 16..16 * 16 + 16], 16).unwrap().swap_bytes()
+    };
+    for options in ["X2,a\u{e9}b", "X9,22", "Xzz,1", "cmds:", "cmds:1,X", "Q;;X1,27;cmds:0,X1,27", ";"] {
+        assert_eq!(c.ask(&format!("Z0,{entry:x},1;{options}")), "OK", "{options}");
+        assert_eq!(c.ask(&format!("z0,{entry:x},1")), "OK", "{options}");
+    }
     let too_long = format!("X1000,{}:{}", 20000, "a".repeat(20000));
     assert_eq!(c.ask(&too_long), "E01", "a packet over PacketSize is refused");
     // Everything still works.
