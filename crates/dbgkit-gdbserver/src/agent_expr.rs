@@ -486,6 +486,24 @@ mod tests {
     }
 
     #[test]
+    fn random_bytecode_ends_in_a_value_or_an_error() {
+        // A fixed xorshift sequence: reproducible, with every opcode and its
+        // immediates cut at every length.
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..20_000 {
+            let length = (next() % 24) as usize;
+            let code: Vec<u8> = (0..length).map(|_| (next() % 0x36) as u8).collect();
+            let _ = AgentExpr::new(code).evaluate(&mut Fake { printed: Vec::new() });
+        }
+    }
+
+    #[test]
     fn packed_expressions_parse_one_after_another() {
         let (first, rest) = AgentExpr::parse_packed("X2,2227X1,27;cmds").unwrap();
         assert_eq!(first, AgentExpr::new(vec![0x22, 0x27]));

@@ -198,6 +198,20 @@ mod tests {
     }
 
     #[test]
+    fn random_options_never_panic() {
+        let pieces = ["X", "X1,", "X2,22", "27", ";", "cmds:", "1,", "0,", "zz", "\u{e9}", ",", "X3,2201"];
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..20_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let options: String = (0..(state % 8)).map(|i| pieces[((state >> (i * 4)) % 12) as usize]).collect();
+            let packet = format!("Z0,1000,1;{options}");
+            assert!(split(packet.as_bytes()).is_some(), "{packet}");
+        }
+    }
+
+    #[test]
     fn a_part_that_does_not_parse_is_skipped() {
         let (_, _, options) = split(b"Z1,1000,1;Q5,zz;X9,22;X1,27").unwrap();
         assert_eq!(options.conditions, vec![AgentExpr::new(vec![0x27])]);
