@@ -79,7 +79,7 @@ pub(crate) fn link_map(target: &dyn Target, r_debug: u64) -> Result<Vec<LinkMapE
 /// that cannot be read ends the walk.
 pub(crate) fn namespaces(target: &dyn Target, r_debug: u64) -> Result<Vec<LinkMapNamespace>> {
     let first = target.read_u64(r_debug + R_MAP)?;
-    let mut namespaces = vec![LinkMapNamespace { r_debug, entries: entries_from(target, first, 0) }];
+    let mut namespaces = vec![LinkMapNamespace { r_debug, entries: entries_from(target, first, 0)? }];
     let mut namespace = r_debug;
     while namespaces.len() < MAX_NAMESPACES {
         let version = target.read_u64(namespace).map(|word| word as u32).unwrap_or(0);
@@ -87,21 +87,20 @@ pub(crate) fn namespaces(target: &dyn Target, r_debug: u64) -> Result<Vec<LinkMa
         let Some(first) = (namespace != 0).then(|| target.read_u64(namespace + R_MAP).ok()).flatten() else {
             break;
         };
-        namespaces.push(LinkMapNamespace { r_debug: namespace, entries: entries_from(target, first, 0) });
+        let Ok(entries) = entries_from(target, first, 0) else { break };
+        namespaces.push(LinkMapNamespace { r_debug: namespace, entries });
     }
     Ok(namespaces)
 }
 
 /// The entries from the one at `lm` on; `prev` must be its `l_prev`. The
-/// list is cut at an entry that cannot be read or does not link back (a
-/// list the loader is changing, or a stale `lm`).
-pub(crate) fn entries_from(target: &dyn Target, mut lm: u64, mut prev: u64) -> Vec<LinkMapEntry> {
+/// list is cut at an entry that does not link back (a stale `lm`); an
+/// entry that cannot be read is an error.
+pub(crate) fn entries_from(target: &dyn Target, mut lm: u64, mut prev: u64) -> Result<Vec<LinkMapEntry>> {
     let mut entries = Vec::new();
     while lm != 0 && entries.len() < MAX_ENTRIES {
         let mut raw = [0u8; 40];
-        if target.read_exact(lm, &mut raw).is_err() {
-            break;
-        }
+        target.read_exact(lm, &mut raw)?;
         let word = |i: usize| u64::from_le_bytes(raw[i * 8..i * 8 + 8].try_into().expect("8 bytes"));
         if word(4) != prev {
             break;
@@ -111,5 +110,5 @@ pub(crate) fn entries_from(target: &dyn Target, mut lm: u64, mut prev: u64) -> V
         prev = lm;
         lm = word(3);
     }
-    entries
+    Ok(entries)
 }

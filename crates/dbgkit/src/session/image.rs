@@ -127,9 +127,10 @@ impl Session {
 
     /// The `link_map` entries of process `pid` from the one at `lm` on;
     /// `prev` must be that entry's `l_prev` (the list is cut where it does
-    /// not link back, as a loader changing it leaves it).
+    /// not link back, as a stale `lm` leaves it); an entry that cannot be
+    /// read is an error.
     pub fn link_map_from(&self, pid: i32, lm: u64, prev: u64) -> Result<Vec<rdebug::LinkMapEntry>> {
-        Ok(rdebug::entries_from(&*self.process(pid)?.target, lm, prev))
+        rdebug::entries_from(&*self.process(pid)?.target, lm, prev)
     }
 
     /// Takes a freshly launched process (stopped at its exec event) into the session.
