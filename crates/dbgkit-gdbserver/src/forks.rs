@@ -76,10 +76,7 @@ impl ServerTarget {
         if self.kept_children.remove(&pid).is_none() {
             return false;
         }
-        eprintln!("Detaching from process {pid}");
-        if let Err(e) = self.session.detach(pid) {
-            debug_log!(self, "detaching forked child {pid}: {e}");
-        }
+        self.let_process_go(pid);
         true
     }
 
@@ -146,10 +143,7 @@ impl ServerTarget {
     /// A child whose parent was detached and that gdb did not follow goes too.
     pub(crate) fn let_unfollowed_child_go(&mut self) {
         if let Some((child, ..)) = self.child_to_follow.take() {
-            eprintln!("Detaching from process {}", child.pid);
-            if let Err(e) = self.session.detach(child.pid) {
-                debug_log!(self, "letting forked child {} go: {e}", child.pid);
-            }
+            self.let_process_go(child.pid);
         }
     }
 

@@ -185,10 +185,7 @@ impl ServerTarget {
     pub(crate) fn detach_parked(&mut self, pid: i32) -> bool {
         let Some(parked) = self.parked.remove(&pid) else { return false };
         self.restore_raw_breakpoints(pid, parked.points.raw);
-        eprintln!("Detaching from process {pid}");
-        if let Err(e) = self.session.detach(pid) {
-            debug_log!(self, "detaching process {pid}: {e}");
-        }
+        self.let_process_go(pid);
         true
     }
 

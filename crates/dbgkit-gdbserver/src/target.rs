@@ -444,13 +444,20 @@ impl ServerTarget {
         for other in self.session.processes() {
             // Processes gdb keeps beside this one stay.
             if Some(other) != keep && !self.is_parked(other) {
-                eprintln!("Detaching from process {other}");
-                if let Err(e) = self.session.detach(other) {
-                    debug_log!(self, "letting forked child {other} go: {e}");
-                }
+                self.let_process_go(other);
             }
         }
         Ok(())
+    }
+
+    /// Detaches a process gdb lets go of (a forked child, or one of several
+    /// processes), saying so on standard error as gdbserver does. One that
+    /// already went is only logged.
+    pub(crate) fn let_process_go(&mut self, pid: i32) {
+        eprintln!("Detaching from process {pid}");
+        if let Err(e) = self.session.detach(pid) {
+            debug_log!(self, "detaching process {pid}: {e}");
+        }
     }
 
     /// The engine takes its own breakpoints out; the raw ones are ours to restore.
