@@ -147,7 +147,11 @@ pub fn answer(target: &mut ServerTarget, negotiated: &mut Negotiated, body: &[u8
         if actions != "?" && !valid_vcont_actions(actions) {
             return Some(b"E01".to_vec());
         }
-        // gdb resumes one process of several (`c:pPID.-1`): it is current then.
+        // gdb resumes one process of several (`c:pPID.-1`): it is current
+        // then; or every process (`schedule-multiple`).
+        target.resume_every_process = !target.non_stop.enabled
+            && target.has_other_processes()
+            && crate::schedule_multiple::names_every_process(actions);
         let named = crate::processes::process_named_by_vcont(actions);
         if let Some(pid) = named.filter(|&pid| !target.non_stop.enabled && target.is_parked(pid)) {
             if let Err(e) = target.make_current(pid) {

@@ -25,6 +25,7 @@ pub mod non_stop;
 pub mod osdata;
 pub mod processes;
 pub mod run_control;
+pub mod schedule_multiple;
 pub mod server;
 pub mod signals;
 pub mod stop_reply;

@@ -8,8 +8,9 @@
 //! parked. A forked child the server keeps for gdb to decide about becomes
 //! a process of its own the first time gdb names it so.
 //!
-//! gdb runs one process at a time unless told `schedule-multiple on`; a
-//! resume here runs the current process only.
+//! gdb runs one process at a time unless told `schedule-multiple on`
+//! (`vCont` naming one process); a `vCont` that names none runs them all
+//! (see `schedule_multiple.rs`).
 
 use crate::debug_log;
 use crate::target::{GdbPoints, Inferior, Origin, PendingVforkDone, ServerError, ServerTarget};
@@ -21,11 +22,17 @@ const END_WAIT: Duration = Duration::from_secs(10);
 
 /// The server's state of a process that is not the current one.
 pub(crate) struct ParkedProcess {
-    inferior: Inferior,
-    stop_event: Option<Event>,
+    pub(crate) inferior: Inferior,
+    pub(crate) stop_event: Option<Event>,
     points: GdbPoints,
     syscall_catch_id: Option<u32>,
-    pending_vfork_done: Vec<PendingVforkDone>,
+    pub(crate) pending_vfork_done: Vec<PendingVforkDone>,
+    /// Resumed with the current process (gdb's `schedule-multiple`): its
+    /// stop is not in hand until it reports one or is stopped.
+    pub(crate) running: bool,
+    /// `stop_event` is a stop gdb has not heard of: it came as the process
+    /// was being stopped for another's, and is told before it runs again.
+    pub(crate) unreported: bool,
 }
 
 impl ParkedProcess {
@@ -36,6 +43,8 @@ impl ParkedProcess {
             points: GdbPoints::default(),
             syscall_catch_id: None,
             pending_vfork_done: Vec::new(),
+            running: false,
+            unreported: false,
         }
     }
 }
@@ -158,7 +167,7 @@ impl ServerTarget {
         }
     }
 
-    fn park_current(&mut self) -> Option<ParkedProcess> {
+    pub(crate) fn park_current(&mut self) -> Option<ParkedProcess> {
         let inferior = self.inferior.take()?;
         self.stepping = None;
         self.scheduler_locked = false;
@@ -169,15 +178,18 @@ impl ServerTarget {
             points: std::mem::take(&mut self.points),
             syscall_catch_id: self.syscall_catch_id.take(),
             pending_vfork_done: std::mem::take(&mut self.pending_vfork_done),
+            running: false,
+            unreported: std::mem::take(&mut self.stop_unreported),
         })
     }
 
-    fn unpark(&mut self, parked: ParkedProcess) {
+    pub(crate) fn unpark(&mut self, parked: ParkedProcess) {
         self.inferior = Some(parked.inferior);
         self.stop_event = parked.stop_event;
         self.points = parked.points;
         self.syscall_catch_id = parked.syscall_catch_id;
         self.pending_vfork_done = parked.pending_vfork_done;
+        self.stop_unreported = parked.unreported;
     }
 
     /// `D;PID` of a parked process: it goes, free of breakpoints. False

@@ -83,8 +83,25 @@ pub(crate) fn others(locked: bool) -> OtherThreads {
     }
 }
 
-/// Carries out the plan gdbstub collected.
+/// Carries out the plan gdbstub collected: the current process resumes,
+/// and with it every other one when the plan names no process.
 pub(crate) fn resume(target: &mut ServerTarget) -> Result<(), ServerError> {
+    let every_process = std::mem::take(&mut target.resume_every_process);
+    if target.prepare_resume(every_process)? {
+        // A stop gdb has not heard of is told instead.
+        target.plan = ResumePlan::default();
+        return Ok(());
+    }
+    let resumed = resume_current(target)?;
+    if every_process && resumed {
+        target.resume_parked()?;
+    }
+    Ok(())
+}
+
+/// Resumes the current process as the plan says; false when it stopped at
+/// once instead (it resumed onto a breakpoint gdb has in).
+fn resume_current(target: &mut ServerTarget) -> Result<bool, ServerError> {
     let plan = std::mem::take(&mut target.plan);
     let Some(inferior) = target.inferior.clone() else {
         return Err(ServerError::Usage("there is no process to resume".into()));
@@ -94,11 +111,11 @@ pub(crate) fn resume(target: &mut ServerTarget) -> Result<(), ServerError> {
         // shared memory; the wait reports `vforkdone` then (gdb reinserts
         // its breakpoints only after it).
         target.plan = plan;
-        return Ok(());
+        return Ok(true);
     }
     let Some(event) = target.stop_event.take() else {
         debug_log!(target, "resume with no stop in hand: the process is already running");
-        return Ok(());
+        return Ok(true);
     };
     // gdb passing back the signal the event reported means "deliver it";
     // any other signal given to a thread is set for it before it runs.
@@ -114,7 +131,7 @@ pub(crate) fn resume(target: &mut ServerTarget) -> Result<(), ServerError> {
             debug_log!(target, "thread {} resumed on a breakpoint gdb has in: hit at once", event.tid);
             target.immediate_stop = Some(MultiThreadStopReason::SwBreak(crate::target::to_tid(event.tid)));
             target.stop_event = Some(event);
-            return Ok(());
+            return Ok(false);
         }
         OntoBreakpoint::AfterItsSignal => {
             // A signal came while gdb stepped it off the breakpoint: gdb
@@ -169,9 +186,9 @@ pub(crate) fn resume(target: &mut ServerTarget) -> Result<(), ServerError> {
         }
     };
     match result {
-        Ok(()) => Ok(()),
+        Ok(()) => Ok(true),
         // A process that vanished reports its exit next.
-        Err(e) if e.is_gone() => Ok(()),
+        Err(e) if e.is_gone() => Ok(true),
         Err(e) => {
             debug_log!(target, "resume failed: {e}");
             Err(e.into())

@@ -207,8 +207,18 @@ impl<'t> Connection<'t> {
         Ok(())
     }
 
-    /// Waits a short while for the target to stop.
+    /// Waits a short while for the target to stop; every process that runs
+    /// is stopped before the stop is reported.
     fn wait_for_stop(&mut self) -> Result<Option<MultiThreadStopReason<u64>>, ServerError> {
+        let reason = self.wait_for_any_stop()?;
+        if reason.is_some() {
+            self.target.stop_running_processes()?;
+        }
+        Ok(reason)
+    }
+
+    fn wait_for_any_stop(&mut self) -> Result<Option<MultiThreadStopReason<u64>>, ServerError> {
+        self.target.take_released_vfork_parent_in();
         if self.target.inferior.is_none() {
             // Nothing can stop: wait for the client instead.
             self.receive(Some(CLIENT_CHECK))?;
@@ -226,9 +236,13 @@ impl<'t> Connection<'t> {
                     signal: gdbstub::common::Signal::SIGTRAP,
                 }));
             }
-            // Still shared: look again shortly, listening to the client meanwhile.
-            self.receive(Some(Duration::from_millis(5)))?;
-            return Ok(None);
+            if self.target.parked_running().is_none() {
+                // Still shared: look again shortly, listening to the client meanwhile.
+                self.receive(Some(Duration::from_millis(5)))?;
+                return Ok(None);
+            }
+            // The child runs beside its parent: its exit or exec, which
+            // lets go of the memory, comes as an event below.
         }
         if self.target.locked_leader_gone() && self.target.stop_event.is_none() {
             // Nothing reports a leader's exit while other threads live: stop

@@ -24,7 +24,7 @@ use gdbstub::target::ext::breakpoints::{
 };
 use gdbstub::target::ext::catch_syscalls::CatchSyscallPosition;
 use gdbstub::target::{Target, TargetError, TargetResult};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
@@ -224,6 +224,14 @@ pub struct ServerTarget {
     /// Processes gdb keeps beside the current one, each stopped at its
     /// own event (see `processes.rs`).
     pub(crate) parked: BTreeMap<i32, crate::processes::ParkedProcess>,
+    /// The current process's `stop_event` is one gdb has not heard of (see
+    /// `ParkedProcess::unreported`).
+    pub(crate) stop_unreported: bool,
+    /// The `vCont` being served names no process: every process runs.
+    pub(crate) resume_every_process: bool,
+    /// Processes stopped by a break-in that another stop overtook: the
+    /// break-in, still to come, is not gdb's and goes unreported.
+    pub(crate) stale_break_ins: BTreeSet<i32>,
 }
 
 /// Logs on stderr when `--debug` is given.
@@ -297,6 +305,9 @@ impl ServerTarget {
             reported_fork_child: None,
             child_to_follow: None,
             parked: BTreeMap::new(),
+            stop_unreported: false,
+            resume_every_process: false,
+            stale_break_ins: BTreeSet::new(),
             osdata: None,
             cores: Default::default(),
         }
@@ -381,10 +392,14 @@ impl ServerTarget {
 
     fn forget_inferior(&mut self, code: Option<i32>, signal: Option<i32>) {
         self.ended_pid = self.inferior.as_ref().map(|i| i.pid);
+        if let Some(pid) = self.ended_pid {
+            self.stale_break_ins.remove(&pid);
+        }
         self.release_kept_children(false);
         self.inferior = None;
         self.syscall_catch_id = None;
         self.stop_event = None;
+        self.stop_unreported = false;
         self.stepping = None;
         self.points = GdbPoints::default();
         self.ending = Some(match signal {
@@ -503,7 +518,13 @@ impl ServerTarget {
         if let Some(pid) = self.inferior.as_ref().map(|i| i.pid) {
             if !self.session.is_stopped(pid)? {
                 self.session.break_in(pid)?;
+                return Ok(());
             }
+        }
+        // The current process is held (a vfork parent waiting for its
+        // child): one running beside it stops instead.
+        if let Some(pid) = self.parked_running() {
+            self.session.break_in(pid)?;
         }
         Ok(())
     }
@@ -526,6 +547,11 @@ impl ServerTarget {
     /// (the event stays in flight), or `None` when it was continued.
     pub fn on_event(&mut self, event: Event) -> Result<Option<MultiThreadStopReason<u64>>, ServerError> {
         let tid = to_tid(event.tid);
+        if self.inferior.as_ref().map(|i| i.pid) != Some(event.pid) {
+            // A process running beside the current one (`schedule-multiple`)
+            // that stops is the one gdb hears of.
+            self.take_running_process_in(event.pid);
+        }
         if self.inferior.as_ref().is_some_and(|i| i.pid != event.pid) {
             self.on_other_process_event(event)?;
             return Ok(None);
@@ -691,6 +717,11 @@ impl ServerTarget {
                 },
                 addr: *address,
             },
+            EventKind::BreakIn if self.stale_break_ins.remove(&event.pid) => {
+                debug_log!(self, "dropping the break-in another stop of process {} overtook", event.pid);
+                self.continue_stop(ContinueStatus::Handled)?;
+                return Ok(None);
+            }
             EventKind::BreakIn if self.locked_leader_gone() => {
                 // The leader ran alone under the lock and exited: as for any
                 // locked thread's end, gdb hears that nothing runs (`N`).

@@ -547,6 +547,33 @@ fn jumping_to_a_breakpoint_hits_it_at_once() {
 }
 
 #[test]
+fn schedule_multiple_runs_two_processes_at_once_and_loses_no_hit() {
+    // gdb's `schedule-multiple on`: `vCont;c` names no process, and the
+    // parent and its kept child both run (the program gets on only if they
+    // do), each hitting one breakpoint 50 times. Every stop of one process
+    // stops the other, which may be at a hit of its own just then: that
+    // hit is told at the next resume, not lost.
+    let program = fixture("fork_both_hit");
+    let out = gdb(
+        &program,
+        &[
+            "set confirm off".into(),
+            "set detach-on-fork off".into(),
+            "set schedule-multiple on".into(),
+            format!("target remote | {SERVER} - {}", program.display()),
+            "dprintf hit,\"hit in inferior %d\\n\", $_inferior".into(),
+            "continue".into(),
+            "inferior 1".into(),
+            "continue".into(),
+        ],
+    );
+    assert_eq!(out.matches("hit in inferior 1").count(), 50, "{out}");
+    assert_eq!(out.matches("hit in inferior 2").count(), 50, "{out}");
+    assert!(out.contains("exited with code 07]"), "{out}");
+    assert!(out.contains("child exited 7, parent hits 50"), "{out}");
+}
+
+#[test]
 fn gdb_keeps_a_forked_child_beside_its_parent_with_detach_on_fork_off() {
     // Two inferiors on one connection: gdb follows the child, which runs
     // to its end while the parent waits stopped; then the parent goes on.

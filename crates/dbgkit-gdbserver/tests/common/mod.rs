@@ -243,8 +243,10 @@ pub fn alive(pid: i32) -> bool {
 
 /// Runs `gdb -batch -nx` with these commands; returns stdout and stderr together.
 pub fn gdb(program: &std::path::Path, commands: &[String]) -> String {
-    let mut command = Command::new("gdb");
-    command.args(["-batch", "-nx", "-iex", "set debuginfod enabled off"]);
+    // A server that hangs fails the test (gdb is ended, and the server
+    // with it) instead of the whole run.
+    let mut command = Command::new("timeout");
+    command.args(["300", "gdb", "-batch", "-nx", "-iex", "set debuginfod enabled off"]);
     for c in commands {
         command.arg("-ex").arg(c);
     }
