@@ -32,13 +32,26 @@ pub fn qsupported_reply(gdbstub_reply: &[u8]) -> Vec<u8> {
 
 /// The reply to `body`, or `None` to let gdbstub answer.
 pub fn answer(target: &mut ServerTarget, negotiated: &mut Negotiated, body: &[u8]) -> Option<Vec<u8>> {
+    // The process gdb selected stays its choice when another one that
+    // stopped became current (several processes running at once).
+    let current = target.inferior.as_ref().map(|i| i.pid);
+    if negotiated.selected_process.is_some_and(|p| Some(p) != current && target.is_parked(p)) {
+        negotiated.foreign_process = negotiated.selected_process;
+    }
     // A packet for another process gdb keeps (registers, breakpoints, or
     // anything for a parked one) makes it the current process.
     if let Some(pid) = negotiated.foreign_process {
         let wants_it = target.is_parked(pid) || crate::processes::needs_current_process(body);
-        if wants_it && !target.non_stop.enabled {
+        if wants_it {
+            // In non-stop mode every process is held while a packet is served.
+            let adopting = target.non_stop.enabled && target.kept_children.contains_key(&pid);
             match target.make_current(pid) {
-                Ok(true) => negotiated.foreign_process = None,
+                Ok(true) => {
+                    negotiated.foreign_process = None;
+                    if adopting {
+                        target.record_stopped_for_gdb(negotiated, pid);
+                    }
+                }
                 Ok(false) => {}
                 Err(e) => {
                     crate::debug_log!(target, "taking process {pid} in: {e}");
@@ -69,6 +82,7 @@ pub fn answer(target: &mut ServerTarget, negotiated: &mut Negotiated, body: &[u8
             }
         }
         let ours = target.inferior.as_ref().map(|i| i.pid);
+        negotiated.selected_process = pid.filter(|&p| p > 0);
         negotiated.foreign_process = pid.filter(|&p| p > 0 && Some(p) != ours);
         if negotiated.foreign_process.is_some() {
             return Some(b"OK".to_vec());

@@ -12,8 +12,14 @@
 //! unreported, and the next resume tells it instead of running anything:
 //! no hit and no signal is lost, and the break-in it did not need is
 //! dropped when it comes.
+//!
+//! In non-stop mode every process runs as gdb sees its threads: a packet
+//! is served with every process held, parked ones included, and each goes
+//! on afterwards; a process that stops becomes the current one to be
+//! reported.
 
 use crate::debug_log;
+use crate::server::Negotiated;
 use crate::target::{ServerError, ServerTarget};
 use dbgkit::{ContinueStatus, EventKind};
 use std::time::{Duration, Instant};
@@ -79,7 +85,7 @@ impl ServerTarget {
 
     /// Makes parked `pid` current; the current process, which a stop told
     /// just now may have let run, is parked as running if so.
-    fn make_current_leaving_it_running(&mut self, pid: i32) -> Result<(), ServerError> {
+    pub(crate) fn make_current_leaving_it_running(&mut self, pid: i32) -> Result<(), ServerError> {
         let outgoing = self.inferior.as_ref().map(|i| i.pid);
         let runs = self.stop_event.is_none();
         self.make_current(pid)?;
@@ -135,6 +141,60 @@ impl ServerTarget {
             Some(pid) => self.take_running_process_in(pid),
             None => false,
         }
+    }
+
+    /// Non-stop: every parked process held for a packet goes on with the
+    /// threads gdb sees running. A process holding a stop gdb has not heard
+    /// of is left held and named instead, for the caller to report.
+    pub(crate) fn resume_parked_as_gdb_sees(&mut self) -> Result<Option<i32>, ServerError> {
+        for pid in self.parked_pids() {
+            let Some(parked) = self.parked.get_mut(&pid) else { continue };
+            if parked.running {
+                continue;
+            }
+            if parked.unreported {
+                return Ok(Some(pid));
+            }
+            parked.running = true;
+            if parked.stop_event.take().is_none() {
+                continue;
+            }
+            let pending = std::mem::take(&mut parked.pending_vfork_done);
+            let result = self.resume_threads_as_gdb_sees(pid, &pending, ContinueStatus::Handled);
+            if let Some(parked) = self.parked.get_mut(&pid) {
+                parked.pending_vfork_done = pending;
+            }
+            result?;
+        }
+        Ok(None)
+    }
+
+    /// Takes a parked process holding a stop gdb has not heard of in as the
+    /// current one, and hands its stop over.
+    pub(crate) fn take_unreported_stop_of(&mut self, pid: i32) -> Result<Option<dbgkit::Event>, ServerError> {
+        self.make_current_leaving_it_running(pid)?;
+        self.stop_unreported = false;
+        Ok(self.stop_event.take())
+    }
+
+    /// Records the threads of `pid`, which stopped with no stop gdb was
+    /// told of (a fork child), as stopped in gdb's eyes (non-stop mode).
+    pub(crate) fn record_stopped_for_gdb(&mut self, negotiated: &Negotiated, pid: i32) {
+        for tid in self.live_threads(pid) {
+            let regs = self.expedited_in(pid, tid);
+            let reply = crate::stop_reply::stopped_by_request(negotiated, pid, tid, &regs);
+            self.non_stop.stopped.entry(tid).or_insert(reply);
+        }
+    }
+
+    /// The threads of the current process and of the parked ones.
+    pub(crate) fn threads_of_every_process(&self) -> Vec<i32> {
+        let current = self.inferior.as_ref().map(|i| i.pid);
+        current
+            .into_iter()
+            .chain(self.parked.keys().copied())
+            .flat_map(|pid| self.session.threads(pid).unwrap_or_default())
+            .collect()
     }
 
     /// Whether a parked process runs.

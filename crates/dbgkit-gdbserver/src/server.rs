@@ -55,6 +55,9 @@ pub struct Negotiated {
     /// The process of the general thread (`Hg`) when it is not the one
     /// debugged (a forked child gdb cleans up before detaching it).
     pub foreign_process: Option<i32>,
+    /// The process of the general thread (`Hg`), current or not: another
+    /// process that stops becomes current while gdb's choice stays.
+    pub selected_process: Option<i32>,
 }
 
 impl Negotiated {
@@ -155,6 +158,10 @@ impl<'t> Connection<'t> {
                 let ended = matches!(reason, MultiThreadStopReason::Exited(_) | MultiThreadStopReason::Terminated(_));
                 let current = self.target.inferior.as_ref().map(|i| i.pid);
                 let pid = if ended { self.target.ended_pid.or(current) } else { current }.unwrap_or(0);
+                // gdb takes the thread of an all-stop reply as the one
+                // selected (`Hg`), and after an end, none.
+                self.negotiated.selected_process = if ended { None } else { current };
+                self.negotiated.foreign_process = None;
                 let body = match self.target.pending_special.take() {
                     Some(special) => crate::stop_reply::special(&special, &self.negotiated, pid, &expedited),
                     None => crate::stop_reply::for_reason(&reason, &self.negotiated, pid, &expedited),
@@ -166,7 +173,9 @@ impl<'t> Connection<'t> {
                     Err(e) => self.recover(e, b"stop reply"),
                 }
             }
-            idle if self.target.non_stop.enabled && self.target.inferior.is_some() => {
+            idle if self.target.non_stop.enabled
+                && (self.target.inferior.is_some() || self.target.parked_running().is_some()) =>
+            {
                 // Non-stop: threads may run while gdb is idle; their stops
                 // go out as notifications.
                 if self.link.0.borrow().has_input()? {

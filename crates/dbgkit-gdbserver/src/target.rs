@@ -532,6 +532,11 @@ impl ServerTarget {
     /// What to send with thread `tid`'s stop reply (see [`Expedited`]).
     pub fn expedited(&mut self, tid: i32) -> Expedited {
         let Some(pid) = self.inferior.as_ref().map(|i| i.pid) else { return Expedited::default() };
+        self.expedited_in(pid, tid)
+    }
+
+    /// [`expedited`](Self::expedited) for a thread of any process.
+    pub fn expedited_in(&mut self, pid: i32, tid: i32) -> Expedited {
         let registers = match self.session.registers(pid, tid) {
             Ok(regs) => vec![
                 (GdbRegId(regnum::RBP), regs.rbp.to_le_bytes().to_vec()),
@@ -773,10 +778,24 @@ impl ServerTarget {
     /// Non-stop: continues the held event of `pid` with the threads gdb
     /// sees running resumed (stepping ones stepping) and the rest stopped.
     pub(crate) fn resume_as_gdb_sees(&mut self, pid: i32, status: ContinueStatus) -> dbgkit::Result<()> {
+        let pending = std::mem::take(&mut self.pending_vfork_done);
+        let result = self.resume_threads_as_gdb_sees(pid, &pending, status);
+        self.pending_vfork_done = pending;
+        result
+    }
+
+    /// [`resume_as_gdb_sees`](Self::resume_as_gdb_sees) for any process,
+    /// with the vforks its threads wait on.
+    pub(crate) fn resume_threads_as_gdb_sees(
+        &mut self,
+        pid: i32,
+        pending_vfork_done: &[PendingVforkDone],
+        status: ContinueStatus,
+    ) -> dbgkit::Result<()> {
         let threads = self.session.threads(pid)?;
         let ns = &self.non_stop;
         // A vfork parent waits, parked, for its child to let go of the memory.
-        let waiting_for_vfork = |t: i32| self.pending_vfork_done.iter().any(|p| p.tid == t);
+        let waiting_for_vfork = |t: i32| pending_vfork_done.iter().any(|p| p.tid == t);
         let running = |t: &&i32| !ns.stopped.contains_key(*t) && !waiting_for_vfork(**t);
         let stepping: Vec<i32> =
             threads.iter().filter(running).filter(|t| ns.steppers.contains_key(*t)).copied().collect();

@@ -574,6 +574,29 @@ fn schedule_multiple_runs_two_processes_at_once_and_loses_no_hit() {
 }
 
 #[test]
+fn non_stop_runs_two_processes_at_once_and_loses_no_hit() {
+    // Non-stop mode with `detach-on-fork off`: the parent and its child
+    // run side by side, each stopping and going on alone (gdb steps each
+    // over the breakpoint in its own memory), 50 hits each.
+    let program = fixture("fork_both_hit");
+    let out = gdb(
+        &program,
+        &[
+            "set confirm off".into(),
+            "set non-stop on".into(),
+            "set detach-on-fork off".into(),
+            format!("target remote | {SERVER} - {}", program.display()),
+            "dprintf hit,\"hit in inferior %d\\n\", $_inferior".into(),
+            "continue".into(),
+        ],
+    );
+    assert_eq!(out.matches("hit in inferior 1").count(), 50, "{out}");
+    assert_eq!(out.matches("hit in inferior 2").count(), 50, "{out}");
+    assert!(out.contains("exited with code 07]"), "{out}");
+    assert!(out.contains("child exited 7, parent hits 50"), "{out}");
+}
+
+#[test]
 fn gdb_keeps_a_forked_child_beside_its_parent_with_detach_on_fork_off() {
     // Two inferiors on one connection: gdb follows the child, which runs
     // to its end while the parent waits stopped; then the parent goes on.

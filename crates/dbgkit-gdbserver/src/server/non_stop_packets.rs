@@ -106,10 +106,17 @@ impl Connection<'_> {
             self.link.0.borrow_mut().replace_next_packet(b"OK".to_vec());
         }
         let before = self.target.inferior.as_ref().map(|i| i.pid);
+        let known: Vec<i32> = before
+            .into_iter()
+            .chain(self.target.parked_pids())
+            .chain(self.target.kept_children.keys().copied())
+            .collect();
         let result = serve(self);
         let after = self.target.inferior.as_ref().map(|i| i.pid);
-        if before != after {
-            self.target.non_stop.forget_threads();
+        // gdb turning to another process it keeps changes nothing it sees.
+        if before != after && !after.is_some_and(|pid| known.contains(&pid)) {
+            let live = self.target.threads_of_every_process();
+            self.target.non_stop.keep_only(&live);
             if !attach {
                 self.adopt_stopped_process();
             }
@@ -127,12 +134,18 @@ impl Connection<'_> {
         // stops while every thread is being stopped is told to gdb instead.
         let known_stopped: Vec<i32> = self.target.non_stop.stopped.keys().copied().collect();
         self.quiesce()?;
-        // A process that ended meanwhile: gdb hears of it by notification.
-        let Some(pid) = self.target.inferior.as_ref().map(|i| i.pid) else { return Ok("OK".into()) };
+        self.take_kept_children_in()?;
         // A fork child told of stays the one a detach of the parent concerns
         // until gdb decides about it: other threads stop and run meanwhile.
         let mut requested_stops = Vec::new();
-        for tid in self.target.live_threads(pid) {
+        // A process that ended meanwhile: gdb hears of it by notification.
+        let current = self.target.inferior.as_ref().map(|i| i.pid);
+        let threads: Vec<(i32, i32)> = current
+            .into_iter()
+            .chain(self.target.parked_pids())
+            .flat_map(|pid| self.target.live_threads(pid).into_iter().map(move |tid| (pid, tid)))
+            .collect();
+        for (pid, tid) in threads {
             let Some(action) = action_for(&actions, pid, tid) else { continue };
             let stopped_now = self.target.non_stop.stopped.contains_key(&tid);
             let (signal, step) = match action {
@@ -147,7 +160,7 @@ impl Connection<'_> {
                     continue;
                 }
                 Action::Stop if !stopped_now => {
-                    requested_stops.push(tid);
+                    requested_stops.push((pid, tid));
                     continue;
                 }
                 _ if !stopped_now || !known_stopped.contains(&tid) => continue,
@@ -169,8 +182,8 @@ impl Connection<'_> {
         }
         self.target.retire_breakpoints_taken_out(false);
         self.target.resumes += 1;
-        for tid in requested_stops {
-            let regs = self.target.expedited(tid);
+        for (pid, tid) in requested_stops {
+            let regs = self.target.expedited_in(pid, tid);
             let reply = stop_reply::stopped_by_request(&self.negotiated, pid, tid, &regs);
             crate::debug_log!(self.target, "non-stop: tell {reply}");
             let notify = self.target.non_stop.stop(tid, reply);
@@ -178,6 +191,21 @@ impl Connection<'_> {
         }
         self.unquiesce()?;
         Ok("OK".into())
+    }
+
+    /// Non-stop: a forked child kept for gdb becomes a process of its own,
+    /// its threads stopped for gdb (as the fork left them), for a resume
+    /// to run them.
+    pub(crate) fn take_kept_children_in(&mut self) -> Result<(), ServerError> {
+        let current = self.target.inferior.as_ref().map(|i| i.pid);
+        for child in self.target.kept_children.keys().copied().collect::<Vec<_>>() {
+            self.target.make_current(child)?;
+            self.target.record_stopped_for_gdb(&self.negotiated, child);
+        }
+        if let Some(pid) = current {
+            self.target.make_current(pid)?;
+        }
+        Ok(())
     }
 
     /// `vCtrlC`: one running thread stops with `SIGINT`.
@@ -200,7 +228,7 @@ impl Connection<'_> {
     /// packet can be served; stops that happen meanwhile are reported.
     pub(super) fn quiesce(&mut self) -> Result<(), ServerError> {
         while self.target.stop_event.is_none() {
-            let Some(pid) = self.target.inferior.as_ref().map(|i| i.pid) else { return Ok(()) };
+            let Some(pid) = self.target.inferior.as_ref().map(|i| i.pid) else { break };
             if !self.target.session.is_stopped(pid)? {
                 self.target.session.break_in(pid)?;
             }
@@ -211,7 +239,8 @@ impl Connection<'_> {
                 Err(e) => return Err(e.into()),
             }
         }
-        Ok(())
+        // The other processes gdb keeps stop too.
+        self.target.stop_running_processes()
     }
 
     /// Lets the threads gdb believes running go on after `quiesce`.
@@ -219,6 +248,17 @@ impl Connection<'_> {
         // A process detached or killed meanwhile has nothing left to continue.
         if self.target.stop_event.take().is_some() && self.target.inferior.is_some() {
             self.target.continue_stop(ContinueStatus::Handled)?;
+        }
+        if !self.target.non_stop.enabled {
+            return Ok(());
+        }
+        // A process that came to a stop of its own as it was held: gdb hears
+        // of it now (which goes on with the rest).
+        if let Some(pid) = self.target.resume_parked_as_gdb_sees()? {
+            if let Some(event) = self.target.take_unreported_stop_of(pid)? {
+                self.on_non_stop_event(event, false)?;
+            }
+            return self.unquiesce();
         }
         Ok(())
     }
@@ -228,8 +268,15 @@ impl Connection<'_> {
     /// While `quiescing`, the break-in that stops everything is kept held.
     pub(super) fn on_non_stop_event(&mut self, event: Event, quiescing: bool) -> Result<(), ServerError> {
         let (pid, tid) = (event.pid, event.tid);
+        if self.target.inferior.as_ref().map(|i| i.pid) != Some(pid) {
+            // Another process gdb keeps, which ran as gdb sees its threads.
+            self.target.take_running_process_in(pid);
+        }
         if self.target.inferior.as_ref().is_some_and(|i| i.pid != pid) {
             return self.target.on_other_process_event(event);
+        }
+        if matches!(event.kind, EventKind::BreakIn) {
+            self.target.stale_break_ins.remove(&pid);
         }
         self.target.stepping = None;
         self.target.scheduler_locked = false;
@@ -278,7 +325,8 @@ impl Connection<'_> {
             self.notify(notify);
             return Ok(());
         }
-        let live = self.target.session.threads(pid).unwrap_or_default();
+        // The threads of the other processes gdb keeps are not forgotten.
+        let live = self.target.threads_of_every_process();
         self.target.non_stop.keep_only(&live);
         let reported = super::stop_thread(&reason).unwrap_or(tid);
         self.report(pid, reported, &reason);
