@@ -134,7 +134,6 @@ impl Connection<'_> {
         // stops while every thread is being stopped is told to gdb instead.
         let known_stopped: Vec<i32> = self.target.non_stop.stopped.keys().copied().collect();
         self.quiesce()?;
-        self.take_kept_children_in()?;
         // A fork child told of stays the one a detach of the parent concerns
         // until gdb decides about it: other threads stop and run meanwhile.
         let mut requested_stops = Vec::new();
@@ -191,21 +190,6 @@ impl Connection<'_> {
         }
         self.unquiesce()?;
         Ok("OK".into())
-    }
-
-    /// Non-stop: a forked child kept for gdb becomes a process of its own,
-    /// its threads stopped for gdb (as the fork left them), for a resume
-    /// to run them.
-    pub(crate) fn take_kept_children_in(&mut self) -> Result<(), ServerError> {
-        let current = self.target.inferior.as_ref().map(|i| i.pid);
-        for child in self.target.kept_children.keys().copied().collect::<Vec<_>>() {
-            self.target.make_current(child)?;
-            self.target.record_stopped_for_gdb(&self.negotiated, child);
-        }
-        if let Some(pid) = current {
-            self.target.make_current(pid)?;
-        }
-        Ok(())
     }
 
     /// `vCtrlC`: one running thread stops with `SIGINT`.
