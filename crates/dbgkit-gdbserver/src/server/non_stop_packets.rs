@@ -304,7 +304,9 @@ impl Connection<'_> {
         if matches!(reason, MultiThreadStopReason::Exited(_) | MultiThreadStopReason::Terminated(_)) {
             self.announce_ending();
             let reply = stop_reply::for_reason(&reason, &self.negotiated, pid, &Default::default());
-            self.target.non_stop.forget_threads();
+            // The other processes' threads stay as gdb sees them.
+            let live = self.target.threads_of_every_process();
+            self.target.non_stop.keep_only(&live);
             let notify = self.target.non_stop.push(reply);
             self.notify(notify);
             return Ok(());
