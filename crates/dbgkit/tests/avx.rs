@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use dbgkit::{ContinueStatus, EventKind, Session, SpawnOptions};
+use dbgkit::{ContinueStatus, EventKind, Session, SpawnOptions, VectorWidth};
 
 #[test]
 fn avx_upper_halves_are_written_and_read_back_and_survive_a_step() {
@@ -34,4 +34,33 @@ fn avx_upper_halves_are_written_and_read_back_and_survive_a_step() {
     assert!(s.avx_upper_halves(pid, 1).is_err());
     s.kill(pid).unwrap();
     run_until(&mut s, |e| matches!(e.kind, EventKind::ProcessExited { .. }));
+}
+
+#[test]
+fn vector_registers_of_a_core_come_from_the_core() {
+    // ymm1 of a written core, read after the process is gone: the core's
+    // XSAVE note answers, not the (dead) thread the core names.
+    let mut s = Session::new();
+    let pid = s.spawn(&SpawnOptions::new([fixture("vector_regs").to_str().unwrap(), "ymm"])).unwrap();
+    run_until(&mut s, |e| matches!(e.kind, EventKind::ProcessCreated { .. }));
+    let stop_here = exe_symbol(&s, pid, "stop_here");
+    s.add_breakpoint(pid, stop_here).unwrap();
+    s.continue_event(ContinueStatus::Handled).unwrap();
+    run_until(&mut s, |e| matches!(e.kind, EventKind::Breakpoint { .. }));
+    let live = s.vector_register(pid, pid, VectorWidth::Ymm, 1).unwrap();
+    assert_eq!(live, [0x2222222222222222_1111111111111111, 0x4444444444444444_3333333333333333]);
+    let dir = std::env::temp_dir().join(format!("dbgkit-avx-core-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let core = dir.join("core");
+    s.write_core(pid, &core).unwrap();
+    drop(s);
+
+    let mut post = Session::new();
+    let core_pid = post.open_core(&core, Some(&fixture("vector_regs"))).unwrap();
+    let tid = post.threads(core_pid).unwrap()[0];
+    assert_eq!(post.vector_register(core_pid, tid, VectorWidth::Ymm, 1).unwrap(), live);
+    assert_eq!(post.avx_upper_halves(core_pid, tid).unwrap()[1], live[1]);
+    let err = post.set_vector_register(core_pid, tid, VectorWidth::Ymm, 1, &[0, 0]).unwrap_err();
+    assert!(err.to_string().contains("not supported"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
 }

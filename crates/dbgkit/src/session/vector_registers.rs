@@ -1,13 +1,12 @@
 //! The full vector registers of a thread: `xmm` (128 bits), `ymm` (256,
-//! with AVX) and `zmm` (512, with AVX-512), read and written through the
-//! thread's `XSAVE` area on Linux (see `os/linux/xstate.rs`); elsewhere
-//! the `xmm` registers of the thread's x87/SSE area, the only ones the
-//! targets there read so far.
+//! with AVX) and `zmm` (512, with AVX-512). `xmm0`..`xmm15` come from the
+//! x87/SSE registers every target reads; the rest from the thread's `XSAVE`
+//! area (`arch/xsave.rs`), which a target gives where it has one (a live
+//! Linux process, a core file) and refuses clearly where not.
 
 use super::Session;
+use crate::arch::xsave::{layout, Component, XSaveArea};
 use crate::error::{Error, Result};
-#[cfg(target_os = "linux")]
-use crate::os::linux::xstate::{layout, Component, XState};
 
 /// How wide a vector register is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,8 +35,8 @@ impl VectorWidth {
         (index < 32).then_some((width, index))
     }
 
-    /// Whether this processor (and kernel) has registers of this width, and how many.
-    #[cfg(target_os = "linux")]
+    /// Whether this processor (and its system) has registers of this
+    /// width, and how many.
     pub fn count(self) -> usize {
         match self {
             VectorWidth::Xmm if layout(Component::Zmm16To31).is_some() => 32,
@@ -49,15 +48,11 @@ impl VectorWidth {
             VectorWidth::Zmm => 32,
         }
     }
+}
 
-    /// How many registers of this width the targets of this system show.
-    #[cfg(not(target_os = "linux"))]
-    pub fn count(self) -> usize {
-        match self {
-            VectorWidth::Xmm => 16,
-            VectorWidth::Ymm | VectorWidth::Zmm => 0,
-        }
-    }
+/// Whether a register lives in the x87/SSE area alone.
+fn in_sse_area(width: VectorWidth, index: usize) -> bool {
+    width == VectorWidth::Xmm && index < 16
 }
 
 fn unavailable(width: VectorWidth, index: usize) -> Error {
@@ -76,16 +71,10 @@ impl Session {
         if index >= width.count() {
             return Err(unavailable(width, index));
         }
-        self.stopped_thread(pid, tid)?;
-        #[cfg(target_os = "linux")]
-        {
-            let state = XState::read(tid)?;
-            state.lanes(index, width as usize).ok_or_else(|| unavailable(width, index))
+        if in_sse_area(width, index) {
+            return Ok(vec![self.fp_registers(pid, tid)?.xmm[index]]);
         }
-        #[cfg(not(target_os = "linux"))]
-        {
-            Ok(vec![self.fp_registers(pid, tid)?.xmm[index]])
-        }
+        self.xsave_area(pid, tid)?.lanes(index, width as usize).ok_or_else(|| unavailable(width, index))
     }
 
     /// Sets a vector register of a stopped thread from its lanes (low first;
@@ -108,18 +97,24 @@ impl Session {
                 lanes.len()
             )));
         }
-        self.stopped_thread(pid, tid)?;
-        #[cfg(target_os = "linux")]
-        {
-            let mut state = XState::read(tid)?;
-            state.set_lanes(index, lanes).ok_or_else(|| unavailable(width, index))?;
-            state.write(tid)
-        }
-        #[cfg(not(target_os = "linux"))]
-        {
+        if in_sse_area(width, index) {
             let mut regs = self.fp_registers(pid, tid)?;
             regs.xmm[index] = lanes[0];
-            self.set_fp_registers(pid, tid, &regs)
+            return self.set_fp_registers(pid, tid, &regs);
         }
+        let mut area = self.xsave_area(pid, tid)?;
+        area.set_lanes(index, lanes).ok_or_else(|| unavailable(width, index))?;
+        self.set_xsave_area(pid, tid, &area)
+    }
+
+    /// The `XSAVE` area of a stopped thread, from its target.
+    pub(crate) fn xsave_area(&mut self, pid: i32, tid: i32) -> Result<XSaveArea> {
+        Ok(XSaveArea { bytes: self.xstate(pid, tid)? })
+    }
+
+    /// Writes a stopped thread's `XSAVE` area back through its target.
+    pub(crate) fn set_xsave_area(&mut self, pid: i32, tid: i32, area: &XSaveArea) -> Result<()> {
+        self.stopped_thread(pid, tid)?;
+        self.process(pid)?.writer()?.set_xstate(tid, &area.bytes)
     }
 }

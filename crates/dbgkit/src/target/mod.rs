@@ -344,6 +344,10 @@ pub trait WriteAccess {
     /// Sets the program counter alone (the hot path).
     fn set_pc(&self, tid: i32, pc: u64) -> Result<()>;
     fn set_fp_registers(&self, tid: i32, regs: &FpRegisters) -> Result<()>;
+    /// Writes a thread's whole `xsave` area back (as [`Target::xstate`] gave it).
+    fn set_xstate(&self, _tid: i32, _area: &[u8]) -> Result<()> {
+        Err(not_supported("writing the extended register state", "this target"))
+    }
     /// Replaces the raw `siginfo_t` of the signal a stopped thread stopped
     /// with: a signal it is then resumed with carries this information.
     fn set_raw_siginfo(&self, _tid: i32, _info: &[u8; crate::session::SIGINFO_SIZE]) -> Result<()> {

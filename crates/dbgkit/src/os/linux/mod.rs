@@ -11,4 +11,3 @@ pub(crate) mod signals;
 pub mod spawn;
 pub(crate) mod target;
 pub(crate) mod wait;
-pub(crate) mod xstate;

@@ -147,6 +147,15 @@ pub(crate) fn get_xstate(tid: pid_t) -> Result<Vec<u8>> {
     Ok(buf)
 }
 
+/// Writes a thread's `xsave` area back: `area` must be the size a read gave.
+pub(crate) fn set_xstate(tid: pid_t, area: &[u8]) -> Result<()> {
+    const NT_X86_XSTATE: usize = 0x202;
+    let mut copy = area.to_vec();
+    let mut iov = libc::iovec { iov_base: copy.as_mut_ptr().cast(), iov_len: copy.len() };
+    request("PTRACE_SETREGSET", libc::PTRACE_SETREGSET, tid, NT_X86_XSTATE, &mut iov as *mut _ as usize)?;
+    Ok(())
+}
+
 /// Reads one word of the user area (the debug registers live there).
 pub(crate) fn peek_user(tid: pid_t, offset: usize) -> Result<u64> {
     // PTRACE_PEEKUSER returns the word; -1 is a valid value, so errno decides.

@@ -153,6 +153,10 @@ impl WriteAccess for LinuxProcess {
         ptrace::set_fpregs(tid, &raw)
     }
 
+    fn set_xstate(&self, tid: i32, area: &[u8]) -> Result<()> {
+        ptrace::set_xstate(tid, area)
+    }
+
     fn set_raw_siginfo(&self, tid: i32, info: &[u8; crate::session::SIGINFO_SIZE]) -> Result<()> {
         // SAFETY: siginfo_t is plain data of exactly SIGINFO_SIZE bytes.
         let info: libc::siginfo_t = unsafe { std::ptr::read_unaligned(info.as_ptr().cast()) };

@@ -1,22 +1,17 @@
-//! The extended processor state (`XSAVE` area) of a thread through
-//! `PTRACE_GETREGSET`/`PTRACE_SETREGSET` with `NT_X86_XSTATE`: the upper
-//! halves of the AVX (`ymm`) and AVX-512 (`zmm`) registers, which the
-//! classic `PTRACE_GETFPREGS` does not carry.
+//! The extended processor state (`XSAVE` area) of an x86_64 thread: the
+//! upper halves of the AVX (`ymm`) and AVX-512 (`zmm`) registers, which
+//! the x87/SSE area does not carry. Targets hand the area over as bytes
+//! (Linux: `PTRACE_GETREGSET` with `NT_X86_XSTATE`; a core file: its
+//! `NT_X86_XSTATE` note); this reads and changes registers in it.
 //!
-//! The kernel gives the area in the standard (non-compacted) format; where
-//! each component lives is what `CPUID` leaf 0xD says for this processor.
+//! The area is in the standard (non-compacted) format; where each
+//! component lives is what `CPUID` leaf 0xD says for this processor.
 
-use crate::error::{Error, Result};
-
-/// `NT_X86_XSTATE` from `<elf.h>`.
-const NT_X86_XSTATE: usize = 0x202;
 /// Bytes of the legacy `FXSAVE` region, then the 64-byte `XSAVE` header.
 const LEGACY_BYTES: usize = 512;
 const XSTATE_BV: usize = LEGACY_BYTES;
 /// The legacy region keeps `xmm0`..`xmm15` here.
 const XMM_OFFSET: usize = 160;
-/// The largest area any processor has today is under 12 KiB.
-const MAX_AREA: usize = 16 * 1024;
 
 /// `XSAVE` state components the engine reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,39 +38,12 @@ pub(crate) fn layout(component: Component) -> Option<(usize, usize)> {
     Some((leaf.ebx as usize, leaf.eax as usize))
 }
 
-/// A thread's `XSAVE` area.
-pub(crate) struct XState {
+/// A thread's `XSAVE` area, as a target gives it.
+pub(crate) struct XSaveArea {
     pub bytes: Vec<u8>,
 }
 
-impl XState {
-    pub(crate) fn read(tid: i32) -> Result<XState> {
-        let mut bytes = vec![0u8; MAX_AREA];
-        let mut iov = libc::iovec { iov_base: bytes.as_mut_ptr().cast(), iov_len: bytes.len() };
-        // SAFETY: the kernel writes at most iov_len bytes into our buffer and sets iov_len.
-        let r = unsafe {
-            libc::ptrace(libc::PTRACE_GETREGSET, tid, NT_X86_XSTATE as *mut libc::c_void, &mut iov as *mut libc::iovec)
-        };
-        if r == -1 {
-            return Err(Error::last_os("PTRACE_GETREGSET(NT_X86_XSTATE)", tid));
-        }
-        bytes.truncate(iov.iov_len);
-        Ok(XState { bytes })
-    }
-
-    pub(crate) fn write(&self, tid: i32) -> Result<()> {
-        let mut copy = self.bytes.clone();
-        let mut iov = libc::iovec { iov_base: copy.as_mut_ptr().cast(), iov_len: copy.len() };
-        // SAFETY: the kernel reads iov_len bytes of our buffer.
-        let r = unsafe {
-            libc::ptrace(libc::PTRACE_SETREGSET, tid, NT_X86_XSTATE as *mut libc::c_void, &mut iov as *mut libc::iovec)
-        };
-        if r == -1 {
-            return Err(Error::last_os("PTRACE_SETREGSET(NT_X86_XSTATE)", tid));
-        }
-        Ok(())
-    }
-
+impl XSaveArea {
     fn u128_at(&self, offset: usize) -> u128 {
         self.bytes.get(offset..offset + 16).map(|b| u128::from_le_bytes(b.try_into().expect("16 bytes"))).unwrap_or(0)
     }
@@ -133,7 +101,7 @@ impl XState {
 
     /// Sets the lanes of register `index` (the first `values.len()` lanes).
     pub(crate) fn set_lanes(&mut self, index: usize, values: &[u128]) -> Option<()> {
-        let mark = |state: &mut XState, component: Component| {
+        let mark = |state: &mut XSaveArea, component: Component| {
             let mut bv = u64::from_le_bytes(state.bytes[XSTATE_BV..XSTATE_BV + 8].try_into().expect("8 bytes"));
             bv |= 1 << component as u32;
             state.bytes[XSTATE_BV..XSTATE_BV + 8].copy_from_slice(&bv.to_le_bytes());
