@@ -62,9 +62,7 @@ use crate::event::{ContinueStatus, Event, EventKind};
 use crate::launch::{SpawnOptions, SpawnedPipes};
 use crate::module::Module;
 #[cfg(target_os = "linux")]
-use crate::os::linux::target::PtraceEvents;
-#[cfg(target_os = "linux")]
-use crate::os::linux::{attach, spawn};
+use crate::os::local;
 use crate::process::{ProcessState, Step};
 use crate::target::MemoryRegion;
 use crate::target::{EventSource, StopReason, WaitMode};
@@ -102,9 +100,9 @@ pub struct Session {
     orphans: HashMap<i32, StopReason>,
     /// Where stops come from; each process names one (or none: a core file).
     sources: Vec<Box<dyn EventSource>>,
-    /// Which source is the `waitpid` of this thread's ptrace tracees.
+    /// Which source is the one of every local process (`os/local.rs`).
     #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
-    ptrace_source: Option<usize>,
+    local_source: Option<usize>,
     breakpoints: BTreeMap<u32, Breakpoint>,
     /// Hardware and page watchpoints (ids shared with breakpoints).
     watchpoints: BTreeMap<u32, watchpoints::Watchpoint>,
@@ -221,7 +219,7 @@ impl Session {
             held: VecDeque::new(),
             orphans: HashMap::new(),
             sources: Vec::new(),
-            ptrace_source: None,
+            local_source: None,
             breakpoints: BTreeMap::new(),
             watchpoints: BTreeMap::new(),
             next_breakpoint_id: 1,
@@ -264,18 +262,14 @@ impl Session {
         #[cfg(target_os = "linux")]
         {
             self.refuse_inside_callback("launch a program")?;
-            let (pid, _path, pipes) = spawn::spawn(options, true)?;
+            let (pid, pipes) = local::launch(options)?;
             self.pipes.insert(pid, pipes);
             let adopted = self.adopt_new_image(pid, true).and_then(|()| match options.stop_at_entry {
                 true => self.plant_entry_stop(pid),
                 false => Ok(()),
             });
             if let Err(e) = adopted {
-                // SAFETY: killing and reaping our own child, which we could not take over.
-                unsafe {
-                    libc::kill(pid, crate::signal_numbers::SIGKILL);
-                    libc::waitpid(pid, std::ptr::null_mut(), libc::__WALL);
-                }
+                local::abandon_launched(pid);
                 self.forget_process(pid);
                 return Err(e);
             }
@@ -314,7 +308,7 @@ impl Session {
             if self.processes.contains_key(&pid) {
                 return Err(Error::AlreadyTraced { pid, tracer: unsafe { libc::gettid() } });
             }
-            let stopped = attach::seize_all(pid)?;
+            let stopped = local::attach(pid)?;
             self.adopt_attached(pid, stopped)
         }
     }
@@ -877,14 +871,14 @@ impl Session {
         only
     }
 
-    /// The event source of every ptrace process of this session.
+    /// The event source of every local process of this session.
     #[cfg(target_os = "linux")]
-    pub(crate) fn ptrace_source(&mut self) -> usize {
-        if let Some(source) = self.ptrace_source {
+    pub(crate) fn local_source(&mut self) -> usize {
+        if let Some(source) = self.local_source {
             return source;
         }
-        self.sources.push(Box::new(PtraceEvents));
-        self.ptrace_source = Some(self.sources.len() - 1);
+        self.sources.push(crate::os::local::event_source());
+        self.local_source = Some(self.sources.len() - 1);
         self.sources.len() - 1
     }
 

@@ -4,4 +4,5 @@
 
 #[cfg(target_os = "linux")]
 pub(crate) mod linux;
+pub(crate) mod local;
 pub mod windows;

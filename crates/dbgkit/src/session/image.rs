@@ -10,9 +10,7 @@ use crate::event::EventKind;
 use crate::linux::rdebug;
 use crate::module::{elf_entry, load_extent, module_from_file, phdr_vaddr, read_head, short_name, Module};
 #[cfg(target_os = "linux")]
-use crate::os::linux::attach::AttachedThread;
-#[cfg(target_os = "linux")]
-use crate::os::linux::target::LinuxProcess;
+use crate::os::local::{self, AttachedThread};
 use crate::process::{LoaderState, ProcessState, ThreadState};
 use crate::target::{EventSource, Image, Target};
 use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
@@ -136,15 +134,15 @@ impl Session {
     /// Takes a freshly launched process (stopped at its exec event) into the session.
     #[cfg(target_os = "linux")]
     pub(crate) fn adopt_new_image(&mut self, pid: i32, launched: bool) -> Result<()> {
-        let target = LinuxProcess::open(pid)?;
+        let target = local::open(pid)?;
         // The kernel's view: for a script this is its interpreter.
         let image_info = target.image()?;
-        let initial = read_initial_image(&target, &image_info)?;
+        let initial = read_initial_image(&*target, &image_info)?;
         let image = image_info.executable.clone();
         let mut threads = BTreeMap::new();
         threads.insert(pid, ThreadState::new_stopped());
-        let source = Some(self.ptrace_source());
-        let process = new_process(pid, image.clone(), launched, threads, Box::new(target), source, image_info.auxv);
+        let source = Some(self.local_source());
+        let process = new_process(pid, image.clone(), launched, threads, target, source, image_info.auxv);
         self.processes.insert(pid, process);
         self.owner.insert(pid, pid);
         let exe = &initial.executable;
@@ -203,9 +201,9 @@ impl Session {
     /// Takes an attached process into the session and replays its present.
     #[cfg(target_os = "linux")]
     pub(crate) fn adopt_attached(&mut self, pid: i32, stopped: BTreeMap<i32, AttachedThread>) -> Result<()> {
-        let target = LinuxProcess::open(pid)?;
+        let target = local::open(pid)?;
         let image_info = target.image()?;
-        let initial = read_initial_image(&target, &image_info)?;
+        let initial = read_initial_image(&*target, &image_info)?;
         let image = image_info.executable.clone();
         let mut threads = BTreeMap::new();
         for (&tid, how) in &stopped {
@@ -217,9 +215,8 @@ impl Session {
             threads.insert(tid, t);
             self.owner.insert(tid, pid);
         }
-        let source = Some(self.ptrace_source());
-        self.processes
-            .insert(pid, new_process(pid, image.clone(), false, threads, Box::new(target), source, image_info.auxv));
+        let source = Some(self.local_source());
+        self.processes.insert(pid, new_process(pid, image.clone(), false, threads, target, source, image_info.auxv));
         let exe = &initial.executable;
         let leader =
             if stopped.contains_key(&pid) { pid } else { *stopped.keys().next().expect("at least one thread") };

@@ -3,17 +3,9 @@
 use super::ptrace;
 use super::wait::{self, Block, WaitStatus};
 use crate::error::{Error, Result};
-use crate::target::StopReason;
 use std::collections::BTreeMap;
 
-/// How a thread was found when attaching.
-#[derive(Debug)]
-pub(crate) enum AttachedThread {
-    /// Stopped by our interrupt; `group_stopped` when it was in a group-stop.
-    Stopped { group_stopped: bool },
-    /// Stopped with a status of its own that must be handled later.
-    Held(StopReason),
-}
+pub(crate) use crate::os::local::AttachedThread;
 
 use super::target::thread_ids;
 
