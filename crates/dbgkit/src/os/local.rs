@@ -1,9 +1,9 @@
 //! The processes of the machine the engine runs on, as the session sees
 //! them: launching a program, attaching to a process, the target of each,
 //! and the one event source they share. The session goes through here and
-//! never names a backend; this file picks it (Linux: ptrace). A Windows
-//! process comes through `session/windows.rs` instead, whose debug loop
-//! reports its start as events.
+//! never names a backend; this file picks it (Linux: ptrace; Windows: the
+//! Win32 debug loop, each process with its own event source, whose start
+//! `session/windows.rs` replays as events).
 
 use crate::target::StopReason;
 
@@ -59,5 +59,44 @@ mod linux {
     /// The event source every local process shares (one `waitpid`).
     pub(crate) fn event_source() -> Box<dyn EventSource> {
         Box::new(target::PtraceEvents)
+    }
+}
+
+#[cfg(windows)]
+pub(crate) use windows::*;
+
+#[cfg(windows)]
+mod windows {
+    use crate::error::Result;
+    use crate::launch::SpawnOptions;
+    use crate::os::windows::WindowsTarget;
+    use crate::target::{EventSource, Target};
+
+    /// A Windows process just started or attached to: its target, the
+    /// event source of its debug loop, and its first thread.
+    pub(crate) struct LocalProcess {
+        pub(crate) target: Box<dyn Target>,
+        /// A second handle on the same process, to end or let it go when
+        /// the session cannot take it in.
+        pub(crate) spare: Box<dyn Target>,
+        pub(crate) events: Box<dyn EventSource>,
+        pub(crate) first_thread: i32,
+    }
+
+    fn local(target: WindowsTarget, first_thread: i32) -> LocalProcess {
+        let events = target.events();
+        LocalProcess { spare: Box::new(target.clone()), target: Box::new(target), events, first_thread }
+    }
+
+    /// Launches a program under the debug loop.
+    pub(crate) fn launch(options: &SpawnOptions) -> Result<LocalProcess> {
+        let (target, tid) = WindowsTarget::spawn(options)?;
+        Ok(local(target, tid))
+    }
+
+    /// Attaches the debug loop to process `pid`.
+    pub(crate) fn attach(pid: u32) -> Result<LocalProcess> {
+        let (target, tid) = WindowsTarget::attach(pid)?;
+        Ok(local(target, tid))
     }
 }

@@ -1,5 +1,5 @@
 //! Launching and attaching on Windows: the process is the engine's Windows
-//! target (the Win32 debug loop, `os/windows`), taken into the session as
+//! target (the Win32 debug loop, from `os/local.rs`), taken into the session as
 //! an attached process is: its present replayed as events, then the
 //! loader's initial breakpoint (`Exception 0x80000003`, first chance), as
 //! WinDbg reports it.
@@ -7,31 +7,30 @@
 use super::Session;
 use crate::error::{Error, Result};
 use crate::launch::SpawnOptions;
-use crate::os::windows::WindowsTarget;
+use crate::os::local::{self, LocalProcess};
 
 impl Session {
     pub(super) fn spawn_windows(&mut self, options: &SpawnOptions) -> Result<i32> {
         if options.argv.is_empty() {
             return Err(Error::InvalidArgument("no program to launch".into()));
         }
-        let (target, tid) = WindowsTarget::spawn(options)?;
-        self.adopt_windows(target, tid, true)
+        let process = local::launch(options)?;
+        self.adopt_windows(process, true)
     }
 
     pub(super) fn attach_windows(&mut self, pid: i32) -> Result<()> {
         let pid = u32::try_from(pid).map_err(|_| Error::NoSuchProcess(pid))?;
-        let (target, tid) = WindowsTarget::attach(pid)?;
-        self.adopt_windows(target, tid, false).map(|_| ())
+        let process = local::attach(pid)?;
+        self.adopt_windows(process, false).map(|_| ())
     }
 
-    fn adopt_windows(&mut self, target: WindowsTarget, tid: i32, launched: bool) -> Result<i32> {
-        let events = target.events();
-        let pid = match self.adopt_target(Box::new(target.clone()), Some(events)) {
+    fn adopt_windows(&mut self, process: LocalProcess, launched: bool) -> Result<i32> {
+        let LocalProcess { target, spare, events, first_thread: tid } = process;
+        let pid = match self.adopt_target(target, Some(events)) {
             Ok(pid) => pid,
             Err(e) => {
                 // Not taken in: the program must not be left stopped for good.
-                use crate::target::Target;
-                if let Some(control) = target.run_control() {
+                if let Some(control) = spare.run_control() {
                     let _ = if launched { control.kill() } else { control.detach_thread(tid, 0) };
                 }
                 return Err(e);
