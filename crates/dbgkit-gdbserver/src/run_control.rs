@@ -87,6 +87,19 @@ pub(crate) fn others(locked: bool) -> OtherThreads {
 /// and with it every other one when the plan names no process.
 pub(crate) fn resume(target: &mut ServerTarget) -> Result<(), ServerError> {
     let every_process = std::mem::take(&mut target.resume_every_process);
+    if std::mem::take(&mut target.interrupt_pending) {
+        if let Some(event) = &target.stop_event {
+            // gdb's Ctrl-C came while nothing ran: this resume is where it stops.
+            let plan = std::mem::take(&mut target.plan);
+            let tid = plan.stepper().map_or(event.tid, |(tid, _)| tid);
+            debug_log!(target, "a Ctrl-C came while stopped: thread {tid} stops with SIGINT");
+            target.immediate_stop = Some(MultiThreadStopReason::SignalWithThread {
+                tid: crate::target::to_tid(tid),
+                signal: gdbstub::common::Signal::SIGINT,
+            });
+            return Ok(());
+        }
+    }
     if target.prepare_resume(every_process)? {
         // A stop gdb has not heard of is told instead.
         target.plan = ResumePlan::default();

@@ -232,6 +232,9 @@ pub struct ServerTarget {
     /// Processes stopped by a break-in that another stop overtook: the
     /// break-in, still to come, is not gdb's and goes unreported.
     pub(crate) stale_break_ins: BTreeSet<i32>,
+    /// A Ctrl-C came while everything was stopped: the next resume is
+    /// reported as a SIGINT stop instead of running.
+    pub(crate) interrupt_pending: bool,
 }
 
 /// Logs on stderr when `--debug` is given.
@@ -308,6 +311,7 @@ impl ServerTarget {
             stop_unreported: false,
             resume_every_process: false,
             stale_break_ins: BTreeSet::new(),
+            interrupt_pending: false,
             osdata: None,
             cores: Default::default(),
         }
@@ -400,6 +404,7 @@ impl ServerTarget {
         self.syscall_catch_id = None;
         self.stop_event = None;
         self.stop_unreported = false;
+        self.interrupt_pending = false;
         self.stepping = None;
         self.points = GdbPoints::default();
         self.ending = Some(match signal {
@@ -525,7 +530,12 @@ impl ServerTarget {
         // child): one running beside it stops instead.
         if let Some(pid) = self.parked_running() {
             self.session.break_in(pid)?;
+            return Ok(());
         }
+        // Nothing runs: the Ctrl-C came between two packets (gdb stepping
+        // for a software watchpoint, say). The next resume stops at once
+        // with SIGINT, as gdbserver's SIGINT to the stopped process makes it.
+        self.interrupt_pending = self.inferior.is_some();
         Ok(())
     }
 

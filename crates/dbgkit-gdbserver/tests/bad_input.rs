@@ -156,6 +156,28 @@ fn break_in_stops_a_running_target_with_sigint() {
 }
 
 #[test]
+fn a_ctrl_c_between_packets_stops_the_next_resume_with_sigint() {
+    // gdb stepping for a software watchpoint is stopped most of the time:
+    // its Ctrl-C comes between a stop reply and the next step. As under
+    // gdbserver (which sends SIGINT to the stopped process), that step
+    // stops with SIGINT, and gdb's `continue` ends.
+    let spin = fixture("spin");
+    let mut server = Server::start(&["--once", "127.0.0.1:0", spin.to_str().unwrap()]);
+    let mut c = server.connect();
+    c.ask("qSupported:multiprocess+");
+    let first = c.ask("?");
+    let thread = first.split(';').find_map(|f| f.strip_prefix("T05thread:")).expect("a thread").to_string();
+    c.send_raw(b"\x03");
+    let stop = c.ask(&format!("vCont;s:{thread};c"));
+    assert!(stop.starts_with("T02thread:"), "{stop}");
+    // The SIGINT is told once: the next step is a plain step.
+    let step = c.ask(&format!("vCont;s:{thread};c"));
+    assert!(step.starts_with("T05thread:"), "{step}");
+    drop(c);
+    assert!(server.wait_exit(Duration::from_secs(20)).is_some());
+}
+
+#[test]
 fn an_attached_process_is_left_running_and_clean_when_the_client_vanishes() {
     let mut spin = std::process::Command::new(fixture("spin")).spawn().unwrap();
     let pid = spin.id() as i32;
