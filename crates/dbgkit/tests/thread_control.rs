@@ -238,3 +238,32 @@ fn a_thread_told_to_hit_its_breakpoint_again_traps_there_after_its_signal() {
     let hits = run_to_exit(&mut s, pid).iter().filter(|e| matches!(e.kind, EventKind::Breakpoint { .. })).count();
     assert_eq!(hits, 2, "the two calls left");
 }
+
+#[test]
+fn a_trap_taken_as_the_thread_was_broken_into_survives_its_breakpoint_going() {
+    // The thread executes the breakpoint's int3 while nothing waits for it;
+    // a break-in then finds that trap and holds it (the thread's rip is one
+    // byte after the int3). The debugger removes the breakpoint and steps
+    // the thread alone: it must run the restored instruction, from the
+    // breakpoint's address, not go on from the middle of it.
+    let mut s = Session::new();
+    let pid = s.spawn(&SpawnOptions::new([fixture("counter").to_str().unwrap(), "1000000"])).unwrap();
+    run_until(&mut s, |e| matches!(e.kind, EventKind::ProcessCreated { .. }));
+    let bump = exe_symbol(&s, pid, "bump");
+    let id = s.add_breakpoint(pid, bump).unwrap();
+    s.continue_event(ContinueStatus::Handled).unwrap();
+    run_until(&mut s, |e| matches!(e.kind, EventKind::Breakpoint { .. }));
+    s.continue_event(ContinueStatus::Handled).unwrap();
+    // Not waiting: the thread hits the int3 again and sits in its trap.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    s.break_in(pid).unwrap();
+    let stop = run_until(&mut s, |e| matches!(e.kind, EventKind::BreakIn | EventKind::Breakpoint { .. }));
+    assert_eq!(s.registers(pid, pid).unwrap().rip, bump, "the thread shows at the breakpoint ({:?})", stop.kind);
+    s.remove_breakpoint(id).unwrap();
+    let first = s.disassemble(pid, bump, 1).unwrap();
+    let next = bump + first[0].bytes.len() as u64;
+    s.step_thread(pid, pid, ContinueStatus::Handled, OtherThreads::Stay).unwrap();
+    let step = run_until(&mut s, |e| matches!(e.kind, EventKind::StepComplete { .. }));
+    assert_eq!(step.kind, EventKind::StepComplete { address: next }, "one whole instruction from {bump:#x}");
+    s.kill(pid).unwrap();
+}

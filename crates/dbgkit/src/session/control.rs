@@ -163,6 +163,14 @@ impl Session {
     /// if asked, listening if group-stopped, with its signal if any.
     pub(crate) fn resume_thread(&mut self, pid: i32, tid: i32) -> Result<()> {
         self.refuse_inside_callback("resume a thread")?;
+        if self.held.iter().any(|(held, _)| *held == tid) {
+            // A stop the kernel gave while the thread was being stopped for
+            // another event is handled first, as if the thread had just come
+            // to it; running it now would skip that stop (an int3's trap,
+            // with rip one byte on, would be lost and the thread run on from
+            // the middle of an instruction).
+            return Ok(());
+        }
         if self.waits_for_vfork(pid, tid)? {
             return Ok(());
         }

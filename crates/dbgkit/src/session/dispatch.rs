@@ -158,13 +158,14 @@ impl Session {
                 return self.on_breakpoint_at(pid, tid, at, !owned);
             }
         }
-        if let Some(reason) = stepping {
-            return self.on_step_complete(pid, tid, rip, reason);
-        }
         if self.trap_of_removed_site(pid, at) && self.trapped_by_int3(pid, tid) {
-            // A hit taken before its breakpoint was removed: run the restored instruction.
+            // A hit taken before its breakpoint was removed: run (or step)
+            // the restored instruction.
             self.set_rip_of(pid, tid, at)?;
             return self.resume_thread(pid, tid);
+        }
+        if let Some(reason) = stepping {
+            return self.on_step_complete(pid, tid, rip, reason);
         }
         self.on_signal(pid, tid, crate::signal_numbers::SIGTRAP)
     }
