@@ -591,6 +591,37 @@ fn non_stop_runs_two_processes_at_once_and_loses_no_hit() {
 }
 
 #[test]
+fn detaching_a_kept_child_killed_from_outside_succeeds() {
+    // One process of several, stopped at a breakpoint, is killed by
+    // someone else: gdb's `detach` of it finds nothing to let go and must
+    // succeed (as with gdbserver), leaving the parent debugged.
+    let program = fixture("forker");
+    let out = gdb(
+        &program,
+        &[
+            "set confirm off".into(),
+            "set detach-on-fork off".into(),
+            "set schedule-multiple on".into(),
+            format!("target remote | {SERVER} - {}", program.display()),
+            "break hit".into(),
+            "continue".into(),
+            "continue".into(),
+            "python import os, signal, time; os.kill(gdb.selected_inferior().pid, signal.SIGKILL); time.sleep(0.2)"
+                .into(),
+            "detach".into(),
+            "info inferiors".into(),
+            "inferior 1".into(),
+            "delete".into(),
+            "continue".into(),
+        ],
+    );
+    assert!(out.contains("Thread 2.1") && out.contains("hit Breakpoint 1"), "the child stopped:\n{out}");
+    assert!(!out.contains("Can't detach"), "{out}");
+    assert!(out.contains("[Inferior 2 (process") && out.contains(" detached]"), "{out}");
+    assert!(out.contains("child exited -1, parent hits 2"), "the parent saw its child killed:\n{out}");
+}
+
+#[test]
 fn gdb_keeps_a_forked_child_beside_its_parent_with_detach_on_fork_off() {
     // Two inferiors on one connection: gdb follows the child, which runs
     // to its end while the parent waits stopped; then the parent goes on.
