@@ -4,17 +4,11 @@
 mod common;
 
 use common::*;
-use dbgkit::{ContinueStatus, EventKind, Session, SpawnOptions, VectorWidth};
+use dbgkit::{EventKind, Session, VectorWidth};
 
 #[test]
 fn avx_upper_halves_are_written_and_read_back_and_survive_a_step() {
-    let mut s = Session::new();
-    let pid = s.spawn(&SpawnOptions::new([fixture("counter").to_str().unwrap(), "3"])).unwrap();
-    run_until(&mut s, |e| matches!(e.kind, EventKind::ProcessCreated { .. }));
-    let bump = exe_symbol(&s, pid, "bump");
-    s.add_breakpoint(pid, bump).unwrap();
-    s.continue_event(ContinueStatus::Handled).unwrap();
-    run_until(&mut s, |e| matches!(e.kind, EventKind::Breakpoint { .. }));
+    let StoppedAt { session: mut s, pid, .. } = stopped_at("counter", &["3"], "bump");
     let mut values = [0u128; 16];
     for (i, v) in values.iter_mut().enumerate() {
         *v = 0x0102_0304_0506_0708_090a_0b0c_0d0e_0f10u128.wrapping_mul(i as u128 + 1);
@@ -40,13 +34,7 @@ fn avx_upper_halves_are_written_and_read_back_and_survive_a_step() {
 fn vector_registers_of_a_core_come_from_the_core() {
     // ymm1 of a written core, read after the process is gone: the core's
     // XSAVE note answers, not the (dead) thread the core names.
-    let mut s = Session::new();
-    let pid = s.spawn(&SpawnOptions::new([fixture("vector_regs").to_str().unwrap(), "ymm"])).unwrap();
-    run_until(&mut s, |e| matches!(e.kind, EventKind::ProcessCreated { .. }));
-    let stop_here = exe_symbol(&s, pid, "stop_here");
-    s.add_breakpoint(pid, stop_here).unwrap();
-    s.continue_event(ContinueStatus::Handled).unwrap();
-    run_until(&mut s, |e| matches!(e.kind, EventKind::Breakpoint { .. }));
+    let StoppedAt { session: mut s, pid, .. } = stopped_at("vector_regs", &["ymm"], "stop_here");
     let live = s.vector_register(pid, pid, VectorWidth::Ymm, 1).unwrap();
     assert_eq!(live, [0x2222222222222222_1111111111111111, 0x4444444444444444_3333333333333333]);
     let dir = std::env::temp_dir().join(format!("dbgkit-avx-core-{}", std::process::id()));

@@ -246,13 +246,7 @@ fn a_trap_taken_as_the_thread_was_broken_into_survives_its_breakpoint_going() {
     // byte after the int3). The debugger removes the breakpoint and steps
     // the thread alone: it must run the restored instruction, from the
     // breakpoint's address, not go on from the middle of it.
-    let mut s = Session::new();
-    let pid = s.spawn(&SpawnOptions::new([fixture("counter").to_str().unwrap(), "1000000"])).unwrap();
-    run_until(&mut s, |e| matches!(e.kind, EventKind::ProcessCreated { .. }));
-    let bump = exe_symbol(&s, pid, "bump");
-    let id = s.add_breakpoint(pid, bump).unwrap();
-    s.continue_event(ContinueStatus::Handled).unwrap();
-    run_until(&mut s, |e| matches!(e.kind, EventKind::Breakpoint { .. }));
+    let StoppedAt { session: mut s, pid, address: bump, breakpoint: id } = stopped_at("counter", &["1000000"], "bump");
     s.continue_event(ContinueStatus::Handled).unwrap();
     // Not waiting: the thread hits the int3 again and sits in its trap.
     std::thread::sleep(std::time::Duration::from_millis(300));

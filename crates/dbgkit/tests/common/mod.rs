@@ -71,6 +71,30 @@ pub fn run_until(session: &mut Session, mut pred: impl FnMut(&Event) -> bool) ->
     }
 }
 
+/// A fixture stopped at its first hit of a breakpoint on `function`.
+pub struct StoppedAt {
+    pub session: Session,
+    pub pid: i32,
+    /// The function's address (where the breakpoint is).
+    pub address: u64,
+    pub breakpoint: u32,
+}
+
+/// Launches fixture `name` with `args` and runs it to its first hit of a
+/// breakpoint on `function` (the hit still in flight).
+pub fn stopped_at(name: &str, args: &[&str], function: &str) -> StoppedAt {
+    let mut session = Session::new();
+    let path = fixture(name);
+    let argv: Vec<&str> = std::iter::once(path.to_str().unwrap()).chain(args.iter().copied()).collect();
+    let pid = session.spawn(&dbgkit::SpawnOptions::new(argv)).unwrap();
+    run_until(&mut session, |e| matches!(e.kind, EventKind::ProcessCreated { .. }));
+    let address = exe_symbol(&session, pid, function);
+    let breakpoint = session.add_breakpoint(pid, address).unwrap();
+    session.continue_event(ContinueStatus::Handled).unwrap();
+    run_until(&mut session, |e| matches!(e.kind, EventKind::Breakpoint { .. }));
+    StoppedAt { session, pid, address, breakpoint }
+}
+
 /// Reads everything from a piped stdout after the process exited.
 pub fn read_all(file: &mut Option<std::fs::File>) -> String {
     use std::io::Read;
