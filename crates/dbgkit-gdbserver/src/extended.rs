@@ -30,7 +30,12 @@ impl ExtendedMode for ServerTarget {
             }
         }
         if self.inferior.is_some() {
-            self.kill_inferior().map_err(TargetError::Fatal)?;
+            if self.multiprocess {
+                // A new inferior of gdb's: the process it has stays, parked.
+                self.park_for_a_new_process();
+            } else {
+                self.kill_inferior().map_err(TargetError::Fatal)?;
+            }
         }
         match self.launch(&argv) {
             Ok(pid) => {
@@ -47,8 +52,11 @@ impl ExtendedMode for ServerTarget {
 
     fn attach(&mut self, pid: Pid) -> TargetResult<(), Self> {
         if self.inferior.is_some() {
-            // One process at a time, as gdbserver without multi-process support.
-            return Err(TargetError::Errno(libc::EBUSY as u8));
+            if !self.multiprocess {
+                // One process at a time, as gdbserver without multi-process support.
+                return Err(TargetError::Errno(libc::EBUSY as u8));
+            }
+            self.park_for_a_new_process();
         }
         match ServerTarget::attach(self, pid.get() as i32) {
             Ok(()) => {

@@ -192,6 +192,15 @@ impl ServerTarget {
         self.stop_unreported = parked.unreported;
     }
 
+    /// Parks the current process for one gdb starts or attaches beside it
+    /// (a new inferior, `add-inferior` then `run` or `attach`).
+    pub(crate) fn park_for_a_new_process(&mut self) {
+        if let Some(outgoing) = self.park_current() {
+            debug_log!(self, "process {} waits parked beside a new one", outgoing.inferior.pid);
+            self.parked.insert(outgoing.inferior.pid, outgoing);
+        }
+    }
+
     /// `D;PID` of a parked process: it goes, free of breakpoints. False
     /// when `pid` is not parked.
     pub(crate) fn detach_parked(&mut self, pid: i32) -> bool {

@@ -363,6 +363,7 @@ impl<'t> Connection<'t> {
         if body.starts_with(b"qSupported") {
             self.negotiated.multiprocess = body.windows(13).any(|w| w == b"multiprocess+");
             self.target.exec_events = body.windows(12).any(|w| w == b"exec-events+");
+            self.target.multiprocess = self.negotiated.multiprocess;
             self.target.fork_events =
                 body.windows(13).any(|w| w == b";fork-events+") || body.windows(13).any(|w| w == b":fork-events+");
             self.target.vfork_events = body.windows(13).any(|w| w == b"vfork-events+");

@@ -192,6 +192,9 @@ pub struct ServerTarget {
     pub no_resumed: bool,
     /// The client asked for exec events in `qSupported`.
     pub exec_events: bool,
+    /// The client speaks of several processes (`multiprocess+`): a new
+    /// process (`vRun`, `vAttach`) joins the ones it has.
+    pub multiprocess: bool,
     /// The client asked for fork events in `qSupported`.
     pub fork_events: bool,
     /// The client asked for vfork events in `qSupported`.
@@ -298,6 +301,7 @@ impl ServerTarget {
             immediate_stop: None,
             no_resumed: false,
             exec_events: false,
+            multiprocess: false,
             fork_events: false,
             vfork_events: false,
             pending_vfork_done: Vec::new(),

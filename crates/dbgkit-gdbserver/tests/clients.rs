@@ -128,6 +128,46 @@ fn gdb_watchpoints_and_extended_remote() {
 }
 
 #[test]
+fn a_second_inferior_runs_beside_the_first_in_extended_mode() {
+    // gdb's `add-inferior` then `run`: a `vRun` while a process lives adds
+    // one (gdbserver with multi-process); the first stays, parked, and
+    // runs on to its own end when gdb turns back to it.
+    let counter = fixture("counter");
+    let server = Server::start(&["--once", "--multi", "127.0.0.1:0"]);
+    let log = gdb(
+        &counter,
+        &[
+            "set confirm off".into(),
+            format!("target extended-remote 127.0.0.1:{}", server.port),
+            format!("set remote exec-file {}", counter.display()),
+            "break bump".into(),
+            "run 3".into(),
+            "add-inferior".into(),
+            "inferior 2".into(),
+            format!("file {}", counter.display()),
+            format!("set remote exec-file {}", counter.display()),
+            "run 2".into(),
+            "info inferiors".into(),
+            "inferior 1".into(),
+            "delete".into(),
+            "continue".into(),
+            "inferior 2".into(),
+            "continue".into(),
+        ],
+    );
+    assert_eq!(log.matches("hit Breakpoint 1").count() + log.matches("\nBreakpoint 1, bump").count(), 2, "{log}");
+    let listed = log.lines().filter(|l| l.contains("process ") && l.contains("extended-remote")).count();
+    assert_eq!(listed, 2, "both inferiors have a process:\n{log}");
+    assert!(
+        log.contains("[Inferior 1 (process") && log.contains("exited normally]"),
+        "the first ran to its end:\n{log}"
+    );
+    assert!(log.contains("[Inferior 2 (process"), "the second ran to its end:\n{log}");
+    assert_eq!(log.matches("exited normally]").count(), 2, "{log}");
+    assert!(!log.contains("Could not read registers"), "{log}");
+}
+
+#[test]
 fn lldb_connects_breaks_steps_and_lists_threads_and_modules() {
     let counter = fixture("counter");
     let server = Server::start(&["127.0.0.1:0", counter.to_str().unwrap(), "3"]);
