@@ -14,7 +14,6 @@ pub mod error;
 pub mod event;
 mod event_defaults;
 pub mod expr;
-mod file_at;
 pub mod kernel;
 pub mod launch;
 mod linux;

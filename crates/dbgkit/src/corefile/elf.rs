@@ -21,7 +21,7 @@ impl Bytes {
     /// Fills `buf` from `offset`; the caller has checked the range lies in the file.
     pub(crate) fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
         match self {
-            Bytes::File { file, .. } => crate::file_at::read_exact_at(file, buf, offset),
+            Bytes::File { file, .. } => crate::os::file_at::read_exact_at(file, buf, offset),
             Bytes::Memory(v) => {
                 let start = usize::try_from(offset).ok().filter(|&s| s <= v.len());
                 let end = start.and_then(|s| s.checked_add(buf.len())).filter(|&e| e <= v.len());

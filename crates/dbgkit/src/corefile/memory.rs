@@ -126,7 +126,7 @@ impl CoreMemory {
         let stored = want.min(file_len.saturating_sub(offset) as usize);
         let mut done = 0;
         while done < stored {
-            match crate::file_at::read_at(file, &mut out[done..stored], offset + done as u64) {
+            match crate::os::file_at::read_at(file, &mut out[done..stored], offset + done as u64) {
                 Ok(0) | Err(_) => return done,
                 Ok(n) => done += n,
             }

@@ -98,10 +98,11 @@ pub fn read(vmlinux: &Path) -> Result<KernelTypes, String> {
             break;
         }
         let mut length = [0u8; 12];
-        crate::file_at::read_exact_at(&file, &mut length[..4], info_start + at).map_err(|e| e.to_string())?;
+        crate::os::file_at::read_exact_at(&file, &mut length[..4], info_start + at).map_err(|e| e.to_string())?;
         let short = u32::from_le_bytes(length[..4].try_into().expect("4 bytes")) as u64;
         let total = if short == 0xffff_ffff {
-            crate::file_at::read_exact_at(&file, &mut length[4..], info_start + at + 4).map_err(|e| e.to_string())?;
+            crate::os::file_at::read_exact_at(&file, &mut length[4..], info_start + at + 4)
+                .map_err(|e| e.to_string())?;
             12 + u64::from_le_bytes(length[4..].try_into().expect("8 bytes"))
         } else {
             4 + short
@@ -110,7 +111,7 @@ pub fn read(vmlinux: &Path) -> Result<KernelTypes, String> {
             return Err(format!("a compile unit at {at:#x} runs past .debug_info"));
         }
         let mut unit_bytes = vec![0u8; total as usize];
-        crate::file_at::read_exact_at(&file, &mut unit_bytes, info_start + at).map_err(|e| e.to_string())?;
+        crate::os::file_at::read_exact_at(&file, &mut unit_bytes, info_start + at).map_err(|e| e.to_string())?;
         at += total;
         let Ok(Some(header)) = gimli::DebugInfo::new(&unit_bytes, LittleEndian).units().next() else { continue };
         let Ok(abbreviations) = header.abbreviations(&gimli::DebugAbbrev::new(&abbrev, LittleEndian)) else { continue };
