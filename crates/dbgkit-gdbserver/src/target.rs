@@ -464,16 +464,7 @@ impl ServerTarget {
         self.stepping = None;
         // The raw breakpoints were restored above.
         self.points = GdbPoints::default();
-        match self.session.detach(inferior.pid) {
-            Ok(()) => {}
-            // Killed from outside while stopped: there is nothing left to
-            // let go, only its end to take (gdbserver's detach succeeds too).
-            Err(e) if leader_is_zombie(inferior.pid) => {
-                debug_log!(self, "process {} died before its detach ({e}): reaped", inferior.pid);
-                self.kill_and_reap(inferior.pid)?;
-            }
-            Err(e) => return Err(e.into()),
-        }
+        self.session.detach(inferior.pid)?;
         for other in self.session.processes() {
             // Processes gdb keeps beside this one stay.
             if Some(other) != keep && !self.is_parked(other) {

@@ -615,7 +615,20 @@ impl Session {
     pub fn detach(&mut self, pid: i32) -> Result<()> {
         self.refuse_inside_callback("detach")?;
         self.process(pid)?;
-        self.detach_process(pid)
+        match self.detach_process(pid) {
+            // Killed from outside while stopped: there is nothing left to let
+            // go, only its end to take.
+            Err(_) if self.died(pid) => {
+                self.kill_and_reap(pid);
+                Ok(())
+            }
+            other => other,
+        }
+    }
+
+    /// Whether live process `pid` has died (its leader is a zombie not reaped yet).
+    fn died(&self, pid: i32) -> bool {
+        self.process(pid).ok().and_then(|p| p.control().ok()).is_some_and(|control| control.is_zombie(pid))
     }
 
     /// Kills a process; its `ProcessExited` event follows.

@@ -286,3 +286,17 @@ fn a_call_at_a_fork_keeps_what_fork_returns_to_the_parent() {
     run_to_exit(&mut s, pid);
     assert_eq!(read_all(&mut pipes.stdout), "fork returned the child\n");
 }
+
+#[test]
+fn detaching_a_process_killed_from_outside_succeeds_and_forgets_it() {
+    // Stopped at a breakpoint, the process is killed by someone else: a
+    // detach finds nothing to let go (no memory to restore), and still
+    // succeeds, taking the process's end.
+    let StoppedAt { session: mut s, pid, .. } = stopped_at("counter", &["3"], "bump");
+    // SAFETY: signalling our own debuggee.
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    s.detach(pid).unwrap();
+    assert!(!s.processes().contains(&pid));
+    assert!(!alive(pid), "reaped, not left a zombie");
+}
