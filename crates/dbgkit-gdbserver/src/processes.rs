@@ -167,7 +167,7 @@ impl ServerTarget {
         }
     }
 
-    pub(crate) fn park_current(&mut self) -> Option<ParkedProcess> {
+    fn park_current(&mut self) -> Option<ParkedProcess> {
         let inferior = self.inferior.take()?;
         self.stepping = None;
         self.scheduler_locked = false;
@@ -183,7 +183,7 @@ impl ServerTarget {
         })
     }
 
-    pub(crate) fn unpark(&mut self, parked: ParkedProcess) {
+    fn unpark(&mut self, parked: ParkedProcess) {
         self.inferior = Some(parked.inferior);
         self.stop_event = parked.stop_event;
         self.points = parked.points;

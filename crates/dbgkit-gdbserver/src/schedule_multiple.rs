@@ -86,11 +86,16 @@ impl ServerTarget {
     /// Makes parked `pid` current; the current process, which a stop told
     /// just now may have let run, is parked as running if so.
     pub(crate) fn make_current_leaving_it_running(&mut self, pid: i32) -> Result<(), ServerError> {
-        let outgoing = self.inferior.as_ref().map(|i| i.pid);
         let runs = self.stop_event.is_none();
+        self.make_current_parking_as(pid, runs)
+    }
+
+    /// Makes parked `pid` current, the current process parked as running or not.
+    fn make_current_parking_as(&mut self, pid: i32, outgoing_runs: bool) -> Result<(), ServerError> {
+        let outgoing = self.inferior.as_ref().map(|i| i.pid);
         self.make_current(pid)?;
         if let Some(parked) = outgoing.and_then(|o| self.parked.get_mut(&o)) {
-            parked.running = runs;
+            parked.running = outgoing_runs;
         }
         Ok(())
     }
@@ -120,14 +125,12 @@ impl ServerTarget {
     /// current process (the current one is parked, running). False when
     /// `pid` is no such process.
     pub(crate) fn take_running_process_in(&mut self, pid: i32) -> bool {
-        let Some(incoming) = self.parked.remove(&pid).filter(|p| p.running) else { return false };
-        debug_log!(self, "process {pid}, running beside the current one, stopped: it is current now");
-        if let Some(mut outgoing) = self.park_current() {
-            outgoing.running = true;
-            self.parked.insert(outgoing.inferior.pid, outgoing);
+        if !self.parked.get(&pid).is_some_and(|p| p.running) {
+            return false;
         }
-        self.unpark(incoming);
-        true
+        debug_log!(self, "process {pid}, running beside the current one, stopped: it is current now");
+        // The current process runs too (or waits, held, for its vfork child).
+        self.make_current_parking_as(pid, true).is_ok()
     }
 
     /// A vfork parent that runs parked, whose child let go of the memory:
