@@ -35,7 +35,9 @@ pub fn answer(target: &mut ServerTarget, negotiated: &mut Negotiated, body: &[u8
     // The process gdb selected stays its choice when another one that
     // stopped became current (several processes running at once).
     let current = target.inferior.as_ref().map(|i| i.pid);
-    if negotiated.selected_process.is_some_and(|p| Some(p) != current && target.is_parked(p)) {
+    // (An `Hg` makes a new choice: the old one is not taken in for it.)
+    let selects = body.starts_with(b"Hg");
+    if !selects && negotiated.selected_process.is_some_and(|p| Some(p) != current && target.is_parked(p)) {
         negotiated.foreign_process = negotiated.selected_process;
     }
     // A packet for another process gdb keeps (registers, breakpoints, or
@@ -84,7 +86,12 @@ pub fn answer(target: &mut ServerTarget, negotiated: &mut Negotiated, body: &[u8
         let ours = target.inferior.as_ref().map(|i| i.pid);
         negotiated.selected_process = pid.filter(|&p| p > 0);
         negotiated.foreign_process = pid.filter(|&p| p > 0 && Some(p) != ours);
-        if negotiated.foreign_process.is_some() {
+        // gdbstub keeps the thread even of a process that is not current:
+        // when a later packet takes that process in, `g` and `m` go to the
+        // thread gdb named, not to the one gdbstub had before.
+        let names_one_thread =
+            thread.rsplit('.').next().and_then(|t| i32::from_str_radix(t, 16).ok()).is_some_and(|t| t > 0);
+        if negotiated.foreign_process.is_some() && !names_one_thread {
             return Some(b"OK".to_vec());
         }
         return None;
@@ -180,13 +187,18 @@ pub fn answer(target: &mut ServerTarget, negotiated: &mut Negotiated, body: &[u8
         let (Some(thread), Some(offset), Some(lm)) = (parts.next(), parts.next(), parts.next()) else {
             return Some(b"E01".to_vec());
         };
-        let tid = thread.rsplit('.').next().and_then(|t| i32::from_str_radix(t, 16).ok());
+        let named = crate::non_stop::parse_thread(thread);
         let offset = u64::from_str_radix(offset, 16).ok();
         let lm = u64::from_str_radix(lm, 16).ok();
-        let (Some(tid), Some(offset), Some(lm)) = (tid, offset, lm) else {
+        let (Some(named), Some(offset), Some(lm)) = (named, offset, lm) else {
             return Some(b"E01".to_vec());
         };
-        return Some(match target.tls_address(tid, offset, lm) {
+        let Some(tid) = named.tid else { return Some(b"E01".to_vec()) };
+        // The thread may be of a parked process: the variable is read there.
+        let Some(pid) = named.pid.or(target.inferior.as_ref().map(|i| i.pid)) else {
+            return Some(b"E01".to_vec());
+        };
+        return Some(match target.tls_address(pid, tid, offset, lm) {
             Ok(address) => format!("{address:x}").into_bytes(),
             Err(why) => {
                 crate::debug_log!(target, "qGetTLSAddr: {why}");

@@ -171,7 +171,8 @@ pub fn parse_actions(text: &str) -> Option<Vec<(Action, Selection)>> {
         .collect()
 }
 
-fn parse_thread(text: &str) -> Option<Selection> {
+/// A thread id as gdb writes it (`pPID.TID`, `pPID`, `TID`; `-1` and `0` name none).
+pub(crate) fn parse_thread(text: &str) -> Option<Selection> {
     let id = |s: &str| -> Option<Option<i32>> {
         if s == "-1" || s == "0" {
             return Some(None);

@@ -383,6 +383,12 @@ impl<'t> Connection<'t> {
         if body == b"QStartNoAckMode" {
             self.negotiated.no_ack = true;
         }
+        if body.starts_with(b"vRun") || body.starts_with(b"vAttach") {
+            // Its stop reply selects the new process, as any all-stop reply
+            // does; the one gdb had selected is parked now.
+            self.negotiated.selected_process = self.target.inferior.as_ref().map(|i| i.pid);
+            self.negotiated.foreign_process = None;
+        }
         if body.starts_with(b"Hg") || body.starts_with(b"Hc") {
             self.negotiated.thread_selection.retain(|b| b[..2] != body[..2]);
             self.negotiated.thread_selection.push(body);

@@ -969,6 +969,13 @@ impl MultiThreadBase for ServerTarget {
         self.soft("writing memory", written)
     }
 
+    /// A thread of any process gdb has (`T` names threads of parked ones too).
+    fn is_thread_alive(&mut self, tid: Tid) -> Result<bool, ServerError> {
+        let tid = tid_of(tid);
+        let current = self.inferior.as_ref().map(|i| i.pid);
+        Ok(current.into_iter().chain(self.parked_pids()).any(|pid| self.live_threads(pid).contains(&tid)))
+    }
+
     fn list_active_threads(&mut self, thread_is_active: &mut dyn FnMut(Tid)) -> Result<(), ServerError> {
         if let Some(pid) = self.inferior.as_ref().map(|i| i.pid) {
             for tid in self.live_threads(pid) {

@@ -30,9 +30,9 @@ impl ServerTarget {
     }
 
     /// The address of `offset` in the TLS block of module `lm` for thread
-    /// `tid`; `lm` 0 is a static program, whose executable is module 1.
-    pub fn tls_address(&mut self, tid: i32, offset: u64, lm: u64) -> Result<u64, String> {
-        let pid = self.inferior.as_ref().map(|i| i.pid).ok_or("no process")?;
+    /// `tid` of process `pid`; `lm` 0 is a static program, whose executable
+    /// is module 1.
+    pub fn tls_address(&mut self, pid: i32, tid: i32, offset: u64, lm: u64) -> Result<u64, String> {
         let modid_at = self
             .thread_db_offset(pid, "_thread_db_link_map_l_tls_modid")
             .ok_or("glibc's debugger descriptors (_thread_db_*) are not available")?;

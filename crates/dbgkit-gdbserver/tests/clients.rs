@@ -168,6 +168,83 @@ fn a_second_inferior_runs_beside_the_first_in_extended_mode() {
 }
 
 #[test]
+fn threads_and_thread_locals_of_two_inferiors_stay_their_own() {
+    // gdb reads a thread of the inferior that is not current (`Hg` to a
+    // parked process, then `g`), and a thread-local variable of a thread
+    // it names in `qGetTLSAddr` while the other process is current.
+    let tls = fixture("tls");
+    let server = Server::start(&["--once", "--multi", "127.0.0.1:0"]);
+    let log = gdb(
+        &tls,
+        &[
+            "set confirm off".into(),
+            format!("target extended-remote 127.0.0.1:{}", server.port),
+            format!("set remote exec-file {}", tls.display()),
+            "break check".into(),
+            "run".into(),
+            "add-inferior".into(),
+            "inferior 2".into(),
+            format!("file {}", tls.display()),
+            format!("set remote exec-file {}", tls.display()),
+            "run".into(),
+            "inferior 1".into(),
+            "continue".into(),
+            "print tls_value".into(),
+            "info threads".into(),
+            "thread 2.2".into(),
+            "print tls_value".into(),
+        ],
+    );
+    let values = log.lines().filter(|l| l.starts_with('$')).collect::<Vec<_>>();
+    // Inferior 1 stopped in main (its worker ended); inferior 2's worker still sits in `check`.
+    assert_eq!(values, ["$1 = 1", "$2 = 42"], "{log}");
+    let thread_line = |id: &str| log.lines().find(|l| l.trim_start_matches('*').trim_start().starts_with(id));
+    let main_of_2 = thread_line("2.1 ").unwrap_or_else(|| panic!("no thread 2.1:\n{log}"));
+    assert!(
+        !main_of_2.contains(" check "),
+        "thread 2.1 (main, waiting for its worker) shows another thread's registers:\n{log}"
+    );
+    assert!(thread_line("2.2 ").is_some_and(|l| l.contains(" check ")), "{log}");
+    assert!(!log.contains("Could not read registers") && !log.contains("has terminated"), "{log}");
+}
+
+#[test]
+fn a_second_attached_inferior_has_its_own_registers_and_stack() {
+    // gdb's `add-inferior`, then `attach`: the new process's stop reply
+    // selects it, so gdb reads its description and registers, not the
+    // first process's.
+    let spin = fixture("spin");
+    let mut programs: Vec<_> =
+        (0..2).map(|_| Command::new(&spin).stdin(Stdio::null()).spawn().expect("start spin")).collect();
+    let server = Server::start(&["--once", "--multi", "127.0.0.1:0"]);
+    let log = gdb(
+        &spin,
+        &[
+            "set confirm off".into(),
+            format!("target extended-remote 127.0.0.1:{}", server.port),
+            format!("attach {}", programs[0].id()),
+            format!("add-inferior -exec {}", spin.display()),
+            "inferior 2".into(),
+            format!("attach {}", programs[1].id()),
+            "backtrace".into(),
+            "info inferiors".into(),
+            "detach".into(),
+            "inferior 1".into(),
+            "detach".into(),
+        ],
+    );
+    for program in &mut programs {
+        let _ = program.kill();
+        let _ = program.wait();
+    }
+    assert!(!log.contains("packet reply is too long") && !log.contains("Could not read registers"), "{log}");
+    assert!(log.lines().any(|l| l.starts_with("#0") && l.contains("main")), "the second's stack:\n{log}");
+    for program in &programs {
+        assert!(log.contains(&format!("process {}", program.id())), "{log}");
+    }
+}
+
+#[test]
 fn lldb_connects_breaks_steps_and_lists_threads_and_modules() {
     let counter = fixture("counter");
     let server = Server::start(&["127.0.0.1:0", counter.to_str().unwrap(), "3"]);
