@@ -94,6 +94,32 @@ pub struct GdbRegisters {
     pub gs_base: u64,
     /// Bits 128..255 of `ymm0`..`ymm15`.
     pub ymmh: [u128; 16],
+    /// What cannot be read of a thread that has ended (a killed process not
+    /// reaped yet): those bytes go as `x`, as gdbserver sends them, so gdb
+    /// goes on to hear of the end instead of failing on the read.
+    pub unavailable: Unavailable,
+}
+
+/// Which registers of an ended thread are not known.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Unavailable {
+    #[default]
+    None,
+    /// x87, SSE and AVX (the engine still knows the general registers of
+    /// the stop, so gdb has a pc to resume from).
+    Vector,
+    All,
+}
+
+impl GdbRegisters {
+    /// Whether register `n` has a value.
+    pub fn is_available(&self, n: usize) -> bool {
+        match self.unavailable {
+            Unavailable::None => true,
+            Unavailable::Vector => !matches!(n, regnum::ST0..=regnum::MXCSR | regnum::YMM0H..),
+            Unavailable::All => false,
+        }
+    }
 }
 
 impl GdbRegisters {
@@ -217,8 +243,9 @@ impl gdbstub::arch::Registers for GdbRegisters {
 
     fn gdb_serialize(&self, mut write_byte: impl FnMut(Option<u8>)) {
         for n in 0..regnum::COUNT {
+            let available = self.is_available(n);
             for byte in self.register_bytes(n).unwrap_or_default() {
-                write_byte(Some(byte));
+                write_byte(available.then_some(byte));
             }
         }
     }

@@ -6,10 +6,10 @@
 //! it (or steps one thread); the events gdb has no use for (modules, thread
 //! creation, the engine's own stops) are continued on the spot.
 
-use crate::arch::{regnum, GdbRegId, GdbRegisters, X86_64Linux};
+use crate::arch::{regnum, GdbRegId, GdbRegisters, Unavailable, X86_64Linux};
 use crate::run_control::{ResumePlan, ThreadAction};
 use crate::stop_reply::Expedited;
-use dbgkit::{ContinueStatus, Event, EventKind, Session, SpawnOptions, WatchAccess};
+use dbgkit::{ContinueStatus, Event, EventKind, FpRegisters, Session, SpawnOptions, WatchAccess};
 use gdbstub::common::{Signal, Tid};
 use gdbstub::stub::MultiThreadStopReason;
 use gdbstub::target::ext::base::multithread::{
@@ -836,10 +836,17 @@ impl ServerTarget {
         let tid = self.thread_or_current(tid)?;
         let pid = self.pid()?;
         let regs = self.session.registers(pid, tid);
-        let regs = self.soft("reading registers", regs)?;
         let fp = self.session.fp_registers(pid, tid);
-        let fp = self.soft("reading x87/SSE registers", fp)?;
+        let ended = (regs.is_err() || fp.is_err()) && !task_is_alive(tid);
+        let (regs, fp, unavailable) = match (regs, fp) {
+            (Err(_), _) if ended => return Ok(GdbRegisters { unavailable: Unavailable::All, ..Default::default() }),
+            (Ok(regs), Err(_)) if ended => (regs, FpRegisters::default(), Unavailable::Vector),
+            (regs, fp) => {
+                (self.soft("reading registers", regs)?, self.soft("reading x87/SSE registers", fp)?, Unavailable::None)
+            }
+        };
         let mut all = GdbRegisters::from_engine(&regs, &fp);
+        all.unavailable = unavailable;
         // A machine without AVX shows zeros there.
         all.ymmh = self.session.avx_upper_halves(pid, tid).unwrap_or_default();
         Ok(all)
@@ -999,6 +1006,10 @@ impl MultiThreadBase for ServerTarget {
 impl SingleRegisterAccess<Tid> for ServerTarget {
     fn read_register(&mut self, tid: Tid, reg: GdbRegId, buf: &mut [u8]) -> TargetResult<usize, Self> {
         let regs = self.read_all_registers(tid_of(tid))?;
+        if !regs.is_available(reg.0) {
+            // gdbstub sends `xx` for each byte.
+            return Ok(0);
+        }
         let bytes = regs.register_bytes(reg.0).ok_or(TargetError::Errno(libc::EINVAL as u8))?;
         let n = bytes.len().min(buf.len());
         buf[..n].copy_from_slice(&bytes[..n]);

@@ -245,6 +245,33 @@ fn a_second_attached_inferior_has_its_own_registers_and_stack() {
 }
 
 #[test]
+fn a_process_killed_while_stopped_keeps_its_pc_and_ends_on_continue() {
+    // gdbserver answers from what it knows of the stop: the general
+    // registers, and `x` for the vector ones it can no longer read. gdb
+    // then resumes and hears of the end; an error reply would stop it.
+    let counter = fixture("counter");
+    let log = gdb(
+        &counter,
+        &[
+            "set confirm off".into(),
+            format!("target remote | {SERVER} - {} 3", counter.display()),
+            "break bump".into(),
+            "continue".into(),
+            r#"python gdb.execute("shell kill -9 %d" % gdb.selected_inferior().pid)"#.into(),
+            "shell sleep 0.2".into(),
+            "maint flush register-cache".into(),
+            "info registers rip".into(),
+            "print $xmm0.v4_int32".into(),
+            "continue".into(),
+        ],
+    );
+    assert!(log.lines().any(|l| l.starts_with("rip") && l.contains("<bump+")), "{log}");
+    assert!(log.contains("$1 = <unavailable>"), "{log}");
+    assert!(log.contains("Program terminated with signal SIGKILL"), "{log}");
+    assert!(!log.contains("Could not read registers"), "{log}");
+}
+
+#[test]
 fn lldb_connects_breaks_steps_and_lists_threads_and_modules() {
     let counter = fixture("counter");
     let server = Server::start(&["127.0.0.1:0", counter.to_str().unwrap(), "3"]);
