@@ -120,9 +120,7 @@ impl GdbRegisters {
             Unavailable::All => false,
         }
     }
-}
 
-impl GdbRegisters {
     /// The value of register `n`, little-endian, in its protocol size.
     pub fn register_bytes(&self, n: usize) -> Option<Vec<u8>> {
         let bytes = match n {

@@ -89,8 +89,7 @@ pub fn answer(target: &mut ServerTarget, negotiated: &mut Negotiated, body: &[u8
         // gdbstub keeps the thread even of a process that is not current:
         // when a later packet takes that process in, `g` and `m` go to the
         // thread gdb named, not to the one gdbstub had before.
-        let names_one_thread =
-            thread.rsplit('.').next().and_then(|t| i32::from_str_radix(t, 16).ok()).is_some_and(|t| t > 0);
+        let names_one_thread = crate::non_stop::parse_thread(thread).is_some_and(|s| s.tid.is_some_and(|t| t > 0));
         if negotiated.foreign_process.is_some() && !names_one_thread {
             return Some(b"OK".to_vec());
         }
