@@ -232,6 +232,20 @@ impl ServerTarget {
         Ok(())
     }
 
+    /// The client left: each parked process goes as it came, a launched one
+    /// killed and an attached one let go (gdbserver's rule, process by process).
+    pub(crate) fn abandon_parked(&mut self) -> Result<(), ServerError> {
+        for pid in self.parked_pids() {
+            let launched = self.parked.get(&pid).is_some_and(|p| p.inferior.origin == Origin::Launched);
+            if launched {
+                self.kill_parked(pid)?;
+            } else {
+                self.detach_parked(pid);
+            }
+        }
+        Ok(())
+    }
+
     /// Kills `pid` and takes its end, continuing any other process's events meanwhile.
     pub(crate) fn kill_and_reap(&mut self, pid: i32) -> Result<(), ServerError> {
         self.session.kill(pid)?;

@@ -496,9 +496,8 @@ impl ServerTarget {
     /// killed, attached ones detached (as gdbserver does).
     pub fn abandon(&mut self) -> Result<(), ServerError> {
         self.let_unfollowed_child_go();
-        let origin = self.inferior.as_ref().map(|i| i.origin);
-        self.release_parked(origin == Some(Origin::Launched))?;
-        match origin {
+        self.abandon_parked()?;
+        match self.inferior.as_ref().map(|i| i.origin) {
             Some(Origin::Launched) => self.kill_inferior(),
             Some(Origin::Attached) => self.detach_inferior(),
             None => Ok(()),

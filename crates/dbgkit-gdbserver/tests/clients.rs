@@ -272,6 +272,55 @@ fn a_process_killed_while_stopped_keeps_its_pc_and_ends_on_continue() {
 }
 
 #[test]
+fn a_client_gone_kills_a_launched_inferior_and_lets_an_attached_one_go() {
+    // gdbserver's rule, process by process: when the client goes (here
+    // `monitor exit`), the attached inferior is detached even when the
+    // launched one is the current process.
+    let spin = fixture("spin");
+    let mut attached = Command::new(&spin).stdin(Stdio::null()).spawn().expect("start spin");
+    let server = Server::start(&["--multi", "127.0.0.1:0"]);
+    let log = gdb(
+        &spin,
+        &[
+            "set confirm off".into(),
+            format!("target extended-remote 127.0.0.1:{}", server.port),
+            format!("attach {}", attached.id()),
+            "add-inferior".into(),
+            "inferior 2".into(),
+            format!("file {}", spin.display()),
+            format!("set remote exec-file {}", spin.display()),
+            "break main".into(),
+            "run".into(),
+            "info inferiors".into(),
+            "monitor exit".into(),
+        ],
+    );
+    let launched = log
+        .lines()
+        .find(|l| l.trim_start().starts_with("* 2") || l.trim_start().starts_with("2 "))
+        .and_then(|l| l.split("process ").nth(1)?.split_whitespace().next()?.parse::<i32>().ok())
+        .unwrap_or_else(|| panic!("no process for inferior 2:\n{log}"));
+    std::thread::sleep(Duration::from_millis(300));
+    let state = |pid: i32| {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .ok()
+            .and_then(|s| s.rsplit(')').next()?.split_whitespace().next().map(str::to_string))
+    };
+    let tracer = |pid: u32| {
+        std::fs::read_to_string(format!("/proc/{pid}/status")).ok().and_then(|s| {
+            s.lines().find(|l| l.starts_with("TracerPid:"))?.split_whitespace().nth(1).map(str::to_string)
+        })
+    };
+    let alive = attached.try_wait().expect("wait").is_none();
+    let attached_tracer = tracer(attached.id());
+    let _ = attached.kill();
+    let _ = attached.wait();
+    assert!(alive, "the attached program was killed:\n{log}");
+    assert_eq!(attached_tracer.as_deref(), Some("0"), "the attached program is let go:\n{log}");
+    assert!(state(launched).is_none_or(|s| s == "Z"), "the launched program is killed:\n{log}");
+}
+
+#[test]
 fn lldb_connects_breaks_steps_and_lists_threads_and_modules() {
     let counter = fixture("counter");
     let server = Server::start(&["127.0.0.1:0", counter.to_str().unwrap(), "3"]);
