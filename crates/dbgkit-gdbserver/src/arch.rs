@@ -94,31 +94,17 @@ pub struct GdbRegisters {
     pub gs_base: u64,
     /// Bits 128..255 of `ymm0`..`ymm15`.
     pub ymmh: [u128; 16],
-    /// What cannot be read of a thread that has ended (a killed process not
-    /// reaped yet): those bytes go as `x`, as gdbserver sends them, so gdb
-    /// goes on to hear of the end instead of failing on the read.
-    pub unavailable: Unavailable,
-}
-
-/// Which registers of an ended thread are not known.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Unavailable {
-    #[default]
-    None,
-    /// x87, SSE and AVX (the engine still knows the general registers of
-    /// the stop, so gdb has a pc to resume from).
-    Vector,
-    All,
+    /// The x87, SSE and AVX registers of a thread that has ended (a killed
+    /// process not reaped yet) cannot be read any more: they go as `x`, as
+    /// gdbserver sends them. The general ones are those of its stop, so gdb
+    /// has a pc, resumes it and hears of the end.
+    pub vectors_unavailable: bool,
 }
 
 impl GdbRegisters {
     /// Whether register `n` has a value.
     pub fn is_available(&self, n: usize) -> bool {
-        match self.unavailable {
-            Unavailable::None => true,
-            Unavailable::Vector => !matches!(n, regnum::ST0..=regnum::MXCSR | regnum::YMM0H..),
-            Unavailable::All => false,
-        }
+        !(self.vectors_unavailable && matches!(n, regnum::ST0..=regnum::MXCSR | regnum::YMM0H..))
     }
 
     /// The value of register `n`, little-endian, in its protocol size.

@@ -6,7 +6,7 @@
 //! it (or steps one thread); the events gdb has no use for (modules, thread
 //! creation, the engine's own stops) are continued on the spot.
 
-use crate::arch::{regnum, GdbRegId, GdbRegisters, Unavailable, X86_64Linux};
+use crate::arch::{regnum, GdbRegId, GdbRegisters, X86_64Linux};
 use crate::run_control::{ResumePlan, ThreadAction};
 use crate::stop_reply::Expedited;
 use dbgkit::{ContinueStatus, Event, EventKind, FpRegisters, Session, SpawnOptions, WatchAccess};
@@ -836,16 +836,13 @@ impl ServerTarget {
         let pid = self.pid()?;
         let regs = self.session.registers(pid, tid);
         let fp = self.session.fp_registers(pid, tid);
-        let ended = (regs.is_err() || fp.is_err()) && !task_is_alive(tid);
-        let (regs, fp, unavailable) = match (regs, fp) {
-            (Err(_), _) if ended => return Ok(GdbRegisters { unavailable: Unavailable::All, ..Default::default() }),
-            (Ok(regs), Err(_)) if ended => (regs, FpRegisters::default(), Unavailable::Vector),
-            (regs, fp) => {
-                (self.soft("reading registers", regs)?, self.soft("reading x87/SSE registers", fp)?, Unavailable::None)
-            }
-        };
+        // Without the general registers there is no pc to give: an error,
+        // as gdbserver answers then too.
+        let regs = self.soft("reading registers", regs)?;
+        let vectors_gone = fp.is_err() && !task_is_alive(tid);
+        let fp = if vectors_gone { FpRegisters::default() } else { self.soft("reading x87/SSE registers", fp)? };
         let mut all = GdbRegisters::from_engine(&regs, &fp);
-        all.unavailable = unavailable;
+        all.vectors_unavailable = vectors_gone;
         // A machine without AVX shows zeros there.
         all.ymmh = self.session.avx_upper_halves(pid, tid).unwrap_or_default();
         Ok(all)
