@@ -373,8 +373,7 @@ pub fn thread_core(pid: i32, tid: i32) -> Option<u32> {
 
 fn threads_document(target: &ServerTarget, negotiated: &Negotiated) -> String {
     let mut doc = String::from("<threads>");
-    let current = target.inferior.as_ref().map(|i| i.pid);
-    for pid in current.into_iter().chain(target.parked_pids()) {
+    for pid in target.held_pids() {
         for tid in target.live_threads(pid) {
             let name = crate::info::thread_name(pid, tid);
             doc.push_str(&format!(

@@ -35,6 +35,16 @@ pub(crate) struct ParkedProcess {
     pub(crate) unreported: bool,
 }
 
+/// How parked processes go when the server lets go of them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Release {
+    Kill,
+    Detach,
+    /// The client left: a launched one is killed and an attached one let
+    /// go (gdbserver's rule, process by process).
+    AsStarted,
+}
+
 impl ParkedProcess {
     fn new(inferior: Inferior, stop_event: Option<Event>) -> ParkedProcess {
         ParkedProcess {
@@ -87,6 +97,11 @@ impl ServerTarget {
     /// The parked processes, by pid.
     pub(crate) fn parked_pids(&self) -> Vec<i32> {
         self.parked.keys().copied().collect()
+    }
+
+    /// Every process gdb has: the current one first, then the parked ones.
+    pub(crate) fn held_pids(&self) -> Vec<i32> {
+        self.inferior.iter().map(|i| i.pid).chain(self.parked.keys().copied()).collect()
     }
 
     /// Makes `pid` the current process: a parked one, or a forked child
@@ -220,24 +235,16 @@ impl ServerTarget {
         Ok(true)
     }
 
-    /// Every parked process goes: killed, or let go.
-    pub(crate) fn release_parked(&mut self, kill: bool) -> Result<(), ServerError> {
-        for pid in self.parked_pids() {
-            if kill {
-                self.kill_parked(pid)?;
-            } else {
-                self.detach_parked(pid);
-            }
-        }
-        Ok(())
-    }
-
-    /// The client left: each parked process goes as it came, a launched one
-    /// killed and an attached one let go (gdbserver's rule, process by process).
-    pub(crate) fn abandon_parked(&mut self) -> Result<(), ServerError> {
+    /// Every parked process goes: killed, let go, or each as it came.
+    pub(crate) fn release_parked(&mut self, how: Release) -> Result<(), ServerError> {
         for pid in self.parked_pids() {
             let launched = self.parked.get(&pid).is_some_and(|p| p.inferior.origin == Origin::Launched);
-            if launched {
+            let kill = match how {
+                Release::Kill => true,
+                Release::Detach => false,
+                Release::AsStarted => launched,
+            };
+            if kill {
                 self.kill_parked(pid)?;
             } else {
                 self.detach_parked(pid);

@@ -192,12 +192,7 @@ impl ServerTarget {
 
     /// The threads of the current process and of the parked ones.
     pub(crate) fn threads_of_every_process(&self) -> Vec<i32> {
-        let current = self.inferior.as_ref().map(|i| i.pid);
-        current
-            .into_iter()
-            .chain(self.parked.keys().copied())
-            .flat_map(|pid| self.session.threads(pid).unwrap_or_default())
-            .collect()
+        self.held_pids().into_iter().flat_map(|pid| self.session.threads(pid).unwrap_or_default()).collect()
     }
 
     /// Whether a parked process runs.

@@ -7,6 +7,7 @@
 
 use crate::connection::{Link, LinkError};
 use crate::framing::{frame, Incoming, PacketDecoder};
+use crate::processes::Release;
 use crate::target::{ServerError, ServerTarget, SpecialStop};
 use crate::{debug_log, extensions};
 use gdbstub::stub::state_machine::GdbStubStateMachine;
@@ -498,12 +499,12 @@ impl<'t> Connection<'t> {
                     eprintln!("Detaching from process {pid}");
                     self.target.detach_inferior()?;
                 }
-                self.target.release_parked(false)?;
+                self.target.release_parked(Release::Detach)?;
                 Ok((!extended).then_some(ConnectionEnd::Detached))
             }
             DisconnectReason::Kill => {
                 self.target.kill_inferior()?;
-                self.target.release_parked(true)?;
+                self.target.release_parked(Release::Kill)?;
                 Ok((!extended).then_some(ConnectionEnd::Killed))
             }
         }

@@ -7,6 +7,7 @@
 //! creation, the engine's own stops) are continued on the spot.
 
 use crate::arch::{regnum, GdbRegId, GdbRegisters, X86_64Linux};
+use crate::processes::Release;
 use crate::run_control::{ResumePlan, ThreadAction};
 use crate::stop_reply::Expedited;
 use dbgkit::{ContinueStatus, Event, EventKind, FpRegisters, Session, SpawnOptions, WatchAccess};
@@ -496,7 +497,7 @@ impl ServerTarget {
     /// killed, attached ones detached (as gdbserver does).
     pub fn abandon(&mut self) -> Result<(), ServerError> {
         self.let_unfollowed_child_go();
-        self.abandon_parked()?;
+        self.release_parked(Release::AsStarted)?;
         match self.inferior.as_ref().map(|i| i.origin) {
             Some(Origin::Launched) => self.kill_inferior(),
             Some(Origin::Attached) => self.detach_inferior(),
@@ -509,7 +510,7 @@ impl ServerTarget {
     pub fn hold_for_next_client(&mut self) -> Result<(), ServerError> {
         // No one to tell of forks until a client asks again.
         self.release_kept_children(false);
-        self.release_parked(false)?;
+        self.release_parked(Release::Detach)?;
         self.session.set_follow_children(false);
         self.stepping = None;
         self.pending_vfork_done.clear();
@@ -975,8 +976,7 @@ impl MultiThreadBase for ServerTarget {
     /// A thread of any process gdb has (`T` names threads of parked ones too).
     fn is_thread_alive(&mut self, tid: Tid) -> Result<bool, ServerError> {
         let tid = tid_of(tid);
-        let current = self.inferior.as_ref().map(|i| i.pid);
-        Ok(current.into_iter().chain(self.parked_pids()).any(|pid| self.live_threads(pid).contains(&tid)))
+        Ok(self.held_pids().into_iter().any(|pid| self.live_threads(pid).contains(&tid)))
     }
 
     fn list_active_threads(&mut self, thread_is_active: &mut dyn FnMut(Tid)) -> Result<(), ServerError> {
