@@ -179,8 +179,8 @@ fn a_ctrl_c_between_packets_stops_the_next_resume_with_sigint() {
 
 #[test]
 fn an_attached_process_is_left_running_and_clean_when_the_client_vanishes() {
-    let mut spin = std::process::Command::new(fixture("spin")).spawn().unwrap();
-    let pid = spin.id() as i32;
+    let spin = Program::start("spin");
+    let pid = spin.pid();
     let mut server = Server::start(&["--once", "--attach", "127.0.0.1:0", &pid.to_string()]);
     let mut c = server.connect();
     c.ask("qSupported:multiprocess+");
@@ -196,15 +196,12 @@ fn an_attached_process_is_left_running_and_clean_when_the_client_vanishes() {
     c.send_raw(b"$g");
     drop(c);
     assert!(server.wait_exit(Duration::from_secs(20)).is_some());
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    assert!(status.lines().any(|l| l == "TracerPid:\t0"), "detached:\n{status}");
+    assert_eq!(tracer_of(pid), Some(0), "detached");
     let mut byte = [0u8];
     let file = std::fs::File::open(format!("/proc/{pid}/mem")).unwrap();
     std::os::unix::fs::FileExt::read_exact_at(&file, &mut byte, rip).unwrap();
     assert_eq!(format!("{:02x}", byte[0]), original, "no breakpoint byte left in the target");
     assert!(alive(pid), "the attached process runs on");
-    spin.kill().unwrap();
-    spin.wait().unwrap();
 }
 
 #[test]

@@ -214,18 +214,17 @@ fn a_second_attached_inferior_has_its_own_registers_and_stack() {
     // selects it, so gdb reads its description and registers, not the
     // first process's.
     let spin = fixture("spin");
-    let mut programs: Vec<_> =
-        (0..2).map(|_| Command::new(&spin).stdin(Stdio::null()).spawn().expect("start spin")).collect();
+    let programs = [Program::start("spin"), Program::start("spin")];
     let server = Server::start(&["--once", "--multi", "127.0.0.1:0"]);
     let log = gdb(
         &spin,
         &[
             "set confirm off".into(),
             format!("target extended-remote 127.0.0.1:{}", server.port),
-            format!("attach {}", programs[0].id()),
+            format!("attach {}", programs[0].pid()),
             format!("add-inferior -exec {}", spin.display()),
             "inferior 2".into(),
-            format!("attach {}", programs[1].id()),
+            format!("attach {}", programs[1].pid()),
             "backtrace".into(),
             "info inferiors".into(),
             "detach".into(),
@@ -233,14 +232,10 @@ fn a_second_attached_inferior_has_its_own_registers_and_stack() {
             "detach".into(),
         ],
     );
-    for program in &mut programs {
-        let _ = program.kill();
-        let _ = program.wait();
-    }
     assert!(!log.contains("packet reply is too long") && !log.contains("Could not read registers"), "{log}");
     assert!(log.lines().any(|l| l.starts_with("#0") && l.contains("main")), "the second's stack:\n{log}");
     for program in &programs {
-        assert!(log.contains(&format!("process {}", program.id())), "{log}");
+        assert!(log.contains(&format!("process {}", program.pid())), "{log}");
     }
 }
 
@@ -277,14 +272,14 @@ fn a_client_gone_kills_a_launched_inferior_and_lets_an_attached_one_go() {
     // `monitor exit`), the attached inferior is detached even when the
     // launched one is the current process.
     let spin = fixture("spin");
-    let mut attached = Command::new(&spin).stdin(Stdio::null()).spawn().expect("start spin");
+    let mut attached = Program::start("spin");
     let server = Server::start(&["--multi", "127.0.0.1:0"]);
     let log = gdb(
         &spin,
         &[
             "set confirm off".into(),
             format!("target extended-remote 127.0.0.1:{}", server.port),
-            format!("attach {}", attached.id()),
+            format!("attach {}", attached.pid()),
             "add-inferior".into(),
             "inferior 2".into(),
             format!("file {}", spin.display()),
@@ -301,23 +296,9 @@ fn a_client_gone_kills_a_launched_inferior_and_lets_an_attached_one_go() {
         .and_then(|l| l.split("process ").nth(1)?.split_whitespace().next()?.parse::<i32>().ok())
         .unwrap_or_else(|| panic!("no process for inferior 2:\n{log}"));
     std::thread::sleep(Duration::from_millis(300));
-    let state = |pid: i32| {
-        std::fs::read_to_string(format!("/proc/{pid}/stat"))
-            .ok()
-            .and_then(|s| s.rsplit(')').next()?.split_whitespace().next().map(str::to_string))
-    };
-    let tracer = |pid: u32| {
-        std::fs::read_to_string(format!("/proc/{pid}/status")).ok().and_then(|s| {
-            s.lines().find(|l| l.starts_with("TracerPid:"))?.split_whitespace().nth(1).map(str::to_string)
-        })
-    };
-    let alive = attached.try_wait().expect("wait").is_none();
-    let attached_tracer = tracer(attached.id());
-    let _ = attached.kill();
-    let _ = attached.wait();
-    assert!(alive, "the attached program was killed:\n{log}");
-    assert_eq!(attached_tracer.as_deref(), Some("0"), "the attached program is let go:\n{log}");
-    assert!(state(launched).is_none_or(|s| s == "Z"), "the launched program is killed:\n{log}");
+    assert!(attached.running(), "the attached program was killed:\n{log}");
+    assert_eq!(tracer_of(attached.pid()), Some(0), "the attached program is let go:\n{log}");
+    assert!(!alive(launched), "the launched program is killed:\n{log}");
 }
 
 #[test]

@@ -234,6 +234,38 @@ pub fn expand_rle(body: &[u8]) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// A fixture started beside the server (to be attached to); killed when
+/// dropped, so a test that fails leaves nothing running.
+pub struct Program(std::process::Child);
+
+impl Program {
+    pub fn start(name: &str) -> Program {
+        Program(Command::new(fixture(name)).stdin(Stdio::null()).spawn().expect("start a fixture"))
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.0.id() as i32
+    }
+
+    /// Whether it still runs (not ended, not reaped).
+    pub fn running(&mut self) -> bool {
+        self.0.try_wait().expect("wait for a fixture").is_none()
+    }
+}
+
+impl Drop for Program {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The pid tracing `pid` (`TracerPid` of `/proc/PID/status`; 0 for none).
+pub fn tracer_of(pid: i32) -> Option<i32> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status.lines().find_map(|l| l.strip_prefix("TracerPid:"))?.trim().parse().ok()
+}
+
 /// Whether a process exists (and is not a zombie).
 pub fn alive(pid: i32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
