@@ -823,11 +823,16 @@ impl ServerTarget {
 
     /// `tid` when it is a thread of the process; otherwise (a client that
     /// never selected a thread, or named one that is gone) the thread of the
-    /// current stop.
+    /// current stop. A thread of another process gdb has is refused: its
+    /// registers are never answered with this process's.
     fn thread_or_current(&self, tid: i32) -> TargetResult<i32, Self> {
         let pid = self.pid()?;
-        if self.session.threads(pid).is_ok_and(|threads| threads.contains(&tid)) {
+        let has = |p: i32| self.session.threads(p).is_ok_and(|threads| threads.contains(&tid));
+        if has(pid) {
             return Ok(tid);
+        }
+        if self.held_pids().into_iter().any(|p| p != pid && has(p)) {
+            return Err(TargetError::Errno(libc::ESRCH as u8));
         }
         Ok(self.stop_event.as_ref().map(|e| e.tid).unwrap_or(pid))
     }
